@@ -1,0 +1,1 @@
+/* dashboard: filled by issue 8 */
