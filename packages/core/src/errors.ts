@@ -1,0 +1,95 @@
+/**
+ * Stable, machine-readable error codes shared by every Tollgate package and by the wire envelope
+ * `{ "error": { "code", "message", "details"?, "requestId" } }`.
+ *
+ * `ERROR_STATUS` is the ONE registry mapping each code to its HTTP status. To add a code, add one line here
+ * (keep areas grouped); callers branch on `code`, never on message text.
+ */
+export const ERROR_STATUS = {
+  // Generic request problems (foundation)
+  VALIDATION_FAILED: 400,
+  INVALID_JSON: 400,
+  BAD_REQUEST: 400,
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
+  TENANT_MISMATCH: 403,
+  NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
+  CONFLICT: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  UNPROCESSABLE: 422,
+  RATE_LIMITED: 429,
+  INTERNAL: 500,
+  NOT_IMPLEMENTED: 501,
+  UNAVAILABLE: 503,
+  // Configuration (start-up, never sent over HTTP in practice)
+  CONFIG_INVALID: 500,
+} as const satisfies Record<string, number>;
+
+/** Every registered error code. */
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+/** Options accepted by {@link TollgateError}. */
+export interface TollgateErrorOptions {
+  /** JSON-serialisable detail for the caller (e.g. which field failed). Never put secrets here. */
+  details?: unknown;
+  /** The underlying error, kept for logs; never sent over the wire. */
+  cause?: unknown;
+}
+
+/**
+ * The one error type of Tollgate: a registered `code`, a human message, optional `details`.
+ *
+ * @example
+ * throw new TollgateError('NOT_FOUND', 'API key not found', { details: { keyId } });
+ */
+export class TollgateError extends Error {
+  readonly code: ErrorCode;
+  readonly details?: unknown;
+
+  constructor(code: ErrorCode, message: string, options: TollgateErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'TollgateError';
+    this.code = code;
+    if (options.details !== undefined) this.details = options.details;
+  }
+
+  /** HTTP status registered for this error's code. */
+  get status(): number {
+    return ERROR_STATUS[this.code];
+  }
+}
+
+/**
+ * True when `value` is a {@link TollgateError} (also across package copies, by shape).
+ *
+ * @example
+ * if (isTollgateError(err) && err.code === 'NOT_FOUND') return null;
+ */
+export function isTollgateError(value: unknown): value is TollgateError {
+  return (
+    value instanceof TollgateError ||
+    (value instanceof Error && value.name === 'TollgateError' && isErrorCode((value as { code?: unknown }).code))
+  );
+}
+
+/**
+ * True when `code` is a registered error code.
+ *
+ * @example
+ * isErrorCode('NOT_FOUND'); // true
+ */
+export function isErrorCode(code: unknown): code is ErrorCode {
+  return typeof code === 'string' && Object.prototype.hasOwnProperty.call(ERROR_STATUS, code);
+}
+
+/**
+ * HTTP status for a registered code.
+ *
+ * @example
+ * statusForCode('RATE_LIMITED'); // 429
+ */
+export function statusForCode(code: ErrorCode): number {
+  return ERROR_STATUS[code];
+}
