@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { resolveApiKey, resolveBaseUrl, toRestConfig } from './agent-config.js';
+import { DEFAULT_API_URL } from './http-client.js';
+import { PERMISSION_PRESETS } from './permission-presets.js';
+import { SDKError } from './sdk-error.js';
+
+describe('toRestConfig', () => {
+  it('sends the seed Quick start options as AgentConfig fields', () => {
+    const config = toRestConfig({ permissions: PERMISSION_PRESETS.CODER, limits: { maxMemoryMb: 512, maxExecutionTimeSec: 300 }, sandbox: 'STANDARD' });
+    expect(config).toEqual({
+      sandbox_template: 'STANDARD',
+      permissions: ['compute:read', 'compute:write', 'inference:call', 'data:read', 'network:outbound'],
+      memory_limit_mb: 512,
+      cpu_time_limit_ms: 300_000,
+    });
+  });
+
+  it('defaults to STANDARD with READONLY scopes (deny by default)', () => {
+    expect(toRestConfig({})).toEqual({ sandbox_template: 'STANDARD', permissions: [...PERMISSION_PRESETS.READONLY] });
+  });
+
+  it.each([
+    [{ sandbox: 'LOOSE' as never }],
+    [{ limits: { maxMemoryMb: -1 } }],
+    [{ limits: { maxExecutionTimeSec: Number.NaN } }],
+    [{ limits: { maxApiCallsPerRun: 0 } }],
+  ])('rejects bad options %j with INVALID_OPTIONS', (options) => {
+    expect(() => toRestConfig(options)).toThrowError(expect.objectContaining({ code: 'INVALID_OPTIONS' }) as unknown as Error);
+  });
+
+  it('lets extra AgentConfig fields through and keeps compliance codes', () => {
+    expect(toRestConfig({ config: { allowed_domains: ['api.example.com'] }, compliance: ['soc2'] })).toMatchObject({
+      allowed_domains: ['api.example.com'], compliance: ['soc2'],
+    });
+  });
+});
+
+describe('resolveBaseUrl / resolveApiKey', () => {
+  it('prefers baseUrl, then apiUrl, then TOLLGATE_API_URL, then the default', () => {
+    const saved = process.env.TOLLGATE_API_URL;
+    try {
+      delete process.env.TOLLGATE_API_URL;
+      expect(resolveBaseUrl({})).toBe(DEFAULT_API_URL);
+      process.env.TOLLGATE_API_URL = 'http://env:1';
+      expect(resolveBaseUrl({})).toBe('http://env:1');
+      expect(resolveBaseUrl({ apiUrl: 'http://api:2' })).toBe('http://api:2');
+      expect(resolveBaseUrl({ baseUrl: 'http://base:3', apiUrl: 'http://api:2' })).toBe('http://base:3');
+    } finally {
+      if (saved === undefined) delete process.env.TOLLGATE_API_URL;
+      else process.env.TOLLGATE_API_URL = saved;
+    }
+  });
+
+  it('fails with INVALID_OPTIONS when there is no key anywhere', () => {
+    const saved = process.env.TOLLGATE_API_KEY;
+    try {
+      delete process.env.TOLLGATE_API_KEY;
+      expect(() => resolveApiKey({})).toThrow(SDKError);
+      expect(resolveApiKey({ apiKey: 'tzk_x' })).toBe('tzk_x');
+    } finally {
+      if (saved !== undefined) process.env.TOLLGATE_API_KEY = saved;
+    }
+  });
+});
