@@ -23,6 +23,21 @@ export const ERROR_STATUS = {
   INTERNAL: 500,
   NOT_IMPLEMENTED: 501,
   UNAVAILABLE: 503,
+  // Sandbox API, vault, permission requests (issue 6)
+  AGENT_HALTED: 409,
+  CREDENTIAL_NAME_TAKEN: 409,
+  CREDENTIAL_REVOKED: 409,
+  CREDENTIAL_UNKNOWN: 422,
+  PERMISSION_REQUEST_DECIDED: 409,
+  VAULT_DECRYPT_FAILED: 500,
+  VAULT_KEY_INVALID: 500,
+  // Ledger: notes, checkpoints, proofs, cosignatures (issue 5)
+  LEDGER_NOTE_INVALID: 400,
+  LEDGER_RANGE_INVALID: 400,
+  LEDGER_COSIGNATURE_INVALID: 422,
+  LEDGER_WITNESS_UNKNOWN: 422,
+  LEDGER_BUNDLE_INVALID: 422,
+  LEDGER_KEY_UNAVAILABLE: 500,
   // Configuration (start-up, never sent over HTTP in practice)
   CONFIG_INVALID: 500,
 } as const satisfies Record<string, number>;

@@ -1,0 +1,110 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, statSync, writeFileSync, chmodSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadMasterKey, MASTER_KEY_FILE } from './master-key.js';
+import { SealedBox } from './sealed-box.js';
+import { Vault } from './vault.js';
+
+const dirs: string[] = [];
+afterEach(() => { for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true }); });
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'tollgate-vault-'));
+  dirs.push(dir);
+  return dir;
+}
+
+/** Re-encodes the packed part after `mutate` changed its bytes. */
+function tamper(sealed: string, mutate: (raw: Buffer) => void): string {
+  const [prefix, keyId, packed] = sealed.split('.');
+  const raw = Buffer.from(packed ?? '', 'base64url');
+  mutate(raw);
+  return `${prefix}.${keyId}.${raw.toString('base64url')}`;
+}
+
+const decryptFailed = expect.objectContaining({ code: 'VAULT_DECRYPT_FAILED' }) as unknown as Error;
+
+describe('Vault credentials', () => {
+  const vault = new Vault(randomBytes(32));
+  const sealed = vault.sealCredential('tenant-a', 'cred_1', 'sk-live-secret');
+
+  it('round-trips and never contains the plaintext', () => {
+    expect(vault.openCredential('tenant-a', 'cred_1', sealed)).toBe('sk-live-secret');
+    expect(sealed).not.toContain('sk-live-secret');
+    expect(Buffer.from(sealed.split('.')[2] ?? '', 'base64url').toString('latin1')).not.toContain('sk-live');
+  });
+
+  it('uses a fresh IV per seal: the same value seals differently', () => {
+    expect(vault.sealCredential('tenant-a', 'cred_1', 'sk-live-secret')).not.toBe(sealed);
+  });
+
+  it.each([
+    ['a flipped ciphertext bit', (raw: Buffer) => { raw[raw.length - 1]! ^= 1; }],
+    ['a flipped IV bit', (raw: Buffer) => { raw[0]! ^= 0x80; }],
+    ['a flipped tag bit', (raw: Buffer) => { raw[12]! ^= 1; }],
+    ['a truncated tag', (raw: Buffer) => { raw.copyWithin(12, 13); }],
+  ])('refuses %s', (_name, mutate) => {
+    expect(() => vault.openCredential('tenant-a', 'cred_1', tamper(sealed, mutate))).toThrowError(decryptFailed);
+  });
+
+  it('refuses a value moved to another tenant or another credential id (AAD)', () => {
+    expect(() => vault.openCredential('tenant-b', 'cred_1', sealed)).toThrowError(decryptFailed);
+    expect(() => vault.openCredential('tenant-a', 'cred_2', sealed)).toThrowError(decryptFailed);
+  });
+
+  it('refuses a value sealed under another master key, naming the key mismatch', () => {
+    const other = new Vault(randomBytes(32));
+    expect(() => other.openCredential('tenant-a', 'cred_1', sealed)).toThrowError(/another master key/);
+    // Even with the key id forged to match, the GCM tag still fails.
+    const forged = sealed.replace(`.${vault.keyId}.`, `.${other.keyId}.`);
+    expect(() => other.openCredential('tenant-a', 'cred_1', forged)).toThrowError(decryptFailed);
+  });
+
+  it.each(['', 'garbage', 'tgv1.x', 'tgv1.a.b.c', 'tgv1.00000000.!!!', 'tgv1.00000000.AAAA'])('refuses malformed %j', (value) => {
+    expect(() => vault.openCredential('tenant-a', 'cred_1', value)).toThrowError(decryptFailed);
+  });
+});
+
+describe('Vault key wrapping', () => {
+  it('binds purpose and tenant', () => {
+    const vault = new Vault(randomBytes(32));
+    const signingKey = randomBytes(32);
+    const sealed = vault.wrapKey('ledger-signing', signingKey, 'tenant-a');
+    expect(vault.unwrapKey('ledger-signing', sealed, 'tenant-a').equals(signingKey)).toBe(true);
+    expect(() => vault.unwrapKey('other-purpose', sealed, 'tenant-a')).toThrowError(decryptFailed);
+    expect(() => vault.unwrapKey('ledger-signing', sealed, 'tenant-b')).toThrowError(decryptFailed);
+    expect(() => vault.unwrapKey('ledger-signing', sealed)).toThrowError(decryptFailed);
+  });
+});
+
+describe('loadMasterKey', () => {
+  it('generates a key file with mode 0600 once and reuses it', () => {
+    const dir = tempDir();
+    const first = loadMasterKey({ dataDir: dir });
+    expect(statSync(join(dir, MASTER_KEY_FILE)).mode & 0o777).toBe(0o600);
+    expect(loadMasterKey({ dataDir: dir }).equals(first)).toBe(true);
+  });
+
+  it('prefers the configured key (hex or base64)', () => {
+    const key = randomBytes(32);
+    expect(loadMasterKey({ configuredKey: key.toString('hex'), dataDir: tempDir() }).equals(key)).toBe(true);
+    expect(loadMasterKey({ configuredKey: key.toString('base64') }).equals(key)).toBe(true);
+  });
+
+  it.each(['short', 'ab'.repeat(31), randomBytes(16).toString('base64')])('rejects a configured key of the wrong size (%s)', (value) => {
+    expect(() => loadMasterKey({ configuredKey: value })).toThrowError(expect.objectContaining({ code: 'VAULT_KEY_INVALID' }) as unknown as Error);
+  });
+
+  it('refuses a key file that group or others can read', () => {
+    const dir = tempDir();
+    const path = join(dir, MASTER_KEY_FILE);
+    writeFileSync(path, randomBytes(32).toString('hex'));
+    chmodSync(path, 0o644);
+    expect(() => loadMasterKey({ dataDir: dir })).toThrowError(/chmod 600/);
+  });
+
+  it('a SealedBox refuses a key of the wrong length', () => {
+    expect(() => new SealedBox(randomBytes(31))).toThrowError(expect.objectContaining({ code: 'VAULT_KEY_INVALID' }) as unknown as Error);
+  });
+});
