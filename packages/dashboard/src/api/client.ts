@@ -1,0 +1,102 @@
+/**
+ * Browser API client. The session lives in an httpOnly cookie, so requests carry
+ * `credentials: 'same-origin'`; state-changing requests add the CSRF token the server
+ * handed out at sign-in (double submit: header value must equal the session's token).
+ */
+
+/** Error thrown for every non-2xx answer; `code` is the server's stable error code. */
+export class ApiError extends Error {
+  readonly code: string;
+  readonly status: number;
+  readonly details: unknown;
+  readonly requestId: string | undefined;
+
+  constructor(status: number, code: string, message: string, details?: unknown, requestId?: string) {
+    super(message);
+    this.name = 'ApiError';
+    this.status = status;
+    this.code = code;
+    this.details = details;
+    this.requestId = requestId;
+  }
+}
+
+/** Name of the readable cookie holding the CSRF token (the session cookie itself is httpOnly). */
+export const CSRF_COOKIE = 'tollgate_csrf';
+/** Header the server checks on POST/PUT/PATCH/DELETE. */
+export const CSRF_HEADER = 'x-csrf-token';
+
+type Query = Record<string, string | number | boolean | undefined | null>;
+
+export function readCsrfToken(): string | undefined {
+  for (const part of document.cookie.split(';')) {
+    const [name, ...rest] = part.trim().split('=');
+    if (name === CSRF_COOKIE) return decodeURIComponent(rest.join('='));
+  }
+  return undefined;
+}
+
+/** Builds `path?query`, dropping empty values so filters can be passed as-is. */
+export function withQuery(path: string, query?: Query): string {
+  if (!query) return path;
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) {
+    if (value === undefined || value === null || value === '') continue;
+    params.set(key, String(value));
+  }
+  const text = params.toString();
+  return text ? `${path}?${text}` : path;
+}
+
+async function toApiError(response: Response): Promise<ApiError> {
+  let body: unknown;
+  try {
+    body = await response.json();
+  } catch {
+    body = undefined;
+  }
+  const envelope = (body as { error?: { code?: string; message?: string; details?: unknown; requestId?: string } })?.error;
+  return new ApiError(
+    response.status,
+    envelope?.code ?? `HTTP_${response.status}`,
+    envelope?.message ?? (response.statusText || 'Request failed'),
+    envelope?.details,
+    envelope?.requestId,
+  );
+}
+
+export interface RequestOptions {
+  method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  query?: Query;
+  body?: unknown;
+  signal?: AbortSignal;
+}
+
+/** Performs one request; resolves with parsed JSON (or text for non-JSON bodies). */
+export async function request<T>(path: string, options: RequestOptions = {}): Promise<T> {
+  const method = options.method ?? 'GET';
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (options.body !== undefined) headers['content-type'] = 'application/json';
+  if (method !== 'GET') {
+    const csrf = readCsrfToken();
+    if (csrf) headers[CSRF_HEADER] = csrf;
+  }
+  const response = await fetch(withQuery(path, options.query), {
+    method,
+    headers,
+    credentials: 'same-origin',
+    body: options.body === undefined ? undefined : JSON.stringify(options.body),
+    signal: options.signal,
+  });
+  if (!response.ok) throw await toApiError(response);
+  if (response.status === 204) return undefined as T;
+  const type = response.headers.get('content-type') ?? '';
+  return (type.includes('json') ? await response.json() : await response.text()) as T;
+}
+
+export const api = {
+  get: <T>(path: string, query?: Query, signal?: AbortSignal) => request<T>(path, { query, signal }),
+  post: <T>(path: string, body?: unknown) => request<T>(path, { method: 'POST', body: body ?? {} }),
+  put: <T>(path: string, body?: unknown) => request<T>(path, { method: 'PUT', body: body ?? {} }),
+  delete: <T>(path: string) => request<T>(path, { method: 'DELETE' }),
+};

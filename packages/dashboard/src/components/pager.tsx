@@ -1,0 +1,25 @@
+/** Cursor pager: "Newer" goes back through the cursors already seen, "Older" follows `nextCursor`. */
+export function Pager(props: {
+  hasPrevious: boolean;
+  nextCursor: string | null | undefined;
+  onPrevious: () => void;
+  onNext: (cursor: string) => void;
+  label?: string;
+}) {
+  const { hasPrevious, nextCursor, onPrevious, onNext, label } = props;
+  return (
+    <nav className="pager" aria-label={label ?? 'Pagination'}>
+      <button type="button" className="button" disabled={!hasPrevious} onClick={onPrevious}>
+        ← Newer
+      </button>
+      <button type="button" className="button" disabled={!nextCursor} onClick={() => nextCursor && onNext(nextCursor)}>
+        Older →
+      </button>
+    </nav>
+  );
+}
+
+/** Keeps the stack of cursors visited so the pager can go back. */
+export function pushCursor(stack: readonly (string | undefined)[], cursor: string): (string | undefined)[] {
+  return [...stack, cursor];
+}
