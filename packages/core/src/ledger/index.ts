@@ -3,3 +3,36 @@
 export * as merkle from './merkle.js';
 export { canonicalJson } from './canonical-json.js';
 export type { CanonicalJsonValue } from './canonical-json.js';
+export {
+  ED25519_SIGNATURE_TYPE,
+  MAX_NOTE_SIGNATURES,
+  ed25519PublicKey,
+  formatSignedNote,
+  formatVerifierKey,
+  isValidKeyName,
+  noteKeyFromPrivate,
+  noteKeyId,
+  noteSignedBy,
+  parseSignedNote,
+  parseVerifierKey,
+  rawEd25519PublicKey,
+  signNote,
+} from './signed-note.js';
+export type { NoteKey, NoteSignature, SignedNote } from './signed-note.js';
+export {
+  COSIGNATURE_TYPE,
+  cosignCheckpoint,
+  cosignerKeyId,
+  formatCheckpoint,
+  openCheckpoint,
+  parseCheckpoint,
+  signCheckpoint,
+  verifyCosignature,
+} from './checkpoint.js';
+export type { Checkpoint } from './checkpoint.js';
+export { recordLeaf, recordLeafHash, toLedgerRecord } from './record.js';
+export type { LedgerEntry, LedgerRecord } from './record.js';
+export { BUNDLE_FORMAT, verifyBundle } from './bundle.js';
+export type { BundleProblem, BundleVerification, LedgerBundle, VerifyBundleOptions } from './bundle.js';
+export { exportNoteKey, generateNoteKey, importNoteKey } from './note-keys.js';
+export type { SigningNoteKey } from './note-keys.js';
