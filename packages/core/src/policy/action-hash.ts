@@ -1,0 +1,43 @@
+import { createHash } from 'node:crypto';
+
+/** The exact action a hold approves: who calls which tool with which arguments in which session. */
+export interface HeldAction {
+  readonly tenantId: string;
+  readonly agentId: string;
+  readonly sessionId: string;
+  readonly toolName: string;
+  readonly arguments: unknown;
+}
+
+/**
+ * Canonical JSON: object keys sorted, no whitespace, `undefined` members dropped, non-finite
+ * numbers as null. Equal values always give equal text.
+ *
+ * @example
+ * canonicalJson({ b: 1, a: [true, 'x'] }) // '{"a":[true,"x"],"b":1}'
+ */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') {
+    if (typeof value === 'number' && !Number.isFinite(value)) return 'null';
+    if (typeof value === 'bigint') return value.toString();
+    return JSON.stringify(value) ?? 'null';
+  }
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  const keys = Object.keys(value).filter((key) => (value as Record<string, unknown>)[key] !== undefined).sort();
+  return `{${keys.map((key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`).join(',')}}`;
+}
+
+/**
+ * SHA-256 (hex) of the canonical action. A hold stores it; an approval only releases a call whose
+ * action hashes to the same value, so it cannot be reused for other arguments or another session.
+ *
+ * @example
+ * actionHash({ tenantId: 't', agentId: 'bot', sessionId: 's', toolName: 'refund', arguments: { amount: 5000 } })
+ */
+export function actionHash(action: HeldAction): string {
+  const canonical = canonicalJson({
+    tenantId: action.tenantId, agentId: action.agentId, sessionId: action.sessionId,
+    toolName: action.toolName, arguments: action.arguments ?? null,
+  });
+  return createHash('sha256').update(canonical).digest('hex');
+}

@@ -1,0 +1,100 @@
+import { describe, expect, it } from 'vitest';
+import { loadPolicy } from './compile.js';
+import type { CompiledPolicy } from './compile.js';
+import { evaluatePolicy } from './evaluate.js';
+import { recordOutputTaints } from './output.js';
+import { createSessionState, deserializeSessionState, serializeSessionState } from './session-state.js';
+import type { EvaluationInput } from './types.js';
+
+function compile(yaml: string): CompiledPolicy {
+  const result = loadPolicy(yaml);
+  if (!result.ok) throw new Error(JSON.stringify(result.diagnostics));
+  return result.policy;
+}
+
+const policy = compile(`
+agents: { bot: { approvedScope: [pay, send, "*ping*"] } }
+dataFlow: { sources: [{ tools: [lookup], label: secret }] }
+rules:
+  - { id: pay-limit, match: { tools: [pay] }, when: "args.amount > 100", effect: BLOCK, reason: too much }
+  - { id: step-nested, match: { tools: [pay] }, when: "has(args.meta) && args.meta.flag == true", effect: STEP_UP, reason: flagged }
+  - { id: permit-small, match: { tools: [pay] }, when: "args.amount < 10", effect: ALLOW, reason: small }
+  - { id: no-leak, match: { tools: [send] }, dataFlow: true, effect: BLOCK, reason: secret leaves }
+`);
+
+function call(overrides: Partial<EvaluationInput>): EvaluationInput {
+  return { agentId: 'bot', userId: 'u', sessionId: 's', toolName: 'pay', arguments: {}, enforcement: 'block', now: 0, ...overrides };
+}
+
+describe('bad input never ends in an accidental ALLOW', () => {
+  it.each([
+    ['a string amount', { amount: 'a lot' }],
+    ['a missing amount', {}],
+    ['a null amount', { amount: null }],
+    ['a list amount', { amount: [1, 2] }],
+    ['arguments that are a string', 'pay everything'],
+    ['arguments that are null', null],
+    ['arguments that are an array', [1, 2, 3]],
+  ])('%s: the failing BLOCK rule applies and the error is recorded', (_label, args) => {
+    const result = evaluatePolicy(policy, call({ arguments: args }), { session: createSessionState() });
+    expect(result.decision).toBe('BLOCK');
+    expect(result.errors.map((error) => error.ruleId)).toContain('pay-limit');
+    expect(result.reason).toContain('condition failed at run time');
+  });
+
+  it('an ALLOW rule whose condition fails does not apply', () => {
+    const result = evaluatePolicy(policy, call({ arguments: { amount: 'x' } }), { session: createSessionState() });
+    expect(result.matchedRules).not.toContain('permit-small');
+  });
+
+  it.each([
+    ['__proto__ key', JSON.parse('{"__proto__": {"amount": 1}, "amount": 5}')],
+    ['prototype-shaped meta', JSON.parse('{"amount": 5, "meta": {"__proto__": {"flag": true}}}')],
+  ])('prototype-pollution-shaped arguments (%s) are plain data', (_label, args) => {
+    const result = evaluatePolicy(policy, call({ arguments: args }), { session: createSessionState() });
+    expect(({} as Record<string, unknown>).amount).toBeUndefined();
+    expect(({} as Record<string, unknown>).flag).toBeUndefined();
+    expect(result.matchedRules).not.toContain('pay-limit');
+  });
+
+  it('a "constructor" key makes CEL fail, which fails closed with a recorded error (never ALLOW)', () => {
+    const result = evaluatePolicy(policy, call({ arguments: { constructor: { prototype: { amount: 1 } }, amount: 5 } }), { session: createSessionState() });
+    expect(({} as Record<string, unknown>).amount).toBeUndefined();
+    expect(result.decision).toBe('BLOCK');
+    expect(result.errors.length).toBeGreaterThan(0);
+  });
+
+  it('tool and agent names shaped like prototype members do not confuse lookups', () => {
+    for (const name of ['__proto__', 'constructor', 'toString', 'hasOwnProperty']) {
+      expect(evaluatePolicy(policy, call({ toolName: name }), { session: createSessionState() }).decision).toBe('BLOCK');
+      expect(evaluatePolicy(policy, call({ agentId: name }), { session: createSessionState() }).decision).toBe('BLOCK');
+    }
+  });
+
+  it('enormous arguments fail closed for a data-flow rule instead of being skipped', () => {
+    let session = createSessionState();
+    session = recordOutputTaints(policy, session, 'lookup', { token: 'hunter2-secret' });
+    const huge = { body: 'x '.repeat(600_000) };
+    const result = evaluatePolicy(policy, call({ toolName: 'send', arguments: huge }), { session });
+    expect(result.decision).toBe('BLOCK');
+    expect(result.reason).toContain('too large');
+  });
+
+  it('deeply nested arguments fail closed for a data-flow rule', () => {
+    let nested: unknown = 'leaf';
+    for (let i = 0; i < 100; i += 1) nested = { nested };
+    const result = evaluatePolicy(policy, call({ toolName: 'send', arguments: nested }), { session: createSessionState() });
+    expect(result.decision).toBe('BLOCK');
+  });
+
+  it('enormous arguments are evaluated by CEL without a crash', () => {
+    const result = evaluatePolicy(policy, call({ arguments: { amount: 5, blob: 'y'.repeat(5_000_000) } }), { session: createSessionState() });
+    expect(result.decision).toBe('ALLOW');
+  });
+
+  it('a malformed stored session state becomes a fresh one', () => {
+    for (const stored of [null, 42, 'x', { callCount: -1, lastCallAt: 'nope', taints: [[1, 2]] }]) {
+      expect(serializeSessionState(deserializeSessionState(stored))).toEqual(serializeSessionState(createSessionState()));
+    }
+  });
+});

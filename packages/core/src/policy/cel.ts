@@ -1,0 +1,110 @@
+import { Environment } from '@marcbachmann/cel-js';
+
+/** Variables a `when` condition can read. `output` exists only for `stage: output` rules. */
+export const CEL_VARIABLES = ['tool', 'args', 'agent', 'user', 'session', 'time', 'safety', 'output'] as const;
+
+export type CelVariable = (typeof CEL_VARIABLES)[number];
+
+/** Structural limits for conditions, checked when the policy is compiled. */
+export const DEFAULT_CEL_LIMITS = { maxAstNodes: 2000, maxDepth: 64, maxListElements: 1000, maxMapEntries: 1000 };
+
+/** A compiled condition: returns true/false, or an Error when evaluation failed. */
+export type CompiledCondition = (context: Record<string, unknown>) => boolean | Error;
+
+export interface ConditionCompileError {
+  readonly message: string;
+  /** Offset inside the expression where the problem starts. */
+  readonly offset: number;
+}
+
+/** Which context variables an expression reads, so the evaluator builds only those. */
+export type VariableUse = ReadonlySet<CelVariable>;
+
+/**
+ * Creates the CEL environment policies are checked against. Expensive: build it once per compile.
+ *
+ * @example
+ * const env = createCelEnvironment();
+ */
+export function createCelEnvironment(): Environment {
+  return new Environment({
+    unlistedVariablesAreDyn: false,
+    homogeneousAggregateLiterals: false,
+    limits: DEFAULT_CEL_LIMITS,
+  })
+    .registerVariable('tool', 'string')
+    .registerVariable('args', 'map')
+    .registerVariable('agent', 'map')
+    .registerVariable('user', 'map')
+    .registerVariable('session', 'map')
+    .registerVariable('time', 'map')
+    .registerVariable('safety', 'map')
+    .registerVariable('output', 'dyn')
+    .registerFunction('emailDomain(string): string', emailDomain);
+}
+
+function emailDomain(address: string): string {
+  const at = address.lastIndexOf('@');
+  return at < 0 ? '' : address.slice(at + 1).trim().toLowerCase();
+}
+
+/**
+ * Parses and type-checks a condition once; the returned closure never throws.
+ * A condition must produce a bool: any other result is reported as an Error at run time.
+ *
+ * @example
+ * const result = compileCondition(env, 'args.amount > 1000');
+ * if ('condition' in result) result.condition({ args: { amount: 5 } }) // false
+ */
+export function compileCondition(
+  env: Environment,
+  expression: string,
+): { condition: CompiledCondition; uses: VariableUse } | { error: ConditionCompileError } {
+  let evaluate: ReturnType<Environment['parse']>;
+  try {
+    evaluate = env.parse(expression);
+  } catch (error) {
+    return { error: toCompileError(error) };
+  }
+  const checked = evaluate.check();
+  if (!checked.valid) return { error: toCompileError(checked.error) };
+  if (checked.type !== 'bool' && checked.type !== 'dyn') {
+    return { error: { message: `condition must be a bool, not ${checked.type}`, offset: 0 } };
+  }
+  const condition: CompiledCondition = (context) => {
+    try {
+      const value = evaluate(context);
+      return typeof value === 'boolean' ? value : new Error(`condition returned ${describe(value)}, not a bool`);
+    } catch (error) {
+      return error instanceof Error ? error : new Error(String(error));
+    }
+  };
+  return { condition, uses: findVariableUse(expression) };
+}
+
+function toCompileError(error: unknown): ConditionCompileError {
+  if (error instanceof Error) {
+    const range = (error as { range?: { start?: number } }).range;
+    const summary = (error as { summary?: string }).summary;
+    const message = summary ?? error.message.split('\n')[0] ?? error.message;
+    return { message, offset: range?.start ?? 0 };
+  }
+  return { message: String(error), offset: 0 };
+}
+
+/** Finds the variables an expression mentions (identifiers not preceded by a dot and outside strings). */
+function findVariableUse(expression: string): VariableUse {
+  const withoutStrings = expression.replace(/"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'/g, '""');
+  const used = new Set<CelVariable>();
+  for (const name of CEL_VARIABLES) {
+    if (new RegExp(`(^|[^.\\w])${name}\\b`).test(withoutStrings)) used.add(name);
+  }
+  return used;
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value === 'bigint') return 'an int';
+  return `a ${typeof value}`;
+}
+

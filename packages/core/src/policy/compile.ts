@@ -1,0 +1,180 @@
+import { compileCondition, createCelEnvironment } from './cel.js';
+import type { CompiledCondition, VariableUse } from './cel.js';
+import { compileNameMatcher } from './glob.js';
+import type { NameMatcher } from './glob.js';
+import { parsePolicySource } from './source.js';
+import type { SourceMap } from './source.js';
+import type {
+  AgentPolicy, DataFlowSource, EnforcementMode, PolicyDiagnostic, PolicyDocument, PolicyRule, RuleStage,
+} from './types.js';
+import { validatePolicy } from './validate.js';
+
+/** One rule with everything it needs at evaluation time prepared once. */
+export interface CompiledRule {
+  readonly rule: PolicyRule;
+  readonly matchesAgent: NameMatcher;
+  readonly matchesUser: NameMatcher;
+  readonly matchesAfter: NameMatcher | null;
+  readonly condition: CompiledCondition | null;
+  readonly uses: VariableUse;
+}
+
+/** Scope and pinned mode for one agent, resolved from `agents` (exact id, then globs, then `*`). */
+export interface ResolvedAgent {
+  readonly scope: NameMatcher | null;
+  readonly enforcement: EnforcementMode | null;
+}
+
+/** Per-name lookups are cached; a cache is dropped whole past this many names. */
+const MAX_CACHED_NAMES = 10_000;
+
+/**
+ * A policy version ready for evaluation: rules are indexed by tool name (exact names in a Map,
+ * globs resolved once per tool name and cached) and every CEL condition is parsed once.
+ */
+export class CompiledPolicy {
+  private readonly rulesByTool = new Map<string, readonly CompiledRule[]>();
+  private readonly outputRulesByTool = new Map<string, readonly CompiledRule[]>();
+  private readonly usesByTool = new Map<string, ReadonlySet<string>>();
+  private readonly sourcesByTool = new Map<string, readonly DataFlowSource[]>();
+  private readonly agentsById = new Map<string, ResolvedAgent>();
+  private readonly toolMatchers: ReadonlyArray<readonly [CompiledRule, NameMatcher]>;
+  private readonly sourceMatchers: ReadonlyArray<readonly [DataFlowSource, NameMatcher]>;
+  private readonly agentPatterns: ReadonlyArray<readonly [NameMatcher, AgentPolicy]>;
+
+  constructor(readonly document: PolicyDocument, readonly version: number | null, rules: readonly CompiledRule[]) {
+    this.toolMatchers = rules.map((rule) => [rule, compileNameMatcher(rule.rule.match.tools)] as const);
+    this.sourceMatchers = document.dataFlowSources.map((source) => [source, compileNameMatcher(source.tools)] as const);
+    const exactFirst = Object.keys(document.agents).sort((a, b) => Number(/[*?]/.test(a)) - Number(/[*?]/.test(b)));
+    this.agentPatterns = exactFirst.map((pattern) => [compileNameMatcher([pattern]), document.agents[pattern] ?? {}] as const);
+  }
+
+  /** Rules of a stage that can apply to a tool, in document order. */
+  rulesFor(toolName: string, stage: RuleStage): readonly CompiledRule[] {
+    const cache = stage === 'call' ? this.rulesByTool : this.outputRulesByTool;
+    let rules = cache.get(toolName);
+    if (rules === undefined) {
+      rules = this.toolMatchers.filter(([rule, matches]) => rule.rule.stage === stage && matches(toolName)).map(([rule]) => rule);
+      remember(cache, toolName, rules);
+    }
+    return rules;
+  }
+
+  /** Variables the call-stage conditions of this tool read, so only those are built. */
+  usesFor(toolName: string): ReadonlySet<string> {
+    let uses = this.usesByTool.get(toolName);
+    if (uses === undefined) {
+      uses = new Set(this.rulesFor(toolName, 'call').flatMap((rule) => [...rule.uses]));
+      remember(this.usesByTool, toolName, uses);
+    }
+    return uses;
+  }
+
+  /** Data-flow sources whose tools include this one. */
+  sourcesFor(toolName: string): readonly DataFlowSource[] {
+    let sources = this.sourcesByTool.get(toolName);
+    if (sources === undefined) {
+      sources = this.sourceMatchers.filter(([, matches]) => matches(toolName)).map(([source]) => source);
+      remember(this.sourcesByTool, toolName, sources);
+    }
+    return sources;
+  }
+
+  /** The agent's scope and pinned mode; both null when the policy says nothing about it. */
+  agent(agentId: string): ResolvedAgent {
+    let resolved = this.agentsById.get(agentId);
+    if (resolved === undefined) {
+      const found = this.agentPatterns.find(([matches]) => matches(agentId))?.[1];
+      resolved = {
+        scope: found?.approvedScope ? compileNameMatcher(found.approvedScope) : null,
+        enforcement: found?.enforcement ?? null,
+      };
+      remember(this.agentsById, agentId, resolved);
+    }
+    return resolved;
+  }
+
+  /** True when the SDK should send this tool's output back (data-flow source or output rules). */
+  capturesOutput(toolName: string): boolean {
+    return this.sourcesFor(toolName).length > 0 || this.rulesFor(toolName, 'output').length > 0;
+  }
+
+  /** True when a rule for this tool reads `safety`, so the caller should run the content scanner first. */
+  needsSafety(toolName: string, stage: RuleStage = 'call'): boolean {
+    return this.rulesFor(toolName, stage).some((rule) => rule.uses.has('safety'));
+  }
+}
+
+function remember<V>(cache: Map<string, V>, key: string, value: V): void {
+  if (cache.size >= MAX_CACHED_NAMES) cache.clear();
+  cache.set(key, value);
+}
+
+export type CompileResult =
+  | { readonly ok: true; readonly policy: CompiledPolicy; readonly diagnostics: readonly PolicyDiagnostic[] }
+  | { readonly ok: false; readonly diagnostics: readonly PolicyDiagnostic[] };
+
+/**
+ * Compiles a validated document. CEL errors come back as diagnostics at the exact line and column
+ * when a source map is given.
+ *
+ * @example
+ * const result = compilePolicy(document, { version: 3 });
+ * if (result.ok) evaluatePolicy(result.policy, input, { session });
+ */
+export function compilePolicy(
+  document: PolicyDocument,
+  options: { version?: number | null; sourceMap?: SourceMap } = {},
+): CompileResult {
+  const env = createCelEnvironment();
+  const diagnostics: PolicyDiagnostic[] = [];
+  const rules: CompiledRule[] = [];
+  document.rules.forEach((rule, index) => {
+    let condition: CompiledCondition | null = null;
+    let uses: VariableUse = new Set();
+    if (rule.when !== undefined) {
+      const compiled = compileCondition(env, rule.when);
+      if ('error' in compiled) {
+        const path = `rules[${index}].when`;
+        const position = options.sourceMap?.positionInString(path, rule.when, compiled.error.offset) ?? { line: 1, column: 1 };
+        diagnostics.push({ severity: 'error', code: 'POLICY_CEL', message: `rule ${rule.id}: ${compiled.error.message}`, path, ...position });
+        return;
+      }
+      if (rule.stage === 'call' && compiled.uses.has('output')) {
+        const path = `rules[${index}].when`;
+        const position = options.sourceMap?.position(path) ?? { line: 1, column: 1 };
+        diagnostics.push({ severity: 'error', code: 'POLICY_CEL', message: `rule ${rule.id}: output is only available to stage: output rules`, path, ...position });
+        return;
+      }
+      condition = compiled.condition;
+      uses = compiled.uses;
+    }
+    rules.push({
+      rule, condition, uses,
+      matchesAgent: compileNameMatcher(rule.match.agents),
+      matchesUser: compileNameMatcher(rule.match.users),
+      matchesAfter: rule.after ? compileNameMatcher(rule.after.tools) : null,
+    });
+  });
+  if (diagnostics.length > 0) return { ok: false, diagnostics };
+  return { ok: true, policy: new CompiledPolicy(document, options.version ?? null, rules), diagnostics };
+}
+
+/**
+ * Parses, validates and compiles policy text (YAML or JSON) in one step. This is what
+ * `tollgate policy lint` runs: every problem comes back with its line and column.
+ *
+ * @example
+ * const result = loadPolicy(fs.readFileSync('policy.yaml', 'utf8'));
+ * if (!result.ok) for (const d of result.diagnostics) console.log(`${d.line}:${d.column} ${d.message}`);
+ */
+export function loadPolicy(text: string, options: { version?: number | null } = {}): CompileResult {
+  const parsed = parsePolicySource(text);
+  if (parsed.value === undefined) return { ok: false, diagnostics: parsed.diagnostics };
+  const { document, diagnostics } = validatePolicy(parsed.value, parsed.sourceMap);
+  if (!document) return { ok: false, diagnostics: [...parsed.diagnostics, ...diagnostics] };
+  const compiled = compilePolicy(document, { ...options, sourceMap: parsed.sourceMap });
+  return compiled.ok
+    ? { ...compiled, diagnostics: [...parsed.diagnostics, ...compiled.diagnostics] }
+    : { ok: false, diagnostics: [...parsed.diagnostics, ...compiled.diagnostics] };
+}

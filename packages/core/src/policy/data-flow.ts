@@ -1,0 +1,182 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * Data-flow tracking. Values a sensitive tool returns are remembered in the session as short
+ * fingerprints of their normalized text (never the text itself); a later call whose arguments
+ * contain one of them, as a whole argument, a word or a run of up to 4 words, matches.
+ */
+
+/** Turns a normalized value into the fingerprint stored in session state. */
+export type Fingerprint = (normalized: string) => string;
+
+/** Longest run of words remembered as one value (e.g. a name or an address line). */
+export const MAX_WINDOW_WORDS = 4;
+
+/** Bounds on how much of one call's arguments is scanned; past them the scan is incomplete. */
+export const DEFAULT_SCAN_LIMITS = { maxLeaves: 10_000, maxDepth: 32, maxChars: 1_000_000 };
+
+export type ScanLimits = typeof DEFAULT_SCAN_LIMITS;
+
+/**
+ * Default fingerprint: the first 16 hex digits of SHA-256. The server passes a keyed HMAC
+ * instead so that stored fingerprints of low-entropy values cannot be guessed offline.
+ *
+ * @example
+ * sha256Fingerprint('jane@example.com') // '…16 hex digits…'
+ */
+export const sha256Fingerprint: Fingerprint = (normalized) =>
+  createHash('sha256').update(normalized).digest('hex').slice(0, 16);
+
+const EDGE_PUNCTUATION = /^[\s"'`.,;:!?()[\]{}<>]+|[\s"'`.,;:!?()[\]{}<>]+$/g;
+const NUMBER_LIKE = /^\+?[\d\s().-]*\d[\d\s().-]*$/;
+
+/**
+ * Normalizes text for matching: Unicode NFKC, lower case, single spaces, and number-like
+ * values (phone numbers, SSNs, card numbers) reduced to their digits.
+ *
+ * @example
+ * normalizeValue(' Jane.Doe@Example.com ') // 'jane.doe@example.com'
+ * normalizeValue('123-45-6789') // '123456789'
+ */
+export function normalizeValue(text: string): string {
+  const folded = text.normalize('NFKC').toLowerCase().replace(/\s+/g, ' ').trim();
+  return NUMBER_LIKE.test(folded) ? folded.replace(/\D/g, '') : folded;
+}
+
+/** Splits normalized text into words with surrounding punctuation removed. */
+export function toWords(normalized: string): string[] {
+  const words: string[] = [];
+  for (const raw of normalized.split(' ')) {
+    const word = raw.replace(EDGE_PUNCTUATION, '');
+    if (word !== '') words.push(NUMBER_LIKE.test(word) ? word.replace(/\D/g, '') : word);
+  }
+  return words;
+}
+
+/** What one sensitive value contributes to the session: its fingerprint and its word count. */
+export interface TaintEntry {
+  readonly fingerprint: string;
+  /** 0 when the value is longer than MAX_WINDOW_WORDS words (matched only as a whole argument). */
+  readonly words: number;
+}
+
+/**
+ * Fingerprints one value returned by a sensitive tool, or returns null when it is too short.
+ *
+ * @example
+ * taintValue('Jane Doe', 4, sha256Fingerprint) // { fingerprint: '…', words: 2 }
+ */
+export function taintValue(value: string, minLength: number, fingerprint: Fingerprint): TaintEntry | null {
+  const normalized = normalizeValue(value);
+  if (normalized.length < minLength) return null;
+  const words = toWords(normalized);
+  if (words.length >= 1 && words.length <= MAX_WINDOW_WORDS) {
+    return { fingerprint: fingerprint(words.join(' ')), words: words.length };
+  }
+  return { fingerprint: fingerprint(normalized), words: 0 };
+}
+
+/**
+ * Collects the string and number leaves of a tool output, optionally only under dotted `fields`
+ * paths (arrays are walked through). Stops at the scan limits.
+ *
+ * @example
+ * collectLeaves({ email: 'a@b.c', id: 7 }, ['email']) // ['a@b.c']
+ */
+export function collectLeaves(output: unknown, fields: readonly string[] | undefined, limits = DEFAULT_SCAN_LIMITS): string[] {
+  const leaves: string[] = [];
+  const roots = fields === undefined ? [output] : fields.flatMap((field) => selectPath(output, field.split('.')));
+  for (const root of roots) walkLeaves(root, 0, limits, leaves, false);
+  return leaves;
+}
+
+function selectPath(value: unknown, segments: readonly string[]): unknown[] {
+  if (segments.length === 0) return [value];
+  if (Array.isArray(value)) return value.flatMap((item) => selectPath(item, segments));
+  if (typeof value !== 'object' || value === null) return [];
+  const [head, ...rest] = segments;
+  if (head === undefined || !Object.hasOwn(value, head)) return [];
+  return selectPath((value as Record<string, unknown>)[head], rest);
+}
+
+/**
+ * Walks leaves depth-first; returns false when a limit was hit (the scan is then incomplete).
+ * Object keys count as leaves when `includeKeys` is set: a value can hide in a key.
+ */
+export function walkLeaves(
+  value: unknown, depth: number, limits: ScanLimits, out: string[], includeKeys: boolean,
+): boolean {
+  if (out.length >= limits.maxLeaves || depth > limits.maxDepth) return false;
+  if (typeof value === 'string') { out.push(value.length > limits.maxChars ? value.slice(0, limits.maxChars) : value); return value.length <= limits.maxChars; }
+  if (typeof value === 'number' || typeof value === 'bigint') { out.push(String(value)); return true; }
+  if (typeof value !== 'object' || value === null) return true;
+  const items = Array.isArray(value) ? value : Object.entries(value);
+  for (const item of items) {
+    if (Array.isArray(value)) {
+      if (!walkLeaves(item, depth + 1, limits, out, includeKeys)) return false;
+      continue;
+    }
+    const [key, child] = item as [string, unknown];
+    if (includeKeys) out.push(key);
+    if (!walkLeaves(child, depth + 1, limits, out, includeKeys)) return false;
+  }
+  return true;
+}
+
+/** Result of looking for remembered values in a call's arguments. */
+export interface FlowScan {
+  readonly labels: ReadonlySet<string>;
+  /** True when the arguments were too large or deep to scan completely. */
+  readonly incomplete: boolean;
+}
+
+/**
+ * Looks for remembered fingerprints in a call's arguments: each leaf as a whole, and each run of
+ * 1..4 words (only the run lengths some remembered value has).
+ *
+ * @example
+ * scanForTaints({ body: 'Her email: jane@example.com' }, taints, new Set([1]), sha256Fingerprint)
+ */
+export function scanForTaints(
+  args: unknown,
+  taints: ReadonlyMap<string, readonly string[]>,
+  windowSizes: ReadonlySet<number>,
+  fingerprint: Fingerprint,
+  limits = DEFAULT_SCAN_LIMITS,
+): FlowScan {
+  const leaves: string[] = [];
+  const complete = walkLeaves(args, 0, limits, leaves, true);
+  const labels = new Set<string>();
+  const check = (text: string): void => {
+    for (const label of taints.get(fingerprint(text)) ?? []) labels.add(label);
+  };
+  let chars = 0;
+  for (const leaf of leaves) {
+    chars += leaf.length;
+    if (chars > limits.maxChars) return { labels, incomplete: true };
+    const normalized = normalizeValue(leaf);
+    check(normalized);
+    const words = toWords(normalized);
+    for (const size of windowSizes) {
+      for (let start = 0; start + size <= words.length; start += 1) check(words.slice(start, start + size).join(' '));
+    }
+    checkDigitRuns(words, check);
+  }
+  return { labels, incomplete: !complete };
+}
+
+const DIGITS = /^\d+$/;
+
+/** A number written with spaces ("123 45 6789") is several words; try adjacent digit words joined. */
+function checkDigitRuns(words: readonly string[], check: (text: string) => void): void {
+  for (let start = 0; start < words.length; start += 1) {
+    let joined = words[start] ?? '';
+    if (!DIGITS.test(joined)) continue;
+    for (let end = start + 1; end < words.length && end < start + MAX_WINDOW_WORDS; end += 1) {
+      const next = words[end] ?? '';
+      if (!DIGITS.test(next)) break;
+      joined += next;
+      check(joined);
+    }
+  }
+}

@@ -1,0 +1,31 @@
+// Public surface of the policy language. Internal helpers (source maps, the CEL environment,
+// the rule runner) stay private: callers go through load → compile → evaluate.
+export type {
+  AgentPolicy, DataFlowSource, Decision, EnforcementMode, EvaluationInput, EvaluationResult, PolicyDiagnostic,
+  PolicyDocument, PolicyRule, RateLimitScope, RuleError, RuleStage, SafetyInput, Severity, ShadowHit,
+} from './types.js';
+export { ENFORCEMENT_MODES, SEVERITIES } from './types.js';
+export { parsePolicySource } from './source.js';
+export type { ParsedSource, SourceMap, SourcePosition } from './source.js';
+export {
+  validatePolicy, DEFAULT_PROGRESSIVE_BLOCK_AFTER, DEFAULT_DATA_FLOW_MIN_LENGTH, DEFAULT_RULE_SEVERITY,
+} from './validate.js';
+export { compilePolicy, loadPolicy, CompiledPolicy } from './compile.js';
+export type { CompileResult } from './compile.js';
+export { evaluatePolicy, rateLimitKey } from './evaluate.js';
+export type { EvaluationState } from './evaluate.js';
+export { evaluateOutput, recordOutputTaints } from './output.js';
+export type { OutputInput, OutputResult } from './output.js';
+export { applyMode, strongest } from './modes.js';
+export {
+  createSessionState, recordCall, recordTaints, serializeSessionState, deserializeSessionState,
+  DEFAULT_MAX_TAINTS_PER_SESSION,
+} from './session-state.js';
+export type { SessionState, SerializedSessionState } from './session-state.js';
+export { normalizeValue, sha256Fingerprint, DEFAULT_SCAN_LIMITS } from './data-flow.js';
+export type { Fingerprint } from './data-flow.js';
+export { actionHash } from './action-hash.js';
+export type { HeldAction } from './action-hash.js';
+export { parseDuration } from './duration.js';
+export { parsePolicyTestCases, runPolicyTests, POLICY_TEST_START } from './policy-tests.js';
+export type { PolicyTestCase, PolicyTestCall, PolicyTestResult, PolicyTestFailure } from './policy-tests.js';

@@ -1,0 +1,86 @@
+import type { CompiledPolicy } from './compile.js';
+import { collectLeaves, sha256Fingerprint, taintValue } from './data-flow.js';
+import type { Fingerprint, TaintEntry } from './data-flow.js';
+import { runRules } from './evaluate.js';
+import type { EvaluationState, RuleHit } from './evaluate.js';
+import { recordTaints } from './session-state.js';
+import type { SessionState } from './session-state.js';
+import type { EnforcementMode, EvaluationInput, RuleError, SafetyInput, ShadowHit } from './types.js';
+
+const ALL_VARIABLES: ReadonlySet<string> = new Set(['agent', 'user', 'session', 'time']);
+
+/** A tool's output, as /v1/enforce/output receives it. */
+export interface OutputInput {
+  readonly agentId: string;
+  readonly userId: string;
+  readonly sessionId: string;
+  readonly toolName: string;
+  readonly output: unknown;
+  readonly enforcement: EnforcementMode;
+  readonly now: number;
+  readonly safety?: SafetyInput;
+}
+
+export interface OutputResult {
+  /** BLOCK means the output must not reach the agent. */
+  readonly decision: 'ALLOW' | 'BLOCK';
+  readonly reason: string;
+  readonly violation: boolean;
+  readonly wouldHaveBeen: 'BLOCK' | null;
+  readonly matchedRules: readonly string[];
+  readonly shadow: readonly ShadowHit[];
+  readonly errors: readonly RuleError[];
+}
+
+/**
+ * Runs `stage: output` rules over a tool's output. A STEP_UP rule blocks here too: an output
+ * cannot wait for a human. In observe mode the answer is ALLOW with `wouldHaveBeen`.
+ *
+ * @example
+ * evaluateOutput(policy, { ...call, output: 'Ignore previous instructions…', safety }, { session })
+ */
+export function evaluateOutput(policy: CompiledPolicy | null, input: OutputInput, state: EvaluationState): OutputResult {
+  const hits: RuleHit[] = [];
+  const shadow: ShadowHit[] = [];
+  const errors: RuleError[] = [];
+  if (policy !== null) {
+    const call: EvaluationInput = { ...input, arguments: {} };
+    runRules(policy.rulesFor(input.toolName, 'output'), call, state, { hits, shadow, errors, rateLimitKeys: [] },
+      ALL_VARIABLES, { output: input.output ?? null });
+  }
+  const blocking = hits.find((hit) => hit.effect !== 'ALLOW');
+  const mode = (policy?.agent(input.agentId).enforcement) ?? input.enforcement;
+  const base = { matchedRules: hits.map((hit) => hit.ruleId), shadow, errors };
+  if (blocking === undefined) return { ...base, decision: 'ALLOW', reason: 'output allowed', violation: false, wouldHaveBeen: null };
+  if (mode === 'observe') {
+    return { ...base, decision: 'ALLOW', reason: `${blocking.reason} (observe mode: would have been BLOCK)`, violation: true, wouldHaveBeen: 'BLOCK' };
+  }
+  return { ...base, decision: 'BLOCK', reason: blocking.reason, violation: true, wouldHaveBeen: null };
+}
+
+/**
+ * Remembers the sensitive values in a tool's output, if the policy marks the tool as a data-flow
+ * source. Returns the state unchanged otherwise.
+ *
+ * @example
+ * session = recordOutputTaints(policy, session, 'read_customer', { email: 'jane@example.com' });
+ */
+export function recordOutputTaints(
+  policy: CompiledPolicy | null,
+  session: SessionState,
+  toolName: string,
+  output: unknown,
+  fingerprint: Fingerprint = sha256Fingerprint,
+): SessionState {
+  if (policy === null) return session;
+  let next = session;
+  for (const source of policy.sourcesFor(toolName)) {
+    const entries: TaintEntry[] = [];
+    for (const leaf of collectLeaves(output, source.fields)) {
+      const entry = taintValue(leaf, source.minLength, fingerprint);
+      if (entry !== null) entries.push(entry);
+    }
+    next = recordTaints(next, entries, source.label);
+  }
+  return next;
+}

@@ -1,0 +1,148 @@
+import type { TaintEntry } from './data-flow.js';
+
+/**
+ * What the policy remembers about one session between calls. Evaluation reads it and never
+ * changes it; the caller applies `recordCall` / `recordTaints` and persists the result.
+ */
+export interface SessionState {
+  /** Calls evaluated in this session. */
+  readonly callCount: number;
+  /** Violations so far (drives progressive mode). */
+  readonly violations: number;
+  /** Tool name → epoch ms of its latest call that was not blocked (drives sequence rules). */
+  readonly lastCallAt: ReadonlyMap<string, number>;
+  /** Fingerprint of a sensitive value → labels of the sources that returned it (drives data-flow rules). */
+  readonly taints: ReadonlyMap<string, readonly string[]>;
+  /** Word counts of remembered values, so a scan only tries those run lengths. */
+  readonly windowSizes: ReadonlySet<number>;
+}
+
+/** Oldest remembered values are dropped past this many per session. */
+export const DEFAULT_MAX_TAINTS_PER_SESSION = 10_000;
+
+/**
+ * A session nobody has seen yet.
+ *
+ * @example
+ * const state = createSessionState();
+ */
+export function createSessionState(): SessionState {
+  return { callCount: 0, violations: 0, lastCallAt: new Map(), taints: new Map(), windowSizes: new Set() };
+}
+
+/**
+ * Applies one evaluated call to the session: counts it, counts a violation, and remembers the
+ * tool for sequence rules unless the call was blocked (a blocked call never ran).
+ *
+ * @example
+ * state = recordCall(state, 'read_customer', Date.now(), { decision: 'ALLOW', violation: false });
+ */
+export function recordCall(
+  state: SessionState,
+  toolName: string,
+  at: number,
+  result: { readonly decision: string; readonly violation: boolean },
+): SessionState {
+  let lastCallAt = state.lastCallAt;
+  if (result.decision !== 'BLOCK') {
+    const copy = new Map(state.lastCallAt);
+    copy.set(toolName, at);
+    lastCallAt = copy;
+  }
+  return {
+    ...state,
+    callCount: state.callCount + 1,
+    violations: state.violations + (result.violation ? 1 : 0),
+    lastCallAt,
+  };
+}
+
+/**
+ * Adds fingerprints of sensitive values returned by a tool, keeping at most `maxTaints`.
+ *
+ * @example
+ * state = recordTaints(state, [{ fingerprint: 'ab12…', words: 1 }], 'customer_pii');
+ */
+export function recordTaints(
+  state: SessionState,
+  entries: readonly TaintEntry[],
+  label: string,
+  maxTaints = DEFAULT_MAX_TAINTS_PER_SESSION,
+): SessionState {
+  if (entries.length === 0) return state;
+  const taints = new Map(state.taints);
+  const windowSizes = new Set(state.windowSizes);
+  for (const entry of entries) {
+    const labels = taints.get(entry.fingerprint) ?? [];
+    taints.delete(entry.fingerprint); // re-insert so recently seen values are dropped last
+    taints.set(entry.fingerprint, labels.includes(label) ? labels : [...labels, label]);
+    if (entry.words > 0) windowSizes.add(entry.words);
+  }
+  for (const oldest of taints.keys()) {
+    if (taints.size <= maxTaints) break;
+    taints.delete(oldest);
+  }
+  return { ...state, taints, windowSizes };
+}
+
+/** JSON form of a session state, for storage. */
+export interface SerializedSessionState {
+  readonly callCount: number;
+  readonly violations: number;
+  readonly lastCallAt: ReadonlyArray<readonly [string, number]>;
+  readonly taints: ReadonlyArray<readonly [string, readonly string[]]>;
+  readonly windowSizes: readonly number[];
+}
+
+/**
+ * Converts a state to plain JSON (Maps become entry lists, so tool names like `__proto__` are safe).
+ *
+ * @example
+ * JSON.stringify(serializeSessionState(state))
+ */
+export function serializeSessionState(state: SessionState): SerializedSessionState {
+  return {
+    callCount: state.callCount,
+    violations: state.violations,
+    lastCallAt: [...state.lastCallAt],
+    taints: [...state.taints],
+    windowSizes: [...state.windowSizes],
+  };
+}
+
+/**
+ * Reads a stored state back; anything malformed yields a fresh state rather than an exception.
+ *
+ * @example
+ * const state = deserializeSessionState(JSON.parse(row.state));
+ */
+export function deserializeSessionState(value: unknown): SessionState {
+  if (typeof value !== 'object' || value === null) return createSessionState();
+  const raw = value as Partial<Record<keyof SerializedSessionState, unknown>>;
+  const lastCallAt = new Map<string, number>();
+  for (const entry of asArray(raw.lastCallAt)) {
+    if (Array.isArray(entry) && typeof entry[0] === 'string' && typeof entry[1] === 'number') lastCallAt.set(entry[0], entry[1]);
+  }
+  const taints = new Map<string, readonly string[]>();
+  for (const entry of asArray(raw.taints)) {
+    if (Array.isArray(entry) && typeof entry[0] === 'string' && Array.isArray(entry[1])) {
+      taints.set(entry[0], entry[1].filter((label): label is string => typeof label === 'string'));
+    }
+  }
+  const windowSizes = new Set(asArray(raw.windowSizes).filter((size): size is number => Number.isInteger(size)));
+  return {
+    callCount: toCount(raw.callCount),
+    violations: toCount(raw.violations),
+    lastCallAt,
+    taints,
+    windowSizes,
+  };
+}
+
+function asArray(value: unknown): unknown[] {
+  return Array.isArray(value) ? value : [];
+}
+
+function toCount(value: unknown): number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 ? value : 0;
+}

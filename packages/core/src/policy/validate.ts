@@ -1,0 +1,246 @@
+import { parseDuration } from './duration.js';
+import type { SourceMap } from './source.js';
+import { ENFORCEMENT_MODES, SEVERITIES } from './types.js';
+import type {
+  AgentPolicy, DataFlowSource, Decision, EnforcementMode, PolicyDiagnostic, PolicyDocument, PolicyRule,
+  RateLimitScope, RuleAfter, RuleDataFlow, RuleMatch, RuleRateLimit, Severity,
+} from './types.js';
+
+/** Defaults applied when a policy leaves a setting out. */
+export const DEFAULT_PROGRESSIVE_BLOCK_AFTER = 2;
+export const DEFAULT_DATA_FLOW_MIN_LENGTH = 4;
+export const DEFAULT_RULE_SEVERITY: Severity = 'medium';
+
+const DECISIONS: readonly Decision[] = ['ALLOW', 'STEP_UP', 'BLOCK'];
+const RATE_SCOPES: readonly RateLimitScope[] = ['agent', 'session', 'user'];
+const TOP_KEYS = ['apiVersion', 'name', 'description', 'agents', 'rules', 'dataFlow', 'progressive'];
+const RULE_KEYS = ['id', 'description', 'match', 'when', 'after', 'dataFlow', 'rateLimit', 'effect', 'reason',
+  'severity', 'mode', 'stage'];
+
+type Raw = Record<string, unknown>;
+
+/** Collects diagnostics while reading the raw document. */
+class Reader {
+  readonly diagnostics: PolicyDiagnostic[] = [];
+  constructor(private readonly sourceMap: SourceMap) {}
+
+  error(path: string, code: string, message: string): void {
+    const { line, column } = this.sourceMap.position(path);
+    this.diagnostics.push({ severity: 'error', code, message, path, line, column });
+  }
+
+  object(value: unknown, path: string, allowedKeys?: readonly string[]): Raw | undefined {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      this.error(path, 'POLICY_TYPE', `${path || 'document'} must be a mapping`);
+      return undefined;
+    }
+    for (const key of Object.keys(value)) {
+      if (allowedKeys && !allowedKeys.includes(key)) {
+        this.error(join(path, key), 'POLICY_UNKNOWN_KEY', `unknown key "${key}" (allowed: ${allowedKeys.join(', ')})`);
+      }
+    }
+    return value as Raw;
+  }
+
+  string(value: unknown, path: string): string | undefined {
+    if (typeof value === 'string' && value.length > 0) return value;
+    this.error(path, 'POLICY_TYPE', `${path} must be a non-empty string`);
+    return undefined;
+  }
+
+  names(value: unknown, path: string): string[] | undefined {
+    const list = typeof value === 'string' ? [value] : value;
+    if (!Array.isArray(list) || list.length === 0 || !list.every((item) => typeof item === 'string' && item !== '')) {
+      this.error(path, 'POLICY_TYPE', `${path} must be a name or a non-empty list of names`);
+      return undefined;
+    }
+    return list as string[];
+  }
+
+  oneOf<T extends string>(value: unknown, path: string, allowed: readonly T[]): T | undefined {
+    if (typeof value === 'string' && (allowed as readonly string[]).includes(value)) return value as T;
+    this.error(path, 'POLICY_VALUE', `${path} must be one of ${allowed.join(', ')}`);
+    return undefined;
+  }
+
+  positiveInteger(value: unknown, path: string): number | undefined {
+    if (typeof value === 'number' && Number.isSafeInteger(value) && value > 0) return value;
+    this.error(path, 'POLICY_VALUE', `${path} must be a positive integer`);
+    return undefined;
+  }
+
+  duration(value: unknown, path: string): number | undefined {
+    const ms = typeof value === 'string' ? parseDuration(value) : null;
+    if (ms !== null) return ms;
+    this.error(path, 'POLICY_VALUE', `${path} must be a duration such as 30s, 5m, 1h or 1d`);
+    return undefined;
+  }
+}
+
+/**
+ * Checks a parsed document against the policy schema and returns the typed document, or the
+ * diagnostics (with line and column) that explain what is wrong. CEL is checked by compilePolicy.
+ *
+ * @example
+ * const parsed = parsePolicySource(text);
+ * const { document, diagnostics } = validatePolicy(parsed.value, parsed.sourceMap);
+ */
+export function validatePolicy(value: unknown, sourceMap: SourceMap): {
+  document: PolicyDocument | undefined;
+  diagnostics: PolicyDiagnostic[];
+} {
+  const reader = new Reader(sourceMap);
+  const top = reader.object(value, '', TOP_KEYS);
+  if (!top) return { document: undefined, diagnostics: reader.diagnostics };
+  const name = top.name === undefined ? 'unnamed' : reader.string(top.name, 'name') ?? 'unnamed';
+  const agents = readAgents(reader, top.agents);
+  const rules = readRules(reader, top.rules);
+  const dataFlowSources = readDataFlow(reader, top.dataFlow);
+  const progressive = readProgressive(reader, top.progressive);
+  const document: PolicyDocument = {
+    name,
+    ...(typeof top.description === 'string' ? { description: top.description } : {}),
+    agents, rules, dataFlowSources, progressive,
+  };
+  return { document: reader.diagnostics.length === 0 ? document : undefined, diagnostics: reader.diagnostics };
+}
+
+function readAgents(reader: Reader, value: unknown): Record<string, AgentPolicy> {
+  const agents: Record<string, AgentPolicy> = Object.create(null) as Record<string, AgentPolicy>;
+  if (value === undefined) return agents;
+  const raw = reader.object(value, 'agents');
+  if (!raw) return agents;
+  for (const [agentId, spec] of Object.entries(raw)) {
+    const path = `agents.${agentId}`;
+    const entry = reader.object(spec ?? {}, path, ['approvedScope', 'enforcement']);
+    if (!entry) continue;
+    const scope = entry.approvedScope === undefined ? undefined : reader.names(entry.approvedScope, `${path}.approvedScope`);
+    const mode = entry.enforcement === undefined
+      ? undefined : reader.oneOf<EnforcementMode>(entry.enforcement, `${path}.enforcement`, ENFORCEMENT_MODES);
+    agents[agentId] = { ...(scope ? { approvedScope: scope } : {}), ...(mode ? { enforcement: mode } : {}) };
+  }
+  return agents;
+}
+
+function readRules(reader: Reader, value: unknown): PolicyRule[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) {
+    reader.error('rules', 'POLICY_TYPE', 'rules must be a list');
+    return [];
+  }
+  const seen = new Set<string>();
+  const rules: PolicyRule[] = [];
+  value.forEach((item, index) => {
+    const rule = readRule(reader, item, `rules[${index}]`);
+    if (!rule) return;
+    if (seen.has(rule.id)) reader.error(`rules[${index}].id`, 'POLICY_DUPLICATE_RULE', `duplicate rule id "${rule.id}"`);
+    seen.add(rule.id);
+    rules.push(rule);
+  });
+  return rules;
+}
+
+function readRule(reader: Reader, value: unknown, path: string): PolicyRule | undefined {
+  const raw = reader.object(value, path, RULE_KEYS);
+  if (!raw) return undefined;
+  const id = reader.string(raw.id, `${path}.id`);
+  const effect = reader.oneOf<Decision>(raw.effect, `${path}.effect`, DECISIONS);
+  const when = raw.when === undefined ? undefined : reader.string(raw.when, `${path}.when`);
+  const severity = raw.severity === undefined
+    ? DEFAULT_RULE_SEVERITY : reader.oneOf<Severity>(raw.severity, `${path}.severity`, SEVERITIES);
+  const mode = raw.mode === undefined ? 'enforce' : reader.oneOf(raw.mode, `${path}.mode`, ['enforce', 'shadow'] as const);
+  const stage = raw.stage === undefined ? 'call' : reader.oneOf(raw.stage, `${path}.stage`, ['call', 'output'] as const);
+  const reason = raw.reason === undefined ? undefined : reader.string(raw.reason, `${path}.reason`);
+  const match = readMatch(reader, raw.match, `${path}.match`);
+  const after = raw.after === undefined ? undefined : readAfter(reader, raw.after, `${path}.after`);
+  const dataFlow = raw.dataFlow === undefined ? undefined : readRuleDataFlow(reader, raw.dataFlow, `${path}.dataFlow`);
+  const rateLimit = raw.rateLimit === undefined ? undefined : readRateLimit(reader, raw.rateLimit, `${path}.rateLimit`);
+  if (!id || !effect || !severity || !mode || !stage || !match) return undefined;
+  return {
+    id, effect, severity, mode, stage, match,
+    reason: reason ?? `rule ${id}`,
+    ...(typeof raw.description === 'string' ? { description: raw.description } : {}),
+    ...(when !== undefined ? { when } : {}),
+    ...(after ? { after } : {}),
+    ...(dataFlow ? { dataFlow } : {}),
+    ...(rateLimit ? { rateLimit } : {}),
+  };
+}
+
+function readMatch(reader: Reader, value: unknown, path: string): RuleMatch | undefined {
+  if (value === undefined) return {};
+  const raw = reader.object(value, path, ['agents', 'tools', 'users']);
+  if (!raw) return undefined;
+  const match: { agents?: string[]; tools?: string[]; users?: string[] } = {};
+  for (const key of ['agents', 'tools', 'users'] as const) {
+    if (raw[key] === undefined) continue;
+    const names = reader.names(raw[key], `${path}.${key}`);
+    if (names) match[key] = names;
+  }
+  return match;
+}
+
+function readAfter(reader: Reader, value: unknown, path: string): RuleAfter | undefined {
+  if (typeof value === 'string' || Array.isArray(value)) {
+    const tools = reader.names(value, path);
+    return tools ? { tools } : undefined;
+  }
+  const raw = reader.object(value, path, ['tools', 'within']);
+  if (!raw) return undefined;
+  const tools = reader.names(raw.tools, `${path}.tools`);
+  const withinMs = raw.within === undefined ? undefined : reader.duration(raw.within, `${path}.within`);
+  return tools ? { tools, ...(withinMs !== undefined ? { withinMs } : {}) } : undefined;
+}
+
+function readRuleDataFlow(reader: Reader, value: unknown, path: string): RuleDataFlow | undefined {
+  if (value === true) return {};
+  const raw = reader.object(value, path, ['labels']);
+  if (!raw) return undefined;
+  if (raw.labels === undefined) return {};
+  const labels = reader.names(raw.labels, `${path}.labels`);
+  return labels ? { labels } : undefined;
+}
+
+function readRateLimit(reader: Reader, value: unknown, path: string): RuleRateLimit | undefined {
+  const raw = reader.object(value, path, ['count', 'window', 'per']);
+  if (!raw) return undefined;
+  const count = reader.positiveInteger(raw.count, `${path}.count`);
+  const windowMs = reader.duration(raw.window, `${path}.window`);
+  const per = raw.per === undefined ? 'agent' : reader.oneOf<RateLimitScope>(raw.per, `${path}.per`, RATE_SCOPES);
+  return count && windowMs && per ? { count, windowMs, per } : undefined;
+}
+
+function readDataFlow(reader: Reader, value: unknown): DataFlowSource[] {
+  if (value === undefined) return [];
+  const raw = reader.object(value, 'dataFlow', ['sources']);
+  if (!raw || raw.sources === undefined) return [];
+  if (!Array.isArray(raw.sources)) {
+    reader.error('dataFlow.sources', 'POLICY_TYPE', 'dataFlow.sources must be a list');
+    return [];
+  }
+  const sources: DataFlowSource[] = [];
+  raw.sources.forEach((item, index) => {
+    const path = `dataFlow.sources[${index}]`;
+    const source = reader.object(item, path, ['tools', 'label', 'fields', 'minLength']);
+    if (!source) return;
+    const tools = reader.names(source.tools, `${path}.tools`);
+    const label = reader.string(source.label, `${path}.label`);
+    const fields = source.fields === undefined ? undefined : reader.names(source.fields, `${path}.fields`);
+    const minLength = source.minLength === undefined
+      ? DEFAULT_DATA_FLOW_MIN_LENGTH : reader.positiveInteger(source.minLength, `${path}.minLength`);
+    if (tools && label && minLength) sources.push({ tools, label, minLength, ...(fields ? { fields } : {}) });
+  });
+  return sources;
+}
+
+function readProgressive(reader: Reader, value: unknown): { blockAfter: number } {
+  if (value === undefined) return { blockAfter: DEFAULT_PROGRESSIVE_BLOCK_AFTER };
+  const raw = reader.object(value, 'progressive', ['blockAfter']);
+  const blockAfter = raw?.blockAfter === undefined
+    ? DEFAULT_PROGRESSIVE_BLOCK_AFTER : reader.positiveInteger(raw.blockAfter, 'progressive.blockAfter');
+  return { blockAfter: blockAfter ?? DEFAULT_PROGRESSIVE_BLOCK_AFTER };
+}
+
+function join(path: string, key: string): string {
+  return path === '' ? key : `${path}.${key}`;
+}
