@@ -1,5 +1,39 @@
-// Public surface of this package; filled by its issue.
-export {};
+// Public surface of @tollgate/sdk. Framework adapters also live at subpaths
+// (`/anthropic`, `/openai`, `/langchain`, `/ai`, `/mcp`); the seed imports `wrapAnthropicTools` and
+// `wrapOpenAITools` from the root too, so those two are re-exported here. Internals (HTTP client,
+// event batcher, hold waiter) are deliberately not exported: their shapes may change.
+
+export { instrument } from './instrument.js';
+export { wrapAnthropicTools } from './adapters/anthropic.js';
+export { wrapOpenAITools } from './adapters/openai.js';
+export { wrapToolFunctions } from './function-record.js';
+export type { Governed, GovernedRecord, GovernedToolFunction } from './function-record.js';
+export { flush, shutdown, eventStats, TollgateRuntime } from './runtime.js';
+export type { EventStats } from './event-batcher.js';
+export { TollgateClient, ThothClient } from './legacy-client.js';
+export type { TollgateClientOptions } from './legacy-client.js';
+
+export { PolicyViolationError, ThothPolicyViolation, TollgateSdkError } from './errors.js';
+export type { PolicyViolationInit, SdkErrorCode } from './errors.js';
+
+export { EnforcementMode, DecisionType, EventType, SourceType, Redaction } from './enums.js';
+export type { BehavioralEvent, EnforcementDecision, EventBatchResult, HoldStatus, OutputDecision, ToolCallOutcome } from './types.js';
+
+export {
+  resolveConfig,
+  DEFAULT_ENFORCEMENT,
+  DEFAULT_USER_ID,
+  DEFAULT_STEP_UP_TIMEOUT_MINUTES,
+  DEFAULT_STEP_UP_POLL_INTERVAL_MS,
+  DEFAULT_ENFORCE_TIMEOUT_MS,
+  DEFAULT_REDACTION,
+  DEFAULT_MAX_QUEUE_SIZE,
+  DEFAULT_BATCH_SIZE,
+  DEFAULT_FLUSH_INTERVAL_MS,
+  DEFAULT_MAX_RETRY_DELAY_MS,
+} from './config.js';
+export type { TollgateConfig, ThothConfig, EventOptions, ResolvedConfig } from './config.js';
+export type { LogLevel, SdkLogger } from './logger.js';
 
 // SecureAgent client for sandboxed agents (seed 004). Internal helpers (HTTP client, SSE parser) stay out.
 export {

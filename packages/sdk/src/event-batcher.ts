@@ -1,0 +1,176 @@
+import type { EventOptions } from './config.js';
+import type { HttpClient } from './http-client.js';
+import { TransportError } from './http-client.js';
+import type { SdkLogger } from './logger.js';
+import type { BehavioralEvent } from './types.js';
+
+/** Time allowed for one batch request. */
+export const EVENT_REQUEST_TIMEOUT_MS = 10_000;
+/** First retry delay; doubles per consecutive failure up to `maxRetryDelayMs`. */
+export const BASE_RETRY_DELAY_MS = 250;
+/** How often `beforeExit` may try to flush before giving up (prevents an endless exit loop when the server is down). */
+export const MAX_EXIT_FLUSHES = 3;
+
+/** Counters exposed by {@link EventBatcher.stats}. */
+export interface EventStats {
+  queued: number;
+  sent: number;
+  duplicates: number;
+  dropped: number;
+  rejected: number;
+  failedAttempts: number;
+}
+
+/**
+ * Exponential backoff with full jitter: a random delay in [0, min(cap, base·2^attempt)].
+ * @example
+ * backoffDelay(3, 30_000); // somewhere in 0..2000 ms
+ */
+export function backoffDelay(attempt: number, capMs: number, random: () => number = Math.random): number {
+  const ceiling = Math.min(capMs, BASE_RETRY_DELAY_MS * 2 ** Math.min(attempt, 30));
+  return Math.floor(random() * ceiling);
+}
+
+/**
+ * A bounded in-memory queue of events sent in the background. Events leave the queue only after
+ * the server acknowledged them (at least once on the wire; the server dedupes by `eventId`).
+ */
+export class EventBatcher {
+  readonly #client: HttpClient;
+  readonly #options: Required<EventOptions>;
+  readonly #logger: SdkLogger;
+  readonly #queue: BehavioralEvent[] = [];
+  readonly #stats: EventStats = { queued: 0, sent: 0, duplicates: 0, dropped: 0, rejected: 0, failedAttempts: 0 };
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #inFlight: Promise<void> | undefined;
+  #attempt = 0;
+  #exitFlushes = 0;
+  #exitHook: (() => void) | undefined;
+  #closed = false;
+
+  constructor(client: HttpClient, options: Required<EventOptions>, logger: SdkLogger) {
+    this.#client = client;
+    this.#options = options;
+    this.#logger = logger;
+  }
+
+  /** Queues an event; never waits and never throws. Past the bound the event is dropped and counted. */
+  enqueue(event: BehavioralEvent): void {
+    if (!this.#options.enabled || this.#closed) return;
+    if (this.#queue.length >= this.#options.maxQueueSize) {
+      this.#stats.dropped += 1;
+      if (this.#stats.dropped === 1 || this.#stats.dropped % 1000 === 0) this.#logger.warn(`event queue full; ${this.#stats.dropped} events dropped`);
+      return;
+    }
+    this.#queue.push(event);
+    this.#stats.queued += 1;
+    this.#installExitHook();
+    this.#schedule(this.#queue.length >= this.#options.batchSize ? 0 : this.#options.flushIntervalMs);
+  }
+
+  /** A snapshot of the counters, plus the current queue length as `pending`. */
+  stats(): EventStats & { pending: number } {
+    return { ...this.#stats, pending: this.#queue.length };
+  }
+
+  /**
+   * Sends everything queued, retrying with backoff until the queue is empty or `timeoutMs` passes.
+   * Resolves to true when the queue is empty.
+   */
+  async flush(timeoutMs = 30_000): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.#queue.length > 0 && Date.now() < deadline) {
+      const ok = await this.#sendOnce();
+      if (!ok) await sleep(Math.min(backoffDelay(this.#attempt, this.#options.maxRetryDelayMs), Math.max(0, deadline - Date.now())));
+    }
+    return this.#queue.length === 0;
+  }
+
+  /** Flushes, then stops the timer and the exit hook; later events are ignored. */
+  async shutdown(timeoutMs = 30_000): Promise<boolean> {
+    const flushed = await this.flush(timeoutMs);
+    this.#closed = true;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    if (this.#exitHook) process.off('beforeExit', this.#exitHook);
+    this.#exitHook = undefined;
+    return flushed;
+  }
+
+  #schedule(delayMs: number): void {
+    if (this.#timer !== undefined || this.#closed) return;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      void this.#tick();
+    }, delayMs);
+    // The timer must not keep the agent process alive; `beforeExit` does the last flush.
+    this.#timer.unref();
+  }
+
+  async #tick(): Promise<void> {
+    const ok = await this.#sendOnce();
+    if (this.#queue.length === 0) return;
+    this.#schedule(ok ? 0 : backoffDelay(this.#attempt, this.#options.maxRetryDelayMs));
+  }
+
+  /** One request with the head of the queue; a single request is in flight at a time. */
+  async #sendOnce(): Promise<boolean> {
+    if (this.#inFlight) {
+      await this.#inFlight;
+      return true;
+    }
+    let ok = true;
+    this.#inFlight = this.#post().then((result) => {
+      ok = result;
+    });
+    try {
+      await this.#inFlight;
+    } finally {
+      this.#inFlight = undefined;
+    }
+    return ok;
+  }
+
+  async #post(): Promise<boolean> {
+    const batch = this.#queue.slice(0, this.#options.batchSize);
+    if (batch.length === 0) return true;
+    try {
+      const result = await this.#client.sendEvents(batch, EVENT_REQUEST_TIMEOUT_MS);
+      this.#queue.splice(0, batch.length);
+      this.#stats.sent += result.accepted;
+      this.#stats.duplicates += result.duplicates;
+      this.#attempt = 0;
+      return true;
+    } catch (error) {
+      return this.#onFailure(error, batch.length);
+    }
+  }
+
+  #onFailure(error: unknown, size: number): boolean {
+    this.#stats.failedAttempts += 1;
+    if (error instanceof TransportError && !error.retryable) {
+      // The server refused the batch itself (bad key, bad shape): retrying cannot help.
+      this.#queue.splice(0, size);
+      this.#stats.rejected += size;
+      this.#logger.error(`event batch rejected: ${error.message}`);
+      return true;
+    }
+    this.#attempt += 1;
+    this.#logger.debug(`event batch failed (attempt ${this.#attempt}): ${error instanceof Error ? error.message : String(error)}`);
+    return false;
+  }
+
+  #installExitHook(): void {
+    if (this.#exitHook) return;
+    this.#exitHook = () => {
+      if (this.#queue.length === 0 || this.#exitFlushes >= MAX_EXIT_FLUSHES) return;
+      this.#exitFlushes += 1;
+      void this.flush(5_000);
+    };
+    process.on('beforeExit', this.#exitHook);
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,256 @@
+import type { ResolvedConfig } from './config.js';
+import { PolicyViolationError } from './errors.js';
+import type { EventBatcher } from './event-batcher.js';
+import { waitForHold } from './hold-waiter.js';
+import type { HttpClient } from './http-client.js';
+import { TransportError } from './http-client.js';
+import type { SdkLogger } from './logger.js';
+import { redactPayload, safeStringify } from './redaction.js';
+import type { BehavioralEvent, EnforcementDecision, ToolCallOutcome } from './types.js';
+
+/** Per-call context shared by the PRE and POST events. */
+interface CallContext {
+  toolName: string;
+  args: unknown;
+  callId: string;
+  startedAt: number;
+  decision?: EnforcementDecision;
+}
+
+/** Collaborators of a {@link Governor}. */
+export interface GovernorDeps {
+  config: ResolvedConfig;
+  client: HttpClient;
+  batcher: EventBatcher;
+  logger: SdkLogger;
+}
+
+/**
+ * Runs one tool call under governance: PRE event, `/v1/enforce`, step-up wait, the tool itself,
+ * output check, POST event. Adapters only decide *what* to wrap; all policy behaviour lives here.
+ */
+export class Governor {
+  readonly config: ResolvedConfig;
+  readonly #client: HttpClient;
+  readonly #batcher: EventBatcher;
+  readonly #logger: SdkLogger;
+
+  constructor(deps: GovernorDeps) {
+    this.config = deps.config;
+    this.#client = deps.client;
+    this.#batcher = deps.batcher;
+    this.#logger = deps.logger;
+  }
+
+  /** The shared event queue (for `flush()` and stats). */
+  get batcher(): EventBatcher {
+    return this.#batcher;
+  }
+
+  /**
+   * Governs a call whose tool returns a value (or a promise, or an async iterable, which is then
+   * governed like a stream). Throws {@link PolicyViolationError} before `run` when refused.
+   */
+  async call<T>(toolName: string, args: unknown, run: () => T | Promise<T>, signal?: AbortSignal): Promise<T> {
+    const context = await this.#before(toolName, args, signal);
+    let result: T;
+    try {
+      result = await run();
+    } catch (error) {
+      this.#post(context, 'error', undefined, error);
+      throw error;
+    }
+    if (isAsyncIterable(result)) return this.#follow(context, result) as T;
+    await this.#checkOutput(context, result);
+    this.#post(context, 'success', result);
+    return result;
+  }
+
+  /**
+   * Governs a streaming tool: enforcement happens before the first chunk; the POST event is sent
+   * after exhaustion, an early `return()` by the consumer, or a throw.
+   */
+  async *stream<T>(toolName: string, args: unknown, start: () => AsyncIterable<T>, signal?: AbortSignal): AsyncGenerator<T, void, undefined> {
+    const context = await this.#before(toolName, args, signal);
+    yield* this.#follow(context, start());
+  }
+
+  async *#follow<T>(context: CallContext, iterable: AsyncIterable<T>): AsyncGenerator<T, void, undefined> {
+    const chunks: T[] = [];
+    let finished = false;
+    let failure: unknown;
+    try {
+      for await (const chunk of iterable) {
+        if (chunks.length < 1000) chunks.push(chunk);
+        yield chunk;
+      }
+      finished = true;
+      await this.#checkOutput(context, chunks);
+    } catch (error) {
+      failure = error;
+      throw error;
+    } finally {
+      if (failure !== undefined) this.#post(context, failure instanceof PolicyViolationError ? 'blocked' : 'error', chunks, failure);
+      else this.#post(context, 'success', finished ? chunks : { chunks, closedEarly: true });
+    }
+  }
+
+  async #before(toolName: string, args: unknown, signal?: AbortSignal): Promise<CallContext> {
+    const context: CallContext = { toolName, args, callId: crypto.randomUUID(), startedAt: Date.now() };
+    this.#emit(context, 'TOOL_CALL_PRE', { arguments: redactPayload(args, this.config.redaction) });
+    try {
+      context.decision = await this.#decide(context);
+      await this.#apply(context, context.decision, signal);
+    } catch (error) {
+      this.#post(context, 'blocked', undefined, error);
+      throw error;
+    }
+    return context;
+  }
+
+  async #decide(context: CallContext): Promise<EnforcementDecision> {
+    const { config } = this;
+    try {
+      const decision = await this.#client.enforce(
+        {
+          agentId: config.agentId,
+          ...(config.tenantId === undefined ? {} : { tenantId: config.tenantId }),
+          userId: config.userId,
+          sessionId: config.sessionId,
+          toolName: context.toolName,
+          arguments: JSON.parse(safeStringify(context.args ?? null)) as unknown,
+          enforcement: config.enforcement,
+          approvedScope: config.approvedScope,
+          callId: context.callId,
+        },
+        config.enforceTimeoutMs,
+      );
+      this.#logger.debug(`decision ${decision.decision} for ${context.toolName}`, {
+        decision_id: decision.decisionId,
+        hold_token: decision.holdToken,
+        reason: decision.reason,
+        would_have_been: decision.wouldHaveBeen,
+      });
+      return decision;
+    } catch (error) {
+      return this.#onEnforcerFailure(context, error);
+    }
+  }
+
+  #onEnforcerFailure(context: CallContext, error: unknown): EnforcementDecision {
+    if (!(error instanceof TransportError)) throw error;
+    if (error.kind === 'unreachable' && this.config.failOpen) {
+      this.#logger.warn(`enforcer unreachable, failing open for ${context.toolName}: ${error.message}`);
+      return failOpenDecision(this.config.enforcement, error.message);
+    }
+    const unreachable = error.kind === 'unreachable';
+    throw new PolicyViolationError({
+      code: unreachable ? 'ENFORCER_UNREACHABLE' : 'ENFORCER_REJECTED',
+      toolName: context.toolName,
+      reason: unreachable
+        ? `the enforcer was unreachable (${error.message}); failing closed`
+        : `the enforcer refused the request (${error.message})`,
+      details: { status: error.status, serverCode: error.serverCode },
+      cause: error,
+    });
+  }
+
+  async #apply(context: CallContext, decision: EnforcementDecision, signal?: AbortSignal): Promise<void> {
+    if (this.config.enforcement === 'observe' || decision.decision === 'ALLOW') {
+      if (decision.decision !== 'ALLOW' || decision.wouldHaveBeen) this.#logger.info(`observe: ${context.toolName} would have been ${decision.wouldHaveBeen ?? decision.decision}`);
+      return;
+    }
+    if (decision.decision === 'BLOCK') {
+      throw new PolicyViolationError({ toolName: context.toolName, reason: decision.reason, violationId: decision.violationId, decisionId: decision.decisionId, details: { matchedRules: decision.matchedRules } });
+    }
+    await waitForHold(decision, {
+      client: this.#client,
+      toolName: context.toolName,
+      timeoutMs: this.config.stepUpTimeoutMs,
+      pollIntervalMs: this.config.stepUpPollIntervalMs,
+      logger: this.#logger,
+      signal: anySignal(this.config.signal, signal),
+    });
+  }
+
+  async #checkOutput(context: CallContext, output: unknown): Promise<void> {
+    const decision = context.decision;
+    if (!decision?.captureOutput) return;
+    let verdict;
+    try {
+      verdict = await this.#client.enforceOutput(
+        { decisionId: decision.decisionId, sessionId: this.config.sessionId, agentId: this.config.agentId, toolName: context.toolName, output: JSON.parse(safeStringify(output ?? null)) as unknown },
+        this.config.enforceTimeoutMs,
+      );
+    } catch (error) {
+      this.#onEnforcerFailure(context, error);
+      return;
+    }
+    if (verdict.decision === 'BLOCK' && this.config.enforcement !== 'observe') {
+      throw new PolicyViolationError({ code: 'OUTPUT_BLOCKED', toolName: context.toolName, reason: verdict.reason, violationId: verdict.violationId, decisionId: decision.decisionId });
+    }
+  }
+
+  #post(context: CallContext, outcome: ToolCallOutcome, result: unknown, error?: unknown): void {
+    this.#emit(context, 'TOOL_CALL_POST', {
+      durationMs: Date.now() - context.startedAt,
+      outcome,
+      ...(result === undefined ? {} : { result: redactPayload(result, this.config.redaction) }),
+      ...(error === undefined ? {} : { error: error instanceof Error ? `${(error as { code?: string }).code ?? error.name}: ${error.message}` : String(error) }),
+    });
+  }
+
+  #emit(context: CallContext, eventType: BehavioralEvent['eventType'], extra: Partial<BehavioralEvent>): void {
+    const { config } = this;
+    const event: BehavioralEvent = {
+      eventId: crypto.randomUUID(),
+      eventType,
+      sourceType: 'SDK',
+      agentId: config.agentId,
+      ...(config.tenantId === undefined ? {} : { tenantId: config.tenantId }),
+      userId: config.userId,
+      sessionId: config.sessionId,
+      toolName: context.toolName,
+      callId: context.callId,
+      ...(context.decision?.decisionId ? { decisionId: context.decision.decisionId } : {}),
+      timestamp: new Date().toISOString(),
+      redaction: config.redaction,
+      ...extra,
+    };
+    if (event.arguments === undefined) delete event.arguments;
+    if (event.result === undefined) delete event.result;
+    this.#batcher.enqueue(event);
+  }
+}
+
+function failOpenDecision(mode: string, reason: string): EnforcementDecision {
+  return {
+    decision: 'ALLOW',
+    reason: `enforcer unreachable, failing open: ${reason}`,
+    decisionId: null,
+    violationId: null,
+    holdToken: null,
+    holdExpiresAt: null,
+    matchedRules: [],
+    policyVersion: null,
+    wouldHaveBeen: null,
+    captureOutput: false,
+    mode,
+  };
+}
+
+function anySignal(...signals: (AbortSignal | undefined)[]): AbortSignal | undefined {
+  const present = signals.filter((signal): signal is AbortSignal => signal !== undefined);
+  if (present.length <= 1) return present[0];
+  return AbortSignal.any(present);
+}
+
+/**
+ * True for async generator objects (what an `async function*` tool returns). Other async iterables,
+ * such as a `ReadableStream`, are handed back untouched so their type does not change.
+ */
+export function isAsyncIterable(value: unknown): value is AsyncGenerator<unknown> {
+  if (value === null || typeof value !== 'object') return false;
+  const candidate = value as { next?: unknown; [Symbol.asyncIterator]?: unknown };
+  return typeof candidate.next === 'function' && typeof candidate[Symbol.asyncIterator] === 'function';
+}
