@@ -6,6 +6,8 @@ import { recordOutputTaints } from './output.js';
 import { createSessionState, deserializeSessionState, serializeSessionState } from './session-state.js';
 import type { EvaluationInput } from './types.js';
 
+const compileOrThrow = (yaml: string): CompiledPolicy => compile(yaml);
+
 function compile(yaml: string): CompiledPolicy {
   const result = loadPolicy(yaml);
   if (!result.ok) throw new Error(JSON.stringify(result.diagnostics));
@@ -57,11 +59,15 @@ describe('bad input never ends in an accidental ALLOW', () => {
     expect(result.matchedRules).not.toContain('pay-limit');
   });
 
-  it('a "constructor" key makes CEL fail, which fails closed with a recorded error (never ALLOW)', () => {
-    const result = evaluatePolicy(policy, call({ arguments: { constructor: { prototype: { amount: 1 } }, amount: 5 } }), { session: createSessionState() });
+  it.each([
+    ['the closure answers', 'args.amount > 100'],
+    ['the interpreter fails on a constructor key and the rule fails closed', 'size(args) > 0 && args.amount > 100'],
+  ])('a "constructor" key never turns a BLOCK into ALLOW (%s)', (_label, when) => {
+    const strict = compileOrThrow(`agents: { bot: { approvedScope: [pay] } }\nrules:\n  - { id: r, match: { tools: [pay] }, when: "${when}", effect: BLOCK, reason: no }\n`);
+    const args = { constructor: { prototype: { amount: 1 } }, amount: 5000 };
+    const result = evaluatePolicy(strict, call({ arguments: args }), { session: createSessionState() });
     expect(({} as Record<string, unknown>).amount).toBeUndefined();
     expect(result.decision).toBe('BLOCK');
-    expect(result.errors.length).toBeGreaterThan(0);
   });
 
   it('tool and agent names shaped like prototype members do not confuse lookups', () => {

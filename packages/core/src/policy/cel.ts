@@ -1,4 +1,5 @@
 import { Environment } from '@marcbachmann/cel-js';
+import { compileClosure } from './cel-closure.js';
 
 /** Variables a `when` condition can read. `output` exists only for `stage: output` rules. */
 export const CEL_VARIABLES = ['tool', 'args', 'agent', 'user', 'session', 'time', 'safety', 'output'] as const;
@@ -71,7 +72,12 @@ export function compileCondition(
   if (checked.type !== 'bool' && checked.type !== 'dyn') {
     return { error: { message: `condition must be a bool, not ${checked.type}`, offset: 0 } };
   }
+  const fast = compileClosure(evaluate.ast);
   const condition: CompiledCondition = (context) => {
+    if (fast !== null) {
+      const answer = fast(context);
+      if (typeof answer === 'boolean') return answer;
+    }
     try {
       const value = evaluate(context);
       return typeof value === 'boolean' ? value : new Error(`condition returned ${describe(value)}, not a bool`);

@@ -28,15 +28,23 @@ export interface ResolvedAgent {
 /** Per-name lookups are cached; a cache is dropped whole past this many names. */
 const MAX_CACHED_NAMES = 10_000;
 
+/** Everything evaluation needs to know about one tool name, resolved once and cached. */
+export interface ToolPlan {
+  readonly callRules: readonly CompiledRule[];
+  readonly outputRules: readonly CompiledRule[];
+  /** Variables the call-stage conditions read, so only those are built. */
+  readonly uses: ReadonlySet<string>;
+  readonly sources: readonly DataFlowSource[];
+  /** The SDK should send the output back (data-flow source or output rules). */
+  readonly captureOutput: boolean;
+}
+
 /**
- * A policy version ready for evaluation: rules are indexed by tool name (exact names in a Map,
- * globs resolved once per tool name and cached) and every CEL condition is parsed once.
+ * A policy version ready for evaluation: rules are indexed by tool name (exact names and globs
+ * resolved once per tool name and cached) and every CEL condition is parsed once.
  */
 export class CompiledPolicy {
-  private readonly rulesByTool = new Map<string, readonly CompiledRule[]>();
-  private readonly outputRulesByTool = new Map<string, readonly CompiledRule[]>();
-  private readonly usesByTool = new Map<string, ReadonlySet<string>>();
-  private readonly sourcesByTool = new Map<string, readonly DataFlowSource[]>();
+  private readonly plans = new Map<string, ToolPlan>();
   private readonly agentsById = new Map<string, ResolvedAgent>();
   private readonly toolMatchers: ReadonlyArray<readonly [CompiledRule, NameMatcher]>;
   private readonly sourceMatchers: ReadonlyArray<readonly [DataFlowSource, NameMatcher]>;
@@ -49,44 +57,39 @@ export class CompiledPolicy {
     this.agentPatterns = exactFirst.map((pattern) => [compileNameMatcher([pattern]), document.agents[pattern] ?? {}] as const);
   }
 
-  /** Rules of a stage that can apply to a tool, in document order. */
-  rulesFor(toolName: string, stage: RuleStage): readonly CompiledRule[] {
-    const cache = stage === 'call' ? this.rulesByTool : this.outputRulesByTool;
-    let rules = cache.get(toolName);
-    if (rules === undefined) {
-      rules = this.toolMatchers.filter(([rule, matches]) => rule.rule.stage === stage && matches(toolName)).map(([rule]) => rule);
-      remember(cache, toolName, rules);
+  /** The rules, variables and data-flow sources of one tool. */
+  plan(toolName: string): ToolPlan {
+    let plan = this.plans.get(toolName);
+    if (plan === undefined) {
+      const rules = this.toolMatchers.filter(([, matches]) => matches(toolName)).map(([rule]) => rule);
+      const callRules = rules.filter((rule) => rule.rule.stage === 'call');
+      const outputRules = rules.filter((rule) => rule.rule.stage === 'output');
+      const sources = this.sourceMatchers.filter(([, matches]) => matches(toolName)).map(([source]) => source);
+      const uses = new Set(callRules.flatMap((rule) => [...rule.uses]));
+      plan = { callRules, outputRules, uses, sources, captureOutput: sources.length > 0 || outputRules.length > 0 };
+      remember(this.plans, toolName, plan);
     }
-    return rules;
+    return plan;
   }
 
-  /** Variables the call-stage conditions of this tool read, so only those are built. */
-  usesFor(toolName: string): ReadonlySet<string> {
-    let uses = this.usesByTool.get(toolName);
-    if (uses === undefined) {
-      uses = new Set(this.rulesFor(toolName, 'call').flatMap((rule) => [...rule.uses]));
-      remember(this.usesByTool, toolName, uses);
-    }
-    return uses;
+  /** Rules of a stage that can apply to a tool, in document order. */
+  rulesFor(toolName: string, stage: RuleStage): readonly CompiledRule[] {
+    const plan = this.plan(toolName);
+    return stage === 'call' ? plan.callRules : plan.outputRules;
   }
 
   /** Data-flow sources whose tools include this one. */
   sourcesFor(toolName: string): readonly DataFlowSource[] {
-    let sources = this.sourcesByTool.get(toolName);
-    if (sources === undefined) {
-      sources = this.sourceMatchers.filter(([, matches]) => matches(toolName)).map(([source]) => source);
-      remember(this.sourcesByTool, toolName, sources);
-    }
-    return sources;
+    return this.plan(toolName).sources;
   }
 
-  /** The agent's scope and pinned mode; both null when the policy says nothing about it. */
+  /** The agent's scope (memoized per tool) and pinned mode; null when the policy says nothing. */
   agent(agentId: string): ResolvedAgent {
     let resolved = this.agentsById.get(agentId);
     if (resolved === undefined) {
       const found = this.agentPatterns.find(([matches]) => matches(agentId))?.[1];
       resolved = {
-        scope: found?.approvedScope ? compileNameMatcher(found.approvedScope) : null,
+        scope: found?.approvedScope ? memoize(compileNameMatcher(found.approvedScope)) : null,
         enforcement: found?.enforcement ?? null,
       };
       remember(this.agentsById, agentId, resolved);
@@ -96,13 +99,25 @@ export class CompiledPolicy {
 
   /** True when the SDK should send this tool's output back (data-flow source or output rules). */
   capturesOutput(toolName: string): boolean {
-    return this.sourcesFor(toolName).length > 0 || this.rulesFor(toolName, 'output').length > 0;
+    return this.plan(toolName).captureOutput;
   }
 
   /** True when a rule for this tool reads `safety`, so the caller should run the content scanner first. */
   needsSafety(toolName: string, stage: RuleStage = 'call'): boolean {
     return this.rulesFor(toolName, stage).some((rule) => rule.uses.has('safety'));
   }
+}
+
+function memoize(matcher: NameMatcher): NameMatcher {
+  const answers = new Map<string, boolean>();
+  return (name) => {
+    let answer = answers.get(name);
+    if (answer === undefined) {
+      answer = matcher(name);
+      remember(answers, name, answer);
+    }
+    return answer;
+  };
 }
 
 function remember<V>(cache: Map<string, V>, key: string, value: V): void {

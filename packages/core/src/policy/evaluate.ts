@@ -63,9 +63,8 @@ export function evaluatePolicy(
   const shadow: ShadowHit[] = [];
   const errors: RuleError[] = [];
   const rateLimitKeys: string[] = [];
-  if (policy !== null) {
-    runRules(policy.rulesFor(input.toolName, 'call'), input, state, { hits, shadow, errors, rateLimitKeys }, policy.usesFor(input.toolName));
-  }
+  const plan = policy?.plan(input.toolName);
+  if (plan !== undefined) runRules(plan.callRules, input, state, { hits, shadow, errors, rateLimitKeys }, plan.uses);
   const verdict = combine(hits);
   const applied = applyMode(mode, verdict.decision, verdict.violation, state.session.violations, policy?.document.progressive.blockAfter);
   return {
@@ -79,7 +78,7 @@ export function evaluatePolicy(
     matchedRules: hits.map((hit) => hit.ruleId),
     shadow,
     errors,
-    captureOutput: policy?.capturesOutput(input.toolName) ?? false,
+    captureOutput: plan?.captureOutput ?? false,
     rateLimitKeys,
   };
 }
