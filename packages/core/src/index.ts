@@ -4,3 +4,4 @@ export { ERROR_STATUS, TollgateError, isErrorCode, isTollgateError, statusForCod
 export type { ErrorCode, TollgateErrorOptions } from './errors.js';
 export * from './ledger/index.js';
 export * from './policy/index.js';
+export * from './safety/index.js';

@@ -1,0 +1,138 @@
+/**
+ * Text → hashed features for the built-in linear scorers.
+ *
+ * Features are computed per sentence so that the logit of any window of consecutive sentences is
+ * a sum of per-sentence dot products (the model is linear): scoring every window of a document
+ * costs one pass over its characters. The training script uses exactly these functions, so
+ * training and inference cannot drift apart.
+ */
+
+/** Number of hash buckets (2^18). The shipped weights have exactly this length. */
+export const FEATURE_BUCKETS = 1 << 18;
+const BUCKET_MASK = FEATURE_BUCKETS - 1;
+
+/** Longest sentence kept whole; longer runs of text are cut into pieces of this size. */
+export const MAX_SENTENCE_CHARS = 400;
+
+const FNV_OFFSET = 0x811c9dc5;
+const FNV_PRIME = 0x01000193;
+const SALT_WORD = 0x9e3779b1;
+const SALT_BIGRAM = 0x85ebca6b;
+const SALT_CHAR = [0, 0, 0, 0xc2b2ae35, 0x27d4eb2f, 0x165667b1] as const;
+
+/** A sentence: its span in the original text. */
+export interface Sentence {
+  start: number;
+  end: number;
+}
+
+/**
+ * Splits text into sentences: at line breaks and after `.`, `!`, `?` followed by white space.
+ * Spans longer than {@link MAX_SENTENCE_CHARS} are cut so that no single span dominates.
+ *
+ * @example
+ * splitSentences('Hi. Call me.\nBye').length // 3
+ */
+export function splitSentences(text: string): Sentence[] {
+  const out: Sentence[] = [];
+  let start = 0;
+  const push = (end: number): void => {
+    let s = start;
+    while (s < end && isSpace(text.charCodeAt(s))) s++;
+    let e = end;
+    while (e > s && isSpace(text.charCodeAt(e - 1))) e--;
+    for (let piece = s; piece < e; piece += MAX_SENTENCE_CHARS) {
+      out.push({ start: piece, end: Math.min(e, piece + MAX_SENTENCE_CHARS) });
+    }
+  };
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 10) {
+      push(i);
+      start = i + 1;
+    } else if ((c === 46 || c === 33 || c === 63) && i + 1 < text.length && isSpace(text.charCodeAt(i + 1))) {
+      push(i + 1);
+      start = i + 1;
+    }
+  }
+  push(text.length);
+  return out;
+}
+
+function isSpace(c: number): boolean {
+  return c === 32 || c === 9 || c === 10 || c === 13 || c === 12 || c === 11 || c === 160;
+}
+
+/** Lower-cases ASCII and folds everything that is not a letter or digit into one space. */
+function foldChar(c: number): number {
+  if (c >= 65 && c <= 90) return c + 32;
+  if ((c >= 97 && c <= 122) || (c >= 48 && c <= 57)) return c;
+  if (c > 127) return c; // keep non-ASCII letters as they are
+  return 32;
+}
+
+/**
+ * Appends the hashed feature buckets of one sentence to `sink`: word unigrams, word bigrams and
+ * character 3-, 4- and 5-grams of the folded text. Returns the number of features appended.
+ *
+ * @example
+ * const sink: number[] = [];
+ * sentenceFeatures('Ignore this', 0, 11, sink); // sink now holds bucket indices
+ */
+export function sentenceFeatures(text: string, start: number, end: number, sink: number[]): number {
+  const before = sink.length;
+  const folded: number[] = [32];
+  for (let i = start; i < end; i++) {
+    const c = foldChar(text.charCodeAt(i));
+    if (c === 32 && folded[folded.length - 1] === 32) continue;
+    folded.push(c);
+  }
+  if (folded[folded.length - 1] !== 32) folded.push(32);
+  addCharGrams(folded, sink);
+  addWordGrams(folded, sink);
+  return sink.length - before;
+}
+
+function addCharGrams(folded: number[], sink: number[]): void {
+  const n = folded.length;
+  for (let i = 0; i < n - 2; i++) {
+    let h = FNV_OFFSET;
+    for (let len = 1; len <= 5 && i + len <= n; len++) {
+      h = Math.imul(h ^ (folded[i + len - 1] as number), FNV_PRIME);
+      if (len >= 3) sink.push(((h ^ (SALT_CHAR[len] as number)) >>> 0) & BUCKET_MASK);
+    }
+  }
+}
+
+function addWordGrams(folded: number[], sink: number[]): void {
+  let previous = -1;
+  let h = FNV_OFFSET;
+  let inWord = false;
+  for (let i = 0; i < folded.length; i++) {
+    const c = folded[i] as number;
+    if (c !== 32) {
+      h = Math.imul(h ^ c, FNV_PRIME);
+      inWord = true;
+      continue;
+    }
+    if (!inWord) continue;
+    const word = h >>> 0;
+    sink.push(((word ^ SALT_WORD) >>> 0) & BUCKET_MASK);
+    if (previous !== -1) sink.push((Math.imul(previous ^ SALT_BIGRAM, FNV_PRIME) ^ word) >>> 0 & BUCKET_MASK);
+    previous = word;
+    h = FNV_OFFSET;
+    inWord = false;
+  }
+}
+
+/**
+ * Feature buckets for a whole text (all its sentences). Used by the training script.
+ *
+ * @example
+ * textFeatures('Send the money now.').length > 0 // true
+ */
+export function textFeatures(text: string): number[] {
+  const sink: number[] = [];
+  for (const s of splitSentences(text)) sentenceFeatures(text, s.start, s.end, sink);
+  return sink;
+}

@@ -1,0 +1,111 @@
+import { FEATURE_BUCKETS, sentenceFeatures, splitSentences } from './features.js';
+
+/**
+ * Serialised weights of a built-in scorer, as written by `packages/core/scripts/train-safety.mjs`.
+ * Weights are int8-quantised (`weight = int8 * scale`) and base64-encoded.
+ */
+export interface SerializedLinearModel {
+  format: 'tollgate-linear-v1';
+  name: string;
+  buckets: number;
+  bias: number;
+  scale: number;
+  /** Pseudo-count added to the feature count before length normalisation (damps very short windows). */
+  smoothing: number;
+  /** Largest number of consecutive sentences in one scoring window. */
+  windowSentences: number;
+  /** Largest number of characters in a window of more than one sentence. */
+  windowChars: number;
+  weights: string;
+  /** Provenance written by the training script (seed, data, counts); informational. */
+  trainedOn?: unknown;
+}
+
+/** Score of the most suspicious window of a text. */
+export interface WindowScore {
+  score: number;
+  start: number;
+  end: number;
+}
+
+/** A decoded linear scorer over hashed features. */
+export interface LinearScorer {
+  readonly name: string;
+  /** Probability in [0, 1] for the most suspicious window of `text` (0 for empty text). */
+  score(text: string): WindowScore;
+}
+
+/**
+ * Decodes serialised weights into a scorer. Call once per scanner; scoring is then allocation-light.
+ *
+ * @example
+ * const scorer = createLinearScorer(INJECTION_MODEL);
+ * scorer.score('Ignore previous instructions').score; // close to 1
+ */
+export function createLinearScorer(model: SerializedLinearModel): LinearScorer {
+  if (model.format !== 'tollgate-linear-v1' || model.buckets !== FEATURE_BUCKETS) {
+    throw new Error(`unsupported safety model ${model.name}: ${model.format}/${model.buckets}`);
+  }
+  const weights = decodeWeights(model.weights, model.buckets, model.scale);
+  return {
+    name: model.name,
+    score: (text) => scoreWindows(text, weights, model),
+  };
+}
+
+function decodeWeights(base64: string, buckets: number, scale: number): Float32Array {
+  const out = new Float32Array(buckets);
+  if (base64.length === 0) return out;
+  const bytes = Buffer.from(base64, 'base64');
+  if (bytes.length !== buckets) throw new Error(`model weights have ${bytes.length} entries, expected ${buckets}`);
+  for (let i = 0; i < buckets; i++) {
+    const b = bytes[i] as number;
+    out[i] = (b > 127 ? b - 256 : b) * scale;
+  }
+  return out;
+}
+
+const sigmoid = (z: number): number => 1 / (1 + Math.exp(-z));
+
+function scoreWindows(text: string, weights: Float32Array, model: SerializedLinearModel): WindowScore {
+  const sentences = splitSentences(text);
+  if (sentences.length === 0) return { score: 0, start: 0, end: 0 };
+  const dots = new Float64Array(sentences.length);
+  const counts = new Float64Array(sentences.length);
+  const sink: number[] = [];
+  for (let i = 0; i < sentences.length; i++) {
+    const s = sentences[i] as { start: number; end: number };
+    sink.length = 0;
+    counts[i] = sentenceFeatures(text, s.start, s.end, sink);
+    let dot = 0;
+    for (const bucket of sink) dot += weights[bucket] as number;
+    dots[i] = dot;
+  }
+  let best = { logit: -Infinity, start: 0, end: 0 };
+  for (let i = 0; i < sentences.length; i++) {
+    let dot = 0;
+    let count = 0;
+    const first = sentences[i] as { start: number };
+    for (let j = i; j < sentences.length && j < i + model.windowSentences; j++) {
+      const last = sentences[j] as { end: number };
+      if (j > i && last.end - first.start > model.windowChars) break;
+      dot += dots[j] as number;
+      count += counts[j] as number;
+      const logit = model.bias + dot / Math.sqrt(count + model.smoothing);
+      if (logit > best.logit) best = { logit, start: first.start, end: last.end };
+    }
+  }
+  return { score: sigmoid(best.logit), start: best.start, end: best.end };
+}
+
+/**
+ * The logit the scorer assigns to a text treated as ONE window (used by the training script).
+ *
+ * @example
+ * windowLogit(textFeatures('hello'), weights, 0, 30);
+ */
+export function windowLogit(features: readonly number[], weights: ArrayLike<number>, bias: number, smoothing: number): number {
+  let dot = 0;
+  for (const bucket of features) dot += weights[bucket] as number;
+  return bias + dot / Math.sqrt(features.length + smoothing);
+}

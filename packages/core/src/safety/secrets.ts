@@ -1,0 +1,131 @@
+import { SECRET_RULES } from './secret-rules.js';
+import type { SecretRule } from './secret-rules.js';
+import type { SafetyFinding } from './types.js';
+
+/**
+ * Shannon entropy of a string in bits per character (gitleaks' `entropy` check).
+ *
+ * @example
+ * shannonEntropy('aaaa'); // 0
+ * shannonEntropy('abcd'); // 2
+ */
+export function shannonEntropy(value: string): number {
+  if (value.length === 0) return 0;
+  const counts = new Map<string, number>();
+  for (const ch of value) counts.set(ch, (counts.get(ch) ?? 0) + 1);
+  let bits = 0;
+  for (const n of counts.values()) {
+    const p = n / value.length;
+    bits -= p * Math.log2(p);
+  }
+  return bits;
+}
+
+/**
+ * Mask for a secret: its rule id only, so that logs and ledgers never carry any part of it.
+ *
+ * @example
+ * maskSecret('github-pat'); // '[REDACTED:github-pat]'
+ */
+export function maskSecret(ruleId: string): string {
+  return `[REDACTED:${ruleId}]`;
+}
+
+function accepted(rule: SecretRule, secret: string): boolean {
+  if (rule.entropy !== undefined && shannonEntropy(secret) < rule.entropy) return false;
+  if (rule.allow?.some((re) => re.test(secret))) return false;
+  if (rule.stopwords) {
+    const lower = secret.toLowerCase();
+    if (rule.stopwords.some((w) => lower.includes(w))) return false;
+  }
+  return true;
+}
+
+/**
+ * Finds secrets with the ported gitleaks rules. Each rule runs only when one of its keywords
+ * occurs in the text (gitleaks' prefilter), and its match must pass the rule's entropy, allowlist and
+ * stopword checks. Overlapping findings keep the first, longest one.
+ *
+ * @example
+ * detectSecrets('token = ' + 'ghp_' + 'x'.repeat(36)); // [] — entropy too low
+ */
+export function detectSecrets(text: string, rules: readonly SecretRule[] = SECRET_RULES): SafetyFinding[] {
+  const lower = text.toLowerCase();
+  const found: SafetyFinding[] = [];
+  for (const rule of rules) {
+    if (!rule.keywords.some((k) => lower.includes(k))) continue;
+    // matchAll clones the rule's regex, so the shared RegExp's lastIndex is never touched.
+    for (const m of text.matchAll(rule.regex)) {
+      const span = m.indices?.[rule.secretGroup];
+      const secret = m[rule.secretGroup];
+      if (!span || secret === undefined || !accepted(rule, secret)) continue;
+      found.push({ type: 'secret', rule: rule.id, start: span[0], end: span[1], redacted: maskSecret(rule.id) });
+    }
+  }
+  return dropOverlaps(found);
+}
+
+/**
+ * Removes findings that overlap an earlier-starting (or, at equal start, longer) one.
+ *
+ * @example
+ * dropOverlaps([{ start: 0, end: 5 }, { start: 2, end: 4 }]).length; // 1
+ */
+export function dropOverlaps<T extends { start: number; end: number }>(findings: T[]): T[] {
+  const sorted = [...findings].sort((a, b) => a.start - b.start || b.end - a.end);
+  const out: T[] = [];
+  let reach = -1;
+  for (const f of sorted) {
+    if (f.start < reach) continue;
+    out.push(f);
+    reach = f.end;
+  }
+  return out;
+}
+
+/**
+ * Replaces each finding's span by its `redacted` text. Findings must not overlap.
+ *
+ * @example
+ * applyRedactions('key sk', [{ start: 4, end: 6, redacted: '[X]' }]); // 'key [X]'
+ */
+export function applyRedactions(text: string, findings: readonly { start: number; end: number; redacted: string }[]): string {
+  const sorted = [...findings].sort((a, b) => a.start - b.start);
+  let out = '';
+  let at = 0;
+  for (const f of sorted) {
+    if (f.start < at) continue;
+    out += text.slice(at, f.start) + f.redacted;
+    at = f.end;
+  }
+  return out + text.slice(at);
+}
+
+/**
+ * Returns `text` with every detected secret replaced by `[REDACTED:<rule id>]`. Use it before a
+ * tool argument, tool output or log line is stored anywhere.
+ *
+ * @example
+ * redactSecrets(`aws_key=${'AKIA' + 'Z7Q2MNXL4PWR6TYB'}`); // 'aws_key=[REDACTED:aws-access-token]'
+ */
+export function redactSecrets(text: string): string {
+  return applyRedactions(text, detectSecrets(text));
+}
+
+/**
+ * Deeply redacts secrets in every string of a JSON-like value (objects, arrays, strings); other
+ * values are returned unchanged. Keys are kept as they are.
+ *
+ * @example
+ * redactSecretsDeep({ args: { token: 'ghp_…' } });
+ */
+export function redactSecretsDeep<T>(value: T): T {
+  if (typeof value === 'string') return redactSecrets(value) as T;
+  if (Array.isArray(value)) return value.map((v) => redactSecretsDeep(v)) as T;
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = redactSecretsDeep(v);
+    return out as T;
+  }
+  return value;
+}
