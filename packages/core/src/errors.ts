@@ -31,6 +31,9 @@ export const ERROR_STATUS = {
   PERMISSION_REQUEST_DECIDED: 409,
   VAULT_DECRYPT_FAILED: 500,
   VAULT_KEY_INVALID: 500,
+  // Sandbox runtime egress guard (issue 6, runtime)
+  SANDBOX_EGRESS_DENIED: 403,
+  SANDBOX_HTTP_FAILED: 502,
   // Ledger: notes, checkpoints, proofs, cosignatures (issue 5)
   LEDGER_NOTE_INVALID: 400,
   LEDGER_RANGE_INVALID: 400,

@@ -1,0 +1,128 @@
+import http from 'node:http';
+import https from 'node:https';
+import type { LookupFunction } from 'node:net';
+import { TollgateError } from '@tollgate/core';
+import type { HttpRequestArgs, HttpResponseData, JsonValue } from '../types.js';
+import { resolveEgressTarget, systemResolver } from './egress-guard.js';
+import type { EgressPolicy, EgressTarget, HostResolver } from './egress-guard.js';
+
+/** Options of {@link guardedHttpRequest}. */
+export interface GuardedHttpOptions extends EgressPolicy {
+  resolver?: HostResolver;
+  /** Redirect hops followed, each re-checked like the first request. 0 refuses redirects. */
+  maxRedirects?: number;
+  timeoutMs?: number;
+  maxResponseBytes?: number;
+  signal?: AbortSignal;
+  /** Extra TLS options (e.g. `ca` for a private test CA). */
+  tls?: https.RequestOptions;
+}
+
+export const DEFAULT_MAX_REDIRECTS = 3;
+export const DEFAULT_HTTP_TIMEOUT_MS = 15_000;
+export const DEFAULT_MAX_RESPONSE_BYTES = 2 * 1024 * 1024;
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+
+/**
+ * Performs `http_request` for a guest: every hop is checked by `resolveEgressTarget` and the socket connects to the
+ * checked address only (the `lookup` hook pins it), so DNS rebinding between check and connect cannot redirect it.
+ * Redirects are followed manually, re-checked, and lose `authorization`/`cookie` headers when the origin changes.
+ * Throws `SANDBOX_EGRESS_DENIED` (refused) or `SANDBOX_HTTP_FAILED` (network error, timeout, body too large).
+ *
+ * @example
+ * const res = await guardedHttpRequest({ url: 'https://api.example.com/v1', method: 'GET', headers: {}, body: undefined },
+ *   { allowedDomains: ['api.example.com'] });
+ */
+export async function guardedHttpRequest(request: HttpRequestArgs, options: GuardedHttpOptions = {}): Promise<HttpResponseData> {
+  const maxRedirects = options.maxRedirects ?? DEFAULT_MAX_REDIRECTS;
+  let current = { ...request, headers: { ...request.headers } };
+  for (let hop = 0; ; hop++) {
+    const target = await resolveEgressTarget(current.url, options, options.resolver ?? systemResolver);
+    const response = await send(target, current, options);
+    const location = response.headers.location;
+    if (!REDIRECTS.has(response.status) || location === undefined) return response;
+    if (hop >= maxRedirects) throw failed(`too many redirects (limit ${maxRedirects})`);
+    current = redirectRequest(current, target.url, location, response.status);
+  }
+}
+
+function redirectRequest(previous: HttpRequestArgs, from: URL, location: string, status: number): HttpRequestArgs {
+  const next = new URL(location, from);
+  const headers = { ...previous.headers };
+  if (next.origin !== from.origin) {
+    for (const name of Object.keys(headers)) {
+      if (['authorization', 'cookie', 'proxy-authorization'].includes(name.toLowerCase())) delete headers[name];
+    }
+  }
+  const toGet = status === 303 || ((status === 301 || status === 302) && previous.method === 'POST');
+  return { url: next.href, method: toGet ? 'GET' : previous.method, headers, body: toGet ? undefined : previous.body };
+}
+
+function send(target: EgressTarget, request: HttpRequestArgs, options: GuardedHttpOptions): Promise<HttpResponseData> {
+  const pinned: LookupFunction = (_host, lookupOptions, callback) => {
+    if ((lookupOptions as { all?: boolean }).all) {
+      (callback as unknown as (e: null, a: Array<{ address: string; family: number }>) => void)(null, [{ address: target.address, family: target.family }]);
+    } else {
+      callback(null, target.address, target.family);
+    }
+  };
+  const body = encodeBody(request);
+  const headers: Record<string, string> = { ...request.headers };
+  if (body !== undefined && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) headers['content-type'] = 'application/json';
+  const signals = [AbortSignal.timeout(options.timeoutMs ?? DEFAULT_HTTP_TIMEOUT_MS), ...(options.signal ? [options.signal] : [])];
+  const client = target.url.protocol === 'https:' ? https : http;
+  return new Promise((resolve, reject) => {
+    const req = client.request(target.url, {
+      ...options.tls, method: request.method, headers, lookup: pinned, signal: AbortSignal.any(signals), agent: false,
+    }, (res) => {
+      readBody(res, options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES).then((buffer) => {
+        resolve({ status: res.statusCode ?? 0, headers: flattenHeaders(res.headers), body: decodeBody(buffer, res.headers['content-type']) });
+      }, reject);
+    });
+    req.on('error', (error) => reject(error instanceof TollgateError ? error : failed(error.message, error)));
+    req.end(body);
+  });
+}
+
+function readBody(res: http.IncomingMessage, maxBytes: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    res.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > maxBytes) {
+        res.destroy();
+        reject(failed(`response body larger than ${maxBytes} bytes`));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    res.on('end', () => resolve(Buffer.concat(chunks)));
+    res.on('error', (error) => reject(failed(error.message, error)));
+  });
+}
+
+function encodeBody(request: HttpRequestArgs): string | undefined {
+  if (request.body === undefined || request.method === 'GET' || request.method === 'HEAD') return undefined;
+  return typeof request.body === 'string' ? request.body : JSON.stringify(request.body);
+}
+
+function decodeBody(buffer: Buffer, contentType: string | undefined): JsonValue {
+  const text = buffer.toString('utf8');
+  if (contentType !== undefined && /\bjson\b/i.test(contentType)) {
+    try { return JSON.parse(text) as JsonValue; } catch { return text; }
+  }
+  return text;
+}
+
+function flattenHeaders(headers: http.IncomingHttpHeaders): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value !== undefined && name !== 'set-cookie') out[name] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return out;
+}
+
+function failed(message: string, cause?: unknown): TollgateError {
+  return new TollgateError('SANDBOX_HTTP_FAILED', `http_request failed: ${message}`, { cause });
+}

@@ -1,0 +1,125 @@
+import type {
+  ExecutionRequest, ExecutionResult, ExecutionStatus, HostCallAuditEntry, JsonValue, LogEntry, SandboxErrorCode,
+  SandboxViolation,
+} from '../types.js';
+import type { ResolvedSupervisorOptions } from './options.js';
+
+const STATUS_BY_CODE: Record<SandboxErrorCode, ExecutionStatus> = {
+  GUEST_ERROR: 'failed',
+  GUEST_SYNTAX_ERROR: 'failed',
+  GUEST_DEADLOCK: 'failed',
+  STACK_OVERFLOW: 'failed',
+  OUTPUT_NOT_JSON: 'failed',
+  OUTPUT_TOO_LARGE: 'failed',
+  TIMEOUT: 'timeout',
+  MEMORY_LIMIT: 'terminated',
+  HOST_CALL_LIMIT: 'terminated',
+  WORKER_CRASHED: 'terminated',
+  KILLED: 'killed',
+};
+const LIMIT_CODES = new Set<SandboxErrorCode>(['TIMEOUT', 'MEMORY_LIMIT', 'HOST_CALL_LIMIT', 'STACK_OVERFLOW']);
+
+/** Maps a worker-reported code to a known one (the worker is trusted code, but never trust a string blindly). */
+export function toSandboxCode(code: string): SandboxErrorCode {
+  return Object.prototype.hasOwnProperty.call(STATUS_BY_CODE, code) ? (code as SandboxErrorCode) : 'WORKER_CRASHED';
+}
+
+/**
+ * Parent-side record of one execution: everything the guest reported so far, so a run that is killed or whose
+ * worker dies still returns its logs and audit. `settle` produces the result exactly once.
+ */
+export class ExecutionRun {
+  readonly request: ExecutionRequest;
+  readonly options: ResolvedSupervisorOptions;
+  readonly abort = new AbortController();
+  readonly startedAt = performance.now();
+  readonly logs: LogEntry[] = [];
+  readonly audit: HostCallAuditEntry[] = [];
+  readonly violations: SandboxViolation[] = [];
+  apiCalls = 0;
+  hostCalls = 0;
+  droppedLogs = 0;
+  cpuMs = 0;
+  peakMemoryBytes = 0;
+  /** Set while attached to a worker: the parent-side memory watchdog for this run. */
+  memoryCheck: (() => void) | undefined;
+  private written: { json: string } | undefined;
+  private result: ExecutionResult | undefined;
+  private readonly waiters: Array<(result: ExecutionResult) => void> = [];
+
+  constructor(request: ExecutionRequest, options: ResolvedSupervisorOptions) {
+    this.request = request;
+    this.options = options;
+  }
+
+  get settled(): boolean { return this.result !== undefined; }
+  elapsedMs(): number { return Math.round((performance.now() - this.startedAt) * 10) / 10; }
+
+  /** Resolves with the result once the run settles. */
+  done(): Promise<ExecutionResult> {
+    if (this.result) return Promise.resolve(this.result);
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  addLog(entry: LogEntry): void {
+    if (this.logs.length < this.options.maxLogEntries) this.logs.push(entry);
+    else this.droppedLogs += 1;
+  }
+
+  recordWrite(json: string): void { this.written = { json }; }
+
+  recordAudit(entry: HostCallAuditEntry): void {
+    this.audit.push(entry);
+    try {
+      this.request.onHostCall?.(entry);
+    } catch {
+      // A failing observer must not change the run's outcome.
+    }
+  }
+
+  addViolation(violation: SandboxViolation): void { this.violations.push(violation); }
+
+  /** Settles the run: `returnJson` (entry's return value) wins over the last `write_result`. */
+  settle(code: SandboxErrorCode | null, message: string, returnJson: string | null = null): ExecutionResult {
+    if (this.result) return this.result;
+    this.abort.abort();
+    const status: ExecutionStatus = code === null ? 'completed' : STATUS_BY_CODE[code];
+    if (code !== null && LIMIT_CODES.has(code)) {
+      this.addViolation({ kind: 'sandbox_limit_hit', reason: code.toLowerCase(), t_ms: this.elapsedMs() });
+    }
+    if (this.droppedLogs > 0) {
+      this.logs.push({ t_ms: this.elapsedMs(), level: 'warn', message: `${this.droppedLogs} log lines dropped (limit ${this.options.maxLogEntries})` });
+    }
+    const result: ExecutionResult = {
+      execution_id: this.request.executionId,
+      status,
+      output: this.output(returnJson),
+      logs: this.logs,
+      resource_usage: {
+        cpu_ms: Math.round(this.cpuMs * 100) / 100,
+        memory_mb: Math.round((this.peakMemoryBytes / 1048576) * 10) / 10,
+        api_calls: this.apiCalls,
+        host_calls: this.hostCalls,
+        wall_ms: this.elapsedMs(),
+      },
+      host_call_audit: this.audit,
+      violations: this.violations,
+      violation_count: this.violations.length,
+      was_terminated: status === 'terminated' || status === 'timeout' || status === 'killed',
+    };
+    if (code !== null) result.error = { code, message };
+    this.result = result;
+    for (const waiter of this.waiters.splice(0)) waiter(result);
+    return result;
+  }
+
+  private output(returnJson: string | null): JsonValue {
+    const json = returnJson ?? this.written?.json;
+    if (json === undefined) return null;
+    try {
+      return JSON.parse(json) as JsonValue;
+    } catch {
+      return null;
+    }
+  }
+}

@@ -1,0 +1,151 @@
+import { HOST_FUNCTION_SCOPES, QUOTA_COUNTED_FUNCTIONS } from '../policy/permissions.js';
+import type { HostFunctionName } from '../policy/permissions.js';
+import { hostMatchesDomains } from '../network/domains.js';
+import type { HostCallContext, HttpRequestArgs, JsonValue, SandboxViolation } from '../types.js';
+import type { ExecutionRun } from './execution-run.js';
+
+const HTTP_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+
+interface Denial {
+  reason: string;
+  message: string;
+  violation?: SandboxViolation['kind'];
+}
+
+type Prepared = { fn: 'http_request'; args: HttpRequestArgs } | { fn: 'read_context'; args: string };
+
+/**
+ * Decides and performs one guest host call on the parent side: scope check (deny by default), network and domain
+ * checks, the `max_api_calls_per_run` quota, argument validation, then the caller's handler. Returns the JSON reply
+ * string for the guest and records the audit entry (and a violation for every denial).
+ */
+export async function brokerHostCall(run: ExecutionRun, fn: string, argsJson: string, tMs: number): Promise<string> {
+  const started = performance.now();
+  const known = Object.prototype.hasOwnProperty.call(HOST_FUNCTION_SCOPES, fn) && (fn === 'http_request' || fn === 'read_context');
+  const args = parseArgs(argsJson);
+  const summary = known && args ? summarize(fn as HostFunctionName, args) : `${argsJson.length} chars`;
+  const finish = (allowed: boolean, reply: string, reason?: string): string => {
+    const entry = { fn, args_summary: summary, allowed, duration_ms: Math.round((performance.now() - started) * 10) / 10, t_ms: tMs };
+    run.recordAudit(reason === undefined ? entry : { ...entry, reason });
+    return reply;
+  };
+  if (!known) return finish(false, deny(run, fn, { reason: 'unknown_function', message: `unknown host function ${fn}`, violation: 'permission_denied' }), 'unknown_function');
+  if (QUOTA_COUNTED_FUNCTIONS.has(fn as HostFunctionName)) run.apiCalls += 1;
+  const denial = checkPermission(run, fn as HostFunctionName) ?? (args ? null : badArgs('arguments are not a JSON array'));
+  if (denial) return finish(false, deny(run, fn, denial), denial.reason);
+  const prepared = prepare(run, fn as 'http_request' | 'read_context', args!);
+  if ('reason' in prepared) return finish(false, deny(run, fn, prepared), prepared.reason);
+  try {
+    const value = await invokeHandler(run, prepared);
+    const reply = JSON.stringify({ ok: true, value: value ?? null });
+    if (reply.length > run.options.maxHostResponseBytes) {
+      return finish(true, failure('RESPONSE_TOO_LARGE', `host reply larger than ${run.options.maxHostResponseBytes} bytes`), 'response_too_large');
+    }
+    return finish(true, reply);
+  } catch (error) {
+    const code = errorCode(error);
+    const message = error instanceof Error ? error.message : 'host call failed';
+    if (code === 'SANDBOX_EGRESS_DENIED') {
+      run.addViolation({ kind: 'network_denied', fn, reason: message, t_ms: tMs });
+      return finish(false, failure(code, message), `egress_denied: ${message}`);
+    }
+    return finish(true, failure(code, message), `failed: ${code}`);
+  }
+}
+
+function checkPermission(run: ExecutionRun, fn: HostFunctionName): Denial | null {
+  const scope = HOST_FUNCTION_SCOPES[fn];
+  const config = run.request.config;
+  if (scope !== null && !config.permissions.includes(scope)) {
+    return { reason: `scope_missing:${scope}`, message: `${fn} needs the ${scope} permission`, violation: 'permission_denied' };
+  }
+  if (fn === 'http_request' && !config.allow_network) {
+    return { reason: 'network_disabled', message: 'http_request needs allow_network', violation: 'network_denied' };
+  }
+  if (QUOTA_COUNTED_FUNCTIONS.has(fn) && run.apiCalls > config.max_api_calls_per_run) {
+    return { reason: 'quota_exceeded', message: `max_api_calls_per_run (${config.max_api_calls_per_run}) exceeded`, violation: 'quota_exceeded' };
+  }
+  return null;
+}
+
+function prepare(run: ExecutionRun, fn: 'http_request' | 'read_context', args: JsonValue[]): Prepared | Denial {
+  if (fn === 'read_context') {
+    const key = args[0];
+    if (typeof key !== 'string' || key.length === 0 || key.length > 256) return badArgs('read_context(key) needs a key of 1-256 characters');
+    return { fn, args: key };
+  }
+  const [url, method, headers, body] = args;
+  if (typeof url !== 'string' || url.length > 8192) return badArgs('http_request(url) needs a URL string');
+  let parsed: URL;
+  try { parsed = new URL(url); } catch { return badArgs('http_request: invalid URL'); }
+  if (parsed.protocol !== 'https:') return { reason: 'https_only', message: 'http_request allows HTTPS URLs only', violation: 'network_denied' };
+  if (!hostMatchesDomains(parsed.hostname, run.request.config.allowed_domains)) {
+    return { reason: 'domain_not_allowed', message: `${parsed.hostname} is not in allowed_domains`, violation: 'domain_denied' };
+  }
+  const verb = typeof method === 'string' ? method.toUpperCase() : '';
+  if (!HTTP_METHODS.has(verb)) return badArgs('http_request: unsupported method');
+  if (!isStringRecord(headers)) return badArgs('http_request: headers must be an object of strings');
+  return { fn, args: { url: parsed.href, method: verb, headers, body: body === null ? undefined : body } };
+}
+
+async function invokeHandler(run: ExecutionRun, prepared: Prepared): Promise<JsonValue | undefined> {
+  const handlers = run.request.handlers ?? {};
+  const context: HostCallContext = {
+    executionId: run.request.executionId,
+    agentName: run.request.agentName,
+    config: run.request.config,
+    signal: run.abort.signal,
+  };
+  if (prepared.fn === 'http_request') {
+    if (!handlers.http_request) throw Object.assign(new Error('http_request is not available on this server'), { code: 'NOT_AVAILABLE' });
+    // A JSON round trip copies the handler's value, so nothing of the host's object graph reaches the reply.
+    return JSON.parse(JSON.stringify(await handlers.http_request(prepared.args, context))) as JsonValue;
+  }
+  if (!handlers.read_context) return null;
+  const value = await handlers.read_context(prepared.args, context);
+  return value === undefined ? null : (JSON.parse(JSON.stringify(value)) as JsonValue);
+}
+
+function deny(run: ExecutionRun, fn: string, denial: Denial): string {
+  if (denial.violation) run.addViolation({ kind: denial.violation, fn, reason: denial.reason, t_ms: run.elapsedMs() });
+  return failure('PERMISSION_DENIED', denial.message);
+}
+
+function failure(code: string, message: string): string {
+  return JSON.stringify({ ok: false, error: { code, message: message.slice(0, 500) } });
+}
+
+function badArgs(message: string): Denial {
+  return { reason: 'invalid_arguments', message };
+}
+
+function parseArgs(json: string): JsonValue[] | null {
+  try {
+    const value: unknown = JSON.parse(json);
+    return Array.isArray(value) ? (value as JsonValue[]) : null;
+  } catch {
+    return null;
+  }
+}
+
+function isStringRecord(value: unknown): value is Record<string, string> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+    && Object.values(value).every((v) => typeof v === 'string');
+}
+
+function errorCode(error: unknown): string {
+  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+  return typeof code === 'string' && /^[A-Z0-9_]{1,64}$/.test(code) ? code : 'HOST_CALL_FAILED';
+}
+
+/** Secret-free one-line description of a call's arguments for the audit trail. */
+function summarize(fn: HostFunctionName, args: JsonValue[]): string {
+  if (fn === 'read_context') return `key=${String(args[0]).slice(0, 100)}`;
+  const method = typeof args[1] === 'string' ? args[1].toUpperCase() : 'GET';
+  try {
+    const url = new URL(String(args[0]));
+    return `${method} ${url.protocol}//${url.host}${url.pathname}`.slice(0, 300);
+  } catch {
+    return `${method} <invalid url>`;
+  }
+}

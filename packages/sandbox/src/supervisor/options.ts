@@ -1,0 +1,92 @@
+import { availableParallelism } from 'node:os';
+
+/** Tunables of {@link SandboxSupervisor}; every field has a `DEFAULT_*` below. */
+export interface SupervisorOptions {
+  /** Upper bound on worker threads (each runs one execution at a time). */
+  maxWorkers?: number;
+  /** Executions that may wait for a free worker before `execute` rejects with `UNAVAILABLE`. */
+  maxQueue?: number;
+  /** QuickJS `setMaxStackSize` in bytes. */
+  stackSizeBytes?: number;
+  /** Largest JSON (returned value or `write_result`) accepted from the guest. */
+  maxOutputBytes?: number;
+  /** Largest entry code accepted. */
+  maxCodeChars?: number;
+  /** Largest serialised input accepted. */
+  maxInputBytes?: number;
+  /** Log lines kept per run; later lines are counted but dropped. */
+  maxLogEntries?: number;
+  maxLogMessageChars?: number;
+  /** Every host call (including `log`) per run; past it the run is terminated (`HOST_CALL_LIMIT`). */
+  maxHostCallsPerRun?: number;
+  /** Largest serialised host-handler reply handed to the guest. */
+  maxHostResponseBytes?: number;
+  /** Pending guest timers (`setTimeout`/`setInterval`) per run. */
+  maxTimers?: number;
+  /** After the deadline, how long the worker gets to stop by itself before the parent terminates it. */
+  deadlineGraceMs?: number;
+  /** After `kill`, how long the worker gets to stop cooperatively before it is terminated. */
+  killGraceMs?: number;
+  /** Workers started by `start()` and kept idle (for the default memory bucket). */
+  warmWorkers?: number;
+  /** Worker entry file; defaults to `dist/worker/worker-main.js` of this package. */
+  workerEntry?: URL;
+}
+
+export const DEFAULT_MAX_WORKERS = Math.max(1, availableParallelism());
+export const DEFAULT_MAX_QUEUE = 256;
+export const DEFAULT_STACK_SIZE_BYTES = 256 * 1024;
+export const DEFAULT_MAX_OUTPUT_BYTES = 1024 * 1024;
+export const DEFAULT_MAX_CODE_CHARS = 1024 * 1024;
+export const DEFAULT_MAX_INPUT_BYTES = 4 * 1024 * 1024;
+export const DEFAULT_MAX_LOG_ENTRIES = 1000;
+export const DEFAULT_MAX_LOG_MESSAGE_CHARS = 8192;
+export const DEFAULT_MAX_HOST_CALLS_PER_RUN = 10_000;
+export const DEFAULT_MAX_HOST_RESPONSE_BYTES = 4 * 1024 * 1024;
+export const DEFAULT_MAX_TIMERS = 100;
+export const DEFAULT_DEADLINE_GRACE_MS = 100;
+export const DEFAULT_KILL_GRACE_MS = 30;
+export const DEFAULT_WARM_WORKERS = 1;
+
+/** WASM memory a worker may have beyond the guest limit: the engine's own 16 MiB plus slack for bookkeeping. */
+export const WASM_HEADROOM_MB = 32;
+/** Workers are grouped by guest memory limit rounded up to this step (WASM memory maximum is fixed per worker). */
+export const MEMORY_BUCKET_MB = 64;
+
+export type ResolvedSupervisorOptions = Required<Omit<SupervisorOptions, 'workerEntry'>> & { workerEntry: URL };
+
+/** Fills defaults. */
+export function resolveSupervisorOptions(options: SupervisorOptions = {}): ResolvedSupervisorOptions {
+  return {
+    maxWorkers: options.maxWorkers ?? DEFAULT_MAX_WORKERS,
+    maxQueue: options.maxQueue ?? DEFAULT_MAX_QUEUE,
+    stackSizeBytes: options.stackSizeBytes ?? DEFAULT_STACK_SIZE_BYTES,
+    maxOutputBytes: options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES,
+    maxCodeChars: options.maxCodeChars ?? DEFAULT_MAX_CODE_CHARS,
+    maxInputBytes: options.maxInputBytes ?? DEFAULT_MAX_INPUT_BYTES,
+    maxLogEntries: options.maxLogEntries ?? DEFAULT_MAX_LOG_ENTRIES,
+    maxLogMessageChars: options.maxLogMessageChars ?? DEFAULT_MAX_LOG_MESSAGE_CHARS,
+    maxHostCallsPerRun: options.maxHostCallsPerRun ?? DEFAULT_MAX_HOST_CALLS_PER_RUN,
+    maxHostResponseBytes: options.maxHostResponseBytes ?? DEFAULT_MAX_HOST_RESPONSE_BYTES,
+    maxTimers: options.maxTimers ?? DEFAULT_MAX_TIMERS,
+    deadlineGraceMs: options.deadlineGraceMs ?? DEFAULT_DEADLINE_GRACE_MS,
+    killGraceMs: options.killGraceMs ?? DEFAULT_KILL_GRACE_MS,
+    warmWorkers: options.warmWorkers ?? DEFAULT_WARM_WORKERS,
+    workerEntry: options.workerEntry ?? defaultWorkerEntry(),
+  };
+}
+
+/**
+ * The worker must be plain JavaScript, so it always comes from `dist/`. When this file runs from sources (Vitest),
+ * `src/supervisor/options.ts` maps to `dist/worker/worker-main.js`; `npm test` builds first.
+ */
+export function defaultWorkerEntry(): URL {
+  const here = new URL(import.meta.url);
+  if (here.pathname.endsWith('.ts')) return new URL('../../dist/worker/worker-main.js', here);
+  return new URL('../worker/worker-main.js', here);
+}
+
+/** Memory bucket (guest MB, rounded up) for a guest limit. */
+export function memoryBucketMb(limitMb: number): number {
+  return Math.ceil(limitMb / MEMORY_BUCKET_MB) * MEMORY_BUCKET_MB;
+}

@@ -1,0 +1,112 @@
+import { TollgateError } from '@tollgate/core';
+import { SandboxWorker } from './sandbox-worker.js';
+
+interface Waiter {
+  bucketMb: number;
+  resolve: (worker: SandboxWorker) => void;
+  reject: (error: Error) => void;
+}
+
+/**
+ * Worker threads grouped by memory bucket (a worker's WASM maximum is fixed when it starts). Hands out one idle
+ * worker per execution, starts new ones up to `maxWorkers`, evicts idle workers of other buckets when full, and
+ * queues the rest in FIFO order.
+ */
+export class WorkerPool {
+  private readonly entry: URL;
+  private readonly maxWorkers: number;
+  private readonly maxQueue: number;
+  private readonly all = new Set<SandboxWorker>();
+  private readonly idle: SandboxWorker[] = [];
+  private readonly waiters: Waiter[] = [];
+  private closed = false;
+
+  constructor(entry: URL, maxWorkers: number, maxQueue: number) {
+    this.entry = entry;
+    this.maxWorkers = maxWorkers;
+    this.maxQueue = maxQueue;
+  }
+
+  get size(): number { return this.all.size; }
+  get idleCount(): number { return this.idle.length; }
+
+  /** Starts `count` idle workers for a bucket (ahead of the first run). */
+  async warm(bucketMb: number, count: number): Promise<void> {
+    const started: SandboxWorker[] = [];
+    while (started.length < count && this.all.size < this.maxWorkers) started.push(this.spawn(bucketMb));
+    await Promise.all(started.map((w) => w.ready));
+    for (const worker of started) this.release(worker);
+  }
+
+  /** Resolves with an idle, started worker of the bucket. */
+  acquire(bucketMb: number): Promise<SandboxWorker> {
+    if (this.closed) return Promise.reject(new TollgateError('UNAVAILABLE', 'sandbox supervisor is closed'));
+    const worker = this.takeNow(bucketMb);
+    if (worker) {
+      return worker.ready.then(() => worker, (error: unknown) => {
+        this.discard(worker);
+        throw new TollgateError('UNAVAILABLE', 'sandbox worker failed to start', { cause: error });
+      });
+    }
+    if (this.waiters.length >= this.maxQueue) {
+      return Promise.reject(new TollgateError('UNAVAILABLE', 'sandbox is busy: too many executions queued'));
+    }
+    return new Promise((resolve, reject) => this.waiters.push({ bucketMb, resolve, reject }));
+  }
+
+  /** Returns a healthy worker after a run. */
+  release(worker: SandboxWorker): void {
+    if (!worker.alive || this.closed) return this.discard(worker);
+    worker.onMessage = undefined;
+    worker.onExit = () => this.discard(worker);
+    this.idle.push(worker);
+    this.drain();
+  }
+
+  /** Terminates a worker (crashed, hung, grew, or no longer trusted) and lets a waiter use the freed slot. */
+  discard(worker: SandboxWorker): void {
+    this.remove(worker);
+    this.drain();
+  }
+
+  private remove(worker: SandboxWorker): void {
+    worker.terminate();
+    this.all.delete(worker);
+    const index = this.idle.indexOf(worker);
+    if (index >= 0) this.idle.splice(index, 1);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const waiter of this.waiters.splice(0)) waiter.reject(new TollgateError('UNAVAILABLE', 'sandbox supervisor is closed'));
+    for (const worker of [...this.all]) this.remove(worker);
+  }
+
+  private drain(): void {
+    for (let i = 0; i < this.waiters.length; ) {
+      const waiter = this.waiters[i]!;
+      const worker = this.takeNow(waiter.bucketMb);
+      if (!worker) { i++; continue; }
+      this.waiters.splice(i, 1);
+      worker.ready.then(() => waiter.resolve(worker), (error: Error) => {
+        this.discard(worker);
+        waiter.reject(new TollgateError('UNAVAILABLE', 'sandbox worker failed to start', { cause: error }));
+      });
+    }
+  }
+
+  private takeNow(bucketMb: number): SandboxWorker | undefined {
+    const index = this.idle.findIndex((w) => w.bucketMb === bucketMb && w.alive);
+    if (index >= 0) return this.idle.splice(index, 1)[0];
+    if (this.all.size >= this.maxWorkers && this.idle.length > 0) this.remove(this.idle[0]!);
+    if (this.all.size < this.maxWorkers) return this.spawn(bucketMb);
+    return undefined;
+  }
+
+  private spawn(bucketMb: number): SandboxWorker {
+    const worker = new SandboxWorker(this.entry, bucketMb);
+    this.all.add(worker);
+    worker.onExit = () => this.discard(worker);
+    return worker;
+  }
+}

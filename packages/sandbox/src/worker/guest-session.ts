@@ -1,0 +1,316 @@
+import type { QuickJSContext, QuickJSDeferredPromise, QuickJSHandle, QuickJSRuntime, QuickJSWASMModule } from 'quickjs-emscripten';
+import { GUEST_PRELUDE, wrapEntryCode } from './guest-prelude.js';
+import { CONTROL_ABORT, CONTROL_RUNNING, CONTROL_WASM_MB } from './protocol.js';
+import type { RunMessage, RunOutcome, WorkerToParent } from './protocol.js';
+import { installRawFunctions } from './raw-functions.js';
+
+/** WASM growth (beyond the post-load baseline) after which a worker is replaced: WASM memory never shrinks. */
+export const RETIRE_AFTER_GROWTH_BYTES = 64 * 1024 * 1024;
+const JOB_BATCH = 1000;
+
+type InterruptReason = 'TIMEOUT' | 'MEMORY_LIMIT' | 'KILLED';
+
+/** Worker-side services a session needs (passed in so the session stays testable and free of globals). */
+export interface SessionEnvironment {
+  module: QuickJSWASMModule;
+  /** The module's WASM memory (only its current size is read). */
+  memory: { readonly buffer: ArrayBuffer };
+  control: Int32Array;
+  baselineBytes: number;
+  post: (message: WorkerToParent) => void;
+  onFinished: () => void;
+}
+
+/**
+ * One execution: a fresh QuickJS runtime and context, the bridge, and the event pump that runs promise jobs after
+ * each host reply or timer. Every exit path goes through `finish`, which disposes the engine objects and reports
+ * exactly once.
+ */
+export class GuestSession {
+  readonly runId: number;
+  private readonly env: SessionEnvironment;
+  private readonly message: RunMessage;
+  private readonly startedAt = performance.now();
+  private readonly deadline: number;
+  private readonly memoryCapBytes: number;
+  private readonly startWasmBytes: number;
+  private runtime: QuickJSRuntime | undefined;
+  private context: QuickJSContext | undefined;
+  private helpers: QuickJSHandle | undefined;
+  private mainPromise: QuickJSHandle | undefined;
+  readonly pendingCalls = new Map<number, QuickJSDeferredPromise>();
+  readonly timers = new Map<number, NodeJS.Timeout>();
+  private deadlineTimer: NodeJS.Timeout | undefined;
+  private interruptReason: InterruptReason | undefined;
+  private cpuMs = 0;
+  private peakBytes = 0;
+  private finished = false;
+  private engineBroken = false;
+  nextCallId = 1;
+  logCount = 0;
+
+  constructor(env: SessionEnvironment, message: RunMessage) {
+    this.env = env;
+    this.message = message;
+    this.runId = message.runId;
+    this.deadline = this.startedAt + message.limits.timeoutMs;
+    this.memoryCapBytes = env.baselineBytes + message.limits.memoryBytes;
+    this.startWasmBytes = env.memory.buffer.byteLength;
+  }
+
+  get limits(): RunMessage['limits'] { return this.message.limits; }
+  get ctx(): QuickJSContext | undefined { return this.context; }
+  elapsedMs(): number { return Math.round((performance.now() - this.startedAt) * 10) / 10; }
+  post(message: WorkerToParent): void { this.env.post(message); }
+
+  /** Creates the engine, installs the bridge, evaluates the entry code and runs until it waits or ends. */
+  start(): void {
+    const runtime = this.env.module.newRuntime();
+    this.runtime = runtime;
+    runtime.setMemoryLimit(this.message.limits.memoryBytes);
+    runtime.setMaxStackSize(this.message.limits.stackBytes);
+    runtime.setInterruptHandler(() => this.shouldInterrupt());
+    const ctx = runtime.newContext();
+    this.context = ctx;
+    this.deadlineTimer = setTimeout(() => this.interruptIdle('TIMEOUT'), Math.max(0, this.deadline - performance.now()));
+    this.guard(() => {
+      installRawFunctions(this, ctx, this.message);
+      const prelude = this.timed(() => ctx.evalCode(GUEST_PRELUDE, 'prelude.js'));
+      if (prelude.error) {
+        prelude.error.dispose();
+        return this.finish({ kind: 'error', code: 'WORKER_CRASHED', message: 'sandbox prelude failed' });
+      }
+      this.helpers = prelude.value;
+      const entry = this.timed(() => ctx.evalCode(wrapEntryCode(this.message.code), 'entry.js'));
+      if (entry.error) return this.failWith(entry.error, 'GUEST_SYNTAX_ERROR');
+      this.mainPromise = entry.value;
+      this.pump();
+    });
+  }
+
+  /** Runs pending promise jobs, then settles the run if the entry promise settled or nothing can wake it. */
+  pump(): void {
+    if (this.finished) return;
+    this.guard(() => {
+      const runtime = this.runtime!;
+      while (runtime.hasPendingJob()) {
+        const result = this.timed(() => runtime.executePendingJobs(JOB_BATCH));
+        if (result.error) {
+          if (this.interruptReason) { result.error.dispose(); return this.finishInterrupted(); }
+          result.error.dispose();
+        }
+        if (this.interruptReason) return this.finishInterrupted();
+        if (performance.now() > this.deadline) return this.finishInterrupted('TIMEOUT');
+      }
+      this.settleIfDone();
+    });
+  }
+
+  /** Resolves a pending host call with the parent's JSON reply. */
+  resolveCall(callId: number, json: string): void {
+    const deferred = this.pendingCalls.get(callId);
+    if (!deferred || this.finished) return;
+    this.pendingCalls.delete(callId);
+    this.guard(() => {
+      const value = this.context!.newString(json);
+      deferred.resolve(value);
+      value.dispose();
+      deferred.dispose();
+    });
+    this.pump();
+  }
+
+  /** Fires a guest timer (called from the worker's own timer). */
+  fireTimer(id: number): void {
+    if (this.finished) return;
+    this.timers.delete(id);
+    this.guard(() => {
+      const ctx = this.context!;
+      const fire = ctx.getProp(this.helpers!, 'fire');
+      const idHandle = ctx.newNumber(id);
+      const result = this.timed(() => ctx.callFunction(fire, ctx.undefined, idHandle));
+      fire.dispose();
+      idHandle.dispose();
+      if (result.error) {
+        if (this.interruptReason) { result.error.dispose(); return this.finishInterrupted(); }
+        const described = this.describe(result.error);
+        this.post({ type: 'log', runId: this.runId, level: 'error', message: `uncaught error in timer: ${described.message}`, tMs: this.elapsedMs() });
+      } else {
+        result.value.dispose();
+      }
+    });
+    this.pump();
+  }
+
+  /** The parent asked to stop (kill switch); also used for the idle deadline. */
+  interruptIdle(reason: InterruptReason): void {
+    if (this.finished) return;
+    this.interruptReason ??= reason;
+    this.finishInterrupted();
+  }
+
+  private shouldInterrupt(): boolean {
+    if (this.interruptReason) return true;
+    const bytes = this.env.memory.buffer.byteLength;
+    Atomics.store(this.env.control, CONTROL_WASM_MB, Math.ceil(bytes / 1048576));
+    if (bytes > this.peakBytes) this.peakBytes = bytes;
+    if (Atomics.load(this.env.control, CONTROL_ABORT) !== 0) this.interruptReason = 'KILLED';
+    else if (performance.now() > this.deadline) this.interruptReason = 'TIMEOUT';
+    else if (bytes > this.memoryCapBytes) this.interruptReason = 'MEMORY_LIMIT';
+    return this.interruptReason !== undefined;
+  }
+
+  private settleIfDone(): void {
+    const ctx = this.context!;
+    const state = ctx.getPromiseState(this.mainPromise!);
+    if (state.type === 'fulfilled') {
+      const json = this.serialize(state.value);
+      state.value.dispose();
+      if (json === undefined) return;
+      if (json !== null && json.length > this.message.limits.maxOutputBytes) {
+        return this.finish({ kind: 'error', code: 'OUTPUT_TOO_LARGE', message: `returned value is ${json.length} bytes, limit ${this.message.limits.maxOutputBytes}` });
+      }
+      return this.finish({ kind: 'completed', returnJson: json });
+    }
+    if (state.type === 'rejected') return this.failWith(state.error, 'GUEST_ERROR');
+    if (this.pendingCalls.size === 0 && this.timers.size === 0) {
+      this.finish({ kind: 'error', code: 'GUEST_DEADLOCK', message: 'entry code awaits a promise that nothing can settle' });
+    }
+  }
+
+  private serialize(value: QuickJSHandle): string | null | undefined {
+    const ctx = this.context!;
+    const fn = ctx.getProp(this.helpers!, 'serialize');
+    const result = this.timed(() => ctx.callFunction(fn, ctx.undefined, value));
+    fn.dispose();
+    if (result.error) {
+      if (this.interruptReason) { result.error.dispose(); this.finishInterrupted(); return undefined; }
+      const described = this.describe(result.error);
+      this.finish({ kind: 'error', code: 'OUTPUT_NOT_JSON', message: `returned value is not JSON-serialisable: ${described.message}` });
+      return undefined;
+    }
+    const json = ctx.typeof(result.value) === 'string' ? ctx.getString(result.value) : null;
+    result.value.dispose();
+    return json;
+  }
+
+  /** Name and message of a guest error, computed inside the guest (getters and proxies stay bounded by the interrupt handler). */
+  describe(error: QuickJSHandle): { name: string; message: string } {
+    const ctx = this.context!;
+    const fallback = { name: 'Error', message: '<unprintable thrown value>' };
+    try {
+      const fn = ctx.getProp(this.helpers!, 'describe');
+      const result = this.timed(() => ctx.callFunction(fn, ctx.undefined, error));
+      fn.dispose();
+      if (result.error) { result.error.dispose(); return fallback; }
+      const raw = ctx.typeof(result.value) === 'string' ? ctx.getString(result.value) : '';
+      result.value.dispose();
+      const parsed = JSON.parse(raw) as { name?: unknown; message?: unknown };
+      return { name: String(parsed.name).slice(0, 100), message: String(parsed.message).slice(0, 2000) };
+    } catch {
+      return fallback;
+    } finally {
+      error.dispose();
+    }
+  }
+
+  private failWith(error: QuickJSHandle, code: 'GUEST_ERROR' | 'GUEST_SYNTAX_ERROR'): void {
+    if (this.interruptReason) { error.dispose(); return this.finishInterrupted(); }
+    const { name, message } = this.describe(error);
+    if (name === 'InternalError' && message === 'stack overflow') return this.finish({ kind: 'error', code: 'STACK_OVERFLOW', message: 'maximum stack size exceeded' });
+    if ((name === 'InternalError' && message === 'out of memory') || this.env.memory.buffer.byteLength > this.memoryCapBytes) {
+      return this.finish({ kind: 'error', code: 'MEMORY_LIMIT', message: `memory limit of ${this.message.limits.memoryBytes / 1048576} MB exceeded` });
+    }
+    const finalCode = code === 'GUEST_SYNTAX_ERROR' && name !== 'SyntaxError' ? 'GUEST_ERROR' : code;
+    this.finish({ kind: 'error', code: finalCode, message: `${name}: ${message}` });
+  }
+
+  private finishInterrupted(reason?: InterruptReason): void {
+    const why = reason ?? this.interruptReason ?? 'TIMEOUT';
+    const messages: Record<InterruptReason, string> = {
+      TIMEOUT: `execution exceeded ${this.message.limits.timeoutMs} ms`,
+      MEMORY_LIMIT: `memory limit of ${this.message.limits.memoryBytes / 1048576} MB exceeded`,
+      KILLED: 'execution was killed',
+    };
+    this.finish({ kind: 'error', code: why, message: messages[why] });
+  }
+
+  /** Runs engine work; a host-level exception (stack overflow in the host, engine abort) retires the worker. */
+  private guard(work: () => void): void {
+    try {
+      work();
+    } catch (error) {
+      this.engineBroken = true;
+      const isStack = error instanceof RangeError && /call stack/i.test(error.message);
+      this.finish(isStack
+        ? { kind: 'error', code: 'STACK_OVERFLOW', message: 'maximum stack size exceeded' }
+        : { kind: 'error', code: 'WORKER_CRASHED', message: 'the sandbox engine failed and was replaced' });
+    }
+  }
+
+  timed<T>(work: () => T): T {
+    const t0 = performance.now();
+    Atomics.store(this.env.control, CONTROL_RUNNING, 1);
+    try {
+      return work();
+    } finally {
+      Atomics.store(this.env.control, CONTROL_RUNNING, 0);
+      this.cpuMs += performance.now() - t0;
+    }
+  }
+
+  /** Reports the outcome once and releases every engine object. */
+  finish(outcome: RunOutcome): void {
+    if (this.finished) return;
+    this.finished = true;
+    clearTimeout(this.deadlineTimer);
+    for (const timer of this.timers.values()) clearTimeout(timer);
+    this.timers.clear();
+    const guestBytes = this.engineBroken ? 0 : this.measureGuestBytes();
+    if (!this.engineBroken) this.disposeEngine();
+    const wasmBytes = this.env.memory.buffer.byteLength;
+    const grownBytes = Math.max(this.peakBytes, wasmBytes) - this.startWasmBytes;
+    this.post({
+      type: 'done',
+      runId: this.runId,
+      outcome,
+      cpuMs: Math.round(this.cpuMs * 100) / 100,
+      peakMemoryBytes: Math.max(guestBytes, grownBytes),
+      retire: this.engineBroken || wasmBytes - this.env.baselineBytes > RETIRE_AFTER_GROWTH_BYTES,
+    });
+    this.env.onFinished();
+  }
+
+  /**
+   * QuickJS's own estimate of live memory. (Its malloc accounting is blind in this build: "malloc_usable_size
+   * unavailable" means every block counts as 8 bytes, which is why `setMemoryLimit` alone does not hold.)
+   */
+  private measureGuestBytes(): number {
+    const ctx = this.context!;
+    try {
+      const usage = this.runtime!.computeMemoryUsage();
+      const used = ctx.getProp(usage, 'memory_used_size');
+      const value = ctx.typeof(used) === 'number' ? ctx.getNumber(used) : 0;
+      used.dispose();
+      usage.dispose();
+      return value;
+    } catch {
+      return 0;
+    }
+  }
+
+  private disposeEngine(): void {
+    try {
+      for (const deferred of this.pendingCalls.values()) deferred.dispose();
+      this.pendingCalls.clear();
+      this.mainPromise?.dispose();
+      this.helpers?.dispose();
+      this.context?.dispose();
+      this.runtime?.dispose();
+    } catch {
+      // A guest that left the heap inconsistent (e.g. interrupted mid-allocation) can make dispose assert:
+      // the engine state is no longer trusted, so the worker is retired instead.
+      this.engineBroken = true;
+    }
+  }
+}
