@@ -43,6 +43,8 @@ export interface ToolCall {
   userId: string | null;
   toolName: string;
   decision: Decision | null;
+  reason: string | null;
+  violationId: string | null;
   outcome: string | null;
   durationMs: number | null;
   arguments: unknown;

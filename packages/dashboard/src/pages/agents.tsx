@@ -14,59 +14,61 @@ interface SandboxAgent {
   status?: string;
   config?: Record<string, unknown>;
   created_at?: string;
-}
-
-interface ExecutionSummary {
-  execution_id?: number | string;
-  id?: number | string;
-  status: string;
-  duration_ms?: number | null;
-  started_at?: string;
-  created_at?: string;
+  updated_at?: string;
 }
 
 interface HostCall {
-  function?: string;
-  fn?: string;
-  name?: string;
+  fn: string;
   args_summary?: unknown;
-  allowed?: boolean;
-  decision?: string;
+  allowed: boolean;
   duration_ms?: number;
-  timestamp?: string;
+  t_ms?: number;
+  reason?: string;
 }
 
-interface ExecutionDetail extends ExecutionSummary {
+/** One execution as `/api/v1/sdk/agents/:id/executions[/:eid]` returns it. */
+interface Execution {
+  execution_id: number;
+  status: string;
   output?: unknown;
-  error?: unknown;
-  logs?: unknown[];
-  audit?: HostCall[];
-  host_calls?: HostCall[];
+  error?: { code: string; message: string } | null;
   resource_usage?: Record<string, unknown>;
-  resources?: Record<string, unknown>;
+  host_call_audit?: HostCall[];
+  violation_count?: number;
+  was_terminated?: boolean;
+  termination_reason?: string | null;
+  logs?: unknown[];
+  ledger_index?: number | null;
+  started_at?: string;
+  finished_at?: string | null;
 }
 
-const executionId = (execution: ExecutionSummary) => String(execution.execution_id ?? execution.id ?? '');
+const wallMs = (execution: Execution) => {
+  const wall = execution.resource_usage?.wall_ms;
+  return typeof wall === 'number' ? wall : null;
+};
 
 function ExecutionView({ agentId, id }: { agentId: string; id: string }) {
   const detail = useResource(
-    (signal) => api.get<{ execution?: ExecutionDetail } & ExecutionDetail>(`/api/v1/sdk/agents/${encodeURIComponent(agentId)}/executions/${encodeURIComponent(id)}`, undefined, signal),
+    (signal) => api.get<Execution>(`/api/v1/sdk/agents/${encodeURIComponent(agentId)}/executions/${encodeURIComponent(id)}`, undefined, signal),
     [agentId, id],
   );
   return (
     <div className="panel">
       <h2>Execution <span className="mono">{id}</span></h2>
       <Resolved {...detail}>
-        {(raw) => {
-          const execution: ExecutionDetail = raw.execution ?? raw;
-          const hostCalls = execution.audit ?? execution.host_calls ?? [];
-          const resources = execution.resource_usage ?? execution.resources;
+        {(execution) => {
+          const hostCalls = execution.host_call_audit ?? [];
+          const resources = execution.resource_usage;
           return (
             <>
               <dl className="facts">
                 <div><dt>Status</dt><dd><Badge value={execution.status} /></dd></div>
-                <div><dt>Duration</dt><dd>{formatDuration(execution.duration_ms)}</dd></div>
-                <div><dt>Started</dt><dd>{formatTime(execution.started_at ?? execution.created_at)}</dd></div>
+                <div><dt>Wall time</dt><dd>{formatDuration(wallMs(execution))}</dd></div>
+                <div><dt>Started</dt><dd>{formatTime(execution.started_at)}</dd></div>
+                <div><dt>Violations</dt><dd>{execution.violation_count ?? 0}</dd></div>
+                {execution.ledger_index !== null && execution.ledger_index !== undefined ? <div><dt>Ledger record</dt><dd>#{execution.ledger_index}</dd></div> : null}
+                {execution.was_terminated ? <div><dt>Terminated</dt><dd>{execution.termination_reason ?? 'yes'}</dd></div> : null}
               </dl>
               {resources ? (
                 <>
@@ -88,9 +90,9 @@ function ExecutionView({ agentId, id }: { agentId: string; id: string }) {
                     <tbody>
                       {hostCalls.map((call, index) => (
                         <tr key={index}>
-                          <td className="mono">{call.function ?? call.fn ?? call.name}</td>
+                          <td className="mono">{call.fn}</td>
                           <td className="mono small">{typeof call.args_summary === 'string' ? call.args_summary : toJson(call.args_summary)}</td>
-                          <td><Badge value={call.decision ?? (call.allowed === false ? 'denied' : 'allow')} /></td>
+                          <td><Badge value={call.allowed ? 'allow' : 'denied'} />{call.reason ? <span className="small"> {call.reason}</span> : null}</td>
                           <td>{formatDuration(call.duration_ms)}</td>
                         </tr>
                       ))}
@@ -99,7 +101,13 @@ function ExecutionView({ agentId, id }: { agentId: string; id: string }) {
                 </div>
               )}
               <h3 className="small-heading">Output</h3>
-              <pre className="code-block">{toJson(execution.output ?? execution.error ?? null)}</pre>
+              <pre className="code-block">{toJson(execution.error ?? execution.output ?? null)}</pre>
+              {execution.logs && execution.logs.length > 0 ? (
+                <>
+                  <h3 className="small-heading">Logs</h3>
+                  <pre className="code-block">{execution.logs.map((line) => toJson(line)).join('\n')}</pre>
+                </>
+              ) : null}
             </>
           );
         }}
@@ -110,7 +118,7 @@ function ExecutionView({ agentId, id }: { agentId: string; id: string }) {
 
 function Executions({ agentId }: { agentId: string }) {
   const executions = useResource(
-    (signal) => api.get<{ executions: ExecutionSummary[] }>(`/api/v1/sdk/agents/${encodeURIComponent(agentId)}/executions`, { limit: 50 }, signal),
+    (signal) => api.get<{ executions: Execution[]; total: number }>(`/api/v1/sdk/agents/${encodeURIComponent(agentId)}/executions`, { limit: 50 }, signal),
     [agentId],
   );
   return (
@@ -120,14 +128,15 @@ function Executions({ agentId }: { agentId: string }) {
         {(data) => (
           <div className="table-wrap">
             <table>
-              <thead><tr><th scope="col">Run</th><th scope="col">Status</th><th scope="col">Duration</th><th scope="col">Started</th></tr></thead>
+              <thead><tr><th scope="col">Run</th><th scope="col">Status</th><th scope="col">Wall time</th><th scope="col">Host calls</th><th scope="col">Started</th></tr></thead>
               <tbody>
                 {data.executions.map((execution) => (
-                  <tr key={executionId(execution)}>
-                    <td><Link href={`/agents/${encodeURIComponent(agentId)}/${encodeURIComponent(executionId(execution))}`} className="mono">{executionId(execution)}</Link></td>
+                  <tr key={execution.execution_id}>
+                    <td><Link href={`/agents/${encodeURIComponent(agentId)}/${execution.execution_id}`} className="mono">#{execution.execution_id}</Link></td>
                     <td><Badge value={execution.status} /></td>
-                    <td>{formatDuration(execution.duration_ms)}</td>
-                    <td>{formatTime(execution.started_at ?? execution.created_at)}</td>
+                    <td>{formatDuration(wallMs(execution))}</td>
+                    <td>{execution.host_call_audit?.length ?? 0}</td>
+                    <td>{formatTime(execution.started_at)}</td>
                   </tr>
                 ))}
               </tbody>

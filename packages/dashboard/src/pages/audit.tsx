@@ -1,4 +1,4 @@
-import { useCallback, useState } from 'react';
+import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import { api, withQuery } from '../api/client.js';
 import { useEventStream, useResource } from '../api/hooks.js';
 import { Badge } from '../components/badge.js';
@@ -20,7 +20,6 @@ interface AuditRecord {
   agent_id?: string | null;
   description?: string;
   is_violation?: boolean;
-  hash?: string;
   data?: unknown;
 }
 
@@ -63,44 +62,92 @@ function LiveStream() {
   );
 }
 
-function VerifyPanel() {
-  const [result, setResult] = useState<unknown>();
+interface VerifyResult {
+  recordId: number;
+  index: number;
+  size: number;
+  leafHash: string;
+  rootHash: string;
+  verified: boolean;
+  chain_valid?: boolean;
+  verified_at?: string;
+  checkpoint?: unknown;
+  proof?: string[];
+}
+
+interface Checkpoint {
+  origin: string;
+  size: number;
+  rootHash: string;
+  createdAt: string;
+  publicKey?: string;
+}
+
+function VerifyPanel({ recordId, onRecordId, trigger }: { recordId: string; onRecordId: (value: string) => void; trigger: number }) {
+  const checkpoint = useResource((signal) => api.get<Checkpoint>('/api/v1/audit/checkpoint', undefined, signal), []);
+  const [result, setResult] = useState<VerifyResult | undefined>();
   const [error, setError] = useState<string | undefined>();
   const [busy, setBusy] = useState(false);
-  const verify = async () => {
+  const run = async () => {
     setBusy(true);
     setError(undefined);
+    setResult(undefined);
     try {
-      setResult(await api.post('/api/v1/audit/verify', {}));
+      setResult(await api.get<VerifyResult>(`/api/v1/audit/records/${encodeURIComponent(recordId)}/verify`));
+      checkpoint.reload();
     } catch (failure) {
       setError((failure as Error).message);
     } finally {
       setBusy(false);
     }
   };
-  const valid = (result as { valid?: boolean } | undefined)?.valid;
+  const verify = (event: FormEvent) => {
+    event.preventDefault();
+    void run();
+  };
+  useEffect(() => {
+    if (trigger > 0) void run();
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [trigger]);
   return (
-    <div className="panel">
-      <h2>Verify the ledger</h2>
-      <p className="small muted">Recomputes the Merkle tree and checks every signed checkpoint.</p>
-      <button type="button" className="button button-primary" onClick={verify} disabled={busy}>
-        {busy ? 'Verifying…' : 'Verify now'}
-      </button>
+    <form className="panel" onSubmit={verify} aria-labelledby="verify-title">
+      <h2 id="verify-title">Verify a record</h2>
+      {checkpoint.data ? (
+        <p className="small muted">
+          Latest signed checkpoint: {checkpoint.data.size} records, root <span className="mono">{shortHash(checkpoint.data.rootHash, 16)}</span>
+        </p>
+      ) : null}
+      <p className="small muted">Recomputes the record's Merkle leaf and checks its inclusion proof against the signed checkpoint.</p>
+      <div className="filters">
+        <label className="field">
+          <span>Record #</span>
+          <input required inputMode="numeric" pattern="[0-9]+" value={recordId} onChange={(event) => onRecordId(event.target.value)} />
+        </label>
+        <div className="filter-actions">
+          <button type="submit" className="button button-primary" disabled={busy}>
+            {busy ? 'Verifying…' : 'Verify'}
+          </button>
+        </div>
+      </div>
       {error ? <p className="notice notice-bad" role="alert">{error}</p> : null}
-      {result !== undefined ? (
+      {result ? (
         <div role="status">
-          <p className={`notice notice-${valid ? 'ok' : 'bad'}`}>{valid ? 'Ledger verified: intact.' : 'Verification FAILED.'}</p>
-          <pre className="code-block">{toJson(result)}</pre>
+          <p className={`notice notice-${result.verified ? 'ok' : 'bad'}`}>
+            {result.verified
+              ? `Record #${result.index} verified: included in the signed log of ${result.size} records.`
+              : `Record #${result.index} FAILED verification.`}
+          </p>
+          <pre className="code-block">{toJson({ leafHash: result.leafHash, rootHash: result.rootHash, proof: result.proof, verified_at: result.verified_at })}</pre>
         </div>
       ) : null}
-    </div>
+    </form>
   );
 }
 
 export function AuditPage({ params }: PageProps) {
   const filters = {
     agentId: params.get('agentId') ?? '',
-    actionType: params.get('actionType') ?? '',
+    actionTypes: params.get('actionTypes') ?? '',
     from: params.get('from') ?? '',
     to: params.get('to') ?? '',
     violationsOnly: params.get('violationsOnly') ?? '',
@@ -109,10 +156,12 @@ export function AuditPage({ params }: PageProps) {
   const pages = useCursorPages(key);
   const records = useResource(
     (signal) =>
-      api.get<{ records: AuditRecord[]; nextCursor: string | null }>('/api/v1/audit/records', { ...filters, cursor: pages.cursor, limit: 50 }, signal),
+      api.get<{ events: AuditRecord[]; total: number; anchored: boolean; nextCursor: string | null }>('/api/v1/audit/records', { ...filters, cursor: pages.cursor, limit: 50 }, signal),
     [key, pages.cursor],
   );
-  const exportQuery = { agentId: filters.agentId, from: filters.from, to: filters.to };
+  const exportQuery = { ...filters };
+  const [verifyId, setRecordId] = useState('');
+  const [verifyTrigger, setVerifyTrigger] = useState(0);
   return (
     <section aria-labelledby="audit-title">
       <div className="page-header">
@@ -128,7 +177,7 @@ export function AuditPage({ params }: PageProps) {
       </div>
       <div className="split">
         <LiveStream />
-        <VerifyPanel />
+        <VerifyPanel recordId={verifyId} onRecordId={setRecordId} trigger={verifyTrigger} />
       </div>
       <h2>Search</h2>
       <FilterBar
@@ -137,29 +186,40 @@ export function AuditPage({ params }: PageProps) {
         onApply={setQuery}
         fields={[
           { name: 'agentId', label: 'Agent' },
-          { name: 'actionType', label: 'Action type' },
+          { name: 'actionTypes', label: 'Types', placeholder: 'enforce.decision,…' },
           { name: 'from', label: 'From', type: 'date' },
           { name: 'to', label: 'To', type: 'date' },
           { name: 'violationsOnly', label: 'Violations', options: [{ value: '', label: 'All records' }, { value: 'true', label: 'Violations only' }] },
         ]}
       />
-      <Resolved {...records} isEmpty={(data) => data.records.length === 0} empty={<Empty title="No audit records match" />}>
+      <Resolved {...records} isEmpty={(data) => data.events.length === 0} empty={<Empty title="No audit records match" />}>
         {(data) => (
           <>
+            <p className="small muted">
+              {data.total} matching records, oldest first · {data.anchored ? 'all covered by a signed checkpoint' : 'newest not yet in a signed checkpoint'}
+            </p>
             <div className="table-wrap">
               <table>
                 <thead>
-                  <tr><th scope="col">#</th><th scope="col">When</th><th scope="col">Type</th><th scope="col">Agent</th><th scope="col">Description</th><th scope="col">Hash</th></tr>
+                  <tr><th scope="col">#</th><th scope="col">When</th><th scope="col">Type</th><th scope="col">Agent</th><th scope="col">Description</th><th scope="col"><span className="visually-hidden">Verify</span></th></tr>
                 </thead>
                 <tbody>
-                  {data.records.map((record) => (
+                  {data.events.map((record) => (
                     <tr key={recordId(record)} className={record.is_violation ? 'violation' : undefined}>
                       <td className="mono">{recordId(record)}</td>
                       <td>{formatTime(record.recorded_at)}</td>
                       <td>{record.action_type ?? record.type} {record.is_violation ? <Badge value="violation" /> : null}</td>
                       <td className="mono">{record.agent_id ?? '—'}</td>
                       <td>{record.description}</td>
-                      <td className="mono small">{shortHash(record.hash)}</td>
+                      <td>
+                        <button type="button" className="button small" onClick={() => {
+                            setRecordId(recordId(record));
+                            setVerifyTrigger((value) => value + 1);
+                            document.getElementById('verify-title')?.scrollIntoView();
+                          }}>
+                          Verify
+                        </button>
+                      </td>
                     </tr>
                   ))}
                 </tbody>

@@ -12,11 +12,11 @@ import type { PageProps } from '../app.js';
 
 const PAGE_SIZE = 50;
 
-const DECISIONS = [
-  { value: '', label: 'Any decision' },
-  { value: 'ALLOW', label: 'Allowed' },
-  { value: 'STEP_UP', label: 'Step-up' },
-  { value: 'BLOCK', label: 'Blocked' },
+const OUTCOMES = [
+  { value: '', label: 'Any outcome' },
+  { value: 'success', label: 'Succeeded' },
+  { value: 'blocked', label: 'Blocked' },
+  { value: 'error', label: 'Failed' },
 ];
 
 function SessionList({ agentId, selected }: { agentId: string; selected: string }) {
@@ -75,6 +75,7 @@ function CallRow({ call }: { call: ToolCall }) {
         <span className="muted small">{formatDuration(call.durationMs)}</span>
         {call.outcome && call.decision ? <span className="small">outcome: {call.outcome}</span> : null}
       </div>
+      {call.reason && call.decision !== 'ALLOW' ? <p className="small call-reason">{call.reason}</p> : null}
       <details>
         <summary>
           Arguments {call.redaction && call.redaction !== 'none' ? <span className="muted small">(redaction: {call.redaction})</span> : null}
@@ -83,6 +84,7 @@ function CallRow({ call }: { call: ToolCall }) {
         <p className="small muted">
           call <span className="mono">{call.callId}</span>
           {call.decisionId ? <> · decision <span className="mono">{call.decisionId}</span></> : null}
+          {call.violationId ? <> · <Link href={`/violations?sessionId=${encodeURIComponent(call.sessionId)}`}>violation {call.violationId}</Link></> : null}
           {call.error ? <> · error: {call.error}</> : null}
         </p>
       </details>
@@ -90,14 +92,14 @@ function CallRow({ call }: { call: ToolCall }) {
   );
 }
 
-function Timeline({ sessionId, agentId, toolName, decision }: { sessionId: string; agentId: string; toolName: string; decision: string }) {
-  const resetKey = [sessionId, agentId, toolName, decision].join('|');
+function Timeline({ sessionId, agentId, toolName, outcome }: { sessionId: string; agentId: string; toolName: string; outcome: string }) {
+  const resetKey = [sessionId, agentId, toolName, outcome].join('|');
   const pages = useCursorPages(resetKey);
   const calls = useResource(
     (signal) =>
       api.get<{ calls: ToolCall[]; nextCursor: string | null; total?: number }>(
         '/api/v1/dashboard/calls',
-        { sessionId, agentId, toolName, decision, cursor: pages.cursor, limit: PAGE_SIZE },
+        { sessionId, agentId, toolName, outcome, cursor: pages.cursor, limit: PAGE_SIZE },
         signal,
       ),
     [resetKey, pages.cursor],
@@ -133,7 +135,7 @@ export function SessionsPage({ params }: PageProps) {
   const agentId = params.get('agentId') ?? '';
   const sessionId = params.get('sessionId') ?? '';
   const toolName = params.get('toolName') ?? '';
-  const decision = params.get('decision') ?? '';
+  const outcome = params.get('outcome') ?? '';
   return (
     <section aria-labelledby="sessions-title">
       <div className="page-header">
@@ -141,18 +143,18 @@ export function SessionsPage({ params }: PageProps) {
       </div>
       <FilterBar
         label="Filter tool calls"
-        values={{ agentId, sessionId, toolName, decision }}
+        values={{ agentId, sessionId, toolName, outcome }}
         onApply={(values) => setQuery(values)}
         fields={[
           { name: 'agentId', label: 'Agent', placeholder: 'agent id' },
           { name: 'sessionId', label: 'Session', placeholder: 'session id' },
           { name: 'toolName', label: 'Tool', placeholder: 'tool name' },
-          { name: 'decision', label: 'Decision', options: DECISIONS },
+          { name: 'outcome', label: 'Outcome', options: OUTCOMES },
         ]}
       />
       <div className="split">
         <SessionList agentId={agentId} selected={sessionId} />
-        <Timeline sessionId={sessionId} agentId={agentId} toolName={toolName} decision={decision} />
+        <Timeline sessionId={sessionId} agentId={agentId} toolName={toolName} outcome={outcome} />
       </div>
     </section>
   );

@@ -16,12 +16,52 @@ interface ApiKeyView {
   createdAt: string | number;
   expiresAt: string | number | null;
   revokedAt: string | number | null;
+  status: 'active' | 'expired' | 'revoked';
+  prefix: string;
 }
 
 interface TenantView {
   id: string;
   name: string;
   createdAt: string | number;
+}
+
+function CreateTenant({ onCreated }: { onCreated: () => void }) {
+  const [id, setId] = useState('');
+  const [name, setName] = useState('');
+  const [message, setMessage] = useState<{ tone: 'ok' | 'bad'; text: string } | undefined>();
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    try {
+      await api.post('/api/v1/tenants', { id, name: name || undefined });
+      setMessage({ tone: 'ok', text: `Tenant ${id} created.` });
+      setId('');
+      setName('');
+      onCreated();
+    } catch (failure) {
+      setMessage({ tone: 'bad', text: (failure as Error).message });
+    }
+  };
+  return (
+    <form onSubmit={submit} aria-labelledby="create-tenant-title">
+      <h3 id="create-tenant-title">Create a tenant</h3>
+      <p className="small muted">Only admin keys of the operator tenant can create tenants.</p>
+      <div className="filters">
+        <label className="field">
+          <span>Tenant id</span>
+          <input required pattern="[a-z0-9._\-]+" value={id} onChange={(event) => setId(event.target.value)} />
+        </label>
+        <label className="field">
+          <span>Name</span>
+          <input value={name} onChange={(event) => setName(event.target.value)} />
+        </label>
+        <div className="filter-actions">
+          <button type="submit" className="button button-primary">Create tenant</button>
+        </div>
+      </div>
+      {message ? <p className={`notice notice-${message.tone}`} role="status">{message.text}</p> : null}
+    </form>
+  );
 }
 
 function CreateKey({ onCreated }: { onCreated: () => void }) {
@@ -33,8 +73,8 @@ function CreateKey({ onCreated }: { onCreated: () => void }) {
     event.preventDefault();
     setError(undefined);
     try {
-      const created = await api.post<{ key?: string; secret?: string }>('/api/v1/keys', { name, scopes });
-      setSecret(created.key ?? created.secret);
+      const created = await api.post<{ secret: string }>('/api/v1/keys', { name, scopes });
+      setSecret(created.secret);
       setName('');
       onCreated();
     } catch (failure) {
@@ -106,17 +146,17 @@ export function SettingsPage({ session }: PageProps) {
             {(data) => (
               <div className="table-wrap">
                 <table>
-                  <thead><tr><th scope="col">Name</th><th scope="col">Id</th><th scope="col">Scopes</th><th scope="col">Created</th><th scope="col">Status</th><th scope="col"><span className="visually-hidden">Actions</span></th></tr></thead>
+                  <thead><tr><th scope="col">Name</th><th scope="col">Key</th><th scope="col">Scopes</th><th scope="col">Created</th><th scope="col">Status</th><th scope="col"><span className="visually-hidden">Actions</span></th></tr></thead>
                   <tbody>
                     {data.keys.map((key) => (
                       <tr key={key.id}>
                         <td>{key.name}</td>
-                        <td className="mono small">{key.id}</td>
+                        <td className="mono small">{key.prefix}</td>
                         <td className="small">{key.scopes.join(', ')}</td>
                         <td className="small">{formatTime(key.createdAt)}</td>
-                        <td><Badge value={key.revokedAt ? 'revoked' : 'active'} /></td>
+                        <td><Badge value={key.status} /></td>
                         <td>
-                          {!key.revokedAt && key.id !== session.keyId ? (
+                          {key.status !== 'revoked' && key.id !== session.keyId ? (
                             <button type="button" className="button small button-danger" onClick={() => setRevoking(key)}>
                               Revoke
                             </button>
@@ -146,6 +186,7 @@ export function SettingsPage({ session }: PageProps) {
             </ul>
           )}
         </Resolved>
+        <CreateTenant onCreated={tenants.reload} />
       </div>
       <ConfirmDialog
         open={revoking !== null}

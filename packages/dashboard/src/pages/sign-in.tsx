@@ -3,9 +3,8 @@ import { ApiError } from '../api/client.js';
 import { signIn, type SessionInfo } from '../api/session.js';
 
 const MESSAGES: Record<string, string> = {
-  UNAUTHORIZED: 'That API key is not valid (or has been revoked).',
+  UNAUTHENTICATED: 'That API key is not valid (or has been revoked or has expired).',
   FORBIDDEN: 'That key does not have the admin scope needed for the dashboard.',
-  INSUFFICIENT_SCOPE: 'That key does not have the admin scope needed for the dashboard.',
 };
 
 export function SignInPage({ onSignedIn }: { onSignedIn: (session: SessionInfo) => void }) {

@@ -7,7 +7,7 @@ import { formatTime, shortHash, toJson } from '../components/format.js';
 import { Pager } from '../components/pager.js';
 import { Empty, ErrorState, Loading, Resolved } from '../components/states.js';
 import { useCursorPages } from '../components/use-cursor-pages.js';
-import { setQuery } from '../router.js';
+import { Link, setQuery } from '../router.js';
 import type { PageProps } from '../app.js';
 
 export interface Violation {
@@ -22,24 +22,37 @@ export interface Violation {
   reason: string | null;
   matchedRules: string[];
   policyVersion: number | null;
-  source: string | null;
-  ledgerSeq: number | null;
+  severity: string | null;
+  mode: string | null;
+  context: unknown;
   createdAt: string;
 }
 
 interface Proof {
-  [key: string]: unknown;
+  index: number;
+  size: number;
+  leafHash: string;
+  rootHash: string;
+  proof: string[];
+  verified: boolean;
 }
 
-function ProofView({ seq }: { seq: number }) {
-  const proof = useResource((signal) => api.get<Proof>(`/api/v1/audit/records/${seq}/proof`, undefined, signal), [seq]);
+/** Finds the violation's ledger record, then fetches its inclusion proof against the signed checkpoint. */
+function ProofView({ violationId }: { violationId: string }) {
+  const proof = useResource(async (signal) => {
+    const { index } = await api.get<{ index: number }>(`/api/v1/dashboard/violations/${encodeURIComponent(violationId)}/ledger`, undefined, signal);
+    return api.get<Proof>(`/api/v1/audit/records/${index}/verify`, undefined, signal);
+  }, [violationId]);
   if (proof.error) return <ErrorState error={proof.error} onRetry={proof.reload} />;
   if (!proof.data) return <Loading label="Fetching inclusion proof…" />;
   return (
-    <>
-      <p className="small">Inclusion proof of ledger record #{seq} (verify offline with <code>tollgate audit proof</code>):</p>
-      <pre className="code-block">{toJson(proof.data)}</pre>
-    </>
+    <div role="status">
+      <p className={`notice notice-${proof.data.verified ? 'ok' : 'bad'}`}>
+        Ledger record <Link href={`/audit?violationsOnly=true`}>#{proof.data.index}</Link>{' '}
+        {proof.data.verified ? `is included in the signed log of ${proof.data.size} records.` : 'FAILED verification.'}
+      </p>
+      <pre className="code-block">{toJson({ leafHash: proof.data.leafHash, rootHash: proof.data.rootHash, proof: proof.data.proof })}</pre>
+    </div>
   );
 }
 
@@ -49,7 +62,7 @@ function ViolationRow({ violation }: { violation: Violation }) {
     <article className="card" aria-label={`Violation ${violation.id}`}>
       <header className="approval-head">
         <h2>
-          <span className="mono">{violation.toolName ?? violation.source ?? 'violation'}</span>
+          <span className="mono">{violation.toolName ?? 'violation'}</span>
         </h2>
         <Badge value={violation.decision ?? 'BLOCK'} />
       </header>
@@ -63,18 +76,19 @@ function ViolationRow({ violation }: { violation: Violation }) {
         {violation.policyVersion !== null ? <div><dt>Policy version</dt><dd>{violation.policyVersion}</dd></div> : null}
         <div><dt>Id</dt><dd className="mono">{shortHash(violation.id, 24)}</dd></div>
       </dl>
+      <h3 className="small-heading">Arguments</h3>
+      <pre className="code-block">{toJson(violation.arguments ?? null)}</pre>
       <details>
-        <summary>Full context</summary>
-        <pre className="code-block">{toJson(violation.arguments ?? null)}</pre>
+        <summary>Full decision context</summary>
+        <pre className="code-block">{toJson({ mode: violation.mode, severity: violation.severity, decisionId: violation.decisionId, context: violation.context })}</pre>
       </details>
-      {violation.ledgerSeq !== null ? (
-        <div>
-          <button type="button" className="button" aria-expanded={showProof} onClick={() => setShowProof((value) => !value)}>
-            {showProof ? 'Hide ledger proof' : `Ledger proof (record #${violation.ledgerSeq})`}
-          </button>
-          {showProof ? <ProofView seq={violation.ledgerSeq} /> : null}
-        </div>
-      ) : null}
+      <div className="button-row">
+        <button type="button" className="button" aria-expanded={showProof} onClick={() => setShowProof((value) => !value)}>
+          {showProof ? 'Hide ledger proof' : 'Ledger proof'}
+        </button>
+        {violation.sessionId ? <Link href={`/sessions?sessionId=${encodeURIComponent(violation.sessionId)}`}>Session timeline</Link> : null}
+      </div>
+      {showProof ? <ProofView violationId={violation.id} /> : null}
     </article>
   );
 }

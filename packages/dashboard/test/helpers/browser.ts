@@ -1,0 +1,67 @@
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+
+/** Debian's chromium (installed by `.ci/run`); override with TOLLGATE_CHROMIUM_PATH. */
+export const CHROMIUM_PATH = process.env.TOLLGATE_CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+/** Flags measured to work on this kind of machine (see FACTS.md). */
+export const CHROMIUM_FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+/**
+ * Whether the browser tests can run. In CI a missing chromium is a failure (the suite must not
+ * silently pass without a browser); elsewhere the suite is skipped with a loud warning.
+ */
+export function browserAvailable(): boolean {
+  if (existsSync(CHROMIUM_PATH)) return true;
+  const message = `chromium not found at ${CHROMIUM_PATH} (apt-get install -y chromium)`;
+  if (process.env.CI === 'true') throw new Error(`Browser tests need ${message}`);
+  console.warn(`\n⚠️  SKIPPING dashboard browser tests: ${message}\n`);
+  return false;
+}
+
+export interface BrowserSession {
+  context: BrowserContext;
+  page: Page;
+  close(): Promise<void>;
+}
+
+/** Starts chromium with a fresh profile directory (removed on close). */
+export async function openBrowser(viewport = { width: 1280, height: 900 }): Promise<BrowserSession> {
+  const profile = mkdtempSync(join(tmpdir(), 'tollgate-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM_PATH,
+    headless: true,
+    args: CHROMIUM_FLAGS,
+    viewport,
+  });
+  const page = context.pages()[0] ?? (await context.newPage());
+  return {
+    context,
+    page,
+    async close() {
+      await context.close();
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+/** docs/screenshots at the repository root. */
+export const SCREENSHOT_DIR = fileURLToPath(new URL('../../../../docs/screenshots', import.meta.url));
+
+/** Saves a full-page screenshot as docs/screenshots/<name>.png. */
+export async function screenshot(page: Page, name: string): Promise<void> {
+  mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  await page.screenshot({ path: join(SCREENSHOT_DIR, `${name}.png`), fullPage: true });
+}
