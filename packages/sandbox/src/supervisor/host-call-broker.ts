@@ -108,7 +108,7 @@ async function invokeHandler(run: ExecutionRun, prepared: Prepared): Promise<Jso
 
 function deny(run: ExecutionRun, fn: string, denial: Denial): string {
   if (denial.violation) run.addViolation({ kind: denial.violation, fn, reason: denial.reason, t_ms: run.elapsedMs() });
-  return failure('PERMISSION_DENIED', denial.message);
+  return failure(denial.violation ? 'PERMISSION_DENIED' : 'INVALID_ARGUMENTS', denial.message);
 }
 
 function failure(code: string, message: string): string {

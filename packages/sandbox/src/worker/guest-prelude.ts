@@ -19,7 +19,7 @@ export const GUEST_PRELUDE = String.raw`(function (g) {
   function text(value) {
     if (typeof value === 'string') return value;
     try { const s = stringify(value); if (typeof s === 'string') return s; } catch (e) { /* fall through */ }
-    return StringCtor(value);
+    try { return StringCtor(value); } catch (e) { return '[unprintable value]'; }
   }
   function toError(e) {
     const err = new ErrorCtor(StringCtor(e.message));

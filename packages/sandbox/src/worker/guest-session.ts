@@ -95,12 +95,12 @@ export class GuestSession {
       const runtime = this.runtime!;
       while (runtime.hasPendingJob()) {
         const result = this.timed(() => runtime.executePendingJobs(JOB_BATCH));
-        if (result.error) {
-          if (this.interruptReason) { result.error.dispose(); return this.finishInterrupted(); }
-          result.error.dispose();
-        }
+        // A job failure is an uncatchable error (interrupt, out of memory); ordinary rejections stay in promises.
+        if (result.error) result.error.dispose();
         if (this.interruptReason) return this.finishInterrupted();
         if (performance.now() > this.deadline) return this.finishInterrupted('TIMEOUT');
+        // The run ends when the entry promise settles, even if the guest keeps queueing microtasks.
+        if (this.mainSettled()) break;
       }
       this.settleIfDone();
     });
@@ -160,6 +160,13 @@ export class GuestSession {
     return this.interruptReason !== undefined;
   }
 
+  private mainSettled(): boolean {
+    const state = this.context!.getPromiseState(this.mainPromise!);
+    if (state.type === 'fulfilled') state.value.dispose();
+    else if (state.type === 'rejected') state.error.dispose();
+    return state.type !== 'pending';
+  }
+
   private settleIfDone(): void {
     const ctx = this.context!;
     const state = ctx.getPromiseState(this.mainPromise!);
@@ -217,6 +224,7 @@ export class GuestSession {
   private failWith(error: QuickJSHandle, code: 'GUEST_ERROR' | 'GUEST_SYNTAX_ERROR'): void {
     if (this.interruptReason) { error.dispose(); return this.finishInterrupted(); }
     const { name, message } = this.describe(error);
+    if (this.interruptReason) return this.finishInterrupted();
     if (name === 'InternalError' && message === 'stack overflow') return this.finish({ kind: 'error', code: 'STACK_OVERFLOW', message: 'maximum stack size exceeded' });
     if ((name === 'InternalError' && message === 'out of memory') || this.env.memory.buffer.byteLength > this.memoryCapBytes) {
       return this.finish({ kind: 'error', code: 'MEMORY_LIMIT', message: `memory limit of ${this.message.limits.memoryBytes / 1048576} MB exceeded` });
