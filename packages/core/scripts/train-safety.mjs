@@ -9,13 +9,15 @@
 import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { FEATURE_BUCKETS, sentenceFeatures, splitSentences, textFeatures } from '../dist/safety/features.js';
+import { FEATURE_BUCKETS, createFoldBuffer, sentenceFeatures, splitSentences, textFeatures } from '../dist/safety/features.js';
+import { EXTRA_TRAIN_WRAPPERS, trainingAttackGoals } from './safety-corpus/attack-goals.mjs';
 import { DEFAULT_DATA_DIR, TRAIN_WRAPPERS, embed, loadAttacks, loadBenignInputs, loadCarriers, loadToxicity, rng } from './safety-data.mjs';
 
 const SEED = 20240611;
+const WRAPPERS = { ...TRAIN_WRAPPERS, ...EXTRA_TRAIN_WRAPPERS };
 const MODEL_SHAPE = { smoothing: 30, windowSentences: 4, windowChars: 600 };
 const SEED_THRESHOLDS = { injection: 0.35, toxicity: 0.4 };
-const TARGET_VALIDATION_FPR = 0.01;
+const TARGET_VALIDATION_FPR = 0.02;
 const here = dirname(fileURLToPath(import.meta.url));
 const outDir = join(here, '../src/safety/model');
 const dataDir = process.argv.includes('--data') ? process.argv[process.argv.indexOf('--data') + 1] : DEFAULT_DATA_DIR;
@@ -23,7 +25,8 @@ const dataDir = process.argv.includes('--data') ? process.argv[process.argv.inde
 /** Every window the scorer will look at (same rule as linear-model.ts), as feature arrays. */
 function windowFeatures(text) {
   const sentences = splitSentences(text);
-  const per = sentences.map((s) => { const sink = []; sentenceFeatures(text, s.start, s.end, sink); return sink; });
+  const fold = createFoldBuffer();
+  const per = sentences.map((s) => { const b = []; sentenceFeatures(text, s.start, s.end, { add: (x) => b.push(x) }, fold); return b; });
   const out = [];
   for (let i = 0; i < sentences.length; i++) {
     let acc = [];
@@ -36,7 +39,9 @@ function windowFeatures(text) {
   return out;
 }
 
-function trainLogistic(examples, r, { epochs = 12, lr = 0.5, l2 = 1e-6 } = {}) {
+const HYPER = { epochs: Number(process.env.SAFETY_EPOCHS ?? 12), lr: Number(process.env.SAFETY_LR ?? 0.5), l2: Number(process.env.SAFETY_L2 ?? 1e-6) };
+
+function trainLogistic(examples, r, { epochs, lr, l2 } = HYPER) {
   const w = new Float64Array(FEATURE_BUCKETS);
   let bias = 0;
   const pos = examples.filter((e) => e.y === 1).length;
@@ -64,11 +69,11 @@ const logitOf = (model, x) => { let d = 0; for (const f of x) d += model.w[f]; r
 const docLogit = (model, text) => Math.max(-Infinity, ...windowFeatures(text).map((x) => logitOf(model, x)));
 const logit = (p) => Math.log(p / (1 - p));
 
-function injectionExamples(attacks, carriers, inputs, toxic, r) {
+function injectionExamples(attacks, carriers, inputs, toxic, r, wrappers = WRAPPERS) {
   const examples = [];
   const benignSentences = carriers.flatMap((c) => splitSentences(c.text).map((s) => c.text.slice(s.start, s.end))).filter((s) => s.length > 20);
   for (const a of attacks) {
-    for (const wrap of Object.values(TRAIN_WRAPPERS)) {
+    for (const wrap of Object.values(wrappers)) {
       const attack = wrap(a.text);
       examples.push({ x: textFeatures(attack), y: 1 });
       const before = benignSentences[Math.floor(r() * benignSentences.length)];
@@ -80,32 +85,55 @@ function injectionExamples(attacks, carriers, inputs, toxic, r) {
   return examples;
 }
 
-/** Bias shift that puts the seed threshold at TARGET_VALIDATION_FPR on held-back benign documents. */
-function calibrate(model, benignDocs, attackDocs, threshold) {
-  const scores = benignDocs.map((d) => docLogit(model, d)).sort((a, b) => a - b);
+/**
+ * 4-fold cross-validation on the TRAIN split: each fold model (AgentDojo wrappers only) scores the
+ * benign documents and attacks it did not see; attacks are embedded with the extra wrappers or raw,
+ * so validation mimics the held-out test. Returns out-of-fold document logits.
+ */
+function crossValidate(attacks, carriers, inputs, toxic, r) {
+  const groups = [...new Set(attacks.map((a) => a.group))];
+  const valWrappers = [TRAIN_WRAPPERS.raw, ...Object.values(EXTRA_TRAIN_WRAPPERS)];
+  const benign = [];
+  const attacked = [];
+  for (let k = 0; k < 4; k++) {
+    const inFold = (i) => i % 4 === k;
+    const valGroups = new Set(groups.filter((_, i) => inFold(i)));
+    const model = trainLogistic(injectionExamples(attacks.filter((a) => !valGroups.has(a.group)), carriers.filter((_, i) => !inFold(i)), inputs, toxic, r, TRAIN_WRAPPERS), r);
+    const valCarriers = carriers.filter((_, i) => inFold(i));
+    for (const c of valCarriers) benign.push(docLogit(model, c.text));
+    attacks.filter((a) => valGroups.has(a.group)).forEach((a, i) => {
+      const text = embed(valCarriers[i % valCarriers.length], valWrappers[i % valWrappers.length](a.text), r);
+      attacked.push({ source: a.source, logit: docLogit(model, text) });
+    });
+  }
+  return { benign, attacked };
+}
+
+/** Bias shift that puts the seed threshold at TARGET_VALIDATION_FPR on out-of-fold benign documents. */
+function calibrate({ benign, attacked }, threshold) {
+  const scores = [...benign].sort((a, b) => a - b);
   const cut = scores[Math.min(scores.length - 1, Math.floor(scores.length * (1 - TARGET_VALIDATION_FPR)))];
   const shift = logit(threshold) - cut - 1e-6;
-  const recall = attackDocs.filter((d) => docLogit(model, d) + shift >= logit(threshold)).length / attackDocs.length;
-  return { shift, validationRecall: recall, validationDocs: benignDocs.length, validationAttacks: attackDocs.length };
+  const bySource = {};
+  for (const a of attacked) {
+    bySource[a.source] ??= [0, 0];
+    bySource[a.source][0] += a.logit + shift >= logit(threshold) ? 1 : 0;
+    bySource[a.source][1]++;
+  }
+  const recall = attacked.filter((a) => a.logit + shift >= logit(threshold)).length / attacked.length;
+  return { shift, validationRecall: recall, validationBySource: bySource, validationDocs: benign.length, validationAttacks: attacked.length };
 }
 
 function trainInjection() {
   const r = rng(SEED);
-  const attacks = loadAttacks(dataDir).filter((a) => a.split === 'train');
+  const attacks = [...loadAttacks(dataDir).filter((a) => a.split === 'train'), ...trainingAttackGoals()];
   const carriers = loadCarriers(dataDir).filter((c) => c.split === 'train');
   const inputs = loadBenignInputs(dataDir).filter((c) => c.split === 'train');
   const toxic = loadToxicity().filter((t) => t.split === 'train');
-  // Validation fold: one attack group per source and every fourth carrier, for calibration only.
-  const groups = [...new Set(attacks.map((a) => a.group))];
-  const valGroups = new Set(groups.filter((_, i) => i % 4 === 1));
-  const isValCarrier = (_, i) => i % 4 === 1;
-  const fold = trainLogistic(injectionExamples(attacks.filter((a) => !valGroups.has(a.group)), carriers.filter((c, i) => !isValCarrier(c, i)), inputs, toxic, r), r);
-  const valCarriers = carriers.filter(isValCarrier);
-  const valAttacks = attacks.filter((a) => valGroups.has(a.group)).map((a, i) => embed(valCarriers[i % valCarriers.length], Object.values(TRAIN_WRAPPERS)[i % 6](a.text), r));
-  const calibration = calibrate(fold, valCarriers.map((c) => c.text), valAttacks, SEED_THRESHOLDS.injection);
+  const calibration = calibrate(crossValidate(attacks, carriers, inputs, toxic, r), SEED_THRESHOLDS.injection);
   const model = trainLogistic(injectionExamples(attacks, carriers, inputs, toxic, r), r);
   model.bias += calibration.shift;
-  return { model, info: { attacks: attacks.length, carriers: carriers.length, calibration } };
+  return { model, info: { attacks: attacks.length, carriers: carriers.length, hyper: HYPER, calibration } };
 }
 
 function trainToxicity() {
@@ -134,5 +162,8 @@ function serialize(name, { model, info }) {
 }
 
 const round = (v) => Math.round(v * 1e6) / 1e6;
-serialize('injection', trainInjection());
-serialize('toxicity', trainToxicity());
+if (process.argv.includes('--validate-only')) console.log(JSON.stringify(trainInjection().info.calibration));
+else {
+  serialize('injection', trainInjection());
+  serialize('toxicity', trainToxicity());
+}

@@ -1,4 +1,4 @@
-import { FEATURE_BUCKETS, sentenceFeatures, splitSentences } from './features.js';
+import { FEATURE_BUCKETS, createFoldBuffer, sentenceFeatures, splitSentences } from './features.js';
 
 /**
  * Serialised weights of a built-in scorer, as written by `packages/core/scripts/train-safety.mjs`.
@@ -47,9 +47,11 @@ export function createLinearScorer(model: SerializedLinearModel): LinearScorer {
     throw new Error(`unsupported safety model ${model.name}: ${model.format}/${model.buckets}`);
   }
   const weights = decodeWeights(model.weights, model.buckets, model.scale);
+  const dot = new DotSink(weights);
+  const fold = createFoldBuffer();
   return {
     name: model.name,
-    score: (text) => scoreWindows(text, weights, model),
+    score: (text) => scoreWindows(text, model, dot, fold),
   };
 }
 
@@ -67,19 +69,25 @@ function decodeWeights(base64: string, buckets: number, scale: number): Float32A
 
 const sigmoid = (z: number): number => 1 / (1 + Math.exp(-z));
 
-function scoreWindows(text: string, weights: Float32Array, model: SerializedLinearModel): WindowScore {
+/** Sums the weights of the features it is fed (one instance per scorer; scans are synchronous). */
+class DotSink {
+  sum = 0;
+  constructor(private readonly weights: Float32Array) {}
+  add(bucket: number): void {
+    this.sum += this.weights[bucket] as number;
+  }
+}
+
+function scoreWindows(text: string, model: SerializedLinearModel, sink: DotSink, fold: Int32Array): WindowScore {
   const sentences = splitSentences(text);
   if (sentences.length === 0) return { score: 0, start: 0, end: 0 };
   const dots = new Float64Array(sentences.length);
   const counts = new Float64Array(sentences.length);
-  const sink: number[] = [];
   for (let i = 0; i < sentences.length; i++) {
     const s = sentences[i] as { start: number; end: number };
-    sink.length = 0;
-    counts[i] = sentenceFeatures(text, s.start, s.end, sink);
-    let dot = 0;
-    for (const bucket of sink) dot += weights[bucket] as number;
-    dots[i] = dot;
+    sink.sum = 0;
+    counts[i] = sentenceFeatures(text, s.start, s.end, sink, fold);
+    dots[i] = sink.sum;
   }
   let best = { logit: -Infinity, start: 0, end: 0 };
   for (let i = 0; i < sentences.length; i++) {

@@ -1,0 +1,141 @@
+#!/usr/bin/env node
+// `npm run eval:safety`: evaluates the built-in content-safety layers (from packages/core/dist) on the
+// HELD-OUT split defined in packages/core/scripts/safety-data.mjs — attacks, wrappers and benign
+// carriers the training script never read. Writes bench/results/safety-eval.json and .md.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { performance } from 'node:perf_hooks';
+import { INJECTION_PATTERNS, createSafetyScanner } from '@tollgate/core';
+import { TEST_WRAPPERS, TRIGGER_PHRASE, embed, loadAttacks, loadBenignInputs, loadCarriers, loadToxicity, rng } from '../packages/core/scripts/safety-data.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const SPLIT_NOTE = 'held-out split by source template / attack id: ASB agents {medical_advisor, aerospace_engineer, education_consultant}; BIPIA text categories {Language Translation, Anagramming, Persuasion, Malware Distribution, Space Removal & Grouping}; BIPIA code {Memory Scanning, Cryptocurrency Mining, Network Propagation}; AgentDojo goals of suites {travel, slack}; Giskard families {STAN, DUDE, Anti-DAN, Image Markdown, Violence Speech}; embedding wrappers written for the test only (plus raw); benign carriers: AgentDojo calendar, cloud drive and travel sections, BIPIA e-mails 36-50, every third block of Tollgate\'s hand-written e-mails/documents, 5 generated-record templates not used in training';
+const STRONG_RULES = new Set(INJECTION_PATTERNS.filter((p) => p.score >= 0.35).map((p) => p.rule));
+
+function counts() { return { tp: 0, fn: 0, fp: 0, tn: 0 }; }
+function metrics(c) {
+  const precision = c.tp + c.fp ? c.tp / (c.tp + c.fp) : null;
+  const recall = c.tp + c.fn ? c.tp / (c.tp + c.fn) : null;
+  const f1 = precision && recall ? (2 * precision * recall) / (precision + recall) : null;
+  const fpr = c.fp + c.tn ? c.fp / (c.fp + c.tn) : null;
+  const r = (v) => (v === null ? null : Math.round(v * 10000) / 10000);
+  return { positives: c.tp + c.fn, negatives: c.fp + c.tn, precision: r(precision), recall: r(recall), f1: r(f1), fpr: r(fpr) };
+}
+const bump = (map, key, field) => { map[key] ??= counts(); map[key][field]++; };
+
+function injectionCases(r) {
+  const attacks = loadAttacks().filter((a) => a.split === 'test');
+  const carriers = loadCarriers().filter((c) => c.split === 'test');
+  const wrappers = Object.entries(TEST_WRAPPERS);
+  const positives = [];
+  for (const a of attacks) {
+    for (let k = 0; k < 2; k++) {
+      const [wrapper, wrap] = wrappers[Math.floor(r() * wrappers.length)];
+      const attack = wrap(a.text);
+      const carrier = carriers[Math.floor(r() * carriers.length)];
+      positives.push({ text: embed(carrier, attack, r), direction: 'tool_output', source: a.source, wrapper, carrierKind: carrier.kind, trigger: TRIGGER_PHRASE.test(attack), aggressive: a.aggressive });
+    }
+    positives.push({ text: a.text, direction: 'input', source: a.source, wrapper: 'standalone', trigger: TRIGGER_PHRASE.test(a.text), aggressive: a.aggressive });
+  }
+  const negatives = [
+    ...carriers.map((c) => ({ text: c.text, direction: 'tool_output', kind: c.kind, group: c.group })),
+    ...loadBenignInputs().filter((b) => b.split === 'test').map((b) => ({ text: b.text, direction: 'input', kind: 'user-task', group: b.group })),
+  ];
+  return { positives, negatives };
+}
+
+function evaluateInjection(scanner, threshold) {
+  const { positives, negatives } = injectionCases(rng(4242));
+  const groups = {};
+  const patternOnly = {};
+  for (const p of positives) {
+    const res = scanner.scan(p.text, p.direction);
+    const field = res.scores.injection >= threshold ? 'tp' : 'fn';
+    const place = p.direction === 'tool_output' ? 'embedded in tool output' : 'standalone input';
+    for (const key of [place, `${place} / ${p.trigger ? 'with trigger phrase' : 'without trigger phrase'}`, `${place} / source ${p.source}`, `${place} / wrapper ${p.wrapper}`]) bump(groups, key, field);
+    if (p.source === 'asb') bump(groups, `${place} / ASB ${p.aggressive ? 'aggressive' : 'non-aggressive'}`, field);
+    bump(patternOnly, place, res.findings.some((f) => STRONG_RULES.has(f.rule)) ? 'tp' : 'fn');
+  }
+  const benign = {};
+  const fpExamples = [];
+  for (const n of negatives) {
+    const res = scanner.scan(n.text, n.direction);
+    const flagged = res.scores.injection >= threshold;
+    const place = n.direction === 'tool_output' ? 'embedded in tool output' : 'standalone input';
+    bump(groups, place, flagged ? 'fp' : 'tn');
+    bump(benign, `benign ${n.kind}`, flagged ? 'fp' : 'tn');
+    bump(benign, n.direction === 'tool_output' ? 'benign tool outputs (all)' : 'benign user inputs (all)', flagged ? 'fp' : 'tn');
+    if (res.verdict === 'review') bump(benign, 'benign tool outputs+inputs sent to review', 'fp'); else bump(benign, 'benign tool outputs+inputs sent to review', 'tn');
+    if (flagged && fpExamples.length < 10) fpExamples.push({ group: n.group, score: res.scores.injection, excerpt: n.text.slice(0, 160) });
+  }
+  // Subgroups share the benign negatives of their place, so precision and FPR are comparable.
+  for (const [key, c] of Object.entries(groups)) {
+    const base = groups[key.split(' / ')[0]];
+    if (key.includes(' / ')) { c.fp = base.fp; c.tn = base.tn; }
+  }
+  for (const [key, c] of Object.entries(patternOnly)) { c.fp = 0; c.tn = 0; groups[`${key} / layer-1 patterns alone (recall only)`] = c; }
+  return {
+    attacks: Object.fromEntries(Object.entries(groups).map(([k, c]) => [k, metrics(c)])),
+    benign: Object.fromEntries(Object.entries(benign).map(([k, c]) => [k, { documents: c.fp + c.tn, flagged: c.fp, rate: Math.round((c.fp / (c.fp + c.tn)) * 10000) / 10000 }])),
+    falsePositiveExamples: fpExamples,
+  };
+}
+
+function evaluateToxicity(scanner, threshold) {
+  const c = counts();
+  for (const t of loadToxicity().filter((x) => x.split === 'test')) c[t.toxic ? (scanner.scan(t.text, 'input').scores.toxicity >= threshold ? 'tp' : 'fn') : (scanner.scan(t.text, 'input').scores.toxicity >= threshold ? 'fp' : 'tn')]++;
+  for (const carrier of loadCarriers().filter((x) => x.split === 'test')) c[scanner.scan(carrier.text, 'tool_output').scores.toxicity >= threshold ? 'fp' : 'tn']++;
+  return metrics(c);
+}
+
+/** ms per KB of the built-in layers, on documents of ~1, 4 and 16 KB built from held-out carriers. */
+export function measureLatency(scanner, { rounds = 300 } = {}) {
+  const carriers = loadCarriers().filter((c) => c.split === 'test').map((c) => c.text);
+  const r = rng(7);
+  const docOf = (bytes) => { let s = ''; while (s.length < bytes) s += carriers[Math.floor(r() * carriers.length)] + '\n\n'; return s.slice(0, bytes); };
+  const out = {};
+  for (const size of [1024, 4096, 16384]) {
+    const docs = Array.from({ length: 20 }, () => docOf(size));
+    for (let i = 0; i < 50; i++) scanner.scan(docs[i % docs.length], 'tool_output');
+    const perKb = [];
+    for (let i = 0; i < rounds; i++) {
+      const doc = docs[i % docs.length];
+      const t0 = performance.now();
+      scanner.scan(doc, 'tool_output');
+      perKb.push((performance.now() - t0) / (doc.length / 1024));
+    }
+    perKb.sort((a, b) => a - b);
+    const q = (p) => Math.round(perKb[Math.min(perKb.length - 1, Math.floor(perKb.length * p))] * 1000) / 1000;
+    out[`${size / 1024}KB`] = { p50MsPerKb: q(0.5), p99MsPerKb: q(0.99) };
+  }
+  return out;
+}
+
+/** Runs the whole evaluation; returns the JSON written to bench/results/safety-eval.json. */
+export function evaluateSafety() {
+  const scanner = createSafetyScanner({ template: 'STANDARD' });
+  const thresholds = { injection: 0.35, toxicity: 0.4 };
+  const injection = evaluateInjection(scanner, thresholds.injection);
+  const toxicity = evaluateToxicity(scanner, thresholds.toxicity);
+  const latency = measureLatency(scanner);
+  const embedded = injection.attacks['embedded in tool output'];
+  const fprTools = injection.benign['benign tool outputs (all)'].rate;
+  const p99 = Math.max(...Object.values(latency).map((l) => l.p99MsPerKb));
+  const targets = { injectionRecallAtLeast: 0.9, benignToolOutputFprAtMost: 0.02, p99MsPerKbAtMost: 2 };
+  const pass = { injectionRecall: embedded.recall >= 0.9, benignFpr: fprTools <= 0.02, latency: p99 <= 2 };
+  return { name: 'safety-eval', split: SPLIT_NOTE, thresholds, injection, toxicity, latency, targets, pass, node: process.version, date: new Date().toISOString() };
+}
+
+function markdown(result) {
+  const rows = (obj) => Object.entries(obj).map(([k, m]) => `| ${k} | ${m.positives} | ${m.negatives} | ${m.precision ?? '–'} | ${m.recall ?? '–'} | ${m.f1 ?? '–'} | ${m.fpr ?? '–'} |`).join('\n');
+  return `# Content-safety evaluation\n\nGenerated by \`npm run eval:safety\` on ${result.date} (${result.node}). Thresholds: injection ≥ ${result.thresholds.injection}, toxicity ≥ ${result.thresholds.toxicity} count as detected.\n\n**Split.** ${result.split}.\n\n## Injection\n\n| group | attacks | benign | precision | recall | F1 | FPR |\n|---|---|---|---|---|---|---|\n${rows(result.injection.attacks)}\n\n## Benign documents flagged as injection\n\n| set | documents | flagged | rate |\n|---|---|---|---|\n${Object.entries(result.injection.benign).map(([k, v]) => `| ${k} | ${v.documents} | ${v.flagged} | ${v.rate} |`).join('\n')}\n\n## Toxicity\n\n| positives | negatives | precision | recall | F1 | FPR |\n|---|---|---|---|---|---|\n| ${result.toxicity.positives} | ${result.toxicity.negatives} | ${result.toxicity.precision} | ${result.toxicity.recall} | ${result.toxicity.f1} | ${result.toxicity.fpr} |\n\n## Latency (built-in layers, one scan, ms per KB)\n\n| document size | p50 | p99 |\n|---|---|---|\n${Object.entries(result.latency).map(([k, v]) => `| ${k} | ${v.p50MsPerKb} | ${v.p99MsPerKb} |`).join('\n')}\n\n## Targets\n\n${Object.entries(result.pass).map(([k, v]) => `- ${k}: ${v ? 'met' : 'NOT met'}`).join('\n')}\n`;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const result = evaluateSafety();
+  mkdirSync(join(here, 'results'), { recursive: true });
+  writeFileSync(join(here, 'results/safety-eval.json'), `${JSON.stringify(result, null, 2)}\n`);
+  writeFileSync(join(here, 'results/safety-eval.md'), markdown(result));
+  console.log(markdown(result));
+}
