@@ -154,3 +154,11 @@ describe('verifyBundle', () => {
     expect(codes({ ...makeBundle(), publicKey: 'garbage' })).toEqual(['BUNDLE_MALFORMED']);
   });
 });
+
+describe('verifyBundle and unhashed content', () => {
+  it('catches a field added to a record', () => {
+    const bundle = makeBundle();
+    bundle.records[3] = { ...(bundle.records[3] as LedgerRecord), approvedBy: 'ciso' } as LedgerRecord;
+    expect(codes(bundle)).toContain('CHECKPOINT_ROOT_MISMATCH');
+  });
+});

@@ -30,7 +30,7 @@ export {
   verifyCosignature,
 } from './checkpoint.js';
 export type { Checkpoint } from './checkpoint.js';
-export { recordLeaf, recordLeafHash, toLedgerRecord } from './record.js';
+export { canonicalRecordJson, recordLeaf, recordLeafHash, toLedgerRecord } from './record.js';
 export type { LedgerEntry, LedgerRecord } from './record.js';
 export { BUNDLE_FORMAT, verifyBundle } from './bundle.js';
 export type { BundleProblem, BundleVerification, LedgerBundle, VerifyBundleOptions } from './bundle.js';

@@ -1,6 +1,6 @@
 // RFC 9162 section 2.1.1 hashing: SHA-256, leaf prefix 0x00, interior-node prefix 0x01, so a leaf can
 // never be passed off as an interior node (second-preimage defence).
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 
 /** Size in bytes of every hash in the tree. */
 export const HASH_SIZE = 32;
@@ -18,7 +18,10 @@ export function emptyRoot(): Uint8Array {
  * @example hashLeaf(utf8Bytes(canonicalJson(record)))
  */
 export function hashLeaf(data: Uint8Array): Uint8Array {
-  return new Uint8Array(createHash('sha256').update(LEAF_PREFIX).update(data).digest());
+  const input = Buffer.allocUnsafe(data.length + 1);
+  input[0] = 0x00;
+  input.set(data, 1);
+  return sha256(input);
 }
 
 /**
@@ -26,8 +29,15 @@ export function hashLeaf(data: Uint8Array): Uint8Array {
  * @example hashChildren(leftHash, rightHash)
  */
 export function hashChildren(left: Uint8Array, right: Uint8Array): Uint8Array {
-  return new Uint8Array(createHash('sha256').update(NODE_PREFIX).update(left).update(right).digest());
+  const input = Buffer.allocUnsafe(1 + left.length + right.length);
+  input[0] = 0x01;
+  input.set(left, 1);
+  input.set(right, 1 + left.length);
+  return sha256(input);
 }
 
-const LEAF_PREFIX = new Uint8Array([0x00]);
-const NODE_PREFIX = new Uint8Array([0x01]);
+// One-shot crypto.hash (Node ≥ 20.12) is about twice as fast as a Hash object for inputs this small. The
+// Buffer it returns is a Uint8Array; returning it without a copy matters on the append path.
+function sha256(input: Buffer): Uint8Array {
+  return hash('sha256', input, 'buffer') as unknown as Buffer;
+}

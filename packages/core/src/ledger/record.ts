@@ -38,16 +38,21 @@ export interface LedgerRecord {
  * @example toLedgerRecord('acme', 0, '2026-01-01T00:00:00.000Z', { type: 'policy.activated', data: {} })
  */
 export function toLedgerRecord(tenantId: string, index: number, recordedAt: string, entry: LedgerEntry): LedgerRecord {
+  const text = (value: unknown, name: string): string | null => {
+    if (value === undefined || value === null) return null;
+    if (typeof value !== 'string') throw new TypeError(`ledger entry ${name} must be a string`);
+    return value;
+  };
   return {
     index,
     tenantId,
     type: entry.type,
     recordedAt,
-    actor: entry.actor ?? null,
-    agentId: entry.agentId ?? null,
-    executionId: entry.executionId ?? null,
-    sessionId: entry.sessionId ?? null,
-    isViolation: entry.isViolation ?? false,
+    actor: text(entry.actor, 'actor'),
+    agentId: text(entry.agentId, 'agentId'),
+    executionId: text(entry.executionId, 'executionId'),
+    sessionId: text(entry.sessionId, 'sessionId'),
+    isViolation: entry.isViolation === true,
     data: entry.data ?? null,
   };
 }
@@ -57,7 +62,26 @@ export function toLedgerRecord(tenantId: string, index: number, recordedAt: stri
  * @example recordLeaf(record)
  */
 export function recordLeaf(record: LedgerRecord): Uint8Array {
+  // The general algorithm on purpose: a verifier must hash every field it was given, including ones a forger
+  // added, so that nothing it displays goes unchecked.
   return utf8Bytes(canonicalJson(record));
+}
+
+const json = (value: string | null): string => (value === null ? 'null' : canonicalJson(value));
+
+/**
+ * `canonicalJson(record)`, faster: the top-level keys are fixed, so only `data` needs the general algorithm
+ * (this runs on every append). Equal to `canonicalJson(record)` for every record (tested).
+ * @example canonicalRecordJson(record) === canonicalJson(record) // true
+ */
+export function canonicalRecordJson(record: LedgerRecord): string {
+  if (!Number.isSafeInteger(record.index)) throw new TypeError('record index must be a safe integer');
+  return (
+    `{"actor":${json(record.actor)},"agentId":${json(record.agentId)},"data":${canonicalJson(record.data)}` +
+    `,"executionId":${json(record.executionId)},"index":${record.index},"isViolation":${record.isViolation ? 'true' : 'false'}` +
+    `,"recordedAt":${json(record.recordedAt)},"sessionId":${json(record.sessionId)},"tenantId":${json(record.tenantId)}` +
+    `,"type":${json(record.type)}}`
+  );
 }
 
 /**
