@@ -1,2 +1,4 @@
 #!/usr/bin/env node
-console.log('tollgate: not yet implemented');
+import { runCli } from './index.js';
+
+await runCli(process.argv);

@@ -1,0 +1,16 @@
+import type { Command } from 'commander';
+import { registerKeysCommand } from './keys.js';
+import { registerMigrateCommand } from './migrate.js';
+import { registerServeCommand } from './serve.js';
+import { registerTenantsCommand } from './tenants.js';
+
+/**
+ * Every command, one line per area. Shared registration point: add `commands/<area>.ts` exporting
+ * `register<Area>Command(program)` and one line here.
+ */
+export const COMMANDS: ReadonlyArray<(program: Command) => void> = [
+  registerServeCommand,
+  registerMigrateCommand,
+  registerTenantsCommand,
+  registerKeysCommand,
+];

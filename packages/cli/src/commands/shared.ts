@@ -1,0 +1,75 @@
+import type { Command } from 'commander';
+import {
+  closeServices,
+  createLogger,
+  createServices,
+  loadConfig,
+  migrateStore,
+  openStore,
+  parseConfigValue,
+  systemClock,
+  type Services,
+  type TollgateConfig,
+} from '@tollgate/server';
+
+/** Options every command accepting storage flags has. */
+export interface StorageFlags {
+  dataDir?: string;
+  databaseUrl?: string;
+}
+
+/**
+ * Adds `--data-dir` and `--database-url` (same meaning as TOLLGATE_DATA_DIR / DATABASE_URL).
+ *
+ * @example
+ * withStorageFlags(program.command('migrate'));
+ */
+export function withStorageFlags(command: Command): Command {
+  return command
+    .option('--data-dir <dir>', 'SQLite data directory (env TOLLGATE_DATA_DIR, default ./data)')
+    .option('--database-url <url>', 'postgres://… to use PostgreSQL (env DATABASE_URL)');
+}
+
+/**
+ * Environment config with CLI flags on top, each flag parsed with its variable's rules.
+ *
+ * @example
+ * const config = configFrom({ port: '8080' });
+ */
+export function configFrom(flags: StorageFlags & { port?: string; host?: string }): TollgateConfig {
+  const overrides: Partial<TollgateConfig> = {};
+  if (flags.port !== undefined) overrides.port = parseConfigValue('port', flags.port, '--port');
+  if (flags.host !== undefined) overrides.host = parseConfigValue('host', flags.host, '--host');
+  if (flags.dataDir !== undefined) overrides.dataDir = parseConfigValue('dataDir', flags.dataDir, '--data-dir');
+  if (flags.databaseUrl !== undefined) overrides.databaseUrl = parseConfigValue('databaseUrl', flags.databaseUrl, '--database-url');
+  return loadConfig(undefined, overrides);
+}
+
+/**
+ * Opens and migrates the store, builds services (quiet logger), runs `fn`, and closes everything. On
+ * PostgreSQL, changes made here (e.g. a revocation) reach running servers through LISTEN/NOTIFY; on SQLite
+ * they notice the external write.
+ *
+ * @example
+ * await withServices(flags, (services) => services.tenants.list());
+ */
+export async function withServices<T>(flags: StorageFlags, fn: (services: Services) => Promise<T>): Promise<T> {
+  const config = configFrom(flags);
+  const store = openStore(config);
+  try {
+    await migrateStore(store);
+    const services = await createServices({ config, store, clock: systemClock(), logger: createLogger('silent') });
+    try {
+      return await fn(services);
+    } finally {
+      await closeServices(services);
+    }
+  } finally {
+    await store.close();
+  }
+}
+
+/** Writes one line to stdout. */
+export function print(line: string): void {
+  process.stdout.write(`${line}\n`);
+}

@@ -1,0 +1,175 @@
+import { TollgateError } from '@tollgate/core';
+
+/**
+ * The ONLY module that reads `process.env`. Every setting is declared once in {@link CONFIG_VARIABLES}
+ * (name, default, parser, description), parsed once at start-up, and passed down as a typed object.
+ * A bad value stops start-up with a `CONFIG_INVALID` error naming the variable.
+ *
+ * To add a setting: add one entry to `CONFIG_VARIABLES` (keep areas grouped) and document it in
+ * docs/operations.md. `loadConfig()` returns it typed, with no other change.
+ */
+
+/** Declaration of one environment variable. */
+export interface ConfigVariable<T> {
+  /** Environment variable name, e.g. `TOLLGATE_PORT`. */
+  readonly env: string;
+  /** One line for docs/operations.md and `--help`. */
+  readonly description: string;
+  /** Value when the variable is unset or empty. */
+  readonly defaultValue: T;
+  /** Parses the raw string; throws an Error whose message says what was expected. */
+  readonly parse: (raw: string) => T;
+}
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Default HTTP port of `tollgate serve`. */
+export const DEFAULT_PORT = 8787;
+/** Default bind address (loopback: exposing Tollgate is a deliberate choice). */
+export const DEFAULT_HOST = '127.0.0.1';
+/** Default data directory for the embedded SQLite database. */
+export const DEFAULT_DATA_DIR = './data';
+/** Default request body limit (1 MiB). */
+export const DEFAULT_BODY_LIMIT_BYTES = 1_048_576;
+/** How long a verified API key is cached in memory; revocations evict immediately via the bus. */
+export const DEFAULT_AUTH_CACHE_TTL_MS = 30_000;
+/** How long SIGTERM waits for in-flight requests before closing connections. */
+export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
+
+/** Pattern of an API key: `tg_live_<id>_<secret>`. */
+export const API_KEY_PATTERN = /^tg_live_([a-z0-9]{8,32})_([A-Za-z0-9]{32,128})$/;
+
+function integer(min: number, max: number) {
+  return (raw: string): number => {
+    if (!/^-?\d+$/.test(raw.trim())) throw new Error(`expected an integer between ${min} and ${max}`);
+    const value = Number(raw.trim());
+    if (value < min || value > max) throw new Error(`expected an integer between ${min} and ${max}`);
+    return value;
+  };
+}
+
+function oneOf<const T extends readonly string[]>(values: T) {
+  return (raw: string): T[number] => {
+    const value = raw.trim().toLowerCase();
+    if (!values.includes(value)) throw new Error(`expected one of ${values.join(', ')}`);
+    return value as T[number];
+  };
+}
+
+function text(raw: string): string {
+  return raw.trim();
+}
+
+function postgresUrl(raw: string): string {
+  const value = raw.trim();
+  if (!/^postgres(ql)?:\/\//.test(value)) throw new Error('expected a postgres:// or postgresql:// URL');
+  try {
+    new URL(value);
+  } catch {
+    throw new Error('expected a valid URL');
+  }
+  return value;
+}
+
+function apiKey(raw: string): string {
+  const value = raw.trim();
+  if (!API_KEY_PATTERN.test(value)) {
+    throw new Error('expected tg_live_<id>_<secret> (id: 8-32 of [a-z0-9], secret: 32-128 of [A-Za-z0-9])');
+  }
+  return value;
+}
+
+function variable<T>(env: string, defaultValue: T, parse: (raw: string) => T, description: string): ConfigVariable<T> {
+  return { env, defaultValue, parse, description };
+}
+
+/** Every setting of the server. Add yours here (one entry), grouped by area. */
+export const CONFIG_VARIABLES = {
+  // foundation
+  port: variable('TOLLGATE_PORT', DEFAULT_PORT, integer(0, 65_535), 'HTTP port (`serve --port`).'),
+  host: variable('TOLLGATE_HOST', DEFAULT_HOST, text, 'Bind address (`serve --host`).'),
+  dataDir: variable('TOLLGATE_DATA_DIR', DEFAULT_DATA_DIR, text, 'Directory of the SQLite database (`--data-dir`).'),
+  databaseUrl: variable<string | undefined>(
+    'DATABASE_URL',
+    undefined,
+    postgresUrl,
+    'postgres://… selects PostgreSQL instead of the embedded SQLite.',
+  ),
+  adminKey: variable<string | undefined>(
+    'TOLLGATE_ADMIN_KEY',
+    undefined,
+    apiKey,
+    'First admin key of tenant `default` (instead of a generated one). Format tg_live_<id>_<secret>.',
+  ),
+  logLevel: variable<LogLevel>('TOLLGATE_LOG_LEVEL', 'info', oneOf(LOG_LEVELS), 'pino log level.'),
+  bodyLimitBytes: variable(
+    'TOLLGATE_BODY_LIMIT_BYTES',
+    DEFAULT_BODY_LIMIT_BYTES,
+    integer(1_024, 104_857_600),
+    'Largest accepted request body in bytes (413 above).',
+  ),
+  authCacheTtlMs: variable(
+    'TOLLGATE_AUTH_CACHE_TTL_MS',
+    DEFAULT_AUTH_CACHE_TTL_MS,
+    integer(0, 3_600_000),
+    'How long a verified API key stays cached (0 disables); revocation evicts at once.',
+  ),
+  shutdownTimeoutMs: variable(
+    'TOLLGATE_SHUTDOWN_TIMEOUT_MS',
+    DEFAULT_SHUTDOWN_TIMEOUT_MS,
+    integer(0, 600_000),
+    'On SIGTERM, how long to wait for in-flight requests.',
+  ),
+} as const;
+
+type Variables = typeof CONFIG_VARIABLES;
+
+/** The parsed configuration. */
+export type TollgateConfig = { -readonly [K in keyof Variables]: Variables[K] extends ConfigVariable<infer T> ? T : never };
+
+/**
+ * Parses the environment once. `overrides` (e.g. CLI flags) win over the environment.
+ *
+ * @example
+ * const config = loadConfig(process.env, { port: 0 });
+ */
+export function loadConfig(
+  env: Record<string, string | undefined> = process.env,
+  overrides: Partial<TollgateConfig> = {},
+): TollgateConfig {
+  const config: Record<string, unknown> = {};
+  for (const [key, spec] of Object.entries(CONFIG_VARIABLES) as [string, ConfigVariable<unknown>][]) {
+    const raw = env[spec.env];
+    config[key] = raw === undefined || raw.trim() === '' ? spec.defaultValue : parseVariable(spec, raw);
+  }
+  for (const [key, value] of Object.entries(overrides)) {
+    if (value !== undefined) config[key] = value;
+  }
+  return config as TollgateConfig;
+}
+
+function parseVariable(spec: ConfigVariable<unknown>, raw: string): unknown {
+  try {
+    return spec.parse(raw);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new TollgateError('CONFIG_INVALID', `Invalid ${spec.env}: ${reason}`, { details: { variable: spec.env } });
+  }
+}
+
+/**
+ * Parses a CLI flag value with the same rules as its variable (so `--port abc` fails like `TOLLGATE_PORT=abc`).
+ *
+ * @example
+ * parseConfigValue('port', '8080', '--port'); // 8080
+ */
+export function parseConfigValue<K extends keyof Variables>(key: K, raw: string, label: string): TollgateConfig[K] {
+  const spec = CONFIG_VARIABLES[key] as ConfigVariable<unknown>;
+  try {
+    return spec.parse(raw) as TollgateConfig[K];
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new TollgateError('CONFIG_INVALID', `Invalid ${label}: ${reason}`, { details: { variable: label } });
+  }
+}

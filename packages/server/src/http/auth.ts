@@ -1,0 +1,107 @@
+import { TollgateError } from '@tollgate/core';
+import type { FastifyRequest } from 'fastify';
+import { hasScope, type AuthContext, type KeyService, type Scope } from '../services/keys/index.js';
+import { sendError } from './errors.js';
+import type { TollgateApp } from './type-provider.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set by the auth hook on every non-public route; null on public routes. */
+    auth: AuthContext | null;
+  }
+  interface FastifyContextConfig {
+    /** Scope the route needs (`admin` satisfies every scope). Routes without `scope` or `public` require `admin`. */
+    scope?: Scope;
+    /** No API key needed (health, metrics, docs, static pages). */
+    public?: boolean;
+  }
+}
+
+/**
+ * Route option declaring the scope a route needs; spread it into the route options.
+ *
+ * @example
+ * app.get('/api/v1/agents', { ...requireScope('agents'), schema }, handler);
+ */
+export function requireScope(scope: Scope): { config: { scope: Scope } } {
+  return { config: { scope } };
+}
+
+/**
+ * Route option marking a route as reachable without an API key.
+ *
+ * @example
+ * app.get('/healthz', { ...publicRoute(), schema }, handler);
+ */
+export function publicRoute(): { config: { public: true } } {
+  return { config: { public: true } };
+}
+
+/** OpenAPI security requirement attached to every authenticated route. */
+export const SECURITY_REQUIREMENT: Array<Record<string, string[]>> = [{ bearerAuth: [] }, { apiKeyHeader: [] }];
+
+/** Extracts the presented key from `Authorization: Bearer …` or `X-API-Key`. */
+export function presentedApiKey(request: FastifyRequest): string | undefined {
+  const authorization = request.headers.authorization;
+  if (typeof authorization === 'string') {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
+    if (match?.[1]) return match[1];
+  }
+  const header = request.headers['x-api-key'];
+  return typeof header === 'string' && header.length > 0 ? header.trim() : undefined;
+}
+
+/**
+ * The authenticated caller of a non-public route.
+ *
+ * @example
+ * const { tenantId } = authOf(request);
+ */
+export function authOf(request: FastifyRequest): AuthContext {
+  if (!request.auth) throw new TollgateError('UNAUTHENTICATED', 'Authentication required');
+  return request.auth;
+}
+
+/**
+ * Refuses a tenant id in the request that differs from the key's tenant (403 TENANT_MISMATCH).
+ *
+ * @example
+ * assertSameTenant(request, request.body.tenantId);
+ */
+export function assertSameTenant(request: FastifyRequest, tenantId: string | undefined | null): void {
+  if (tenantId === undefined || tenantId === null) return;
+  if (tenantId !== authOf(request).tenantId) {
+    throw new TollgateError('TENANT_MISMATCH', 'tenantId does not match the API key’s tenant');
+  }
+}
+
+const FAILURE_MESSAGES = {
+  malformed: 'Invalid API key',
+  unknown: 'Invalid API key',
+  expired: 'API key expired',
+  revoked: 'API key revoked',
+} as const;
+
+/**
+ * Installs API-key authentication: every route requires a key with its declared scope (default `admin`) unless
+ * declared public. Also annotates routes with the OpenAPI security requirement.
+ */
+export function registerAuth(app: TollgateApp, keys: KeyService): void {
+  app.decorateRequest('auth', null);
+  app.addHook('onRoute', (route) => {
+    if (route.config?.public) return;
+    route.schema = { ...route.schema, security: SECURITY_REQUIREMENT };
+  });
+  app.addHook('onRequest', async (request, reply) => {
+    if (request.is404 || request.routeOptions.config.public) return;
+    const token = presentedApiKey(request);
+    if (!token) return sendError(reply, request, 'UNAUTHENTICATED', 'Missing API key: send Authorization: Bearer <key> or X-API-Key');
+    const result = await keys.authenticate(token);
+    if (!result.ok) return sendError(reply, request, 'UNAUTHENTICATED', FAILURE_MESSAGES[result.reason]);
+    const required = request.routeOptions.config.scope ?? 'admin';
+    if (!hasScope(result.auth.scopes, required)) {
+      return sendError(reply, request, 'FORBIDDEN', `API key lacks scope ${required}`, { requiredScope: required });
+    }
+    request.auth = result.auth;
+  });
+}

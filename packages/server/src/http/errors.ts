@@ -1,0 +1,109 @@
+import { isTollgateError, statusForCode, type ErrorCode } from '@tollgate/core';
+import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type { TollgateApp } from './type-provider.js';
+
+/** The one error envelope on the wire. */
+export const ErrorEnvelopeSchema = Type.Object(
+  {
+    error: Type.Object({
+      code: Type.String({ description: 'Stable machine-readable code (see docs/api.md)' }),
+      message: Type.String(),
+      details: Type.Optional(Type.Unknown()),
+      requestId: Type.String(),
+    }),
+  },
+  { $id: 'ErrorEnvelope', title: 'ErrorEnvelope' },
+);
+export type ErrorEnvelope = Static<typeof ErrorEnvelopeSchema>;
+
+interface ClassifiedError {
+  status: number;
+  code: ErrorCode;
+  message: string;
+  details?: unknown;
+}
+
+const FASTIFY_CODES: Record<string, ErrorCode> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: 'INVALID_JSON',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'INVALID_JSON',
+  FST_ERR_CTP_BODY_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'BAD_REQUEST',
+};
+
+const STATUS_CODES: Record<number, ErrorCode> = {
+  401: 'UNAUTHENTICATED',
+  403: 'FORBIDDEN',
+  404: 'NOT_FOUND',
+  405: 'METHOD_NOT_ALLOWED',
+  409: 'CONFLICT',
+  413: 'PAYLOAD_TOO_LARGE',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+  422: 'UNPROCESSABLE',
+  429: 'RATE_LIMITED',
+  503: 'UNAVAILABLE',
+};
+
+function validationDetails(error: FastifyError) {
+  return (error.validation ?? []).map((issue) => {
+    const params = issue.params as Record<string, unknown>;
+    const extra = typeof params['missingProperty'] === 'string' ? `/${params['missingProperty']}` : typeof params['additionalProperty'] === 'string' ? `/${params['additionalProperty']}` : '';
+    return { field: `${error.validationContext ?? 'body'}${issue.instancePath}${extra}`, message: issue.message ?? 'is invalid' };
+  });
+}
+
+/** Maps any thrown value to status, code, message and details, without leaking internals of 5xx errors. */
+export function classifyError(error: unknown): ClassifiedError {
+  if (isTollgateError(error)) {
+    return { status: statusForCode(error.code), code: error.code, message: error.message, ...(error.details === undefined ? {} : { details: error.details }) };
+  }
+  const fastifyError = error as Partial<FastifyError> & { status?: number };
+  if (fastifyError.validation) {
+    const details = validationDetails(fastifyError as FastifyError);
+    const first = details[0];
+    const message = first ? `${first.field} ${first.message}` : 'Request validation failed';
+    return { status: 400, code: 'VALIDATION_FAILED', message, details };
+  }
+  const mapped = fastifyError.code ? FASTIFY_CODES[fastifyError.code] : undefined;
+  const status = fastifyError.statusCode ?? fastifyError.status ?? 500;
+  if (mapped) return { status: statusForCode(mapped), code: mapped, message: fastifyError.message ?? mapped };
+  if (status === 400 && error instanceof SyntaxError) return { status, code: 'INVALID_JSON', message: 'Body is not valid JSON' };
+  if (status >= 400 && status < 500) {
+    return { status, code: STATUS_CODES[status] ?? 'BAD_REQUEST', message: fastifyError.message ?? 'Bad request' };
+  }
+  return { status: 500, code: 'INTERNAL', message: 'Internal server error' };
+}
+
+/**
+ * Builds the wire envelope.
+ *
+ * @example
+ * reply.code(404).send(errorEnvelope('NOT_FOUND', 'Key not found', request.id));
+ */
+export function errorEnvelope(code: ErrorCode, message: string, requestId: string, details?: unknown): ErrorEnvelope {
+  return { error: { code, message, ...(details === undefined ? {} : { details }), requestId } };
+}
+
+/**
+ * Sends an error envelope with the status registered for `code`.
+ *
+ * @example
+ * return sendError(reply, request, 'FORBIDDEN', 'Missing scope policies');
+ */
+export function sendError(reply: FastifyReply, request: FastifyRequest, code: ErrorCode, message: string, details?: unknown) {
+  return reply.code(statusForCode(code)).send(errorEnvelope(code, message, request.id, details));
+}
+
+/** Installs the error and not-found handlers that make every failure an envelope. */
+export function registerErrorHandling(app: TollgateApp): void {
+  app.setErrorHandler((error, request, reply) => {
+    const classified = classifyError(error);
+    if (classified.status >= 500) request.log.error({ err: error }, 'request failed');
+    else request.log.debug({ code: classified.code }, classified.message);
+    return reply.code(classified.status).send(errorEnvelope(classified.code, classified.message, request.id, classified.details));
+  });
+  app.setNotFoundHandler((request, reply) =>
+    sendError(reply, request, 'NOT_FOUND', `Route ${request.method} ${request.url.split("?")[0]?.slice(0, 200)} not found`),
+  );
+}

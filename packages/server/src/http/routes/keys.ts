@@ -1,0 +1,138 @@
+import { TollgateError } from '@tollgate/core';
+import { Type } from '@sinclair/typebox';
+import type { FastifyRequest } from 'fastify';
+import { SCOPES } from '../../services/keys/index.js';
+import type { Services } from '../../services/index.js';
+import type { ApiKeyRecord } from '../../store/index.js';
+import { authOf, requireScope } from '../auth.js';
+import { ErrorEnvelopeSchema } from '../errors.js';
+import type { TollgateApp } from '../type-provider.js';
+import { isSystemCaller } from './tenants.js';
+
+const ScopeSchema = Type.Union(SCOPES.map((scope) => Type.Literal(scope)));
+
+export const ApiKeySchema = Type.Object(
+  {
+    id: Type.String(),
+    tenantId: Type.String(),
+    name: Type.String(),
+    scopes: Type.Array(Type.String()),
+    /** Non-secret prefix to recognise the key: `tg_live_<id>_…`. */
+    prefix: Type.String(),
+    status: Type.Union([Type.Literal('active'), Type.Literal('expired'), Type.Literal('revoked')]),
+    createdAt: Type.String({ format: 'date-time' }),
+    expiresAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+    revokedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+    createdBy: Type.Union([Type.String(), Type.Null()]),
+  },
+  { $id: 'ApiKey', title: 'ApiKey' },
+);
+
+const CreateKeyBody = Type.Object(
+  {
+    scopes: Type.Array(ScopeSchema, { minItems: 1, maxItems: SCOPES.length, uniqueItems: true }),
+    name: Type.Optional(Type.String({ maxLength: 200 })),
+    expiresAt: Type.Optional(Type.Union([Type.String({ format: 'date-time' }), Type.Null()])),
+    tenantId: Type.Optional(Type.String({ maxLength: 64, description: 'Operator only: create the key in another tenant' })),
+  },
+  { additionalProperties: false },
+);
+
+const UpdateKeyBody = Type.Object(
+  { expiresAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]) },
+  { additionalProperties: false },
+);
+
+const KeyParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
+const TenantQuery = Type.Object({ tenantId: Type.Optional(Type.String({ maxLength: 64 })) }, { additionalProperties: false });
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+/** Public view of a key: never the secret or its hash. */
+export function apiKeyView(key: ApiKeyRecord, now: number) {
+  const status = key.revokedAt !== null ? 'revoked' : key.expiresAt !== null && key.expiresAt <= now ? 'expired' : 'active';
+  return {
+    id: key.id,
+    tenantId: key.tenantId,
+    name: key.name,
+    scopes: key.scopes,
+    prefix: `tg_live_${key.id}_…`,
+    status,
+    createdAt: new Date(key.createdAt).toISOString(),
+    expiresAt: iso(key.expiresAt),
+    revokedAt: iso(key.revokedAt),
+    createdBy: key.createdBy,
+  } as const;
+}
+
+/** The tenant a request acts on: its own, or (operator only) the one it names; others get TENANT_MISMATCH. */
+function targetTenant(request: FastifyRequest, requested: string | undefined): string {
+  const own = authOf(request).tenantId;
+  if (requested === undefined || requested === own) return own;
+  if (!isSystemCaller(request)) throw new TollgateError('TENANT_MISMATCH', 'tenantId does not match the API key’s tenant');
+  return requested;
+}
+
+function parseExpiry(value: string | null | undefined): number | null {
+  if (value === undefined || value === null) return null;
+  const ms = Date.parse(value);
+  if (Number.isNaN(ms)) throw new TollgateError('VALIDATION_FAILED', 'body/expiresAt must be an ISO date-time', { details: [{ field: 'body/expiresAt' }] });
+  return ms;
+}
+
+/**
+ * `/api/v1/keys`: create (secret returned once), list, get, revoke, set expiry. Scope `admin`.
+ *
+ * @example
+ * registerKeyRoutes(app, services);
+ */
+export function registerKeyRoutes(app: TollgateApp, services: Services): void {
+  const errors = { 400: ErrorEnvelopeSchema, 401: ErrorEnvelopeSchema, 403: ErrorEnvelopeSchema, 404: ErrorEnvelopeSchema };
+  const now = () => services.clock.now();
+  const KeyResponse = Type.Object({ key: ApiKeySchema });
+  app.post(
+    '/api/v1/keys',
+    { ...requireScope('admin'), schema: { tags: ['keys'], summary: 'Create an API key (the secret is shown only in this response)', body: CreateKeyBody, response: { 201: Type.Object({ key: ApiKeySchema, secret: Type.String() }), ...errors } } },
+    async (request, reply) => {
+      const tenantId = targetTenant(request, request.body.tenantId);
+      const { record, token } = await services.keys.create({
+        tenantId,
+        scopes: request.body.scopes,
+        name: request.body.name,
+        expiresAt: parseExpiry(request.body.expiresAt),
+        createdBy: authOf(request).keyId,
+      });
+      return reply.code(201).send({ key: apiKeyView(record, now()), secret: token });
+    },
+  );
+  app.get(
+    '/api/v1/keys',
+    { ...requireScope('admin'), schema: { tags: ['keys'], summary: 'List API keys of the tenant', querystring: TenantQuery, response: { 200: Type.Object({ keys: Type.Array(ApiKeySchema) }), ...errors } } },
+    async (request) => {
+      const keys = await services.keys.list(targetTenant(request, request.query.tenantId));
+      return { keys: keys.map((key) => apiKeyView(key, now())) };
+    },
+  );
+  app.get(
+    '/api/v1/keys/:id',
+    { ...requireScope('admin'), schema: { tags: ['keys'], summary: 'Get an API key', params: KeyParams, querystring: TenantQuery, response: { 200: KeyResponse, ...errors } } },
+    async (request) => ({ key: apiKeyView(await services.keys.get(targetTenant(request, request.query.tenantId), request.params.id), now()) }),
+  );
+  app.post(
+    '/api/v1/keys/:id/revoke',
+    { ...requireScope('admin'), schema: { tags: ['keys'], summary: 'Revoke an API key (immediate, idempotent)', params: KeyParams, querystring: TenantQuery, response: { 200: KeyResponse, ...errors } } },
+    async (request) => {
+      const tenantId = targetTenant(request, request.query.tenantId);
+      return { key: apiKeyView(await services.keys.revoke(tenantId, request.params.id, authOf(request).keyId), now()) };
+    },
+  );
+  app.patch(
+    '/api/v1/keys/:id',
+    { ...requireScope('admin'), schema: { tags: ['keys'], summary: 'Set or clear the expiry of an API key', params: KeyParams, querystring: TenantQuery, body: UpdateKeyBody, response: { 200: KeyResponse, ...errors } } },
+    async (request) => {
+      const tenantId = targetTenant(request, request.query.tenantId);
+      const record = await services.keys.setExpiry(tenantId, request.params.id, parseExpiry(request.body.expiresAt), authOf(request).keyId);
+      return { key: apiKeyView(record, now()) };
+    },
+  );
+}

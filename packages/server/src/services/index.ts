@@ -1,0 +1,75 @@
+import type { Logger } from 'pino';
+import { Registry } from 'prom-client';
+import type { TollgateConfig } from '../config.js';
+import type { Store } from '../store/index.js';
+import { createInProcessBus, type Bus } from './bus.js';
+import { createPostgresBus } from './bus-postgres.js';
+import type { Clock } from './clock.js';
+import { KeyService } from './keys/index.js';
+import { TenantService } from './tenants/index.js';
+
+/** What every service may depend on. */
+export interface ServiceDeps {
+  readonly config: TollgateConfig;
+  readonly store: Store;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** Defaults to LISTEN/NOTIFY on PostgreSQL and in-process on SQLite. */
+  readonly bus?: Bus;
+}
+
+/**
+ * Every service, wired. Shared registration point: add your service as one property here and one construction
+ * line in `createServices` (after its collaborators), and, if it holds resources, one line in `closeServices`.
+ */
+export interface Services {
+  readonly config: TollgateConfig;
+  readonly store: Store;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly bus: Bus;
+  /** prom-client registry of this server (no global default registry); `/metrics` exposes it. */
+  readonly metrics: Registry;
+  readonly keys: KeyService;
+  readonly tenants: TenantService;
+}
+
+async function createBus(deps: ServiceDeps): Promise<Bus> {
+  if (deps.bus) return deps.bus;
+  const reportError = (error: unknown, channel: string) => deps.logger.error({ err: error, channel }, 'bus listener failed');
+  const native = deps.store.native;
+  if (native.dialect === 'postgres') {
+    return createPostgresBus({ pool: native.pool, connectionString: native.connectionString, reportError });
+  }
+  return createInProcessBus(reportError);
+}
+
+/**
+ * Builds every service over one store.
+ *
+ * @example
+ * const services = await createServices({ config, store, clock: systemClock(), logger });
+ */
+export async function createServices(deps: ServiceDeps): Promise<Services> {
+  const bus = await createBus(deps);
+  const metrics = new Registry();
+  const base = { config: deps.config, store: deps.store, clock: deps.clock, logger: deps.logger, bus, metrics };
+  // Ledger call site: when services.ledger exists, pass `ledger` to KeyService and TenantService below.
+  const keys = new KeyService({ store: deps.store, clock: deps.clock, bus, cacheTtlMs: deps.config.authCacheTtlMs });
+  const tenants = new TenantService({ store: deps.store, clock: deps.clock, keys });
+  return { ...base, keys, tenants };
+}
+
+/**
+ * Releases what services hold (bus connections, timers). Does not close the store: whoever opened it closes it.
+ *
+ * @example
+ * await closeServices(services);
+ */
+export async function closeServices(services: Services): Promise<void> {
+  services.keys.close();
+  await services.bus.close();
+}
+
+export type { Bus, BusListener } from './bus.js';
+export type { Clock, ManualClock } from './clock.js';

@@ -1,0 +1,197 @@
+import { TollgateError } from '@tollgate/core';
+import type { ApiKeyRecord, Store } from '../../store/index.js';
+import type { Bus } from '../bus.js';
+import type { Clock } from '../clock.js';
+import { AuthCache } from './auth-cache.js';
+import { generateApiKey, hashSecret, parseApiKey, secretMatches } from './key-material.js';
+import { isScope, type Scope } from './scopes.js';
+
+/** Bus channel announcing that a key changed (revoked, expiry changed): payload `{ keyId }`. */
+export const API_KEY_CHANGED_CHANNEL = 'api-keys.changed';
+
+/** What a request authenticated with. */
+export interface AuthContext {
+  readonly tenantId: string;
+  readonly keyId: string;
+  readonly scopes: readonly Scope[];
+}
+
+/** Why authentication failed (kept out of responses except `expired`/`revoked`, which only the holder sees). */
+export type AuthFailure = 'malformed' | 'unknown' | 'expired' | 'revoked';
+
+export type AuthResult = { ok: true; auth: AuthContext } | { ok: false; reason: AuthFailure };
+
+/** Minimal view of the ledger the key service needs (the ledger service satisfies it). */
+export interface LedgerAppender {
+  append(tenantId: string, entry: { type: string; actor?: string; data: unknown }): Promise<unknown>;
+}
+
+/** Input of {@link KeyService.create}. */
+export interface CreateKeyInput {
+  tenantId: string;
+  scopes: readonly string[];
+  name?: string | undefined;
+  /** Epoch ms; must be in the future. */
+  expiresAt?: number | null | undefined;
+  /** Key id of the creator, for the record and the ledger. */
+  createdBy?: string | null | undefined;
+  /** Use this token instead of generating one (TOLLGATE_ADMIN_KEY). */
+  token?: string | undefined;
+}
+
+/** Collaborators of the key service. */
+export interface KeyServiceDeps {
+  readonly store: Store;
+  readonly clock: Clock;
+  readonly bus: Bus;
+  /** Verified keys are cached this long (0 disables caching). */
+  readonly cacheTtlMs: number;
+  /** Set when the ledger service exists: every key change is appended. */
+  readonly ledger?: LedgerAppender | undefined;
+}
+
+/**
+ * Creates, lists, revokes and verifies API keys. Secrets are returned once, by `create`, and stored only hashed.
+ *
+ * @example
+ * const keys = new KeyService({ store, clock, bus, cacheTtlMs: 30_000 });
+ * const { token } = await keys.create({ tenantId: 'default', scopes: ['admin'] });
+ */
+export class KeyService {
+  readonly #cache: AuthCache;
+  readonly #unsubscribe: () => void;
+  #dataVersion: number | undefined;
+
+  constructor(private readonly deps: KeyServiceDeps) {
+    this.#cache = new AuthCache(deps.cacheTtlMs);
+    this.#unsubscribe = deps.bus.subscribe(API_KEY_CHANGED_CHANNEL, (payload) => {
+      const keyId = (payload as { keyId?: unknown } | null)?.keyId;
+      if (typeof keyId === 'string') this.#cache.invalidate(keyId);
+    });
+  }
+
+  async create(input: CreateKeyInput): Promise<{ record: ApiKeyRecord; token: string }> {
+    const now = this.deps.clock.now();
+    const scopes = validateScopes(input.scopes);
+    if (input.expiresAt != null && input.expiresAt <= now) {
+      throw new TollgateError('VALIDATION_FAILED', 'expiresAt must be in the future', { details: [{ field: 'expiresAt' }] });
+    }
+    const material = input.token ? fromToken(input.token) : generateApiKey();
+    const tenant = await this.deps.store.tenants.get(input.tenantId);
+    if (!tenant) throw new TollgateError('NOT_FOUND', `Tenant ${input.tenantId} not found`);
+    const record: ApiKeyRecord = {
+      id: material.id,
+      tenantId: input.tenantId,
+      name: input.name ?? '',
+      secretHash: hashSecret(material.secret),
+      scopes,
+      createdAt: now,
+      expiresAt: input.expiresAt ?? null,
+      revokedAt: null,
+      createdBy: input.createdBy ?? null,
+    };
+    if (await this.deps.store.apiKeys.findForAuthentication(record.id)) {
+      throw new TollgateError('CONFLICT', `An API key with id ${record.id} already exists`);
+    }
+    await this.deps.store.apiKeys.create(record);
+    await this.recordKeyChangeInLedger('api_key.created', record, input.createdBy);
+    return { record, token: material.token };
+  }
+
+  list(tenantId: string): Promise<ApiKeyRecord[]> {
+    return this.deps.store.apiKeys.list(tenantId);
+  }
+
+  async get(tenantId: string, id: string): Promise<ApiKeyRecord> {
+    const record = await this.deps.store.apiKeys.get(tenantId, id);
+    if (!record) throw new TollgateError('NOT_FOUND', `API key ${id} not found`);
+    return record;
+  }
+
+  /** Revokes a key of `tenantId` (idempotent: revoking twice keeps the first time). */
+  async revoke(tenantId: string, id: string, actor?: string | null): Promise<ApiKeyRecord> {
+    const record = await this.deps.store.apiKeys.revoke(tenantId, id, this.deps.clock.now());
+    if (!record) throw new TollgateError('NOT_FOUND', `API key ${id} not found`);
+    await this.announceChange(id);
+    await this.recordKeyChangeInLedger('api_key.revoked', record, actor);
+    return record;
+  }
+
+  /** Sets (epoch ms, in the future) or clears (null) the expiry of a key of `tenantId`. */
+  async setExpiry(tenantId: string, id: string, expiresAt: number | null, actor?: string | null): Promise<ApiKeyRecord> {
+    if (expiresAt !== null && expiresAt <= this.deps.clock.now()) {
+      throw new TollgateError('VALIDATION_FAILED', 'expiresAt must be in the future', { details: [{ field: 'expiresAt' }] });
+    }
+    const record = await this.deps.store.apiKeys.setExpiry(tenantId, id, expiresAt);
+    if (!record) throw new TollgateError('NOT_FOUND', `API key ${id} not found`);
+    await this.announceChange(id);
+    await this.recordKeyChangeInLedger('api_key.expiry_set', record, actor);
+    return record;
+  }
+
+  /**
+   * Verifies a presented token: known id, matching secret (constant time), not revoked, not expired.
+   *
+   * @example
+   * const result = await keys.authenticate(token); if (result.ok) result.auth.tenantId;
+   */
+  async authenticate(token: string): Promise<AuthResult> {
+    const parsed = parseApiKey(token);
+    if (!parsed) return { ok: false, reason: 'malformed' };
+    const now = this.deps.clock.now();
+    this.invalidateOnExternalWrite();
+    let record = this.#cache.get(parsed.id, now);
+    if (!record) {
+      record = await this.deps.store.apiKeys.findForAuthentication(parsed.id);
+      if (!record) return { ok: false, reason: 'unknown' };
+      this.#cache.set(record, now);
+    }
+    if (!secretMatches(parsed.secret, record.secretHash)) return { ok: false, reason: 'unknown' };
+    if (record.revokedAt !== null) return { ok: false, reason: 'revoked' };
+    if (record.expiresAt !== null && record.expiresAt <= now) return { ok: false, reason: 'expired' };
+    return { ok: true, auth: { tenantId: record.tenantId, keyId: record.id, scopes: record.scopes as Scope[] } };
+  }
+
+  close(): void {
+    this.#unsubscribe();
+  }
+
+  /** Another process (e.g. `tollgate keys revoke`) wrote to the SQLite file: drop cached keys. */
+  private invalidateOnExternalWrite(): void {
+    const native = this.deps.store.native;
+    if (native.dialect !== 'sqlite' || !native.database.open) return;
+    const version = native.database.pragma('data_version', { simple: true }) as number;
+    if (this.#dataVersion !== undefined && version !== this.#dataVersion) this.#cache.invalidateAll();
+    this.#dataVersion = version;
+  }
+
+  private async announceChange(keyId: string): Promise<void> {
+    this.#cache.invalidate(keyId);
+    await this.deps.bus.publish(API_KEY_CHANGED_CHANNEL, { keyId });
+  }
+
+  /** Ledger call site for API-key changes (no-op until the ledger service is wired in createServices). */
+  private async recordKeyChangeInLedger(type: string, record: ApiKeyRecord, actor?: string | null): Promise<void> {
+    if (!this.deps.ledger) return;
+    await this.deps.ledger.append(record.tenantId, {
+      type,
+      ...(actor ? { actor: `key:${actor}` } : {}),
+      data: { keyId: record.id, name: record.name, scopes: record.scopes, expiresAt: record.expiresAt, revokedAt: record.revokedAt },
+    });
+  }
+}
+
+function fromToken(token: string): { id: string; secret: string; token: string } {
+  const parsed = parseApiKey(token);
+  if (!parsed) throw new TollgateError('VALIDATION_FAILED', 'API key must look like tg_live_<id>_<secret>');
+  return { ...parsed, token };
+}
+
+function validateScopes(scopes: readonly string[]): Scope[] {
+  if (scopes.length === 0) throw new TollgateError('VALIDATION_FAILED', 'At least one scope is required', { details: [{ field: 'scopes' }] });
+  const unknown = scopes.filter((scope) => !isScope(scope));
+  if (unknown.length > 0) {
+    throw new TollgateError('VALIDATION_FAILED', `Unknown scope(s): ${unknown.join(', ')}`, { details: [{ field: 'scopes', unknown }] });
+  }
+  return [...new Set(scopes)] as Scope[];
+}

@@ -1,0 +1,24 @@
+/** Every API key scope. `admin` implies all others. */
+export const SCOPES = ['admin', 'enforce', 'events:write', 'agents', 'audit:read', 'approvals', 'policies'] as const;
+
+export type Scope = (typeof SCOPES)[number];
+
+/**
+ * True when `value` names a scope.
+ *
+ * @example
+ * isScope('enforce'); // true
+ */
+export function isScope(value: unknown): value is Scope {
+  return typeof value === 'string' && (SCOPES as readonly string[]).includes(value);
+}
+
+/**
+ * True when a key holding `granted` may use a route requiring `required`.
+ *
+ * @example
+ * hasScope(['admin'], 'policies'); // true
+ */
+export function hasScope(granted: readonly string[], required: Scope): boolean {
+  return granted.includes('admin') || granted.includes(required);
+}

@@ -1,0 +1,31 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../schema.js';
+import type { Dialect } from '../types.js';
+import { createTenantRepository, type TenantRepository } from './tenants.js';
+import { createApiKeyRepository, type ApiKeyRepository } from './api-keys.js';
+
+/**
+ * Every repository of the store. Shared registration point: to add one, write `repositories/<area>.ts`
+ * exporting `create<Area>Repository(db, dialect)` and add one line to `Repositories` and one to
+ * `createRepositories` (keep additive, one line each).
+ */
+export interface Repositories {
+  readonly tenants: TenantRepository;
+  readonly apiKeys: ApiKeyRepository;
+}
+
+/**
+ * Builds all repositories over `db` (the root connection or a transaction).
+ *
+ * @example
+ * const repos = createRepositories(db, 'sqlite');
+ */
+export function createRepositories(db: Kysely<Database>, dialect: Dialect): Repositories {
+  return {
+    tenants: createTenantRepository(db, dialect),
+    apiKeys: createApiKeyRepository(db, dialect),
+  };
+}
+
+export type { TenantRepository, Tenant } from './tenants.js';
+export type { ApiKeyRepository, ApiKeyRecord } from './api-keys.js';
