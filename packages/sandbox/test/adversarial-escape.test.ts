@@ -157,12 +157,12 @@ await tollgate.write_result({ r });
 return undefined;`;
     const result = await runCode(sandbox, code, {}, { handlers: { read_context: async (key) => { keys.push(key); return 'host-value'; } } });
     expect(result.status).toBe('completed');
-    // The prelude captured JSON before the guest ran; toJSON pollution only changes what the guest itself sends.
+    // The bridge captured the C JSON functions before the guest ran; toJSON pollution only changes what the guest sends.
     expect(keys.every((k) => typeof k === 'string')).toBe(true);
     expect(result.host_call_audit.every((a) => typeof a.fn === 'string' && typeof a.allowed === 'boolean')).toBe(true);
   });
 
-  it('cannot forge a raw host call after the prelude removed the raw functions', async () => {
+  it('exposes no raw bridge functions to forge host calls with', async () => {
     const code = `return [typeof __tg_call, typeof globalThis.__tg_log, Object.getOwnPropertyNames(globalThis).filter((n) => n.startsWith('__tg')).length];`;
     const result = await runCode(sandbox, code);
     expect(result.output).toEqual(['undefined', 'undefined', 0]);

@@ -2,6 +2,7 @@ import { HOST_FUNCTION_SCOPES, QUOTA_COUNTED_FUNCTIONS } from '../policy/permiss
 import type { HostFunctionName } from '../policy/permissions.js';
 import { hostMatchesDomains } from '../network/domains.js';
 import type { HostCallContext, HttpRequestArgs, JsonValue, SandboxViolation } from '../types.js';
+import type { HostReply } from '../worker/protocol.js';
 import type { ExecutionRun } from './execution-run.js';
 
 const HTTP_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
@@ -19,12 +20,12 @@ type Prepared = { fn: 'http_request'; args: HttpRequestArgs } | { fn: 'read_cont
  * checks, the `max_api_calls_per_run` quota, argument validation, then the caller's handler. Returns the JSON reply
  * string for the guest and records the audit entry (and a violation for every denial).
  */
-export async function brokerHostCall(run: ExecutionRun, fn: string, argsJson: string, tMs: number): Promise<string> {
+export async function brokerHostCall(run: ExecutionRun, fn: string, argsJson: string, tMs: number): Promise<HostReply> {
   const started = performance.now();
   const known = Object.prototype.hasOwnProperty.call(HOST_FUNCTION_SCOPES, fn) && (fn === 'http_request' || fn === 'read_context');
   const args = parseArgs(argsJson);
   const summary = known && args ? summarize(fn as HostFunctionName, args) : `${argsJson.length} chars`;
-  const finish = (allowed: boolean, reply: string, reason?: string): string => {
+  const finish = (allowed: boolean, reply: HostReply, reason?: string): HostReply => {
     const entry = { fn, args_summary: summary, allowed, duration_ms: Math.round((performance.now() - started) * 10) / 10, t_ms: tMs };
     run.recordAudit(reason === undefined ? entry : { ...entry, reason });
     return reply;
@@ -37,11 +38,11 @@ export async function brokerHostCall(run: ExecutionRun, fn: string, argsJson: st
   if ('reason' in prepared) return finish(false, deny(run, fn, prepared), prepared.reason);
   try {
     const value = await invokeHandler(run, prepared);
-    const reply = JSON.stringify({ ok: true, value: value ?? null });
-    if (reply.length > run.options.maxHostResponseBytes) {
+    const json = JSON.stringify(value ?? null);
+    if (json.length > run.options.maxHostResponseBytes) {
       return finish(true, failure('RESPONSE_TOO_LARGE', `host reply larger than ${run.options.maxHostResponseBytes} bytes`), 'response_too_large');
     }
-    return finish(true, reply);
+    return finish(true, { ok: true, json });
   } catch (error) {
     const code = errorCode(error);
     const message = error instanceof Error ? error.message : 'host call failed';
@@ -78,14 +79,17 @@ function prepare(run: ExecutionRun, fn: 'http_request' | 'read_context', args: J
   if (typeof url !== 'string' || url.length > 8192) return badArgs('http_request(url) needs a URL string');
   let parsed: URL;
   try { parsed = new URL(url); } catch { return badArgs('http_request: invalid URL'); }
-  if (parsed.protocol !== 'https:') return { reason: 'https_only', message: 'http_request allows HTTPS URLs only', violation: 'network_denied' };
+  const plainHttpAllowed = parsed.protocol === 'http:' && run.options.allowHttpEgress;
+  if (parsed.protocol !== 'https:' && !plainHttpAllowed) return { reason: 'https_only', message: 'http_request allows HTTPS URLs only', violation: 'network_denied' };
   if (!hostMatchesDomains(parsed.hostname, run.request.config.allowed_domains)) {
     return { reason: 'domain_not_allowed', message: `${parsed.hostname} is not in allowed_domains`, violation: 'domain_denied' };
   }
-  const verb = typeof method === 'string' ? method.toUpperCase() : '';
+  // The seed's defaults: method GET, no headers, no body (null and a missing argument are the same here).
+  const verb = method === null || method === undefined ? 'GET' : typeof method === 'string' ? method.toUpperCase() : '';
   if (!HTTP_METHODS.has(verb)) return badArgs('http_request: unsupported method');
-  if (!isStringRecord(headers)) return badArgs('http_request: headers must be an object of strings');
-  return { fn, args: { url: parsed.href, method: verb, headers, body: body === null ? undefined : body } };
+  const headerRecord = headers === null || headers === undefined ? {} : headers;
+  if (!isStringRecord(headerRecord)) return badArgs('http_request: headers must be an object of strings');
+  return { fn, args: { url: parsed.href, method: verb, headers: headerRecord, body: body === null ? undefined : body } };
 }
 
 async function invokeHandler(run: ExecutionRun, prepared: Prepared): Promise<JsonValue | undefined> {
@@ -106,13 +110,13 @@ async function invokeHandler(run: ExecutionRun, prepared: Prepared): Promise<Jso
   return value === undefined ? null : (JSON.parse(JSON.stringify(value)) as JsonValue);
 }
 
-function deny(run: ExecutionRun, fn: string, denial: Denial): string {
+function deny(run: ExecutionRun, fn: string, denial: Denial): HostReply {
   if (denial.violation) run.addViolation({ kind: denial.violation, fn, reason: denial.reason, t_ms: run.elapsedMs() });
   return failure(denial.violation ? 'PERMISSION_DENIED' : 'INVALID_ARGUMENTS', denial.message);
 }
 
-function failure(code: string, message: string): string {
-  return JSON.stringify({ ok: false, error: { code, message: message.slice(0, 500) } });
+function failure(code: string, message: string): HostReply {
+  return { ok: false, code, message: message.slice(0, 500) };
 }
 
 function badArgs(message: string): Denial {

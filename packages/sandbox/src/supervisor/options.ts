@@ -29,6 +29,11 @@ export interface SupervisorOptions {
   killGraceMs?: number;
   /** Workers started by `start()` and kept idle (for the default memory bucket). */
   warmWorkers?: number;
+  /**
+   * Let `http_request` pass plain `http:` URLs on to the handler (whose egress guard still decides). Default false:
+   * HTTPS only, as the seed documents. Meant for loopback test servers.
+   */
+  allowHttpEgress?: boolean;
   /** Worker entry file; defaults to `dist/worker/worker-main.js` of this package. */
   workerEntry?: URL;
 }
@@ -47,6 +52,7 @@ export const DEFAULT_MAX_TIMERS = 100;
 export const DEFAULT_DEADLINE_GRACE_MS = 100;
 export const DEFAULT_KILL_GRACE_MS = 30;
 export const DEFAULT_WARM_WORKERS = 1;
+export const DEFAULT_ALLOW_HTTP_EGRESS = false;
 
 /** WASM memory a worker may have beyond the guest limit: the engine's own 16 MiB plus slack for bookkeeping. */
 export const WASM_HEADROOM_MB = 32;
@@ -72,6 +78,7 @@ export function resolveSupervisorOptions(options: SupervisorOptions = {}): Resol
     deadlineGraceMs: options.deadlineGraceMs ?? DEFAULT_DEADLINE_GRACE_MS,
     killGraceMs: options.killGraceMs ?? DEFAULT_KILL_GRACE_MS,
     warmWorkers: options.warmWorkers ?? DEFAULT_WARM_WORKERS,
+    allowHttpEgress: options.allowHttpEgress ?? DEFAULT_ALLOW_HTTP_EGRESS,
     workerEntry: options.workerEntry ?? defaultWorkerEntry(),
   };
 }

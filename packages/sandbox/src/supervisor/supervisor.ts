@@ -176,8 +176,8 @@ export class SandboxSupervisor {
       run.recordWrite(msg.json);
       run.recordAudit({ fn: 'write_result', args_summary: `${msg.json.length} bytes`, allowed: true, duration_ms: 0, t_ms: msg.tMs });
     } else if (msg.type === 'host_call') {
-      void brokerHostCall(run, msg.fn, msg.argsJson, msg.tMs).then((json) => {
-        if (!run.settled) worker.post({ type: 'host_result', runId, callId: msg.callId, json });
+      void brokerHostCall(run, msg.fn, msg.argsJson, msg.tMs).then((reply) => {
+        if (!run.settled) worker.post({ type: 'host_result', runId, callId: msg.callId, reply });
       });
     }
   }

@@ -1,8 +1,10 @@
 import type { QuickJSContext, QuickJSDeferredPromise, QuickJSHandle, QuickJSRuntime, QuickJSWASMModule } from 'quickjs-emscripten';
-import { GUEST_PRELUDE, wrapEntryCode } from './guest-prelude.js';
+import { wrapEntryCode } from './entry-code.js';
+import { GuestBuiltins } from './guest-bridge.js';
+import { installHostApi } from './host-api.js';
+import type { GuestTimer } from './host-api.js';
 import { CONTROL_ABORT, CONTROL_RUNNING, CONTROL_WASM_MB } from './protocol.js';
-import type { RunMessage, RunOutcome, WorkerToParent } from './protocol.js';
-import { installRawFunctions } from './raw-functions.js';
+import type { HostReply, RunMessage, RunOutcome, WorkerToParent } from './protocol.js';
 
 /** WASM growth (beyond the post-load baseline) after which a worker is replaced: WASM memory never shrinks. */
 export const RETIRE_AFTER_GROWTH_BYTES = 64 * 1024 * 1024;
@@ -36,10 +38,10 @@ export class GuestSession {
   private readonly startWasmBytes: number;
   private runtime: QuickJSRuntime | undefined;
   private context: QuickJSContext | undefined;
-  private helpers: QuickJSHandle | undefined;
+  private builtins: GuestBuiltins | undefined;
   private mainPromise: QuickJSHandle | undefined;
   readonly pendingCalls = new Map<number, QuickJSDeferredPromise>();
-  readonly timers = new Map<number, NodeJS.Timeout>();
+  readonly timers = new Map<number, GuestTimer>();
   private deadlineTimer: NodeJS.Timeout | undefined;
   private interruptReason: InterruptReason | undefined;
   private cpuMs = 0;
@@ -47,7 +49,7 @@ export class GuestSession {
   private finished = false;
   private engineBroken = false;
   nextCallId = 1;
-  logCount = 0;
+  nextTimerId = 1;
 
   constructor(env: SessionEnvironment, message: RunMessage) {
     this.env = env;
@@ -74,13 +76,8 @@ export class GuestSession {
     this.context = ctx;
     this.deadlineTimer = setTimeout(() => this.interruptIdle('TIMEOUT'), Math.max(0, this.deadline - performance.now()));
     this.guard(() => {
-      installRawFunctions(this, ctx, this.message);
-      const prelude = this.timed(() => ctx.evalCode(GUEST_PRELUDE, 'prelude.js'));
-      if (prelude.error) {
-        prelude.error.dispose();
-        return this.finish({ kind: 'error', code: 'WORKER_CRASHED', message: 'sandbox prelude failed' });
-      }
-      this.helpers = prelude.value;
+      this.builtins = new GuestBuiltins(ctx);
+      installHostApi(this, ctx, this.builtins, this.message);
       const entry = this.timed(() => ctx.evalCode(wrapEntryCode(this.message.code), 'entry.js'));
       if (entry.error) return this.failWith(entry.error, 'GUEST_SYNTAX_ERROR');
       this.mainPromise = entry.value;
@@ -106,15 +103,17 @@ export class GuestSession {
     });
   }
 
-  /** Resolves a pending host call with the parent's JSON reply. */
-  resolveCall(callId: number, json: string): void {
+  /** Settles a pending host call with the parent's reply: a fresh guest value, or a plain guest `Error`. */
+  resolveCall(callId: number, reply: HostReply): void {
     const deferred = this.pendingCalls.get(callId);
     if (!deferred || this.finished) return;
     this.pendingCalls.delete(callId);
     this.guard(() => {
-      const value = this.context!.newString(json);
-      deferred.resolve(value);
-      value.dispose();
+      const builtins = this.builtins!;
+      const settled = reply.ok ? builtins.fromJson(reply.json) : { error: builtins.newError('Error', reply.message, reply.code) };
+      if ('value' in settled) deferred.resolve(settled.value);
+      else deferred.reject(settled.error);
+      ('value' in settled ? settled.value : settled.error).dispose();
       deferred.dispose();
     });
     this.pump();
@@ -122,24 +121,37 @@ export class GuestSession {
 
   /** Fires a guest timer (called from the worker's own timer). */
   fireTimer(id: number): void {
-    if (this.finished) return;
-    this.timers.delete(id);
+    const timer = this.timers.get(id);
+    if (this.finished || !timer) return;
+    if (timer.repeat) timer.node = setTimeout(() => this.fireTimer(id), timer.delayMs);
+    else this.timers.delete(id);
     this.guard(() => {
       const ctx = this.context!;
-      const fire = ctx.getProp(this.helpers!, 'fire');
-      const idHandle = ctx.newNumber(id);
-      const result = this.timed(() => ctx.callFunction(fire, ctx.undefined, idHandle));
-      fire.dispose();
-      idHandle.dispose();
+      const result = this.timed(() => ctx.callFunction(timer.fn, ctx.undefined, ...timer.args));
+      if (!timer.repeat) this.disposeTimer(timer);
       if (result.error) {
         if (this.interruptReason) { result.error.dispose(); return this.finishInterrupted(); }
         const described = this.describe(result.error);
-        this.post({ type: 'log', runId: this.runId, level: 'error', message: `uncaught error in timer: ${described.message}`, tMs: this.elapsedMs() });
+        this.post({ type: 'log', runId: this.runId, level: 'error', message: `uncaught error in timer: ${described.name}: ${described.message}`, tMs: this.elapsedMs() });
       } else {
         result.value.dispose();
       }
     });
     this.pump();
+  }
+
+  /** Cancels a guest timer and releases its handles. */
+  clearTimer(id: number): void {
+    const timer = this.timers.get(id);
+    if (!timer) return;
+    this.timers.delete(id);
+    clearTimeout(timer.node);
+    this.disposeTimer(timer);
+  }
+
+  private disposeTimer(timer: GuestTimer): void {
+    if (timer.fn.alive) timer.fn.dispose();
+    for (const arg of timer.args) if (arg.alive) arg.dispose();
   }
 
   /** The parent asked to stop (kill switch); also used for the idle deadline. */
@@ -186,38 +198,24 @@ export class GuestSession {
   }
 
   private serialize(value: QuickJSHandle): string | null | undefined {
-    const ctx = this.context!;
-    const fn = ctx.getProp(this.helpers!, 'serialize');
-    const result = this.timed(() => ctx.callFunction(fn, ctx.undefined, value));
-    fn.dispose();
-    if (result.error) {
-      if (this.interruptReason) { result.error.dispose(); this.finishInterrupted(); return undefined; }
-      const described = this.describe(result.error);
+    const converted = this.timed(() => this.builtins!.toJson(value));
+    if ('error' in converted) {
+      if (this.interruptReason) { converted.error.dispose(); this.finishInterrupted(); return undefined; }
+      const described = this.describe(converted.error);
       this.finish({ kind: 'error', code: 'OUTPUT_NOT_JSON', message: `returned value is not JSON-serialisable: ${described.message}` });
       return undefined;
     }
-    const json = ctx.typeof(result.value) === 'string' ? ctx.getString(result.value) : null;
-    result.value.dispose();
-    return json;
+    return converted.json ?? null;
   }
 
-  /** Name and message of a guest error, computed inside the guest (getters and proxies stay bounded by the interrupt handler). */
+  /** Name and message of a guest error, computed inside the guest; disposes `error`. */
   describe(error: QuickJSHandle): { name: string; message: string } {
-    const ctx = this.context!;
-    const fallback = { name: 'Error', message: '<unprintable thrown value>' };
     try {
-      const fn = ctx.getProp(this.helpers!, 'describe');
-      const result = this.timed(() => ctx.callFunction(fn, ctx.undefined, error));
-      fn.dispose();
-      if (result.error) { result.error.dispose(); return fallback; }
-      const raw = ctx.typeof(result.value) === 'string' ? ctx.getString(result.value) : '';
-      result.value.dispose();
-      const parsed = JSON.parse(raw) as { name?: unknown; message?: unknown };
-      return { name: String(parsed.name).slice(0, 100), message: String(parsed.message).slice(0, 2000) };
+      return this.timed(() => this.builtins!.describe(error));
     } catch {
-      return fallback;
+      return { name: 'Error', message: '<unprintable thrown value>' };
     } finally {
-      error.dispose();
+      if (error.alive) error.dispose();
     }
   }
 
@@ -272,8 +270,7 @@ export class GuestSession {
     if (this.finished) return;
     this.finished = true;
     clearTimeout(this.deadlineTimer);
-    for (const timer of this.timers.values()) clearTimeout(timer);
-    this.timers.clear();
+    for (const timer of this.timers.values()) clearTimeout(timer.node);
     const guestBytes = this.engineBroken ? 0 : this.measureGuestBytes();
     if (!this.engineBroken) this.disposeEngine();
     const wasmBytes = this.env.memory.buffer.byteLength;
@@ -311,8 +308,10 @@ export class GuestSession {
     try {
       for (const deferred of this.pendingCalls.values()) deferred.dispose();
       this.pendingCalls.clear();
+      for (const timer of this.timers.values()) this.disposeTimer(timer);
+      this.timers.clear();
       this.mainPromise?.dispose();
-      this.helpers?.dispose();
+      this.builtins?.dispose();
       this.context?.dispose();
       this.runtime?.dispose();
     } catch {

@@ -34,12 +34,14 @@ export interface RunMessage {
   limits: RunLimits;
 }
 
+/** Outcome of one host call: the value as JSON text, or a plain error (code and message only). */
+export type HostReply = { ok: true; json: string } | { ok: false; code: string; message: string };
+
 export interface HostResultMessage {
   type: 'host_result';
   runId: number;
   callId: number;
-  /** `{"ok":true,"value":…}` or `{"ok":false,"error":{"code","message"}}` */
-  json: string;
+  reply: HostReply;
 }
 
 export interface AbortMessage {

@@ -42,7 +42,7 @@ async function main(): Promise<void> {
       );
       session.start();
     } else if (session && message.runId === session.runId) {
-      if (message.type === 'host_result') session.resolveCall(message.callId, message.json);
+      if (message.type === 'host_result') session.resolveCall(message.callId, message.reply);
       else if (message.type === 'abort') session.interruptIdle('KILLED');
     }
   });
