@@ -10,6 +10,7 @@ import { registerHttpMetrics } from './http/metrics.js';
 import { registerOpenApi } from './http/openapi.js';
 import { registerValidation } from './http/validation.js';
 import { registerKeyRoutes } from './http/routes/keys.js';
+import { registerEventRoutes } from './http/routes/events.js';
 import { registerSiteRoutes } from './http/routes/site.js';
 import { registerSystemRoutes } from './http/routes/system.js';
 import { registerTenantRoutes } from './http/routes/tenants.js';
@@ -27,6 +28,7 @@ function registerRoutes(app: TollgateApp, services: Services): void {
   registerSystemRoutes(app, services);
   registerTenantRoutes(app, services);
   registerKeyRoutes(app, services);
+  registerEventRoutes(app, services);
   registerSiteRoutes(app, services);
 }
 

@@ -5,6 +5,7 @@ import type { Store } from '../store/index.js';
 import { createInProcessBus, type Bus } from './bus.js';
 import { createPostgresBus } from './bus-postgres.js';
 import type { Clock } from './clock.js';
+import { EventService } from './events/index.js';
 import { KeyService } from './keys/index.js';
 import { TenantService } from './tenants/index.js';
 
@@ -32,6 +33,7 @@ export interface Services {
   readonly metrics: Registry;
   readonly keys: KeyService;
   readonly tenants: TenantService;
+  readonly events: EventService;
 }
 
 async function createBus(deps: ServiceDeps): Promise<Bus> {
@@ -57,7 +59,8 @@ export async function createServices(deps: ServiceDeps): Promise<Services> {
   // Ledger call site: when services.ledger exists, pass `ledger` to KeyService and TenantService below.
   const keys = new KeyService({ store: deps.store, clock: deps.clock, bus, cacheTtlMs: deps.config.authCacheTtlMs });
   const tenants = new TenantService({ store: deps.store, clock: deps.clock, keys });
-  return { ...base, keys, tenants };
+  const events = new EventService({ store: deps.store, clock: deps.clock });
+  return { ...base, keys, tenants, events };
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../schema.js';
 import type { Dialect } from '../types.js';
+import { createEventRepository, type EventRepository } from './events.js';
 import { createTenantRepository, type TenantRepository } from './tenants.js';
 import { createApiKeyRepository, type ApiKeyRepository } from './api-keys.js';
 
@@ -12,6 +13,7 @@ import { createApiKeyRepository, type ApiKeyRepository } from './api-keys.js';
 export interface Repositories {
   readonly tenants: TenantRepository;
   readonly apiKeys: ApiKeyRepository;
+  readonly events: EventRepository;
 }
 
 /**
@@ -24,6 +26,7 @@ export function createRepositories(db: Kysely<Database>, dialect: Dialect): Repo
   return {
     tenants: createTenantRepository(db, dialect),
     apiKeys: createApiKeyRepository(db, dialect),
+    events: createEventRepository(db, dialect),
   };
 }
 

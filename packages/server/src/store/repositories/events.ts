@@ -1,0 +1,182 @@
+import type { Generated, Kysely, Selectable } from 'kysely';
+import type { Database } from '../schema.js';
+import type { Dialect } from '../types.js';
+
+/** Row of the `events` table (migration 0004). */
+export interface EventsTable {
+  seq: Generated<number>;
+  tenant_id: string;
+  event_id: string;
+  event_type: string;
+  source_type: string;
+  agent_id: string;
+  user_id: string;
+  session_id: string;
+  tool_name: string;
+  call_id: string;
+  decision_id: string | null;
+  ts: number;
+  received_at: number;
+  duration_ms: number | null;
+  outcome: string | null;
+  redaction: string;
+  /** JSON text. */
+  arguments: string | null;
+  /** JSON text. */
+  result: string | null;
+  error: string | null;
+}
+
+declare module '../schema.js' {
+  interface Database {
+    events: EventsTable;
+  }
+}
+
+/** One stored behavioural event. `seq` is the server's insertion order, `ts` the SDK's timestamp (ms). */
+export interface StoredEvent {
+  seq: number;
+  tenantId: string;
+  eventId: string;
+  eventType: string;
+  sourceType: string;
+  agentId: string;
+  userId: string;
+  sessionId: string;
+  toolName: string;
+  callId: string;
+  decisionId: string | null;
+  ts: number;
+  receivedAt: number;
+  durationMs: number | null;
+  outcome: string | null;
+  redaction: string;
+  arguments: unknown;
+  result: unknown;
+  error: string | null;
+}
+
+/** An event to insert (no `seq` yet). */
+export type NewEvent = Omit<StoredEvent, 'seq'>;
+
+/** Filters and keyset position of a page (newest first). */
+export interface EventPageQuery {
+  sessionId?: string | undefined;
+  agentId?: string | undefined;
+  /** Return events strictly older than this (ts, seq) position. */
+  before?: { ts: number; seq: number } | undefined;
+  limit: number;
+}
+
+export interface EventRepository {
+  /** Inserts events, skipping those whose (tenant, eventId) already exists. Returns how many were new. */
+  insertMany(tenantId: string, events: readonly NewEvent[]): Promise<number>;
+  /** Newest first by (ts, seq); at most `limit` rows. */
+  page(tenantId: string, query: EventPageQuery): Promise<StoredEvent[]>;
+  /** How many events with this id are stored for the tenant (0 or 1; used by tests and audits). */
+  countById(tenantId: string, eventId: string): Promise<number>;
+}
+
+/** Rows per INSERT statement: 19 columns × 500 stays under SQLite's and PostgreSQL's parameter limits. */
+const INSERT_CHUNK = 500;
+
+function parseJson(text: string | null): unknown {
+  if (text === null) return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}
+
+function toEvent(row: Selectable<EventsTable>): StoredEvent {
+  return {
+    seq: Number(row.seq),
+    tenantId: row.tenant_id,
+    eventId: row.event_id,
+    eventType: row.event_type,
+    sourceType: row.source_type,
+    agentId: row.agent_id,
+    userId: row.user_id,
+    sessionId: row.session_id,
+    toolName: row.tool_name,
+    callId: row.call_id,
+    decisionId: row.decision_id,
+    ts: Number(row.ts),
+    receivedAt: Number(row.received_at),
+    durationMs: row.duration_ms === null ? null : Number(row.duration_ms),
+    outcome: row.outcome,
+    redaction: row.redaction,
+    arguments: parseJson(row.arguments),
+    result: parseJson(row.result),
+    error: row.error,
+  };
+}
+
+function toRow(tenantId: string, event: NewEvent) {
+  return {
+    tenant_id: tenantId,
+    event_id: event.eventId,
+    event_type: event.eventType,
+    source_type: event.sourceType,
+    agent_id: event.agentId,
+    user_id: event.userId,
+    session_id: event.sessionId,
+    tool_name: event.toolName,
+    call_id: event.callId,
+    decision_id: event.decisionId,
+    ts: event.ts,
+    received_at: event.receivedAt,
+    duration_ms: event.durationMs,
+    outcome: event.outcome,
+    redaction: event.redaction,
+    arguments: event.arguments === undefined ? null : JSON.stringify(event.arguments),
+    result: event.result === undefined ? null : JSON.stringify(event.result),
+    error: event.error,
+  };
+}
+
+/**
+ * Event repository over both dialects. Deduplication relies on the unique index and
+ * `ON CONFLICT DO NOTHING`, so concurrent replicas receiving the same batch still store it once.
+ *
+ * @example
+ * const events = createEventRepository(db, 'sqlite');
+ */
+export function createEventRepository(db: Kysely<Database>, _dialect: Dialect): EventRepository {
+  return {
+    async insertMany(tenantId, events) {
+      let inserted = 0;
+      for (let start = 0; start < events.length; start += INSERT_CHUNK) {
+        const rows = events.slice(start, start + INSERT_CHUNK).map((event) => toRow(tenantId, event));
+        const result = await db
+          .insertInto('events')
+          .values(rows)
+          .onConflict((conflict) => conflict.columns(['tenant_id', 'event_id']).doNothing())
+          .executeTakeFirst();
+        inserted += Number(result.numInsertedOrUpdatedRows ?? 0n);
+      }
+      return inserted;
+    },
+    async page(tenantId, query) {
+      let select = db.selectFrom('events').selectAll().where('tenant_id', '=', tenantId);
+      if (query.sessionId !== undefined) select = select.where('session_id', '=', query.sessionId);
+      if (query.agentId !== undefined) select = select.where('agent_id', '=', query.agentId);
+      const before = query.before;
+      if (before) {
+        select = select.where((eb) => eb.or([eb('ts', '<', before.ts), eb.and([eb('ts', '=', before.ts), eb('seq', '<', before.seq)])]));
+      }
+      const rows = await select.orderBy('ts', 'desc').orderBy('seq', 'desc').limit(query.limit).execute();
+      return rows.map(toEvent);
+    },
+    async countById(tenantId, eventId) {
+      const row = await db
+        .selectFrom('events')
+        .select((eb) => eb.fn.countAll<number>().as('count'))
+        .where('tenant_id', '=', tenantId)
+        .where('event_id', '=', eventId)
+        .executeTakeFirstOrThrow();
+      return Number(row.count);
+    },
+  };
+}
