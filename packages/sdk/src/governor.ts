@@ -108,7 +108,7 @@ export class Governor {
     return context;
   }
 
-  async #decide(context: CallContext): Promise<EnforcementDecision> {
+  async #decide(context: CallContext, holdToken?: string): Promise<EnforcementDecision> {
     const { config } = this;
     try {
       const decision = await this.#client.enforce(
@@ -122,6 +122,7 @@ export class Governor {
           enforcement: config.enforcement,
           approvedScope: config.approvedScope,
           callId: context.callId,
+          ...(holdToken === undefined ? {} : { holdToken }),
         },
         config.enforceTimeoutMs,
       );
@@ -171,6 +172,19 @@ export class Governor {
       logger: this.#logger,
       signal: anySignal(this.config.signal, signal),
     });
+    await this.#redeem(context, decision.holdToken ?? '');
+  }
+
+  /**
+   * Redeems an approved hold: the server releases it exactly once, for exactly this action, and answers
+   * with a fresh decision (whose `captureOutput` then applies).
+   */
+  async #redeem(context: CallContext, holdToken: string): Promise<void> {
+    const redeemed = await this.#decide(context, holdToken);
+    context.decision = redeemed;
+    if (redeemed.decision !== 'ALLOW') {
+      throw new PolicyViolationError({ code: 'HOLD_DENIED', toolName: context.toolName, reason: redeemed.reason, violationId: redeemed.violationId, decisionId: redeemed.decisionId, details: { holdToken } });
+    }
   }
 
   async #checkOutput(context: CallContext, output: unknown): Promise<void> {

@@ -50,6 +50,8 @@ export interface EnforceRequest {
   enforcement: string;
   approvedScope: string[];
   callId: string;
+  /** An approved step-up hold being redeemed for this exact call. */
+  holdToken?: string;
 }
 
 /** Body of `POST /v1/enforce/output`'s answer. */
