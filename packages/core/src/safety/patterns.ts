@@ -46,7 +46,7 @@ export const INJECTION_PATTERNS: readonly PhrasePattern[] = [
     rule: 'injection.role-tag',
     type: 'injection',
     score: 0.9,
-    regex: /<\/?(?:system|im_start|im_end|INST|instructions?|INFORMATION|admin|assistant_instructions)>|\[\/?INST\]|#{2,}\s*\(?\s*system[_ ]?(?:message|prompt)\s*\)?|<\|(?:system|im_start|im_end|endoftext)\|>/gi,
+    regex: /<\/?(?:system|im_start|im_end|INST|instructions?|INFORMATION|admin|assistant_instructions)>|\[\/?INST\]|#{2,6}[ \t]{0,3}\(?[ \t]{0,3}system[_ ]?(?:message|prompt)[ \t]{0,3}\)?|<\|(?:system|im_start|im_end|endoftext)\|>/gi,
   },
   {
     rule: 'injection.reveal-prompt',

@@ -62,8 +62,13 @@ export function detectSecrets(text: string, rules: readonly SecretRule[] = SECRE
       found.push({ type: 'secret', rule: rule.id, start: span[0], end: span[1], redacted: maskSecret(rule.id) });
     }
   }
-  return dropOverlaps(found);
+  // A specific rule beats the generic one on the same span (gitleaks reports the specific id too).
+  const specific = found.filter((f) => f.rule !== GENERIC_RULE);
+  const generic = found.filter((f) => f.rule === GENERIC_RULE && !specific.some((s) => f.start < s.end && s.start < f.end));
+  return dropOverlaps([...specific, ...generic]);
 }
+
+const GENERIC_RULE = 'generic-api-key';
 
 /**
  * Removes findings that overlap an earlier-starting (or, at equal start, longer) one.
