@@ -25,7 +25,10 @@ export interface SupervisorOptions {
   maxTimers?: number;
   /** After the deadline, how long the worker gets to stop by itself before the parent terminates it. */
   deadlineGraceMs?: number;
-  /** After `kill`, how long the worker gets to stop cooperatively before it is terminated. */
+  /**
+   * After `kill`, how long the worker gets to stop cooperatively before it is terminated. The caller's result does
+   * not wait for this (it resolves at once); a longer grace only spares a worker restart on a loaded machine.
+   */
   killGraceMs?: number;
   /** Workers started by `start()` and kept idle (for the default memory bucket). */
   warmWorkers?: number;
@@ -49,8 +52,8 @@ export const DEFAULT_MAX_LOG_MESSAGE_CHARS = 8192;
 export const DEFAULT_MAX_HOST_CALLS_PER_RUN = 10_000;
 export const DEFAULT_MAX_HOST_RESPONSE_BYTES = 4 * 1024 * 1024;
 export const DEFAULT_MAX_TIMERS = 100;
-export const DEFAULT_DEADLINE_GRACE_MS = 100;
-export const DEFAULT_KILL_GRACE_MS = 30;
+export const DEFAULT_DEADLINE_GRACE_MS = 250;
+export const DEFAULT_KILL_GRACE_MS = 250;
 export const DEFAULT_WARM_WORKERS = 1;
 export const DEFAULT_ALLOW_HTTP_EGRESS = false;
 

@@ -59,9 +59,16 @@ export class SandboxSupervisor {
     const run = new ExecutionRun(request, this.options);
     this.running.set(key, run);
     try {
-      const worker = await this.pool.acquire(memoryBucketMb(request.config.memory_limit_mb));
-      if (run.settled) this.pool.release(worker);
-      else this.attach(run, worker, inputJson);
+      const acquiring = this.pool.acquire(memoryBucketMb(request.config.memory_limit_mb));
+      // A run killed while it waits for a worker must not wait for that worker to start.
+      const worker = await Promise.race([acquiring, run.done().then(() => undefined)]);
+      if (worker === undefined) {
+        acquiring.then((late) => this.pool.release(late), () => { /* the run is already settled */ });
+      } else if (run.settled) {
+        this.pool.release(worker);
+      } else {
+        this.attach(run, worker, inputJson);
+      }
       return await run.done();
     } finally {
       this.running.delete(key);
