@@ -41,6 +41,13 @@ export const ERROR_STATUS = {
   LEDGER_WITNESS_UNKNOWN: 422,
   LEDGER_BUNDLE_INVALID: 422,
   LEDGER_KEY_UNAVAILABLE: 500,
+  // Enforcement: policies, holds, approvals, kill switch (issue 3)
+  POLICY_INVALID: 422,
+  POLICY_NAME_TAKEN: 409,
+  POLICY_VERSION_CONFLICT: 409,
+  HOLD_DECIDED: 409,
+  HOLD_EXPIRED: 409,
+  APPROVAL_SOURCE_UNKNOWN: 404,
   // Configuration (start-up, never sent over HTTP in practice)
   CONFIG_INVALID: 500,
 } as const satisfies Record<string, number>;

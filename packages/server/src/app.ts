@@ -10,6 +10,10 @@ import { registerHttpMetrics } from './http/metrics.js';
 import { registerOpenApi } from './http/openapi.js';
 import { registerValidation } from './http/validation.js';
 import { registerKeyRoutes } from './http/routes/keys.js';
+import { registerEnforceRoutes } from './http/routes/enforce.js';
+import { registerApprovalRoutes } from './http/routes/approvals.js';
+import { registerPolicyRoutes } from './http/routes/policies.js';
+import { registerKillSwitchRoutes } from './http/routes/kill-switch.js';
 import { registerEventRoutes } from './http/routes/events.js';
 import { registerSiteRoutes } from './http/routes/site.js';
 import { registerSystemRoutes } from './http/routes/system.js';
@@ -29,6 +33,10 @@ function registerRoutes(app: TollgateApp, services: Services): void {
   registerTenantRoutes(app, services);
   registerKeyRoutes(app, services);
   registerEventRoutes(app, services);
+  registerEnforceRoutes(app, services);
+  registerApprovalRoutes(app, services);
+  registerPolicyRoutes(app, services);
+  registerKillSwitchRoutes(app, services);
   registerSiteRoutes(app, services);
 }
 

@@ -121,6 +121,19 @@ export const CONFIG_VARIABLES = {
     integer(0, 600_000),
     'On SIGTERM, how long to wait for in-flight requests.',
   ),
+  // enforcement (issue 3, docs/enforcement.md)
+  holdTtlMs: variable(
+    'TOLLGATE_HOLD_TTL_MS',
+    900_000,
+    integer(1_000, 604_800_000),
+    'How long a step-up hold waits for an approver before it expires (default 15 min).',
+  ),
+  dataFlowKey: variable<string | undefined>(
+    'TOLLGATE_DATA_FLOW_KEY',
+    undefined,
+    text,
+    'Secret for the HMAC fingerprints of sensitive values (data-flow rules); unset = unkeyed SHA-256.',
+  ),
 } as const;
 
 type Variables = typeof CONFIG_VARIABLES;

@@ -137,10 +137,11 @@ export function runRules(
 }
 
 /**
- * Counter key of a rate limit: rule, who it counts for, and the fixed window the call falls in.
+ * Counter key of a rate limit: rule, who it counts for, and the fixed window the call falls in
+ * (window length and number, so the window's end can be computed from the key alone).
  *
  * @example
- * rateLimitKey('emails', { count: 10, windowMs: 60000, per: 'agent' }, input) // 'emails|agent:bot|28512345'
+ * rateLimitKey('emails', { count: 10, windowMs: 60000, per: 'agent' }, input) // 'emails|agent:bot|60000:28512345'
  */
 export function rateLimitKey(
   ruleId: string,
@@ -148,7 +149,7 @@ export function rateLimitKey(
   input: Pick<EvaluationInput, 'agentId' | 'userId' | 'sessionId' | 'now'>,
 ): string {
   const subject = limit.per === 'agent' ? input.agentId : limit.per === 'user' ? input.userId : input.sessionId;
-  return `${ruleId}|${limit.per}:${subject}|${Math.floor(input.now / limit.windowMs)}`;
+  return `${ruleId}|${limit.per}:${subject}|${limit.windowMs}:${Math.floor(input.now / limit.windowMs)}`;
 }
 
 function happenedBefore(compiled: CompiledRule, session: SessionState, now: number): boolean {
@@ -214,4 +215,16 @@ function hardBlock(reason: string, mode: EvaluationResult['mode']): EvaluationRe
     violation: true, severity: 'high', matchedRules: EMPTY, shadow: EMPTY, errors: EMPTY,
     captureOutput: false, rateLimitKeys: EMPTY,
   };
+}
+
+/**
+ * Epoch ms at which the window of a rate-limit counter key ends.
+ *
+ * @example
+ * rateLimitKeyExpiry('emails|agent:bot|60000:5') // 360000
+ */
+export function rateLimitKeyExpiry(key: string): number | null {
+  const match = /\|(\d+):(\d+)$/.exec(key);
+  if (!match) return null;
+  return (Number(match[2]) + 1) * Number(match[1]);
 }

@@ -12,7 +12,7 @@ export {
 } from './validate.js';
 export { compilePolicy, loadPolicy, CompiledPolicy } from './compile.js';
 export type { CompileResult } from './compile.js';
-export { evaluatePolicy, rateLimitKey } from './evaluate.js';
+export { evaluatePolicy, rateLimitKey, rateLimitKeyExpiry } from './evaluate.js';
 export type { EvaluationState } from './evaluate.js';
 export { evaluateOutput, recordOutputTaints } from './output.js';
 export type { OutputInput, OutputResult } from './output.js';

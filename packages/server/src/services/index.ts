@@ -8,6 +8,7 @@ import type { Clock } from './clock.js';
 import { EventService } from './events/index.js';
 import { KeyService } from './keys/index.js';
 import { TenantService } from './tenants/index.js';
+import { createEnforcementServices, type EnforcementServices } from './enforcement/index.js';
 
 /** What every service may depend on. */
 export interface ServiceDeps {
@@ -33,6 +34,14 @@ export interface Services {
   readonly metrics: Registry;
   readonly keys: KeyService;
   readonly tenants: TenantService;
+  readonly policies: EnforcementServices['policies'];
+  readonly holds: EnforcementServices['holds'];
+  readonly approvals: EnforcementServices['approvals'];
+  readonly killSwitch: EnforcementServices['killSwitch'];
+  readonly enforcement: EnforcementServices['enforcement'];
+  readonly enforcementOutputs: EnforcementServices['enforcementOutputs'];
+  /** Stops the enforcement area's timers and waits for its pending writes. */
+  readonly closeEnforcement: () => Promise<void>;
   readonly events: EventService;
 }
 
@@ -60,7 +69,8 @@ export async function createServices(deps: ServiceDeps): Promise<Services> {
   const keys = new KeyService({ store: deps.store, clock: deps.clock, bus, cacheTtlMs: deps.config.authCacheTtlMs });
   const tenants = new TenantService({ store: deps.store, clock: deps.clock, keys });
   const events = new EventService({ store: deps.store, clock: deps.clock });
-  return { ...base, keys, tenants, events };
+  const enforcementArea = await createEnforcementServices({ config: deps.config, store: deps.store, clock: deps.clock, logger: deps.logger, bus });
+  return { ...base, keys, tenants, events, ...enforcementArea.services, closeEnforcement: enforcementArea.close };
 }
 
 /**
@@ -71,6 +81,7 @@ export async function createServices(deps: ServiceDeps): Promise<Services> {
  */
 export async function closeServices(services: Services): Promise<void> {
   services.keys.close();
+  await services.closeEnforcement();
   await services.bus.close();
 }
 

@@ -4,6 +4,10 @@ import type { Dialect } from '../types.js';
 import { createEventRepository, type EventRepository } from './events.js';
 import { createTenantRepository, type TenantRepository } from './tenants.js';
 import { createApiKeyRepository, type ApiKeyRepository } from './api-keys.js';
+import { createPolicyRepository, type PolicyRepository } from './policies.js';
+import { createDecisionRepository, type DecisionRepository } from './decisions.js';
+import { createHoldRepository, type HoldRepository } from './holds.js';
+import { createKillSwitchRepository, type KillSwitchRepository } from './kill-switches.js';
 
 /**
  * Every repository of the store. Shared registration point: to add one, write `repositories/<area>.ts`
@@ -13,6 +17,10 @@ import { createApiKeyRepository, type ApiKeyRepository } from './api-keys.js';
 export interface Repositories {
   readonly tenants: TenantRepository;
   readonly apiKeys: ApiKeyRepository;
+  readonly policies: PolicyRepository;
+  readonly decisions: DecisionRepository;
+  readonly holds: HoldRepository;
+  readonly killSwitches: KillSwitchRepository;
   readonly events: EventRepository;
 }
 
@@ -26,6 +34,10 @@ export function createRepositories(db: Kysely<Database>, dialect: Dialect): Repo
   return {
     tenants: createTenantRepository(db, dialect),
     apiKeys: createApiKeyRepository(db, dialect),
+    policies: createPolicyRepository(db, dialect),
+    decisions: createDecisionRepository(db, dialect),
+    holds: createHoldRepository(db, dialect),
+    killSwitches: createKillSwitchRepository(db, dialect),
     events: createEventRepository(db, dialect),
   };
 }

@@ -1,0 +1,71 @@
+import { Type } from '@sinclair/typebox';
+import type { Services } from '../../services/index.js';
+import { authOf, requireScope } from '../auth.js';
+import { ErrorEnvelopeSchema } from '../errors.js';
+import type { TollgateApp } from '../type-provider.js';
+
+const Status = Type.Union(['pending', 'approved', 'denied', 'expired'].map((status) => Type.Literal(status)));
+const Item = Type.Object({
+  kind: Type.String(),
+  id: Type.String(),
+  status: Status,
+  agentId: Type.String(),
+  toolName: Type.Optional(Type.String()),
+  arguments: Type.Optional(Type.Unknown()),
+  reason: Type.String(),
+  createdAt: Type.String(),
+  expiresAt: Type.String(),
+}, { additionalProperties: true });
+const DecisionBody = Type.Union([
+  Type.Object({ approver: Type.Optional(Type.String({ maxLength: 200 })), comment: Type.Optional(Type.String({ maxLength: 4000 })) }, { additionalProperties: false }),
+  Type.Null(),
+]);
+const Params = Type.Object({ id: Type.String({ minLength: 1, maxLength: 128 }) });
+const errors = { 400: ErrorEnvelopeSchema, 401: ErrorEnvelopeSchema, 403: ErrorEnvelopeSchema, 404: ErrorEnvelopeSchema, 409: ErrorEnvelopeSchema };
+const tags = ['approvals'];
+/** SSE comment sent this often so proxies keep the stream open. */
+const KEEPALIVE_MS = 15_000;
+
+/**
+ * `/api/v1/approvals` (scope `approvals`): one queue over step-up holds and sandbox permission requests;
+ * approve or deny by id; `GET /api/v1/approvals/stream` (SSE) announces new and decided items.
+ *
+ * @example
+ * registerApprovalRoutes(app, services);
+ */
+export function registerApprovalRoutes(app: TollgateApp, services: Services): void {
+  app.get('/api/v1/approvals', {
+    ...requireScope('approvals'),
+    schema: {
+      tags, summary: 'List approval items (holds and permission requests)',
+      querystring: Type.Object({ status: Type.Optional(Status), kind: Type.Optional(Type.String({ maxLength: 64 })) }, { additionalProperties: false }),
+      response: { 200: Type.Object({ items: Type.Array(Item) }), ...errors },
+    },
+  }, async (request) => ({ items: await services.approvals.list(authOf(request).tenantId, request.query.status as never, request.query.kind) }));
+  for (const action of ['approve', 'deny'] as const) {
+    app.post(`/api/v1/approvals/:id/${action}`, {
+      ...requireScope('approvals'),
+      schema: { tags, summary: action === 'approve' ? 'Approve a pending item' : 'Deny a pending item', params: Params, body: DecisionBody, response: { 200: Item, ...errors } },
+    }, async (request) => {
+      const { tenantId, keyId } = authOf(request);
+      const decision = { approver: request.body?.approver ?? keyId, comment: request.body?.comment ?? null };
+      return action === 'approve'
+        ? services.approvals.approve(tenantId, request.params.id, decision)
+        : services.approvals.deny(tenantId, request.params.id, decision);
+    });
+  }
+  app.get('/api/v1/approvals/stream', { ...requireScope('approvals'), schema: { tags, summary: 'Server-sent events: `approval` per new or decided item' } },
+    async (request, reply) => {
+      const { tenantId } = authOf(request);
+      reply.hijack();
+      const raw = reply.raw;
+      raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-request-id': request.id });
+      raw.write(`event: connected\ndata: ${JSON.stringify({ kinds: services.approvals.kinds() })}\n\n`);
+      const off = services.approvals.subscribe(tenantId, (event) => raw.write(`event: approval\ndata: ${JSON.stringify(event)}\n\n`));
+      const keepalive = setInterval(() => raw.write(': keepalive\n\n'), KEEPALIVE_MS);
+      keepalive.unref();
+      const stop = () => { clearInterval(keepalive); off(); };
+      request.raw.on('close', stop);
+      raw.on('error', stop);
+    });
+}

@@ -1,0 +1,93 @@
+import { Type } from '@sinclair/typebox';
+import { ENFORCEMENT_MODES } from '@tollgate/core';
+import type { Services } from '../../services/index.js';
+import { MAX_HOLD_WAIT_MS, toHoldView } from '../../services/holds/hold-service.js';
+import { assertSameTenant, authOf, requireScope } from '../auth.js';
+import { ErrorEnvelopeSchema } from '../errors.js';
+import type { TollgateApp } from '../type-provider.js';
+
+const Name = (description: string) => Type.String({ minLength: 1, maxLength: 256, description });
+const Decision = Type.Union([Type.Literal('ALLOW'), Type.Literal('STEP_UP'), Type.Literal('BLOCK')]);
+const Mode = Type.Union(ENFORCEMENT_MODES.map((mode) => Type.Literal(mode)));
+const NullableString = Type.Union([Type.String(), Type.Null()]);
+
+const EnforceBody = Type.Object({
+  agentId: Name('Agent id'),
+  tenantId: Type.Optional(Name('Must equal the API key’s tenant')),
+  userId: Type.Optional(Name('User on whose behalf the agent acts (default system)')),
+  sessionId: Type.Optional(Name('Session id (default: one session per agent)')),
+  toolName: Name('Tool name'),
+  arguments: Type.Optional(Type.Unknown({ description: 'Tool arguments (any JSON)' })),
+  enforcement: Type.Optional(Mode),
+  approvedScope: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 256 }), { maxItems: 1000 })),
+  callId: Type.Optional(Type.String({ maxLength: 256 })),
+  holdToken: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: 'Approved hold for exactly this call' })),
+}, { additionalProperties: false });
+
+const EnforceResponse = Type.Object({
+  decision: Decision,
+  reason: Type.String(),
+  decisionId: Type.String(),
+  violationId: NullableString,
+  holdToken: NullableString,
+  holdExpiresAt: NullableString,
+  matchedRules: Type.Array(Type.String()),
+  policyVersion: Type.Union([Type.Integer(), Type.Null()]),
+  wouldHaveBeen: Type.Union([Decision, Type.Null()]),
+  captureOutput: Type.Boolean(),
+  mode: Mode,
+});
+
+const OutputBody = Type.Object({
+  decisionId: Type.Optional(Type.String({ maxLength: 256 })),
+  sessionId: Type.Optional(Name('Session id')),
+  agentId: Name('Agent id'),
+  toolName: Name('Tool name'),
+  output: Type.Optional(Type.Unknown()),
+}, { additionalProperties: false });
+
+const OutputResponse = Type.Object({ decision: Type.Union([Type.Literal('ALLOW'), Type.Literal('BLOCK')]), reason: Type.String(), violationId: NullableString });
+
+const HoldResponse = Type.Object({
+  holdToken: Type.String(),
+  status: Type.Union(['pending', 'approved', 'denied', 'expired'].map((status) => Type.Literal(status))),
+  decision: Type.Union([Type.Literal('ALLOW'), Type.Literal('BLOCK'), Type.Null()]),
+  reason: Type.String(),
+  approver: NullableString,
+  comment: NullableString,
+  expiresAt: Type.String(),
+  actionHash: Type.String(),
+});
+
+const errors = { 400: ErrorEnvelopeSchema, 401: ErrorEnvelopeSchema, 403: ErrorEnvelopeSchema, 404: ErrorEnvelopeSchema, 413: ErrorEnvelopeSchema };
+const tags = ['enforcement'];
+
+/**
+ * The SDK's enforcement endpoints (scope `enforce`, docs/wire-contract.md): `POST /v1/enforce`,
+ * `POST /v1/enforce/output`, `GET /v1/enforce/hold/{token}?waitMs=` (long poll).
+ *
+ * @example
+ * registerEnforceRoutes(app, services);
+ */
+export function registerEnforceRoutes(app: TollgateApp, services: Services): void {
+  app.post('/v1/enforce', { ...requireScope('enforce'), schema: { tags, summary: 'Decide one tool call', body: EnforceBody, response: { 200: EnforceResponse, ...errors } } },
+    async (request) => {
+      assertSameTenant(request, request.body.tenantId);
+      return services.enforcement.enforce(authOf(request).tenantId, request.body);
+    });
+  app.post('/v1/enforce/output', { ...requireScope('enforce'), schema: { tags, summary: 'Check a tool’s output before the agent sees it', body: OutputBody, response: { 200: OutputResponse, ...errors } } },
+    async (request) => services.enforcementOutputs.check(authOf(request).tenantId, request.body));
+  app.get('/v1/enforce/hold/:token', {
+    ...requireScope('enforce'),
+    schema: {
+      tags, summary: 'Status of a step-up hold; with waitMs, wait until it is decided (long poll)',
+      params: Type.Object({ token: Type.String({ minLength: 1, maxLength: 128 }) }),
+      querystring: Type.Object({ waitMs: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_HOLD_WAIT_MS })) }, { additionalProperties: false }),
+      response: { 200: HoldResponse, ...errors },
+    },
+  }, async (request, reply) => {
+    reply.header('x-tollgate-long-poll', '1');
+    const hold = await services.holds.waitForDecision(authOf(request).tenantId, request.params.token, request.query.waitMs ?? 0);
+    return toHoldView(hold);
+  });
+}

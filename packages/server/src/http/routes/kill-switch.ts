@@ -1,0 +1,73 @@
+import { Type } from '@sinclair/typebox';
+import type { Services } from '../../services/index.js';
+import { authOf, requireScope } from '../auth.js';
+import { ErrorEnvelopeSchema } from '../errors.js';
+import type { TollgateApp } from '../type-provider.js';
+
+const Reason = Type.Optional(Type.Union([Type.String({ maxLength: 2000 }), Type.Null()]));
+const AgentParams = Type.Object({ agentId: Type.String({ minLength: 1, maxLength: 256 }) });
+const ChangeResponse = Type.Object({
+  success: Type.Boolean(),
+  tenant_id: Type.String(),
+  agent_id: Type.Union([Type.String(), Type.Null()]),
+  scope: Type.Union([Type.Literal('agent'), Type.Literal('global')]),
+  halted: Type.Boolean(),
+  reason: Type.Union([Type.String(), Type.Null()]),
+  changed_at: Type.String(),
+});
+const StateResponse = Type.Object({
+  global: Type.Object({ halted: Type.Boolean(), reason: Type.Union([Type.String(), Type.Null()]), actor: Type.Union([Type.String(), Type.Null()]), updated_at: Type.Union([Type.String(), Type.Null()]) }),
+  agents: Type.Array(Type.Object({ agent_id: Type.String(), halted: Type.Boolean(), reason: Type.Union([Type.String(), Type.Null()]), actor: Type.Union([Type.String(), Type.Null()]), updated_at: Type.String() })),
+});
+const errors = { 400: ErrorEnvelopeSchema, 401: ErrorEnvelopeSchema, 403: ErrorEnvelopeSchema };
+const tags = ['kill switch'];
+
+function changeView(message: { tenantId: string; agentId: string | null; global: boolean; halted: boolean; reason: string | null; at: number }) {
+  return {
+    success: true, tenant_id: message.tenantId, agent_id: message.agentId, scope: message.global ? 'global' as const : 'agent' as const,
+    halted: message.halted, reason: message.reason, changed_at: new Date(message.at).toISOString(),
+  };
+}
+
+/**
+ * Kill switch (seed 004 paths, scope `agents`): `POST /api/sdk/agents/:agentId/kill` `{ reason }`,
+ * `POST /api/sdk/agents/:agentId/unkill` (the way back), `POST /api/sdk/kill-switch/global`
+ * `{ halted, reason }`, `GET /api/sdk/kill-switch`. While halted, every /v1/enforce of the agent (or of
+ * the whole tenant) answers BLOCK with the reason, and the sandbox terminates running executions.
+ *
+ * @example
+ * registerKillSwitchRoutes(app, services);
+ */
+export function registerKillSwitchRoutes(app: TollgateApp, services: Services): void {
+  const actorOf = (keyId: string) => keyId;
+  app.post('/api/sdk/agents/:agentId/kill', {
+    ...requireScope('agents'),
+    schema: { tags, summary: 'Halt one agent', params: AgentParams, body: Type.Union([Type.Object({ reason: Reason }, { additionalProperties: false }), Type.Null()]), response: { 200: ChangeResponse, ...errors } },
+  }, async (request) => {
+    const { tenantId, keyId } = authOf(request);
+    return changeView(await services.killSwitch.killAgent(tenantId, request.params.agentId, request.body?.reason ?? null, actorOf(keyId)));
+  });
+  app.post('/api/sdk/agents/:agentId/unkill', {
+    ...requireScope('agents'),
+    schema: { tags, summary: 'Resume a halted agent', params: AgentParams, body: Type.Union([Type.Object({ reason: Reason }, { additionalProperties: false }), Type.Null()]), response: { 200: ChangeResponse, ...errors } },
+  }, async (request) => {
+    const { tenantId, keyId } = authOf(request);
+    return changeView(await services.killSwitch.reviveAgent(tenantId, request.params.agentId, request.body?.reason ?? null, actorOf(keyId)));
+  });
+  app.post('/api/sdk/kill-switch/global', {
+    ...requireScope('agents'),
+    schema: { tags, summary: 'Halt (halted: true) or resume (halted: false) every agent of the tenant', body: Type.Object({ halted: Type.Boolean(), reason: Reason }, { additionalProperties: false }), response: { 200: ChangeResponse, ...errors } },
+  }, async (request) => {
+    const { tenantId, keyId } = authOf(request);
+    return changeView(await services.killSwitch.setGlobal(tenantId, request.body.halted, request.body.reason ?? null, actorOf(keyId)));
+  });
+  app.get('/api/sdk/kill-switch', { ...requireScope('agents'), schema: { tags, summary: 'Kill-switch state of the tenant', response: { 200: StateResponse, ...errors } } },
+    async (request) => {
+      const state = await services.killSwitch.state(authOf(request).tenantId);
+      const iso = (value: number | null) => (value === null ? null : new Date(value).toISOString());
+      return {
+        global: { halted: state.global.halted, reason: state.global.reason, actor: state.global.actor, updated_at: iso(state.global.updatedAt) },
+        agents: state.agents.map((agent) => ({ agent_id: agent.agentId, halted: agent.halted, reason: agent.reason, actor: agent.actor, updated_at: new Date(agent.updatedAt).toISOString() })),
+      };
+    });
+}

@@ -1,0 +1,166 @@
+import { randomBytes } from 'node:crypto';
+import { actionHash, evaluatePolicy, recordCall } from '@tollgate/core';
+import type { CompiledPolicy, EvaluationInput, EvaluationResult, Fingerprint, SafetyInput, SessionState } from '@tollgate/core';
+import type { DecisionRecord, ViolationRecord } from '../../store/repositories/decisions.js';
+import type { HoldRecord } from '../../store/repositories/holds.js';
+import type { Clock } from '../clock.js';
+import type { HoldService } from '../holds/hold-service.js';
+import type { KillSwitchService } from '../kill-switch/kill-switch-service.js';
+import type { PolicyService } from '../policies/policy-service.js';
+import type { DecisionWriter } from './decision-writer.js';
+import type { RateCounters } from './rate-counters.js';
+import type { SessionCache } from './session-cache.js';
+import { defaultSessionId } from './types.js';
+import type { EnforceRequest, EnforceResponse, EnforcementLedgerAppend, SafetyScannerLike } from './types.js';
+
+export interface EnforcementDeps {
+  clock: Clock;
+  policies: PolicyService;
+  holds: HoldService;
+  killSwitch: KillSwitchService;
+  sessions: SessionCache;
+  counters: RateCounters;
+  writer: DecisionWriter;
+  fingerprint: Fingerprint;
+  scanner?: SafetyScannerLike | undefined;
+  appendLedger?: EnforcementLedgerAppend | undefined;
+  onLedgerError?: (error: unknown) => void;
+}
+
+interface Outcome {
+  result: EvaluationResult;
+  decision: EvaluationResult['decision'];
+  reason: string;
+  hold: HoldRecord | null;
+}
+
+/**
+ * `/v1/enforce`: kill switch, then the tenant's active policy over the session's state, then holds. Every
+ * decision is written (group commit) before it is answered.
+ *
+ * @example
+ * const answer = await enforcement.enforce('acme', { agentId: 'bot', toolName: 'send_email', arguments: {} });
+ */
+export class EnforcementService {
+  constructor(private readonly deps: EnforcementDeps) {}
+
+  async enforce(tenantId: string, request: EnforceRequest): Promise<EnforceResponse> {
+    const now = this.deps.clock.now();
+    const input: EvaluationInput = {
+      agentId: request.agentId, userId: request.userId ?? 'system', sessionId: request.sessionId ?? defaultSessionId(request.agentId),
+      toolName: request.toolName, arguments: request.arguments ?? {}, enforcement: request.enforcement ?? 'block', now,
+      ...(request.approvedScope ? { approvedScope: request.approvedScope } : {}),
+    };
+    const active = await this.deps.policies.activePolicy(tenantId);
+    return this.deps.sessions.withSession(tenantId, input.sessionId, input.agentId, async (entry) => {
+      const before = entry.state;
+      const halt = this.deps.killSwitch.haltReason(tenantId, input.agentId);
+      const safety = halt === null ? this.safetyFor(active?.policy ?? null, input) : undefined;
+      const evaluated = { ...input, ...(safety ? { safety } : {}) };
+      const result = halt === null ? await this.evaluate(tenantId, active?.policy ?? null, evaluated, before) : killed(halt, input.enforcement);
+      const outcome = await this.applyHolds(tenantId, request, input, result);
+      const decisionId = `dec_${randomBytes(12).toString('base64url')}`;
+      const violationId = result.violation || outcome.decision === 'BLOCK' ? `vio_${randomBytes(12).toString('base64url')}` : null;
+      const record = this.decisionRecord(tenantId, request, input, outcome, { decisionId, violationId, active, before, safety, halt });
+      entry.state = recordCall(before, input.toolName, now, { decision: outcome.decision, violation: result.violation });
+      entry.userId = input.userId;
+      this.deps.sessions.markDirty(tenantId, input.sessionId);
+      const counters = result.rateLimitKeys.map((key) => this.deps.counters.increment(tenantId, key, now));
+      await this.deps.writer.enqueue({
+        decisions: [record], counters, holds: outcome.hold ? [outcome.hold] : [],
+        violations: violationId ? [violationRecord(record, violationId, result)] : [],
+      });
+      if (outcome.hold) await this.deps.holds.announceCreated([outcome.hold]);
+      this.ledger(tenantId, record, result);
+      return {
+        decision: outcome.decision, reason: outcome.reason, decisionId, violationId, holdToken: outcome.hold?.id ?? null,
+        holdExpiresAt: outcome.hold ? new Date(outcome.hold.expiresAt).toISOString() : null, matchedRules: [...result.matchedRules],
+        policyVersion: active?.version ?? null, wouldHaveBeen: result.wouldHaveBeen, captureOutput: result.captureOutput, mode: result.mode,
+      };
+    });
+  }
+
+  /** Evaluates; loads rate counters this replica has not seen and evaluates again if there were any. */
+  private async evaluate(tenantId: string, policy: CompiledPolicy | null, input: EvaluationInput, session: SessionState): Promise<EvaluationResult> {
+    const state = { session, fingerprint: this.deps.fingerprint, rateCount: (key: string) => this.deps.counters.peek(tenantId, key) ?? 0 };
+    const first = evaluatePolicy(policy, input, state);
+    if (first.rateLimitKeys.length === 0) return first;
+    const loaded = await this.deps.counters.ensure(tenantId, first.rateLimitKeys, input.now);
+    return loaded ? evaluatePolicy(policy, input, state) : first;
+  }
+
+  private safetyFor(policy: CompiledPolicy | null, input: EvaluationInput): SafetyInput | undefined {
+    if (!this.deps.scanner || !policy?.needsSafety(input.toolName)) return undefined;
+    const scan = this.deps.scanner.scan(JSON.stringify(input.arguments ?? null), 'input');
+    return { injection: scan.scores.injection, toxicity: scan.scores.toxicity, findings: scan.findings };
+  }
+
+  /** STEP_UP: an approved hold for this exact action releases it once; otherwise a new hold. */
+  private async applyHolds(tenantId: string, request: EnforceRequest, input: EvaluationInput, result: EvaluationResult): Promise<Outcome> {
+    const base: Outcome = { result, decision: result.decision, reason: result.reason, hold: null };
+    if (request.holdToken === undefined && result.decision !== 'STEP_UP') return base;
+    const hash = actionHash({ tenantId, agentId: input.agentId, sessionId: input.sessionId, toolName: input.toolName, arguments: input.arguments });
+    if (result.decision === 'BLOCK') return base;
+    if (request.holdToken !== undefined) {
+      const redeemed = await this.deps.holds.redeem(tenantId, request.holdToken, hash);
+      if (redeemed.ok) return { ...base, decision: 'ALLOW', reason: `approved by ${redeemed.hold.approver ?? 'a person'} (hold ${redeemed.hold.id}): ${result.reason}` };
+      return { ...base, decision: 'BLOCK', reason: `hold token refused: ${redeemed.reason}` };
+    }
+    const approved = await this.deps.holds.redeemByAction(tenantId, hash);
+    if (approved) return { ...base, decision: 'ALLOW', reason: `approved by ${approved.approver ?? 'a person'} (hold ${approved.id}): ${result.reason}` };
+    const hold = this.deps.holds.newHold({
+      tenantId, decisionId: '', actionHash: hash, agentId: input.agentId, userId: input.userId, sessionId: input.sessionId,
+      toolName: input.toolName, arguments: input.arguments, reason: result.reason,
+    });
+    return { ...base, hold };
+  }
+
+  private decisionRecord(
+    tenantId: string, request: EnforceRequest, input: EvaluationInput, outcome: Outcome,
+    extra: { decisionId: string; violationId: string | null; active: { policyId: string; version: number } | null; before: SessionState; safety: SafetyInput | undefined; halt: string | null },
+  ): DecisionRecord {
+    const { result } = outcome;
+    if (outcome.hold) outcome.hold.decisionId = extra.decisionId;
+    return {
+      id: extra.decisionId, tenantId, ts: input.now, agentId: input.agentId, userId: input.userId, sessionId: input.sessionId,
+      toolName: input.toolName, callId: request.callId ?? null, requestedMode: input.enforcement, mode: result.mode,
+      decision: outcome.decision, verdict: result.verdict, wouldHaveBeen: result.wouldHaveBeen, reason: outcome.reason,
+      violationId: extra.violationId, severity: result.severity, holdId: outcome.hold?.id ?? null, policyId: extra.active?.policyId ?? null,
+      policyVersion: extra.active?.version ?? null, matchedRules: [...result.matchedRules], shadow: [...result.shadow], errors: [...result.errors],
+      arguments: input.arguments, approvedScope: request.approvedScope ?? null,
+      context: {
+        session: { callCount: extra.before.callCount, violations: extra.before.violations, lastCallAt: [...extra.before.lastCallAt], taintCount: extra.before.taints.size },
+        ...(extra.safety ? { safety: extra.safety } : {}), ...(extra.halt ? { killSwitch: extra.halt } : {}),
+        ...(request.holdToken ? { holdToken: request.holdToken } : {}),
+        ...(outcome.decision !== result.decision ? { policyDecision: result.decision } : {}),
+      },
+    };
+  }
+
+  private ledger(tenantId: string, record: DecisionRecord, result: EvaluationResult): void {
+    if (!this.deps.appendLedger || (record.decision === 'ALLOW' && !result.violation)) return;
+    this.deps.appendLedger(tenantId, {
+      type: record.violationId ? 'enforcement.violation' : 'enforcement.decision', agentId: record.agentId, sessionId: record.sessionId,
+      isViolation: record.violationId !== null,
+      data: {
+        decisionId: record.id, violationId: record.violationId, toolName: record.toolName, decision: record.decision, verdict: record.verdict,
+        reason: record.reason, matchedRules: record.matchedRules, holdId: record.holdId, policyVersion: record.policyVersion, mode: record.mode,
+      },
+    }).catch((error: unknown) => this.deps.onLedgerError?.(error));
+  }
+}
+
+function killed(reason: string, mode: EvaluationInput['enforcement']): EvaluationResult {
+  return {
+    decision: 'BLOCK', reason, mode, verdict: 'BLOCK', wouldHaveBeen: mode === 'observe' ? 'BLOCK' : null, violation: true,
+    severity: 'critical', matchedRules: ['kill-switch'], shadow: [], errors: [], captureOutput: false, rateLimitKeys: [],
+  };
+}
+
+function violationRecord(record: DecisionRecord, id: string, result: EvaluationResult): ViolationRecord {
+  return {
+    id, tenantId: record.tenantId, decisionId: record.id, ts: record.ts, agentId: record.agentId, userId: record.userId,
+    sessionId: record.sessionId, toolName: record.toolName, decision: record.decision, severity: result.severity,
+    reason: record.reason, ruleIds: [...result.matchedRules],
+  };
+}

@@ -1,0 +1,94 @@
+import { createHmac } from 'node:crypto';
+import { createSafetyScanner, sha256Fingerprint } from '@tollgate/core';
+import type { Fingerprint } from '@tollgate/core';
+import type { Logger } from 'pino';
+import type { TollgateConfig } from '../../config.js';
+import type { Store } from '../../store/index.js';
+import { ApprovalService } from '../approvals/approval-service.js';
+import { holdApprovalSource, permissionRequestApprovalSource } from '../approvals/sources.js';
+import type { PermissionRequestsLike } from '../approvals/sources.js';
+import type { Bus } from '../bus.js';
+import type { Clock } from '../clock.js';
+import { HoldService } from '../holds/hold-service.js';
+import { KillSwitchService } from '../kill-switch/kill-switch-service.js';
+import { PolicyService } from '../policies/policy-service.js';
+import { DecisionWriter } from './decision-writer.js';
+import { EnforcementService } from './enforcement-service.js';
+import { OutputService } from './output-service.js';
+import { RateCounters } from './rate-counters.js';
+import { SessionCache } from './session-cache.js';
+import type { EnforcementLedgerAppend, SafetyScannerLike } from './types.js';
+
+/** The services of the enforcement area, as they appear on `Services`. */
+export interface EnforcementServices {
+  readonly policies: PolicyService;
+  readonly holds: HoldService;
+  readonly approvals: ApprovalService;
+  readonly killSwitch: KillSwitchService;
+  readonly enforcement: EnforcementService;
+  readonly enforcementOutputs: OutputService;
+}
+
+export interface EnforcementAreaDeps {
+  config: TollgateConfig;
+  store: Store;
+  clock: Clock;
+  logger: Logger;
+  bus: Bus;
+  /** `services.ledger` once it exists. */
+  ledger?: { append: EnforcementLedgerAppend } | undefined;
+  /** Content scanner for rules that read `safety`; default: the built-in scanner of @tollgate/core. */
+  scanner?: SafetyScannerLike | undefined;
+  /** Sandbox permission requests, listed in the same approvals queue. */
+  permissionRequests?: { service: PermissionRequestsLike; channel: string } | undefined;
+}
+
+/**
+ * Builds and starts the enforcement area: policies, holds, approvals, kill switch, /v1/enforce.
+ *
+ * @example
+ * const area = await createEnforcementServices({ config, store, clock, logger, bus });
+ * // … later: await area.close();
+ */
+export async function createEnforcementServices(deps: EnforcementAreaDeps): Promise<{ services: EnforcementServices; close: () => Promise<void> }> {
+  const { store, clock, bus, logger } = deps;
+  const appendLedger = deps.ledger ? (tenantId: string, entry: Parameters<EnforcementLedgerAppend>[1]) => deps.ledger!.append(tenantId, entry) : undefined;
+  const onLedgerError = (error: unknown) => logger.error({ err: error }, 'ledger append of an enforcement record failed');
+  const fingerprint = fingerprintFor(deps.config.dataFlowKey);
+  const scanner = deps.scanner ?? createSafetyScanner();
+  const policies = new PolicyService({ repository: store.policies, decisions: store.decisions, bus, clock, fingerprint, appendLedger });
+  const holds = new HoldService({ repository: store.holds, bus, clock, ttlMs: deps.config.holdTtlMs, appendLedger });
+  const killSwitch = new KillSwitchService({ repository: store.killSwitches, bus, clock, appendLedger });
+  const approvals = new ApprovalService({ bus });
+  approvals.register(holdApprovalSource(holds));
+  if (deps.permissionRequests) approvals.register(permissionRequestApprovalSource(deps.permissionRequests.service, deps.permissionRequests.channel));
+  const sessions = new SessionCache({ load: (tenantId, sessionId) => store.decisions.loadSessionState(tenantId, sessionId) });
+  const counters = new RateCounters({ load: (tenantId, keys, now) => store.decisions.loadCounters(tenantId, keys, now) });
+  const writer = new DecisionWriter({
+    write: (batch) => store.decisions.writeBatch(batch),
+    extras: () => ({ sessions: sessions.takeDirty(clock.now()) }),
+    onFailure: (error, parts) => {
+      logger.error({ err: error }, 'recording enforcement decisions failed; the calls were refused');
+      for (const part of parts) for (const decision of part.decisions ?? []) sessions.forget(decision.tenantId, decision.sessionId);
+    },
+  });
+  const enforcement = new EnforcementService({ clock, policies, holds, killSwitch, sessions, counters, writer, fingerprint, scanner, appendLedger, onLedgerError });
+  const enforcementOutputs = new OutputService({ clock, policies, sessions, writer, fingerprint, scanner, appendLedger, onLedgerError });
+  await killSwitch.start();
+  policies.start();
+  holds.start();
+  return {
+    services: { policies, holds, approvals, killSwitch, enforcement, enforcementOutputs },
+    close: async () => {
+      holds.close();
+      policies.close();
+      killSwitch.close();
+      await writer.drain();
+    },
+  };
+}
+
+function fingerprintFor(key: string | undefined): Fingerprint {
+  if (key === undefined || key === '') return sha256Fingerprint;
+  return (normalized) => createHmac('sha256', key).update(normalized).digest('hex').slice(0, 16);
+}

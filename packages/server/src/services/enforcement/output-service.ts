@@ -1,0 +1,74 @@
+import { randomBytes } from 'node:crypto';
+import { evaluateOutput, recordOutputTaints } from '@tollgate/core';
+import type { CompiledPolicy, Fingerprint, SafetyInput, SessionState } from '@tollgate/core';
+import type { Clock } from '../clock.js';
+import type { PolicyService } from '../policies/policy-service.js';
+import type { DecisionWriter } from './decision-writer.js';
+import type { SessionCache } from './session-cache.js';
+import { defaultSessionId } from './types.js';
+import type { EnforcementLedgerAppend, OutputRequest, OutputResponse, SafetyScannerLike } from './types.js';
+
+/**
+ * `/v1/enforce/output`: output rules (with the content scanner when a rule reads `safety`), then the
+ * data-flow fingerprints of sensitive tools' outputs are added to the session. Recorded before answering.
+ *
+ * @example
+ * await outputs.check('acme', { agentId: 'bot', toolName: 'read_customer', sessionId: 's-1', output: { email: 'x@y.z' } });
+ */
+export class OutputService {
+  constructor(private readonly deps: {
+    clock: Clock; policies: PolicyService; sessions: SessionCache; writer: DecisionWriter; fingerprint: Fingerprint;
+    scanner?: SafetyScannerLike | undefined; appendLedger?: EnforcementLedgerAppend | undefined; onLedgerError?: (error: unknown) => void;
+  }) {}
+
+  async check(tenantId: string, request: OutputRequest): Promise<OutputResponse> {
+    const now = this.deps.clock.now();
+    const sessionId = request.sessionId ?? defaultSessionId(request.agentId);
+    const active = await this.deps.policies.activePolicy(tenantId);
+    const policy = active?.policy ?? null;
+    return this.deps.sessions.withSession(tenantId, sessionId, request.agentId, async (entry) => {
+      const safety = this.safetyFor(policy, request);
+      const result = evaluateOutput(policy, {
+        agentId: request.agentId, userId: entry.userId, sessionId, toolName: request.toolName, output: request.output ?? null,
+        enforcement: 'block', now, ...(safety ? { safety } : {}),
+      }, { session: entry.state, fingerprint: this.deps.fingerprint });
+      const before = entry.state;
+      if (result.decision === 'ALLOW') entry.state = recordOutputTaints(policy, before, request.toolName, request.output, this.deps.fingerprint);
+      const added = addedTaints(before, entry.state);
+      if (added.length > 0) this.deps.sessions.markDirty(tenantId, sessionId);
+      const violationId = result.violation ? `vio_${randomBytes(12).toString('base64url')}` : null;
+      const decisionId = request.decisionId ?? `out_${randomBytes(12).toString('base64url')}`;
+      await this.deps.writer.enqueue({
+        outputs: [{ tenantId, decisionId, sessionId, toolName: request.toolName, ts: now, decision: result.decision, reason: result.reason, taints: { added, windowSizes: [...entry.state.windowSizes] } }],
+        violations: violationId ? [{
+          id: violationId, tenantId, decisionId, ts: now, agentId: request.agentId, userId: entry.userId, sessionId, toolName: request.toolName,
+          decision: result.decision, severity: 'high', reason: result.reason, ruleIds: [...result.matchedRules],
+        }] : [],
+      });
+      if (violationId) {
+        this.deps.appendLedger?.(tenantId, {
+          type: 'enforcement.output_violation', agentId: request.agentId, sessionId, isViolation: true,
+          data: { decisionId, violationId, toolName: request.toolName, decision: result.decision, reason: result.reason, matchedRules: result.matchedRules },
+        }).catch((error: unknown) => this.deps.onLedgerError?.(error));
+      }
+      return { decision: result.decision, reason: result.reason, violationId };
+    });
+  }
+
+  private safetyFor(policy: CompiledPolicy | null, request: OutputRequest): SafetyInput | undefined {
+    if (!this.deps.scanner || !policy?.needsSafety(request.toolName, 'output')) return undefined;
+    const text = typeof request.output === 'string' ? request.output : JSON.stringify(request.output ?? null);
+    const scan = this.deps.scanner.scan(text, 'tool_output');
+    return { injection: scan.scores.injection, toxicity: scan.scores.toxicity, findings: scan.findings };
+  }
+}
+
+/** Fingerprints whose labels changed, as `[fingerprint, labels]` pairs (what replay re-applies). */
+function addedTaints(before: SessionState, after: SessionState): Array<[string, readonly string[]]> {
+  if (before === after) return [];
+  const added: Array<[string, readonly string[]]> = [];
+  for (const [fingerprint, labels] of after.taints) {
+    if (before.taints.get(fingerprint) !== labels) added.push([fingerprint, labels]);
+  }
+  return added;
+}

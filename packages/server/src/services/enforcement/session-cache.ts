@@ -1,0 +1,93 @@
+import { createSessionState, deserializeSessionState, serializeSessionState } from '@tollgate/core';
+import type { SessionState } from '@tollgate/core';
+
+/** Sessions kept in memory per replica; the least recently used are dropped (their state is in the database). */
+export const DEFAULT_MAX_CACHED_SESSIONS = 50_000;
+
+interface Entry {
+  state: SessionState;
+  agentId: string;
+  userId: string;
+}
+
+/**
+ * Session state of the policy engine: cached in memory, loaded from the store on a miss, written back with
+ * the next group commit (dirty entries), and serialized per session so two concurrent calls of one session
+ * cannot lose each other's update.
+ *
+ * Several replicas on PostgreSQL each cache sessions; route a session to one replica (sticky sessions) for
+ * exact sequence, data-flow and progressive behaviour across replicas.
+ *
+ * @example
+ * await sessions.withSession('acme', 's-1', 'bot', async (entry) => { entry.state = next; });
+ */
+export class SessionCache {
+  private readonly entries = new Map<string, Entry>();
+  private readonly locks = new Map<string, Promise<unknown>>();
+  private dirty = new Map<string, { tenantId: string; sessionId: string }>();
+
+  constructor(private readonly deps: {
+    load: (tenantId: string, sessionId: string) => Promise<string | undefined>;
+    maxEntries?: number;
+  }) {}
+
+  /** Runs `fn` with the session's entry, one call per session at a time. Mutate `entry.state` to update it. */
+  withSession<T>(tenantId: string, sessionId: string, agentId: string, fn: (entry: Entry) => Promise<T>): Promise<T> {
+    const key = `${tenantId}\n${sessionId}`;
+    const previous = this.locks.get(key) ?? Promise.resolve();
+    const run = previous.then(async () => fn(await this.entry(key, tenantId, sessionId, agentId)), async () => fn(await this.entry(key, tenantId, sessionId, agentId)));
+    const settled = run.then(() => undefined, () => undefined);
+    this.locks.set(key, settled);
+    void settled.then(() => { if (this.locks.get(key) === settled) this.locks.delete(key); });
+    return run;
+  }
+
+  markDirty(tenantId: string, sessionId: string): void {
+    this.dirty.set(`${tenantId}\n${sessionId}`, { tenantId, sessionId });
+  }
+
+  /** Drops a session (its persisted state is loaded again next time), e.g. after a failed write. */
+  forget(tenantId: string, sessionId: string): void {
+    this.entries.delete(`${tenantId}\n${sessionId}`);
+  }
+
+  /** Serialized states of sessions changed since the last call. */
+  takeDirty(now: number): Array<{ tenantId: string; sessionId: string; agentId: string; state: string; updatedAt: number }> {
+    const taken = this.dirty;
+    this.dirty = new Map();
+    const rows = [];
+    for (const [key, { tenantId, sessionId }] of taken) {
+      const entry = this.entries.get(key);
+      if (entry) rows.push({ tenantId, sessionId, agentId: entry.agentId, state: JSON.stringify(serializeSessionState(entry.state)), updatedAt: now });
+    }
+    return rows;
+  }
+
+  private async entry(key: string, tenantId: string, sessionId: string, agentId: string): Promise<Entry> {
+    const cached = this.entries.get(key);
+    if (cached) {
+      this.entries.delete(key); // re-insert: Map order is the LRU order
+      this.entries.set(key, cached);
+      return cached;
+    }
+    const stored = await this.deps.load(tenantId, sessionId);
+    const state = stored === undefined ? createSessionState() : deserializeSessionState(safeParse(stored));
+    const entry: Entry = { state, agentId, userId: 'system' };
+    this.entries.set(key, entry);
+    const max = this.deps.maxEntries ?? DEFAULT_MAX_CACHED_SESSIONS;
+    for (const oldest of this.entries.keys()) {
+      if (this.entries.size <= max) break;
+      if (this.dirty.has(oldest)) continue;
+      this.entries.delete(oldest);
+    }
+    return entry;
+  }
+}
+
+function safeParse(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,118 @@
+import { GLOBAL_KILL_AGENT } from '../../store/repositories/kill-switches.js';
+import type { KillSwitchRecord, KillSwitchRepository } from '../../store/repositories/kill-switches.js';
+import type { Bus } from '../bus.js';
+import type { Clock } from '../clock.js';
+
+/** Bus channel of kill-switch changes (the sandbox terminates running executions on it). */
+export const KILL_CHANNEL = 'kill';
+
+/** Message published on {@link KILL_CHANNEL}. `agentId` null means the whole tenant. */
+export interface KillMessage {
+  tenantId: string;
+  agentId: string | null;
+  global: boolean;
+  halted: boolean;
+  reason: string | null;
+  actor: string | null;
+  at: number;
+}
+
+/** Appends a kill-switch change to the ledger (wired when the ledger service exists). */
+export type KillLedgerAppend = (tenantId: string, entry: { type: string; actor?: string | null; agentId?: string; isViolation?: boolean; data: unknown }) => Promise<unknown>;
+
+export interface KillSwitchState {
+  global: { halted: boolean; reason: string | null; actor: string | null; updatedAt: number | null };
+  agents: Array<{ agentId: string; halted: boolean; reason: string | null; actor: string | null; updatedAt: number }>;
+}
+
+/**
+ * Per-agent and tenant-wide kill switches. State lives in the database; every replica keeps the halted
+ * switches in memory (loaded at start, kept current through the bus), so `haltReason` costs one Map lookup
+ * on the enforce path.
+ *
+ * @example
+ * await killSwitch.killAgent('acme', 'research-agent', 'leaking data', 'key_1');
+ * killSwitch.haltReason('acme', 'research-agent') // 'agent research-agent halted: leaking data'
+ */
+export class KillSwitchService {
+  private readonly halted = new Map<string, Map<string, KillSwitchRecord>>();
+  private unsubscribe: (() => void) | null = null;
+
+  constructor(private readonly deps: { repository: KillSwitchRepository; bus: Bus; clock: Clock; appendLedger?: KillLedgerAppend | undefined }) {}
+
+  /** Loads halted switches and follows changes made on other replicas. */
+  async start(): Promise<void> {
+    for (const record of await this.deps.repository.listHalted()) this.remember(record);
+    this.unsubscribe = this.deps.bus.subscribe(KILL_CHANNEL, (payload) => {
+      const message = payload as KillMessage;
+      if (typeof message?.tenantId !== 'string') return;
+      this.remember({
+        tenantId: message.tenantId, agentId: message.global ? GLOBAL_KILL_AGENT : String(message.agentId), halted: message.halted === true,
+        reason: message.reason ?? null, actor: message.actor ?? null, updatedAt: message.at ?? this.deps.clock.now(),
+      });
+    });
+  }
+
+  close(): void {
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+  }
+
+  /** Why calls of this agent are refused right now, or null. The tenant-wide switch wins. */
+  haltReason(tenantId: string, agentId: string): string | null {
+    const tenant = this.halted.get(tenantId);
+    if (tenant === undefined) return null;
+    const global = tenant.get(GLOBAL_KILL_AGENT);
+    if (global) return `global kill switch engaged${global.reason ? `: ${global.reason}` : ''}`;
+    const agent = tenant.get(agentId);
+    return agent ? `agent ${agentId} halted by kill switch${agent.reason ? `: ${agent.reason}` : ''}` : null;
+  }
+
+  killAgent(tenantId: string, agentId: string, reason: string | null, actor: string | null): Promise<KillMessage> {
+    return this.change(tenantId, agentId, true, reason, actor);
+  }
+
+  reviveAgent(tenantId: string, agentId: string, reason: string | null, actor: string | null): Promise<KillMessage> {
+    return this.change(tenantId, agentId, false, reason, actor);
+  }
+
+  setGlobal(tenantId: string, halted: boolean, reason: string | null, actor: string | null): Promise<KillMessage> {
+    return this.change(tenantId, GLOBAL_KILL_AGENT, halted, reason, actor);
+  }
+
+  async state(tenantId: string): Promise<KillSwitchState> {
+    const records = await this.deps.repository.list(tenantId);
+    const global = records.find((record) => record.agentId === GLOBAL_KILL_AGENT);
+    return {
+      global: { halted: global?.halted ?? false, reason: global?.reason ?? null, actor: global?.actor ?? null, updatedAt: global?.updatedAt ?? null },
+      agents: records.filter((record) => record.agentId !== GLOBAL_KILL_AGENT)
+        .map(({ agentId, halted, reason, actor, updatedAt }) => ({ agentId, halted, reason, actor, updatedAt })),
+    };
+  }
+
+  private async change(tenantId: string, agentId: string, halted: boolean, reason: string | null, actor: string | null): Promise<KillMessage> {
+    const at = this.deps.clock.now();
+    const record: KillSwitchRecord = { tenantId, agentId, halted, reason, actor, updatedAt: at };
+    await this.deps.repository.set(record);
+    this.remember(record);
+    const global = agentId === GLOBAL_KILL_AGENT;
+    const message: KillMessage = { tenantId, agentId: global ? null : agentId, global, halted, reason, actor, at };
+    await this.deps.bus.publish(KILL_CHANNEL, message);
+    await this.deps.appendLedger?.(tenantId, {
+      type: halted ? 'kill_switch.engaged' : 'kill_switch.released', actor,
+      ...(global ? {} : { agentId }), isViolation: false, data: { scope: global ? 'global' : 'agent', reason },
+    });
+    return message;
+  }
+
+  private remember(record: KillSwitchRecord): void {
+    let tenant = this.halted.get(record.tenantId);
+    if (record.halted) {
+      if (tenant === undefined) this.halted.set(record.tenantId, (tenant = new Map()));
+      tenant.set(record.agentId, record);
+    } else {
+      tenant?.delete(record.agentId);
+      if (tenant?.size === 0) this.halted.delete(record.tenantId);
+    }
+  }
+}

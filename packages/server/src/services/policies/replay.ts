@@ -1,0 +1,172 @@
+import { evaluatePolicy, recordCall, recordTaints, createSessionState } from '@tollgate/core';
+import type { CompiledPolicy, Decision, EnforcementMode, Fingerprint, SafetyInput, SessionState } from '@tollgate/core';
+import type { DecisionRepository, OutputRecord, StoredDecision } from '../../store/repositories/decisions.js';
+
+/** Most recorded decisions one replay looks at. */
+export const DEFAULT_REPLAY_LIMIT = 10_000;
+export const MAX_REPLAY_LIMIT = 100_000;
+export const DEFAULT_REPLAY_EXAMPLES = 20;
+const PAGE = 1_000;
+
+export interface ReplayOptions {
+  from?: number | undefined;
+  to?: number | undefined;
+  agentId?: string | undefined;
+  limit?: number | undefined;
+  examples?: number | undefined;
+  fingerprint?: Fingerprint | undefined;
+}
+
+export interface ReplayChange {
+  decisionId: string;
+  ts: string;
+  agentId: string;
+  sessionId: string;
+  toolName: string;
+  recorded: { decision: string; reason: string; matchedRules: string[] };
+  replayed: { decision: Decision; reason: string; matchedRules: string[] };
+}
+
+export interface ReplayReport {
+  scanned: number;
+  changed: number;
+  unchanged: number;
+  /** Decisions taken by a kill switch: policy-independent, not compared. */
+  skipped: number;
+  /** True when more decisions matched than `limit`. */
+  truncated: boolean;
+  /** e.g. `{ "ALLOW→BLOCK": 12 }`. */
+  transitions: Record<string, number>;
+  recordedCounts: Record<string, number>;
+  replayedCounts: Record<string, number>;
+  /** Rules of the draft that fired, with how often. */
+  ruleHits: Record<string, number>;
+  examples: ReplayChange[];
+}
+
+interface RecordedContext {
+  session?: { callCount?: number; violations?: number; lastCallAt?: Array<[string, number]> };
+  safety?: SafetyInput;
+  killSwitch?: string;
+  policyDecision?: string;
+}
+
+/**
+ * Re-evaluates recorded decisions against a (draft) policy and reports what would change. Each session's
+ * state is rebuilt as the calls replay, seeded from the first replayed decision's recorded context; tool
+ * outputs' data-flow fingerprints are re-applied from what was recorded under the policy of the time.
+ * Rate-limit counters start at zero at `from`.
+ *
+ * @example
+ * const report = await replayDecisions(store.decisions, 'acme', draft, { from: Date.now() - 86_400_000 });
+ */
+export async function replayDecisions(
+  repository: Pick<DecisionRepository, 'list' | 'outputsForSessions'>,
+  tenantId: string,
+  policy: CompiledPolicy | null,
+  options: ReplayOptions = {},
+): Promise<ReplayReport> {
+  const limit = Math.min(options.limit ?? DEFAULT_REPLAY_LIMIT, MAX_REPLAY_LIMIT);
+  const decisions = await loadDecisions(repository, tenantId, options, limit + 1);
+  const truncated = decisions.length > limit;
+  if (truncated) decisions.length = limit;
+  const outputs = groupOutputs(await repository.outputsForSessions(tenantId, [...new Set(decisions.map((d) => d.sessionId))]));
+  const report = emptyReport(truncated);
+  const sessions = new Map<string, SessionState>();
+  const counters = new Map<string, number>();
+  for (const recorded of decisions) {
+    const context = (recorded.context ?? {}) as RecordedContext;
+    let session = sessions.get(recorded.sessionId) ?? seedSession(context);
+    session = applyOutputs(session, outputs.get(recorded.sessionId), recorded.ts);
+    report.scanned += 1;
+    if (context.killSwitch) {
+      report.skipped += 1;
+      sessions.set(recorded.sessionId, recordCall(session, recorded.toolName, recorded.ts, { decision: 'BLOCK', violation: true }));
+      continue;
+    }
+    const result = evaluatePolicy(policy, {
+      agentId: recorded.agentId, userId: recorded.userId, sessionId: recorded.sessionId, toolName: recorded.toolName,
+      arguments: recorded.arguments ?? {}, enforcement: recorded.requestedMode as EnforcementMode, now: recorded.ts,
+      ...(recorded.approvedScope ? { approvedScope: recorded.approvedScope } : {}), ...(context.safety ? { safety: context.safety } : {}),
+    }, { session, rateCount: (key) => counters.get(key) ?? 0, ...(options.fingerprint ? { fingerprint: options.fingerprint } : {}) });
+    for (const key of result.rateLimitKeys) counters.set(key, (counters.get(key) ?? 0) + 1);
+    for (const rule of result.matchedRules) report.ruleHits[rule] = (report.ruleHits[rule] ?? 0) + 1;
+    sessions.set(recorded.sessionId, recordCall(session, recorded.toolName, recorded.ts, result));
+    compare(report, recorded, context.policyDecision ?? recorded.decision, result, options.examples ?? DEFAULT_REPLAY_EXAMPLES);
+  }
+  return report;
+}
+
+async function loadDecisions(repository: Pick<DecisionRepository, 'list'>, tenantId: string, options: ReplayOptions, max: number): Promise<StoredDecision[]> {
+  const all: StoredDecision[] = [];
+  let afterSeq: number | undefined;
+  while (all.length < max) {
+    const page = await repository.list(tenantId, { from: options.from, to: options.to, agentId: options.agentId, afterSeq, limit: Math.min(PAGE, max - all.length) });
+    all.push(...page);
+    if (page.length === 0 || page.length < PAGE) break;
+    afterSeq = page[page.length - 1]?.seq;
+  }
+  return all;
+}
+
+function seedSession(context: RecordedContext): SessionState {
+  const seeded = createSessionState();
+  const recorded = context.session;
+  if (!recorded) return seeded;
+  return {
+    ...seeded,
+    callCount: recorded.callCount ?? 0,
+    violations: recorded.violations ?? 0,
+    lastCallAt: new Map((recorded.lastCallAt ?? []).filter((entry) => Array.isArray(entry) && typeof entry[0] === 'string')),
+  };
+}
+
+function groupOutputs(outputs: readonly OutputRecord[]): Map<string, OutputRecord[]> {
+  const grouped = new Map<string, OutputRecord[]>();
+  for (const output of outputs) {
+    const list = grouped.get(output.sessionId) ?? [];
+    list.push(output);
+    grouped.set(output.sessionId, list);
+  }
+  return grouped;
+}
+
+/** Applies (and removes) the recorded outputs of a session that happened before `ts`. */
+function applyOutputs(session: SessionState, outputs: OutputRecord[] | undefined, ts: number): SessionState {
+  let state = session;
+  while (outputs && outputs.length > 0 && (outputs[0]?.ts ?? Infinity) <= ts) {
+    const output = outputs.shift();
+    const taints = (output?.taints ?? {}) as { added?: Array<[string, string[]]>; windowSizes?: number[] };
+    for (const [fingerprint, labels] of taints.added ?? []) {
+      for (const label of labels) state = recordTaints(state, [{ fingerprint, words: 0 }], label);
+    }
+    if (taints.windowSizes) state = { ...state, windowSizes: new Set([...state.windowSizes, ...taints.windowSizes]) };
+  }
+  return state;
+}
+
+function emptyReport(truncated: boolean): ReplayReport {
+  return { scanned: 0, changed: 0, unchanged: 0, skipped: 0, truncated, transitions: {}, recordedCounts: {}, replayedCounts: {}, ruleHits: {}, examples: [] };
+}
+
+function compare(
+  report: ReplayReport, recorded: StoredDecision, recordedDecision: string,
+  result: { decision: Decision; reason: string; matchedRules: readonly string[] }, maxExamples: number,
+): void {
+  report.recordedCounts[recordedDecision] = (report.recordedCounts[recordedDecision] ?? 0) + 1;
+  report.replayedCounts[result.decision] = (report.replayedCounts[result.decision] ?? 0) + 1;
+  if (recordedDecision === result.decision) {
+    report.unchanged += 1;
+    return;
+  }
+  report.changed += 1;
+  const transition = `${recordedDecision}→${result.decision}`;
+  report.transitions[transition] = (report.transitions[transition] ?? 0) + 1;
+  if (report.examples.length < maxExamples) {
+    report.examples.push({
+      decisionId: recorded.id, ts: new Date(recorded.ts).toISOString(), agentId: recorded.agentId, sessionId: recorded.sessionId,
+      toolName: recorded.toolName, recorded: { decision: recordedDecision, reason: recorded.reason, matchedRules: recorded.matchedRules },
+      replayed: { decision: result.decision, reason: result.reason, matchedRules: [...result.matchedRules] },
+    });
+  }
+}

@@ -1,0 +1,256 @@
+import { sql } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
+import type { Database } from '../schema.js';
+import type { Dialect } from '../types.js';
+import { parseJsonColumn } from './enforcement-tables.js';
+import type { DecisionsTable, ViolationsTable } from './enforcement-tables.js';
+import type { HoldRecord } from './holds.js';
+import { holdToRow } from './holds.js';
+
+/** One recorded decision with everything needed to replay it. */
+export interface DecisionRecord {
+  id: string;
+  tenantId: string;
+  ts: number;
+  agentId: string;
+  userId: string;
+  sessionId: string;
+  toolName: string;
+  callId: string | null;
+  requestedMode: string;
+  mode: string;
+  decision: string;
+  verdict: string;
+  wouldHaveBeen: string | null;
+  reason: string;
+  violationId: string | null;
+  severity: string | null;
+  holdId: string | null;
+  policyId: string | null;
+  policyVersion: number | null;
+  matchedRules: string[];
+  shadow: unknown[];
+  errors: unknown[];
+  arguments: unknown;
+  approvedScope: string[] | null;
+  /** Session state before the call, safety scores, rate counts, kill-switch state (JSON). */
+  context: unknown;
+}
+
+export interface StoredDecision extends DecisionRecord {
+  seq: number;
+}
+
+export interface ViolationRecord {
+  id: string;
+  tenantId: string;
+  decisionId: string;
+  ts: number;
+  agentId: string;
+  userId: string;
+  sessionId: string;
+  toolName: string;
+  decision: string;
+  severity: string | null;
+  reason: string;
+  ruleIds: string[];
+}
+
+/** Data-flow fingerprints recorded from a tool's output (replay re-applies them). */
+export interface OutputRecord {
+  tenantId: string;
+  decisionId: string;
+  sessionId: string;
+  toolName: string;
+  ts: number;
+  decision: string;
+  reason: string;
+  taints: unknown;
+}
+
+/** Everything one group commit writes, in one transaction. */
+export interface EnforcementBatch {
+  decisions: DecisionRecord[];
+  violations: ViolationRecord[];
+  holds: HoldRecord[];
+  outputs: OutputRecord[];
+  sessions: Array<{ tenantId: string; sessionId: string; agentId: string; state: string; updatedAt: number }>;
+  counters: Array<{ tenantId: string; key: string; increment: number; expiresAt: number }>;
+}
+
+export interface DecisionQuery {
+  from?: number | undefined;
+  to?: number | undefined;
+  agentId?: string | undefined;
+  sessionId?: string | undefined;
+  /** Keyset: rows strictly after this seq (ascending order). */
+  afterSeq?: number | undefined;
+  limit: number;
+}
+
+export interface DecisionRepository {
+  /** Writes a batch atomically: nothing of it is visible unless all of it is. */
+  writeBatch(batch: EnforcementBatch): Promise<void>;
+  get(tenantId: string, id: string): Promise<StoredDecision | undefined>;
+  /** Oldest first by seq within [from, to]. */
+  list(tenantId: string, query: DecisionQuery): Promise<StoredDecision[]>;
+  listViolations(tenantId: string, query: { limit: number; beforeSeq?: number | undefined }): Promise<Array<ViolationRecord & { seq: number }>>;
+  outputsForSessions(tenantId: string, sessionIds: readonly string[]): Promise<OutputRecord[]>;
+  loadSessionState(tenantId: string, sessionId: string): Promise<string | undefined>;
+  loadCounters(tenantId: string, keys: readonly string[], now: number): Promise<Map<string, number>>;
+  deleteExpiredCounters(now: number): Promise<number>;
+}
+
+/** Rows per multi-row INSERT (26 columns × 200 stays under both dialects' parameter limits). */
+const CHUNK = 200;
+
+function chunks<T>(items: readonly T[]): T[][] {
+  const out: T[][] = [];
+  for (let start = 0; start < items.length; start += CHUNK) out.push(items.slice(start, start + CHUNK));
+  return out;
+}
+
+function decisionRow(record: DecisionRecord) {
+  return {
+    id: record.id, tenant_id: record.tenantId, ts: record.ts, agent_id: record.agentId, user_id: record.userId,
+    session_id: record.sessionId, tool_name: record.toolName, call_id: record.callId, requested_mode: record.requestedMode,
+    mode: record.mode, decision: record.decision, verdict: record.verdict, would_have_been: record.wouldHaveBeen,
+    reason: record.reason, violation_id: record.violationId, severity: record.severity, hold_id: record.holdId,
+    policy_id: record.policyId, policy_version: record.policyVersion, matched_rules: JSON.stringify(record.matchedRules),
+    shadow: JSON.stringify(record.shadow), errors: JSON.stringify(record.errors),
+    arguments: record.arguments === undefined ? null : JSON.stringify(record.arguments),
+    approved_scope: record.approvedScope === null ? null : JSON.stringify(record.approvedScope),
+    context: JSON.stringify(record.context ?? {}),
+  };
+}
+
+function toDecision(row: Selectable<DecisionsTable>): StoredDecision {
+  return {
+    seq: Number(row.seq), id: row.id, tenantId: row.tenant_id, ts: Number(row.ts), agentId: row.agent_id, userId: row.user_id,
+    sessionId: row.session_id, toolName: row.tool_name, callId: row.call_id, requestedMode: row.requested_mode, mode: row.mode,
+    decision: row.decision, verdict: row.verdict, wouldHaveBeen: row.would_have_been, reason: row.reason,
+    violationId: row.violation_id, severity: row.severity, holdId: row.hold_id, policyId: row.policy_id,
+    policyVersion: row.policy_version === null ? null : Number(row.policy_version),
+    matchedRules: parseJsonColumn(row.matched_rules) as string[], shadow: parseJsonColumn(row.shadow) as unknown[],
+    errors: parseJsonColumn(row.errors) as unknown[], arguments: parseJsonColumn(row.arguments),
+    approvedScope: parseJsonColumn(row.approved_scope) as string[] | null, context: parseJsonColumn(row.context),
+  };
+}
+
+function toViolation(row: Selectable<ViolationsTable>): ViolationRecord & { seq: number } {
+  return {
+    seq: Number(row.seq), id: row.id, tenantId: row.tenant_id, decisionId: row.decision_id, ts: Number(row.ts),
+    agentId: row.agent_id, userId: row.user_id, sessionId: row.session_id, toolName: row.tool_name, decision: row.decision,
+    severity: row.severity, reason: row.reason, ruleIds: parseJsonColumn(row.rule_ids) as string[],
+  };
+}
+
+async function writeAll(db: Kysely<Database>, batch: EnforcementBatch): Promise<void> {
+  for (const rows of chunks(batch.decisions)) await db.insertInto('decisions').values(rows.map(decisionRow)).execute();
+  for (const rows of chunks(batch.violations)) {
+    await db.insertInto('violations').values(rows.map((v) => ({
+      id: v.id, tenant_id: v.tenantId, decision_id: v.decisionId, ts: v.ts, agent_id: v.agentId, user_id: v.userId,
+      session_id: v.sessionId, tool_name: v.toolName, decision: v.decision, severity: v.severity, reason: v.reason,
+      rule_ids: JSON.stringify(v.ruleIds),
+    }))).execute();
+  }
+  for (const rows of chunks(batch.holds)) await db.insertInto('holds').values(rows.map(holdToRow)).execute();
+  for (const rows of chunks(batch.outputs)) {
+    await db.insertInto('decision_outputs').values(rows.map((o) => ({
+      tenant_id: o.tenantId, decision_id: o.decisionId, session_id: o.sessionId, tool_name: o.toolName, ts: o.ts,
+      decision: o.decision, reason: o.reason, taints: JSON.stringify(o.taints),
+    }))).execute();
+  }
+  for (const rows of chunks(lastPerKey(batch.sessions, (s) => `${s.tenantId}\n${s.sessionId}`))) {
+    await db.insertInto('enforcement_sessions')
+      .values(rows.map((s) => ({ tenant_id: s.tenantId, session_id: s.sessionId, agent_id: s.agentId, state: s.state, updated_at: s.updatedAt })))
+      .onConflict((conflict) => conflict.columns(['tenant_id', 'session_id']).doUpdateSet({
+        state: (eb) => eb.ref('excluded.state'), updated_at: (eb) => eb.ref('excluded.updated_at'), agent_id: (eb) => eb.ref('excluded.agent_id'),
+      }))
+      .execute();
+  }
+  for (const rows of chunks(sumPerKey(batch.counters))) {
+    await db.insertInto('rate_limit_counters')
+      .values(rows.map((c) => ({ tenant_id: c.tenantId, counter_key: c.key, count: c.increment, expires_at: c.expiresAt })))
+      .onConflict((conflict) => conflict.columns(['tenant_id', 'counter_key']).doUpdateSet({
+        count: sql<number>`rate_limit_counters.count + excluded.count`,
+      }))
+      .execute();
+  }
+}
+
+function lastPerKey<T>(items: readonly T[], keyOf: (item: T) => string): T[] {
+  const map = new Map<string, T>();
+  for (const item of items) map.set(keyOf(item), item);
+  return [...map.values()];
+}
+
+function sumPerKey(counters: EnforcementBatch['counters']): EnforcementBatch['counters'] {
+  const map = new Map<string, EnforcementBatch['counters'][number]>();
+  for (const counter of counters) {
+    const key = `${counter.tenantId}\n${counter.key}`;
+    const seen = map.get(key);
+    map.set(key, seen ? { ...seen, increment: seen.increment + counter.increment } : { ...counter });
+  }
+  return [...map.values()];
+}
+
+/**
+ * Decisions, violations, outputs, session state and rate counters (migration 0002), over both dialects.
+ *
+ * @example
+ * const decisions = createDecisionRepository(db, 'sqlite');
+ */
+export function createDecisionRepository(db: Kysely<Database>, _dialect: Dialect): DecisionRepository {
+  return {
+    async writeBatch(batch) {
+      if (db.isTransaction) await writeAll(db, batch);
+      else await db.transaction().execute((trx) => writeAll(trx, batch));
+    },
+    async get(tenantId, id) {
+      const row = await db.selectFrom('decisions').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+      return row ? toDecision(row) : undefined;
+    },
+    async list(tenantId, query) {
+      let select = db.selectFrom('decisions').selectAll().where('tenant_id', '=', tenantId);
+      if (query.from !== undefined) select = select.where('ts', '>=', query.from);
+      if (query.to !== undefined) select = select.where('ts', '<=', query.to);
+      if (query.agentId !== undefined) select = select.where('agent_id', '=', query.agentId);
+      if (query.sessionId !== undefined) select = select.where('session_id', '=', query.sessionId);
+      if (query.afterSeq !== undefined) select = select.where('seq', '>', query.afterSeq);
+      const rows = await select.orderBy('seq', 'asc').limit(query.limit).execute();
+      return rows.map(toDecision);
+    },
+    async listViolations(tenantId, query) {
+      let select = db.selectFrom('violations').selectAll().where('tenant_id', '=', tenantId);
+      if (query.beforeSeq !== undefined) select = select.where('seq', '<', query.beforeSeq);
+      return (await select.orderBy('seq', 'desc').limit(query.limit).execute()).map(toViolation);
+    },
+    async outputsForSessions(tenantId, sessionIds) {
+      if (sessionIds.length === 0) return [];
+      const rows = await db.selectFrom('decision_outputs').selectAll().where('tenant_id', '=', tenantId)
+        .where('session_id', 'in', [...sessionIds]).orderBy('seq', 'asc').execute();
+      return rows.map((row) => ({
+        tenantId: row.tenant_id, decisionId: row.decision_id, sessionId: row.session_id, toolName: row.tool_name,
+        ts: Number(row.ts), decision: row.decision, reason: row.reason, taints: parseJsonColumn(row.taints),
+      }));
+    },
+    async loadSessionState(tenantId, sessionId) {
+      const row = await db.selectFrom('enforcement_sessions').select('state').where('tenant_id', '=', tenantId)
+        .where('session_id', '=', sessionId).executeTakeFirst();
+      return row?.state;
+    },
+    async loadCounters(tenantId, keys, now) {
+      const counts = new Map<string, number>();
+      if (keys.length === 0) return counts;
+      const rows = await db.selectFrom('rate_limit_counters').select(['counter_key', 'count']).where('tenant_id', '=', tenantId)
+        .where('counter_key', 'in', [...keys]).where('expires_at', '>', now).execute();
+      for (const row of rows) counts.set(row.counter_key, Number(row.count));
+      return counts;
+    },
+    async deleteExpiredCounters(now) {
+      const result = await db.deleteFrom('rate_limit_counters').where('expires_at', '<=', now).executeTakeFirst();
+      return Number(result.numDeletedRows);
+    },
+  };
+}

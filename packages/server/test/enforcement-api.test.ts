@@ -1,0 +1,185 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer } from '../../../test-utils/index.js';
+
+const examplePolicy = readFileSync(fileURLToPath(new URL('../../../examples/policies/support-agent.yaml', import.meta.url)), 'utf8');
+
+describe('/v1/enforce', () => {
+  let t: TestServer;
+  let key: string;
+
+  beforeAll(async () => {
+    t = await startTestServer();
+    key = t.tenantA.adminKey;
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  const enforce = (body: Record<string, unknown>, asKey = key) => t.request('POST', '/v1/enforce', { key: asKey, body });
+
+  it('without a policy and without a scope answers BLOCK, says why, and records the decision', async () => {
+    const res = await enforce({ agentId: 'bot', toolName: 'send_email', arguments: { to: 'x@evil.example' } });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ decision: 'BLOCK', policyVersion: null, holdToken: null });
+    expect(res.body.reason).toContain('no policy is loaded');
+    const stored = await t.store.decisions.get(t.tenantA.id, res.body.decisionId);
+    expect(stored).toMatchObject({ decision: 'BLOCK', agentId: 'bot', toolName: 'send_email', arguments: { to: 'x@evil.example' } });
+  });
+
+  it('without a policy, the declared approvedScope decides', async () => {
+    const inScope = await enforce({ agentId: 'bot', toolName: 'search', approvedScope: ['search'], arguments: {} });
+    const outside = await enforce({ agentId: 'bot', toolName: 'delete', approvedScope: ['search'], arguments: {} });
+    expect([inScope.body.decision, outside.body.decision]).toEqual(['ALLOW', 'BLOCK']);
+    expect(outside.body.violationId).toMatch(/^vio_/);
+  });
+
+  it('refuses another tenant id, missing fields and enormous bodies with an error envelope', async () => {
+    const mismatch = await enforce({ agentId: 'bot', toolName: 'x', tenantId: t.tenantB.id });
+    expect(mismatch.status).toBe(403);
+    expect(mismatch.body.error.code).toBe('TENANT_MISMATCH');
+    const missing = await enforce({ toolName: 'x' });
+    expect(missing.status).toBe(400);
+    const badMode = await enforce({ agentId: 'bot', toolName: 'x', enforcement: 'lenient' });
+    expect(badMode.status).toBe(400);
+    const huge = await enforce({ agentId: 'bot', toolName: 'x', arguments: { blob: 'x'.repeat(2_000_000) } });
+    expect(huge.status).toBe(413);
+  });
+
+  describe('with the example policy active', () => {
+    beforeAll(async () => {
+      const created = await t.request('POST', '/api/v1/policies', { key, body: { name: 'support', source: examplePolicy, activate: true } });
+      expect(created.status).toBe(201);
+    });
+
+    it('applies sequence and data-flow rules across calls of one session', async () => {
+      const session = { agentId: 'support-bot', sessionId: 'flow-1', userId: 'alice' };
+      const read = await enforce({ ...session, toolName: 'read_customer', arguments: { id: 7 } });
+      expect(read.body).toMatchObject({ decision: 'ALLOW', captureOutput: true, policyVersion: 1 });
+      const output = await t.request('POST', '/v1/enforce/output', {
+        key, body: { agentId: 'support-bot', sessionId: 'flow-1', decisionId: read.body.decisionId, toolName: 'read_customer', output: { email: 'jane@customer.example' } },
+      });
+      expect(output.body).toMatchObject({ decision: 'ALLOW', violationId: null });
+      const outside = await enforce({ ...session, toolName: 'send_email', arguments: { to: 'x@evil.example', body: 'hi' } });
+      expect(outside.body.decision).toBe('BLOCK');
+      expect(outside.body.matchedRules).toContain('no-email-outside-after-customer-read');
+      const leak = await enforce({ ...session, toolName: 'http_post', arguments: { body: 'mail JANE@customer.example' } });
+      expect(leak.body.matchedRules).toContain('no-customer-pii-outbound');
+      const other = await enforce({ ...session, sessionId: 'flow-2', toolName: 'http_post', arguments: { body: 'mail jane@customer.example' } });
+      expect(other.body.decision).toBe('ALLOW');
+    });
+
+    it('in observe mode allows and reports what would have happened', async () => {
+      const res = await enforce({ agentId: 'support-bot', toolName: 'drop_tables', enforcement: 'observe' });
+      expect(res.body).toMatchObject({ decision: 'ALLOW', wouldHaveBeen: 'BLOCK', mode: 'observe' });
+      expect(res.body.violationId).toMatch(/^vio_/);
+    });
+  });
+});
+
+describe('holds and approvals', () => {
+  let t: TestServer;
+  let key: string;
+  const refund = { agentId: 'support-bot', sessionId: 'hold-1', toolName: 'issue_refund', arguments: { amount: 900 } };
+
+  beforeAll(async () => {
+    t = await startTestServer();
+    key = t.tenantA.adminKey;
+    await t.request('POST', '/api/v1/policies', { key, body: { name: 'support', source: examplePolicy, activate: true } });
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('a STEP_UP waits in a long poll that an approval releases; the approval is good for that exact call once', async () => {
+    const first = await t.request('POST', '/v1/enforce', { key, body: refund });
+    expect(first.body).toMatchObject({ decision: 'STEP_UP' });
+    const token: string = first.body.holdToken;
+    expect(token).toMatch(/^hold_/);
+    const waiting = t.request('GET', `/v1/enforce/hold/${token}?waitMs=20000`, { key });
+    const queue = await t.request('GET', '/api/v1/approvals?status=pending', { key });
+    expect(queue.body.items.map((item: { id: string }) => item.id)).toContain(token);
+    const approved = await t.request('POST', `/api/v1/approvals/${token}/approve`, { key, body: { approver: 'carol', comment: 'ok' } });
+    expect(approved.body).toMatchObject({ status: 'approved', approver: 'carol' });
+    const released = await waiting;
+    expect(released.headers.get('x-tollgate-long-poll')).toBe('1');
+    expect(released.body).toMatchObject({ status: 'approved', decision: 'ALLOW', approver: 'carol', comment: 'ok' });
+
+    const otherArgs = await t.request('POST', '/v1/enforce', { key, body: { ...refund, arguments: { amount: 950 }, holdToken: token } });
+    expect(otherArgs.body.decision).toBe('BLOCK');
+    expect(otherArgs.body.reason).toContain('different action');
+    const same = await t.request('POST', '/v1/enforce', { key, body: { ...refund, holdToken: token } });
+    expect(same.body.decision).toBe('ALLOW');
+    const again = await t.request('POST', '/v1/enforce', { key, body: { ...refund, holdToken: token } });
+    expect(again.body.decision).toBe('BLOCK');
+    expect(again.body.reason).toContain('already used');
+  });
+
+  it('a denied hold answers BLOCK with the approver and comment; deciding twice is a conflict', async () => {
+    const first = await t.request('POST', '/v1/enforce', { key, body: { ...refund, sessionId: 'hold-2' } });
+    const token: string = first.body.holdToken;
+    const denied = await t.request('POST', `/api/v1/approvals/${token}/deny`, { key, body: { approver: 'dave', comment: 'no' } });
+    expect(denied.body.status).toBe('denied');
+    const status = await t.request('GET', `/v1/enforce/hold/${token}`, { key });
+    expect(status.body).toMatchObject({ status: 'denied', decision: 'BLOCK', approver: 'dave', comment: 'no' });
+    const twice = await t.request('POST', `/api/v1/approvals/${token}/approve`, { key, body: {} });
+    expect(twice.status).toBe(409);
+    expect(twice.body.error.code).toBe('HOLD_DECIDED');
+  });
+
+  it('holds of one tenant are invisible to another', async () => {
+    const first = await t.request('POST', '/v1/enforce', { key, body: { ...refund, sessionId: 'hold-3' } });
+    const foreign = await t.request('GET', `/v1/enforce/hold/${first.body.holdToken}`, { key: t.tenantB.adminKey });
+    expect(foreign.status).toBe(404);
+    const approve = await t.request('POST', `/api/v1/approvals/${first.body.holdToken}/approve`, { key: t.tenantB.adminKey, body: {} });
+    expect(approve.status).toBe(404);
+  });
+
+  it('unknown approval ids are a 404', async () => {
+    const res = await t.request('POST', '/api/v1/approvals/nope_1/approve', { key, body: {} });
+    expect(res.status).toBe(404);
+  });
+});
+
+describe('kill switch', () => {
+  let t: TestServer;
+  let key: string;
+
+  beforeAll(async () => {
+    t = await startTestServer();
+    key = t.tenantA.adminKey;
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  const call = (agentId: string, asKey = key) => t.request('POST', '/v1/enforce', { key: asKey, body: { agentId, toolName: 'search', approvedScope: ['search'], enforcement: 'observe' } });
+
+  it('halts one agent with its reason, in every mode, and publishes on the kill channel; unkill brings it back', async () => {
+    const messages: unknown[] = [];
+    const off = t.services.bus.subscribe('kill', (payload) => messages.push(payload));
+    const kill = await t.request('POST', '/api/sdk/agents/bot-1/kill', { key, body: { reason: 'leaking data' } });
+    expect(kill.body).toMatchObject({ success: true, halted: true, scope: 'agent', agent_id: 'bot-1' });
+    const blocked = await call('bot-1');
+    expect(blocked.body.decision).toBe('BLOCK');
+    expect(blocked.body.reason).toContain('leaking data');
+    expect((await call('bot-2')).body.decision).toBe('ALLOW');
+    expect((await call('bot-1', t.tenantB.adminKey)).body.decision).toBe('ALLOW');
+    await t.request('POST', '/api/sdk/agents/bot-1/unkill', { key, body: {} });
+    expect((await call('bot-1')).body.decision).toBe('ALLOW');
+    off();
+    expect(messages).toContainEqual(expect.objectContaining({ tenantId: t.tenantA.id, agentId: 'bot-1', halted: true, reason: 'leaking data' }));
+  });
+
+  it('the global switch halts every agent of the tenant until halted:false', async () => {
+    await t.request('POST', '/api/sdk/kill-switch/global', { key, body: { halted: true, reason: 'incident 42' } });
+    const state = await t.request('GET', '/api/sdk/kill-switch', { key });
+    expect(state.body.global).toMatchObject({ halted: true, reason: 'incident 42' });
+    const blocked = await call('any-agent');
+    expect(blocked.body).toMatchObject({ decision: 'BLOCK', matchedRules: ['kill-switch'] });
+    expect(blocked.body.reason).toContain('incident 42');
+    await t.request('POST', '/api/sdk/kill-switch/global', { key, body: { halted: false, reason: 'resolved' } });
+    expect((await call('any-agent')).body.decision).toBe('ALLOW');
+  });
+});
