@@ -10,6 +10,7 @@ import { registerHttpMetrics } from './http/metrics.js';
 import { registerOpenApi } from './http/openapi.js';
 import { registerValidation } from './http/validation.js';
 import { registerKeyRoutes } from './http/routes/keys.js';
+import { registerAuditRoutes } from './http/routes/audit.js';
 import { registerEnforceRoutes } from './http/routes/enforce.js';
 import { registerApprovalRoutes } from './http/routes/approvals.js';
 import { registerPolicyRoutes } from './http/routes/policies.js';
@@ -32,6 +33,7 @@ function registerRoutes(app: TollgateApp, services: Services): void {
   registerSystemRoutes(app, services);
   registerTenantRoutes(app, services);
   registerKeyRoutes(app, services);
+  registerAuditRoutes(app, services);
   registerEventRoutes(app, services);
   registerEnforceRoutes(app, services);
   registerApprovalRoutes(app, services);

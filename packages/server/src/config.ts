@@ -80,6 +80,27 @@ function apiKey(raw: string): string {
   return value;
 }
 
+function vaultKey(raw: string): string {
+  const value = raw.trim();
+  const bytes = /^[0-9a-fA-F]{64}$/.test(value) ? 32 : Buffer.from(value, 'base64').length;
+  if (bytes !== 32) throw new Error('expected 32 bytes as 64 hex digits or base64');
+  return value;
+}
+
+function keyName(raw: string): string {
+  const value = raw.trim();
+  if (!/^[^\s+]{1,200}$/.test(value)) throw new Error('expected a name without spaces or "+" (e.g. tollgate.example.com)');
+  return value;
+}
+
+function vkeyList(raw: string): string[] {
+  const items = raw.split(',').map((item) => item.trim()).filter((item) => item !== '');
+  for (const item of items) {
+    if (!/^[^\s+]+\+[0-9a-f]{8}\+[A-Za-z0-9+/]+=*$/.test(item)) throw new Error(`expected comma-separated vkeys name+keyid+key, got ${JSON.stringify(item)}`);
+  }
+  return items;
+}
+
 function variable<T>(env: string, defaultValue: T, parse: (raw: string) => T, description: string): ConfigVariable<T> {
   return { env, defaultValue, parse, description };
 }
@@ -120,6 +141,20 @@ export const CONFIG_VARIABLES = {
     DEFAULT_SHUTDOWN_TIMEOUT_MS,
     integer(0, 600_000),
     'On SIGTERM, how long to wait for in-flight requests.',
+  ),
+  // ledger (issue 5, docs/ledger.md)
+  ledgerOrigin: variable('TOLLGATE_LEDGER_ORIGIN', 'tollgate.local', keyName, 'Origin prefix of ledger checkpoints; each tenant signs as <origin>/<tenant>. Use your host name.'),
+  ledgerCheckpointEvery: variable('TOLLGATE_LEDGER_CHECKPOINT_EVERY', 1_000, integer(1, 10_000_000), 'Sign a ledger checkpoint after this many new records.'),
+  ledgerCheckpointIntervalMs: variable('TOLLGATE_LEDGER_CHECKPOINT_INTERVAL_MS', 10_000, integer(100, 86_400_000), 'Sign a checkpoint of new ledger records at least this often.'),
+  ledgerWitnessKeys: variable<string[]>('TOLLGATE_LEDGER_WITNESS_KEYS', [], vkeyList, 'Comma-separated witness verifier keys (C2SP vkeys, type 0x04) whose checkpoint cosignatures are accepted.'),
+  auditStreamKeepaliveMs: variable('TOLLGATE_AUDIT_STREAM_KEEPALIVE_MS', 15_000, integer(10, 3_600_000), 'Keepalive period of the live audit stream (SSE).'),
+  auditStreamTimeoutMs: variable('TOLLGATE_AUDIT_STREAM_TIMEOUT_MS', 600_000, integer(100, 86_400_000), 'Lifetime of one live audit stream connection; a `timeout` event ends it.'),
+  // sandbox API, vault (issue 6; docs/sandbox-api.md)
+  vaultKey: variable<string | undefined>(
+    'TOLLGATE_VAULT_KEY',
+    undefined,
+    vaultKey,
+    'Vault master key (AES-256-GCM): 64 hex digits or base64 of 32 bytes. Unset: generated into <data dir>/vault-master.key (mode 0600).',
   ),
   // enforcement (issue 3, docs/enforcement.md)
   holdTtlMs: variable(

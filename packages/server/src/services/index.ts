@@ -7,6 +7,9 @@ import { createPostgresBus } from './bus-postgres.js';
 import type { Clock } from './clock.js';
 import { EventService } from './events/index.js';
 import { KeyService } from './keys/index.js';
+import { LedgerService } from './ledger/index.js';
+import { loadMasterKey } from './vault/master-key.js';
+import { Vault } from './vault/vault.js';
 import { TenantService } from './tenants/index.js';
 import { createEnforcementServices, type EnforcementServices } from './enforcement/index.js';
 
@@ -34,6 +37,7 @@ export interface Services {
   readonly metrics: Registry;
   readonly keys: KeyService;
   readonly tenants: TenantService;
+  readonly ledger: LedgerService;
   readonly policies: EnforcementServices['policies'];
   readonly holds: EnforcementServices['holds'];
   readonly approvals: EnforcementServices['approvals'];
@@ -65,12 +69,18 @@ export async function createServices(deps: ServiceDeps): Promise<Services> {
   const bus = await createBus(deps);
   const metrics = new Registry();
   const base = { config: deps.config, store: deps.store, clock: deps.clock, logger: deps.logger, bus, metrics };
-  // Ledger call site: when services.ledger exists, pass `ledger` to KeyService and TenantService below.
-  const keys = new KeyService({ store: deps.store, clock: deps.clock, bus, cacheTtlMs: deps.config.authCacheTtlMs });
-  const tenants = new TenantService({ store: deps.store, clock: deps.clock, keys });
+  const vault = new Vault(loadMasterKey({ configuredKey: deps.config.vaultKey, dataDir: deps.config.dataDir }));
+  const ledger = new LedgerService({
+    store: deps.store, clock: deps.clock, bus, keyWrapper: vault, origin: deps.config.ledgerOrigin,
+    checkpointEvery: deps.config.ledgerCheckpointEvery, checkpointIntervalMs: deps.config.ledgerCheckpointIntervalMs,
+    witnessKeys: deps.config.ledgerWitnessKeys, reportError: (error) => deps.logger.error({ err: error }, 'ledger checkpoint failed'),
+  });
+  await ledger.start();
+  const keys = new KeyService({ store: deps.store, clock: deps.clock, bus, cacheTtlMs: deps.config.authCacheTtlMs, ledger });
+  const tenants = new TenantService({ store: deps.store, clock: deps.clock, keys, ledger });
   const events = new EventService({ store: deps.store, clock: deps.clock });
   const enforcementArea = await createEnforcementServices({ config: deps.config, store: deps.store, clock: deps.clock, logger: deps.logger, bus });
-  return { ...base, keys, tenants, events, ...enforcementArea.services, closeEnforcement: enforcementArea.close };
+  return { ...base, keys, tenants, ledger, events, ...enforcementArea.services, closeEnforcement: enforcementArea.close };
 }
 
 /**
@@ -81,6 +91,7 @@ export async function createServices(deps: ServiceDeps): Promise<Services> {
  */
 export async function closeServices(services: Services): Promise<void> {
   services.keys.close();
+  await services.ledger.close();
   await services.closeEnforcement();
   await services.bus.close();
 }

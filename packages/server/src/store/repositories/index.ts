@@ -4,6 +4,7 @@ import type { Dialect } from '../types.js';
 import { createEventRepository, type EventRepository } from './events.js';
 import { createTenantRepository, type TenantRepository } from './tenants.js';
 import { createApiKeyRepository, type ApiKeyRepository } from './api-keys.js';
+import { createLedgerRepository, type LedgerRepository } from './ledger.js';
 import { createPolicyRepository, type PolicyRepository } from './policies.js';
 import { createDecisionRepository, type DecisionRepository } from './decisions.js';
 import { createHoldRepository, type HoldRepository } from './holds.js';
@@ -17,6 +18,7 @@ import { createKillSwitchRepository, type KillSwitchRepository } from './kill-sw
 export interface Repositories {
   readonly tenants: TenantRepository;
   readonly apiKeys: ApiKeyRepository;
+  readonly ledger: LedgerRepository;
   readonly policies: PolicyRepository;
   readonly decisions: DecisionRepository;
   readonly holds: HoldRepository;
@@ -34,6 +36,7 @@ export function createRepositories(db: Kysely<Database>, dialect: Dialect): Repo
   return {
     tenants: createTenantRepository(db, dialect),
     apiKeys: createApiKeyRepository(db, dialect),
+    ledger: createLedgerRepository(db, dialect),
     policies: createPolicyRepository(db, dialect),
     decisions: createDecisionRepository(db, dialect),
     holds: createHoldRepository(db, dialect),

@@ -1,0 +1,161 @@
+import { Type } from '@sinclair/typebox';
+import { TollgateError } from '@tollgate/core';
+import type { LedgerRecord } from '@tollgate/core';
+import type { Services } from '../../services/index.js';
+import { parseStoredRecord, summarize, toCsv, toEventView } from '../../services/ledger/index.js';
+import type { LedgerRecordFilter } from '../../store/repositories/ledger.js';
+import { authOf, requireScope } from '../auth.js';
+import { ErrorEnvelopeSchema } from '../errors.js';
+import type { TollgateApp } from '../type-provider.js';
+import { registerAuditStream } from './audit-stream.js';
+import type { AuditStreamOptions } from './audit-stream.js';
+
+const tags = ['audit'];
+const errors = { 400: ErrorEnvelopeSchema, 401: ErrorEnvelopeSchema, 403: ErrorEnvelopeSchema, 404: ErrorEnvelopeSchema, 422: ErrorEnvelopeSchema };
+/** Most records one `/export` returns (larger logs: use `/bundle` or page `/records`). */
+export const MAX_EXPORT_RECORDS = 100_000;
+const Hex = Type.String({ pattern: '^[0-9a-f]{64}$' });
+
+const FilterQuery = {
+  from: Type.Optional(Type.String({ maxLength: 40, description: 'ISO 8601 date or date-time (inclusive)' })),
+  to: Type.Optional(Type.String({ maxLength: 40, description: 'ISO 8601 date (whole day) or date-time (inclusive)' })),
+  actionTypes: Type.Optional(Type.String({ maxLength: 2000, description: 'comma-separated record types' })),
+  violationsOnly: Type.Optional(Type.Boolean()),
+  agentId: Type.Optional(Type.String({ maxLength: 200 })),
+  executionId: Type.Optional(Type.String({ maxLength: 200 })),
+};
+const RecordsQuery = Type.Object({
+  ...FilterQuery,
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
+  cursor: Type.Optional(Type.String({ pattern: '^(0|[1-9][0-9]{0,15})$' })),
+});
+const ExportQuery = Type.Object({ ...FilterQuery, format: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('csv'), Type.Literal('summary')], { default: 'json' })) });
+const Index = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
+/** Shape of `GET /api/v1/audit/checkpoint` (documented; not enforced, the route can also answer text). */
+export const CheckpointSchema = Type.Object({
+  origin: Type.String(),
+  size: Type.Integer(),
+  rootHash: Hex,
+  note: Type.String(),
+  publicKey: Type.String(),
+  createdAt: Type.String(),
+  cosignatures: Type.Array(Type.Object({ witness: Type.String(), signedAt: Type.String() })),
+});
+const InclusionSchema = Type.Object({ index: Type.Integer(), size: Type.Integer(), leafHash: Hex, rootHash: Hex, proof: Type.Array(Hex) });
+const ConsistencySchema = Type.Object({ from: Type.Integer(), to: Type.Integer(), fromRootHash: Hex, toRootHash: Hex, proof: Type.Array(Hex) });
+
+function parseTime(value: string | undefined, name: string, endOfDay: boolean): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  const dateOnly = /^\d{4}-\d{2}-\d{2}$/.test(value);
+  const ms = Date.parse(dateOnly ? `${value}T00:00:00.000Z` : value);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(ms)) {
+    throw new TollgateError('VALIDATION_FAILED', `${name} must be an ISO 8601 date or date-time`, { details: { field: name } });
+  }
+  return dateOnly && endOfDay ? ms + 86_399_999 : ms;
+}
+
+/** The record filter of `/records`, `/export` (shared with the stream's filters). */
+export function filterFromQuery(query: { from?: string; to?: string; actionTypes?: string; violationsOnly?: boolean; agentId?: string; executionId?: string }): LedgerRecordFilter {
+  const types = query.actionTypes?.split(',').map((t) => t.trim()).filter((t) => t !== '');
+  return {
+    fromMs: parseTime(query.from, 'from', false),
+    toMs: parseTime(query.to, 'to', true),
+    types,
+    violationsOnly: query.violationsOnly,
+    agentId: query.agentId,
+    executionId: query.executionId,
+  };
+}
+
+function streamOptionsOf(services: Services): AuditStreamOptions {
+  return { keepaliveMs: services.config.auditStreamKeepaliveMs, timeoutMs: services.config.auditStreamTimeoutMs };
+}
+
+async function exportRecords(services: Services, tenantId: string, filter: LedgerRecordFilter): Promise<LedgerRecord[]> {
+  const records: LedgerRecord[] = [];
+  let afterIndex: number | undefined;
+  while (records.length < MAX_EXPORT_RECORDS) {
+    const page = await services.store.ledger.records(tenantId, { ...filter, afterIndex }, Math.min(5_000, MAX_EXPORT_RECORDS - records.length));
+    records.push(...page.map(parseStoredRecord));
+    if (page.length < 5_000) break;
+    afterIndex = page.at(-1)?.index;
+  }
+  return records;
+}
+
+/**
+ * Audit routes of the ledger: checkpoints, proofs, witness cosignatures, queries, exports, record verification,
+ * offline bundles, and the live SSE stream. See docs/ledger.md.
+ *
+ * @example
+ * registerAuditRoutes(app, services);
+ */
+export function registerAuditRoutes(app: TollgateApp, services: Services, stream: AuditStreamOptions = streamOptionsOf(services)): void {
+  const ledger = services.ledger;
+  const read = requireScope('audit:read');
+
+  app.get('/api/v1/audit/checkpoint', { ...read, schema: { tags, summary: 'Latest signed checkpoint (C2SP signed note)', querystring: Type.Object({ format: Type.Optional(Type.Literal('note')) }) } },
+    async (request, reply) => {
+      const checkpoint = await ledger.checkpoint(authOf(request).tenantId);
+      if (request.query.format === 'note') return reply.type('text/plain; charset=utf-8').send(checkpoint.note);
+      return checkpoint;
+    });
+
+  app.get('/api/v1/audit/proof/inclusion', { ...read, schema: { tags, summary: 'Inclusion proof of one record', querystring: Type.Object({ index: Index, size: Type.Optional(Index) }), response: { 200: InclusionSchema, ...errors } } },
+    async (request) => ledger.inclusionProof(authOf(request).tenantId, request.query.index, request.query.size));
+
+  app.get('/api/v1/audit/proof/consistency', { ...read, schema: { tags, summary: 'Consistency proof between two log sizes', querystring: Type.Object({ from: Index, to: Index }), response: { 200: ConsistencySchema, ...errors } } },
+    async (request) => ledger.consistencyProof(authOf(request).tenantId, request.query.from, request.query.to));
+
+  app.post('/api/v1/audit/checkpoint/cosign', { ...requireScope('admin'), schema: { tags, summary: 'Submit witness cosignatures of a checkpoint', body: Type.Object({ note: Type.String({ minLength: 1, maxLength: 65_536 }) }, { additionalProperties: false }), response: { 200: Type.Object({ size: Type.Integer(), accepted: Type.Array(Type.String()) }), ...errors } } },
+    async (request) => ledger.addCosignatures(authOf(request).tenantId, request.body.note));
+
+  app.get('/api/v1/audit/records', { ...read, schema: { tags, summary: 'Query the audit trail (oldest first)', querystring: RecordsQuery } },
+    async (request) => {
+      const { tenantId } = authOf(request);
+      const filter = filterFromQuery(request.query);
+      const limit = request.query.limit ?? 100;
+      const afterIndex = request.query.cursor === undefined ? undefined : Number(request.query.cursor);
+      const [rows, total, checkpoint] = await Promise.all([
+        services.store.ledger.records(tenantId, { ...filter, afterIndex }, limit),
+        services.store.ledger.count(tenantId, filter),
+        services.store.ledger.latestCheckpoint(tenantId),
+      ]);
+      const last = rows.at(-1)?.index;
+      return {
+        events: rows.map((row) => toEventView(parseStoredRecord(row))),
+        total,
+        anchored: last === undefined || (checkpoint !== undefined && checkpoint.size > last),
+        nextCursor: rows.length === limit && last !== undefined ? String(last) : null,
+      };
+    });
+
+  app.get('/api/v1/audit/records/:id/verify', { ...read, schema: { tags, summary: 'Verify one record against the latest signed checkpoint', params: Type.Object({ id: Index }) } },
+    async (request) => ledger.verifyRecord(authOf(request).tenantId, request.params.id));
+
+  app.get('/api/v1/audit/export', { ...read, schema: { tags, summary: 'Export the audit trail as json, csv or summary', querystring: ExportQuery } },
+    async (request, reply) => {
+      const { tenantId } = authOf(request);
+      const records = await exportRecords(services, tenantId, filterFromQuery(request.query));
+      const format = request.query.format ?? 'json';
+      if (format === 'csv') {
+        const name = `audit-${tenantId.replace(/[^A-Za-z0-9_-]/g, '_')}-${new Date(services.clock.now()).toISOString().slice(0, 10)}.csv`;
+        return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${name}"`).send(toCsv(records));
+      }
+      const checkpoint = await services.store.ledger.latestCheckpoint(tenantId);
+      const anchored = records.length === 0 || (checkpoint !== undefined && checkpoint.size > (records.at(-1)?.index ?? 0));
+      if (format === 'summary') return { ...summarize(records), anchored, truncated: records.length >= MAX_EXPORT_RECORDS };
+      return { events: records.map(toEventView), total: records.length, anchored, truncated: records.length >= MAX_EXPORT_RECORDS };
+    });
+
+  app.get('/api/v1/audit/bundle', { ...read, schema: { tags, summary: 'The whole log for offline verification (tollgate audit verify)' } },
+    async (request) => ledger.bundle(authOf(request).tenantId));
+
+  app.get('/api/v1/audit/public-key', { ...read, schema: { tags, summary: "Verifier key of this tenant's checkpoints", response: { 200: Type.Object({ origin: Type.String(), publicKey: Type.String() }), ...errors } } },
+    async (request) => {
+      const { tenantId } = authOf(request);
+      return { origin: ledger.originOf(tenantId), publicKey: await ledger.publicKey(tenantId) };
+    });
+
+  registerAuditStream(app, services, stream);
+}

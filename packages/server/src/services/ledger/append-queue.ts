@@ -1,0 +1,158 @@
+import { canonicalRecordJson, merkle, toLedgerRecord } from '@tollgate/core';
+import type { LedgerEntry, LedgerRecord } from '@tollgate/core';
+import type { LedgerBatch, LedgerNative, LedgerNodeRow, LedgerRecordRow } from '../../store/repositories/ledger-native.js';
+import { nodePosition } from '../../store/repositories/ledger-native.js';
+import type { Clock } from '../clock.js';
+
+/** Largest number of records written in one transaction. */
+export const DEFAULT_MAX_BATCH = 5_000;
+
+/** What an append resolves to. */
+export interface AppendedRecord {
+  readonly index: number;
+  readonly recordedAt: string;
+  readonly leafHash: string;
+}
+
+/** A committed batch, reported to the service (fan-out, checkpoints). */
+export interface CommittedBatch {
+  readonly tenantId: string;
+  readonly firstIndex: number;
+  readonly size: number;
+  readonly frontier: merkle.MerkleFrontier;
+  readonly joinedOuterTransaction: boolean;
+}
+
+interface Pending {
+  readonly entry: LedgerEntry;
+  readonly resolve: (value: AppendedRecord) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+interface TenantQueue {
+  pending: Pending[];
+  flushing: boolean;
+  frontier: merkle.MerkleFrontier | undefined;
+}
+
+/**
+ * Group commit: appends queue per tenant and are written together on the next turn of the event loop, one
+ * transaction per batch, with every new perfect subtree stored beside the records (proofs never rebuild).
+ */
+export class AppendQueue {
+  readonly #queues = new Map<string, TenantQueue>();
+
+  constructor(
+    private readonly native: LedgerNative,
+    private readonly clock: Clock,
+    private readonly onCommit: (batch: CommittedBatch) => void,
+    private readonly maxBatch = DEFAULT_MAX_BATCH,
+  ) {}
+
+  /** Queue one entry; resolves once it is committed. */
+  append(tenantId: string, entry: LedgerEntry): Promise<AppendedRecord> {
+    let queue = this.#queues.get(tenantId);
+    if (!queue) {
+      queue = { pending: [], flushing: false, frontier: undefined };
+      this.#queues.set(tenantId, queue);
+    }
+    const promise = new Promise<AppendedRecord>((resolve, reject) => queue.pending.push({ entry, resolve, reject }));
+    if (!queue.flushing && queue.pending.length === 1) setImmediate(() => void this.#flush(tenantId, queue));
+    return promise;
+  }
+
+  /** Frontier of the last batch this process committed for a tenant (may lag other replicas). */
+  frontier(tenantId: string): merkle.MerkleFrontier | undefined {
+    return this.#queues.get(tenantId)?.frontier;
+  }
+
+  /** Tenants this process has written to, with their latest frontier. */
+  frontiers(): Map<string, merkle.MerkleFrontier> {
+    const result = new Map<string, merkle.MerkleFrontier>();
+    for (const [tenantId, queue] of this.#queues) if (queue.frontier) result.set(tenantId, queue.frontier);
+    return result;
+  }
+
+  /** Resolves when every queued append has been written. */
+  async drain(): Promise<void> {
+    while ([...this.#queues.values()].some((q) => q.flushing || q.pending.length > 0)) {
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+
+  async #flush(tenantId: string, queue: TenantQueue): Promise<void> {
+    if (queue.flushing || queue.pending.length === 0) return;
+    queue.flushing = true;
+    const taken = queue.pending.splice(0, this.maxBatch);
+    try {
+      await this.#write(tenantId, queue, taken);
+    } finally {
+      queue.flushing = false;
+      if (queue.pending.length > 0) setImmediate(() => void this.#flush(tenantId, queue));
+    }
+  }
+
+  async #write(tenantId: string, queue: TenantQueue, taken: Pending[]): Promise<void> {
+    const recordedAt = new Date(this.clock.now()).toISOString();
+    const settled: (() => void)[] = [];
+    let firstIndex = 0;
+    try {
+      const outcome = await this.native.appendBatch(tenantId, queue.frontier, (frontier) => {
+        firstIndex = frontier.size;
+        settled.length = 0;
+        return buildBatch(tenantId, recordedAt, frontier, taken, settled);
+      });
+      queue.frontier = outcome.frontier;
+      settled.forEach((settle) => settle());
+      if (outcome.frontier.size > firstIndex) {
+        this.onCommit({ tenantId, firstIndex, size: outcome.frontier.size, frontier: outcome.frontier, joinedOuterTransaction: outcome.joinedOuterTransaction });
+      }
+    } catch (error) {
+      queue.frontier = undefined; // reload from the store next time
+      taken.forEach((p) => p.reject(error));
+    }
+  }
+}
+
+function buildBatch(
+  tenantId: string,
+  recordedAt: string,
+  frontier: merkle.MerkleFrontier,
+  taken: readonly Pending[],
+  settled: (() => void)[],
+): LedgerBatch {
+  const records: LedgerRecordRow[] = [];
+  const nodes: LedgerNodeRow[] = [];
+  for (const pending of taken) {
+    const index = frontier.size;
+    let record: LedgerRecord;
+    let body: string;
+    try {
+      record = toLedgerRecord(tenantId, index, recordedAt, pending.entry);
+      body = canonicalRecordJson(record);
+    } catch (error) {
+      settled.push(() => pending.reject(error));
+      continue;
+    }
+    const leafHash = merkle.hashLeaf(Buffer.from(body, 'utf8'));
+    for (const node of frontier.append(leafHash)) nodes.push({ pos: nodePosition(node), hash: node.hash });
+    records.push(toRow(record, body, leafHash));
+    settled.push(() => pending.resolve({ index, recordedAt, leafHash: merkle.toHex(leafHash) }));
+  }
+  return { records, nodes };
+}
+
+function toRow(record: LedgerRecord, body: string, leafHash: Uint8Array): LedgerRecordRow {
+  return {
+    index: record.index,
+    recordedAt: Date.parse(record.recordedAt),
+    type: record.type,
+    actor: record.actor,
+    agentId: record.agentId,
+    executionId: record.executionId,
+    sessionId: record.sessionId,
+    isViolation: record.isViolation,
+    body,
+    leafHash,
+  };
+}

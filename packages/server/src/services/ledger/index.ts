@@ -1,0 +1,10 @@
+export { LedgerService, LEDGER_APPENDED_CHANNEL, DEFAULT_LEDGER_ORIGIN } from './ledger-service.js';
+export type { LedgerServiceOptions, CheckpointView, RecordVerification } from './ledger-service.js';
+export { DEFAULT_CHECKPOINT_EVERY, DEFAULT_CHECKPOINT_INTERVAL_MS } from './checkpoints.js';
+export { DEFAULT_MAX_BATCH } from './append-queue.js';
+export type { AppendedRecord } from './append-queue.js';
+export type { ConsistencyProofView, InclusionProofView } from './proofs.js';
+export { toEventView, toCsv, summarize, parseStoredRecord } from './record-views.js';
+export type { AuditEventView, AuditSummary } from './record-views.js';
+export { LEDGER_KEY_PURPOSE } from './signing-key.js';
+export type { KeyWrapper } from './signing-key.js';

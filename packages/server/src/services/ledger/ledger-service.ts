@@ -1,0 +1,277 @@
+import {
+  BUNDLE_FORMAT,
+  TollgateError,
+  formatVerifierKey,
+  merkle,
+  openCheckpoint,
+  parseCheckpoint,
+  parseSignedNote,
+  parseVerifierKey,
+  recordLeafHash,
+  verifyCosignature,
+} from '@tollgate/core';
+import type { LedgerBundle, LedgerEntry, NoteKey } from '@tollgate/core';
+import type { Store } from '../../store/index.js';
+import { createLedgerNative } from '../../store/repositories/ledger-native.js';
+import type { LedgerNative } from '../../store/repositories/ledger-native.js';
+import type { StoredCheckpoint } from '../../store/repositories/ledger.js';
+import type { Bus } from '../bus.js';
+import type { Clock } from '../clock.js';
+import { AppendQueue, DEFAULT_MAX_BATCH } from './append-queue.js';
+import type { AppendedRecord, CommittedBatch } from './append-queue.js';
+import { Checkpointer, DEFAULT_CHECKPOINT_EVERY, DEFAULT_CHECKPOINT_INTERVAL_MS, withCosignatures } from './checkpoints.js';
+import { consistencyProofFromStore, inclusionProofFromStore } from './proofs.js';
+import type { ConsistencyProofView, InclusionProofView } from './proofs.js';
+import { parseStoredRecord } from './record-views.js';
+import { loadOrCreateSigningKey } from './signing-key.js';
+import type { KeyWrapper, LedgerSigningKey } from './signing-key.js';
+
+/** Bus channel announcing committed records: payload `{ tenantId, firstIndex, size }`. */
+export const LEDGER_APPENDED_CHANNEL = 'ledger.appended';
+/** Default origin prefix of checkpoints; each tenant's log is `<origin>/<tenant>`. */
+export const DEFAULT_LEDGER_ORIGIN = 'tollgate.local';
+
+/** Options of {@link LedgerService}. */
+export interface LedgerServiceOptions {
+  readonly store: Store;
+  readonly clock: Clock;
+  readonly bus: Bus;
+  readonly keyWrapper: KeyWrapper;
+  readonly origin?: string;
+  readonly checkpointEvery?: number;
+  readonly checkpointIntervalMs?: number;
+  /** Witness verifier keys (C2SP vkeys of type 0x04) whose cosignatures are accepted. */
+  readonly witnessKeys?: readonly string[];
+  readonly maxBatch?: number;
+  readonly reportError?: (error: unknown) => void;
+}
+
+/** A checkpoint as the API returns it. */
+export interface CheckpointView {
+  readonly origin: string;
+  readonly size: number;
+  readonly rootHash: string;
+  /** The signed note, with any witness cosignature lines. */
+  readonly note: string;
+  readonly publicKey: string;
+  readonly createdAt: string;
+  readonly cosignatures: readonly { witness: string; signedAt: string }[];
+}
+
+/** Result of verifying one record. */
+export interface RecordVerification extends InclusionProofView {
+  readonly recordId: number;
+  readonly verified: boolean;
+  readonly checkpoint: string;
+  readonly chain_valid: boolean;
+  readonly verified_at: string;
+  readonly anchor_tx_hash: null;
+}
+
+/**
+ * The tamper-evident audit ledger: one RFC 9162 log per tenant, group-committed appends with stored subtree
+ * hashes, signed C2SP checkpoints, proofs, witness cosignatures and bundles for offline verification.
+ *
+ * @example
+ * await services.ledger.append(tenantId, { type: 'policy.activated', actor: keyId, data: { version: 3 } });
+ */
+export class LedgerService {
+  readonly #native: LedgerNative;
+  readonly #queue: AppendQueue;
+  readonly #checkpoints: Checkpointer;
+  readonly #witnesses: readonly NoteKey[];
+  readonly #origin: string;
+  #key: Promise<LedgerSigningKey> | undefined;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly options: LedgerServiceOptions) {
+    this.#native = createLedgerNative(options.store.native);
+    this.#origin = options.origin ?? DEFAULT_LEDGER_ORIGIN;
+    this.#witnesses = (options.witnessKeys ?? []).map((vkey) => parseVerifierKey(vkey, 0x04));
+    this.#queue = new AppendQueue(this.#native, options.clock, (batch) => this.#afterCommit(batch), options.maxBatch ?? DEFAULT_MAX_BATCH);
+    this.#checkpoints = new Checkpointer({
+      repo: options.store.ledger,
+      native: this.#native,
+      clock: options.clock,
+      signingKey: () => this.signingKey(),
+      originOf: (tenantId) => this.originOf(tenantId),
+      every: options.checkpointEvery ?? DEFAULT_CHECKPOINT_EVERY,
+    });
+  }
+
+  /** Creates or opens the signing key and starts timed checkpoints. */
+  async start(): Promise<void> {
+    await this.signingKey();
+    const interval = this.options.checkpointIntervalMs ?? DEFAULT_CHECKPOINT_INTERVAL_MS;
+    this.#timer ??= setInterval(() => void this.#timedCheckpoints(), interval);
+    this.#timer.unref();
+  }
+
+  /** Writes what is queued and stops the timer. */
+  async close(): Promise<void> {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = undefined;
+    await this.#queue.drain();
+  }
+
+  /**
+   * Append one security-relevant record to the tenant's log; resolves with its index once committed.
+   * Do not rely on it joining a `store.transaction` you hold: on SQLite it does (and then commits with it),
+   * on PostgreSQL it commits on its own connection.
+   * @example await ledger.append('acme', { type: 'apikey.created', actor: 'key_1', data: { keyId: 'key_2' } })
+   */
+  append(tenantId: string, entry: LedgerEntry): Promise<AppendedRecord> {
+    if (typeof tenantId !== 'string' || tenantId === '' || typeof entry?.type !== 'string' || !/^[\w.:-]{1,100}$/.test(entry.type)) {
+      return Promise.reject(new TollgateError('VALIDATION_FAILED', 'a ledger entry needs a tenant and a type of 1-100 word characters, dots, colons or dashes'));
+    }
+    return this.#queue.append(tenantId, entry);
+  }
+
+  /** Resolves when every queued append is committed. */
+  flush(): Promise<void> {
+    return this.#queue.drain();
+  }
+
+  /** The checkpoint origin (log name) of a tenant. */
+  originOf(tenantId: string): string {
+    return `${this.#origin}/${encodeURIComponent(tenantId)}`;
+  }
+
+  /** The verifier key (C2SP vkey) that checks a tenant's checkpoints. */
+  async publicKey(tenantId: string): Promise<string> {
+    const key = await this.signingKey();
+    return formatVerifierKey({ name: this.originOf(tenantId), publicKey: key.publicKey });
+  }
+
+  /** The signing key, created on first use. */
+  signingKey(): Promise<LedgerSigningKey> {
+    this.#key ??= loadOrCreateSigningKey(this.options.store.ledger, this.options.keyWrapper, this.options.clock);
+    this.#key.catch(() => (this.#key = undefined));
+    return this.#key;
+  }
+
+  /** Latest checkpoint, first signing one that covers every stored record. */
+  async checkpoint(tenantId: string): Promise<CheckpointView> {
+    await this.flush();
+    return this.#view(tenantId, await this.#checkpoints.latest(tenantId, true));
+  }
+
+  /** Inclusion proof of record `index` in the log of `size` (default: the latest checkpoint's size). */
+  async inclusionProof(tenantId: string, index: number, size?: number): Promise<InclusionProofView> {
+    const treeSize = size ?? (await this.#checkpoints.latest(tenantId, index >= (await this.#latestSize(tenantId)))).size;
+    await this.#assertStored(tenantId, treeSize);
+    return inclusionProofFromStore(this.#native, tenantId, index, treeSize);
+  }
+
+  /** Consistency proof between two sizes of the tenant's log. */
+  async consistencyProof(tenantId: string, from: number, to: number): Promise<ConsistencyProofView> {
+    await this.#assertStored(tenantId, to);
+    return consistencyProofFromStore(this.#native, tenantId, from, to);
+  }
+
+  /**
+   * Verify one record: recompute its leaf from the stored body, prove it into the latest signed checkpoint and
+   * check that checkpoint's signature.
+   */
+  async verifyRecord(tenantId: string, index: number, now = this.options.clock.now()): Promise<RecordVerification> {
+    const stored = await this.options.store.ledger.record(tenantId, index);
+    if (!stored) throw new TollgateError('NOT_FOUND', `no audit record ${index}`);
+    const checkpoint = await this.#checkpoints.latest(tenantId, index >= (await this.#latestSize(tenantId)));
+    const proof = await inclusionProofFromStore(this.#native, tenantId, index, checkpoint.size);
+    const leaf = recordLeafHash(parseStoredRecord(stored));
+    const key = parseVerifierKey(await this.publicKey(tenantId));
+    let signed = false;
+    try {
+      signed = merkle.bytesEqual(openCheckpoint(checkpoint.note, key).rootHash, checkpoint.rootHash);
+    } catch {
+      signed = false;
+    }
+    const included = merkle.verifyInclusion(leaf, index, checkpoint.size, proof.proof.map(merkle.fromHex), checkpoint.rootHash);
+    const verified = signed && included && merkle.toHex(leaf) === proof.leafHash;
+    return { ...proof, leafHash: merkle.toHex(leaf), recordId: index, verified, checkpoint: checkpoint.note, chain_valid: verified, verified_at: new Date(now).toISOString(), anchor_tx_hash: null };
+  }
+
+  /** Everything `tollgate audit verify` needs: all records, every checkpoint, the public key. */
+  async bundle(tenantId: string): Promise<LedgerBundle> {
+    const latest = await this.#checkpoints.latest(tenantId, true);
+    const records = [];
+    for (let after = -1; after < latest.size - 1; ) {
+      const page = await this.options.store.ledger.records(tenantId, { afterIndex: after }, Math.min(10_000, latest.size - 1 - after));
+      if (page.length === 0) break;
+      records.push(...page.map(parseStoredRecord));
+      after = page.at(-1)!.index;
+    }
+    const checkpoints = (await this.options.store.ledger.checkpoints(tenantId, latest.size)).map((cp) => cp.note);
+    return { format: BUNDLE_FORMAT, origin: this.originOf(tenantId), publicKey: await this.publicKey(tenantId), records, checkpoints };
+  }
+
+  /**
+   * Accept witness cosignatures: `note` is one of our checkpoints with the witness's cosignature line(s).
+   * Returns the witnesses whose cosignature verified and was stored.
+   */
+  async addCosignatures(tenantId: string, note: string): Promise<{ size: number; accepted: string[] }> {
+    const parsed = parseSignedNote(note);
+    const checkpoint = parseCheckpoint(parsed.text);
+    const stored = (await this.options.store.ledger.checkpoints(tenantId, checkpoint.size)).at(-1);
+    if (!stored || stored.size !== checkpoint.size || parseSignedNote(stored.note).text !== parsed.text) {
+      throw new TollgateError('NOT_FOUND', `no checkpoint of this log with that size and root`);
+    }
+    const known = parsed.signatures.filter((sig) => this.#witnesses.some((w) => w.name === sig.name));
+    if (known.length === 0) throw new TollgateError('LEDGER_WITNESS_UNKNOWN', 'no cosignature from a configured witness');
+    const accepted: string[] = [];
+    for (const sig of known) {
+      const witness = this.#witnesses.find((w) => w.name === sig.name) as NoteKey;
+      const timestamp = verifyCosignature(parsed.text, sig, witness);
+      if (timestamp === null) throw new TollgateError('LEDGER_COSIGNATURE_INVALID', `cosignature of ${sig.name} does not verify`);
+      const line = note.split('\n').find((l) => l.startsWith(`\u2014 ${sig.name} `)) as string;
+      const cosig = { size: checkpoint.size, witness: sig.name, signatureLine: line, signedAt: timestamp * 1000 };
+      await this.options.store.ledger.insertCosignature(tenantId, cosig, this.options.clock.now());
+      accepted.push(sig.name);
+    }
+    return { size: checkpoint.size, accepted };
+  }
+
+  /** Listen for committed records (all tenants); returns the unsubscribe function. */
+  onAppended(listener: (event: { tenantId: string; firstIndex: number; size: number }) => void): () => void {
+    return this.options.bus.subscribe(LEDGER_APPENDED_CHANNEL, (payload) => listener(payload as { tenantId: string; firstIndex: number; size: number }));
+  }
+
+  async #view(tenantId: string, checkpoint: StoredCheckpoint): Promise<CheckpointView> {
+    const cosignatures = await this.options.store.ledger.cosignatures(tenantId, checkpoint.size);
+    return {
+      origin: this.originOf(tenantId),
+      size: checkpoint.size,
+      rootHash: merkle.toHex(checkpoint.rootHash),
+      note: withCosignatures(checkpoint.note, cosignatures.map((c) => c.signatureLine)),
+      publicKey: await this.publicKey(tenantId),
+      createdAt: new Date(checkpoint.createdAt).toISOString(),
+      cosignatures: cosignatures.map((c) => ({ witness: c.witness, signedAt: new Date(c.signedAt).toISOString() })),
+    };
+  }
+
+  async #latestSize(tenantId: string): Promise<number> {
+    return (await this.options.store.ledger.latestCheckpoint(tenantId))?.size ?? 0;
+  }
+
+  async #assertStored(tenantId: string, size: number): Promise<void> {
+    await this.flush();
+    const stored = await this.options.store.ledger.size(tenantId);
+    if (!Number.isSafeInteger(size) || size > stored) {
+      throw new TollgateError('LEDGER_RANGE_INVALID', `the log has ${stored} records; size ${size} is out of range`);
+    }
+  }
+
+  #afterCommit(batch: CommittedBatch): void {
+    const report = this.options.reportError ?? (() => undefined);
+    void this.options.bus.publish(LEDGER_APPENDED_CHANNEL, { tenantId: batch.tenantId, firstIndex: batch.firstIndex, size: batch.size }).catch(report);
+    if (!batch.joinedOuterTransaction) {
+      this.#checkpoints.afterCommit(batch.tenantId, batch.size, batch.frontier.root()).catch(report);
+    }
+  }
+
+  async #timedCheckpoints(): Promise<void> {
+    const sizes = new Map<string, { size: number; root: Uint8Array }>();
+    for (const [tenantId, frontier] of this.#queue.frontiers()) sizes.set(tenantId, { size: frontier.size, root: frontier.root() });
+    await this.#checkpoints.signPending(sizes).catch(this.options.reportError ?? (() => undefined));
+  }
+}

@@ -1,0 +1,83 @@
+// The ledger's hot paths, written per dialect on the native driver (store/sqlite, store/postgres):
+// batched appends of records + subtree nodes in one transaction, and batched node lookups for proofs.
+import { merkle } from '@tollgate/core';
+import type { NativeConnection } from '../types.js';
+import { createSqliteLedgerNative } from '../sqlite/ledger-native.js';
+import { createPostgresLedgerNative } from '../postgres/ledger-native.js';
+
+/** One record row to insert. */
+export interface LedgerRecordRow {
+  readonly index: number;
+  readonly recordedAt: number;
+  readonly type: string;
+  readonly actor: string | null;
+  readonly agentId: string | null;
+  readonly executionId: string | null;
+  readonly sessionId: string | null;
+  readonly isViolation: boolean;
+  readonly body: string;
+  readonly leafHash: Uint8Array;
+}
+
+/** One interior node row to insert. */
+export interface LedgerNodeRow {
+  readonly pos: number;
+  readonly hash: Uint8Array;
+}
+
+/** What one append transaction inserts. */
+export interface LedgerBatch {
+  readonly records: readonly LedgerRecordRow[];
+  readonly nodes: readonly LedgerNodeRow[];
+}
+
+/** Result of {@link LedgerNative.appendBatch}. */
+export interface AppendOutcome {
+  /** The frontier after the batch (the caller keeps it for the next batch). */
+  readonly frontier: merkle.MerkleFrontier;
+  /**
+   * True when the write joined a transaction already open on the connection (SQLite, a caller appending inside
+   * `store.transaction`): it commits or rolls back with that transaction, so do not sign a checkpoint on it yet.
+   */
+  readonly joinedOuterTransaction: boolean;
+}
+
+/** Native ledger operations of one store. */
+export interface LedgerNative {
+  /**
+   * In one transaction holding the tenant's write lock: checks that `current` describes the stored log (reloads
+   * it from stored nodes when not, e.g. after another replica appended), lets `build` extend a copy of it and
+   * inserts the rows it returns.
+   */
+  appendBatch(
+    tenantId: string,
+    current: merkle.MerkleFrontier | undefined,
+    build: (frontier: merkle.MerkleFrontier) => LedgerBatch,
+  ): Promise<AppendOutcome>;
+  /** Hashes of perfect subtrees (level 0 from the records), keyed `level:index`. */
+  readNodes(tenantId: string, ids: readonly merkle.NodeId[]): Promise<Map<string, Uint8Array>>;
+}
+
+/**
+ * In-order position of a perfect subtree, unique across levels: index·2^(level+1) + 2^level − 1.
+ * @example nodePosition({ level: 0, index: 3 }) // 6
+ */
+export function nodePosition(node: merkle.NodeId): number {
+  const width = 2 ** node.level;
+  return node.index * width * 2 + width - 1;
+}
+
+/** Copy of a frontier the caller can extend without touching the original. */
+export function cloneFrontier(frontier: merkle.MerkleFrontier): merkle.MerkleFrontier {
+  return new merkle.MerkleFrontier(frontier.size, frontier.nodes);
+}
+
+/**
+ * The native ledger operations for a store's connection.
+ * @example const native = createLedgerNative(store.native);
+ */
+export function createLedgerNative(connection: NativeConnection): LedgerNative {
+  return connection.dialect === 'sqlite'
+    ? createSqliteLedgerNative(connection.database)
+    : createPostgresLedgerNative(connection.pool);
+}

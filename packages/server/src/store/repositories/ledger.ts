@@ -1,0 +1,244 @@
+import type { Kysely, SelectQueryBuilder } from 'kysely';
+import type { Database } from '../schema.js';
+import type { Dialect } from '../types.js';
+
+export interface LedgerRecordsTable {
+  tenant_id: string;
+  idx: number;
+  recorded_at: number;
+  type: string;
+  actor: string | null;
+  agent_id: string | null;
+  execution_id: string | null;
+  session_id: string | null;
+  is_violation: number;
+  /** Canonical JSON of the record: the exact bytes of its Merkle leaf. */
+  body: string;
+  leaf_hash: Uint8Array;
+}
+
+export interface LedgerNodesTable {
+  tenant_id: string;
+  /** In-order position of a perfect subtree: index·2^(level+1) + 2^level − 1. */
+  pos: number;
+  hash: Uint8Array;
+}
+
+export interface LedgerCheckpointsTable {
+  tenant_id: string;
+  size: number;
+  root_hash: Uint8Array;
+  note: string;
+  created_at: number;
+}
+
+export interface LedgerCosignaturesTable {
+  tenant_id: string;
+  size: number;
+  witness: string;
+  signature_line: string;
+  signed_at: number;
+  created_at: number;
+}
+
+export interface LedgerSigningKeysTable {
+  id: string;
+  public_key: string;
+  sealed_private_key: string;
+  created_at: number;
+}
+
+declare module '../schema.js' {
+  interface Database {
+    ledger_records: LedgerRecordsTable;
+    ledger_nodes: LedgerNodesTable;
+    ledger_checkpoints: LedgerCheckpointsTable;
+    ledger_cosignatures: LedgerCosignaturesTable;
+    ledger_signing_keys: LedgerSigningKeysTable;
+  }
+}
+
+/** A stored record: its position, time, and canonical JSON body. */
+export interface StoredLedgerRecord {
+  readonly index: number;
+  readonly recordedAt: number;
+  readonly body: string;
+}
+
+/** Filters of record queries; all optional, combined with AND. */
+export interface LedgerRecordFilter {
+  readonly fromMs?: number | undefined;
+  readonly toMs?: number | undefined;
+  readonly types?: readonly string[] | undefined;
+  readonly violationsOnly?: boolean | undefined;
+  readonly agentId?: string | undefined;
+  readonly executionId?: string | undefined;
+  /** Only records with index > afterIndex (paging and stream resume). */
+  readonly afterIndex?: number | undefined;
+  /** Only records with index < beforeIndex. */
+  readonly beforeIndex?: number | undefined;
+}
+
+/** A signed checkpoint as stored. */
+export interface StoredCheckpoint {
+  readonly size: number;
+  readonly rootHash: Uint8Array;
+  readonly note: string;
+  readonly createdAt: number;
+}
+
+/** A witness cosignature line as stored. */
+export interface StoredCosignature {
+  readonly size: number;
+  readonly witness: string;
+  readonly signatureLine: string;
+  readonly signedAt: number;
+}
+
+/** The ledger's signing key row (private half sealed). */
+export interface StoredSigningKey {
+  readonly id: string;
+  readonly publicKey: string;
+  readonly sealedPrivateKey: string;
+  readonly createdAt: number;
+}
+
+/** Reads of the ledger and writes of its small tables. Record/node appends go through the native writers. */
+export interface LedgerRepository {
+  /** Number of records of the tenant. */
+  size(tenantId: string): Promise<number>;
+  /** Records matching the filter, ascending by index. */
+  records(tenantId: string, filter: LedgerRecordFilter, limit: number): Promise<StoredLedgerRecord[]>;
+  count(tenantId: string, filter: LedgerRecordFilter): Promise<number>;
+  record(tenantId: string, index: number): Promise<StoredLedgerRecord | undefined>;
+  /** Index of the first record at or after a time (for `since`), or the size when none. */
+  firstIndexAtOrAfter(tenantId: string, atMs: number): Promise<number>;
+  latestCheckpoint(tenantId: string): Promise<StoredCheckpoint | undefined>;
+  /** Checkpoints ascending by size, optionally only those up to `maxSize`. */
+  checkpoints(tenantId: string, maxSize?: number): Promise<StoredCheckpoint[]>;
+  /** Inserts unless one exists at that size (replicas may race). */
+  insertCheckpoint(tenantId: string, checkpoint: StoredCheckpoint): Promise<void>;
+  insertCosignature(tenantId: string, cosignature: StoredCosignature, createdAt: number): Promise<boolean>;
+  cosignatures(tenantId: string, size: number): Promise<StoredCosignature[]>;
+  signingKey(): Promise<StoredSigningKey | undefined>;
+  /** Inserts unless a key exists; returns the key in use (replicas agree on the oldest). */
+  createSigningKeyIfAbsent(key: StoredSigningKey): Promise<StoredSigningKey>;
+}
+
+type RecordQuery = SelectQueryBuilder<Database, 'ledger_records', object>;
+
+function applyFilter(query: RecordQuery, tenantId: string, filter: LedgerRecordFilter): RecordQuery {
+  let q = query.where('tenant_id', '=', tenantId);
+  if (filter.fromMs !== undefined) q = q.where('recorded_at', '>=', filter.fromMs);
+  if (filter.toMs !== undefined) q = q.where('recorded_at', '<=', filter.toMs);
+  if (filter.types !== undefined && filter.types.length > 0) q = q.where('type', 'in', [...filter.types]);
+  if (filter.violationsOnly) q = q.where('is_violation', '=', 1);
+  if (filter.agentId !== undefined) q = q.where('agent_id', '=', filter.agentId);
+  if (filter.executionId !== undefined) q = q.where('execution_id', '=', filter.executionId);
+  if (filter.afterIndex !== undefined) q = q.where('idx', '>', filter.afterIndex);
+  if (filter.beforeIndex !== undefined) q = q.where('idx', '<', filter.beforeIndex);
+  return q;
+}
+
+const toRecord = (row: { idx: number; recorded_at: number; body: string }): StoredLedgerRecord => ({
+  index: Number(row.idx),
+  recordedAt: Number(row.recorded_at),
+  body: row.body,
+});
+
+const toCheckpoint = (row: { size: number; root_hash: Uint8Array; note: string; created_at: number }): StoredCheckpoint => ({
+  size: Number(row.size),
+  rootHash: new Uint8Array(row.root_hash),
+  note: row.note,
+  createdAt: Number(row.created_at),
+});
+
+/**
+ * Ledger repository over both dialects.
+ *
+ * @example
+ * const ledger = createLedgerRepository(db, 'sqlite');
+ * await ledger.records('acme', { violationsOnly: true }, 100);
+ */
+export function createLedgerRepository(db: Kysely<Database>, _dialect: Dialect): LedgerRepository {
+  const signingKey = async () => {
+    const row = await db.selectFrom('ledger_signing_keys').selectAll().orderBy('created_at').orderBy('id').limit(1).executeTakeFirst();
+    return row
+      ? { id: row.id, publicKey: row.public_key, sealedPrivateKey: row.sealed_private_key, createdAt: Number(row.created_at) }
+      : undefined;
+  };
+  const base = () => db.selectFrom('ledger_records');
+  return {
+    async size(tenantId) {
+      const row = await base().select((eb) => eb.fn.max('idx').as('top')).where('tenant_id', '=', tenantId).executeTakeFirst();
+      return row?.top === null || row?.top === undefined ? 0 : Number(row.top) + 1;
+    },
+    async records(tenantId, filter, limit) {
+      const rows = await applyFilter(base(), tenantId, filter).select(['idx', 'recorded_at', 'body']).orderBy('idx').limit(limit).execute();
+      return rows.map(toRecord);
+    },
+    async count(tenantId, filter) {
+      const row = await applyFilter(base(), tenantId, filter).select((eb) => eb.fn.countAll().as('n')).executeTakeFirst();
+      return Number(row?.n ?? 0);
+    },
+    async record(tenantId, index) {
+      const row = await base().select(['idx', 'recorded_at', 'body']).where('tenant_id', '=', tenantId).where('idx', '=', index).executeTakeFirst();
+      return row ? toRecord(row) : undefined;
+    },
+    async firstIndexAtOrAfter(tenantId, atMs) {
+      const row = await base()
+        .select((eb) => eb.fn.min('idx').as('first'))
+        .where('tenant_id', '=', tenantId)
+        .where('recorded_at', '>=', atMs)
+        .executeTakeFirst();
+      return row?.first === null || row?.first === undefined ? await this.size(tenantId) : Number(row.first);
+    },
+    async latestCheckpoint(tenantId) {
+      const row = await db.selectFrom('ledger_checkpoints').selectAll().where('tenant_id', '=', tenantId).orderBy('size', 'desc').limit(1).executeTakeFirst();
+      return row ? toCheckpoint(row) : undefined;
+    },
+    async checkpoints(tenantId, maxSize) {
+      let q = db.selectFrom('ledger_checkpoints').selectAll().where('tenant_id', '=', tenantId);
+      if (maxSize !== undefined) q = q.where('size', '<=', maxSize);
+      return (await q.orderBy('size').execute()).map(toCheckpoint);
+    },
+    async insertCheckpoint(tenantId, checkpoint) {
+      await db
+        .insertInto('ledger_checkpoints')
+        .values({ tenant_id: tenantId, size: checkpoint.size, root_hash: checkpoint.rootHash, note: checkpoint.note, created_at: checkpoint.createdAt })
+        .onConflict((oc) => oc.columns(['tenant_id', 'size']).doNothing())
+        .execute();
+    },
+    async insertCosignature(tenantId, cosignature, createdAt) {
+      const result = await db
+        .insertInto('ledger_cosignatures')
+        .values({
+          tenant_id: tenantId,
+          size: cosignature.size,
+          witness: cosignature.witness,
+          signature_line: cosignature.signatureLine,
+          signed_at: cosignature.signedAt,
+          created_at: createdAt,
+        })
+        .onConflict((oc) => oc.columns(['tenant_id', 'size', 'witness']).doNothing())
+        .executeTakeFirst();
+      return Number(result.numInsertedOrUpdatedRows ?? 0) > 0;
+    },
+    async cosignatures(tenantId, size) {
+      const rows = await db.selectFrom('ledger_cosignatures').selectAll().where('tenant_id', '=', tenantId).where('size', '=', size).orderBy('witness').execute();
+      return rows.map((row) => ({ size: Number(row.size), witness: row.witness, signatureLine: row.signature_line, signedAt: Number(row.signed_at) }));
+    },
+    signingKey,
+    async createSigningKeyIfAbsent(key) {
+      const existing = await signingKey();
+      if (existing) return existing;
+      await db
+        .insertInto('ledger_signing_keys')
+        .values({ id: key.id, public_key: key.publicKey, sealed_private_key: key.sealedPrivateKey, created_at: key.createdAt })
+        .onConflict((oc) => oc.column('id').doNothing())
+        .execute();
+      return (await signingKey()) ?? key;
+    },
+  };
+}
+
