@@ -1,0 +1,135 @@
+import { execFile } from 'node:child_process';
+import { createPublicKey, verify } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { canonicalJson } from '@tollgate/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer } from '../../../test-utils/index.js';
+import { SDKError, SecureAgent } from '../src/index.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+// The seed's Quick start, as written; only the package name differs. CommonJS has no top-level await, so the
+// harness wraps it in an async function and defines the `churnDataset` the seed leaves to the reader.
+const SEED_QUICK_START = `
+const { SecureAgent } = require('@tollgate/sdk');
+
+const agent = new SecureAgent({
+  apiKey:      'tzk_your_api_key',
+  permissions: SecureAgent.permissions.CODER,
+  limits:      { maxMemoryMb: 512, maxExecutionTimeSec: 300 },
+  sandbox:     'STANDARD',
+});
+
+await agent.configure();
+
+const result = await agent.run({
+  task: 'Analyze the user churn data and identify top 3 risk factors',
+  data: { users: churnDataset },
+});
+
+console.log(result.output);
+// ↳ executionId, status, output, durationMs, auditTrailUrl
+`;
+
+describe('SecureAgent against a real server', () => {
+  let t: TestServer;
+  let key: string;
+  let approverKey: string;
+  beforeAll(async () => {
+    t = await startTestServer();
+    key = (await t.services.keys.create({ tenantId: t.tenantA.id, scopes: ['agents', 'audit:read'] })).token;
+    approverKey = (await t.services.keys.create({ tenantId: t.tenantA.id, scopes: ['approvals'] })).token;
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('runs the seed Quick start as written (CommonJS require, TOLLGATE_API_URL for the server)', async () => {
+    const dir = mkdtempSync(join(here, '.quickstart-'));
+    try {
+      const script = `const churnDataset = [{ id: 1, churned: true }, { id: 2, churned: false }];\n(async () => {\n${SEED_QUICK_START.replace("'tzk_your_api_key'", JSON.stringify(key))}\n})().catch((e) => { console.error(e); process.exit(1); });\n`;
+      writeFileSync(join(dir, 'quickstart.cjs'), script);
+      const { stdout } = await promisify(execFile)(process.execPath, [join(dir, 'quickstart.cjs')], { env: { ...process.env, TOLLGATE_API_URL: t.url }, timeout: 30_000 });
+      expect(stdout).toContain('Analyze the user churn data and identify top 3 risk factors');
+      expect(stdout).toContain('churned');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('run() returns executionId, status, output, durationMs, costTfuel and auditTrailUrl', async () => {
+    const agent = new SecureAgent({ apiKey: key, baseUrl: t.url, name: 'shape', entryCode: 'return { n: input.data.n * 2, task: input.task };' });
+    const result = await agent.run({ task: 'double', data: { n: 21 } });
+    expect(result).toMatchObject({ status: 'completed', output: { n: 42, task: 'double' }, costTfuel: 0, wasTerminated: false, violationCount: 0 });
+    expect(result.durationMs).toBeGreaterThanOrEqual(0);
+    const trail = await fetch(result.auditTrailUrl, { headers: { authorization: `Bearer ${key}` } });
+    expect((await trail.json()).execution_id).toBe(result.executionId);
+  });
+
+  it('configure() applies template, limits and scopes to the server agent', async () => {
+    const agent = new SecureAgent({ apiKey: key, baseUrl: t.url, name: 'limits', sandbox: 'STRICT', limits: { maxMemoryMb: 512, maxExecutionTimeSec: 180, maxApiCallsPerRun: 7 }, permissions: SecureAgent.permissions.WRITER });
+    await agent.configure();
+    const stored = await t.request('GET', `/api/v1/sdk/agents/${agent.agentId}`, { key });
+    expect(stored.body.agent.config).toEqual({ sandbox_template: 'STRICT', permissions: ['inference:call', 'data:read'], memory_limit_mb: 512, cpu_time_limit_ms: 180_000, max_api_calls_per_run: 7 });
+    const run = await agent.run({ task: 'x' });
+    const detail = await t.request('GET', `/api/v1/sdk/agents/${agent.agentId}/executions/${run.executionId}`, { key });
+    expect(detail.body.resolved_config).toMatchObject({ template: 'STRICT', memory_limit_mb: 512, cpu_time_limit_ms: 180_000, max_api_calls_per_run: 7, allow_network: false });
+  });
+
+  it('verifyExecution() returns a statement signed with Ed25519 that checks offline, tee_mode none', async () => {
+    const agent = new SecureAgent({ apiKey: key, baseUrl: t.url, name: 'verified', entryCode: 'return "v";' });
+    const { executionId } = await agent.run({ task: 't' });
+    const proof = await agent.verifyExecution(executionId) as any;
+    expect(proof).toMatchObject({ tee_mode: 'none', attestation_id: null, execution_id: executionId });
+    expect(proof.statement).toMatchObject({ execution_id: executionId, status: 'completed', tee_mode: 'none' });
+    const publicKey = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(proof.signature.public_key, 'base64').toString('base64url') }, format: 'jwk' });
+    expect(verify(null, Buffer.from(canonicalJson(proof.statement)), publicKey, Buffer.from(proof.signature.signature, 'base64'))).toBe(true);
+    const forged = { ...proof.statement, output_hash: 'sha256:' + '0'.repeat(64) };
+    expect(verify(null, Buffer.from(canonicalJson(forged)), publicKey, Buffer.from(proof.signature.signature, 'base64'))).toBe(false);
+  });
+
+  it('storeCredential() and rotateCredential() never return the value', async () => {
+    const agent = new SecureAgent({ apiKey: key, baseUrl: t.url, name: 'creds' });
+    const stored = await agent.storeCredential({ name: 'sdk-secret', value: 'value-one-123456' });
+    expect(JSON.stringify(stored)).not.toContain('value-one');
+    const rotated = await agent.rotateCredential(stored.id, 'value-two-123456');
+    expect(rotated).toMatchObject({ name: 'sdk-secret', status: 'active', rotated_from: stored.id });
+    expect(JSON.stringify(rotated)).not.toContain('value-two');
+  });
+
+  it('requestPermission() resolves on approval and throws PERMISSION_DENIED / PERMISSION_EXPIRED otherwise', async () => {
+    const agent = new SecureAgent({ apiKey: key, baseUrl: t.url, name: 'asks' });
+    await agent.configure();
+    const decideNext = (action: 'approve' | 'deny') => (async () => {
+      for (;;) {
+        const pending = await t.request('GET', '/api/sdk/permission-requests?status=pending', { key });
+        const mine = pending.body.requests.find((r: { agent_id: number }) => r.agent_id === agent.agentId);
+        if (mine) return t.request('POST', `/api/sdk/permission-requests/${mine.id}/${action}`, { key: approverKey, body: { comment: action } });
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    })();
+    const [approved] = await Promise.all([agent.requestPermission({ permissions: { allow_network: true, max_api_calls_per_run: 500 }, justification: 'forecast', timeoutMs: 10_000 }), decideNext('approve')]);
+    expect(approved.status).toBe('approved');
+    const [denied] = await Promise.all([agent.requestPermission({ permissions: { allow_network: true }, timeoutMs: 10_000 }).catch((e: unknown) => e), decideNext('deny')]);
+    expect(denied).toBeInstanceOf(SDKError);
+    expect((denied as SDKError).code).toBe('PERMISSION_DENIED');
+    const expired = await agent.requestPermission({ permissions: { allow_network: true }, timeoutMs: 100 }).catch((e: unknown) => e);
+    expect((expired as SDKError).code).toBe('PERMISSION_EXPIRED');
+  });
+
+  it('compliance methods throw NOT_IMPLEMENTED; bad options throw INVALID_OPTIONS', async () => {
+    const agent = new SecureAgent({ apiKey: key, baseUrl: t.url, compliance: ['eu_ai_act', 'soc2'] });
+    for (const call of [() => agent.getComplianceStatus(), () => agent.evaluateCompliance(), () => agent.getEvidencePackage('soc2', 'markdown'), () => agent.exportComplianceReport('json')]) {
+      await expect(call()).rejects.toMatchObject({ code: 'NOT_IMPLEMENTED' });
+    }
+    expect(() => new SecureAgent({ apiKey: key, sandbox: 'LOOSE' as never })).toThrowError(expect.objectContaining({ code: 'INVALID_OPTIONS' }) as unknown as Error);
+  });
+
+  it('server errors keep their code: a wrong key is UNAUTHENTICATED', async () => {
+    const agent = new SecureAgent({ apiKey: 'tzk_your_api_key', baseUrl: t.url });
+    await expect(agent.configure()).rejects.toMatchObject({ code: 'UNAUTHENTICATED', status: 401 });
+  });
+});
