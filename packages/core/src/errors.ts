@@ -41,6 +41,8 @@ export const ERROR_STATUS = {
   LEDGER_WITNESS_UNKNOWN: 422,
   LEDGER_BUNDLE_INVALID: 422,
   LEDGER_KEY_UNAVAILABLE: 500,
+  // Dashboard sessions (issue 8)
+  CSRF_INVALID: 403,
   // Enforcement: policies, holds, approvals, kill switch (issue 3)
   POLICY_INVALID: 422,
   POLICY_NAME_TAKEN: 409,

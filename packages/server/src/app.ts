@@ -17,6 +17,8 @@ import { registerPolicyRoutes } from './http/routes/policies.js';
 import { registerKillSwitchRoutes } from './http/routes/kill-switch.js';
 import { registerEventRoutes } from './http/routes/events.js';
 import { registerSiteRoutes } from './http/routes/site.js';
+import { registerDashboardRoutes } from './http/routes/dashboard.js';
+import { createSessionAuthenticator, registerSessionRoutes } from './http/routes/session.js';
 import { registerSystemRoutes } from './http/routes/system.js';
 import { registerTenantRoutes } from './http/routes/tenants.js';
 import type { TollgateApp, TypeBoxTypeProvider } from './http/type-provider.js';
@@ -39,6 +41,8 @@ function registerRoutes(app: TollgateApp, services: Services): void {
   registerApprovalRoutes(app, services);
   registerPolicyRoutes(app, services);
   registerKillSwitchRoutes(app, services);
+  registerSessionRoutes(app, services);
+  registerDashboardRoutes(app, services);
   registerSiteRoutes(app, services);
 }
 
@@ -129,7 +133,7 @@ export async function createServer(deps: ServerDeps): Promise<TollgateServer> {
   const routes = collectRoutes(app);
   registerValidation(app);
   registerErrorHandling(app);
-  registerAuth(app, services.keys);
+  registerAuth(app, services.keys, createSessionAuthenticator(services.dashboardSessions));
   registerHttpMetrics(app, services.metrics);
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);

@@ -169,6 +169,19 @@ export const CONFIG_VARIABLES = {
     text,
     'Secret for the HMAC fingerprints of sensitive values (data-flow rules); unset = unkeyed SHA-256.',
   ),
+  // dashboard (issue 8; docs/dashboard.md)
+  dashboardDir: variable<string | undefined>(
+    'TOLLGATE_DASHBOARD_DIR',
+    undefined,
+    text,
+    'Directory of the built dashboard (index.html, assets/). Unset: dist/ of the installed @tollgate/dashboard package.',
+  ),
+  dashboardSessionTtlMs: variable(
+    'TOLLGATE_DASHBOARD_SESSION_TTL_MS',
+    43_200_000,
+    integer(60_000, 2_592_000_000),
+    'Lifetime of a dashboard sign-in session (default 12 hours).',
+  ),
 } as const;
 
 type Variables = typeof CONFIG_VARIABLES;

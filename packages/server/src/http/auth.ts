@@ -83,10 +83,19 @@ const FAILURE_MESSAGES = {
 } as const;
 
 /**
- * Installs API-key authentication: every route requires a key with its declared scope (default `admin`) unless
- * declared public. Also annotates routes with the OpenAPI security requirement.
+ * Authenticates a request that presents no API key (the dashboard's session cookie, see
+ * `routes/session.ts`): undefined when it does not apply, an auth context, or a refusal.
  */
-export function registerAuth(app: TollgateApp, keys: KeyService): void {
+export type FallbackAuthenticator = (
+  request: FastifyRequest,
+) => Promise<{ auth: AuthContext } | { error: 'UNAUTHENTICATED' | 'CSRF_INVALID'; message: string } | undefined>;
+
+/**
+ * Installs API-key authentication: every route requires a key with its declared scope (default `admin`) unless
+ * declared public. Also annotates routes with the OpenAPI security requirement. `fallback` (optional) is asked
+ * only when no API key is presented, so API-key authentication is unchanged by it.
+ */
+export function registerAuth(app: TollgateApp, keys: KeyService, fallback?: FallbackAuthenticator): void {
   app.decorateRequest('auth', null);
   app.addHook('onRoute', (route) => {
     if (route.config?.public) return;
@@ -95,6 +104,16 @@ export function registerAuth(app: TollgateApp, keys: KeyService): void {
   app.addHook('onRequest', async (request, reply) => {
     if (request.is404 || request.routeOptions.config.public) return;
     const token = presentedApiKey(request);
+    const viaFallback = !token && fallback ? await fallback(request) : undefined;
+    if (viaFallback && 'error' in viaFallback) return sendError(reply, request, viaFallback.error, viaFallback.message);
+    if (viaFallback) {
+      const needed = request.routeOptions.config.scope ?? 'admin';
+      if (!hasScope(viaFallback.auth.scopes, needed)) {
+        return sendError(reply, request, 'FORBIDDEN', `Session lacks scope ${needed}`, { requiredScope: needed });
+      }
+      request.auth = viaFallback.auth;
+      return;
+    }
     if (!token) return sendError(reply, request, 'UNAUTHENTICATED', 'Missing API key: send Authorization: Bearer <key> or X-API-Key');
     const result = await keys.authenticate(token);
     if (!result.ok) return sendError(reply, request, 'UNAUTHENTICATED', FAILURE_MESSAGES[result.reason]);

@@ -12,6 +12,7 @@ import { loadMasterKey } from './vault/master-key.js';
 import { Vault } from './vault/vault.js';
 import { TenantService } from './tenants/index.js';
 import { createEnforcementServices, type EnforcementServices } from './enforcement/index.js';
+import { DashboardSessionService } from './dashboard/index.js';
 
 /** What every service may depend on. */
 export interface ServiceDeps {
@@ -47,6 +48,7 @@ export interface Services {
   /** Stops the enforcement area's timers and waits for its pending writes. */
   readonly closeEnforcement: () => Promise<void>;
   readonly events: EventService;
+  readonly dashboardSessions: DashboardSessionService;
 }
 
 async function createBus(deps: ServiceDeps): Promise<Bus> {
@@ -80,7 +82,8 @@ export async function createServices(deps: ServiceDeps): Promise<Services> {
   const tenants = new TenantService({ store: deps.store, clock: deps.clock, keys, ledger });
   const events = new EventService({ store: deps.store, clock: deps.clock });
   const enforcementArea = await createEnforcementServices({ config: deps.config, store: deps.store, clock: deps.clock, logger: deps.logger, bus });
-  return { ...base, keys, tenants, ledger, events, ...enforcementArea.services, closeEnforcement: enforcementArea.close };
+  const dashboardSessions = new DashboardSessionService({ store: deps.store, clock: deps.clock, keys, ledger, ttlMs: deps.config.dashboardSessionTtlMs });
+  return { ...base, keys, tenants, ledger, events, ...enforcementArea.services, closeEnforcement: enforcementArea.close, dashboardSessions };
 }
 
 /**

@@ -9,6 +9,7 @@ import { createPolicyRepository, type PolicyRepository } from './policies.js';
 import { createDecisionRepository, type DecisionRepository } from './decisions.js';
 import { createHoldRepository, type HoldRepository } from './holds.js';
 import { createKillSwitchRepository, type KillSwitchRepository } from './kill-switches.js';
+import { createDashboardSessionRepository, type DashboardSessionRepository } from './dashboard-sessions.js';
 
 /**
  * Every repository of the store. Shared registration point: to add one, write `repositories/<area>.ts`
@@ -24,6 +25,7 @@ export interface Repositories {
   readonly holds: HoldRepository;
   readonly killSwitches: KillSwitchRepository;
   readonly events: EventRepository;
+  readonly dashboardSessions: DashboardSessionRepository;
 }
 
 /**
@@ -42,6 +44,7 @@ export function createRepositories(db: Kysely<Database>, dialect: Dialect): Repo
     holds: createHoldRepository(db, dialect),
     killSwitches: createKillSwitchRepository(db, dialect),
     events: createEventRepository(db, dialect),
+    dashboardSessions: createDashboardSessionRepository(db, dialect),
   };
 }
 

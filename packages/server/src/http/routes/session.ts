@@ -1,0 +1,173 @@
+import { Type } from '@sinclair/typebox';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Services } from '../../services/index.js';
+import {
+  CSRF_COOKIE,
+  CSRF_HEADER,
+  SESSION_COOKIE,
+  type DashboardSession,
+  type DashboardSessionService,
+} from '../../services/dashboard/index.js';
+import type { AuthContext } from '../../services/keys/index.js';
+import { publicRoute } from '../auth.js';
+import { ErrorEnvelopeSchema, sendError } from '../errors.js';
+import type { TollgateApp } from '../type-provider.js';
+
+/** Methods that never change state, so they need no CSRF token. */
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * Reads one cookie from the Cookie header (no cookie plugin needed for two cookies).
+ *
+ * @example
+ * readCookie(request, 'tollgate_session');
+ */
+export function readCookie(request: FastifyRequest, name: string): string | undefined {
+  const header = request.headers.cookie;
+  if (typeof header !== 'string') return undefined;
+  for (const part of header.split(';')) {
+    const separator = part.indexOf('=');
+    if (separator < 0) continue;
+    if (part.slice(0, separator).trim() !== name) continue;
+    try {
+      return decodeURIComponent(part.slice(separator + 1).trim());
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
+}
+
+function cookie(name: string, value: string, options: { maxAgeSeconds: number; httpOnly: boolean; secure: boolean }): string {
+  const parts = [`${name}=${encodeURIComponent(value)}`, 'Path=/', `Max-Age=${options.maxAgeSeconds}`, 'SameSite=Strict'];
+  if (options.httpOnly) parts.push('HttpOnly');
+  if (options.secure) parts.push('Secure');
+  return parts.join('; ');
+}
+
+/** Secure cookies when the browser reached us over https (directly or, with trustProxy, via a proxy). */
+function isHttps(request: FastifyRequest): boolean {
+  return request.protocol === 'https';
+}
+
+function setSessionCookies(reply: FastifyReply, request: FastifyRequest, token: string, session: DashboardSession, now: number): void {
+  const maxAgeSeconds = Math.max(0, Math.floor((session.record.expiresAt - now) / 1000));
+  const secure = isHttps(request);
+  reply.header('set-cookie', [
+    cookie(SESSION_COOKIE, token, { maxAgeSeconds, httpOnly: true, secure }),
+    cookie(CSRF_COOKIE, session.record.csrfToken, { maxAgeSeconds, httpOnly: false, secure }),
+  ]);
+}
+
+function clearSessionCookies(reply: FastifyReply, request: FastifyRequest): void {
+  const secure = isHttps(request);
+  reply.header('set-cookie', [
+    cookie(SESSION_COOKIE, '', { maxAgeSeconds: 0, httpOnly: true, secure }),
+    cookie(CSRF_COOKIE, '', { maxAgeSeconds: 0, httpOnly: false, secure }),
+  ]);
+}
+
+/** Outcome of cookie authentication for the auth hook. */
+export type SessionAuthOutcome = { auth: AuthContext } | { error: 'UNAUTHENTICATED' | 'CSRF_INVALID'; message: string } | undefined;
+
+/**
+ * Authenticates a request by its dashboard session cookie. State-changing requests must also carry the
+ * session's CSRF token in `X-CSRF-Token` (the cookie alone is what a cross-site form would send).
+ * Returns undefined when the request has no session cookie at all.
+ *
+ * @example
+ * registerAuth(app, services.keys, createSessionAuthenticator(services.dashboardSessions));
+ */
+export function createSessionAuthenticator(sessions: DashboardSessionService) {
+  return async (request: FastifyRequest): Promise<SessionAuthOutcome> => {
+    const token = readCookie(request, SESSION_COOKIE);
+    if (!token) return undefined;
+    const session = await sessions.authenticate(token);
+    if (!session) return { error: 'UNAUTHENTICATED', message: 'Dashboard session expired or signed out: sign in again' };
+    if (!SAFE_METHODS.has(request.method)) {
+      const presented = request.headers[CSRF_HEADER];
+      if (!sessions.checkCsrf(session, typeof presented === 'string' ? presented : undefined)) {
+        return { error: 'CSRF_INVALID', message: `Missing or wrong ${CSRF_HEADER} header for this session` };
+      }
+    }
+    return { auth: session.auth };
+  };
+}
+
+const SessionInfoSchema = Type.Object(
+  {
+    tenantId: Type.String(),
+    keyId: Type.String(),
+    keyName: Type.Union([Type.String(), Type.Null()]),
+    scopes: Type.Array(Type.String()),
+    csrfToken: Type.String({ description: `Echo in the ${CSRF_HEADER} header of every POST/PUT/PATCH/DELETE` }),
+    expiresAt: Type.String({ format: 'date-time' }),
+  },
+  { $id: 'DashboardSession', title: 'DashboardSession' },
+);
+
+const SignInBody = Type.Object({ apiKey: Type.String({ minLength: 1, maxLength: 400 }) }, { additionalProperties: false });
+
+/**
+ * `/api/v1/session`: sign in with an admin API key (sets the httpOnly session cookie and the CSRF
+ * cookie), read the current session, sign out.
+ *
+ * @example
+ * registerSessionRoutes(app, services);
+ */
+export function registerSessionRoutes(app: TollgateApp, services: Services): void {
+  const sessions = services.dashboardSessions;
+  const errors = { 400: ErrorEnvelopeSchema, 401: ErrorEnvelopeSchema, 403: ErrorEnvelopeSchema };
+  const view = async (session: DashboardSession) => {
+    const key = await services.store.apiKeys.get(session.auth.tenantId, session.auth.keyId);
+    return {
+      tenantId: session.auth.tenantId,
+      keyId: session.auth.keyId,
+      keyName: key?.name || null,
+      scopes: [...session.auth.scopes],
+      csrfToken: session.record.csrfToken,
+      expiresAt: new Date(session.record.expiresAt).toISOString(),
+    };
+  };
+
+  app.post(
+    '/api/v1/session',
+    { ...publicRoute(), schema: { tags: ['dashboard'], summary: 'Sign in to the dashboard with an admin API key', body: SignInBody, response: { 200: SessionInfoSchema, ...errors } } },
+    async (request, reply) => {
+      const { token, session } = await sessions.signIn(request.body.apiKey, request.headers['user-agent'] ?? null);
+      setSessionCookies(reply, request, token, session, services.clock.now());
+      reply.header('cache-control', 'no-store');
+      return view(session);
+    },
+  );
+
+  app.get(
+    '/api/v1/session',
+    { ...publicRoute(), schema: { tags: ['dashboard'], summary: 'The signed-in dashboard session (401 when signed out)', response: { 200: SessionInfoSchema, ...errors } } },
+    async (request, reply) => {
+      const token = readCookie(request, SESSION_COOKIE);
+      const session = token ? await sessions.authenticate(token) : undefined;
+      if (!session) return sendError(reply, request, 'UNAUTHENTICATED', 'Not signed in');
+      reply.header('cache-control', 'no-store');
+      return view(session);
+    },
+  );
+
+  app.delete(
+    '/api/v1/session',
+    { ...publicRoute(), schema: { tags: ['dashboard'], summary: 'Sign out (needs the CSRF header)', response: { 204: Type.Null(), ...errors } } },
+    async (request, reply) => {
+      const token = readCookie(request, SESSION_COOKIE);
+      const session = token ? await sessions.authenticate(token) : undefined;
+      if (token && session) {
+        const presented = request.headers[CSRF_HEADER];
+        if (!sessions.checkCsrf(session, typeof presented === 'string' ? presented : undefined)) {
+          return sendError(reply, request, 'CSRF_INVALID', `Missing or wrong ${CSRF_HEADER} header for this session`);
+        }
+        await sessions.signOut(token);
+      }
+      clearSessionCookies(reply, request);
+      return reply.code(204).send(null);
+    },
+  );
+}

@@ -1,0 +1,129 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { TollgateError } from '@tollgate/core';
+import type { Store } from '../../store/index.js';
+import type { DashboardSessionRecord } from '../../store/repositories/dashboard-sessions.js';
+import type { Clock } from '../clock.js';
+import type { AuthContext, KeyService, LedgerAppender } from '../keys/index.js';
+import { hasScope, type Scope } from '../keys/scopes.js';
+
+/** Lifetime of a dashboard session (absolute, from sign-in): 12 hours. */
+export const DEFAULT_SESSION_TTL_MS = 12 * 60 * 60 * 1000;
+/** `last_seen_at` is written at most this often per session, so reads stay reads. */
+export const SESSION_TOUCH_INTERVAL_MS = 60_000;
+/** httpOnly cookie holding the session token. */
+export const SESSION_COOKIE = 'tollgate_session';
+/** Readable cookie holding the CSRF token (double submit: the browser echoes it in {@link CSRF_HEADER}). */
+export const CSRF_COOKIE = 'tollgate_csrf';
+/** Header that state-changing cookie-authenticated requests must carry. */
+export const CSRF_HEADER = 'x-csrf-token';
+
+/** Collaborators of {@link DashboardSessionService}. */
+export interface DashboardSessionDeps {
+  readonly store: Store;
+  readonly clock: Clock;
+  readonly keys: KeyService;
+  /** Session lifetime; defaults to {@link DEFAULT_SESSION_TTL_MS}. */
+  readonly ttlMs?: number | undefined;
+  readonly ledger?: LedgerAppender | undefined;
+}
+
+/** A verified session: who it acts as, plus the CSRF token it was issued with. */
+export interface DashboardSession {
+  readonly auth: AuthContext;
+  readonly record: DashboardSessionRecord;
+}
+
+/** Hash stored as the session id: the cookie value itself is never persisted. */
+export function hashSessionToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+function sameSecret(a: string, b: string): boolean {
+  const left = Buffer.from(a);
+  const right = Buffer.from(b);
+  return left.length === right.length && timingSafeEqual(left, right);
+}
+
+/**
+ * Exchanges an admin API key for a server-side dashboard session and verifies session cookies.
+ * A session dies with its key: revoking or expiring the key, or removing its admin scope, ends it.
+ *
+ * @example
+ * const sessions = new DashboardSessionService({ store, clock, keys });
+ * const { token, session } = await sessions.signIn(apiKey, 'Mozilla/5.0');
+ */
+export class DashboardSessionService {
+  readonly #ttlMs: number;
+
+  constructor(private readonly deps: DashboardSessionDeps) {
+    this.#ttlMs = deps.ttlMs ?? DEFAULT_SESSION_TTL_MS;
+  }
+
+  /** Verifies `apiKey` (must hold `admin`) and opens a session; `token` goes into the httpOnly cookie. */
+  async signIn(apiKey: string, userAgent?: string | null): Promise<{ token: string; session: DashboardSession }> {
+    const result = await this.deps.keys.authenticate(apiKey);
+    if (!result.ok) {
+      const message = result.reason === 'expired' || result.reason === 'revoked' ? `API key ${result.reason}` : 'Invalid API key';
+      throw new TollgateError('UNAUTHENTICATED', message);
+    }
+    if (!hasScope(result.auth.scopes, 'admin')) {
+      throw new TollgateError('FORBIDDEN', 'The dashboard needs an API key with the admin scope');
+    }
+    const now = this.deps.clock.now();
+    const token = randomBytes(32).toString('base64url');
+    const record: DashboardSessionRecord = {
+      id: hashSessionToken(token),
+      tenantId: result.auth.tenantId,
+      keyId: result.auth.keyId,
+      csrfToken: randomBytes(32).toString('base64url'),
+      userAgent: userAgent?.slice(0, 300) ?? null,
+      createdAt: now,
+      expiresAt: now + this.#ttlMs,
+      lastSeenAt: now,
+      revokedAt: null,
+    };
+    await this.deps.store.dashboardSessions.create(record);
+    await this.deps.ledger?.append(record.tenantId, {
+      type: 'dashboard.sign_in',
+      actor: `key:${record.keyId}`,
+      data: { keyId: record.keyId, expiresAt: record.expiresAt },
+    });
+    return { token, session: { auth: result.auth, record } };
+  }
+
+  /** Resolves a cookie value to its session, or undefined when unknown, signed out, expired or its key lost admin. */
+  async authenticate(token: string): Promise<DashboardSession | undefined> {
+    if (token.length < 20 || token.length > 200) return undefined;
+    const record = await this.deps.store.dashboardSessions.findForAuthentication(hashSessionToken(token));
+    const now = this.deps.clock.now();
+    if (!record || record.revokedAt !== null || record.expiresAt <= now) return undefined;
+    const key = await this.deps.store.apiKeys.findForAuthentication(record.keyId);
+    if (!key || key.revokedAt !== null || (key.expiresAt !== null && key.expiresAt <= now)) return undefined;
+    if (!key.scopes.includes('admin')) return undefined;
+    if (now - record.lastSeenAt >= SESSION_TOUCH_INTERVAL_MS) await this.deps.store.dashboardSessions.touch(record.id, now);
+    return { auth: { tenantId: key.tenantId, keyId: key.id, scopes: key.scopes as Scope[] }, record };
+  }
+
+  /** Ends the session of `token` (idempotent). */
+  async signOut(token: string): Promise<void> {
+    const id = hashSessionToken(token);
+    const record = await this.deps.store.dashboardSessions.findForAuthentication(id);
+    if (!record || record.revokedAt !== null) return;
+    await this.deps.store.dashboardSessions.revoke(id, this.deps.clock.now());
+    await this.deps.ledger?.append(record.tenantId, {
+      type: 'dashboard.sign_out',
+      actor: `key:${record.keyId}`,
+      data: { keyId: record.keyId },
+    });
+  }
+
+  /** True when `presented` (the CSRF header) equals the session's token, compared in constant time. */
+  checkCsrf(session: DashboardSession, presented: string | undefined): boolean {
+    return typeof presented === 'string' && presented.length > 0 && sameSecret(presented, session.record.csrfToken);
+  }
+
+  /** Removes expired sessions; returns how many. */
+  purgeExpired(): Promise<number> {
+    return this.deps.store.dashboardSessions.deleteExpired(this.deps.clock.now());
+  }
+}
