@@ -93,6 +93,14 @@ describe('failures are results, not exceptions', () => {
   });
 });
 
+describe('concurrency', () => {
+  it('runs more executions than workers, each with its own fresh context', async () => {
+    const results = await Promise.all(Array.from({ length: 8 }, (_, i) =>
+      runCode(sandbox, `globalThis.counter = (globalThis.counter ?? 0) + 1; return [input.n, counter]`, {}, { input: { n: i } })));
+    expect(results.map((r) => r.output)).toEqual(Array.from({ length: 8 }, (_, i) => [i, 1]));
+  });
+});
+
 describe('kill switch', () => {
   it('kills a busy execution, reports the reason, and keeps serving', async () => {
     const pending = runCode(sandbox, 'while (true) {}', {}, { executionId: 'kill-me' });
@@ -121,6 +129,22 @@ describe('kill switch', () => {
     await new Promise((r) => setTimeout(r, 100));
     expect(sandbox.killAll('emergency')).toBe(2);
     expect((await Promise.all(runs)).map((r) => r.status)).toEqual(['killed', 'killed']);
+  });
+
+  it('kills a run that is still queued for a worker without waiting for one', async () => {
+    const busy = [runCode(sandbox, 'while(true){}', {}, { executionId: 'busy-1' }), runCode(sandbox, 'while(true){}', {}, { executionId: 'busy-2' })];
+    const queued = runCode(sandbox, 'return "ran"', {}, { executionId: 'queued' });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(sandbox.kill('queued', 'not needed')).toBe(true);
+    expect(await queued).toMatchObject({ status: 'killed', output: null });
+    sandbox.killAll('cleanup');
+    await Promise.all(busy);
+  });
+
+  it('refuses a second run with the same execution id while the first runs', async () => {
+    const first = runCode(sandbox, 'await new Promise((r) => setTimeout(r, 100)); return 1', {}, { executionId: 'dup' });
+    await expect(runCode(sandbox, 'return 2', {}, { executionId: 'dup' })).rejects.toMatchObject({ code: 'CONFLICT' });
+    expect((await first).output).toBe(1);
   });
 
   it('returns false for an unknown execution', () => {
