@@ -54,7 +54,8 @@ describe('SecureAgent against a real server', () => {
       writeFileSync(join(dir, 'quickstart.cjs'), script);
       const { stdout } = await promisify(execFile)(process.execPath, [join(dir, 'quickstart.cjs')], { env: { ...process.env, TOLLGATE_API_URL: t.url }, timeout: 30_000 });
       expect(stdout).toContain('Analyze the user churn data and identify top 3 risk factors');
-      expect(stdout).toContain('churned');
+      // The placeholder entry code of a new agent echoes its input: the task and data made the round trip.
+      expect(stdout).toMatch(/received: \{[^]*users/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
