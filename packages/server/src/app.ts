@@ -21,6 +21,7 @@ import { registerDashboardRoutes } from './http/routes/dashboard.js';
 import { createSessionAuthenticator, registerSessionRoutes } from './http/routes/session.js';
 import { registerSystemRoutes } from './http/routes/system.js';
 import { registerTenantRoutes } from './http/routes/tenants.js';
+import { registerSafetyRoutes } from './http/routes/safety.js';
 import type { TollgateApp, TypeBoxTypeProvider } from './http/type-provider.js';
 import type { Bus } from './services/bus.js';
 import { systemClock, type Clock } from './services/clock.js';
@@ -43,6 +44,7 @@ function registerRoutes(app: TollgateApp, services: Services): void {
   registerKillSwitchRoutes(app, services);
   registerSessionRoutes(app, services);
   registerDashboardRoutes(app, services);
+  registerSafetyRoutes(app, services);
   registerSiteRoutes(app, services);
 }
 

@@ -169,6 +169,12 @@ export const CONFIG_VARIABLES = {
     text,
     'Secret for the HMAC fingerprints of sensitive values (data-flow rules); unset = unkeyed SHA-256.',
   ),
+  // content safety (issue 7; docs/content-safety.md)
+  safetyTemplate: variable('TOLLGATE_SAFETY_TEMPLATE', 'standard', oneOf(['strict', 'standard', 'dev'] as const), 'Template whose content-safety thresholds the server scanner uses by default (strict/standard block at injection ≥ 0.35, toxicity ≥ 0.4; dev reports only).'),
+  safetyMaxChars: variable('TOLLGATE_SAFETY_MAX_CHARS', 200_000, integer(1, 10_000_000), 'Largest text (characters) POST /api/v1/safety/scan accepts; longer gets 413 PAYLOAD_TOO_LARGE.'),
+  safetyDetectorUrl: variable<string | undefined>('TOLLGATE_SAFETY_DETECTOR_URL', undefined, text, 'Optional external detector: POST {text, direction} → {injection?, toxicity?}; used by POST /api/v1/safety/scan.'),
+  safetyDetectorTimeoutMs: variable('TOLLGATE_SAFETY_DETECTOR_TIMEOUT_MS', 2_000, integer(10, 60_000), 'Timeout of the external detector.'),
+  safetyDetectorFailure: variable('TOLLGATE_SAFETY_DETECTOR_FAILURE', 'closed', oneOf(['open', 'closed'] as const), 'What an external detector error or timeout does: closed = block, open = ignore (noted as a finding).'),
   // dashboard (issue 8; docs/dashboard.md)
   dashboardDir: variable<string | undefined>(
     'TOLLGATE_DASHBOARD_DIR',

@@ -13,6 +13,7 @@ import { Vault } from './vault/vault.js';
 import { TenantService } from './tenants/index.js';
 import { createEnforcementServices, type EnforcementServices } from './enforcement/index.js';
 import { DashboardSessionService } from './dashboard/index.js';
+import { SafetyService } from './safety/index.js';
 
 /** What every service may depend on. */
 export interface ServiceDeps {
@@ -49,6 +50,8 @@ export interface Services {
   readonly closeEnforcement: () => Promise<void>;
   readonly events: EventService;
   readonly dashboardSessions: DashboardSessionService;
+  /** Content safety (issue 7): the shared scanner, also used by the enforcer. */
+  readonly safety: SafetyService;
 }
 
 async function createBus(deps: ServiceDeps): Promise<Bus> {
@@ -81,9 +84,13 @@ export async function createServices(deps: ServiceDeps): Promise<Services> {
   const keys = new KeyService({ store: deps.store, clock: deps.clock, bus, cacheTtlMs: deps.config.authCacheTtlMs, ledger });
   const tenants = new TenantService({ store: deps.store, clock: deps.clock, keys, ledger });
   const events = new EventService({ store: deps.store, clock: deps.clock });
-  const enforcementArea = await createEnforcementServices({ config: deps.config, store: deps.store, clock: deps.clock, logger: deps.logger, bus });
+  const safety = new SafetyService({
+    template: deps.config.safetyTemplate.toUpperCase() as 'STRICT' | 'STANDARD' | 'DEV', maxChars: deps.config.safetyMaxChars,
+    detectorUrl: deps.config.safetyDetectorUrl, detectorTimeoutMs: deps.config.safetyDetectorTimeoutMs, detectorFailure: deps.config.safetyDetectorFailure,
+  });
+  const enforcementArea = await createEnforcementServices({ config: deps.config, store: deps.store, clock: deps.clock, logger: deps.logger, bus, scanner: safety.scanner });
   const dashboardSessions = new DashboardSessionService({ store: deps.store, clock: deps.clock, keys, ledger, ttlMs: deps.config.dashboardSessionTtlMs });
-  return { ...base, keys, tenants, ledger, events, ...enforcementArea.services, closeEnforcement: enforcementArea.close, dashboardSessions };
+  return { ...base, keys, tenants, ledger, events, ...enforcementArea.services, closeEnforcement: enforcementArea.close, dashboardSessions, safety };
 }
 
 /**

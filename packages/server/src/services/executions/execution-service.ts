@@ -1,0 +1,187 @@
+import { TollgateError } from '@tollgate/core';
+import type { ExecutionRequest, ExecutionResult, HostCallAuditEntry, JsonValue } from '@tollgate/sandbox';
+import type { SandboxAgent, SandboxAgentRepository } from '../../store/repositories/sandbox-agents.js';
+import type { ExecutionListQuery, ExecutionOutcome, SandboxExecution, SandboxExecutionRepository } from '../../store/repositories/sandbox-executions.js';
+import { createHostHandlers, type OutboundFetch } from '../sandbox/host-handlers.js';
+import { resolveAgentConfig } from '../sandbox/agent-service.js';
+import type { LedgerAppend } from '../vault/credential-service.js';
+import { jsonHash, textHash } from './statement-signer.js';
+import { toExecutionDetail, toExecutionResponse, type ExecutionDetail, type ExecutionResponse } from './execution-views.js';
+import type { RunningExecutions } from './running-executions.js';
+
+/** The runtime surface this service drives (`@tollgate/sandbox`'s supervisor). */
+export interface SandboxRuntime {
+  execute(request: ExecutionRequest): Promise<ExecutionResult>;
+  kill(executionId: string | number, reason: string): unknown;
+}
+
+/** Kill-switch state for an agent (enforcement area). */
+export type HaltState = (tenantId: string, agent: { id: number; name: string }) => Promise<{ halted: boolean; reason: string | null }>;
+
+/**
+ * Content-safety integration point: returns a reason when `value` must be blocked. Wired to `services.safety`
+ * when that service exists; absent, nothing is checked (and `content_safety` in the config has no effect).
+ */
+export type ContentSafetyCheck = (tenantId: string, value: unknown, direction: 'input' | 'output') => Promise<{ blocked: boolean; reason?: string | undefined }>;
+
+export interface ExecutionStore {
+  readonly sandboxAgents: SandboxAgentRepository;
+  readonly sandboxExecutions: SandboxExecutionRepository;
+}
+
+export interface ExecutionServiceDeps {
+  store: ExecutionStore;
+  runtime: SandboxRuntime;
+  running: RunningExecutions;
+  now: () => number;
+  fetch: OutboundFetch;
+  resolveCredentials: (tenantId: string, names: readonly string[], context: { agentId: string; executionId: string }) => Promise<Map<string, string>>;
+  appendLedger?: LedgerAppend | undefined;
+  haltState?: HaltState | undefined;
+  contentSafety?: ContentSafetyCheck | undefined;
+}
+
+/**
+ * Runs agents synchronously in the sandbox and records everything: the execution row (logs, host-call audit,
+ * resource usage, hashes), one ledger entry per host call and one per execution.
+ *
+ * @example
+ * const response = await executions.execute('acme', 42, { task: 'x' }, 'key_1');
+ */
+export class ExecutionService {
+  constructor(private readonly deps: ExecutionServiceDeps) {}
+
+  async execute(tenantId: string, agentId: number, input: unknown, actor: string | null): Promise<ExecutionResponse> {
+    const agent = await this.deps.store.sandboxAgents.get(tenantId, agentId);
+    if (!agent) throw new TollgateError('NOT_FOUND', `agent ${agentId} not found`);
+    if (agent.status === 'disabled') throw new TollgateError('CONFLICT', `agent ${agentId} is disabled`);
+    await this.refuseIfHalted(tenantId, agent);
+    const { sandbox, credentials } = resolveAgentConfig(agent.config);
+    const started = await this.deps.store.sandboxExecutions.start({
+      tenantId, agentId, input: input ?? null, resolvedConfig: { ...sandbox, credentials },
+      codeHash: textHash(agent.entryCode), inputHash: jsonHash(input), startedAt: this.deps.now(),
+    });
+    const blockedInput = sandbox.content_safety ? await this.deps.contentSafety?.(tenantId, input, 'input') : undefined;
+    const outcome = blockedInput?.blocked
+      ? blockedOutcome('input', blockedInput.reason, this.deps.now())
+      : await this.run(tenantId, agent, started, sandbox, credentials, input);
+    if (sandbox.content_safety && outcome.status === 'completed') await this.checkOutput(tenantId, outcome);
+    await this.deps.store.sandboxExecutions.finish(tenantId, started.id, outcome);
+    await this.recordExecution(tenantId, agent, started, outcome, actor);
+    return toExecutionResponse({ ...started, ...outcome });
+  }
+
+  async get(tenantId: string, agentId: number, executionId: number): Promise<ExecutionDetail> {
+    return toExecutionDetail(await this.require(tenantId, executionId, agentId));
+  }
+
+  async list(tenantId: string, agentId: number, query: ExecutionListQuery): Promise<{ executions: ExecutionDetail[]; total: number }> {
+    const agent = await this.deps.store.sandboxAgents.get(tenantId, agentId);
+    if (!agent) throw new TollgateError('NOT_FOUND', `agent ${agentId} not found`);
+    const page = await this.deps.store.sandboxExecutions.listByAgent(tenantId, agentId, query);
+    return { executions: page.executions.map(toExecutionDetail), total: page.total };
+  }
+
+  /** An execution of this tenant (optionally of one agent), or NOT_FOUND. */
+  async require(tenantId: string, executionId: number, agentId?: number): Promise<SandboxExecution> {
+    const execution = await this.deps.store.sandboxExecutions.get(tenantId, executionId);
+    if (!execution || (agentId !== undefined && execution.agentId !== agentId)) {
+      throw new TollgateError('NOT_FOUND', `execution ${executionId} not found`);
+    }
+    return execution;
+  }
+
+  private async refuseIfHalted(tenantId: string, agent: SandboxAgent): Promise<void> {
+    const state = await this.deps.haltState?.(tenantId, { id: agent.id, name: agent.name });
+    if (state?.halted) {
+      throw new TollgateError('AGENT_HALTED', `agent ${agent.id} is halted by the kill switch${state.reason ? `: ${state.reason}` : ''}`, {
+        details: { agentId: agent.id, reason: state.reason },
+      });
+    }
+  }
+
+  private async run(
+    tenantId: string, agent: SandboxAgent, started: SandboxExecution, sandbox: ExecutionRequest['config'], credentials: string[], input: unknown,
+  ): Promise<ExecutionOutcome> {
+    const entry = this.deps.running.add({ tenantId, executionId: started.id, agentId: agent.id, agentName: agent.name, killReason: null });
+    const hostCalls = new LedgerQueue(this.deps.appendLedger, tenantId, agent.id, started.id);
+    try {
+      const result = await this.deps.runtime.execute({
+        executionId: started.id, agentName: agent.name, agentVersion: agent.version, code: agent.entryCode,
+        input: (input ?? null) as JsonValue, config: sandbox,
+        handlers: createHostHandlers({
+          tenantId, agentId: agent.id, config: sandbox, allowedCredentials: credentials, fetch: this.deps.fetch,
+          resolveCredentials: (names, context) => this.deps.resolveCredentials(tenantId, names, context),
+          readContext: (key) => this.deps.store.sandboxAgents.getContext(tenantId, agent.id, key),
+        }),
+        onHostCall: (call) => hostCalls.push(call),
+      });
+      await hostCalls.drain();
+      return toOutcome(result, entry.killReason, this.deps.now());
+    } finally {
+      this.deps.running.remove(entry);
+    }
+  }
+
+  private async checkOutput(tenantId: string, outcome: ExecutionOutcome): Promise<void> {
+    const verdict = await this.deps.contentSafety?.(tenantId, outcome.output, 'output');
+    if (!verdict?.blocked) return;
+    Object.assign(outcome, blockedOutcome('output', verdict.reason, outcome.finishedAt ?? this.deps.now(), outcome));
+  }
+
+  private async recordExecution(tenantId: string, agent: SandboxAgent, started: SandboxExecution, outcome: ExecutionOutcome, actor: string | null): Promise<void> {
+    if (!this.deps.appendLedger) return;
+    const record = await this.deps.appendLedger(tenantId, {
+      type: 'sandbox.execution', actor, agentId: String(agent.id), executionId: String(started.id),
+      isViolation: outcome.violationCount > 0,
+      data: {
+        agent_name: agent.name, agent_version: agent.version, status: outcome.status, error: outcome.error,
+        was_terminated: outcome.wasTerminated, termination_reason: outcome.terminationReason, violation_count: outcome.violationCount,
+        resource_usage: outcome.resourceUsage, code_hash: started.codeHash, input_hash: started.inputHash, output_hash: outcome.outputHash,
+      },
+    });
+    const index = (record as { index?: unknown } | undefined)?.index;
+    if (typeof index === 'number') await this.deps.store.sandboxExecutions.setLedgerIndex(tenantId, started.id, index);
+  }
+}
+
+/** Appends host calls to the ledger in order as they happen, without blocking the guest. */
+class LedgerQueue {
+  private tail: Promise<unknown> = Promise.resolve();
+  private failure: unknown;
+
+  constructor(private readonly append: LedgerAppend | undefined, private readonly tenantId: string, private readonly agentId: number, private readonly executionId: number) {}
+
+  push(call: HostCallAuditEntry): void {
+    if (!this.append) return;
+    const append = this.append;
+    this.tail = this.tail.then(() => append(this.tenantId, {
+      type: 'sandbox.host_call', actor: null, agentId: String(this.agentId), executionId: String(this.executionId),
+      isViolation: !call.allowed, data: call,
+    })).catch((error: unknown) => { this.failure ??= error; });
+  }
+
+  async drain(): Promise<void> {
+    await this.tail;
+    if (this.failure !== undefined) throw this.failure;
+  }
+}
+
+function toOutcome(result: ExecutionResult, killReason: string | null, now: number): ExecutionOutcome {
+  const output = result.status === 'completed' ? result.output : (result.output ?? null);
+  return {
+    status: result.status, output, error: result.error ?? null, logs: result.logs, hostCallAudit: result.host_call_audit,
+    resourceUsage: result.resource_usage, violationCount: result.violation_count, wasTerminated: result.was_terminated,
+    terminationReason: killReason ?? (result.was_terminated ? (result.error?.message ?? result.status) : null),
+    outputHash: jsonHash(output), finishedAt: now,
+  };
+}
+
+function blockedOutcome(direction: 'input' | 'output', reason: string | undefined, now: number, base?: ExecutionOutcome): ExecutionOutcome {
+  const message = `content safety blocked the ${direction}${reason ? `: ${reason}` : ''}`;
+  return {
+    status: 'blocked', output: null, error: { code: 'CONTENT_BLOCKED', message }, logs: base?.logs ?? [], hostCallAudit: base?.hostCallAudit ?? [],
+    resourceUsage: base?.resourceUsage ?? {}, violationCount: (base?.violationCount ?? 0) + 1, wasTerminated: false,
+    terminationReason: null, outputHash: jsonHash(null), finishedAt: now,
+  };
+}

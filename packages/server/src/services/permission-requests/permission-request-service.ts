@@ -1,0 +1,175 @@
+import { TollgateError } from '@tollgate/core';
+import type { PermissionRequest, PermissionRequestRepository, PermissionRequestStatus } from '../../store/repositories/permission-requests.js';
+import type { Bus } from '../bus.js';
+import { mergeGrant, resolveAgentConfig, type AgentService } from '../sandbox/agent-service.js';
+import type { LedgerAppend } from '../vault/credential-service.js';
+
+/** Bus channel announcing created and decided permission requests (approvals queue, long polls). */
+export const PERMISSION_REQUEST_CHANNEL = 'permission-request';
+export const DEFAULT_PERMISSION_REQUEST_TIMEOUT_MS = 180_000;
+export const MAX_PERMISSION_REQUEST_TIMEOUT_MS = 86_400_000;
+export const MAX_LONG_POLL_MS = 30_000;
+/** Keys a request may ask for: AgentConfig fields plus the seed's `allow_external_apis` (recorded; grants nothing extra). */
+export const GRANTABLE_KEYS = [
+  'allow_network', 'allow_external_apis', 'allow_filesystem', 'max_api_calls_per_run', 'memory_limit_mb', 'cpu_time_limit_ms',
+  'allowed_domains', 'permissions', 'credentials',
+] as const;
+
+export interface PermissionRequestView {
+  id: number;
+  agent_id: number;
+  status: PermissionRequestStatus;
+  permissions: Record<string, unknown>;
+  justification: string | null;
+  created_at: string;
+  expires_at: string;
+  decided_at: string | null;
+  decided_by: string | null;
+  comment: string | null;
+}
+
+export interface NewPermissionRequestInput {
+  agent_id: number;
+  permissions: Record<string, unknown>;
+  justification?: string | null | undefined;
+  timeout_ms?: number | undefined;
+}
+
+export interface Decision {
+  approver?: string | null | undefined;
+  comment?: string | null | undefined;
+}
+
+/**
+ * Permission requests: an agent asks, a person approves or denies (here or in the approvals queue), undecided
+ * requests expire. Approval merges the permissions into the agent's config, so they hold for later runs.
+ *
+ * @example
+ * const request = await requests.create('acme', { agent_id: 42, permissions: { allow_network: true } }, 'key_1');
+ */
+export class PermissionRequestService {
+  constructor(
+    private readonly deps: {
+      repository: PermissionRequestRepository; agents: AgentService; bus: Bus; now: () => number; appendLedger?: LedgerAppend | undefined;
+    },
+  ) {}
+
+  async create(tenantId: string, input: NewPermissionRequestInput, actor: string | null): Promise<PermissionRequestView> {
+    const agent = await this.deps.agents.get(tenantId, input.agent_id);
+    validatePermissions(input.permissions);
+    resolveAgentConfig(mergeGrant(agent.config, grantOf(input.permissions)));
+    const timeout = input.timeout_ms ?? DEFAULT_PERMISSION_REQUEST_TIMEOUT_MS;
+    if (!Number.isInteger(timeout) || timeout < 1 || timeout > MAX_PERMISSION_REQUEST_TIMEOUT_MS) {
+      throw new TollgateError('VALIDATION_FAILED', `timeout_ms must be an integer from 1 to ${MAX_PERMISSION_REQUEST_TIMEOUT_MS}`, { details: { field: 'timeout_ms' } });
+    }
+    const now = this.deps.now();
+    const request = await this.deps.repository.create({
+      tenantId, agentId: agent.id, permissions: input.permissions, justification: input.justification ?? null, createdAt: now, expiresAt: now + timeout,
+    });
+    await this.record(request, 'created', actor);
+    return toView(request);
+  }
+
+  async get(tenantId: string, id: number): Promise<PermissionRequestView> {
+    return toView(await this.current(tenantId, id));
+  }
+
+  /** Long poll: answers as soon as the request leaves `pending`, or after `waitMs` (capped at 30 s). */
+  async waitForDecision(tenantId: string, id: number, waitMs: number): Promise<PermissionRequestView> {
+    let wake: () => void = () => undefined;
+    const decided = new Promise<void>((resolve) => { wake = resolve; });
+    // Subscribe before reading, so a decision landing between the read and the wait is not missed.
+    const off = this.deps.bus.subscribe(PERMISSION_REQUEST_CHANNEL, (payload) => {
+      const event = payload as { tenantId?: string; id?: number; status?: string };
+      if (event.tenantId === tenantId && event.id === id && event.status !== 'pending') wake();
+    });
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const first = await this.current(tenantId, id);
+      if (first.status !== 'pending' || waitMs <= 0) return toView(first);
+      const wait = Math.min(waitMs, MAX_LONG_POLL_MS, Math.max(first.expiresAt - this.deps.now(), 0) + 1);
+      await Promise.race([decided, new Promise<void>((resolve) => { timer = setTimeout(resolve, wait); })]);
+    } finally {
+      clearTimeout(timer);
+      off();
+    }
+    return this.get(tenantId, id);
+  }
+
+  async list(tenantId: string, status?: PermissionRequestStatus): Promise<PermissionRequestView[]> {
+    const all = await this.deps.repository.list(tenantId, status === 'expired' ? undefined : status);
+    const fresh = await Promise.all(all.map((request) => this.expireIfDue(request)));
+    return fresh.filter((request) => status === undefined || request.status === status).map(toView);
+  }
+
+  async approve(tenantId: string, id: number, decision: Decision): Promise<PermissionRequestView> {
+    const request = await this.decide(tenantId, id, 'approved', decision);
+    await this.deps.agents.grant(tenantId, request.agentId, grantOf(request.permissions), decision.approver ?? null);
+    return toView(request);
+  }
+
+  async deny(tenantId: string, id: number, decision: Decision): Promise<PermissionRequestView> {
+    return toView(await this.decide(tenantId, id, 'denied', decision));
+  }
+
+  private async decide(tenantId: string, id: number, status: 'approved' | 'denied', decision: Decision): Promise<PermissionRequest> {
+    const current = await this.current(tenantId, id);
+    if (current.status !== 'pending') {
+      throw new TollgateError('PERMISSION_REQUEST_DECIDED', `permission request ${id} is already ${current.status}`, { details: { status: current.status } });
+    }
+    const decided = await this.deps.repository.decide(tenantId, id, {
+      status, decidedAt: this.deps.now(), decidedBy: decision.approver ?? null, comment: decision.comment ?? null,
+    });
+    if (!decided) throw new TollgateError('PERMISSION_REQUEST_DECIDED', `permission request ${id} was decided concurrently`);
+    await this.record(decided, status, decision.approver ?? null);
+    return decided;
+  }
+
+  /** The request, expired first when its time is up (expiry is applied lazily on every read). */
+  private async current(tenantId: string, id: number): Promise<PermissionRequest> {
+    const request = await this.deps.repository.get(tenantId, id);
+    if (!request) throw new TollgateError('NOT_FOUND', `permission request ${id} not found`);
+    return this.expireIfDue(request);
+  }
+
+  private async expireIfDue(request: PermissionRequest): Promise<PermissionRequest> {
+    if (request.status !== 'pending' || request.expiresAt > this.deps.now()) return request;
+    const expired = await this.deps.repository.decide(request.tenantId, request.id, { status: 'expired', decidedAt: this.deps.now(), decidedBy: null, comment: null });
+    if (!expired) return (await this.deps.repository.get(request.tenantId, request.id)) ?? request;
+    await this.record(expired, 'expired', null);
+    return expired;
+  }
+
+  private async record(request: PermissionRequest, change: string, actor: string | null): Promise<void> {
+    await this.deps.appendLedger?.(request.tenantId, {
+      type: `permission_request.${change}`, actor, agentId: String(request.agentId),
+      data: { request_id: request.id, permissions: request.permissions, justification: request.justification, comment: request.comment },
+    });
+    await this.deps.bus.publish(PERMISSION_REQUEST_CHANNEL, { tenantId: request.tenantId, id: request.id, agentId: request.agentId, status: request.status });
+  }
+}
+
+function validatePermissions(permissions: unknown): asserts permissions is Record<string, unknown> {
+  if (permissions === null || typeof permissions !== 'object' || Array.isArray(permissions) || Object.keys(permissions).length === 0) {
+    throw new TollgateError('VALIDATION_FAILED', 'permissions must be a non-empty object', { details: { field: 'permissions' } });
+  }
+  const unknown = Object.keys(permissions).filter((key) => !(GRANTABLE_KEYS as readonly string[]).includes(key));
+  if (unknown.length > 0) {
+    throw new TollgateError('VALIDATION_FAILED', `permissions has unknown key(s): ${unknown.join(', ')}; allowed: ${GRANTABLE_KEYS.join(', ')}`, { details: { field: 'permissions' } });
+  }
+}
+
+/** The config fields a request grants (`allow_external_apis` has no host function behind it, so it grants nothing). */
+function grantOf(permissions: Record<string, unknown>): Record<string, unknown> {
+  const { allow_external_apis: _ignored, ...grant } = permissions;
+  return grant;
+}
+
+/** REST view of a request. */
+export function toView(request: PermissionRequest): PermissionRequestView {
+  const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+  return {
+    id: request.id, agent_id: request.agentId, status: request.status, permissions: request.permissions, justification: request.justification,
+    created_at: iso(request.createdAt)!, expires_at: iso(request.expiresAt)!, decided_at: iso(request.decidedAt), decided_by: request.decidedBy, comment: request.comment,
+  };
+}

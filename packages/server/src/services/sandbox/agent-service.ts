@@ -1,0 +1,180 @@
+import { TollgateError } from '@tollgate/core';
+import { resolveSandboxConfig, type AgentConfig, type ResolvedSandboxConfig } from '@tollgate/sandbox';
+import type { SandboxAgent, SandboxAgentFields, SandboxAgentRepository } from '../../store/repositories/sandbox-agents.js';
+import type { LedgerAppend } from '../vault/credential-service.js';
+import { CREDENTIAL_NAME } from './credential-references.js';
+
+/**
+ * Code a new agent gets when registered without `entry_code` (e.g. by `SecureAgent.configure()` with no
+ * `entryCode`): it returns its input, so a first run shows the round trip. Tollgate runs no model for you.
+ */
+export const DEFAULT_ENTRY_CODE = 'return { task: input?.task ?? null, received: input ?? null };';
+export const DEFAULT_AGENT_VERSION = '1.0.0';
+export const AGENT_STATUSES = ['ready', 'draft', 'disabled'] as const;
+export const MAX_ENTRY_CODE_BYTES = 1_048_576;
+
+/** Agent as the REST API shows it (the seed's snake_case shape). */
+export interface AgentView {
+  id: number;
+  name: string;
+  version: string;
+  description: string | null;
+  status: string;
+  config: Record<string, unknown>;
+  entry_code?: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface AgentInput {
+  name?: string | undefined;
+  version?: string | undefined;
+  description?: string | null | undefined;
+  entry_code?: string | undefined;
+  config?: Record<string, unknown> | undefined;
+  status?: string | undefined;
+}
+
+export interface AgentStore {
+  readonly sandboxAgents: SandboxAgentRepository;
+  transaction<T>(fn: (tx: AgentStore) => Promise<T>): Promise<T>;
+}
+
+/**
+ * Resolves an agent's stored config into the limits and grants of one run, and the credential names it may use
+ * (config field `credentials`, deny by default).
+ *
+ * @example
+ * resolveAgentConfig({ sandbox_template: 'STRICT' }).sandbox.memory_limit_mb; // 256
+ */
+export function resolveAgentConfig(config: Record<string, unknown>): { sandbox: ResolvedSandboxConfig; credentials: string[] } {
+  const sandbox = resolveSandboxConfig(config as AgentConfig);
+  const credentials = config.credentials ?? [];
+  if (!Array.isArray(credentials) || !credentials.every((name) => typeof name === 'string' && CREDENTIAL_NAME.test(name))) {
+    throw new TollgateError('VALIDATION_FAILED', 'config.credentials must be an array of credential names', { details: { field: 'config.credentials' } });
+  }
+  return { sandbox, credentials: credentials as string[] };
+}
+
+/**
+ * Registered sandboxed agents of each tenant: upsert by name, update, delete with executions, context store.
+ *
+ * @example
+ * const { agent } = await agents.upsert('acme', { name: 'my-summarizer', entry_code: 'return 1;' }, 'key_1');
+ */
+export class AgentService {
+  constructor(private readonly deps: { store: AgentStore; now: () => number; appendLedger?: LedgerAppend | undefined }) {}
+
+  async upsert(tenantId: string, input: AgentInput, actor: string | null): Promise<{ agent: SandboxAgent; created: boolean }> {
+    if (typeof input.name !== 'string' || input.name.trim() === '') throw invalid('name', 'is required');
+    const existing = await this.deps.store.sandboxAgents.getByName(tenantId, input.name);
+    const fields: SandboxAgentFields = {
+      name: input.name,
+      version: input.version ?? existing?.version ?? DEFAULT_AGENT_VERSION,
+      description: input.description ?? existing?.description ?? null,
+      entryCode: input.entry_code ?? existing?.entryCode ?? DEFAULT_ENTRY_CODE,
+      config: input.config ?? existing?.config ?? {},
+      status: input.status ?? existing?.status ?? 'ready',
+    };
+    validateFields(fields);
+    const result = await this.deps.store.sandboxAgents.upsertByName(tenantId, fields, this.deps.now());
+    await this.changed(tenantId, result.agent, result.created ? 'created' : 'updated', actor);
+    return result;
+  }
+
+  list(tenantId: string): Promise<SandboxAgent[]> {
+    return this.deps.store.sandboxAgents.list(tenantId);
+  }
+
+  async get(tenantId: string, id: number): Promise<SandboxAgent> {
+    const agent = await this.deps.store.sandboxAgents.get(tenantId, id);
+    if (!agent) throw new TollgateError('NOT_FOUND', `agent ${id} not found`);
+    return agent;
+  }
+
+  async update(tenantId: string, id: number, input: AgentInput, actor: string | null): Promise<SandboxAgent> {
+    const current = await this.get(tenantId, id);
+    const fields: Partial<SandboxAgentFields> = {};
+    if (input.name !== undefined) fields.name = input.name;
+    if (input.version !== undefined) fields.version = input.version;
+    if (input.description !== undefined) fields.description = input.description;
+    if (input.entry_code !== undefined) fields.entryCode = input.entry_code;
+    if (input.config !== undefined) fields.config = input.config;
+    if (input.status !== undefined) fields.status = input.status;
+    validateFields({ ...current, ...fields });
+    if (fields.name !== undefined && fields.name !== current.name && (await this.deps.store.sandboxAgents.getByName(tenantId, fields.name))) {
+      throw new TollgateError('CONFLICT', `an agent named ${JSON.stringify(fields.name)} exists`);
+    }
+    const agent = (await this.deps.store.sandboxAgents.update(tenantId, id, fields, this.deps.now()))!;
+    await this.changed(tenantId, agent, 'updated', actor);
+    return agent;
+  }
+
+  /** Merges granted settings into the agent's config (approved permission requests). Scopes and domains add up. */
+  async grant(tenantId: string, id: number, grant: Record<string, unknown>, actor: string | null): Promise<SandboxAgent> {
+    const current = await this.get(tenantId, id);
+    return this.update(tenantId, id, { config: mergeGrant(current.config, grant) }, actor);
+  }
+
+  async delete(tenantId: string, id: number, actor: string | null): Promise<void> {
+    const agent = await this.get(tenantId, id);
+    await this.deps.store.transaction((tx) => tx.sandboxAgents.delete(tenantId, id));
+    await this.changed(tenantId, agent, 'deleted', actor);
+  }
+
+  async setContext(tenantId: string, id: number, key: string, value: unknown): Promise<void> {
+    await this.get(tenantId, id);
+    await this.deps.store.sandboxAgents.setContext(tenantId, id, key, value, this.deps.now());
+  }
+
+  async getContext(tenantId: string, id: number, key: string): Promise<unknown> {
+    await this.get(tenantId, id);
+    return this.deps.store.sandboxAgents.getContext(tenantId, id, key);
+  }
+
+  private async changed(tenantId: string, agent: SandboxAgent, change: string, actor: string | null): Promise<void> {
+    await this.deps.appendLedger?.(tenantId, {
+      type: `sandbox.agent_${change}`, actor, agentId: String(agent.id),
+      data: { agent_id: agent.id, name: agent.name, version: agent.version, status: agent.status, config: agent.config },
+    });
+  }
+}
+
+/**
+ * Adds a grant to a config: `permissions` and `allowed_domains` are unions, other fields replace.
+ *
+ * @example
+ * mergeGrant({ permissions: ['data:read'] }, { permissions: ['network:outbound'], allow_network: true });
+ */
+export function mergeGrant(config: Record<string, unknown>, grant: Record<string, unknown>): Record<string, unknown> {
+  const merged: Record<string, unknown> = { ...config, ...grant };
+  for (const key of ['permissions', 'allowed_domains', 'credentials']) {
+    if (Array.isArray(grant[key])) {
+      const base = Array.isArray(config[key]) ? (config[key] as unknown[]) : key === 'permissions' ? resolveSandboxConfig(config as AgentConfig).permissions : [];
+      merged[key] = [...new Set([...base, ...(grant[key] as unknown[])])];
+    }
+  }
+  return merged;
+}
+
+function validateFields(fields: SandboxAgentFields): void {
+  if (fields.name.length > 200) throw invalid('name', 'must be at most 200 characters');
+  if (fields.version.length > 64) throw invalid('version', 'must be at most 64 characters');
+  if (!(AGENT_STATUSES as readonly string[]).includes(fields.status)) throw invalid('status', `must be one of ${AGENT_STATUSES.join(', ')}`);
+  if (Buffer.byteLength(fields.entryCode) > MAX_ENTRY_CODE_BYTES) throw invalid('entry_code', `must be at most ${MAX_ENTRY_CODE_BYTES} bytes`);
+  resolveAgentConfig(fields.config);
+}
+
+function invalid(field: string, message: string): TollgateError {
+  return new TollgateError('VALIDATION_FAILED', `${field} ${message}`, { details: { field } });
+}
+
+/** The REST view; `withCode` adds `entry_code` (detail views). */
+export function toAgentView(agent: SandboxAgent, withCode = false): AgentView {
+  const view: AgentView = {
+    id: agent.id, name: agent.name, version: agent.version, description: agent.description, status: agent.status,
+    config: agent.config, created_at: new Date(agent.createdAt).toISOString(), updated_at: new Date(agent.updatedAt).toISOString(),
+  };
+  if (withCode) view.entry_code = agent.entryCode;
+  return view;
+}

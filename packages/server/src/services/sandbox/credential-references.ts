@@ -1,0 +1,66 @@
+import { TollgateError } from '@tollgate/core';
+
+/**
+ * A credential reference inside an `http_request` header value: `{{credential:NAME}}`, NAME of 1–64 characters
+ * from `A–Z a–z 0–9 _ . -`. Several references and surrounding text are allowed (`Bearer {{credential:x}}`).
+ */
+export const CREDENTIAL_REFERENCE = /\{\{\s*credential:([A-Za-z0-9_.-]{1,64})\s*\}\}/g;
+export const CREDENTIAL_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+
+/**
+ * Names referenced in header values, in first-seen order.
+ *
+ * @example
+ * referencedCredentials({ Authorization: 'Bearer {{credential:openweather}}' }); // ['openweather']
+ */
+export function referencedCredentials(headers: Record<string, string>): string[] {
+  const names = new Set<string>();
+  for (const value of Object.values(headers)) {
+    for (const match of value.matchAll(CREDENTIAL_REFERENCE)) names.add(match[1]!);
+  }
+  return [...names];
+}
+
+/**
+ * Replaces every reference with its value. `values` must hold every referenced name (resolve them first).
+ * Values containing CR or LF are refused: they would split the header.
+ *
+ * @example
+ * substituteCredentials({ Authorization: 'Bearer {{credential:k}}' }, new Map([['k', 's3cret']]));
+ * // { Authorization: 'Bearer s3cret' }
+ */
+export function substituteCredentials(headers: Record<string, string>, values: ReadonlyMap<string, string>): Record<string, string> {
+  const result: Record<string, string> = {};
+  for (const [header, value] of Object.entries(headers)) {
+    result[header] = value.replace(CREDENTIAL_REFERENCE, (_whole, name: string) => {
+      const secret = values.get(name);
+      if (secret === undefined) throw new TollgateError('CREDENTIAL_UNKNOWN', `credential ${JSON.stringify(name)} is not available`);
+      if (/[\r\n]/.test(secret)) throw new TollgateError('CREDENTIAL_UNKNOWN', `credential ${JSON.stringify(name)} cannot be used in a header`);
+      return secret;
+    });
+  }
+  return result;
+}
+
+/**
+ * Scrubs credential values out of anything headed back to the guest (a server may echo request headers):
+ * every string in `value` has each secret replaced by `[credential:NAME]`. Secrets shorter than 4 characters
+ * are not scrubbed (they would destroy ordinary text; the docs tell users so).
+ *
+ * @example
+ * redactCredentials({ echo: 'Bearer s3cret' }, new Map([['k', 's3cret']])); // { echo: 'Bearer [credential:k]' }
+ */
+export function redactCredentials<T>(value: T, values: ReadonlyMap<string, string>): T {
+  const secrets = [...values].filter(([, secret]) => secret.length >= 4).sort((a, b) => b[1].length - a[1].length);
+  if (secrets.length === 0) return value;
+  const scrub = (text: string): string => secrets.reduce((acc, [name, secret]) => acc.split(secret).join(`[credential:${name}]`), text);
+  const walk = (node: unknown): unknown => {
+    if (typeof node === 'string') return scrub(node);
+    if (Array.isArray(node)) return node.map(walk);
+    if (node !== null && typeof node === 'object') {
+      return Object.fromEntries(Object.entries(node as Record<string, unknown>).map(([k, v]) => [scrub(k), walk(v)]));
+    }
+    return node;
+  };
+  return walk(value) as T;
+}

@@ -1,0 +1,109 @@
+import tls from 'node:tls';
+import { guardedHttpRequest, SandboxSupervisor, type SupervisorOptions } from '@tollgate/sandbox';
+import type { Store } from '../../store/index.js';
+import type { Bus } from '../bus.js';
+import type { Clock } from '../clock.js';
+import { ExecutionService, type ContentSafetyCheck, type HaltState } from '../executions/execution-service.js';
+import { listenForKills } from '../executions/kill-listener.js';
+import { RunningExecutions } from '../executions/running-executions.js';
+import { StatementSigner } from '../executions/statement-signer.js';
+import type { LedgerRecordCheck } from '../executions/verification-service.js';
+import { PermissionRequestService } from '../permission-requests/permission-request-service.js';
+import { CredentialService, type LedgerAppend } from '../vault/credential-service.js';
+import type { Vault } from '../vault/vault.js';
+import { AgentService } from './agent-service.js';
+import type { OutboundFetch } from './host-handlers.js';
+
+/** Egress settings of `http_request` beyond each agent's own `allowed_domains`. */
+export interface SandboxEgressOptions {
+  /** CIDRs exempt from the private/loopback/metadata refusal (`TOLLGATE_SANDBOX_EGRESS_ALLOW`). */
+  allowedAddressRanges?: readonly string[] | undefined;
+  /** Permit plain http:// (`TOLLGATE_SANDBOX_EGRESS_ALLOW_HTTP`; for loopback test servers only). */
+  allowHttp?: boolean | undefined;
+  /** Extra trusted CA certificates (PEM) for outbound TLS (`TOLLGATE_SANDBOX_EGRESS_CA_FILE`). */
+  caCertificates?: string | undefined;
+}
+
+/**
+ * What the sandbox needs of `services.ledger` (structural, so this area does not depend on its internals):
+ * `append` for every record, `verifyRecord` and `record` for `chain_valid` in execution statements.
+ */
+export interface SandboxLedger {
+  append(tenantId: string, entry: Parameters<LedgerAppend>[1]): Promise<{ index: number }>;
+  verifyRecord(tenantId: string, index: number): Promise<{ verified: boolean }>;
+  record?(tenantId: string, index: number): Promise<{ type: string; executionId: string | null; data: unknown } | undefined>;
+}
+
+export interface SandboxServiceDeps {
+  store: Store;
+  clock: Clock;
+  bus: Bus;
+  vault: Vault;
+  egress?: SandboxEgressOptions | undefined;
+  supervisor?: SupervisorOptions | undefined;
+  ledger?: SandboxLedger | undefined;
+  haltState?: HaltState | undefined;
+  contentSafety?: ContentSafetyCheck | undefined;
+  onError?: (error: unknown) => void;
+}
+
+/** The sandbox area's services, as they appear on `Services`. */
+export interface SandboxServices {
+  readonly sandboxRuntime: SandboxSupervisor;
+  readonly sandboxAgents: AgentService;
+  readonly executions: ExecutionService;
+  readonly credentials: CredentialService;
+  readonly permissionRequests: PermissionRequestService;
+  /** The execution-statement signer (key created and sealed on first use). */
+  readonly executionSigner: () => Promise<StatementSigner>;
+  readonly sandboxLedgerCheck: LedgerRecordCheck | undefined;
+  /** Stops the kill listener and the workers. */
+  readonly closeSandbox: () => Promise<void>;
+}
+
+/**
+ * Wires the sandbox area: vault, supervisor, agents, executions (with kill-switch listener), credentials,
+ * permission requests.
+ *
+ * @example
+ * const sandbox = createSandboxServices({ store, clock, bus, vault, ledger });
+ */
+export function createSandboxServices(deps: SandboxServiceDeps): SandboxServices {
+  const now = () => deps.clock.now();
+  const { vault, ledger } = deps;
+  const appendLedger: LedgerAppend | undefined = ledger ? (tenantId, entry) => ledger.append(tenantId, entry) : undefined;
+  const checkLedger: LedgerRecordCheck | undefined = ledger ? async (tenantId, index) => ({
+    included: (await ledger.verifyRecord(tenantId, index)).verified,
+    record: (await ledger.record?.(tenantId, index)) ?? null,
+  }) : undefined;
+  const runtime = new SandboxSupervisor({ ...deps.supervisor, allowHttpEgress: deps.egress?.allowHttp ?? false });
+  const running = new RunningExecutions();
+  const credentials = new CredentialService({ store: deps.store, vault, now, appendLedger: appendLedger });
+  const agents = new AgentService({ store: deps.store, now, appendLedger: appendLedger });
+  const fetch: OutboundFetch = (request, config, signal) => guardedHttpRequest(request, {
+    allowedDomains: config.allowed_domains, allowedAddressRanges: deps.egress?.allowedAddressRanges, allowHttp: deps.egress?.allowHttp ?? false, signal,
+    ...(deps.egress?.caCertificates ? { tls: { ca: [...tls.rootCertificates, deps.egress.caCertificates] } } : {}),
+  });
+  const executions = new ExecutionService({
+    store: deps.store, runtime, running, now, fetch, appendLedger: appendLedger, haltState: deps.haltState, contentSafety: deps.contentSafety,
+    resolveCredentials: (tenantId, names, context) => credentials.resolve(tenantId, names, context),
+  });
+  const permissionRequests = new PermissionRequestService({ repository: deps.store.permissionRequests, agents, bus: deps.bus, now, appendLedger: appendLedger });
+  const stopKills = listenForKills({ bus: deps.bus, runtime, running, appendLedger: appendLedger, onError: deps.onError });
+  let signer: Promise<StatementSigner> | undefined;
+  const executionSigner = () => {
+    signer ??= StatementSigner.load(deps.store.sandboxSigningKeys, vault, now).catch((error: unknown) => {
+      signer = undefined;
+      throw error;
+    });
+    return signer;
+  };
+  return {
+    sandboxRuntime: runtime, sandboxAgents: agents, executions, credentials, permissionRequests, executionSigner,
+    sandboxLedgerCheck: checkLedger,
+    closeSandbox: async () => {
+      stopKills();
+      await runtime.close();
+    },
+  };
+}
