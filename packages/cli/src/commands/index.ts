@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { registerAuditCommand } from './audit.js';
 import { registerKeysCommand } from './keys.js';
 import { registerMigrateCommand } from './migrate.js';
 import { registerServeCommand } from './serve.js';
@@ -13,4 +14,5 @@ export const COMMANDS: ReadonlyArray<(program: Command) => void> = [
   registerMigrateCommand,
   registerTenantsCommand,
   registerKeysCommand,
+  registerAuditCommand,
 ];

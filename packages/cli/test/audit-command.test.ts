@@ -1,0 +1,131 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { generateNoteKey, signCheckpoint, merkle, recordLeafHash, toLedgerRecord } from '@tollgate/core';
+import type { LedgerBundle, LedgerRecord } from '@tollgate/core';
+import { postgresTestUrl, startTestServer } from '../../../test-utils/index.js';
+import type { TestServer } from '../../../test-utils/index.js';
+import { runCli } from '../src/index.js';
+
+type Bundle = LedgerBundle & { records: LedgerRecord[]; checkpoints: string[] };
+type Tamper = (bundle: Bundle) => void;
+
+const reindex = (bundle: Bundle) => bundle.records.forEach((r, i) => (bundle.records[i] = { ...r, index: i }));
+
+// Every tamper case of issue 5, applied to a bundle exported from a real server.
+const TAMPERS: [string, Tamper, string][] = [
+  ['an edited record', (b) => (b.records[4] = { ...(b.records[4] as LedgerRecord), data: { n: 'edited' } }), 'CHECKPOINT_ROOT_MISMATCH'],
+  ['a deleted record', (b) => { b.records.splice(4, 1); reindex(b); }, 'CHECKPOINT_ROOT_MISMATCH'],
+  ['a swapped pair', (b) => { const [x, y] = [b.records[4]!, b.records[5]!]; b.records[4] = { ...y, index: 4 }; b.records[5] = { ...x, index: 5 }; }, 'CHECKPOINT_ROOT_MISMATCH'],
+  ['an inserted record', (b) => { b.records.splice(4, 0, toLedgerRecord(b.records[0]!.tenantId, 4, b.records[4]!.recordedAt, { type: 'approval.granted', data: {} })); reindex(b); }, 'CHECKPOINT_ROOT_MISMATCH'],
+  ['a truncated tail', (b) => { b.records.length -= 3; }, 'CHECKPOINT_BEYOND_RECORDS'],
+  ['a forged checkpoint', (b) => { const lines = b.checkpoints.at(-1)!.split('\n'); lines[2] = merkle.toBase64(merkle.hashLeaf(new Uint8Array([1]))); b.checkpoints[b.checkpoints.length - 1] = lines.join('\n'); }, 'CHECKPOINT_SIGNATURE_INVALID'],
+  ['a checkpoint signed by another key', (b) => {
+    const root = merkle.rootHash(b.records.map(recordLeafHash));
+    b.checkpoints.push(signCheckpoint({ origin: b.origin, size: b.records.length, rootHash: root, extensions: [] }, generateNoteKey(b.origin)));
+  }, 'CHECKPOINT_SIGNATURE_INVALID'],
+];
+
+async function cli(...args: string[]): Promise<{ code: number; out: string }> {
+  const chunks: string[] = [];
+  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    chunks.push(String(chunk));
+    return true;
+  });
+  const errSpy = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+  process.exitCode = 0;
+  try {
+    await runCli(['node', 'tollgate', ...args]);
+  } finally {
+    spy.mockRestore();
+    errSpy.mockRestore();
+  }
+  const code = Number(process.exitCode ?? 0);
+  process.exitCode = 0;
+  return { code, out: chunks.join('') };
+}
+
+function suite(name: string, postgresUrl: string | undefined) {
+  describe(`tollgate audit on ${name}`, () => {
+    let t: TestServer;
+    let dir: string;
+    let bundlePath: string;
+    let trustedPath: string;
+    beforeAll(async () => {
+      t = await startTestServer({ postgresUrl });
+      dir = await mkdtemp(join(tmpdir(), 'tollgate-audit-cli-'));
+      for (let round = 0; round < 3; round++) {
+        await Promise.all(Array.from({ length: 8 }, (_, i) => t.services.ledger.append(t.tenantA.id, { type: 'enforce.decision', agentId: 'a', data: { n: round * 8 + i } })));
+        await t.services.ledger.checkpoint(t.tenantA.id);
+      }
+      bundlePath = join(dir, 'bundle.json');
+      trustedPath = join(dir, 'trusted.txt');
+      const exported = await cli('audit', 'export', '--url', t.url, '--api-key', t.tenantA.adminKey, '--out', bundlePath);
+      expect(exported.code).toBe(0);
+      const bundle = JSON.parse(await readFile(bundlePath, 'utf8')) as Bundle;
+      await writeFile(trustedPath, bundle.checkpoints.at(-1)!);
+    });
+    afterAll(async () => {
+      await t?.close();
+      if (dir) await rm(dir, { recursive: true, force: true });
+    });
+
+    it('exports a bundle that verifies offline, also against the checkpoint kept at export', async () => {
+      const result = await cli('audit', 'verify', bundlePath, '--trusted-checkpoint', trustedPath);
+      expect(result.code).toBe(0);
+      expect(result.out).toMatch(/^OK: \d+ records, root [0-9a-f]{64}, \d+ checkpoints checked/);
+      const bundle = JSON.parse(await readFile(bundlePath, 'utf8')) as Bundle;
+      expect(bundle.records.filter((r) => r.type === 'enforce.decision')).toHaveLength(24);
+      expect((await cli('audit', 'verify', bundlePath, '--public-key', bundle.publicKey)).code).toBe(0);
+    });
+
+    it.each(TAMPERS)('catches %s', async (_name, tamper, code) => {
+      const bundle = JSON.parse(await readFile(bundlePath, 'utf8')) as Bundle;
+      tamper(bundle);
+      const path = join(dir, `tampered-${code}-${Math.random().toString(36).slice(2)}.json`);
+      await writeFile(path, JSON.stringify(bundle));
+      const result = await cli('audit', 'verify', path);
+      expect(result.code).toBe(1);
+      expect(result.out).toContain('FAILED');
+      expect(result.out).toContain(code);
+    });
+
+    it('catches a rollback to an earlier export with the trusted checkpoint', async () => {
+      const bundle = JSON.parse(await readFile(bundlePath, 'utf8')) as Bundle;
+      const earlier = bundle.checkpoints.findIndex((note) => note.split('\n')[1] !== String(bundle.records.length));
+      const size = Number(bundle.checkpoints[earlier]!.split('\n')[1]);
+      const rolledBack = { ...bundle, records: bundle.records.slice(0, size), checkpoints: bundle.checkpoints.slice(0, earlier + 1) };
+      const path = join(dir, 'rolled-back.json');
+      await writeFile(path, JSON.stringify(rolledBack));
+      expect((await cli('audit', 'verify', path)).code).toBe(0);
+      const result = await cli('audit', 'verify', path, '--trusted-checkpoint', trustedPath);
+      expect(result.code).toBe(1);
+      expect(result.out).toContain('ROLLBACK');
+    });
+
+    it('prints an inclusion proof that verifies', async () => {
+      const result = await cli('audit', 'proof', '--index', '3', '--url', t.url, '--api-key', t.tenantA.adminKey);
+      expect(result.code).toBe(0);
+      expect(JSON.parse(result.out)).toMatchObject({ index: 3, verified: true });
+      expect((await cli('audit', 'proof', '--index', '99999', '--url', t.url, '--api-key', t.tenantA.adminKey)).code).toBe(1);
+    });
+
+    it.runIf(postgresUrl === undefined)('exports straight from the database with --data-dir', async () => {
+      const path = join(dir, 'direct.json');
+      const result = await cli('audit', 'export', '--data-dir', t.config.dataDir, '--tenant', t.tenantA.id, '--out', path);
+      expect(result.code).toBe(0);
+      expect((await cli('audit', 'verify', path, '--trusted-checkpoint', trustedPath)).code).toBe(0);
+    });
+
+    it('refuses a file that is not a bundle', async () => {
+      const path = join(dir, 'not-json.json');
+      await writeFile(path, 'hello');
+      expect((await cli('audit', 'verify', path)).code).toBe(1);
+    });
+  });
+}
+
+suite('SQLite', undefined);
+const pgUrl = postgresTestUrl('tollgate audit CLI');
+if (pgUrl) suite('PostgreSQL', pgUrl);
