@@ -59,7 +59,8 @@ export class SandboxSupervisor {
     const run = new ExecutionRun(request, this.options);
     this.running.set(key, run);
     try {
-      const acquiring = this.pool.acquire(memoryBucketMb(request.config.memory_limit_mb));
+      const limitMb = request.config.memory_limit_mb;
+      const acquiring = this.pool.acquire({ bucketMb: memoryBucketMb(limitMb), limitBytes: limitMb * 1048576 });
       // A run killed while it waits for a worker must not wait for that worker to start.
       const worker = await Promise.race([acquiring, run.done().then(() => undefined)]);
       if (worker === undefined) {

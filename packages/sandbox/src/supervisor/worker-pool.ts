@@ -1,8 +1,13 @@
 import { TollgateError } from '@tollgate/core';
 import { SandboxWorker } from './sandbox-worker.js';
 
-interface Waiter {
+/** What a run needs from a worker: its memory bucket, and the guest limit its current WASM size must leave room for. */
+export interface WorkerNeed {
   bucketMb: number;
+  limitBytes: number;
+}
+
+interface Waiter extends WorkerNeed {
   resolve: (worker: SandboxWorker) => void;
   reject: (error: Error) => void;
 }
@@ -38,10 +43,13 @@ export class WorkerPool {
     for (const worker of started) this.release(worker);
   }
 
-  /** Resolves with an idle, started worker of the bucket. */
-  acquire(bucketMb: number): Promise<SandboxWorker> {
+  /**
+   * Resolves with an idle, started worker of the bucket whose WASM memory (which never shrinks) is still within
+   * baseline + the run's limit, so "WASM size > baseline + limit" keeps meaning "this guest is over its limit".
+   */
+  acquire(need: WorkerNeed): Promise<SandboxWorker> {
     if (this.closed) return Promise.reject(new TollgateError('UNAVAILABLE', 'sandbox supervisor is closed'));
-    const worker = this.takeNow(bucketMb);
+    const worker = this.takeNow(need);
     if (worker) {
       return worker.ready.then(() => worker, (error: unknown) => {
         this.discard(worker);
@@ -51,7 +59,7 @@ export class WorkerPool {
     if (this.waiters.length >= this.maxQueue) {
       return Promise.reject(new TollgateError('UNAVAILABLE', 'sandbox is busy: too many executions queued'));
     }
-    return new Promise((resolve, reject) => this.waiters.push({ bucketMb, resolve, reject }));
+    return new Promise((resolve, reject) => this.waiters.push({ ...need, resolve, reject }));
   }
 
   /** Returns a healthy worker after a run. */
@@ -85,7 +93,7 @@ export class WorkerPool {
   private drain(): void {
     for (let i = 0; i < this.waiters.length; ) {
       const waiter = this.waiters[i]!;
-      const worker = this.takeNow(waiter.bucketMb);
+      const worker = this.takeNow(waiter);
       if (!worker) { i++; continue; }
       this.waiters.splice(i, 1);
       worker.ready.then(() => waiter.resolve(worker), (error: Error) => {
@@ -95,11 +103,13 @@ export class WorkerPool {
     }
   }
 
-  private takeNow(bucketMb: number): SandboxWorker | undefined {
-    const index = this.idle.findIndex((w) => w.bucketMb === bucketMb && w.alive);
+  private takeNow(need: WorkerNeed): SandboxWorker | undefined {
+    const fits = (w: SandboxWorker): boolean =>
+      w.alive && w.bucketMb === need.bucketMb && w.wasmMb() * 1048576 <= w.baselineBytes + need.limitBytes;
+    const index = this.idle.findIndex(fits);
     if (index >= 0) return this.idle.splice(index, 1)[0];
     if (this.all.size >= this.maxWorkers && this.idle.length > 0) this.remove(this.idle[0]!);
-    if (this.all.size < this.maxWorkers) return this.spawn(bucketMb);
+    if (this.all.size < this.maxWorkers) return this.spawn(need.bucketMb);
     return undefined;
   }
 

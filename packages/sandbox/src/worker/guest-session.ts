@@ -274,6 +274,7 @@ export class GuestSession {
     const guestBytes = this.engineBroken ? 0 : this.measureGuestBytes();
     if (!this.engineBroken) this.disposeEngine();
     const wasmBytes = this.env.memory.buffer.byteLength;
+    Atomics.store(this.env.control, CONTROL_WASM_MB, Math.ceil(wasmBytes / 1048576));
     const grownBytes = Math.max(this.peakBytes, wasmBytes) - this.startWasmBytes;
     this.post({
       type: 'done',

@@ -5,7 +5,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { newQuickJSWASMModuleFromVariant, newVariant, RELEASE_SYNC } from 'quickjs-emscripten';
 import { GuestSession } from './guest-session.js';
-import { CONTROL_ABORT } from './protocol.js';
+import { CONTROL_ABORT, CONTROL_WASM_MB } from './protocol.js';
 import type { ParentToWorker, WorkerInit, WorkerToParent } from './protocol.js';
 
 // @types/node does not declare the WebAssembly namespace (it lives in the DOM lib); this is the part we use.
@@ -29,6 +29,7 @@ async function main(): Promise<void> {
   // Warm the engine once so the first real run does not pay for lazy initialisation.
   module.newRuntime().dispose();
   const baselineBytes = memory.buffer.byteLength;
+  Atomics.store(control, CONTROL_WASM_MB, Math.ceil(baselineBytes / 1048576));
   const post = (message: WorkerToParent): void => port.postMessage(message);
   let session: GuestSession | undefined;
 
