@@ -21,6 +21,10 @@ import { registerDashboardRoutes } from './http/routes/dashboard.js';
 import { createSessionAuthenticator, registerSessionRoutes } from './http/routes/session.js';
 import { registerSystemRoutes } from './http/routes/system.js';
 import { registerTenantRoutes } from './http/routes/tenants.js';
+import { registerSdkAgentRoutes } from './http/routes/sdk-agents.js';
+import { registerExecutionRoutes } from './http/routes/executions.js';
+import { registerCredentialRoutes } from './http/routes/credentials.js';
+import { registerPermissionRequestRoutes } from './http/routes/permission-requests.js';
 import { registerSafetyRoutes } from './http/routes/safety.js';
 import type { TollgateApp, TypeBoxTypeProvider } from './http/type-provider.js';
 import type { Bus } from './services/bus.js';
@@ -45,6 +49,10 @@ function registerRoutes(app: TollgateApp, services: Services): void {
   registerSessionRoutes(app, services);
   registerDashboardRoutes(app, services);
   registerSafetyRoutes(app, services);
+  registerSdkAgentRoutes(app, services);
+  registerExecutionRoutes(app, services);
+  registerCredentialRoutes(app, services);
+  registerPermissionRequestRoutes(app, services);
   registerSiteRoutes(app, services);
 }
 

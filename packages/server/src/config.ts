@@ -87,6 +87,21 @@ function vaultKey(raw: string): string {
   return value;
 }
 
+function cidrList(raw: string): string[] {
+  const items = raw.split(',').map((item) => item.trim()).filter((item) => item !== '');
+  for (const item of items) {
+    if (!/^[0-9a-fA-F:.]+\/\d{1,3}$/.test(item)) throw new Error(`expected comma-separated CIDRs, got ${JSON.stringify(item)}`);
+  }
+  return items;
+}
+
+function boolean(raw: string): boolean {
+  const value = raw.trim().toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(value)) return true;
+  if (['0', 'false', 'no', 'off'].includes(value)) return false;
+  throw new Error('expected true or false');
+}
+
 function keyName(raw: string): string {
   const value = raw.trim();
   if (!/^[^\s+]{1,200}$/.test(value)) throw new Error('expected a name without spaces or "+" (e.g. tollgate.example.com)');
@@ -155,6 +170,19 @@ export const CONFIG_VARIABLES = {
     undefined,
     vaultKey,
     'Vault master key (AES-256-GCM): 64 hex digits or base64 of 32 bytes. Unset: generated into <data dir>/vault-master.key (mode 0600).',
+  ),
+  sandboxEgressAllow: variable<string[]>(
+    'TOLLGATE_SANDBOX_EGRESS_ALLOW',
+    [],
+    cidrList,
+    'Comma-separated CIDRs that sandbox http_request may reach despite the private/loopback/metadata refusal.',
+  ),
+  sandboxEgressAllowHttp: variable('TOLLGATE_SANDBOX_EGRESS_ALLOW_HTTP', false, boolean, 'Allow plain http:// from sandbox http_request (loopback test servers only).'),
+  sandboxEgressCaFile: variable<string | undefined>(
+    'TOLLGATE_SANDBOX_EGRESS_CA_FILE',
+    undefined,
+    text,
+    'PEM file of extra CA certificates trusted by sandbox http_request (private CAs, TLS-inspecting proxies).',
   ),
   // enforcement (issue 3, docs/enforcement.md)
   holdTtlMs: variable(

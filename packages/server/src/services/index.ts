@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import type { TollgateConfig } from '../config.js';
@@ -10,6 +11,7 @@ import { KeyService } from './keys/index.js';
 import { LedgerService } from './ledger/index.js';
 import { loadMasterKey } from './vault/master-key.js';
 import { Vault } from './vault/vault.js';
+import { createSandboxServices, type SandboxServices } from './sandbox/index.js';
 import { TenantService } from './tenants/index.js';
 import { createEnforcementServices, type EnforcementServices } from './enforcement/index.js';
 import { DashboardSessionService } from './dashboard/index.js';
@@ -49,6 +51,17 @@ export interface Services {
   /** Stops the enforcement area's timers and waits for its pending writes. */
   readonly closeEnforcement: () => Promise<void>;
   readonly events: EventService;
+  /** Secret store: credentials and other services' keys (AES-256-GCM under the master key). */
+  readonly vault: Vault;
+  /** Sandboxed agents, executions, credentials, permission requests (issue 6). */
+  readonly sandboxAgents: SandboxServices['sandboxAgents'];
+  readonly executions: SandboxServices['executions'];
+  readonly credentials: SandboxServices['credentials'];
+  readonly permissionRequests: SandboxServices['permissionRequests'];
+  readonly sandboxRuntime: SandboxServices['sandboxRuntime'];
+  readonly executionSigner: SandboxServices['executionSigner'];
+  readonly sandboxLedgerCheck: SandboxServices['sandboxLedgerCheck'];
+  readonly closeSandbox: SandboxServices['closeSandbox'];
   readonly dashboardSessions: DashboardSessionService;
   /** Content safety (issue 7): the shared scanner, also used by the enforcer. */
   readonly safety: SafetyService;
@@ -84,13 +97,25 @@ export async function createServices(deps: ServiceDeps): Promise<Services> {
   const keys = new KeyService({ store: deps.store, clock: deps.clock, bus, cacheTtlMs: deps.config.authCacheTtlMs, ledger });
   const tenants = new TenantService({ store: deps.store, clock: deps.clock, keys, ledger });
   const events = new EventService({ store: deps.store, clock: deps.clock });
+  const sandbox = createSandboxServices({
+    store: deps.store, clock: deps.clock, bus, vault, ledger,
+    haltState: async (tenantId, agent) => {
+      const reason = enforcementArea.services.killSwitch.haltReason(tenantId, String(agent.id)) ?? enforcementArea.services.killSwitch.haltReason(tenantId, agent.name);
+      return { halted: reason !== null, reason };
+    },
+    egress: {
+      allowedAddressRanges: deps.config.sandboxEgressAllow, allowHttp: deps.config.sandboxEgressAllowHttp,
+      caCertificates: deps.config.sandboxEgressCaFile ? readFileSync(deps.config.sandboxEgressCaFile, 'utf8') : undefined,
+    },
+    onError: (error) => deps.logger.error({ err: error }, 'sandbox kill handling failed'),
+  });
   const safety = new SafetyService({
     template: deps.config.safetyTemplate.toUpperCase() as 'STRICT' | 'STANDARD' | 'DEV', maxChars: deps.config.safetyMaxChars,
     detectorUrl: deps.config.safetyDetectorUrl, detectorTimeoutMs: deps.config.safetyDetectorTimeoutMs, detectorFailure: deps.config.safetyDetectorFailure,
   });
   const enforcementArea = await createEnforcementServices({ config: deps.config, store: deps.store, clock: deps.clock, logger: deps.logger, bus, scanner: safety.scanner });
   const dashboardSessions = new DashboardSessionService({ store: deps.store, clock: deps.clock, keys, ledger, ttlMs: deps.config.dashboardSessionTtlMs });
-  return { ...base, keys, tenants, ledger, events, ...enforcementArea.services, closeEnforcement: enforcementArea.close, dashboardSessions, safety };
+  return { ...base, keys, tenants, ledger, events, vault, ...sandbox, ...enforcementArea.services, closeEnforcement: enforcementArea.close, dashboardSessions, safety };
 }
 
 /**
@@ -101,6 +126,7 @@ export async function createServices(deps: ServiceDeps): Promise<Services> {
  */
 export async function closeServices(services: Services): Promise<void> {
   services.keys.close();
+  await services.closeSandbox();
   await services.ledger.close();
   await services.closeEnforcement();
   await services.bus.close();

@@ -8,6 +8,7 @@ import { listenForKills } from '../executions/kill-listener.js';
 import { RunningExecutions } from '../executions/running-executions.js';
 import { StatementSigner } from '../executions/statement-signer.js';
 import type { LedgerRecordCheck } from '../executions/verification-service.js';
+import { parseStoredRecord } from '../ledger/index.js';
 import { PermissionRequestService } from '../permission-requests/permission-request-service.js';
 import { CredentialService, type LedgerAppend } from '../vault/credential-service.js';
 import type { Vault } from '../vault/vault.js';
@@ -26,12 +27,12 @@ export interface SandboxEgressOptions {
 
 /**
  * What the sandbox needs of `services.ledger` (structural, so this area does not depend on its internals):
- * `append` for every record, `verifyRecord` and `record` for `chain_valid` in execution statements.
+ * `append` for every record, `verifyRecord` for `chain_valid` in execution statements (the record itself is read
+ * from `store.ledger`).
  */
 export interface SandboxLedger {
   append(tenantId: string, entry: Parameters<LedgerAppend>[1]): Promise<{ index: number }>;
   verifyRecord(tenantId: string, index: number): Promise<{ verified: boolean }>;
-  record?(tenantId: string, index: number): Promise<{ type: string; executionId: string | null; data: unknown } | undefined>;
 }
 
 export interface SandboxServiceDeps {
@@ -72,10 +73,11 @@ export function createSandboxServices(deps: SandboxServiceDeps): SandboxServices
   const now = () => deps.clock.now();
   const { vault, ledger } = deps;
   const appendLedger: LedgerAppend | undefined = ledger ? (tenantId, entry) => ledger.append(tenantId, entry) : undefined;
-  const checkLedger: LedgerRecordCheck | undefined = ledger ? async (tenantId, index) => ({
-    included: (await ledger.verifyRecord(tenantId, index)).verified,
-    record: (await ledger.record?.(tenantId, index)) ?? null,
-  }) : undefined;
+  const checkLedger: LedgerRecordCheck | undefined = ledger ? async (tenantId, index) => {
+    const stored = await deps.store.ledger.record(tenantId, index);
+    if (!stored) return { included: false, record: null };
+    return { included: (await ledger.verifyRecord(tenantId, index)).verified, record: parseStoredRecord(stored) };
+  } : undefined;
   const runtime = new SandboxSupervisor({ ...deps.supervisor, allowHttpEgress: deps.egress?.allowHttp ?? false });
   const running = new RunningExecutions();
   const credentials = new CredentialService({ store: deps.store, vault, now, appendLedger: appendLedger });
