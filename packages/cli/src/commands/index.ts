@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { registerAuditCommand } from './audit.js';
 import { registerKeysCommand } from './keys.js';
 import { registerMigrateCommand } from './migrate.js';
+import { registerSafetyCommand } from './safety.js';
 import { registerServeCommand } from './serve.js';
 import { registerTenantsCommand } from './tenants.js';
 
@@ -15,4 +16,5 @@ export const COMMANDS: ReadonlyArray<(program: Command) => void> = [
   registerTenantsCommand,
   registerKeysCommand,
   registerAuditCommand,
+  registerSafetyCommand,
 ];

@@ -1,3 +1,4 @@
+import { pinoSecretRedaction } from '@tollgate/core';
 import pino, { type Logger } from 'pino';
 import type { LogLevel } from '../config.js';
 
@@ -25,6 +26,7 @@ export const REDACTED_LOG_PATHS = [
  * const logger = createLogger('info');
  */
 export function createLogger(level: LogLevel, destination?: pino.DestinationStream): Logger {
-  const options = { level, redact: { paths: REDACTED_LOG_PATHS, censor: '[redacted]' } };
+  // Secrets inside logged values (tool arguments, outputs, messages) are masked by the content-safety rules.
+  const options = { level, redact: { paths: REDACTED_LOG_PATHS, censor: '[redacted]' }, ...pinoSecretRedaction() };
   return destination ? pino(options, destination) : pino(options);
 }
