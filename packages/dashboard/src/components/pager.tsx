@@ -1,4 +1,4 @@
-/** Cursor pager: "Newer" goes back through the cursors already seen, "Older" follows `nextCursor`. */
+/** Cursor pager: "Previous" goes back through the cursors already seen, "Next" follows `nextCursor`. */
 export function Pager(props: {
   hasPrevious: boolean;
   nextCursor: string | null | undefined;
@@ -10,10 +10,10 @@ export function Pager(props: {
   return (
     <nav className="pager" aria-label={label ?? 'Pagination'}>
       <button type="button" className="button" disabled={!hasPrevious} onClick={onPrevious}>
-        ← Newer
+        ← Previous
       </button>
       <button type="button" className="button" disabled={!nextCursor} onClick={() => nextCursor && onNext(nextCursor)}>
-        Older →
+        Next →
       </button>
     </nav>
   );

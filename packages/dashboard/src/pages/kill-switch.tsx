@@ -9,8 +9,8 @@ import type { PageProps } from '../app.js';
 
 /** Kill-switch state as the enforcement area reports it. */
 interface KillSwitchState {
-  global: { halted: boolean; reason: string | null; at: string | null; actor?: string | null };
-  agents: { agentId: string; reason: string | null; at: string; actor?: string | null }[];
+  global: { halted: boolean; reason: string | null; actor: string | null; updated_at: string | null };
+  agents: { agent_id: string; halted: boolean; reason: string | null; actor: string | null; updated_at: string }[];
 }
 
 type Pending =
@@ -25,7 +25,7 @@ function describe(pending: Pending): string {
 }
 
 export function KillSwitchPage(_props: PageProps) {
-  const state = useResource((signal) => api.get<KillSwitchState>('/api/v1/kill-switch', undefined, signal), []);
+  const state = useResource((signal) => api.get<KillSwitchState>('/api/sdk/kill-switch', undefined, signal), []);
   const [agentId, setAgentId] = useState('');
   const [agentReason, setAgentReason] = useState('');
   const [globalReason, setGlobalReason] = useState('');
@@ -44,7 +44,7 @@ export function KillSwitchPage(_props: PageProps) {
         setAgentId('');
         setAgentReason('');
       } else if (pending.kind === 'revive') {
-        await api.delete(`/api/sdk/agents/${encodeURIComponent(pending.agentId)}/kill`);
+        await api.post(`/api/sdk/agents/${encodeURIComponent(pending.agentId)}/unkill`, {});
         setMessage({ tone: 'ok', text: `Agent ${pending.agentId} may run again.` });
       } else {
         await api.post('/api/sdk/kill-switch/global', { halted: pending.halted, reason: pending.reason });
@@ -83,7 +83,7 @@ export function KillSwitchPage(_props: PageProps) {
             {(data) => (
               <p>
                 Status: <Badge value={data.global.halted ? 'halted' : 'running'} />{' '}
-                {data.global.halted ? `since ${formatTime(data.global.at)} — ${data.global.reason ?? ''}` : 'All systems normal'}
+                {data.global.halted ? `since ${formatTime(data.global.updated_at)} — ${data.global.reason ?? ''}` : 'All systems normal'}
               </p>
             )}
           </Resolved>
@@ -114,7 +114,7 @@ export function KillSwitchPage(_props: PageProps) {
         <h2>Killed agents</h2>
         <Resolved
           {...state}
-          isEmpty={(data) => data.agents.length === 0}
+          isEmpty={(data) => data.agents.every((agent) => !agent.halted)}
           empty={<Empty title="No agent is killed" />}
         >
           {(data) => (
@@ -122,13 +122,13 @@ export function KillSwitchPage(_props: PageProps) {
               <table>
                 <thead><tr><th scope="col">Agent</th><th scope="col">Reason</th><th scope="col">Since</th><th scope="col"><span className="visually-hidden">Actions</span></th></tr></thead>
                 <tbody>
-                  {data.agents.map((agent) => (
-                    <tr key={agent.agentId}>
-                      <td className="mono">{agent.agentId}</td>
+                  {data.agents.filter((agent) => agent.halted).map((agent) => (
+                    <tr key={agent.agent_id}>
+                      <td className="mono">{agent.agent_id}</td>
                       <td>{agent.reason}</td>
-                      <td>{formatTime(agent.at)}</td>
+                      <td>{formatTime(agent.updated_at)}</td>
                       <td>
-                        <button type="button" className="button small" onClick={() => setPending({ kind: 'revive', agentId: agent.agentId })}>
+                        <button type="button" className="button small" onClick={() => setPending({ kind: 'revive', agentId: agent.agent_id })}>
                           Revive
                         </button>
                       </td>

@@ -65,6 +65,13 @@ function SessionList({ agentId, selected }: { agentId: string; selected: string 
   );
 }
 
+/** What the SDK's `redaction` setting kept of the arguments. */
+const REDACTION_LABELS: Record<string, string> = {
+  full: 'recorded in full',
+  hashed: 'only a SHA-256 was recorded',
+  none: 'not recorded (redaction: none)',
+};
+
 function CallRow({ call }: { call: ToolCall }) {
   return (
     <li className={`timeline-item decision-${call.decision ?? 'none'}`}>
@@ -78,7 +85,7 @@ function CallRow({ call }: { call: ToolCall }) {
       {call.reason && call.decision !== 'ALLOW' ? <p className="small call-reason">{call.reason}</p> : null}
       <details>
         <summary>
-          Arguments {call.redaction && call.redaction !== 'none' ? <span className="muted small">(redaction: {call.redaction})</span> : null}
+          Arguments <span className="muted small">({REDACTION_LABELS[call.redaction ?? ''] ?? call.redaction})</span>
         </summary>
         <pre className="code-block">{call.arguments === undefined || call.arguments === null ? '(not recorded)' : toJson(call.arguments)}</pre>
         <p className="small muted">

@@ -1,0 +1,189 @@
+import { instrument, PolicyViolationError, flush } from '@tollgate/sdk';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { browserAvailable, openBrowser, screenshot, type BrowserSession } from './helpers/browser.js';
+import { startDashboardServer, type DashboardServer } from './helpers/server.js';
+
+const available = browserAvailable();
+
+/** A plain tool-using agent, governed by the SDK against the test server. */
+function governedAgent(server: DashboardServer, agentId: string, enforcement: 'block' | 'step_up', sessionId: string) {
+  const ran: string[] = [];
+  const agent = {
+    tools: [
+      { name: 'web_search', run: async (query: string) => (ran.push(`web_search:${query}`), `results for ${query}`) },
+      { name: 'delete_file', run: async (path: string) => (ran.push(`delete_file:${path}`), `deleted ${path}`) },
+      { name: 'send_email', run: async (input: { to: string; body: string }) => (ran.push(`send_email:${input.to}`), 'sent') },
+    ],
+  };
+  instrument(agent, {
+    agentId,
+    apiUrl: server.t.url,
+    apiKey: server.agentKey,
+    enforcement,
+    sessionId,
+    approvedScope: ['web_search', 'delete_file', 'send_email'],
+    stepUpPollIntervalMs: 100,
+    logLevel: 'SILENT',
+    events: { flushIntervalMs: 50 },
+  });
+  const tool = (name: string) => agent.tools.find((entry) => entry.name === name)! as { run: (input: never) => Promise<string> };
+  return { ran, call: (name: string, input: unknown) => tool(name).run(input as never) };
+}
+
+async function signIn(page: Page, url: string, key: string): Promise<void> {
+  await page.goto(`${url}/`);
+  await page.getByLabel('API key').fill(key);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Overview' }).waitFor();
+}
+
+describe.skipIf(!available)('dashboard in a real browser', () => {
+  let server: DashboardServer;
+  let browser: BrowserSession;
+  let page: Page;
+
+  beforeAll(async () => {
+    server = await startDashboardServer();
+    browser = await openBrowser();
+    page = browser.page;
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.t.close();
+  });
+
+  it('signs in with an admin API key and refuses a wrong one', async () => {
+    await page.goto(`${server.t.url}/`);
+    await page.getByRole('heading', { name: 'Tollgate' }).waitFor();
+    await screenshot(page, 'sign-in');
+    await page.getByLabel('API key').fill('tg_live_abcdefgh_' + 'x'.repeat(40));
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect.poll(() => page.getByRole('alert').textContent()).toContain('not valid');
+    await signIn(page, server.t.url, server.adminKey);
+    const cookies = await browser.context.cookies();
+    const session = cookies.find((cookie) => cookie.name === 'tollgate_session');
+    expect(session?.httpOnly).toBe(true);
+    expect(session?.sameSite).toBe('Strict');
+  });
+
+  it('shows a blocked call of an SDK-instrumented agent in Sessions and Violations', async () => {
+    const agent = governedAgent(server, 'research-agent', 'block', 'session-blocked');
+    await agent.call('web_search', 'tollgate');
+    await expect(agent.call('delete_file', '/srv/data.db')).rejects.toBeInstanceOf(PolicyViolationError);
+    expect(agent.ran).toEqual(['web_search:tollgate']);
+    expect(await flush(10_000)).toBe(true);
+
+    await page.goto(`${server.t.url}/sessions?agentId=research-agent`);
+    const blocked = page.locator('.timeline-item', { hasText: 'delete_file' });
+    await blocked.waitFor();
+    await expect.poll(() => blocked.textContent()).toContain('BLOCK');
+    await expect.poll(() => blocked.textContent()).toContain('files are never deleted by an agent');
+    await page.getByRole('link', { name: /research-agent/ }).first().click();
+    await page.locator('.timeline-item').first().getByText('Arguments').click();
+    await screenshot(page, 'sessions');
+
+    await page.goto(`${server.t.url}/violations`);
+    const card = page.getByRole('article', { name: /Violation/ }).first();
+    await card.waitFor();
+    expect(await card.textContent()).toContain('delete_file');
+    expect(await card.textContent()).toContain('/srv/data.db');
+    await card.getByRole('button', { name: 'Ledger proof' }).click();
+    await expect.poll(() => card.getByRole('status').textContent(), { timeout: 15_000 }).toContain('is included in the signed log');
+    await screenshot(page, 'violations');
+  });
+
+  it('approves a pending hold in the UI and the waiting agent continues', async () => {
+    const agent = governedAgent(server, 'mailer-agent', 'step_up', 'session-hold');
+    await page.goto(`${server.t.url}/approvals`);
+    await page.getByText('Nothing waiting for approval').waitFor();
+    await expect.poll(() => page.getByRole('status').filter({ hasText: /Live|Connecting/ }).first().textContent()).toBe('Live');
+    const sending = agent.call('send_email', { to: 'ceo@partner.example', body: 'quarterly numbers' });
+    // Arrives over SSE: no reload.
+    const card = page.getByRole('article').filter({ hasText: 'send_email' });
+    await card.waitFor({ timeout: 15_000 });
+    const text = await card.textContent();
+    expect(text).toContain('mailer-agent');
+    expect(text).toContain('session-hold');
+    expect(text).toContain('ceo@partner.example');
+    expect(text).toContain('outgoing email needs a human');
+    expect(text).toMatch(/Action hash/);
+    expect(agent.ran).toEqual([]);
+    await screenshot(page, 'approvals');
+    await card.getByLabel(/Comment/).fill('expected mail, fine');
+    await card.getByRole('button', { name: 'Approve' }).click();
+    await expect(sending).resolves.toBe('sent');
+    expect(agent.ran).toEqual(['send_email:ceo@partner.example']);
+    await page.getByText('Nothing waiting for approval').waitFor();
+    const approved = await server.t.request('GET', '/api/v1/approvals?status=approved', { key: server.adminKey });
+    expect(approved.body.items[0]).toMatchObject({ toolName: 'send_email', comment: 'expected mail, fine' });
+  });
+
+  it('shows the line of a policy error in the editor', async () => {
+    await page.goto(`${server.t.url}/policies`);
+    const editor = page.getByLabel('Policy source (YAML)');
+    await expect.poll(() => editor.inputValue()).toContain('name: browser-tests');
+    await screenshot(page, 'policies');
+    await editor.fill('name: broken\nrules:\n  - id: typo\n    match: { tools: [send_email] }\n    efect: BLOCK\n');
+    await page.getByRole('button', { name: 'Validate' }).click();
+    const errors = page.locator('#policy-errors');
+    await errors.waitFor();
+    const message = await errors.textContent();
+    expect(message).toMatch(/Line 5/);
+    expect(message).toMatch(/efect/);
+    await screenshot(page, 'policies-error');
+  });
+
+  it('kills an agent from the UI and its next call is blocked', async () => {
+    const agent = governedAgent(server, 'runaway-agent', 'block', 'session-kill');
+    await expect(agent.call('web_search', 'first')).resolves.toBe('results for first');
+    await page.goto(`${server.t.url}/kill-switch`);
+    await page.getByLabel('Agent id').fill('runaway-agent');
+    await page.getByRole('form', { name: 'One agent' }).getByLabel(/Reason/).fill('looping on web_search');
+    await page.getByRole('button', { name: 'Kill agent' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.waitFor();
+    expect(await dialog.textContent()).toContain('runaway-agent');
+    await dialog.getByRole('button', { name: 'Kill' }).click();
+    await page.getByRole('cell', { name: 'runaway-agent' }).waitFor();
+    await screenshot(page, 'kill-switch');
+    const next = agent.call('web_search', 'second');
+    await expect(next).rejects.toBeInstanceOf(PolicyViolationError);
+    await expect(next).rejects.toMatchObject({ reason: expect.stringContaining('looping on web_search') });
+    expect(agent.ran).toEqual(['web_search:first']);
+  });
+
+  it('renders every page (screenshots for the docs), at desktop and phone width', async () => {
+    for (const [path, name, heading] of [
+      ['/', 'overview', 'Overview'],
+      ['/agents', 'agents', 'Agents and executions'],
+      ['/audit', 'audit', 'Audit'],
+      ['/settings', 'settings', 'Settings'],
+    ] as const) {
+      await page.goto(`${server.t.url}${path}`);
+      await page.getByRole('heading', { name: heading, exact: true }).waitFor();
+      await page.waitForLoadState('networkidle').catch(() => undefined);
+      expect(await page.locator('.state-error').count()).toBe(0);
+      await screenshot(page, name);
+    }
+    await page.setViewportSize({ width: 375, height: 800 });
+    await page.goto(`${server.t.url}/sessions?agentId=research-agent`);
+    await page.locator('.timeline-item').first().waitFor();
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+    await screenshot(page, 'phone-sessions');
+    await page.getByRole('button', { name: 'Menu' }).click();
+    await page.getByRole('navigation', { name: 'Primary' }).getByRole('link', { name: 'Approvals' }).click();
+    await page.getByRole('heading', { name: 'Approvals' }).waitFor();
+    await screenshot(page, 'phone-approvals');
+    await page.setViewportSize({ width: 1280, height: 900 });
+  });
+
+  it('signs out', async () => {
+    await page.goto(`${server.t.url}/settings`);
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByLabel('API key').waitFor();
+    const response = await page.request.get(`${server.t.url}/api/v1/keys`);
+    expect(response.status()).toBe(401);
+  });
+});

@@ -1,0 +1,55 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
+import { startTestServer, type TestServer } from '../../../../test-utils/index.js';
+
+const DASHBOARD_DIR = fileURLToPath(new URL('../..', import.meta.url));
+const DIST_DIR = fileURLToPath(new URL('../../dist', import.meta.url));
+
+/** The policy the browser tests run against: email needs a human, deleting is never allowed. */
+export const BROWSER_TEST_POLICY = `
+name: browser-tests
+agents:
+  "*":
+    approvedScope: ["*"]
+rules:
+  - id: never-delete
+    match: { tools: [delete_file] }
+    effect: BLOCK
+    reason: files are never deleted by an agent
+  - id: email-needs-a-human
+    match: { tools: [send_email] }
+    effect: STEP_UP
+    reason: outgoing email needs a human
+`;
+
+/** `npm test` builds first; when run alone, build the dashboard once so the server has files to serve. */
+export function ensureDashboardBuilt(): string {
+  if (!existsSync(`${DIST_DIR}/index.html`)) {
+    execFileSync('npm', ['run', 'build'], { cwd: DASHBOARD_DIR, stdio: 'inherit' });
+  }
+  return DIST_DIR;
+}
+
+export interface DashboardServer {
+  t: TestServer;
+  /** Admin key used to sign in. */
+  adminKey: string;
+  /** Key an SDK-instrumented agent uses. */
+  agentKey: string;
+}
+
+/** A real server with the built dashboard, an active policy and keys for the admin and the agent. */
+export async function startDashboardServer(): Promise<DashboardServer> {
+  const dashboardDir = ensureDashboardBuilt();
+  const t = await startTestServer({ config: { dashboardDir } });
+  const policy = await t.request('POST', '/api/v1/policies', {
+    key: t.tenantA.adminKey,
+    body: { name: 'browser-tests', source: BROWSER_TEST_POLICY, activate: true },
+  });
+  expect(policy.status).toBe(201);
+  const { token } = await t.services.keys.create({ tenantId: t.tenantA.id, scopes: ['enforce', 'events:write'], name: 'agent' });
+  return { t, adminKey: t.tenantA.adminKey, agentKey: token };
+}
+
