@@ -84,7 +84,7 @@ describe('SecureAgent against a real server', () => {
     const agent = new SecureAgent({ apiKey: key, baseUrl: t.url, name: 'verified', entryCode: 'return "v";' });
     const { executionId } = await agent.run({ task: 't' });
     const proof = await agent.verifyExecution(executionId) as any;
-    expect(proof).toMatchObject({ tee_mode: 'none', attestation_id: null, execution_id: executionId });
+    expect(proof).toMatchObject({ tee_mode: 'none', attestation_id: null, execution_id: executionId, chain_valid: true });
     expect(proof.statement).toMatchObject({ execution_id: executionId, status: 'completed', tee_mode: 'none' });
     const publicKey = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(proof.signature.public_key, 'base64').toString('base64url') }, format: 'jwk' });
     expect(verify(null, Buffer.from(canonicalJson(proof.statement)), publicKey, Buffer.from(proof.signature.signature, 'base64'))).toBe(true);
