@@ -151,3 +151,18 @@ describe('kill switch', () => {
     expect(sandbox.kill('nope')).toBe(false);
   });
 });
+
+describe('request validation and shutdown', () => {
+  it('rejects code over the size limit and non-JSON input with VALIDATION_FAILED', async () => {
+    await expect(runCode(sandbox, 'x'.repeat(sandbox.options.maxCodeChars + 1))).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+    await expect(runCode(sandbox, 'return 1', {}, { input: { n: 10n } as never })).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+  });
+
+  it('refuses work after close with UNAVAILABLE', async () => {
+    const closing = testSupervisor();
+    await closing.start();
+    await closing.close();
+    await expect(runCode(closing, 'return 1')).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    expect(closing.workerCount).toBe(0);
+  });
+});

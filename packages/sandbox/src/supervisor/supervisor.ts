@@ -118,22 +118,7 @@ export class SandboxSupervisor {
   private attach(run: ExecutionRun, worker: SandboxWorker, inputJson: string): void {
     const { request, options } = run;
     const timeoutMs = request.config.cpu_time_limit_ms;
-    const message: RunMessage = {
-      type: 'run',
-      runId: ++this.runCounter,
-      code: request.code,
-      inputJson,
-      metaJson: JSON.stringify({ agentName: request.agentName, agentVersion: request.agentVersion, executionId: request.executionId }),
-      limits: {
-        memoryBytes: request.config.memory_limit_mb * 1048576,
-        stackBytes: options.stackSizeBytes,
-        timeoutMs,
-        maxOutputBytes: options.maxOutputBytes,
-        maxLogEntries: options.maxLogEntries,
-        maxLogMessageChars: options.maxLogMessageChars,
-        maxTimers: options.maxTimers,
-      },
-    };
+    const message = buildRunMessage(run, ++this.runCounter, inputJson);
     let workerDone = false;
     const finishWorker = (retire: boolean): void => {
       if (workerDone) return;
@@ -213,3 +198,22 @@ export class SandboxSupervisor {
   }
 }
 
+function buildRunMessage(run: ExecutionRun, runId: number, inputJson: string): RunMessage {
+  const { request, options } = run;
+  return {
+    type: 'run',
+    runId,
+    code: request.code,
+    inputJson,
+    metaJson: JSON.stringify({ agentName: request.agentName, agentVersion: request.agentVersion, executionId: request.executionId }),
+    limits: {
+      memoryBytes: request.config.memory_limit_mb * 1048576,
+      stackBytes: options.stackSizeBytes,
+      timeoutMs: request.config.cpu_time_limit_ms,
+      maxOutputBytes: options.maxOutputBytes,
+      maxLogEntries: options.maxLogEntries,
+      maxLogMessageChars: options.maxLogMessageChars,
+      maxTimers: options.maxTimers,
+    },
+  };
+}

@@ -3,14 +3,14 @@ import { wrapEntryCode } from './entry-code.js';
 import { GuestBuiltins } from './guest-bridge.js';
 import { installHostApi } from './host-api.js';
 import type { GuestTimer } from './host-api.js';
-import { CONTROL_ABORT, CONTROL_RUNNING, CONTROL_WASM_MB } from './protocol.js';
+import { guestErrorOutcome, interruptOutcome } from './outcomes.js';
+import type { InterruptReason } from './outcomes.js';
+import { CONTROL_ABORT, CONTROL_WASM_MB } from './protocol.js';
 import type { HostReply, RunMessage, RunOutcome, WorkerToParent } from './protocol.js';
 
 /** WASM growth (beyond the post-load baseline) after which a worker is replaced: WASM memory never shrinks. */
 export const RETIRE_AFTER_GROWTH_BYTES = 64 * 1024 * 1024;
 const JOB_BATCH = 1000;
-
-type InterruptReason = 'TIMEOUT' | 'MEMORY_LIMIT' | 'KILLED';
 
 /** Worker-side services a session needs (passed in so the session stays testable and free of globals). */
 export interface SessionEnvironment {
@@ -61,7 +61,6 @@ export class GuestSession {
   }
 
   get limits(): RunMessage['limits'] { return this.message.limits; }
-  get ctx(): QuickJSContext | undefined { return this.context; }
   elapsedMs(): number { return Math.round((performance.now() - this.startedAt) * 10) / 10; }
   post(message: WorkerToParent): void { this.env.post(message); }
 
@@ -221,24 +220,14 @@ export class GuestSession {
 
   private failWith(error: QuickJSHandle, code: 'GUEST_ERROR' | 'GUEST_SYNTAX_ERROR'): void {
     if (this.interruptReason) { error.dispose(); return this.finishInterrupted(); }
-    const { name, message } = this.describe(error);
+    const described = this.describe(error);
     if (this.interruptReason) return this.finishInterrupted();
-    if (name === 'InternalError' && message === 'stack overflow') return this.finish({ kind: 'error', code: 'STACK_OVERFLOW', message: 'maximum stack size exceeded' });
-    if ((name === 'InternalError' && message === 'out of memory') || this.env.memory.buffer.byteLength > this.memoryCapBytes) {
-      return this.finish({ kind: 'error', code: 'MEMORY_LIMIT', message: `memory limit of ${this.message.limits.memoryBytes / 1048576} MB exceeded` });
-    }
-    const finalCode = code === 'GUEST_SYNTAX_ERROR' && name !== 'SyntaxError' ? 'GUEST_ERROR' : code;
-    this.finish({ kind: 'error', code: finalCode, message: `${name}: ${message}` });
+    const overMemory = this.env.memory.buffer.byteLength > this.memoryCapBytes;
+    this.finish(guestErrorOutcome(described, code, overMemory, this.message.limits));
   }
 
   private finishInterrupted(reason?: InterruptReason): void {
-    const why = reason ?? this.interruptReason ?? 'TIMEOUT';
-    const messages: Record<InterruptReason, string> = {
-      TIMEOUT: `execution exceeded ${this.message.limits.timeoutMs} ms`,
-      MEMORY_LIMIT: `memory limit of ${this.message.limits.memoryBytes / 1048576} MB exceeded`,
-      KILLED: 'execution was killed',
-    };
-    this.finish({ kind: 'error', code: why, message: messages[why] });
+    this.finish(interruptOutcome(reason ?? this.interruptReason ?? 'TIMEOUT', this.message.limits));
   }
 
   /** Runs engine work; a host-level exception (stack overflow in the host, engine abort) retires the worker. */
@@ -256,11 +245,9 @@ export class GuestSession {
 
   timed<T>(work: () => T): T {
     const t0 = performance.now();
-    Atomics.store(this.env.control, CONTROL_RUNNING, 1);
     try {
       return work();
     } finally {
-      Atomics.store(this.env.control, CONTROL_RUNNING, 0);
       this.cpuMs += performance.now() - t0;
     }
   }

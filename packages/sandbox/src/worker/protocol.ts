@@ -6,7 +6,6 @@
 /** Slots of the per-worker `Int32Array` over a SharedArrayBuffer that the parent can read while the worker is busy. */
 export const CONTROL_ABORT = 0; // parent → worker: non-zero asks the interrupt handler to stop the guest
 export const CONTROL_WASM_MB = 1; // worker → parent: current WASM memory size in MiB
-export const CONTROL_RUNNING = 2; // worker → parent: 1 while guest code is on the worker's stack
 export const CONTROL_SLOTS = 4;
 
 export interface WorkerInit {
