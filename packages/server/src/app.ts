@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import Fastify, { type FastifyBaseLogger, type FastifySchema } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyReply, type FastifySchema } from 'fastify';
 import type { Logger } from 'pino';
 import type { TollgateConfig } from './config.js';
 import { registerAuth } from './http/auth.js';
-import { registerErrorHandling } from './http/errors.js';
+import { classifyError, errorEnvelope, registerErrorHandling } from './http/errors.js';
 import { createLogger } from './http/logger.js';
 import { registerHttpMetrics } from './http/metrics.js';
 import { registerOpenApi } from './http/openapi.js';
@@ -102,6 +102,11 @@ function buildFastify(config: TollgateConfig, logger: Logger): TollgateApp {
     genReqId: requestIdOf,
     return503OnClosing: true,
     routerOptions: { maxParamLength: 512 },
+    // Errors raised before routing (bad URL encoding, over-long path parameters) also get the envelope.
+    frameworkErrors: (error, request, reply) => {
+      const classified = classifyError(error);
+      void (reply as FastifyReply).code(classified.status).send(errorEnvelope(classified.code, classified.message, request.id));
+    },
   }).withTypeProvider<TypeBoxTypeProvider>();
 }
 

@@ -1,0 +1,12 @@
+import { foundationFixture } from './foundation.js';
+import type { TenantFixtureDefinition } from './types.js';
+
+/**
+ * Every area's tenant-isolation fixture. Shared registration point: add `tenant-fixtures/<area>.ts` exporting a
+ * `defineTenantFixture(...)` and one entry here. packages/server/test/tenant-isolation.test.ts walks every route
+ * with tenant A's admin key against these objects of tenant B.
+ */
+export const TENANT_FIXTURES: readonly TenantFixtureDefinition[] = [foundationFixture];
+
+export { defineTenantFixture } from './types.js';
+export type { TenantFixture, TenantFixtureContext, TenantFixtureDefinition } from './types.js';
