@@ -16,13 +16,30 @@ export type SdkErrorCode =
   | 'ENFORCER_REJECTED'
   | 'CONFIG_INVALID';
 
+/**
+ * Brands recognised across copies of the SDK: an app that loads both the ESM and the CommonJS build
+ * (or two bundled copies) still gets `instanceof` right, because the check looks for a global symbol
+ * instead of one copy's class identity.
+ */
+const SDK_ERROR_BRAND = Symbol.for('tollgate.sdk.error');
+const POLICY_VIOLATION_BRAND = Symbol.for('tollgate.sdk.policyViolation');
+
+function hasBrand(value: unknown, brand: symbol): boolean {
+  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[brand] === true;
+}
+
 /** Base class of every error the SDK throws. */
 export class TollgateSdkError extends Error {
   readonly code: SdkErrorCode;
   readonly details: Record<string, unknown> | undefined;
 
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasBrand(value, SDK_ERROR_BRAND);
+  }
+
   constructor(code: SdkErrorCode, message: string, options: { details?: Record<string, unknown>; cause?: unknown } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    Object.defineProperty(this, SDK_ERROR_BRAND, { value: true });
     this.name = 'TollgateSdkError';
     this.code = code;
     this.details = options.details;
@@ -53,11 +70,16 @@ export class PolicyViolationError extends TollgateSdkError {
   readonly violationId: string | null;
   readonly decisionId: string | null;
 
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasBrand(value, POLICY_VIOLATION_BRAND);
+  }
+
   constructor(init: PolicyViolationInit) {
     super(init.code ?? 'POLICY_VIOLATION', `Tool "${init.toolName}" refused: ${init.reason}`, {
       details: init.details,
       cause: init.cause,
     });
+    Object.defineProperty(this, POLICY_VIOLATION_BRAND, { value: true });
     this.name = 'PolicyViolationError';
     this.toolName = init.toolName;
     this.reason = init.reason;

@@ -1,9 +1,9 @@
 import type { TollgateConfig } from './config.js';
-import { TollgateSdkError } from './errors.js';
+import { PolicyViolationError, TollgateSdkError } from './errors.js';
 import type { Governor } from './governor.js';
 import { getDefaultRuntime } from './runtime.js';
 import type { CallShape } from './wrap.js';
-import { governFunction, governMethod } from './wrap.js';
+import { INSTRUMENTED, governFunction, governMethod } from './wrap.js';
 
 type ToolLike = Record<string, unknown>;
 
@@ -66,6 +66,26 @@ function toolCollections(agent: ToolLike): (unknown[] | Record<string, unknown>)
   return found;
 }
 
+type ErrorHandler = ((error: unknown) => unknown) & { [INSTRUMENTED]?: true };
+
+/**
+ * LangChain's `AgentExecutor` (langchain 0.3, `@langchain/classic`) swallows errors thrown by tools
+ * unless `handleToolRuntimeErrors` is set: the model then sees an empty observation and the loop goes
+ * on. The seed promises that a refused call throws, so refusals are made to propagate; any other
+ * error keeps the executor's own handling.
+ */
+function propagateRefusals(agent: ToolLike): void {
+  if (!('handleToolRuntimeErrors' in agent) || !('agent' in agent)) return;
+  const current = agent.handleToolRuntimeErrors as ErrorHandler | undefined;
+  if (current?.[INSTRUMENTED]) return;
+  const handler: ErrorHandler = (error: unknown) => {
+    if (error instanceof PolicyViolationError) throw error;
+    return typeof current === 'function' ? current(error) : undefined;
+  };
+  Object.defineProperty(handler, INSTRUMENTED, { value: true });
+  agent.handleToolRuntimeErrors = handler;
+}
+
 /**
  * Governs an agent with the given governor: its tools (array or record), or the object itself when
  * it is a tool, or each element when it is an array of tools. Mutates in place.
@@ -78,6 +98,7 @@ export function instrumentWith<T>(governor: Governor, agent: T): T {
   if (agent === null || typeof agent !== 'object') throw new TollgateSdkError('CONFIG_INVALID', 'instrument() needs an agent object, a tool or an array of tools');
   const collections = toolCollections(agent as ToolLike);
   for (const tools of collections) governTools(governor, tools);
+  propagateRefusals(agent as ToolLike);
   if (collections.length === 0 && !governTool(governor, agent)) {
     throw new TollgateSdkError('CONFIG_INVALID', 'instrument() found no tools: pass an object with a .tools array, a tool, or an array of tools');
   }

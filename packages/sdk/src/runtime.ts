@@ -63,12 +63,18 @@ export class TollgateRuntime {
   }
 }
 
-let defaultRuntime: TollgateRuntime | undefined;
+/**
+ * The module-level runtime lives on `globalThis` under a registered symbol, so every copy of the SDK
+ * in a process (ESM and CommonJS builds, bundles) shares one set of queues and one `flush()`.
+ */
+const DEFAULT_RUNTIME = Symbol.for('tollgate.sdk.defaultRuntime');
+type RuntimeHolder = { [DEFAULT_RUNTIME]?: TollgateRuntime | undefined };
+const holder = globalThis as RuntimeHolder;
 
 /** The runtime used by the module-level API, created on first use. */
 export function getDefaultRuntime(): TollgateRuntime {
-  defaultRuntime ??= new TollgateRuntime();
-  return defaultRuntime;
+  holder[DEFAULT_RUNTIME] ??= new TollgateRuntime();
+  return holder[DEFAULT_RUNTIME];
 }
 
 /**
@@ -78,7 +84,8 @@ export function getDefaultRuntime(): TollgateRuntime {
  * await flush();
  */
 export function flush(timeoutMs?: number): Promise<boolean> {
-  return defaultRuntime ? defaultRuntime.flush(timeoutMs) : Promise.resolve(true);
+  const runtime = holder[DEFAULT_RUNTIME];
+  return runtime ? runtime.flush(timeoutMs) : Promise.resolve(true);
 }
 
 /**
@@ -87,9 +94,9 @@ export function flush(timeoutMs?: number): Promise<boolean> {
  * process.on('SIGTERM', async () => { await shutdown(); process.exit(0); });
  */
 export async function shutdown(timeoutMs?: number): Promise<boolean> {
-  if (!defaultRuntime) return true;
-  const runtime = defaultRuntime;
-  defaultRuntime = undefined;
+  const runtime = holder[DEFAULT_RUNTIME];
+  if (!runtime) return true;
+  holder[DEFAULT_RUNTIME] = undefined;
   return runtime.shutdown(timeoutMs);
 }
 
@@ -100,5 +107,6 @@ export async function shutdown(timeoutMs?: number): Promise<boolean> {
  * console.log(eventStats().dropped);
  */
 export function eventStats(): EventStats & { pending: number } {
-  return defaultRuntime ? defaultRuntime.stats() : { queued: 0, sent: 0, duplicates: 0, dropped: 0, rejected: 0, failedAttempts: 0, pending: 0 };
+  const runtime = holder[DEFAULT_RUNTIME];
+  return runtime ? runtime.stats() : { queued: 0, sent: 0, duplicates: 0, dropped: 0, rejected: 0, failedAttempts: 0, pending: 0 };
 }
