@@ -94,7 +94,9 @@ export class ExecutionRun {
       execution_id: this.request.executionId,
       status,
       output: this.output(returnJson),
-      logs: this.logs,
+      // Copies: host calls that finish after a kill are still reported to onHostCall, but never change a result
+      // the caller already holds.
+      logs: [...this.logs],
       resource_usage: {
         cpu_ms: Math.round(this.cpuMs * 100) / 100,
         memory_mb: Math.round((this.peakMemoryBytes / 1048576) * 10) / 10,
@@ -102,8 +104,8 @@ export class ExecutionRun {
         host_calls: this.hostCalls,
         wall_ms: this.elapsedMs(),
       },
-      host_call_audit: this.audit,
-      violations: this.violations,
+      host_call_audit: [...this.audit],
+      violations: [...this.violations],
       violation_count: this.violations.length,
       was_terminated: status === 'terminated' || status === 'timeout' || status === 'killed',
     };

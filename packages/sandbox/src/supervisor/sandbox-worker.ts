@@ -29,6 +29,7 @@ export class SandboxWorker {
     const init: WorkerInit = { control: shared, wasmMaxMb: bucketMb + WASM_HEADROOM_MB };
     this.worker = new Worker(entry, {
       workerData: init,
+      env: {}, // the worker needs no environment variables; keep secrets out of its reach entirely
       resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB, stackSizeMb: WORKER_STACK_MB },
       stdout: true,
       stderr: true,

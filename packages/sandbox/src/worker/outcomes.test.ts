@@ -10,6 +10,7 @@ const limits: RunLimits = {
 describe('guestErrorOutcome', () => {
   it.each([
     [{ name: 'InternalError', message: 'stack overflow' }, 'GUEST_ERROR', false, 'STACK_OVERFLOW'],
+    [{ name: 'SyntaxError', message: 'stack overflow' }, 'GUEST_ERROR', false, 'STACK_OVERFLOW'],
     [{ name: 'InternalError', message: 'out of memory' }, 'GUEST_ERROR', false, 'MEMORY_LIMIT'],
     [{ name: 'Error', message: '' }, 'GUEST_ERROR', true, 'MEMORY_LIMIT'],
     [{ name: 'SyntaxError', message: 'unexpected token' }, 'GUEST_SYNTAX_ERROR', false, 'GUEST_SYNTAX_ERROR'],

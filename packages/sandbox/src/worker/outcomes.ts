@@ -29,7 +29,8 @@ export function guestErrorOutcome(
   error: { name: string; message: string }, code: 'GUEST_ERROR' | 'GUEST_SYNTAX_ERROR', overMemory: boolean, limits: RunLimits,
 ): RunOutcome {
   const { name, message } = error;
-  if (name === 'InternalError' && message === 'stack overflow') {
+  // QuickJS reports its stack limit as InternalError (interpreter) or SyntaxError (parser, e.g. deep JSON.parse).
+  if (message === 'stack overflow' && (name === 'InternalError' || name === 'SyntaxError' || name === 'RangeError')) {
     return { kind: 'error', code: 'STACK_OVERFLOW', message: 'maximum stack size exceeded' };
   }
   if ((name === 'InternalError' && message === 'out of memory') || overMemory) {
