@@ -74,23 +74,25 @@ catch (e) { return [probe(e.constructor.constructor), Object.keys(e).join(), typ
 });
 
 describe('Error.prepareStackTrace and Proxy-valued errors', () => {
-  it('captures only guest frames through Error.prepareStackTrace', async () => {
+  it('ignores Error.prepareStackTrace (a V8 hook): no call-site objects, stacks stay guest strings', async () => {
     const code = `${PROBE}
-const seen = [];
+let framesSeen = 0;
+const reached = [];
 Error.prepareStackTrace = (error, frames) => {
-  for (const f of frames ?? []) {
-    for (const get of ['getThis', 'getFunction']) {
-      try { const v = f[get]?.(); if (v && v.constructor) seen.push(probe(v.constructor.constructor)); } catch (e) { seen.push('threw'); }
-    }
+  framesSeen += frames?.length ?? 0;
+  for (const f of frames ?? []) for (const get of ['getThis', 'getFunction']) {
+    try { const v = f[get]?.(); if (v && v.constructor) reached.push(probe(v.constructor.constructor)); } catch (e) { /* ignore */ }
   }
   return 'custom';
 };
-try { await tollgate.http_request('https://example.com/'); } catch (e) { void e.stack; }
-try { null.x } catch (e) { void e.stack; }
-return [...new Set(seen)].filter((s) => s !== '${NOTHING}' && s !== 'threw');`;
+const stacks = [];
+try { await tollgate.http_request('https://example.com/'); } catch (e) { stacks.push(e.stack); }
+try { null.x } catch (e) { stacks.push(e.stack); }
+return { framesSeen, reached: reached.filter((r) => r !== '${NOTHING}'), custom: stacks.filter((s) => s === 'custom').length, types: stacks.map((s) => typeof s) };`;
     const result = await runCode(sandbox, code);
     expect(result.status).toBe('completed');
-    expect(result.output).toEqual([]);
+    // If a QuickJS upgrade starts honouring the hook, this fails and the frames it exposes must be reviewed.
+    expect(result.output).toEqual({ framesSeen: 0, reached: [], custom: 0, types: ['string', 'string'] });
   });
 
   it('bounds a thrown Proxy whose traps loop forever', async () => {
@@ -137,7 +139,7 @@ return Evil.resolve(v);`;
 let hijacked = 0;
 Promise.prototype.then = function (a, b) { hijacked++; return realThen.call(this, a, b) };
 const v = await tollgate.read_context('k');
-return { v, hijackedCallsSeenByGuestOnly: hijacked >= 0 };`;
+return { v };`;
     const result = await runCode(sandbox, code, {}, { handlers });
     expect(result).toMatchObject({ status: 'completed', output: { v: { nested: { value: 1 } } } });
   });
@@ -158,7 +160,10 @@ return undefined;`;
     const result = await runCode(sandbox, code, {}, { handlers: { read_context: async (key) => { keys.push(key); return 'host-value'; } } });
     expect(result.status).toBe('completed');
     // The bridge captured the C JSON functions before the guest ran; toJSON pollution only changes what the guest sends.
-    expect(keys.every((k) => typeof k === 'string')).toBe(true);
+    // The forged JSON.stringify would have sent '"forged"'; the host got the real key.
+    expect(keys).toEqual(['real-key']);
+    // Object.prototype.toJSON is honoured by JSON itself, so the guest only changed its own output.
+    expect(result.output).toBe('polluted');
     expect(result.host_call_audit.every((a) => typeof a.fn === 'string' && typeof a.allowed === 'boolean')).toBe(true);
   });
 
