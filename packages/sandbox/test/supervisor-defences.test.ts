@@ -29,6 +29,12 @@ describe('supervisor defences against a misbehaving worker', () => {
     expect((await runCode(sandbox, 'fine')).output).toBe('ok');
   });
 
+  it('terminates a worker whose published memory passes the limit (parent watchdog)', async () => {
+    const result = await runCode(sandbox, 'grow', { memory_limit_mb: 64, cpu_time_limit_ms: 60_000 });
+    expect(result).toMatchObject({ status: 'terminated', error: { code: 'MEMORY_LIMIT' } });
+    expect((await runCode(sandbox, 'fine')).output).toBe('ok');
+  });
+
   it.each([['exits', 'exit'], ['throws an uncaught error', 'throw']])('reports WORKER_CRASHED when the worker %s, then serves again', async (_name, code) => {
     const result = await runCode(sandbox, code);
     expect(result).toMatchObject({ status: 'terminated', was_terminated: true, error: { code: 'WORKER_CRASHED' } });
