@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { actionHash, evaluatePolicy, recordCall } from '@tollgate/core';
 import type { CompiledPolicy, EvaluationInput, EvaluationResult, Fingerprint, SafetyInput, SessionState } from '@tollgate/core';
 import type { DecisionRecord, ViolationRecord } from '../../store/repositories/decisions.js';
@@ -10,6 +9,7 @@ import type { PolicyService } from '../policies/policy-service.js';
 import type { DecisionWriter } from './decision-writer.js';
 import type { RateCounters } from './rate-counters.js';
 import type { SessionCache } from './session-cache.js';
+import { IdGenerator } from './ids.js';
 import { defaultSessionId } from './types.js';
 import type { EnforceRequest, EnforceResponse, EnforcementLedgerAppend, SafetyScannerLike } from './types.js';
 
@@ -42,6 +42,8 @@ interface Outcome {
  * const answer = await enforcement.enforce('acme', { agentId: 'bot', toolName: 'send_email', arguments: {} });
  */
 export class EnforcementService {
+  private readonly ids = new IdGenerator();
+
   constructor(private readonly deps: EnforcementDeps) {}
 
   async enforce(tenantId: string, request: EnforceRequest): Promise<EnforceResponse> {
@@ -59,12 +61,12 @@ export class EnforcementService {
       const evaluated = { ...input, ...(safety ? { safety } : {}) };
       const result = halt === null ? await this.evaluate(tenantId, active?.policy ?? null, evaluated, before) : killed(halt, input.enforcement);
       const outcome = await this.applyHolds(tenantId, request, input, result);
-      const decisionId = `dec_${randomBytes(12).toString('base64url')}`;
-      const violationId = result.violation || outcome.decision === 'BLOCK' ? `vio_${randomBytes(12).toString('base64url')}` : null;
+      const decisionId = this.ids.next('dec', now);
+      const violationId = result.violation || outcome.decision === 'BLOCK' ? this.ids.next('vio', now) : null;
       const record = this.decisionRecord(tenantId, request, input, outcome, { decisionId, violationId, active, before, safety, halt });
       entry.state = recordCall(before, input.toolName, now, { decision: outcome.decision, violation: result.violation });
       entry.userId = input.userId;
-      this.deps.sessions.markDirty(tenantId, input.sessionId);
+      this.deps.sessions.markDirty(tenantId, input.sessionId, result.violation || before.violations !== entry.state.violations);
       const counters = result.rateLimitKeys.map((key) => this.deps.counters.increment(tenantId, key, now));
       await this.deps.writer.enqueue({
         decisions: [record], counters, holds: outcome.hold ? [outcome.hold] : [],

@@ -4,6 +4,8 @@ import type { Fingerprint } from '@tollgate/core';
 import type { Logger } from 'pino';
 import type { TollgateConfig } from '../../config.js';
 import type { Store } from '../../store/index.js';
+import type { EnforcementBatch } from '../../store/repositories/decisions.js';
+import { createSqliteBatchWriter } from '../../store/repositories/decisions-sqlite-native.js';
 import { ApprovalService } from '../approvals/approval-service.js';
 import { holdApprovalSource, permissionRequestApprovalSource } from '../approvals/sources.js';
 import type { PermissionRequestsLike } from '../approvals/sources.js';
@@ -16,7 +18,7 @@ import { DecisionWriter } from './decision-writer.js';
 import { EnforcementService } from './enforcement-service.js';
 import { OutputService } from './output-service.js';
 import { RateCounters } from './rate-counters.js';
-import { SessionCache } from './session-cache.js';
+import { DEFAULT_SESSION_WRITE_INTERVAL_MS, SessionCache } from './session-cache.js';
 import type { EnforcementLedgerAppend, SafetyScannerLike } from './types.js';
 
 /** The services of the enforcement area, as they appear on `Services`. */
@@ -64,8 +66,10 @@ export async function createEnforcementServices(deps: EnforcementAreaDeps): Prom
   if (deps.permissionRequests) approvals.register(permissionRequestApprovalSource(deps.permissionRequests.service, deps.permissionRequests.channel));
   const sessions = new SessionCache({ load: (tenantId, sessionId) => store.decisions.loadSessionState(tenantId, sessionId) });
   const counters = new RateCounters({ load: (tenantId, keys, now) => store.decisions.loadCounters(tenantId, keys, now) });
+  const native = store.native;
+  const writeBatch = native.dialect === 'sqlite' ? createSqliteBatchWriter(native.database) : (batch: EnforcementBatch) => store.decisions.writeBatch(batch);
   const writer = new DecisionWriter({
-    write: (batch) => store.decisions.writeBatch(batch),
+    write: writeBatch,
     extras: () => ({ sessions: sessions.takeDirty(clock.now()) }),
     onFailure: (error, parts) => {
       logger.error({ err: error }, 'recording enforcement decisions failed; the calls were refused');
@@ -74,16 +78,24 @@ export async function createEnforcementServices(deps: EnforcementAreaDeps): Prom
   });
   const enforcement = new EnforcementService({ clock, policies, holds, killSwitch, sessions, counters, writer, fingerprint, scanner, appendLedger, onLedgerError });
   const enforcementOutputs = new OutputService({ clock, policies, sessions, writer, fingerprint, scanner, appendLedger, onLedgerError });
+  // Sessions whose only change is their last-call times are written at most once a second; this timer
+  // writes them when no decision traffic carries them along.
+  const sessionTimer = setInterval(() => {
+    if (sessions.hasDirty()) writer.enqueue({}).catch((error: unknown) => logger.error({ err: error }, 'writing session state failed'));
+  }, DEFAULT_SESSION_WRITE_INTERVAL_MS);
+  sessionTimer.unref();
   await killSwitch.start();
   policies.start();
   holds.start();
   return {
     services: { policies, holds, approvals, killSwitch, enforcement, enforcementOutputs },
     close: async () => {
+      clearInterval(sessionTimer);
       holds.close();
       policies.close();
       killSwitch.close();
       await writer.drain();
+      if (sessions.hasDirty()) await writeBatch({ decisions: [], violations: [], holds: [], outputs: [], counters: [], sessions: sessions.takeDirty(clock.now(), true) });
     },
   };
 }

@@ -1,10 +1,10 @@
-import { randomBytes } from 'node:crypto';
 import { evaluateOutput, recordOutputTaints } from '@tollgate/core';
 import type { CompiledPolicy, Fingerprint, SafetyInput, SessionState } from '@tollgate/core';
 import type { Clock } from '../clock.js';
 import type { PolicyService } from '../policies/policy-service.js';
 import type { DecisionWriter } from './decision-writer.js';
 import type { SessionCache } from './session-cache.js';
+import { IdGenerator } from './ids.js';
 import { defaultSessionId } from './types.js';
 import type { EnforcementLedgerAppend, OutputRequest, OutputResponse, SafetyScannerLike } from './types.js';
 
@@ -16,6 +16,8 @@ import type { EnforcementLedgerAppend, OutputRequest, OutputResponse, SafetyScan
  * await outputs.check('acme', { agentId: 'bot', toolName: 'read_customer', sessionId: 's-1', output: { email: 'x@y.z' } });
  */
 export class OutputService {
+  private readonly ids = new IdGenerator();
+
   constructor(private readonly deps: {
     clock: Clock; policies: PolicyService; sessions: SessionCache; writer: DecisionWriter; fingerprint: Fingerprint;
     scanner?: SafetyScannerLike | undefined; appendLedger?: EnforcementLedgerAppend | undefined; onLedgerError?: (error: unknown) => void;
@@ -35,9 +37,9 @@ export class OutputService {
       const before = entry.state;
       if (result.decision === 'ALLOW') entry.state = recordOutputTaints(policy, before, request.toolName, request.output, this.deps.fingerprint);
       const added = addedTaints(before, entry.state);
-      if (added.length > 0) this.deps.sessions.markDirty(tenantId, sessionId);
-      const violationId = result.violation ? `vio_${randomBytes(12).toString('base64url')}` : null;
-      const decisionId = request.decisionId ?? `out_${randomBytes(12).toString('base64url')}`;
+      if (added.length > 0) this.deps.sessions.markDirty(tenantId, sessionId, true);
+      const violationId = result.violation ? this.ids.next('vio', now) : null;
+      const decisionId = request.decisionId ?? this.ids.next('out', now);
       await this.deps.writer.enqueue({
         outputs: [{ tenantId, decisionId, sessionId, toolName: request.toolName, ts: now, decision: result.decision, reason: result.reason, taints: { added, windowSizes: [...entry.state.windowSizes] } }],
         violations: violationId ? [{

@@ -3,6 +3,11 @@ import type { SessionState } from '@tollgate/core';
 
 /** Sessions kept in memory per replica; the least recently used are dropped (their state is in the database). */
 export const DEFAULT_MAX_CACHED_SESSIONS = 50_000;
+/**
+ * A session whose only change is its call count and last-call times is written at most this often; a
+ * change of its violations or remembered values is written with the very next group commit.
+ */
+export const DEFAULT_SESSION_WRITE_INTERVAL_MS = 1_000;
 
 interface Entry {
   state: SessionState;
@@ -24,11 +29,13 @@ interface Entry {
 export class SessionCache {
   private readonly entries = new Map<string, Entry>();
   private readonly locks = new Map<string, Promise<unknown>>();
-  private dirty = new Map<string, { tenantId: string; sessionId: string }>();
+  private dirty = new Map<string, { tenantId: string; sessionId: string; urgent: boolean }>();
+  private readonly writtenAt = new Map<string, number>();
 
   constructor(private readonly deps: {
     load: (tenantId: string, sessionId: string) => Promise<string | undefined>;
     maxEntries?: number;
+    writeIntervalMs?: number;
   }) {}
 
   /** Runs `fn` with the session's entry, one call per session at a time. Mutate `entry.state` to update it. */
@@ -42,8 +49,11 @@ export class SessionCache {
     return run;
   }
 
-  markDirty(tenantId: string, sessionId: string): void {
-    this.dirty.set(`${tenantId}\n${sessionId}`, { tenantId, sessionId });
+  /** Schedules the session's state for writing; `urgent` writes it with the next group commit. */
+  markDirty(tenantId: string, sessionId: string, urgent: boolean): void {
+    const key = `${tenantId}\n${sessionId}`;
+    const seen = this.dirty.get(key);
+    this.dirty.set(key, { tenantId, sessionId, urgent: urgent || (seen?.urgent ?? false) });
   }
 
   /** Drops a session (its persisted state is loaded again next time), e.g. after a failed write. */
@@ -51,16 +61,25 @@ export class SessionCache {
     this.entries.delete(`${tenantId}\n${sessionId}`);
   }
 
-  /** Serialized states of sessions changed since the last call. */
-  takeDirty(now: number): Array<{ tenantId: string; sessionId: string; agentId: string; state: string; updatedAt: number }> {
-    const taken = this.dirty;
-    this.dirty = new Map();
+  /** Serialized states due for writing: urgent ones, and the others once per write interval. */
+  takeDirty(now: number, all = false): Array<{ tenantId: string; sessionId: string; agentId: string; state: string; updatedAt: number }> {
+    const interval = this.deps.writeIntervalMs ?? DEFAULT_SESSION_WRITE_INTERVAL_MS;
     const rows = [];
-    for (const [key, { tenantId, sessionId }] of taken) {
+    for (const [key, { tenantId, sessionId, urgent }] of this.dirty) {
+      if (!all && !urgent && now - (this.writtenAt.get(key) ?? 0) < interval) continue;
+      this.dirty.delete(key);
       const entry = this.entries.get(key);
-      if (entry) rows.push({ tenantId, sessionId, agentId: entry.agentId, state: JSON.stringify(serializeSessionState(entry.state)), updatedAt: now });
+      if (!entry) continue;
+      if (this.writtenAt.size >= (this.deps.maxEntries ?? DEFAULT_MAX_CACHED_SESSIONS)) this.writtenAt.clear();
+      this.writtenAt.set(key, now);
+      rows.push({ tenantId, sessionId, agentId: entry.agentId, state: JSON.stringify(serializeSessionState(entry.state)), updatedAt: now });
     }
     return rows;
+  }
+
+  /** True when some session state still waits to be written. */
+  hasDirty(): boolean {
+    return this.dirty.size > 0;
   }
 
   private async entry(key: string, tenantId: string, sessionId: string, agentId: string): Promise<Entry> {

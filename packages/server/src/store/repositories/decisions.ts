@@ -110,7 +110,8 @@ function chunks<T>(items: readonly T[]): T[][] {
   return out;
 }
 
-function decisionRow(record: DecisionRecord) {
+/** Column values of one decision (shared with the SQLite fast path). */
+export function decisionRow(record: DecisionRecord) {
   return {
     id: record.id, tenant_id: record.tenantId, ts: record.ts, agent_id: record.agentId, user_id: record.userId,
     session_id: record.sessionId, tool_name: record.toolName, call_id: record.callId, requested_mode: record.requestedMode,
@@ -179,13 +180,15 @@ async function writeAll(db: Kysely<Database>, batch: EnforcementBatch): Promise<
   }
 }
 
-function lastPerKey<T>(items: readonly T[], keyOf: (item: T) => string): T[] {
+/** Keeps the last item per key (one upsert per session per batch). */
+export function lastPerKey<T>(items: readonly T[], keyOf: (item: T) => string): T[] {
   const map = new Map<string, T>();
   for (const item of items) map.set(keyOf(item), item);
   return [...map.values()];
 }
 
-function sumPerKey(counters: EnforcementBatch['counters']): EnforcementBatch['counters'] {
+/** Adds increments of the same counter (one upsert per counter per batch). */
+export function sumPerKey(counters: EnforcementBatch['counters']): EnforcementBatch['counters'] {
   const map = new Map<string, EnforcementBatch['counters'][number]>();
   for (const counter of counters) {
     const key = `${counter.tenantId}\n${counter.key}`;
