@@ -67,7 +67,7 @@ function evaluateInjection(scanner, threshold) {
     bump(groups, place, flagged ? 'fp' : 'tn');
     bump(benign, `benign ${n.kind}`, flagged ? 'fp' : 'tn');
     bump(benign, n.direction === 'tool_output' ? 'benign tool outputs (all)' : 'benign user inputs (all)', flagged ? 'fp' : 'tn');
-    if (res.verdict === 'review') bump(benign, 'benign tool outputs+inputs sent to review', 'fp'); else bump(benign, 'benign tool outputs+inputs sent to review', 'tn');
+    bump(benign, 'benign (all) with verdict review', res.verdict === 'review' ? 'fp' : 'tn');
     if (flagged && fpExamples.length < 10) fpExamples.push({ group: n.group, score: res.scores.injection, excerpt: n.text.slice(0, 160) });
   }
   // Subgroups share the benign negatives of their place, so precision and FPR are comparable.

@@ -15,7 +15,7 @@ import { DEFAULT_DATA_DIR, TRAIN_WRAPPERS, embed, loadAttacks, loadBenignInputs,
 
 const SEED = 20240611;
 const WRAPPERS = { ...TRAIN_WRAPPERS, ...EXTRA_TRAIN_WRAPPERS };
-const MODEL_SHAPE = { smoothing: 30, windowSentences: 4, windowChars: 600 };
+const MODEL_SHAPE = { smoothing: Number(process.env.SAFETY_SMOOTHING ?? 3), windowSentences: Number(process.env.SAFETY_WINDOW ?? 2), windowChars: 600 };
 const SEED_THRESHOLDS = { injection: 0.35, toxicity: 0.4 };
 const TARGET_VALIDATION_FPR = 0.02;
 const here = dirname(fileURLToPath(import.meta.url));

@@ -50,7 +50,7 @@ export function generateRecords(templateIds, count, seed) {
   const r = rng(seed);
   const out = [];
   for (const id of templateIds) {
-    for (let i = 0; i < count; i++) out.push({ text: TEMPLATES[id](r), group: `records:${id}`, kind: id.split('-')[0] });
+    for (let i = 0; i < count; i++) out.push({ text: TEMPLATES[id](r), group: `records:${id}`, kind: id.split('-')[0].replace(/^files$/, 'file') });
   }
   return out;
 }
