@@ -47,6 +47,8 @@ export async function openBrowser(viewport = { width: 1280, height: 900 }): Prom
     viewport,
   });
   const page = context.pages()[0] ?? (await context.newPage());
+  // Fail a stuck step with Playwright's message well before the test's own timeout.
+  page.setDefaultTimeout(10_000);
   return {
     context,
     page,

@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
 import { startTestServer, type TestServer } from '../../../../test-utils/index.js';
@@ -24,11 +25,24 @@ rules:
     reason: outgoing email needs a human
 `;
 
-/** `npm test` builds first; when run alone, build the dashboard once so the server has files to serve. */
-export function ensureDashboardBuilt(): string {
-  if (!existsSync(`${DIST_DIR}/index.html`)) {
-    execFileSync('npm', ['run', 'build'], { cwd: DASHBOARD_DIR, stdio: 'inherit' });
+function newestSourceMs(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestSourceMs(path) : statSync(path).mtimeMs);
   }
+  return newest;
+}
+
+/**
+ * `npm test` builds first; when the tests run alone, (re)build the dashboard if dist/ is missing or older
+ * than its sources, so the browser never tests stale files.
+ */
+export function ensureDashboardBuilt(): string {
+  const index = join(DIST_DIR, 'index.html');
+  const stale = !existsSync(index) || statSync(index).mtimeMs < newestSourceMs(join(DASHBOARD_DIR, 'src'));
+  // NODE_ENV=test (set by Vitest) would make Vite bundle React's development build.
+  if (stale) execFileSync('npm', ['run', 'build'], { cwd: DASHBOARD_DIR, stdio: 'inherit', env: { ...process.env, NODE_ENV: 'production' } });
   return DIST_DIR;
 }
 
