@@ -42,3 +42,7 @@ export { SYSTEM_TENANT_ID } from './services/tenants/index.js';
 // Store
 export { openStore, migrateStore, openSqliteStore, openPostgresStore, MIGRATIONS, runMigrations, SQLITE_FILE_NAME } from './store/index.js';
 export type { Store, Dialect, Migration, MigrationResult, Tenant, ApiKeyRecord } from './store/index.js';
+// Enforcement (issue 3): replay of recorded decisions against a policy file (`tollgate policy replay`).
+export { replayDecisions, DEFAULT_REPLAY_LIMIT, MAX_REPLAY_LIMIT } from './services/policies/replay.js';
+export type { ReplayReport, ReplayChange, ReplayOptions } from './services/policies/replay.js';
+export { dataFlowFingerprint } from './services/enforcement/index.js';

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { registerAuditCommand } from './audit.js';
 import { registerKeysCommand } from './keys.js';
 import { registerMigrateCommand } from './migrate.js';
+import { registerPolicyCommand } from './policy.js';
 import { registerSafetyCommand } from './safety.js';
 import { registerServeCommand } from './serve.js';
 import { registerTenantsCommand } from './tenants.js';
@@ -17,4 +18,5 @@ export const COMMANDS: ReadonlyArray<(program: Command) => void> = [
   registerKeysCommand,
   registerAuditCommand,
   registerSafetyCommand,
+  registerPolicyCommand,
 ];

@@ -56,7 +56,7 @@ export async function createEnforcementServices(deps: EnforcementAreaDeps): Prom
   const { store, clock, bus, logger } = deps;
   const appendLedger = deps.ledger ? (tenantId: string, entry: Parameters<EnforcementLedgerAppend>[1]) => deps.ledger!.append(tenantId, entry) : undefined;
   const onLedgerError = (error: unknown) => logger.error({ err: error }, 'ledger append of an enforcement record failed');
-  const fingerprint = fingerprintFor(deps.config.dataFlowKey);
+  const fingerprint = dataFlowFingerprint(deps.config.dataFlowKey);
   const scanner = deps.scanner ?? createSafetyScanner();
   const policies = new PolicyService({ repository: store.policies, decisions: store.decisions, bus, clock, fingerprint, appendLedger });
   const holds = new HoldService({ repository: store.holds, bus, clock, ttlMs: deps.config.holdTtlMs, appendLedger });
@@ -100,7 +100,14 @@ export async function createEnforcementServices(deps: EnforcementAreaDeps): Prom
   };
 }
 
-function fingerprintFor(key: string | undefined): Fingerprint {
+/**
+ * The fingerprint of data-flow values: HMAC-SHA-256 under `TOLLGATE_DATA_FLOW_KEY`, or plain SHA-256 without a key.
+ * Replays must use the same function as the server that recorded the outputs.
+ *
+ * @example
+ * const fingerprint = dataFlowFingerprint(config.dataFlowKey);
+ */
+export function dataFlowFingerprint(key: string | undefined): Fingerprint {
   if (key === undefined || key === '') return sha256Fingerprint;
   return (normalized) => createHmac('sha256', key).update(normalized).digest('hex').slice(0, 16);
 }

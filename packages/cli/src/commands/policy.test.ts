@@ -1,0 +1,99 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { startTestServer, type TestServer } from '../../../../test-utils/index.js';
+import { runCli } from '../index.js';
+
+const examples = fileURLToPath(new URL('../../../../examples/policies/', import.meta.url));
+
+async function cli(...args: string[]): Promise<{ code: number; out: string }> {
+  const out: string[] = [];
+  const o = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => (out.push(String(chunk)), true));
+  const e = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+  process.exitCode = 0;
+  try {
+    await runCli(['node', 'tollgate', ...args]);
+  } finally {
+    o.mockRestore();
+    e.mockRestore();
+  }
+  const code = Number(process.exitCode ?? 0);
+  process.exitCode = 0;
+  return { code, out: out.join('') };
+}
+
+describe('tollgate policy lint | test', () => {
+  let dir = '';
+  const file = async (name: string, text: string) => {
+    const path = join(dir, name);
+    await writeFile(path, text);
+    return path;
+  };
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'tollgate-policy-cli-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('lint accepts the example policy', async () => {
+    const res = await cli('policy', 'lint', `${examples}support-agent.yaml`);
+    expect(res.code).toBe(0);
+    expect(res.out).toContain('ok (6 rules');
+  });
+
+  it('lint reports a CEL error with file, line and column and exits 4', async () => {
+    const path = await file('bad.yaml', 'rules:\n  - id: a\n    effect: BLOCK\n    when: args.x > > 1\n');
+    const res = await cli('policy', 'lint', path);
+    expect(res.code).toBe(4);
+    expect(res.out).toContain(`${path}:4:20: error POLICY_CEL`);
+  });
+
+  it('test runs the example cases and they pass', async () => {
+    const res = await cli('policy', 'test', `${examples}support-agent.yaml`, '--cases', `${examples}support-agent.cases.yaml`);
+    expect(res.out).toMatch(/(\d+)\/\1 cases passed/);
+    expect(res.code).toBe(0);
+  });
+
+  it('test exits 5 and names the failing call when a case fails', async () => {
+    const cases = await file('cases.yaml', 'cases:\n  - name: wrong expectation\n    agent: support-bot\n    calls:\n      - { tool: search_kb, args: {}, expect: BLOCK }\n');
+    const res = await cli('policy', 'test', `${examples}support-agent.yaml`, '--cases', cases);
+    expect(res.code).toBe(5);
+    expect(res.out).toContain('FAIL wrong expectation');
+    expect(res.out).toContain('expected BLOCK, got ALLOW');
+  });
+});
+
+describe('tollgate policy replay', () => {
+  let t: TestServer;
+  let dir = '';
+  beforeAll(async () => {
+    t = await startTestServer();
+    dir = await mkdtemp(join(tmpdir(), 'tollgate-policy-replay-'));
+    const key = t.tenantA.adminKey;
+    const permissive = 'agents: { "*": { approvedScope: ["*"] } }\nrules: []\n';
+    await t.request('POST', '/api/v1/policies', { key, body: { name: 'open', source: permissive, activate: true } });
+    for (const amount of [10, 600, 7000]) {
+      await t.request('POST', '/v1/enforce', { key, body: { agentId: 'support-bot', toolName: 'issue_refund', arguments: { amount } } });
+    }
+  });
+  afterAll(async () => {
+    await t.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('over a server reports which recorded decisions the file would change', async () => {
+    const res = await cli('policy', 'replay', `${examples}support-agent.yaml`, '--url', t.url, '--api-key', t.tenantA.adminKey, '--json');
+    const report = JSON.parse(res.out);
+    expect(report).toMatchObject({ scanned: 3, changed: 2, transitions: { 'ALLOW→STEP_UP': 1, 'ALLOW→BLOCK': 1 } });
+    expect(report.examples[0].recorded.decision).toBe('ALLOW');
+  });
+
+  it('straight from the database gives the same answer and --fail-on-change exits 6', async () => {
+    const res = await cli('policy', 'replay', `${examples}support-agent.yaml`, '--data-dir', t.config.dataDir, '--tenant', t.tenantA.id, '--fail-on-change');
+    expect(res.out).toContain('3 decisions replayed: 2 would change');
+    expect(res.code).toBe(6);
+  });
+});
