@@ -133,4 +133,49 @@ describe('SecureAgent against a real server', () => {
     const agent = new SecureAgent({ apiKey: 'tzk_your_api_key', baseUrl: t.url });
     await expect(agent.configure()).rejects.toMatchObject({ code: 'UNAUTHENTICATED', status: 401 });
   });
+
+  it('stop() kills the running execution, later runs are refused with AGENT_HALTED', async () => {
+    const agent = new SecureAgent({ apiKey: key, baseUrl: t.url, name: 'stoppable', entryCode: 'while (true) {}', limits: { maxExecutionTimeSec: 60 } });
+    await agent.configure();
+    const running = agent.run({ task: 'spin' });
+    for (let i = 0; i < 200 && t.services.sandboxRuntime.activeCount === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    await agent.stop('Suspicious output detected — halting for review');
+    const result = await running;
+    expect(result).toMatchObject({ status: 'killed', wasTerminated: true });
+    await expect(agent.run({ task: 'again' })).rejects.toMatchObject({ code: 'AGENT_HALTED', status: 409 });
+    await t.request('POST', `/api/sdk/agents/${agent.agentId}/unkill`, { key, body: {} });
+  });
+
+  it('getAuditLog(), verifyAuditRecord() and exportAuditLog() read this agent\'s ledger records', async () => {
+    const agent = new SecureAgent({ apiKey: key, baseUrl: t.url, name: 'audited', entryCode: 'await thetazero.log("hi"); return 1;' });
+    const { executionId } = await agent.run({ task: 'audit me' });
+    await t.services.ledger.flush();
+    const log = await agent.getAuditLog({ actionTypes: ['sandbox.execution', 'sandbox.host_call'], limit: 50 }) as { events: Array<{ id?: number; index?: number; action_type?: string; type?: string; execution_id?: string; executionId?: string }>; total: number };
+    expect(log.total).toBe(2); // the log() host call and the execution
+    const first = log.events[0]!;
+    const recordId = first.id ?? first.index!;
+    const proof = await agent.verifyAuditRecord(recordId) as { chain_valid: boolean };
+    expect(proof.chain_valid).toBe(true);
+    const csv = await agent.exportAuditLog('csv', { executionId }) as string;
+    expect(typeof csv).toBe('string');
+    expect(csv).toContain('sandbox.execution');
+    const summary = await agent.exportAuditLog('summary') as Record<string, unknown>;
+    expect(typeof summary).toBe('object');
+  });
+
+  it('streamAuditLog() delivers the execution\'s records live', async () => {
+    const agent = new SecureAgent({ apiKey: key, baseUrl: t.url, name: 'streamed', entryCode: 'await thetazero.log("live"); return 2;' });
+    await agent.configure();
+    const seen: Array<{ type: string; data: any }> = [];
+    const stream = agent.streamAuditLog({}, (type, data) => seen.push({ type, data }));
+    try {
+      for (let i = 0; i < 100 && !seen.some((e) => e.type === 'connected'); i++) await new Promise((r) => setTimeout(r, 20));
+      await agent.run({ task: 'stream me' });
+      for (let i = 0; i < 200 && !seen.some((e) => e.type === 'audit' && JSON.stringify(e.data).includes('sandbox.execution')); i++) await new Promise((r) => setTimeout(r, 20));
+    } finally {
+      stream.close();
+    }
+    expect(seen.map((e) => e.type)).toContain('connected');
+    expect(seen.some((e) => e.type === 'audit' && JSON.stringify(e.data).includes('sandbox.execution'))).toBe(true);
+  });
 });

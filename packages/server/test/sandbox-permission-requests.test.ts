@@ -80,4 +80,16 @@ describe('/api/sdk/permission-requests', () => {
     expect((await t.request('POST', `/api/sdk/permission-requests/${request.body.id}/approve`, { key: b, body: {} })).status).toBe(404);
     expect((await t.request('POST', '/api/sdk/permission-requests', { key: b, body: { agent_id: agentId, permissions: { allow_network: true } } })).status).toBe(404);
   });
+
+  it('pending requests appear in the approvals queue, and approving there grants the permissions', async () => {
+    const request = await create({ permissions: { allowed_domains: ['api.example.com'] }, justification: 'queue me' });
+    const queue = await t.request('GET', '/api/v1/approvals?status=pending', { key: approverKey });
+    const item = queue.body.items.find((entry: { id: string }) => entry.id === `perm_${request.body.id}`);
+    expect(item).toMatchObject({ kind: 'permission_request', status: 'pending', agentId: String(agentId), reason: 'queue me' });
+    const approved = await t.request('POST', `/api/v1/approvals/perm_${request.body.id}/approve`, { key: approverKey, body: { comment: 'fine' } });
+    expect(approved.status).toBe(200);
+    expect((await t.request('GET', `/api/sdk/permission-requests/${request.body.id}`, { key: agentKey })).body.status).toBe('approved');
+    const agent = await t.request('GET', `/api/v1/sdk/agents/${agentId}`, { key: agentKey });
+    expect(agent.body.agent.config.allowed_domains).toEqual(['api.example.com']);
+  });
 });

@@ -107,6 +107,7 @@ export async function createServices(deps: ServiceDeps): Promise<Services> {
       allowedAddressRanges: deps.config.sandboxEgressAllow, allowHttp: deps.config.sandboxEgressAllowHttp,
       caCertificates: deps.config.sandboxEgressCaFile ? readFileSync(deps.config.sandboxEgressCaFile, 'utf8') : undefined,
     },
+    scanContent: (request) => safety.scan(request),
     onError: (error) => deps.logger.error({ err: error }, 'sandbox kill handling failed'),
   });
   const safety = new SafetyService({

@@ -22,7 +22,9 @@ export type HaltState = (tenantId: string, agent: { id: number; name: string }) 
  * Content-safety integration point: returns a reason when `value` must be blocked. Wired to `services.safety`
  * when that service exists; absent, nothing is checked (and `content_safety` in the config has no effect).
  */
-export type ContentSafetyCheck = (tenantId: string, value: unknown, direction: 'input' | 'output') => Promise<{ blocked: boolean; reason?: string | undefined }>;
+export type ContentSafetyCheck = (
+  tenantId: string, value: unknown, direction: 'input' | 'output', template: 'STRICT' | 'STANDARD' | 'DEV' | null,
+) => Promise<{ blocked: boolean; reason?: string | undefined }>;
 
 export interface ExecutionStore {
   readonly sandboxAgents: SandboxAgentRepository;
@@ -61,11 +63,11 @@ export class ExecutionService {
       tenantId, agentId, input: input ?? null, resolvedConfig: { ...sandbox, credentials },
       codeHash: textHash(agent.entryCode), inputHash: jsonHash(input), startedAt: this.deps.now(),
     });
-    const blockedInput = sandbox.content_safety ? await this.deps.contentSafety?.(tenantId, input, 'input') : undefined;
+    const blockedInput = sandbox.content_safety ? await this.deps.contentSafety?.(tenantId, input, 'input', sandbox.template) : undefined;
     const outcome = blockedInput?.blocked
       ? blockedOutcome('input', blockedInput.reason, this.deps.now())
       : await this.run(tenantId, agent, started, sandbox, credentials, input);
-    if (sandbox.content_safety && outcome.status === 'completed') await this.checkOutput(tenantId, outcome);
+    if (sandbox.content_safety && outcome.status === 'completed') await this.checkOutput(tenantId, outcome, sandbox.template);
     await this.deps.store.sandboxExecutions.finish(tenantId, started.id, outcome);
     await this.recordExecution(tenantId, agent, started, outcome, actor);
     return toExecutionResponse({ ...started, ...outcome });
@@ -123,8 +125,8 @@ export class ExecutionService {
     }
   }
 
-  private async checkOutput(tenantId: string, outcome: ExecutionOutcome): Promise<void> {
-    const verdict = await this.deps.contentSafety?.(tenantId, outcome.output, 'output');
+  private async checkOutput(tenantId: string, outcome: ExecutionOutcome, template: ExecutionRequest['config']['template']): Promise<void> {
+    const verdict = await this.deps.contentSafety?.(tenantId, outcome.output, 'output', template);
     if (!verdict?.blocked) return;
     Object.assign(outcome, blockedOutcome('output', verdict.reason, outcome.finishedAt ?? this.deps.now(), outcome));
   }

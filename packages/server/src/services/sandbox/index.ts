@@ -44,9 +44,13 @@ export interface SandboxServiceDeps {
   supervisor?: SupervisorOptions | undefined;
   ledger?: SandboxLedger | undefined;
   haltState?: HaltState | undefined;
-  contentSafety?: ContentSafetyCheck | undefined;
+  /** `services.safety.scan`: run inputs and outputs through content safety when the agent's config says so. */
+  scanContent?: ContentScan | undefined;
   onError?: (error: unknown) => void;
 }
+
+/** The content-safety scan the sandbox calls (shape of `services.safety.scan`). */
+export type ContentScan = (request: { text: string; direction: 'input' | 'output'; template?: 'STRICT' | 'STANDARD' | 'DEV' }) => Promise<{ verdict: string; findings: readonly { type: string }[] }>;
 
 /** The sandbox area's services, as they appear on `Services`. */
 export interface SandboxServices {
@@ -87,7 +91,7 @@ export function createSandboxServices(deps: SandboxServiceDeps): SandboxServices
     ...(deps.egress?.caCertificates ? { tls: { ca: [...tls.rootCertificates, deps.egress.caCertificates] } } : {}),
   });
   const executions = new ExecutionService({
-    store: deps.store, runtime, running, now, fetch, appendLedger: appendLedger, haltState: deps.haltState, contentSafety: deps.contentSafety,
+    store: deps.store, runtime, running, now, fetch, appendLedger: appendLedger, haltState: deps.haltState, contentSafety: contentSafetyCheck(deps.scanContent),
     resolveCredentials: (tenantId, names, context) => credentials.resolve(tenantId, names, context),
   });
   const permissionRequests = new PermissionRequestService({ repository: deps.store.permissionRequests, agents, bus: deps.bus, now, appendLedger: appendLedger });
@@ -107,5 +111,16 @@ export function createSandboxServices(deps: SandboxServiceDeps): SandboxServices
       stopKills();
       await runtime.close();
     },
+  };
+}
+
+/** Adapts the safety scan to the execution service: JSON values are scanned as their JSON text; `block` blocks. */
+function contentSafetyCheck(scan: ContentScan | undefined): ContentSafetyCheck | undefined {
+  if (!scan) return undefined;
+  return async (_tenantId, value, direction, template) => {
+    const text = typeof value === 'string' ? value : JSON.stringify(value ?? null);
+    const result = await scan({ text, direction, template: template ?? 'STANDARD' });
+    if (result.verdict !== 'block') return { blocked: false };
+    return { blocked: true, reason: [...new Set(result.findings.map((finding) => finding.type))].join(', ') || 'blocked' };
   };
 }
