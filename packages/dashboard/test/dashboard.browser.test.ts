@@ -153,11 +153,58 @@ describe.skipIf(!available)('dashboard in a real browser', () => {
     expect(agent.ran).toEqual(['web_search:first']);
   });
 
+  it('shows a sandboxed run with its host-call audit, and a permission request the owner denies', async () => {
+    const key = server.adminKey;
+    const created = await server.t.request('POST', '/api/v1/sdk/agents', {
+      key,
+      body: { name: 'report-writer', version: '1.2.0', entry_code: "await thetazero.log('drafting report', 'info'); await thetazero.write_result({ pages: 3 });" },
+    });
+    expect(created.status).toBe(201);
+    const agentId = created.body.agent.id as number;
+    const run = await server.t.request('POST', `/api/v1/sdk/agents/${agentId}/execute`, { key, body: { input: { task: 'weekly report' } } });
+    expect(run.body.status).toBe('completed');
+
+    await page.goto(`${server.t.url}/agents`);
+    await page.getByRole('link', { name: /report-writer/ }).click();
+    await page.getByRole('link', { name: `#${run.body.execution_id}` }).click();
+    const detail = page.locator('.panel', { hasText: 'Host-call audit' });
+    await detail.getByRole('cell', { name: 'write_result' }).waitFor();
+    expect(await detail.textContent()).toContain('"pages": 3');
+    await screenshot(page, 'agents');
+
+    const request = await server.t.request('POST', '/api/sdk/permission-requests', {
+      key,
+      body: { agent_id: agentId, permissions: { allow_network: true, allowed_domains: ['api.weather.example'] }, justification: 'needs the forecast API' },
+    });
+    expect(request.status).toBe(201);
+    await page.goto(`${server.t.url}/approvals`);
+    const card = page.getByRole('article').filter({ hasText: 'Permission request' });
+    await card.waitFor();
+    expect(await card.textContent()).toContain('api.weather.example');
+    expect(await card.textContent()).toContain('needs the forecast API');
+    await card.getByLabel(/Comment/).fill('not this week');
+    await card.getByRole('button', { name: 'Deny' }).click();
+    await page.getByText('Nothing waiting for approval').waitFor();
+    const decided = await server.t.request('GET', `/api/sdk/permission-requests/${request.body.id}`, { key });
+    expect(decided.body).toMatchObject({ status: 'denied', comment: 'not this week' });
+  });
+
+  it('streams new ledger records live on the Audit page', async () => {
+    await page.goto(`${server.t.url}/audit`);
+    await expect.poll(() => page.locator('.live').first().textContent()).toBe('Live');
+    const agent = governedAgent(server, 'auditor-agent', 'block', 'session-audit');
+    await expect(agent.call('delete_file', '/var/log/app.log')).rejects.toBeInstanceOf(PolicyViolationError);
+    const live = page.locator('.live-list li', { hasText: 'auditor-agent' });
+    await live.first().waitFor();
+    expect(await live.first().textContent()).toContain('violation');
+    await page.locator('tbody tr').first().getByRole('button', { name: 'Verify' }).click();
+    await expect.poll(() => page.getByRole('form', { name: 'Verify a record' }).getByRole('status').textContent()).toContain('verified');
+    await screenshot(page, 'audit');
+  });
+
   it('renders every page (screenshots for the docs), at desktop and phone width', async () => {
     for (const [path, name, heading] of [
       ['/', 'overview', 'Overview'],
-      ['/agents', 'agents', 'Agents and executions'],
-      ['/audit', 'audit', 'Audit'],
       ['/settings', 'settings', 'Settings'],
     ] as const) {
       await page.goto(`${server.t.url}${path}`);
