@@ -1,4 +1,5 @@
 import { foundationFixture } from './foundation.js';
+import { enforcementFixture } from './enforcement.js';
 import { sandboxFixture } from './sandbox.js';
 import type { TenantFixtureDefinition } from './types.js';
 
@@ -7,7 +8,7 @@ import type { TenantFixtureDefinition } from './types.js';
  * `defineTenantFixture(...)` and one entry here. packages/server/test/tenant-isolation.test.ts walks every route
  * with tenant A's admin key against these objects of tenant B.
  */
-export const TENANT_FIXTURES: readonly TenantFixtureDefinition[] = [foundationFixture, sandboxFixture];
+export const TENANT_FIXTURES: readonly TenantFixtureDefinition[] = [foundationFixture, enforcementFixture, sandboxFixture];
 
 export { defineTenantFixture } from './types.js';
 export type { TenantFixture, TenantFixtureContext, TenantFixtureDefinition } from './types.js';
