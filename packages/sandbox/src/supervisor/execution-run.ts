@@ -79,13 +79,16 @@ export class ExecutionRun {
 
   addViolation(violation: SandboxViolation): void { this.violations.push(violation); }
 
-  /** Settles the run: `returnJson` (entry's return value) wins over the last `write_result`. */
-  settle(code: SandboxErrorCode | null, message: string, returnJson: string | null = null): ExecutionResult {
+  /**
+   * Settles the run: `returnJson` (entry's return value) wins over the last `write_result`. `limitHitMs` dates the
+   * limit violation at the moment the worker detected it (so `wall_ms - t_ms` is the time it took to stop).
+   */
+  settle(code: SandboxErrorCode | null, message: string, returnJson: string | null = null, limitHitMs?: number): ExecutionResult {
     if (this.result) return this.result;
     this.abort.abort();
     const status: ExecutionStatus = code === null ? 'completed' : STATUS_BY_CODE[code];
     if (code !== null && LIMIT_CODES.has(code)) {
-      this.addViolation({ kind: 'sandbox_limit_hit', reason: code.toLowerCase(), t_ms: this.elapsedMs() });
+      this.addViolation({ kind: 'sandbox_limit_hit', reason: code.toLowerCase(), t_ms: limitHitMs ?? this.elapsedMs() });
     }
     if (this.droppedLogs > 0) {
       this.logs.push({ t_ms: this.elapsedMs(), level: 'warn', message: `${this.droppedLogs} log lines dropped (limit ${this.options.maxLogEntries})` });

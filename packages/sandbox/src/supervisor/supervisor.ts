@@ -179,7 +179,7 @@ export class SandboxSupervisor {
     run.cpuMs = msg.cpuMs;
     run.peakMemoryBytes = msg.peakMemoryBytes;
     if (msg.outcome.kind === 'completed') run.settle(null, '', msg.outcome.returnJson);
-    else run.settle(toSandboxCode(msg.outcome.code), msg.outcome.message);
+    else run.settle(toSandboxCode(msg.outcome.code), msg.outcome.message, null, msg.limitHitMs);
     finishWorker(msg.retire);
   }
 

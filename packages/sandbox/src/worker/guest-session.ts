@@ -48,6 +48,8 @@ export class GuestSession {
   private peakBytes = 0;
   private finished = false;
   private engineBroken = false;
+  /** When the interrupt handler first saw a limit passed (ms since start), for the violation record. */
+  private limitHitMs: number | undefined;
   nextCallId = 1;
   nextTimerId = 1;
 
@@ -168,6 +170,7 @@ export class GuestSession {
     if (Atomics.load(this.env.control, CONTROL_ABORT) !== 0) this.interruptReason = 'KILLED';
     else if (performance.now() > this.deadline) this.interruptReason = 'TIMEOUT';
     else if (bytes > this.memoryCapBytes) this.interruptReason = 'MEMORY_LIMIT';
+    if (this.interruptReason !== undefined) this.limitHitMs = this.elapsedMs();
     return this.interruptReason !== undefined;
   }
 
@@ -252,24 +255,34 @@ export class GuestSession {
     }
   }
 
-  /** Reports the outcome once and releases every engine object. */
+  /**
+   * Reports the outcome once. A worker that will be retired (engine no longer trusted, a memory-limit stop, or WASM
+   * grown past the retire threshold) reports at once and skips freeing a possibly huge heap: terminating the thread
+   * releases it all. Otherwise the engine objects are freed first, so a failure to free retires the worker too.
+   */
   finish(outcome: RunOutcome): void {
     if (this.finished) return;
     this.finished = true;
     clearTimeout(this.deadlineTimer);
     for (const timer of this.timers.values()) clearTimeout(timer.node);
-    const guestBytes = this.engineBroken ? 0 : this.measureGuestBytes();
-    if (!this.engineBroken) this.disposeEngine();
     const wasmBytes = this.env.memory.buffer.byteLength;
-    Atomics.store(this.env.control, CONTROL_WASM_MB, Math.ceil(wasmBytes / 1048576));
     const grownBytes = Math.max(this.peakBytes, wasmBytes) - this.startWasmBytes;
+    let retire = this.engineBroken || this.interruptReason === 'MEMORY_LIMIT'
+      || wasmBytes - this.env.baselineBytes > RETIRE_AFTER_GROWTH_BYTES;
+    let guestBytes = 0;
+    if (!retire) {
+      guestBytes = this.measureGuestBytes();
+      retire = !this.disposeEngine();
+    }
+    Atomics.store(this.env.control, CONTROL_WASM_MB, Math.ceil(wasmBytes / 1048576));
     this.post({
       type: 'done',
       runId: this.runId,
       outcome,
       cpuMs: Math.round(this.cpuMs * 100) / 100,
       peakMemoryBytes: Math.max(guestBytes, grownBytes),
-      retire: this.engineBroken || wasmBytes - this.env.baselineBytes > RETIRE_AFTER_GROWTH_BYTES,
+      retire,
+      ...(this.limitHitMs === undefined ? {} : { limitHitMs: this.limitHitMs }),
     });
     this.env.onFinished();
   }
@@ -292,7 +305,8 @@ export class GuestSession {
     }
   }
 
-  private disposeEngine(): void {
+  /** Frees every engine object; false when the engine asserted (its state is then no longer trusted). */
+  private disposeEngine(): boolean {
     try {
       for (const deferred of this.pendingCalls.values()) deferred.dispose();
       this.pendingCalls.clear();
@@ -302,10 +316,11 @@ export class GuestSession {
       this.builtins?.dispose();
       this.context?.dispose();
       this.runtime?.dispose();
+      return true;
     } catch {
-      // A guest that left the heap inconsistent (e.g. interrupted mid-allocation) can make dispose assert:
-      // the engine state is no longer trusted, so the worker is retired instead.
+      // A guest that left the heap inconsistent (e.g. interrupted mid-allocation) can make dispose assert.
       this.engineBroken = true;
+      return false;
     }
   }
 }

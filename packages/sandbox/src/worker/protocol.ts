@@ -89,6 +89,8 @@ export interface DoneMessage {
   outcome: RunOutcome;
   cpuMs: number;
   peakMemoryBytes: number;
+  /** When the interrupt handler stopped the guest for a limit (ms since the run started in the worker). */
+  limitHitMs?: number;
   /** The worker's engine state is no longer trusted (or its WASM memory grew): replace it. */
   retire: boolean;
 }
