@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '../../../test-utils/index.js';
+import { postgresTestUrl, startTestServer, type TestServer } from '../../../test-utils/index.js';
 
 const examplePolicy = readFileSync(fileURLToPath(new URL('../../../examples/policies/support-agent.yaml', import.meta.url)), 'utf8');
 
@@ -78,13 +78,16 @@ describe('/v1/enforce', () => {
   });
 });
 
-describe('holds and approvals', () => {
+const pgUrl = postgresTestUrl('enforcement API');
+const DIALECTS: Array<[string, string | undefined, boolean]> = [['sqlite', undefined, true], ['postgres', pgUrl, Boolean(pgUrl)]];
+
+for (const [dialect, postgresUrl, enabled] of DIALECTS) describe.skipIf(!enabled)(`holds and approvals on ${dialect}`, () => {
   let t: TestServer;
   let key: string;
   const refund = { agentId: 'support-bot', sessionId: 'hold-1', toolName: 'issue_refund', arguments: { amount: 900 } };
 
   beforeAll(async () => {
-    t = await startTestServer();
+    t = await startTestServer({ postgresUrl });
     key = t.tenantA.adminKey;
     await t.request('POST', '/api/v1/policies', { key, body: { name: 'support', source: examplePolicy, activate: true } });
   });
@@ -142,12 +145,12 @@ describe('holds and approvals', () => {
   });
 });
 
-describe('kill switch', () => {
+for (const [dialect, postgresUrl, enabled] of DIALECTS) describe.skipIf(!enabled)(`kill switch on ${dialect}`, () => {
   let t: TestServer;
   let key: string;
 
   beforeAll(async () => {
-    t = await startTestServer();
+    t = await startTestServer({ postgresUrl });
     key = t.tenantA.adminKey;
   });
   afterAll(async () => {

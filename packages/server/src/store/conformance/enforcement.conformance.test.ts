@@ -1,0 +1,136 @@
+import { expect, it } from 'vitest';
+import { describeStoreConformance } from '../../../../../test-utils/index.js';
+import type { Store } from '../index.js';
+import type { DecisionRecord, EnforcementBatch } from '../repositories/decisions.js';
+import { createSqliteBatchWriter } from '../repositories/decisions-sqlite-native.js';
+import type { HoldRecord } from '../repositories/holds.js';
+
+function decision(tenantId: string, id: string, overrides: Partial<DecisionRecord> = {}): DecisionRecord {
+  return {
+    id, tenantId, ts: 1_000, agentId: 'bot', userId: 'alice', sessionId: 's-1', toolName: 'send_email', callId: 'c-1',
+    requestedMode: 'block', mode: 'block', decision: 'BLOCK', verdict: 'BLOCK', wouldHaveBeen: null, reason: 'outside scope',
+    violationId: `vio_${id}`, severity: 'high', holdId: null, policyId: null, policyVersion: null, matchedRules: ['approved-scope'],
+    shadow: [{ ruleId: 'try', effect: 'STEP_UP', reason: 'x' }], errors: [], arguments: { to: 'x@evil.example', nested: { n: 1 } },
+    approvedScope: ['search'], context: { session: { callCount: 0 } }, ...overrides,
+  };
+}
+
+function hold(tenantId: string, id: string, overrides: Partial<HoldRecord> = {}): HoldRecord {
+  return {
+    id, tenantId, decisionId: 'dec_h', actionHash: 'a'.repeat(64), agentId: 'bot', userId: 'alice', sessionId: 's-1', toolName: 'pay',
+    arguments: { amount: 900 }, reason: 'big', status: 'pending', createdAt: 1_000, expiresAt: 10_000, decidedAt: null, approver: null,
+    comment: null, consumedAt: null, ...overrides,
+  };
+}
+
+function batch(part: Partial<EnforcementBatch>): EnforcementBatch {
+  return { decisions: [], violations: [], holds: [], outputs: [], sessions: [], counters: [], ...part };
+}
+
+/** Both write paths: the portable repository and, on SQLite, the prepared-statement fast path. */
+function writers(store: Store): Array<[string, (b: EnforcementBatch) => Promise<void>]> {
+  const portable: [string, (b: EnforcementBatch) => Promise<void>] = ['repository', (b) => store.decisions.writeBatch(b)];
+  const native = store.native;
+  return native.dialect === 'sqlite' ? [portable, ['sqlite fast path', createSqliteBatchWriter(native.database)]] : [portable];
+}
+
+describeStoreConformance('enforcement', (getStore) => {
+  it('decisions, violations, sessions and counters of a batch round-trip through every write path', async () => {
+    const store = getStore();
+    await store.tenants.create({ id: 'enf-a', name: 'a', createdAt: 1 });
+    for (const [label, write] of writers(store)) {
+      const id = `dec_${label.replace(/\W/g, '')}`;
+      await write(batch({
+        decisions: [decision('enf-a', id, { sessionId: `s-${label}` })],
+        violations: [{ id: `vio_${id}`, tenantId: 'enf-a', decisionId: id, ts: 1_000, agentId: 'bot', userId: 'alice', sessionId: `s-${label}`, toolName: 'send_email', decision: 'BLOCK', severity: 'high', reason: 'r', ruleIds: ['approved-scope'] }],
+        sessions: [{ tenantId: 'enf-a', sessionId: `s-${label}`, agentId: 'bot', state: '{"callCount":1}', updatedAt: 1 }, { tenantId: 'enf-a', sessionId: `s-${label}`, agentId: 'bot', state: '{"callCount":2}', updatedAt: 2 }],
+        counters: [{ tenantId: 'enf-a', key: `k-${label}`, increment: 1, expiresAt: 5_000 }, { tenantId: 'enf-a', key: `k-${label}`, increment: 1, expiresAt: 5_000 }],
+        outputs: [{ tenantId: 'enf-a', decisionId: id, sessionId: `s-${label}`, toolName: 'read', ts: 1_001, decision: 'ALLOW', reason: 'ok', taints: { added: [['f1', ['pii']]] } }],
+      }));
+      const { seq, ...stored } = (await store.decisions.get('enf-a', id))!;
+      expect(seq).toBeGreaterThan(0);
+      expect(stored).toEqual(decision('enf-a', id, { sessionId: `s-${label}` }));
+      expect(await store.decisions.loadSessionState('enf-a', `s-${label}`)).toBe('{"callCount":2}');
+      await write(batch({ counters: [{ tenantId: 'enf-a', key: `k-${label}`, increment: 3, expiresAt: 5_000 }] }));
+      expect((await store.decisions.loadCounters('enf-a', [`k-${label}`, 'missing'], 1_000)).get(`k-${label}`)).toBe(5);
+      expect((await store.decisions.loadCounters('enf-a', [`k-${label}`], 5_000)).size).toBe(0);
+      expect(await store.decisions.outputsForSessions('enf-a', [`s-${label}`])).toEqual([
+        { tenantId: 'enf-a', decisionId: id, sessionId: `s-${label}`, toolName: 'read', ts: 1_001, decision: 'ALLOW', reason: 'ok', taints: { added: [['f1', ['pii']]] } },
+      ]);
+    }
+    const violations = await store.decisions.listViolations('enf-a', { limit: 10 });
+    expect(violations.length).toBe(writers(store).length);
+  });
+
+  it('a failing batch writes nothing of itself', async () => {
+    const store = getStore();
+    await store.tenants.create({ id: 'enf-b', name: 'b', createdAt: 1 });
+    for (const [label, write] of writers(store)) {
+      const id = `dec_atomic_${label.replace(/\W/g, '')}`;
+      await expect(write(batch({ decisions: [decision('enf-b', id), decision('enf-b', id)] }))).rejects.toThrow();
+      expect(await store.decisions.get('enf-b', id)).toBeUndefined();
+    }
+  });
+
+  it('decision lists page by seq within a time range and stay inside the tenant', async () => {
+    const store = getStore();
+    await store.tenants.create({ id: 'enf-c', name: 'c', createdAt: 1 });
+    await store.tenants.create({ id: 'enf-d', name: 'd', createdAt: 1 });
+    await store.decisions.writeBatch(batch({ decisions: [1, 2, 3, 4].map((n) => decision('enf-c', `dec_p${n}`, { ts: n * 100 })).concat(decision('enf-d', 'dec_other', { ts: 200 })) }));
+    const firstPage = await store.decisions.list('enf-c', { from: 200, to: 400, limit: 2 });
+    expect(firstPage.map((d) => d.id)).toEqual(['dec_p2', 'dec_p3']);
+    const next = await store.decisions.list('enf-c', { from: 200, to: 400, afterSeq: firstPage[1]!.seq, limit: 2 });
+    expect(next.map((d) => d.id)).toEqual(['dec_p4']);
+    expect(await store.decisions.get('enf-c', 'dec_other')).toBeUndefined();
+  });
+
+  it('holds: one decision wins a race, expiry and single use are conditional', async () => {
+    const store = getStore();
+    await store.tenants.create({ id: 'enf-h', name: 'h', createdAt: 1 });
+    await store.decisions.writeBatch(batch({ holds: [hold('enf-h', 'hold_1'), hold('enf-h', 'hold_2', { expiresAt: 2_000 }), hold('enf-h', 'hold_3', { actionHash: 'b'.repeat(64) })] }));
+    const [first, second] = await Promise.all([
+      store.holds.decide('enf-h', 'hold_1', { status: 'approved', at: 1_500, approver: 'carol', comment: 'ok' }),
+      store.holds.decide('enf-h', 'hold_1', { status: 'denied', at: 1_500, approver: 'dave', comment: null }),
+    ]);
+    expect([first?.status, second?.status].filter(Boolean)).toHaveLength(1);
+    expect(await store.holds.decide('enf-h', 'hold_2', { status: 'approved', at: 3_000, approver: 'x', comment: null })).toBeUndefined();
+    expect((await store.holds.expireDue('enf-h', 3_000)).map((h) => h.id)).toEqual(['hold_2']);
+    expect((await store.holds.get('enf-h', 'hold_2'))?.status).toBe('expired');
+    await store.holds.decide('enf-h', 'hold_3', { status: 'approved', at: 1_600, approver: 'carol', comment: null });
+    expect((await store.holds.findApproved('enf-h', 'b'.repeat(64), 1_700))?.id).toBe('hold_3');
+    expect(await store.holds.consume('enf-h', 'hold_3', 1_700)).toBe(true);
+    expect(await store.holds.consume('enf-h', 'hold_3', 1_800)).toBe(false);
+    expect(await store.holds.findApproved('enf-h', 'b'.repeat(64), 1_900)).toBeUndefined();
+    expect(await store.holds.get('other-tenant', 'hold_3')).toBeUndefined();
+    expect((await store.holds.list('enf-h', { status: 'expired', limit: 10 })).map((h) => h.id)).toEqual(['hold_2']);
+  });
+
+  it('policies: versions, activation history and the current activation of every tenant', async () => {
+    const store = getStore();
+    await store.tenants.create({ id: 'enf-p', name: 'p', createdAt: 1 });
+    const base = { tenantId: 'enf-p', policyId: 'pol_1', sourceHash: 'h', comment: null, createdBy: null };
+    await store.policies.create({ id: 'pol_1', tenantId: 'enf-p', name: 'main', description: null, latestVersion: 1, createdAt: 1, updatedAt: 1, createdBy: 'k' }, { ...base, version: 1, source: 'v1', createdAt: 1 });
+    await store.policies.addVersion({ ...base, version: 2, source: 'v2', createdAt: 2 });
+    await expect(store.policies.addVersion({ ...base, version: 2, source: 'again', createdAt: 3 })).rejects.toThrow();
+    expect((await store.policies.get('enf-p', 'pol_1'))?.latestVersion).toBe(2);
+    expect((await store.policies.listVersions('enf-p', 'pol_1')).map((v) => v.source)).toEqual(['v2', 'v1']);
+    await store.policies.recordActivation({ tenantId: 'enf-p', policyId: 'pol_1', version: 1, action: 'activate', actor: null, createdAt: 5 });
+    await store.policies.recordActivation({ tenantId: 'enf-p', policyId: 'pol_1', version: 2, action: 'activate', actor: null, createdAt: 6 });
+    expect((await store.policies.activations('enf-p', 1))[0]).toMatchObject({ policyId: 'pol_1', version: 2 });
+    expect((await store.policies.currentActivations()).find((a) => a.tenantId === 'enf-p')).toMatchObject({ version: 2 });
+    expect(await store.policies.get('enf-x', 'pol_1')).toBeUndefined();
+  });
+
+  it('kill switches: set, resume, list per tenant and every halted switch', async () => {
+    const store = getStore();
+    await store.tenants.create({ id: 'enf-k', name: 'k', createdAt: 1 });
+    await store.killSwitches.set({ tenantId: 'enf-k', agentId: 'bot', halted: true, reason: 'r', actor: 'key', updatedAt: 1 });
+    await store.killSwitches.set({ tenantId: 'enf-k', agentId: '*', halted: true, reason: 'all', actor: 'key', updatedAt: 2 });
+    await store.killSwitches.set({ tenantId: 'enf-k', agentId: 'bot', halted: false, reason: 'back', actor: 'key', updatedAt: 3 });
+    expect(await store.killSwitches.list('enf-k')).toEqual([
+      { tenantId: 'enf-k', agentId: '*', halted: true, reason: 'all', actor: 'key', updatedAt: 2 },
+      { tenantId: 'enf-k', agentId: 'bot', halted: false, reason: 'back', actor: 'key', updatedAt: 3 },
+    ]);
+    expect((await store.killSwitches.listHalted()).filter((k) => k.tenantId === 'enf-k').map((k) => k.agentId)).toEqual(['*']);
+  });
+});
