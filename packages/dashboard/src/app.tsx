@@ -1,4 +1,5 @@
 import { useCallback, useEffect, useState, type ComponentType } from 'react';
+import { api } from './api/client.js';
 import { fetchSession, signOut, type SessionInfo } from './api/session.js';
 import { Link, navigate, useLocation } from './router.js';
 import { ErrorState, Loading } from './components/states.js';
@@ -46,8 +47,32 @@ function matchPage(path: string): { page: PageEntry; subpath: string } | undefin
   return undefined;
 }
 
+/** How often the navigation refreshes its count of pending approvals. */
+const PENDING_POLL_MS = 10_000;
+
+/** Count of pending holds and permission requests for the navigation badge (refreshed on navigation too). */
+function usePendingApprovals(path: string): number {
+  const [count, setCount] = useState(0);
+  useEffect(() => {
+    let cancelled = false;
+    const load = () =>
+      api.get<{ items: unknown[] }>('/api/v1/approvals', { status: 'pending' }).then(
+        (data) => !cancelled && setCount(data.items.length),
+        () => undefined,
+      );
+    void load();
+    const timer = window.setInterval(load, PENDING_POLL_MS);
+    return () => {
+      cancelled = true;
+      window.clearInterval(timer);
+    };
+  }, [path]);
+  return count;
+}
+
 function Shell({ session, onSignedOut }: { session: SessionInfo; onSignedOut: () => void }) {
   const location = useLocation();
+  const pending = usePendingApprovals(location.path);
   const [menuOpen, setMenuOpen] = useState(false);
   const match = matchPage(location.path);
   useEffect(() => setMenuOpen(false), [location.path]);
@@ -95,6 +120,11 @@ function Shell({ session, onSignedOut }: { session: SessionInfo; onSignedOut: ()
             <li key={page.path}>
               <Link href={page.path} aria-current={match?.page === page ? 'page' : undefined}>
                 {page.label}
+                {page.path === '/approvals' && pending > 0 ? (
+                  <span className="nav-badge" aria-label={`${pending} pending`}>
+                    {pending}
+                  </span>
+                ) : null}
               </Link>
             </li>
           ))}
