@@ -41,3 +41,11 @@ describe('supervisor defences against a misbehaving worker', () => {
     expect((await runCode(sandbox, 'fine')).output).toBe('ok');
   });
 });
+
+describe('start-up', () => {
+  it('refuses to start with a missing worker file and says how to fix it', async () => {
+    const broken = new SandboxSupervisor({ workerEntry: new URL('./fixtures/no-such-worker.mjs', import.meta.url) });
+    await expect(broken.start()).rejects.toMatchObject({ code: 'UNAVAILABLE', message: expect.stringMatching(/npm run build/) });
+    await broken.close();
+  });
+});

@@ -1,4 +1,7 @@
+import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { TollgateError } from '@tollgate/core';
 
 /** Tunables of {@link SandboxSupervisor}; every field has a `DEFAULT_*` below. */
 export interface SupervisorOptions {
@@ -99,4 +102,16 @@ export function defaultWorkerEntry(): URL {
 /** Memory bucket (guest MB, rounded up) for a guest limit. */
 export function memoryBucketMb(limitMb: number): number {
   return Math.ceil(limitMb / MEMORY_BUCKET_MB) * MEMORY_BUCKET_MB;
+}
+
+/**
+ * Fails early, and clearly, when the worker file is missing (sources used without a build).
+ *
+ * @example
+ * assertWorkerEntryExists(defaultWorkerEntry());
+ */
+export function assertWorkerEntryExists(entry: URL): void {
+  if (entry.protocol === 'file:' && !existsSync(fileURLToPath(entry))) {
+    throw new TollgateError('UNAVAILABLE', `sandbox worker file ${fileURLToPath(entry)} is missing: run \`npm run build\` first`);
+  }
 }

@@ -3,7 +3,7 @@ import type { ExecutionRequest, ExecutionResult } from '../types.js';
 import type { DoneMessage, RunMessage, WorkerToParent } from '../worker/protocol.js';
 import { ExecutionRun, toSandboxCode } from './execution-run.js';
 import { brokerHostCall } from './host-call-broker.js';
-import { memoryBucketMb, resolveSupervisorOptions } from './options.js';
+import { assertWorkerEntryExists, memoryBucketMb, resolveSupervisorOptions } from './options.js';
 import type { ResolvedSupervisorOptions, SupervisorOptions } from './options.js';
 import type { SandboxWorker } from './sandbox-worker.js';
 import { WorkerPool } from './worker-pool.js';
@@ -38,6 +38,7 @@ export class SandboxSupervisor {
 
   /** Starts `warmWorkers` workers for the default 128 MB bucket so the first execution does not wait for one. */
   async start(): Promise<void> {
+    assertWorkerEntryExists(this.options.workerEntry);
     await this.pool.warm(memoryBucketMb(128), this.options.warmWorkers);
   }
 
