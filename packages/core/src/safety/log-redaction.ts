@@ -1,27 +1,21 @@
-import { redactSecrets, redactSecretsDeep } from './secrets.js';
+import { redactSecrets } from './secrets.js';
 
 /** The subset of pino's options this module fills in (pino is not a dependency of core). */
 export interface PinoSecretRedactionOptions {
-  formatters: { log(object: Record<string, unknown>): Record<string, unknown> };
-  hooks: { logMethod(this: unknown, args: unknown[], method: (...args: unknown[]) => void, level: number): void };
+  hooks: { streamWrite(line: string): string };
 }
 
 /**
- * Pino options that redact secrets (the ported gitleaks rules) from every log record: the merged
- * object via `formatters.log` and the message strings via `hooks.logMethod`. Spread them into
- * `pino({...})`; they complement, not replace, pino's path-based `redact` option.
+ * Pino options that redact secrets (the ported gitleaks rules) from every log line. The hook runs
+ * on the final JSON line (`hooks.streamWrite`, pino ≥ 8.14), i.e. after serializers, so request URLs,
+ * headers, tool arguments, messages and error texts are all covered. The rules' terminators accept
+ * JSON's `"` and escaped `\n`, so secrets inside JSON strings are found. Complements pino's
+ * path-based `redact` option.
  *
  * @example
  * const logger = pino({ ...pinoSecretRedaction(), level: 'info' });
  * logger.info({ args: { token } }, 'calling tool'); // token appears as [REDACTED:github-pat]
  */
 export function pinoSecretRedaction(): PinoSecretRedactionOptions {
-  return {
-    formatters: { log: (object) => redactSecretsDeep(object) },
-    hooks: {
-      logMethod(args, method) {
-        method.apply(this, args.map((a) => (typeof a === 'string' ? redactSecrets(a) : a)));
-      },
-    },
-  };
+  return { hooks: { streamWrite: (line) => redactSecrets(line) } };
 }

@@ -153,3 +153,15 @@ describe('Go RE2 → JavaScript translation', () => {
     for (const input of inputs) expect(Array.isArray(detectSecrets(input))).toBe(true);
   });
 });
+
+describe('redaction inside JSON text (log lines)', () => {
+  it('keeps a JSON line parseable when a token is followed by escapes', () => {
+    const jwt = join('eyJ', rand(ALNUM, 30), '.eyJ', rand(ALNUM, 40), '.', rand(ALNUM, 43));
+    for (const tail of ['\\"', '\\n', '"']) {
+      const line = JSON.stringify({ msg: `auth ${jwt}${tail === '"' ? '' : JSON.parse(`"${tail}"`)}x` });
+      const redacted = redactSecrets(line);
+      expect(() => JSON.parse(redacted)).not.toThrow();
+      expect(redacted).not.toContain(jwt.slice(0, 20));
+    }
+  });
+});

@@ -59,7 +59,10 @@ export function detectSecrets(text: string, rules: readonly SecretRule[] = SECRE
       const span = m.indices?.[rule.secretGroup];
       const secret = m[rule.secretGroup];
       if (!span || secret === undefined || !accepted(rule, secret)) continue;
-      found.push({ type: 'secret', rule: rule.id, start: span[0], end: span[1], redacted: maskSecret(rule.id) });
+      // Never end a span on a backslash: in JSON text (log lines) it would orphan the next escape.
+      let end = span[1];
+      while (end > span[0] && text.charCodeAt(end - 1) === 92) end--;
+      found.push({ type: 'secret', rule: rule.id, start: span[0], end, redacted: maskSecret(rule.id) });
     }
   }
   // A specific rule beats the generic one on the same span (gitleaks reports the specific id too).
@@ -118,19 +121,32 @@ export function redactSecrets(text: string): string {
 }
 
 /**
- * Deeply redacts secrets in every string of a JSON-like value (objects, arrays, strings); other
- * values are returned unchanged. Keys are kept as they are.
+ * Deeply redacts secrets in every string of a JSON-like value (plain objects, arrays, strings).
+ * Keys are kept; numbers, booleans and class instances (Dates, Errors, sockets, requests…) are
+ * returned unchanged, and cycles are left as they are, so it is safe on log objects too.
  *
  * @example
  * redactSecretsDeep({ args: { token: 'ghp_…' } });
  */
 export function redactSecretsDeep<T>(value: T): T {
-  if (typeof value === 'string') return redactSecrets(value) as T;
-  if (Array.isArray(value)) return value.map((v) => redactSecretsDeep(v)) as T;
-  if (value !== null && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = redactSecretsDeep(v);
-    return out as T;
+  return redactValue(value, new WeakSet()) as T;
+}
+
+function isPlainObject(value: object): boolean {
+  const proto = Object.getPrototypeOf(value) as unknown;
+  return proto === Object.prototype || proto === null;
+}
+
+function redactValue(value: unknown, seen: WeakSet<object>): unknown {
+  if (typeof value === 'string') return redactSecrets(value);
+  if (value === null || typeof value !== 'object' || seen.has(value)) return value;
+  if (Array.isArray(value)) {
+    seen.add(value);
+    return value.map((v) => redactValue(v, seen));
   }
-  return value;
+  if (!isPlainObject(value)) return value;
+  seen.add(value);
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) out[k] = redactValue(v, seen);
+  return out;
 }
