@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
+import { redactSecretsDeep } from '@tollgate/core';
 import type { TollgateConfig } from '../config.js';
 import type { Store } from '../store/index.js';
 import { createInProcessBus, type Bus } from './bus.js';
@@ -96,7 +97,7 @@ export async function createServices(deps: ServiceDeps): Promise<Services> {
   await ledger.start();
   const keys = new KeyService({ store: deps.store, clock: deps.clock, bus, cacheTtlMs: deps.config.authCacheTtlMs, ledger });
   const tenants = new TenantService({ store: deps.store, clock: deps.clock, keys, ledger });
-  const events = new EventService({ store: deps.store, clock: deps.clock });
+  const events = new EventService({ store: deps.store, clock: deps.clock, redact: redactSecretsDeep });
   const sandbox = createSandboxServices({
     store: deps.store, clock: deps.clock, bus, vault, ledger,
     haltState: async (tenantId, agent) => {
