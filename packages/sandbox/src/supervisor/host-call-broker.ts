@@ -15,30 +15,32 @@ interface Denial {
 
 type Prepared = { fn: 'http_request'; args: HttpRequestArgs } | { fn: 'read_context'; args: string };
 
+type RoundTripFunction = 'http_request' | 'read_context';
+
 /**
  * Decides and performs one guest host call on the parent side: scope check (deny by default), network and domain
- * checks, the `max_api_calls_per_run` quota, argument validation, then the caller's handler. Returns the JSON reply
- * string for the guest and records the audit entry (and a violation for every denial).
+ * checks, the `max_api_calls_per_run` quota, argument validation, then the caller's handler. Returns the reply for
+ * the guest and records the audit entry (and a violation for every denial).
  */
 export async function brokerHostCall(run: ExecutionRun, fn: string, argsJson: string, tMs: number): Promise<HostReply> {
   const started = performance.now();
-  const known = Object.prototype.hasOwnProperty.call(HOST_FUNCTION_SCOPES, fn) && (fn === 'http_request' || fn === 'read_context');
+  const known = fn === 'http_request' || fn === 'read_context';
   const args = parseArgs(argsJson);
-  const summary = known && args ? summarize(fn as HostFunctionName, args) : `${argsJson.length} chars`;
+  const summary = known && args ? summarize(fn, args) : `${argsJson.length} chars`;
   const finish = (allowed: boolean, reply: HostReply, reason?: string): HostReply => {
     const entry = { fn, args_summary: summary, allowed, duration_ms: Math.round((performance.now() - started) * 10) / 10, t_ms: tMs };
     run.recordAudit(reason === undefined ? entry : { ...entry, reason });
     return reply;
   };
-  if (!known) return finish(false, deny(run, fn, { reason: 'unknown_function', message: `unknown host function ${fn}`, violation: 'permission_denied' }), 'unknown_function');
-  if (QUOTA_COUNTED_FUNCTIONS.has(fn as HostFunctionName)) run.apiCalls += 1;
-  const denial = checkPermission(run, fn as HostFunctionName) ?? (args ? null : badArgs('arguments are not a JSON array'));
-  if (denial) return finish(false, deny(run, fn, denial), denial.reason);
-  const prepared = prepare(run, fn as 'http_request' | 'read_context', args!);
-  if ('reason' in prepared) return finish(false, deny(run, fn, prepared), prepared.reason);
+  if (!known) {
+    const denial: Denial = { reason: 'unknown_function', message: `unknown host function ${fn}`, violation: 'permission_denied' };
+    return finish(false, deny(run, fn, denial), denial.reason);
+  }
+  if (QUOTA_COUNTED_FUNCTIONS.has(fn)) run.apiCalls += 1;
+  const checked = checkPermission(run, fn) ?? (args ? prepare(run, fn, args) : badArgs('arguments are not a JSON array'));
+  if ('reason' in checked) return finish(false, deny(run, fn, checked), checked.reason);
   try {
-    const value = await invokeHandler(run, prepared);
-    const json = JSON.stringify(value ?? null);
+    const json = JSON.stringify((await invokeHandler(run, checked)) ?? null);
     if (json.length > run.options.maxHostResponseBytes) {
       return finish(true, failure('RESPONSE_TOO_LARGE', `host reply larger than ${run.options.maxHostResponseBytes} bytes`), 'response_too_large');
     }
@@ -46,11 +48,9 @@ export async function brokerHostCall(run: ExecutionRun, fn: string, argsJson: st
   } catch (error) {
     const code = errorCode(error);
     const message = error instanceof Error ? error.message : 'host call failed';
-    if (code === 'SANDBOX_EGRESS_DENIED') {
-      run.addViolation({ kind: 'network_denied', fn, reason: message, t_ms: tMs });
-      return finish(false, failure(code, message), `egress_denied: ${message}`);
-    }
-    return finish(true, failure(code, message), `failed: ${code}`);
+    if (code !== 'SANDBOX_EGRESS_DENIED') return finish(true, failure(code, message), `failed: ${code}`);
+    run.addViolation({ kind: 'network_denied', fn, reason: message, t_ms: tMs });
+    return finish(false, failure(code, message), `egress_denied: ${message}`);
   }
 }
 
@@ -69,7 +69,7 @@ function checkPermission(run: ExecutionRun, fn: HostFunctionName): Denial | null
   return null;
 }
 
-function prepare(run: ExecutionRun, fn: 'http_request' | 'read_context', args: JsonValue[]): Prepared | Denial {
+function prepare(run: ExecutionRun, fn: RoundTripFunction, args: JsonValue[]): Prepared | Denial {
   if (fn === 'read_context') {
     const key = args[0];
     if (typeof key !== 'string' || key.length === 0 || key.length > 256) return badArgs('read_context(key) needs a key of 1-256 characters');
@@ -143,7 +143,7 @@ function errorCode(error: unknown): string {
 }
 
 /** Secret-free one-line description of a call's arguments for the audit trail. */
-function summarize(fn: HostFunctionName, args: JsonValue[]): string {
+function summarize(fn: RoundTripFunction, args: JsonValue[]): string {
   if (fn === 'read_context') return `key=${String(args[0]).slice(0, 100)}`;
   const method = typeof args[1] === 'string' ? args[1].toUpperCase() : 'GET';
   try {
