@@ -101,4 +101,18 @@ describe('POST /api/v1/safety/scan', () => {
     const fine = await enforce('/v1/enforce', { agentId: 'mail-bot', sessionId: 's2', toolName: 'send_email', arguments: { to: 'a@b.example', body: 'Lunch at noon on Friday?' } });
     expect(fine.body.decision).toBe('ALLOW');
   });
+
+  it('stored SDK events carry redacted secrets (events are masked on ingest)', async () => {
+    const secret = ['sk', '_live_', 'Qm7Rk2Vx9Lp4Tz8Wn3Yb6Hc1'].join('');
+    const event = {
+      eventId: 'evt-safety-1', eventType: 'TOOL_CALL_POST', sourceType: 'SDK', agentId: 'pay-bot', userId: 'u1', sessionId: 's-red',
+      toolName: 'charge', callId: 'c1', timestamp: new Date(0).toISOString(), redaction: 'none',
+      arguments: { apiKey: secret, amount: 12 }, result: { note: `used ${secret}` },
+    };
+    const posted = await t.request('POST', '/v1/events/batch', { key: t.tenantA.adminKey, body: { events: [event] } });
+    expect(posted.status).toBe(202);
+    const listed = await t.request('GET', '/api/v1/events?sessionId=s-red', { key: t.tenantA.adminKey });
+    expect(JSON.stringify(listed.body)).not.toContain(secret);
+    expect(listed.body.events[0]).toMatchObject({ arguments: { apiKey: '[REDACTED:stripe-access-token]', amount: 12 }, result: { note: 'used [REDACTED:stripe-access-token]' } });
+  });
 });
