@@ -35,6 +35,6 @@ async function tollgate() {
   return { url: running.url, key, dataDir };
 }
 
-const mode = process.argv[2];
+const mode = process.argv.at(-1);
 const started = mode === 'bare' ? await bare() : await tollgate();
 process.stdout.write(`${JSON.stringify(started)}\n`);

@@ -6,6 +6,7 @@
 //    against a bare node:http handler measured in the same run. Targets: ≥ 0.5× bare req/s, p99 ≤ 5 ms.
 // 3. Hold release: time from sending an approval to the answer of a waiting long poll (target ≤ 100 ms).
 import { spawn } from 'node:child_process';
+import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { createSessionState, evaluatePolicy, loadPolicy } from '../packages/core/dist/index.js';
@@ -94,7 +95,7 @@ async function measureHttp(log) {
       tollgate_p50_ms: tollgateResult.latency.p50, tollgate_p99_ms: tollgateResult.latency.p99, bare_p99_ms: bareResult.latency.p99,
       tollgate_non2xx: tollgateResult.non2xx + tollgateResult.errors, hold_release_max_ms: hold.max, hold_release_p50_ms: hold.p50,
     };
-    log(`HTTP, ${CONNECTIONS} connections: bare ${result.bare_rps.toFixed(0)} req/s, /v1/enforce ${result.tollgate_rps.toFixed(0)} req/s (${result.ratio.toFixed(2)}×), p99 ${result.tollgate_p99_ms} ms, non-2xx/errors ${result.tollgate_non2xx}`);
+    log(`HTTP, ${CONNECTIONS} connections: bare ${result.bare_rps.toFixed(0)} req/s (p99 ${result.bare_p99_ms} ms), /v1/enforce ${result.tollgate_rps.toFixed(0)} req/s (${result.ratio.toFixed(2)}×), p99 ${result.tollgate_p99_ms} ms, non-2xx/errors ${result.tollgate_non2xx}; load average ${loadavg()[0].toFixed(1)}`);
     log(`hold release after approval: p50 ${hold.p50.toFixed(1)} ms, max ${hold.max.toFixed(1)} ms`);
     return result;
   } finally {
@@ -132,7 +133,8 @@ export default async function run({ log = console.log } = {}) {
     eval_p50_us: inProcess.p50_us, eval_p99_us: inProcess.p99_us,
     eval_single_call_p50_us: inProcess.single_call_p50_us, eval_single_call_p99_us: inProcess.single_call_p99_us,
     http_bare_rps: http.bare_rps, http_enforce_rps: http.tollgate_rps, http_ratio: http.ratio,
-    http_enforce_p50_ms: http.tollgate_p50_ms, http_enforce_p99_ms: http.tollgate_p99_ms, http_enforce_non2xx: http.tollgate_non2xx,
+    http_enforce_p50_ms: http.tollgate_p50_ms, http_enforce_p99_ms: http.tollgate_p99_ms, http_bare_p99_ms: http.bare_p99_ms, http_enforce_non2xx: http.tollgate_non2xx,
+    load_average_1m: loadavg()[0],
     hold_release_p50_ms: http.hold_release_p50_ms, hold_release_max_ms: http.hold_release_max_ms,
   };
   const targets = { eval_p50_us: '<= 1', eval_p99_us: '<= 5', http_ratio: '>= 0.5', http_enforce_p99_ms: '<= 5', hold_release_max_ms: '<= 100' };
