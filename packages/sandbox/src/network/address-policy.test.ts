@@ -28,6 +28,11 @@ describe('createAddressAllowList', () => {
       .toEqual([true, false, true, false, true]);
   });
 
+  it('does not extend an IPv4 allowance to its IPv4-mapped IPv6 form', () => {
+    const allowed = createAddressAllowList(['127.0.0.1/32']);
+    expect([allowed('127.0.0.1'), allowed('::ffff:127.0.0.1'), allowed('::ffff:7f00:1')]).toEqual([true, false, false]);
+  });
+
   it('rejects a malformed CIDR', () => {
     expect(() => createAddressAllowList(['localhost/8'])).toThrow(/invalid CIDR/);
   });

@@ -73,17 +73,19 @@ export function classifyAddress(address: string): AddressClass {
  * const allow = createAddressAllowList(['10.1.2.0/24']); allow('10.1.2.7'); // true
  */
 export function createAddressAllowList(cidrs: readonly string[]): (address: string) => boolean {
-  const list = new BlockList();
+  // One list per family: Node's BlockList would otherwise match an IPv4-mapped IPv6 address against IPv4 rules, and
+  // an allowed 127.0.0.1 must not quietly allow ::ffff:127.0.0.1.
+  const lists = { 4: new BlockList(), 6: new BlockList() };
   for (const cidr of cidrs) {
     const [network = '', prefixText] = cidr.split('/');
     const family = isIP(network);
     if (family === 0) throw new Error(`invalid CIDR ${cidr}`);
     const prefix = prefixText === undefined ? (family === 4 ? 32 : 128) : Number(prefixText);
-    list.addSubnet(network, prefix, family === 4 ? 'ipv4' : 'ipv6');
+    lists[family as 4 | 6].addSubnet(network, prefix, family === 4 ? 'ipv4' : 'ipv6');
   }
   return (address) => {
     const family = isIP(address);
-    return family !== 0 && list.check(address, family === 4 ? 'ipv4' : 'ipv6');
+    return family !== 0 && lists[family as 4 | 6].check(address, family === 4 ? 'ipv4' : 'ipv6');
   };
 }
 
