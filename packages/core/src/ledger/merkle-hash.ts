@@ -25,6 +25,17 @@ export function hashLeaf(data: Uint8Array): Uint8Array {
 }
 
 /**
+ * Hash of one leaf given as text (its UTF-8 bytes): one allocation, for the append path.
+ * @example hashLeafText(canonicalJson(record))
+ */
+export function hashLeafText(text: string): Uint8Array {
+  const input = Buffer.allocUnsafe(Buffer.byteLength(text, 'utf8') + 1);
+  input[0] = 0x00;
+  input.write(text, 1, 'utf8');
+  return sha256(input);
+}
+
+/**
  * Hash of an interior node: SHA-256(0x01 || left || right).
  * @example hashChildren(leftHash, rightHash)
  */

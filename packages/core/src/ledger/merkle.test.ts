@@ -175,3 +175,9 @@ describe('hex and base64 helpers', () => {
     expect(() => merkle.fromBase64('AQI')).toThrow(TypeError);
   });
 });
+
+describe('hashLeafText', () => {
+  it.each(['', 'a', '{"é":"€😀"}'])('equals hashLeaf of the UTF-8 bytes of %j', (text) => {
+    expect(toHex(merkle.hashLeafText(text))).toBe(toHex(hashLeaf(new TextEncoder().encode(text))));
+  });
+});

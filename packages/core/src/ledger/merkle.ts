@@ -1,5 +1,5 @@
 // The `merkle` namespace of @tollgate/core: RFC 9162 trees, proofs and their verification.
-export { HASH_SIZE, emptyRoot, hashChildren, hashLeaf } from './merkle-hash.js';
+export { HASH_SIZE, emptyRoot, hashChildren, hashLeaf, hashLeafText } from './merkle-hash.js';
 export {
   consistencyProofRanges,
   inclusionProofRanges,

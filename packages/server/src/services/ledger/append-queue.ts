@@ -1,6 +1,6 @@
 import { canonicalRecordJson, merkle, toLedgerRecord } from '@tollgate/core';
 import type { LedgerEntry, LedgerRecord } from '@tollgate/core';
-import type { LedgerBatch, LedgerNative, LedgerNodeRow, LedgerRecordRow } from '../../store/repositories/ledger-native.js';
+import type { LedgerBatch, LedgerNative, LedgerNodeRow, LedgerRecordRow, LogTail } from '../../store/repositories/ledger-native.js';
 import { nodePosition } from '../../store/repositories/ledger-native.js';
 import type { Clock } from '../clock.js';
 
@@ -11,7 +11,6 @@ export const DEFAULT_MAX_BATCH = 5_000;
 export interface AppendedRecord {
   readonly index: number;
   readonly recordedAt: string;
-  readonly leafHash: string;
 }
 
 /** A committed batch, reported to the service (fan-out, checkpoints). */
@@ -32,7 +31,7 @@ interface Pending {
 interface TenantQueue {
   pending: Pending[];
   flushing: boolean;
-  frontier: merkle.MerkleFrontier | undefined;
+  tail: LogTail | undefined;
 }
 
 /**
@@ -53,7 +52,7 @@ export class AppendQueue {
   append(tenantId: string, entry: LedgerEntry): Promise<AppendedRecord> {
     let queue = this.#queues.get(tenantId);
     if (!queue) {
-      queue = { pending: [], flushing: false, frontier: undefined };
+      queue = { pending: [], flushing: false, tail: undefined };
       this.#queues.set(tenantId, queue);
     }
     const promise = new Promise<AppendedRecord>((resolve, reject) => queue.pending.push({ entry, resolve, reject }));
@@ -63,13 +62,13 @@ export class AppendQueue {
 
   /** Frontier of the last batch this process committed for a tenant (may lag other replicas). */
   frontier(tenantId: string): merkle.MerkleFrontier | undefined {
-    return this.#queues.get(tenantId)?.frontier;
+    return this.#queues.get(tenantId)?.tail?.frontier;
   }
 
   /** Tenants this process has written to, with their latest frontier. */
   frontiers(): Map<string, merkle.MerkleFrontier> {
     const result = new Map<string, merkle.MerkleFrontier>();
-    for (const [tenantId, queue] of this.#queues) if (queue.frontier) result.set(tenantId, queue.frontier);
+    for (const [tenantId, queue] of this.#queues) if (queue.tail) result.set(tenantId, queue.tail.frontier);
     return result;
   }
 
@@ -93,22 +92,23 @@ export class AppendQueue {
   }
 
   async #write(tenantId: string, queue: TenantQueue, taken: Pending[]): Promise<void> {
-    const recordedAt = new Date(this.clock.now()).toISOString();
     const settled: (() => void)[] = [];
     let firstIndex = 0;
     try {
-      const outcome = await this.native.appendBatch(tenantId, queue.frontier, (frontier) => {
-        firstIndex = frontier.size;
+      const outcome = await this.native.appendBatch(tenantId, queue.tail, (tail) => {
+        firstIndex = tail.frontier.size;
         settled.length = 0;
-        return buildBatch(tenantId, recordedAt, frontier, taken, settled);
+        // Times never go backwards within a log (the clock may): time ranges map to index ranges.
+        const recordedAtMs = Math.max(this.clock.now(), tail.lastRecordedAt);
+        return buildBatch(tenantId, recordedAtMs, tail.frontier, taken, settled);
       });
-      queue.frontier = outcome.frontier;
+      queue.tail = outcome;
       settled.forEach((settle) => settle());
       if (outcome.frontier.size > firstIndex) {
         this.onCommit({ tenantId, firstIndex, size: outcome.frontier.size, frontier: outcome.frontier, joinedOuterTransaction: outcome.joinedOuterTransaction });
       }
     } catch (error) {
-      queue.frontier = undefined; // reload from the store next time
+      queue.tail = undefined; // reload from the store next time
       taken.forEach((p) => p.reject(error));
     }
   }
@@ -116,13 +116,14 @@ export class AppendQueue {
 
 function buildBatch(
   tenantId: string,
-  recordedAt: string,
+  recordedAtMs: number,
   frontier: merkle.MerkleFrontier,
   taken: readonly Pending[],
   settled: (() => void)[],
 ): LedgerBatch {
   const records: LedgerRecordRow[] = [];
   const nodes: LedgerNodeRow[] = [];
+  const recordedAt = new Date(recordedAtMs).toISOString();
   for (const pending of taken) {
     const index = frontier.size;
     let record: LedgerRecord;
@@ -134,18 +135,17 @@ function buildBatch(
       settled.push(() => pending.reject(error));
       continue;
     }
-    const leafHash = merkle.hashLeaf(Buffer.from(body, 'utf8'));
-    for (const node of frontier.append(leafHash)) nodes.push({ pos: nodePosition(node), hash: node.hash });
-    records.push(toRow(record, body, leafHash));
-    settled.push(() => pending.resolve({ index, recordedAt, leafHash: merkle.toHex(leafHash) }));
+    for (const node of frontier.append(merkle.hashLeafText(body))) nodes.push({ pos: nodePosition(node), hash: node.hash });
+    records.push(toRow(record, body, recordedAtMs));
+    settled.push(() => pending.resolve({ index, recordedAt }));
   }
   return { records, nodes };
 }
 
-function toRow(record: LedgerRecord, body: string, leafHash: Uint8Array): LedgerRecordRow {
+function toRow(record: LedgerRecord, body: string, recordedAtMs: number): LedgerRecordRow {
   return {
     index: record.index,
-    recordedAt: Date.parse(record.recordedAt),
+    recordedAt: recordedAtMs,
     type: record.type,
     actor: record.actor,
     agentId: record.agentId,
@@ -153,6 +153,5 @@ function toRow(record: LedgerRecord, body: string, leafHash: Uint8Array): Ledger
     sessionId: record.sessionId,
     isViolation: record.isViolation,
     body,
-    leafHash,
   };
 }

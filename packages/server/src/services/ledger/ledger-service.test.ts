@@ -173,6 +173,26 @@ function ledgerSuite(name: string, open: () => Promise<Harness>) {
         : 'ALTER TABLE ledger_records ENABLE TRIGGER ledger_records_append_only');
     });
 
+    it('keeps time monotonic along the log and answers time ranges by index', async () => {
+      const clock = manualClock(Date.parse('2026-05-01T00:00:00Z'));
+      const ledger = h.service({ clock });
+      await ledger.append('times', entry(0));
+      clock.advance(60_000);
+      await ledger.append('times', entry(1));
+      clock.advance(-30_000); // the wall clock stepped back
+      await ledger.append('times', entry(2));
+      clock.advance(90_000);
+      await ledger.append('times', entry(3));
+      const records = (await h.store.ledger.records('times', {}, 10)).map((r) => r.recordedAt - Date.parse('2026-05-01T00:00:00Z'));
+      expect(records).toEqual([0, 60_000, 60_000, 120_000]);
+      const t0 = Date.parse('2026-05-01T00:00:00Z');
+      const between = await h.store.ledger.records('times', { fromMs: t0 + 1, toMs: t0 + 60_000 }, 10);
+      expect(between.map((r) => r.index)).toEqual([1, 2]);
+      expect(await h.store.ledger.count('times', { fromMs: t0 + 60_001 })).toBe(1);
+      expect(await h.store.ledger.firstIndexAtOrAfter('times', t0 + 200_000)).toBe(4);
+      expect(await h.store.ledger.firstIndexAtOrAfter('times', 0)).toBe(0);
+    });
+
     it('rejects proofs outside the log', async () => {
       const ledger = h.service();
       await ledger.append('range', entry(0));

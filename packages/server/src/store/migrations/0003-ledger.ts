@@ -16,7 +16,10 @@ function tables(dialect: Sql): string[] {
   const bytes = dialect === 'sqlite' ? 'BLOB' : 'BYTEA';
   const compact = dialect === 'sqlite' ? ' WITHOUT ROWID' : '';
   return [
-    // One row per record; `body` is the record's canonical JSON, the exact bytes of its Merkle leaf.
+    // One row per record; `body` is the record's canonical JSON, the exact bytes of its Merkle leaf (leaf hashes
+    // are recomputed from it when a proof needs one, so they are not stored twice).
+    // No time index: recorded_at never decreases along idx within a tenant, so time ranges are found by binary
+    // search on the primary key (one index less to maintain on the append path).
     `CREATE TABLE ledger_records (
        tenant_id TEXT NOT NULL,
        idx ${int} NOT NULL,
@@ -28,10 +31,8 @@ function tables(dialect: Sql): string[] {
        session_id TEXT,
        is_violation INTEGER NOT NULL,
        body TEXT NOT NULL,
-       leaf_hash ${bytes} NOT NULL,
        PRIMARY KEY (tenant_id, idx)
      )`,
-    `CREATE INDEX ledger_records_time_idx ON ledger_records (tenant_id, recorded_at)`,
     // Every perfect subtree above the leaves, keyed by its in-order position
     // (index·2^(level+1) + 2^level − 1), so any proof is O(log n) point lookups.
     `CREATE TABLE ledger_nodes (

@@ -1,7 +1,7 @@
 import { merkle } from '@tollgate/core';
 import type pg from 'pg';
 import type { AppendOutcome, LedgerBatch, LedgerNative } from '../repositories/ledger-native.js';
-import { cloneFrontier, nodePosition } from '../repositories/ledger-native.js';
+import { nodePosition, resolveTail } from '../repositories/ledger-native.js';
 
 /** First key of the two-key advisory lock that serialises appends per tenant across replicas. */
 const LEDGER_LOCK_CLASS = 7_271_003;
@@ -13,11 +13,11 @@ async function readNodes(client: pg.Pool | pg.PoolClient, tenantId: string, ids:
   const leaves = ids.filter((id) => id.level === 0).map((id) => id.index);
   const byPos = new Map(ids.filter((id) => id.level > 0).map((id) => [nodePosition(id), id]));
   if (leaves.length > 0) {
-    const result = await client.query<{ idx: number; leaf_hash: Buffer }>(
-      'SELECT idx, leaf_hash FROM ledger_records WHERE tenant_id = $1 AND idx = ANY($2::bigint[])',
+    const result = await client.query<{ idx: number; body: string }>(
+      'SELECT idx, body FROM ledger_records WHERE tenant_id = $1 AND idx = ANY($2::bigint[])',
       [tenantId, leaves],
     );
-    for (const row of result.rows) found.set(`0:${Number(row.idx)}`, new Uint8Array(row.leaf_hash));
+    for (const row of result.rows) found.set(`0:${Number(row.idx)}`, merkle.hashLeafText(row.body));
   }
   if (byPos.size > 0) {
     const result = await client.query<{ pos: number; hash: Buffer }>(
@@ -36,10 +36,10 @@ async function insert(client: pg.PoolClient, tenantId: string, batch: LedgerBatc
   const r = batch.records;
   // unnest() of parallel arrays: one statement per batch whatever its size (no parameter limit).
   await client.query(
-    `INSERT INTO ledger_records (tenant_id, idx, recorded_at, type, actor, agent_id, execution_id, session_id, is_violation, body, leaf_hash)
-     SELECT $1, idx, recorded_at, type, actor, agent_id, execution_id, session_id, is_violation, body, decode(leaf_hash, 'hex')
-     FROM unnest($2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::int[], $10::text[], $11::text[])
-       AS t(idx, recorded_at, type, actor, agent_id, execution_id, session_id, is_violation, body, leaf_hash)`,
+    `INSERT INTO ledger_records (tenant_id, idx, recorded_at, type, actor, agent_id, execution_id, session_id, is_violation, body)
+     SELECT $1, idx, recorded_at, type, actor, agent_id, execution_id, session_id, is_violation, body
+     FROM unnest($2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::int[], $10::text[])
+       AS t(idx, recorded_at, type, actor, agent_id, execution_id, session_id, is_violation, body)`,
     [
       tenantId,
       r.map((x) => x.index),
@@ -51,7 +51,6 @@ async function insert(client: pg.PoolClient, tenantId: string, batch: LedgerBatc
       r.map((x) => x.sessionId),
       r.map((x) => (x.isViolation ? 1 : 0)),
       r.map((x) => x.body),
-      r.map((x) => hex(x.leafHash)),
     ],
   );
   if (batch.nodes.length === 0) return;
@@ -62,10 +61,13 @@ async function insert(client: pg.PoolClient, tenantId: string, batch: LedgerBatc
   );
 }
 
-async function storedSize(client: pg.PoolClient, tenantId: string): Promise<number> {
-  const result = await client.query<{ top: number | null }>('SELECT MAX(idx) AS top FROM ledger_records WHERE tenant_id = $1', [tenantId]);
-  const top = result.rows[0]?.top;
-  return top === null || top === undefined ? 0 : Number(top) + 1;
+async function storedTail(client: pg.PoolClient, tenantId: string): Promise<{ size: number; lastRecordedAt: number }> {
+  const result = await client.query<{ idx: number; recorded_at: number }>(
+    'SELECT idx, recorded_at FROM ledger_records WHERE tenant_id = $1 ORDER BY idx DESC LIMIT 1',
+    [tenantId],
+  );
+  const last = result.rows[0];
+  return last === undefined ? { size: 0, lastRecordedAt: 0 } : { size: Number(last.idx) + 1, lastRecordedAt: Number(last.recorded_at) };
 }
 
 /**
@@ -80,14 +82,12 @@ export function createPostgresLedgerNative(pool: pg.Pool): LedgerNative {
       try {
         await client.query('BEGIN');
         await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [LEDGER_LOCK_CLASS, tenantId]);
-        const size = await storedSize(client, tenantId);
-        const frontier =
-          current !== undefined && current.size === size
-            ? cloneFrontier(current)
-            : merkle.MerkleFrontier.restore(size, merkle.readerFromMap(await readNodes(client, tenantId, merkle.rangeNodes({ start: 0, end: size }))));
-        await insert(client, tenantId, build(frontier));
+        const tail = await resolveTail(current, await storedTail(client, tenantId), (ids) => readNodes(client, tenantId, ids));
+        const batch = build(tail);
+        await insert(client, tenantId, batch);
         await client.query('COMMIT');
-        return { frontier, joinedOuterTransaction: false };
+        const last = batch.records.at(-1);
+        return { frontier: tail.frontier, lastRecordedAt: last === undefined ? tail.lastRecordedAt : last.recordedAt, joinedOuterTransaction: false };
       } catch (error) {
         await client.query('ROLLBACK').catch(() => undefined);
         throw error;

@@ -16,7 +16,6 @@ export interface LedgerRecordRow {
   readonly sessionId: string | null;
   readonly isViolation: boolean;
   readonly body: string;
-  readonly leafHash: Uint8Array;
 }
 
 /** One interior node row to insert. */
@@ -31,10 +30,15 @@ export interface LedgerBatch {
   readonly nodes: readonly LedgerNodeRow[];
 }
 
-/** Result of {@link LedgerNative.appendBatch}. */
-export interface AppendOutcome {
-  /** The frontier after the batch (the caller keeps it for the next batch). */
+/** The end of a tenant's stored log: its Merkle frontier and the time of its last record. */
+export interface LogTail {
   readonly frontier: merkle.MerkleFrontier;
+  /** `recorded_at` of the last record (0 when empty). Times never go backwards within a log. */
+  readonly lastRecordedAt: number;
+}
+
+/** Result of {@link LedgerNative.appendBatch}. */
+export interface AppendOutcome extends LogTail {
   /**
    * True when the write joined a transaction already open on the connection (SQLite, a caller appending inside
    * `store.transaction`): it commits or rolls back with that transaction, so do not sign a checkpoint on it yet.
@@ -46,15 +50,11 @@ export interface AppendOutcome {
 export interface LedgerNative {
   /**
    * In one transaction holding the tenant's write lock: checks that `current` describes the stored log (reloads
-   * it from stored nodes when not, e.g. after another replica appended), lets `build` extend a copy of it and
-   * inserts the rows it returns.
+   * it from stored nodes when not, e.g. after another replica appended), lets `build` extend a copy of its
+   * frontier and inserts the rows it returns. `build` must not set a `recordedAt` before `tail.lastRecordedAt`.
    */
-  appendBatch(
-    tenantId: string,
-    current: merkle.MerkleFrontier | undefined,
-    build: (frontier: merkle.MerkleFrontier) => LedgerBatch,
-  ): Promise<AppendOutcome>;
-  /** Hashes of perfect subtrees (level 0 from the records), keyed `level:index`. */
+  appendBatch(tenantId: string, current: LogTail | undefined, build: (tail: LogTail) => LedgerBatch): Promise<AppendOutcome>;
+  /** Hashes of perfect subtrees (level 0 recomputed from the records' bodies), keyed `level:index`. */
   readNodes(tenantId: string, ids: readonly merkle.NodeId[]): Promise<Map<string, Uint8Array>>;
 }
 
@@ -70,6 +70,19 @@ export function nodePosition(node: merkle.NodeId): number {
 /** Copy of a frontier the caller can extend without touching the original. */
 export function cloneFrontier(frontier: merkle.MerkleFrontier): merkle.MerkleFrontier {
   return new merkle.MerkleFrontier(frontier.size, frontier.nodes);
+}
+
+/** The tail to build on: a copy of `current` when it matches the stored log, else one rebuilt from it. */
+export async function resolveTail(
+  current: LogTail | undefined,
+  stored: { size: number; lastRecordedAt: number },
+  readNodes: (ids: readonly merkle.NodeId[]) => Map<string, Uint8Array> | Promise<Map<string, Uint8Array>>,
+): Promise<LogTail> {
+  if (current !== undefined && current.frontier.size === stored.size) {
+    return { frontier: cloneFrontier(current.frontier), lastRecordedAt: Math.max(current.lastRecordedAt, stored.lastRecordedAt) };
+  }
+  const nodes = await readNodes(merkle.rangeNodes({ start: 0, end: stored.size }));
+  return { frontier: merkle.MerkleFrontier.restore(stored.size, merkle.readerFromMap(nodes)), lastRecordedAt: stored.lastRecordedAt };
 }
 
 /**

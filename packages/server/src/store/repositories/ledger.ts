@@ -14,7 +14,6 @@ export interface LedgerRecordsTable {
   is_violation: number;
   /** Canonical JSON of the record: the exact bytes of its Merkle leaf. */
   body: string;
-  leaf_hash: Uint8Array;
 }
 
 export interface LedgerNodesTable {
@@ -111,7 +110,7 @@ export interface LedgerRepository {
   records(tenantId: string, filter: LedgerRecordFilter, limit: number): Promise<StoredLedgerRecord[]>;
   count(tenantId: string, filter: LedgerRecordFilter): Promise<number>;
   record(tenantId: string, index: number): Promise<StoredLedgerRecord | undefined>;
-  /** Index of the first record at or after a time (for `since`), or the size when none. */
+  /** Index of the first record recorded at or after a time (`since`, time ranges), or the size when none. */
   firstIndexAtOrAfter(tenantId: string, atMs: number): Promise<number>;
   latestCheckpoint(tenantId: string): Promise<StoredCheckpoint | undefined>;
   /** Checkpoints ascending by size, optionally only those up to `maxSize`. */
@@ -168,31 +167,46 @@ export function createLedgerRepository(db: Kysely<Database>, _dialect: Dialect):
       : undefined;
   };
   const base = () => db.selectFrom('ledger_records');
+  const size = async (tenantId: string) => {
+    const row = await base().select('idx').where('tenant_id', '=', tenantId).orderBy('idx', 'desc').limit(1).executeTakeFirst();
+    return row === undefined ? 0 : Number(row.idx) + 1;
+  };
+  // recorded_at never decreases along idx (the append queue guarantees it), so binary search on the key.
+  const firstIndexAtOrAfter = async (tenantId: string, atMs: number) => {
+    let low = 0;
+    let high = await size(tenantId);
+    while (low < high) {
+      const mid = Math.floor((low + high) / 2);
+      const row = await base().select('recorded_at').where('tenant_id', '=', tenantId).where('idx', '=', mid).executeTakeFirst();
+      if (row !== undefined && Number(row.recorded_at) < atMs) low = mid + 1;
+      else high = mid;
+    }
+    return low;
+  };
+  /** The filter with its time range turned into an index range (then scanned on the primary key). */
+  const withIndexRange = async (tenantId: string, filter: LedgerRecordFilter): Promise<LedgerRecordFilter> => {
+    let { afterIndex, beforeIndex } = filter;
+    if (filter.fromMs !== undefined) afterIndex = Math.max(afterIndex ?? -1, (await firstIndexAtOrAfter(tenantId, filter.fromMs)) - 1);
+    if (filter.toMs !== undefined) beforeIndex = Math.min(beforeIndex ?? Number.MAX_SAFE_INTEGER, await firstIndexAtOrAfter(tenantId, filter.toMs + 1));
+    return { ...filter, afterIndex, beforeIndex };
+  };
   return {
-    async size(tenantId) {
-      const row = await base().select((eb) => eb.fn.max('idx').as('top')).where('tenant_id', '=', tenantId).executeTakeFirst();
-      return row?.top === null || row?.top === undefined ? 0 : Number(row.top) + 1;
-    },
+    size,
     async records(tenantId, filter, limit) {
-      const rows = await applyFilter(base(), tenantId, filter).select(['idx', 'recorded_at', 'body']).orderBy('idx').limit(limit).execute();
+      const ranged = await withIndexRange(tenantId, filter);
+      const rows = await applyFilter(base(), tenantId, ranged).select(['idx', 'recorded_at', 'body']).orderBy('idx').limit(limit).execute();
       return rows.map(toRecord);
     },
     async count(tenantId, filter) {
-      const row = await applyFilter(base(), tenantId, filter).select((eb) => eb.fn.countAll().as('n')).executeTakeFirst();
+      const ranged = await withIndexRange(tenantId, filter);
+      const row = await applyFilter(base(), tenantId, ranged).select((eb) => eb.fn.countAll().as('n')).executeTakeFirst();
       return Number(row?.n ?? 0);
     },
     async record(tenantId, index) {
       const row = await base().select(['idx', 'recorded_at', 'body']).where('tenant_id', '=', tenantId).where('idx', '=', index).executeTakeFirst();
       return row ? toRecord(row) : undefined;
     },
-    async firstIndexAtOrAfter(tenantId, atMs) {
-      const row = await base()
-        .select((eb) => eb.fn.min('idx').as('first'))
-        .where('tenant_id', '=', tenantId)
-        .where('recorded_at', '>=', atMs)
-        .executeTakeFirst();
-      return row?.first === null || row?.first === undefined ? await this.size(tenantId) : Number(row.first);
-    },
+    firstIndexAtOrAfter,
     async latestCheckpoint(tenantId) {
       const row = await db.selectFrom('ledger_checkpoints').selectAll().where('tenant_id', '=', tenantId).orderBy('size', 'desc').limit(1).executeTakeFirst();
       return row ? toCheckpoint(row) : undefined;

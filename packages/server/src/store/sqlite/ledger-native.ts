@@ -1,11 +1,11 @@
 import { merkle } from '@tollgate/core';
 import type BetterSqlite3 from 'better-sqlite3';
-import type { AppendOutcome, LedgerBatch, LedgerNative } from '../repositories/ledger-native.js';
+import type { AppendOutcome, LedgerBatch, LedgerNative, LogTail } from '../repositories/ledger-native.js';
 import { cloneFrontier, nodePosition } from '../repositories/ledger-native.js';
 
 interface Statements {
-  size: BetterSqlite3.Statement<[string], { top: number | null }>;
-  leaves: BetterSqlite3.Statement<[string, string], { idx: number; leaf_hash: Buffer }>;
+  last: BetterSqlite3.Statement<[string], { idx: number; recorded_at: number }>;
+  leaves: BetterSqlite3.Statement<[string, string], { idx: number; body: string }>;
   nodes: BetterSqlite3.Statement<[string, string], { pos: number; hash: Buffer }>;
   insertRecord: BetterSqlite3.Statement<unknown[]>;
   insertNode: BetterSqlite3.Statement<unknown[]>;
@@ -13,12 +13,12 @@ interface Statements {
 
 function prepare(database: BetterSqlite3.Database): Statements {
   return {
-    size: database.prepare('SELECT MAX(idx) AS top FROM ledger_records WHERE tenant_id = ?'),
-    leaves: database.prepare('SELECT idx, leaf_hash FROM ledger_records WHERE tenant_id = ? AND idx IN (SELECT value FROM json_each(?))'),
+    last: database.prepare('SELECT idx, recorded_at FROM ledger_records WHERE tenant_id = ? ORDER BY idx DESC LIMIT 1'),
+    leaves: database.prepare('SELECT idx, body FROM ledger_records WHERE tenant_id = ? AND idx IN (SELECT value FROM json_each(?))'),
     nodes: database.prepare('SELECT pos, hash FROM ledger_nodes WHERE tenant_id = ? AND pos IN (SELECT value FROM json_each(?))'),
     insertRecord: database.prepare(
-      `INSERT INTO ledger_records (tenant_id, idx, recorded_at, type, actor, agent_id, execution_id, session_id, is_violation, body, leaf_hash)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO ledger_records (tenant_id, idx, recorded_at, type, actor, agent_id, execution_id, session_id, is_violation, body)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     insertNode: database.prepare('INSERT INTO ledger_nodes (tenant_id, pos, hash) VALUES (?, ?, ?)'),
   };
@@ -39,7 +39,7 @@ export function createSqliteLedgerNative(database: BetterSqlite3.Database): Ledg
     const inner = ids.filter((id) => id.level > 0);
     if (leaves.length > 0) {
       for (const row of stmts().leaves.all(tenantId, JSON.stringify(leaves.map((id) => id.index)))) {
-        found.set(`0:${row.idx}`, new Uint8Array(row.leaf_hash));
+        found.set(`0:${row.idx}`, merkle.hashLeafText(row.body));
       }
     }
     if (inner.length > 0) {
@@ -52,15 +52,15 @@ export function createSqliteLedgerNative(database: BetterSqlite3.Database): Ledg
     return found;
   };
 
-  const storedSize = (tenantId: string): number => {
-    const top = stmts().size.get(tenantId)?.top;
-    return top === null || top === undefined ? 0 : Number(top) + 1;
+  const storedTail = (tenantId: string): { size: number; lastRecordedAt: number } => {
+    const last = stmts().last.get(tenantId);
+    return last === undefined ? { size: 0, lastRecordedAt: 0 } : { size: Number(last.idx) + 1, lastRecordedAt: Number(last.recorded_at) };
   };
 
   const insert = (tenantId: string, batch: LedgerBatch): void => {
     const { insertRecord, insertNode } = stmts();
     for (const r of batch.records) {
-      insertRecord.run(tenantId, r.index, r.recordedAt, r.type, r.actor, r.agentId, r.executionId, r.sessionId, r.isViolation ? 1 : 0, r.body, r.leafHash);
+      insertRecord.run(tenantId, r.index, r.recordedAt, r.type, r.actor, r.agentId, r.executionId, r.sessionId, r.isViolation ? 1 : 0, r.body);
     }
     for (const n of batch.nodes) insertNode.run(tenantId, n.pos, n.hash);
   };
@@ -69,15 +69,21 @@ export function createSqliteLedgerNative(database: BetterSqlite3.Database): Ledg
     async appendBatch(tenantId, current, build): Promise<AppendOutcome> {
       const joinedOuterTransaction = database.inTransaction;
       const run = database.transaction(() => {
-        const size = storedSize(tenantId);
-        const frontier =
-          current !== undefined && current.size === size
-            ? cloneFrontier(current)
-            : merkle.MerkleFrontier.restore(size, merkle.readerFromMap(readNodesSync(tenantId, merkle.rangeNodes({ start: 0, end: size }))));
-        insert(tenantId, build(frontier));
-        return frontier;
+        const stored = storedTail(tenantId);
+        let tail: LogTail;
+        // Same rule as resolveTail (shared with PostgreSQL), written synchronously to stay inside this transaction.
+        if (current !== undefined && current.frontier.size === stored.size) {
+          tail = { frontier: cloneFrontier(current.frontier), lastRecordedAt: Math.max(current.lastRecordedAt, stored.lastRecordedAt) };
+        } else {
+          const nodes = readNodesSync(tenantId, merkle.rangeNodes({ start: 0, end: stored.size }));
+          tail = { frontier: merkle.MerkleFrontier.restore(stored.size, merkle.readerFromMap(nodes)), lastRecordedAt: stored.lastRecordedAt };
+        }
+        const batch = build(tail);
+        insert(tenantId, batch);
+        const last = batch.records.at(-1);
+        return { frontier: tail.frontier, lastRecordedAt: last === undefined ? tail.lastRecordedAt : last.recordedAt };
       });
-      return { frontier: run.immediate(), joinedOuterTransaction };
+      return { ...run.immediate(), joinedOuterTransaction };
     },
     async readNodes(tenantId, ids) {
       return readNodesSync(tenantId, ids);
