@@ -23,3 +23,12 @@ describe('worker reuse after memory growth', () => {
     expect(sandbox.workerCount).toBeLessThanOrEqual(1);
   });
 });
+
+describe('memory buckets on a single-worker pool', () => {
+  it('serves runs with different memory limits one after another by replacing the worker', async () => {
+    const limits = [64, 200, 64, 700];
+    const results = await Promise.all(limits.map((limit) => runCode(sandbox, `return ${limit}`, { memory_limit_mb: limit })));
+    expect(results.map((r) => [r.status, r.output])).toEqual(limits.map((limit) => ['completed', limit]));
+    expect(sandbox.workerCount).toBeLessThanOrEqual(1);
+  });
+});
