@@ -1,6 +1,7 @@
 import { foundationFixture } from './foundation.js';
 import { enforcementFixture } from './enforcement.js';
 import { sandboxFixture } from './sandbox.js';
+import { dashboardFixture } from './dashboard.js';
 import type { TenantFixtureDefinition } from './types.js';
 
 /**
@@ -8,7 +9,7 @@ import type { TenantFixtureDefinition } from './types.js';
  * `defineTenantFixture(...)` and one entry here. packages/server/test/tenant-isolation.test.ts walks every route
  * with tenant A's admin key against these objects of tenant B.
  */
-export const TENANT_FIXTURES: readonly TenantFixtureDefinition[] = [foundationFixture, enforcementFixture, sandboxFixture];
+export const TENANT_FIXTURES: readonly TenantFixtureDefinition[] = [foundationFixture, enforcementFixture, sandboxFixture, dashboardFixture];
 
 export { defineTenantFixture } from './types.js';
 export type { TenantFixture, TenantFixtureContext, TenantFixtureDefinition } from './types.js';
