@@ -4,7 +4,7 @@
  * for the real `http_request`.
  *
  * Left out on purpose: the worker entry file and its protocol (an internal contract between the supervisor and its
- * threads), the guest prelude, and the pool. Only JSON crosses into the guest; nothing here hands out engine handles.
+ * threads), the guest bridge, and the pool. Only JSON crosses into the guest; nothing here hands out engine handles.
  */
 export { SandboxSupervisor } from './supervisor/supervisor.js';
 export {
