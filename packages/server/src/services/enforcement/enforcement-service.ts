@@ -93,8 +93,12 @@ export class EnforcementService {
 
   private safetyFor(policy: CompiledPolicy | null, input: EvaluationInput): SafetyInput | undefined {
     if (!this.deps.scanner || !policy?.needsSafety(input.toolName)) return undefined;
-    const scan = this.deps.scanner.scan(JSON.stringify(input.arguments ?? null), 'input');
-    return { injection: scan.scores.injection, toxicity: scan.scores.toxicity, findings: scan.findings };
+    try {
+      const scan = this.deps.scanner.scan(JSON.stringify(input.arguments ?? null), 'input');
+      return { injection: scan.scores.injection, toxicity: scan.scores.toxicity, findings: scan.findings };
+    } catch {
+      return undefined; // without `safety`, the rules that read it fail closed
+    }
   }
 
   /** STEP_UP: an approved hold for this exact action releases it once; otherwise a new hold. */

@@ -60,8 +60,12 @@ export class OutputService {
   private safetyFor(policy: CompiledPolicy | null, request: OutputRequest): SafetyInput | undefined {
     if (!this.deps.scanner || !policy?.needsSafety(request.toolName, 'output')) return undefined;
     const text = typeof request.output === 'string' ? request.output : JSON.stringify(request.output ?? null);
-    const scan = this.deps.scanner.scan(text, 'tool_output');
-    return { injection: scan.scores.injection, toxicity: scan.scores.toxicity, findings: scan.findings };
+    try {
+      const scan = this.deps.scanner.scan(text, 'tool_output');
+      return { injection: scan.scores.injection, toxicity: scan.scores.toxicity, findings: scan.findings };
+    } catch {
+      return undefined; // without `safety`, the rules that read it fail closed
+    }
   }
 }
 
