@@ -139,6 +139,24 @@ for (const [dialect, postgresUrl, enabled] of DIALECTS) describe.skipIf(!enabled
     expect(approve.status).toBe(404);
   });
 
+  it('the approvals stream announces a new hold and its decision', async () => {
+    const controller = new AbortController();
+    const response = await fetch(`${t.url}/api/v1/approvals/stream`, { headers: { authorization: `Bearer ${key}` }, signal: controller.signal });
+    expect(response.headers.get('content-type')).toContain('text/event-stream');
+    const reader = response.body!.getReader();
+    let text = '';
+    const readUntil = async (needle: string) => {
+      while (!text.includes(needle)) text += new TextDecoder().decode((await reader.read()).value);
+    };
+    await readUntil('event: connected');
+    const step = await t.request('POST', '/v1/enforce', { key, body: { ...refund, sessionId: 'stream-1' } });
+    await readUntil(`"id":"${step.body.holdToken}","status":"pending"`);
+    await t.request('POST', `/api/v1/approvals/${step.body.holdToken}/deny`, { key, body: {} });
+    await readUntil(`"id":"${step.body.holdToken}","status":"denied"`);
+    controller.abort();
+    expect(text).toContain('event: approval');
+  });
+
   it('unknown approval ids are a 404', async () => {
     const res = await t.request('POST', '/api/v1/approvals/nope_1/approve', { key, body: {} });
     expect(res.status).toBe(404);
