@@ -156,6 +156,7 @@ describe('request validation and shutdown', () => {
   it('rejects code over the size limit and non-JSON input with VALIDATION_FAILED', async () => {
     await expect(runCode(sandbox, 'x'.repeat(sandbox.options.maxCodeChars + 1))).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
     await expect(runCode(sandbox, 'return 1', {}, { input: { n: 10n } as never })).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+    await expect(runCode(sandbox, 'return 1', {}, { config: { memory_limit_mb: 0 } as never })).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
   });
 
   it('refuses work after close with UNAVAILABLE', async () => {

@@ -1,4 +1,6 @@
 import { TollgateError } from '@tollgate/core';
+import { MAX_CPU_TIME_LIMIT_MS, MAX_MEMORY_LIMIT_MB } from '../policy/templates.js';
+import type { ResolvedSandboxConfig } from '../policy/templates.js';
 import type { ExecutionRequest, ExecutionResult } from '../types.js';
 import type { DoneMessage, RunMessage, WorkerToParent } from '../worker/protocol.js';
 import { ExecutionRun, toSandboxCode } from './execution-run.js';
@@ -105,6 +107,12 @@ export class SandboxSupervisor {
   }
 
   private validate(request: ExecutionRequest): string {
+    const config = request.config as Partial<ResolvedSandboxConfig> | undefined;
+    const inRange = (value: unknown, max: number): boolean => typeof value === 'number' && Number.isFinite(value) && value >= 1 && value <= max;
+    if (!config || !inRange(config.memory_limit_mb, MAX_MEMORY_LIMIT_MB) || !inRange(config.cpu_time_limit_ms, MAX_CPU_TIME_LIMIT_MS)
+      || !Array.isArray(config.permissions) || !Array.isArray(config.allowed_domains)) {
+      throw new TollgateError('VALIDATION_FAILED', 'config must come from resolveSandboxConfig()');
+    }
     if (typeof request.code !== 'string' || request.code.length > this.options.maxCodeChars) {
       throw new TollgateError('VALIDATION_FAILED', `code must be a string of at most ${this.options.maxCodeChars} characters`);
     }
