@@ -39,20 +39,20 @@ async function measureExecute(base, key, log) {
 
 async function measureKill(base, key, services, log) {
   const { agent } = await post(`${base}/api/v1/sdk/agents`, key, { name: 'bench-spinner', entry_code: 'while (true) {}', config: { cpu_time_limit_ms: 60_000 } });
-  const tenantId = 'default';
   const samples = [];
   for (let i = 0; i < KILL_ROUNDS; i++) {
     const running = post(`${base}/api/v1/sdk/agents/${agent.id}/execute`, key, {});
     while (services.sandboxRuntime.activeCount === 0) await new Promise((r) => setTimeout(r, 2));
     await new Promise((r) => setTimeout(r, 20));
+    // From sending the seed's kill request to receiving the terminated execution's response.
     const started = process.hrtime.bigint();
-    await services.bus.publish('kill', { tenantId, agentId: String(agent.id), halted: true, reason: 'bench' });
-    const run = await running;
+    const [run] = await Promise.all([running, post(`${base}/api/sdk/agents/${agent.id}/kill`, key, { reason: 'bench' })]);
     samples.push(Number(process.hrtime.bigint() - started) / 1e6);
     if (!run.was_terminated) throw new Error('kill did not terminate the run');
+    await post(`${base}/api/sdk/agents/${agent.id}/unkill`, key, {});
   }
   samples.sort((a, b) => a - b);
-  log(`kill → execute response: p50 ${percentile(samples, 50).toFixed(1)} ms, max ${samples.at(-1).toFixed(1)} ms`);
+  log(`kill request → terminated execute response: p50 ${percentile(samples, 50).toFixed(1)} ms, max ${samples.at(-1).toFixed(1)} ms`);
   return { p50: percentile(samples, 50), max: samples.at(-1) };
 }
 

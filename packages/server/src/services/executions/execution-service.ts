@@ -68,8 +68,13 @@ export class ExecutionService {
       ? blockedOutcome('input', blockedInput.reason, this.deps.now())
       : await this.run(tenantId, agent, started, sandbox, credentials, input);
     if (sandbox.content_safety && outcome.status === 'completed') await this.checkOutput(tenantId, outcome, sandbox.template);
-    await this.deps.store.sandboxExecutions.finish(tenantId, started.id, outcome);
-    await this.recordExecution(tenantId, agent, started, outcome, actor);
+    // Ledger first, so the row is finished in one write that already carries its ledger index.
+    let ledgerIndex: number | null = null;
+    try {
+      ledgerIndex = await this.recordExecution(tenantId, agent, started, outcome, actor);
+    } finally {
+      await this.deps.store.sandboxExecutions.finish(tenantId, started.id, outcome, ledgerIndex);
+    }
     return toExecutionResponse({ ...started, ...outcome });
   }
 
@@ -131,8 +136,8 @@ export class ExecutionService {
     Object.assign(outcome, blockedOutcome('output', verdict.reason, outcome.finishedAt ?? this.deps.now(), outcome));
   }
 
-  private async recordExecution(tenantId: string, agent: SandboxAgent, started: SandboxExecution, outcome: ExecutionOutcome, actor: string | null): Promise<void> {
-    if (!this.deps.appendLedger) return;
+  private async recordExecution(tenantId: string, agent: SandboxAgent, started: SandboxExecution, outcome: ExecutionOutcome, actor: string | null): Promise<number | null> {
+    if (!this.deps.appendLedger) return null;
     const record = await this.deps.appendLedger(tenantId, {
       type: 'sandbox.execution', actor, agentId: String(agent.id), executionId: String(started.id),
       isViolation: outcome.violationCount > 0,
@@ -143,7 +148,7 @@ export class ExecutionService {
       },
     });
     const index = (record as { index?: unknown } | undefined)?.index;
-    if (typeof index === 'number') await this.deps.store.sandboxExecutions.setLedgerIndex(tenantId, started.id, index);
+    return typeof index === 'number' ? index : null;
   }
 }
 

@@ -77,7 +77,8 @@ export interface ExecutionListQuery {
 export interface SandboxExecutionRepository {
   /** Records a run as `running` and returns it with its new id. */
   start(execution: NewExecution): Promise<SandboxExecution>;
-  finish(tenantId: string, id: number, outcome: ExecutionOutcome): Promise<void>;
+  /** Records the end of a run (and, when known, the index of its `sandbox.execution` ledger record). */
+  finish(tenantId: string, id: number, outcome: ExecutionOutcome, ledgerIndex?: number | null): Promise<void>;
   setLedgerIndex(tenantId: string, id: number, ledgerIndex: number): Promise<void>;
   get(tenantId: string, id: number): Promise<SandboxExecution | undefined>;
   /** Executions of one agent, newest first. */
@@ -141,7 +142,7 @@ export function createSandboxExecutionRepository(db: Kysely<Database>, _dialect:
         .executeTakeFirstOrThrow();
       return toExecution(row);
     },
-    async finish(tenantId, id, outcome) {
+    async finish(tenantId, id, outcome, ledgerIndex = null) {
       await db
         .updateTable('sandbox_executions')
         .set({
@@ -150,6 +151,7 @@ export function createSandboxExecutionRepository(db: Kysely<Database>, _dialect:
           host_call_audit: JSON.stringify(outcome.hostCallAudit), resource_usage: JSON.stringify(outcome.resourceUsage),
           violation_count: outcome.violationCount, was_terminated: outcome.wasTerminated ? 1 : 0,
           termination_reason: outcome.terminationReason, output_hash: outcome.outputHash, finished_at: outcome.finishedAt,
+          ...(ledgerIndex === null ? {} : { ledger_index: ledgerIndex }),
         })
         .where('tenant_id', '=', tenantId)
         .where('id', '=', id)
