@@ -3,6 +3,7 @@ import { ledgerFixture } from './ledger.js';
 import { enforcementFixture } from './enforcement.js';
 import { sandboxFixture } from './sandbox.js';
 import { dashboardFixture } from './dashboard.js';
+import { eventsFixture } from './events.js';
 import type { TenantFixtureDefinition } from './types.js';
 
 /**
@@ -10,7 +11,7 @@ import type { TenantFixtureDefinition } from './types.js';
  * `defineTenantFixture(...)` and one entry here. packages/server/test/tenant-isolation.test.ts walks every route
  * with tenant A's admin key against these objects of tenant B.
  */
-export const TENANT_FIXTURES: readonly TenantFixtureDefinition[] = [foundationFixture, ledgerFixture, enforcementFixture, sandboxFixture, dashboardFixture];
+export const TENANT_FIXTURES: readonly TenantFixtureDefinition[] = [foundationFixture, ledgerFixture, enforcementFixture, sandboxFixture, dashboardFixture, eventsFixture];
 
 export { defineTenantFixture } from './types.js';
 export type { TenantFixture, TenantFixtureContext, TenantFixtureDefinition } from './types.js';

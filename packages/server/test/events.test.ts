@@ -86,6 +86,15 @@ function describeEvents(name: string, postgresUrl: () => string | undefined) {
       expect((await list('sessionId=isolation')).body.events).toHaveLength(1);
     });
 
+    it('masks secrets in stored arguments, results and errors', async () => {
+      const awsKey = 'AKIA' + 'Z7Q2MNXL4PWR6TYB';
+      await post([event({ sessionId: 'secrets', arguments: { env: `aws_key=${awsKey}` }, result: [`key ${awsKey}`], error: `failed with ${awsKey}` })]);
+      const [stored] = (await list('sessionId=secrets')).body.events;
+      expect(JSON.stringify(stored)).not.toContain(awsKey);
+      expect(stored.arguments.env).toContain('[REDACTED:');
+      expect(stored.error).toContain('[REDACTED:');
+    });
+
     it('refuses a tenantId that is not the key’s tenant', async () => {
       const answer = await post([event({ tenantId: t.tenantB.id })]);
       expect(answer.status).toBe(403);

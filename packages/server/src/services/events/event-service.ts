@@ -1,4 +1,4 @@
-import { TollgateError } from '@tollgate/core';
+import { TollgateError, redactSecretsDeep } from '@tollgate/core';
 import type { Store } from '../../store/index.js';
 import type { EventRepository, NewEvent, StoredEvent } from '../../store/repositories/events.js';
 import type { Clock } from '../clock.js';
@@ -65,7 +65,7 @@ export interface EventListQuery {
 export interface EventServiceDeps {
   store: Store;
   clock: Clock;
-  /** Masks secrets in stored arguments, results and errors (content safety's `redactSecretsDeep`). */
+  /** Masks secrets in stored arguments, results and errors (default: content safety's `redactSecretsDeep`). */
   redact?: (<T>(value: T) => T) | undefined;
 }
 
@@ -84,7 +84,7 @@ export class EventService {
   constructor(deps: EventServiceDeps) {
     this.#repository = deps.store.events;
     this.#clock = deps.clock;
-    this.#redact = deps.redact ?? ((value) => value);
+    this.#redact = deps.redact ?? redactSecretsDeep;
   }
 
   /** Stores a batch; events already stored (same tenant and eventId) count as duplicates. */

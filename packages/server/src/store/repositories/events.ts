@@ -164,7 +164,8 @@ export function createEventRepository(db: Kysely<Database>, _dialect: Dialect): 
       if (query.agentId !== undefined) select = select.where('agent_id', '=', query.agentId);
       const before = query.before;
       if (before) {
-        select = select.where((eb) => eb.or([eb('ts', '<', before.ts), eb.and([eb('ts', '=', before.ts), eb('seq', '<', before.seq)])]));
+        // Row-value comparison: both SQLite and PostgreSQL turn it into one range scan of the (…, ts, seq) index.
+        select = select.where((eb) => eb(eb.refTuple('ts', 'seq'), '<', eb.tuple(before.ts, before.seq)));
       }
       const rows = await select.orderBy('ts', 'desc').orderBy('seq', 'desc').limit(query.limit).execute();
       return rows.map(toEvent);
