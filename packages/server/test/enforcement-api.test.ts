@@ -70,6 +70,13 @@ describe('/v1/enforce', () => {
       expect(other.body.decision).toBe('ALLOW');
     });
 
+    it('concurrent calls of one session are serialized: progressive mode escalates exactly once', async () => {
+      const calls = Array.from({ length: 10 }, (_, i) => enforce({ agentId: 'support-bot', sessionId: 'progressive-1', toolName: 'drop_tables', enforcement: 'progressive', callId: `c${i}` }));
+      const decisions = (await Promise.all(calls)).map((res) => res.body.decision);
+      expect(decisions.filter((d) => d === 'STEP_UP')).toHaveLength(1);
+      expect(decisions.filter((d) => d === 'BLOCK')).toHaveLength(9);
+    });
+
     it('in observe mode allows and reports what would have happened', async () => {
       const res = await enforce({ agentId: 'support-bot', toolName: 'drop_tables', enforcement: 'observe' });
       expect(res.body).toMatchObject({ decision: 'ALLOW', wouldHaveBeen: 'BLOCK', mode: 'observe' });
