@@ -151,4 +151,19 @@ describe('/api/v1/sdk/agents', () => {
     const allowed = await (await post(`/api/v1/sdk/agents/${dev.agent.id}/execute`, JSON.stringify({ input: { task: injection } }))).json();
     expect(allowed).toMatchObject({ status: 'completed', output: 'ok' });
   });
+
+  it('a run the runtime refuses answers 503 and leaves no execution stuck in running', async () => {
+    const own = await startTestServer();
+    try {
+      const { agent } = await own.services.sandboxAgents.upsert(own.tenantA.id, { name: 'refused', entry_code: 'return 1;' }, null);
+      await own.services.sandboxRuntime.close();
+      const res = await own.request('POST', `/api/v1/sdk/agents/${agent.id}/execute`, { key: own.tenantA.adminKey, body: {} });
+      expect(res.status).toBe(503);
+      expect(res.body.error.code).toBe('UNAVAILABLE');
+      const { executions } = await own.store.sandboxExecutions.listByAgent(own.tenantA.id, agent.id);
+      expect(executions.map((e) => e.status)).toEqual(['failed']);
+    } finally {
+      await own.close();
+    }
+  });
 });

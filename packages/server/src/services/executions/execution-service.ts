@@ -64,9 +64,16 @@ export class ExecutionService {
       codeHash: textHash(agent.entryCode), inputHash: jsonHash(input), startedAt: this.deps.now(),
     });
     const blockedInput = sandbox.content_safety ? await this.deps.contentSafety?.(tenantId, input, 'input', sandbox.template) : undefined;
-    const outcome = blockedInput?.blocked
-      ? blockedOutcome('input', blockedInput.reason, this.deps.now())
-      : await this.run(tenantId, agent, started, sandbox, credentials, input);
+    let outcome: ExecutionOutcome;
+    try {
+      outcome = blockedInput?.blocked
+        ? blockedOutcome('input', blockedInput.reason, this.deps.now())
+        : await this.run(tenantId, agent, started, sandbox, credentials, input);
+    } catch (error) {
+      // The runtime refused the run (queue full, input too large, closing): the row must not stay `running`.
+      await this.deps.store.sandboxExecutions.finish(tenantId, started.id, refusedOutcome(error, this.deps.now()));
+      throw error;
+    }
     if (sandbox.content_safety && outcome.status === 'completed') await this.checkOutput(tenantId, outcome, sandbox.template);
     // Ledger first, so the row is finished in one write that already carries its ledger index.
     let ledgerIndex: number | null = null;
@@ -181,6 +188,14 @@ function toOutcome(result: ExecutionResult, killReason: string | null, now: numb
     resourceUsage: result.resource_usage, violationCount: result.violation_count, wasTerminated: result.was_terminated,
     terminationReason: killReason ?? (result.was_terminated ? (result.error?.message ?? result.status) : null),
     outputHash: jsonHash(output), finishedAt: now,
+  };
+}
+
+function refusedOutcome(error: unknown, now: number): ExecutionOutcome {
+  const code = (error as { code?: unknown }).code;
+  return {
+    status: 'failed', output: null, error: { code: typeof code === 'string' ? code : 'INTERNAL', message: (error as Error).message ?? 'execution refused' },
+    logs: [], hostCallAudit: [], resourceUsage: {}, violationCount: 0, wasTerminated: false, terminationReason: null, outputHash: null, finishedAt: now,
   };
 }
 
