@@ -2,7 +2,7 @@
 // `node enforce-servers.mjs bare` → a bare node:http JSON handler; `node enforce-servers.mjs tollgate` → Tollgate
 // on SQLite with the 100-rule policy active. Each prints one JSON line { url, key? } on stdout.
 import { createServer } from 'node:http';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { benchPolicyYaml } from './enforce-policy-fixture.mjs';
@@ -32,6 +32,9 @@ async function tollgate() {
     body: JSON.stringify({ name: 'bench', source: benchPolicyYaml(), activate: true }),
   });
   if (res.status !== 201) throw new Error(`policy create failed: ${res.status} ${await res.text()}`);
+  process.once('SIGTERM', () => {
+    running.close().then(() => rm(dataDir, { recursive: true, force: true })).finally(() => process.exit(0));
+  });
   return { url: running.url, key, dataDir };
 }
 
