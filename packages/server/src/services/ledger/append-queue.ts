@@ -1,7 +1,7 @@
 import { canonicalRecordJson, merkle, toLedgerRecord } from '@tollgate/core';
 import type { LedgerEntry, LedgerRecord } from '@tollgate/core';
 import type { LedgerBatch, LedgerNative, LedgerNodeRow, LedgerRecordRow, LogTail } from '../../store/repositories/ledger-native.js';
-import { nodePosition } from '../../store/repositories/ledger-native.js';
+import { LOWEST_STORED_LEVEL, nodePosition } from '../../store/repositories/ledger-native.js';
 import type { Clock } from '../clock.js';
 
 /** Largest number of records written in one transaction. */
@@ -135,7 +135,9 @@ function buildBatch(
       settled.push(() => pending.reject(error));
       continue;
     }
-    for (const node of frontier.append(merkle.hashLeafText(body))) nodes.push({ pos: nodePosition(node), hash: node.hash });
+    for (const node of frontier.append(merkle.hashLeafText(body))) {
+      if (node.level >= LOWEST_STORED_LEVEL) nodes.push({ pos: nodePosition(node), hash: node.hash });
+    }
     records.push(toRow(record, body, recordedAtMs));
     settled.push(() => pending.resolve({ index, recordedAt }));
   }

@@ -1,7 +1,7 @@
 import { merkle } from '@tollgate/core';
 import type pg from 'pg';
 import type { AppendOutcome, LedgerBatch, LedgerNative } from '../repositories/ledger-native.js';
-import { nodePosition, resolveTail } from '../repositories/ledger-native.js';
+import { assembleNodes, planNodeReads, resolveTail } from '../repositories/ledger-native.js';
 
 /** First key of the two-key advisory lock that serialises appends per tenant across replicas. */
 const LEDGER_LOCK_CLASS = 7_271_003;
@@ -9,27 +9,24 @@ const LEDGER_LOCK_CLASS = 7_271_003;
 const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
 
 async function readNodes(client: pg.Pool | pg.PoolClient, tenantId: string, ids: readonly merkle.NodeId[]) {
-  const found = new Map<string, Uint8Array>();
-  const leaves = ids.filter((id) => id.level === 0).map((id) => id.index);
-  const byPos = new Map(ids.filter((id) => id.level > 0).map((id) => [nodePosition(id), id]));
-  if (leaves.length > 0) {
+  const plan = planNodeReads(ids);
+  const bodies = new Map<number, string>();
+  const stored = new Map<number, Uint8Array>();
+  if (plan.leafIndexes.length > 0) {
     const result = await client.query<{ idx: number; body: string }>(
       'SELECT idx, body FROM ledger_records WHERE tenant_id = $1 AND idx = ANY($2::bigint[])',
-      [tenantId, leaves],
+      [tenantId, plan.leafIndexes],
     );
-    for (const row of result.rows) found.set(`0:${Number(row.idx)}`, merkle.hashLeafText(row.body));
+    for (const row of result.rows) bodies.set(Number(row.idx), row.body);
   }
-  if (byPos.size > 0) {
+  if (plan.positions.length > 0) {
     const result = await client.query<{ pos: number; hash: Buffer }>(
       'SELECT pos, hash FROM ledger_nodes WHERE tenant_id = $1 AND pos = ANY($2::bigint[])',
-      [tenantId, [...byPos.keys()]],
+      [tenantId, plan.positions],
     );
-    for (const row of result.rows) {
-      const id = byPos.get(Number(row.pos));
-      if (id) found.set(merkle.nodeKey(id), new Uint8Array(row.hash));
-    }
+    for (const row of result.rows) stored.set(Number(row.pos), new Uint8Array(row.hash));
   }
-  return found;
+  return assembleNodes(ids, bodies, stored);
 }
 
 async function insert(client: pg.PoolClient, tenantId: string, batch: LedgerBatch): Promise<void> {

@@ -18,7 +18,7 @@ export interface LedgerRecordRow {
   readonly body: string;
 }
 
-/** One interior node row to insert. */
+/** One interior node row to insert (levels ≥ {@link LOWEST_STORED_LEVEL} only). */
 export interface LedgerNodeRow {
   readonly pos: number;
   readonly hash: Uint8Array;
@@ -56,6 +56,62 @@ export interface LedgerNative {
   appendBatch(tenantId: string, current: LogTail | undefined, build: (tail: LogTail) => LedgerBatch): Promise<AppendOutcome>;
   /** Hashes of perfect subtrees (level 0 recomputed from the records' bodies), keyed `level:index`. */
   readNodes(tenantId: string, ids: readonly merkle.NodeId[]): Promise<Map<string, Uint8Array>>;
+}
+
+/**
+ * Interior nodes below this level are not stored: a node of level 1 or 2 is recomputed from its 2 or 4 record
+ * bodies when a proof needs it (at most a few per proof). Storing only levels ≥ 3 writes n/8 node rows instead
+ * of n, which is most of the append cost after the records themselves; proofs stay O(log n) lookups.
+ */
+export const LOWEST_STORED_LEVEL = 3;
+
+/** What to fetch for a set of node ids: record bodies by index, stored nodes by position. */
+export interface NodeReadPlan {
+  readonly leafIndexes: number[];
+  readonly positions: number[];
+}
+
+/**
+ * Plan the reads behind {@link assembleNodes}.
+ * @example planNodeReads([{ level: 0, index: 5 }, { level: 4, index: 1 }])
+ */
+export function planNodeReads(ids: readonly merkle.NodeId[]): NodeReadPlan {
+  const leaves = new Set<number>();
+  const positions: number[] = [];
+  for (const id of ids) {
+    if (id.level >= LOWEST_STORED_LEVEL) {
+      positions.push(nodePosition(id));
+      continue;
+    }
+    const width = 2 ** id.level;
+    for (let leaf = id.index * width; leaf < (id.index + 1) * width; leaf++) leaves.add(leaf);
+  }
+  return { leafIndexes: [...leaves], positions };
+}
+
+/**
+ * Node hashes, keyed `level:index`, from fetched record bodies and stored nodes; ids whose data is missing
+ * (outside the log) are left out, so readers fail loudly on them.
+ */
+export function assembleNodes(
+  ids: readonly merkle.NodeId[],
+  bodies: ReadonlyMap<number, string>,
+  stored: ReadonlyMap<number, Uint8Array>,
+): Map<string, Uint8Array> {
+  const found = new Map<string, Uint8Array>();
+  const leafHashes = new Map<number, Uint8Array>();
+  for (const [index, body] of bodies) leafHashes.set(index, merkle.hashLeafText(body));
+  const low = (level: number, index: number): Uint8Array | undefined => {
+    if (level === 0) return leafHashes.get(index);
+    const left = low(level - 1, index * 2);
+    const right = low(level - 1, index * 2 + 1);
+    return left && right ? merkle.hashChildren(left, right) : undefined;
+  };
+  for (const id of ids) {
+    const hash = id.level >= LOWEST_STORED_LEVEL ? stored.get(nodePosition(id)) : low(id.level, id.index);
+    if (hash) found.set(merkle.nodeKey(id), hash);
+  }
+  return found;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { merkle } from '@tollgate/core';
 import type BetterSqlite3 from 'better-sqlite3';
 import type { AppendOutcome, LedgerBatch, LedgerNative, LogTail } from '../repositories/ledger-native.js';
-import { cloneFrontier, nodePosition } from '../repositories/ledger-native.js';
+import { assembleNodes, cloneFrontier, planNodeReads } from '../repositories/ledger-native.js';
 
 interface Statements {
   last: BetterSqlite3.Statement<[string], { idx: number; recorded_at: number }>;
@@ -34,22 +34,16 @@ export function createSqliteLedgerNative(database: BetterSqlite3.Database): Ledg
   const stmts = () => (statements ??= prepare(database));
 
   const readNodesSync = (tenantId: string, ids: readonly merkle.NodeId[]): Map<string, Uint8Array> => {
-    const found = new Map<string, Uint8Array>();
-    const leaves = ids.filter((id) => id.level === 0);
-    const inner = ids.filter((id) => id.level > 0);
-    if (leaves.length > 0) {
-      for (const row of stmts().leaves.all(tenantId, JSON.stringify(leaves.map((id) => id.index)))) {
-        found.set(`0:${row.idx}`, merkle.hashLeafText(row.body));
-      }
+    const plan = planNodeReads(ids);
+    const bodies = new Map<number, string>();
+    const stored = new Map<number, Uint8Array>();
+    if (plan.leafIndexes.length > 0) {
+      for (const row of stmts().leaves.all(tenantId, JSON.stringify(plan.leafIndexes))) bodies.set(Number(row.idx), row.body);
     }
-    if (inner.length > 0) {
-      const byPos = new Map(inner.map((id) => [nodePosition(id), id]));
-      for (const row of stmts().nodes.all(tenantId, JSON.stringify([...byPos.keys()]))) {
-        const id = byPos.get(Number(row.pos));
-        if (id) found.set(merkle.nodeKey(id), new Uint8Array(row.hash));
-      }
+    if (plan.positions.length > 0) {
+      for (const row of stmts().nodes.all(tenantId, JSON.stringify(plan.positions))) stored.set(Number(row.pos), new Uint8Array(row.hash));
     }
-    return found;
+    return assembleNodes(ids, bodies, stored);
   };
 
   const storedTail = (tenantId: string): { size: number; lastRecordedAt: number } => {
