@@ -164,6 +164,16 @@ for (const [dialect, postgresUrl, enabled] of DIALECTS) describe.skipIf(!enabled
     expect(text).toContain('event: approval');
   });
 
+  it('sandbox permission requests share the queue and are approved through it', async () => {
+    const { agent } = await t.services.sandboxAgents.upsert(t.tenantA.id, { name: `perm-agent-${dialect}`, entry_code: 'return 1;' }, null);
+    const request = await t.services.permissionRequests.create(t.tenantA.id, { agent_id: agent.id, permissions: { allow_network: true }, justification: 'needs the weather API' }, null);
+    const queue = await t.request('GET', '/api/v1/approvals?status=pending&kind=permission_request', { key });
+    expect(queue.body.items).toContainEqual(expect.objectContaining({ kind: 'permission_request', id: `perm_${request.id}`, reason: 'needs the weather API' }));
+    const approved = await t.request('POST', `/api/v1/approvals/perm_${request.id}/approve`, { key, body: { approver: 'frank' } });
+    expect(approved.body).toMatchObject({ kind: 'permission_request', status: 'approved', approver: 'frank' });
+    expect((await t.services.permissionRequests.get(t.tenantA.id, request.id)).status).toBe('approved');
+  });
+
   it('unknown approval ids are a 404', async () => {
     const res = await t.request('POST', '/api/v1/approvals/nope_1/approve', { key, body: {} });
     expect(res.status).toBe(404);
