@@ -50,12 +50,22 @@ function readEnv(name: string): string | undefined {
   return value === undefined || value === '' ? undefined : value;
 }
 
-/** Base URL: `baseUrl`, then `apiUrl`, then `TOLLGATE_API_URL`, then `DEFAULT_API_URL`. */
+/**
+ * Base URL: `baseUrl`, then `apiUrl`, then `TOLLGATE_API_URL`, then `DEFAULT_API_URL`.
+ *
+ * @example
+ * resolveBaseUrl({}); // 'http://127.0.0.1:8787' unless TOLLGATE_API_URL is set
+ */
 export function resolveBaseUrl(options: SecureAgentOptions): string {
   return options.baseUrl ?? options.apiUrl ?? readEnv('TOLLGATE_API_URL') ?? DEFAULT_API_URL;
 }
 
-/** API key: `apiKey`, then `TOLLGATE_API_KEY`; a missing key is an error at construction. */
+/**
+ * API key: `apiKey`, then `TOLLGATE_API_KEY`; a missing key is an error at construction.
+ *
+ * @example
+ * resolveApiKey({ apiKey: 'tg_live_…' });
+ */
 export function resolveApiKey(options: SecureAgentOptions): string {
   const apiKey = options.apiKey ?? readEnv('TOLLGATE_API_KEY');
   if (!apiKey) throw new SDKError('INVALID_OPTIONS', 'apiKey is required (or set TOLLGATE_API_KEY)');

@@ -16,7 +16,13 @@ export interface HttpClientOptions {
 
 export type QueryValue = string | number | boolean | readonly string[] | undefined | null;
 
-/** Minimal JSON-over-HTTP client for the `/api/*` routes; maps the error envelope to `SDKError`. */
+/**
+ * Minimal JSON-over-HTTP client for the `/api/*` routes; maps the error envelope to `SDKError`.
+ *
+ * @example
+ * const http = new HttpClient({ baseUrl: 'http://127.0.0.1:8787', apiKey });
+ * const { agents } = await http.json('GET', '/api/v1/sdk/agents');
+ */
 export class HttpClient {
   readonly baseUrl: string;
   private readonly apiKey: string;

@@ -165,7 +165,12 @@ function grantOf(permissions: Record<string, unknown>): Record<string, unknown> 
   return grant;
 }
 
-/** REST view of a request. */
+/**
+ * REST view of a request.
+ *
+ * @example
+ * reply.send(toView(request));
+ */
 export function toView(request: PermissionRequest): PermissionRequestView {
   const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
   return {

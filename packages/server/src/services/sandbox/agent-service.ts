@@ -169,7 +169,12 @@ function invalid(field: string, message: string): TollgateError {
   return new TollgateError('VALIDATION_FAILED', `${field} ${message}`, { details: { field } });
 }
 
-/** The REST view; `withCode` adds `entry_code` (detail views). */
+/**
+ * The REST view; `withCode` adds `entry_code` (detail views).
+ *
+ * @example
+ * reply.send({ success: true, agent: toAgentView(agent, true) });
+ */
 export function toAgentView(agent: SandboxAgent, withCode = false): AgentView {
   const view: AgentView = {
     id: agent.id, name: agent.name, version: agent.version, description: agent.description, status: agent.status,
