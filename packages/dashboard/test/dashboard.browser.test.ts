@@ -134,6 +134,36 @@ describe.skipIf(!available)('dashboard in a real browser', () => {
     await screenshot(page, 'policies-error');
   });
 
+  it('simulates a draft over the last 7 days, saves it as a version, diffs and activates it', async () => {
+    await page.goto(`${server.t.url}/policies`);
+    const editor = page.getByLabel('Policy source (YAML)');
+    await expect.poll(() => editor.inputValue()).toContain('name: browser-tests');
+    const draft = `${await editor.inputValue()}  - id: no-search
+    match: { tools: [web_search] }
+    effect: BLOCK
+    reason: searching is paused
+`;
+    await editor.fill(draft);
+    await page.getByRole('button', { name: 'Simulate last 7 days' }).click();
+    const report = page.getByRole('status').filter({ hasText: 'Simulation over the last 7 days' });
+    await report.waitFor();
+    await expect.poll(() => report.textContent()).toMatch(/ALLOW→BLOCK \d/);
+    await page.getByLabel('Change note').fill('pause searching');
+    await page.getByRole('button', { name: 'Save as new version' }).click();
+    await page.getByText('Saved as version 2').waitFor();
+    await page.getByRole('button', { name: 'Diff v1' }).click();
+    await expect.poll(() => page.locator('.diff-add').allTextContents()).toContain('+   - id: no-search\n');
+    await screenshot(page, 'policies-simulation');
+    await page.getByRole('button', { name: 'Activate v2' }).click();
+    await page.getByText('Version 2 of “browser-tests” is now active.').waitFor();
+    const blocked = governedAgent(server, 'policy-probe', 'block', 'session-policy');
+    await expect(blocked.call('web_search', 'x')).rejects.toBeInstanceOf(PolicyViolationError);
+    // Back to version 1 so the next tests run under the original policy.
+    await page.getByRole('button', { name: 'Activate v1' }).click();
+    await page.getByText('Version 1 of “browser-tests” is now active.').waitFor();
+    await expect(blocked.call('web_search', 'y')).resolves.toBe('results for y');
+  });
+
   it('kills an agent from the UI and its next call is blocked', async () => {
     const agent = governedAgent(server, 'runaway-agent', 'block', 'session-kill');
     await expect(agent.call('web_search', 'first')).resolves.toBe('results for first');
@@ -213,7 +243,24 @@ describe.skipIf(!available)('dashboard in a real browser', () => {
       expect(await page.locator('.state-error').count()).toBe(0);
       await screenshot(page, name);
     }
+    await page.goto(`${server.t.url}/`);
+    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Skip to content');
     await page.setViewportSize({ width: 375, height: 800 });
+    for (const path of ['/', '/violations', '/approvals', '/policies', '/agents', '/audit', '/kill-switch', '/settings']) {
+      await page.goto(`${server.t.url}${path}`);
+      await page.locator('main h1').waitFor();
+      await page.waitForLoadState('networkidle').catch(() => undefined);
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      const culprits = await page.evaluate(() =>
+        [...document.querySelectorAll('main *')]
+          .filter((element) => element.getBoundingClientRect().right > window.innerWidth + 1 && !element.closest('.table-wrap, .code-block'))
+          .slice(0, 3)
+          .map((element) => `${element.tagName.toLowerCase()}.${element.className}`),
+      );
+      expect(overflow, `horizontal overflow at 375 px on ${path}: ${culprits.join(', ')}`).toBeLessThanOrEqual(0);
+    }
     await page.goto(`${server.t.url}/sessions?agentId=research-agent`);
     await page.locator('.timeline-item').first().waitFor();
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
