@@ -92,18 +92,25 @@ export class AppendQueue {
   }
 
   async #write(tenantId: string, queue: TenantQueue, taken: Pending[]): Promise<void> {
-    const settled: (() => void)[] = [];
+    // Per entry: its index once committed, or why it was refused (no closure per record: this is the hot path).
+    let outcomes: (number | unknown)[] = [];
+    let recordedAt = '';
     let firstIndex = 0;
     try {
       const outcome = await this.native.appendBatch(tenantId, queue.tail, (tail) => {
         firstIndex = tail.frontier.size;
-        settled.length = 0;
         // Times never go backwards within a log (the clock may): time ranges map to index ranges.
         const recordedAtMs = Math.max(this.clock.now(), tail.lastRecordedAt);
-        return buildBatch(tenantId, recordedAtMs, tail.frontier, taken, settled);
+        recordedAt = new Date(recordedAtMs).toISOString();
+        outcomes = new Array(taken.length);
+        return buildBatch(tenantId, recordedAtMs, recordedAt, tail.frontier, taken, outcomes);
       });
       queue.tail = outcome;
-      settled.forEach((settle) => settle());
+      for (let i = 0; i < taken.length; i++) {
+        const result = outcomes[i];
+        if (typeof result === 'number') taken[i]!.resolve({ index: result, recordedAt });
+        else taken[i]!.reject(result);
+      }
       if (outcome.frontier.size > firstIndex) {
         this.onCommit({ tenantId, firstIndex, size: outcome.frontier.size, frontier: outcome.frontier, joinedOuterTransaction: outcome.joinedOuterTransaction });
       }
@@ -117,29 +124,29 @@ export class AppendQueue {
 function buildBatch(
   tenantId: string,
   recordedAtMs: number,
+  recordedAt: string,
   frontier: merkle.MerkleFrontier,
   taken: readonly Pending[],
-  settled: (() => void)[],
+  outcomes: (number | unknown)[],
 ): LedgerBatch {
   const records: LedgerRecordRow[] = [];
   const nodes: LedgerNodeRow[] = [];
-  const recordedAt = new Date(recordedAtMs).toISOString();
-  for (const pending of taken) {
+  for (let i = 0; i < taken.length; i++) {
     const index = frontier.size;
     let record: LedgerRecord;
     let body: string;
     try {
-      record = toLedgerRecord(tenantId, index, recordedAt, pending.entry);
+      record = toLedgerRecord(tenantId, index, recordedAt, taken[i]!.entry);
       body = canonicalRecordJson(record);
     } catch (error) {
-      settled.push(() => pending.reject(error));
+      outcomes[i] = error;
       continue;
     }
     for (const node of frontier.append(merkle.hashLeafText(body))) {
       if (node.level >= LOWEST_STORED_LEVEL) nodes.push({ pos: nodePosition(node), hash: node.hash });
     }
     records.push(toRow(record, body, recordedAtMs));
-    settled.push(() => pending.resolve({ index, recordedAt }));
+    outcomes[i] = index;
   }
   return { records, nodes };
 }
