@@ -81,6 +81,16 @@ return 'ok';`;
 });
 
 describe('recursion inside the engine', () => {
+  it('allows ordinary recursion a few thousand calls deep', async () => {
+    const result = await runCode(sandbox, 'function depth(n) { return n === 0 ? 0 : 1 + depth(n - 1) } return depth(4000)');
+    expect(result).toMatchObject({ status: 'completed', output: 4000 });
+  });
+
+  it('lets the guest catch its own stack overflow', async () => {
+    const result = await runCode(sandbox, 'function f() { return f() } try { f() } catch (e) { return e.message }');
+    expect(result).toMatchObject({ status: 'completed', output: 'stack overflow' });
+  });
+
   it.each([
     ['plain recursion', 'function f() { return f() + 1 } f()'],
     ['recursion through toString', 'const o = {}; o.toString = () => String(o); String(o)'],

@@ -46,7 +46,8 @@ export interface SupervisorOptions {
 
 export const DEFAULT_MAX_WORKERS = Math.max(1, availableParallelism());
 export const DEFAULT_MAX_QUEUE = 256;
-export const DEFAULT_STACK_SIZE_BYTES = 256 * 1024;
+/** ~5 400 nested JS calls here (256 KiB allowed only ~1 360, too few for ordinary recursive code). */
+export const DEFAULT_STACK_SIZE_BYTES = 1024 * 1024;
 export const DEFAULT_MAX_OUTPUT_BYTES = 1024 * 1024;
 export const DEFAULT_MAX_CODE_CHARS = 1024 * 1024;
 export const DEFAULT_MAX_INPUT_BYTES = 4 * 1024 * 1024;
