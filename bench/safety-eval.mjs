@@ -35,13 +35,18 @@ function injectionCases(r) {
       const [wrapper, wrap] = wrappers[Math.floor(r() * wrappers.length)];
       const attack = wrap(a.text);
       const carrier = carriers[Math.floor(r() * carriers.length)];
-      positives.push({ text: embed(carrier, attack, r), direction: 'tool_output', source: a.source, wrapper, carrierKind: carrier.kind, trigger: TRIGGER_PHRASE.test(attack), aggressive: a.aggressive });
+      const doc = embed(carrier, attack, r);
+      const meta = { source: a.source, wrapper, carrierKind: carrier.kind, trigger: TRIGGER_PHRASE.test(attack), aggressive: a.aggressive };
+      positives.push({ text: doc, direction: 'tool_output', place: 'embedded in tool output', ...meta });
+      // As the enforcer sees it at /v1/enforce/output: the tool's result serialised as JSON.
+      positives.push({ text: JSON.stringify({ result: doc }), direction: 'tool_output', place: 'embedded in JSON-serialised tool output', ...meta });
     }
-    positives.push({ text: a.text, direction: 'input', source: a.source, wrapper: 'standalone', trigger: TRIGGER_PHRASE.test(a.text), aggressive: a.aggressive });
+    positives.push({ text: a.text, direction: 'input', place: 'standalone input', source: a.source, wrapper: 'standalone', trigger: TRIGGER_PHRASE.test(a.text), aggressive: a.aggressive });
   }
   const negatives = [
-    ...carriers.map((c) => ({ text: c.text, direction: 'tool_output', kind: c.kind, group: c.group })),
-    ...loadBenignInputs().filter((b) => b.split === 'test').map((b) => ({ text: b.text, direction: 'input', kind: 'user-task', group: b.group })),
+    ...carriers.map((c) => ({ text: c.text, direction: 'tool_output', place: 'embedded in tool output', kind: c.kind, group: c.group })),
+    ...carriers.map((c) => ({ text: JSON.stringify({ result: c.text }), direction: 'tool_output', place: 'embedded in JSON-serialised tool output', kind: `${c.kind} (JSON)`, group: c.group })),
+    ...loadBenignInputs().filter((b) => b.split === 'test').map((b) => ({ text: b.text, direction: 'input', place: 'standalone input', kind: 'user-task', group: b.group })),
   ];
   return { positives, negatives };
 }
@@ -50,10 +55,13 @@ function evaluateInjection(scanner, threshold) {
   const { positives, negatives } = injectionCases(rng(4242));
   const groups = {};
   const patternOnly = {};
+  const scores = {};
+  const keep = (place, label, score) => { scores[place] ??= { pos: [], neg: [] }; scores[place][label].push(score); };
   for (const p of positives) {
     const res = scanner.scan(p.text, p.direction);
+    keep(p.place, 'pos', res.scores.injection);
     const field = res.scores.injection >= threshold ? 'tp' : 'fn';
-    const place = p.direction === 'tool_output' ? 'embedded in tool output' : 'standalone input';
+    const { place } = p;
     for (const key of [place, `${place} / ${p.trigger ? 'with trigger phrase' : 'without trigger phrase'}`, `${place} / source ${p.source}`, `${place} / wrapper ${p.wrapper}`]) bump(groups, key, field);
     if (p.source === 'asb') bump(groups, `${place} / ASB ${p.aggressive ? 'aggressive' : 'non-aggressive'}`, field);
     bump(patternOnly, place, res.findings.some((f) => STRONG_RULES.has(f.rule)) ? 'tp' : 'fn');
@@ -63,10 +71,11 @@ function evaluateInjection(scanner, threshold) {
   for (const n of negatives) {
     const res = scanner.scan(n.text, n.direction);
     const flagged = res.scores.injection >= threshold;
-    const place = n.direction === 'tool_output' ? 'embedded in tool output' : 'standalone input';
+    const { place } = n;
+    keep(place, 'neg', res.scores.injection);
     bump(groups, place, flagged ? 'fp' : 'tn');
     bump(benign, `benign ${n.kind}`, flagged ? 'fp' : 'tn');
-    bump(benign, n.direction === 'tool_output' ? 'benign tool outputs (all)' : 'benign user inputs (all)', flagged ? 'fp' : 'tn');
+    bump(benign, place === 'embedded in tool output' ? 'benign tool outputs (all)' : place === 'standalone input' ? 'benign user inputs (all)' : 'benign tool outputs as JSON (all)', flagged ? 'fp' : 'tn');
     bump(benign, 'benign (all) with verdict review', res.verdict === 'review' ? 'fp' : 'tn');
     if (flagged && fpExamples.length < 10) fpExamples.push({ group: n.group, score: res.scores.injection, excerpt: n.text.slice(0, 160) });
   }
@@ -77,10 +86,21 @@ function evaluateInjection(scanner, threshold) {
   }
   for (const [key, c] of Object.entries(patternOnly)) { c.fp = 0; c.tn = 0; groups[`${key} / layer-1 patterns alone (recall only)`] = c; }
   return {
+    recallAtFpr2: Object.fromEntries(Object.entries(scores).map(([place, { pos, neg }]) => [place, recallAtFpr(pos, neg, 0.02)])),
     attacks: Object.fromEntries(Object.entries(groups).sort(([a], [b]) => a.localeCompare(b)).map(([k, c]) => [k, metrics(c)])),
     benign: Object.fromEntries(Object.entries(benign).map(([k, c]) => [k, { documents: c.fp + c.tn, flagged: c.fp, rate: Math.round((c.fp / (c.fp + c.tn)) * 10000) / 10000 }])),
     falsePositiveExamples: fpExamples,
   };
+}
+
+/** Threshold-free operating point: best recall whose FPR on these benign documents is ≤ maxFpr. */
+function recallAtFpr(pos, neg, maxFpr) {
+  const sorted = [...neg].sort((a, b) => b - a);
+  const allowed = Math.floor(sorted.length * maxFpr);
+  const cut = sorted[allowed] ?? -Infinity; // scores strictly above the (allowed+1)-th highest benign score
+  const recall = pos.filter((s) => s > cut).length / pos.length;
+  const fpr = neg.filter((s) => s > cut).length / neg.length;
+  return { threshold: Math.round(cut * 10000) / 10000, recall: Math.round(recall * 10000) / 10000, fpr: Math.round(fpr * 10000) / 10000 };
 }
 
 function evaluateToxicity(scanner, threshold) {
@@ -136,7 +156,7 @@ export function evaluateSafety() {
 
 function markdown(result) {
   const rows = (obj) => Object.entries(obj).map(([k, m]) => `| ${k} | ${m.positives} | ${m.negatives} | ${m.precision ?? '–'} | ${m.recall ?? '–'} | ${m.f1 ?? '–'} | ${m.fpr ?? '–'} |`).join('\n');
-  return `# Content-safety evaluation\n\nGenerated by \`npm run eval:safety\` on ${result.date} (${result.node}, ${result.machine.cpus} CPUs, 1-minute load ${result.machine.loadavg1m} while measuring). Thresholds: injection ≥ ${result.thresholds.injection}, toxicity ≥ ${result.thresholds.toxicity} count as detected.\n\n**Split.** ${result.split}.\n\n## Injection\n\n| group | attacks | benign | precision | recall | F1 | FPR |\n|---|---|---|---|---|---|---|\n${rows(result.injection.attacks)}\n\n## Benign documents flagged as injection\n\n| set | documents | flagged | rate |\n|---|---|---|---|\n${Object.entries(result.injection.benign).map(([k, v]) => `| ${k} | ${v.documents} | ${v.flagged} | ${v.rate} |`).join('\n')}\n\n## Toxicity\n\n| positives | negatives | precision | recall | F1 | FPR |\n|---|---|---|---|---|---|\n| ${result.toxicity.positives} | ${result.toxicity.negatives} | ${result.toxicity.precision} | ${result.toxicity.recall} | ${result.toxicity.f1} | ${result.toxicity.fpr} |\n\n## Latency (built-in layers, one scan, ms per KB)\n\nWall clock (the target) and process CPU time (excludes time the OS gave to other processes).\n\n| document size | p50 wall | p99 wall | p50 CPU | p99 CPU |\n|---|---|---|---|---|\n${Object.entries(result.latency).map(([k, v]) => `| ${k} | ${v.p50MsPerKb} | ${v.p99MsPerKb} | ${v.cpuP50MsPerKb} | ${v.cpuP99MsPerKb} |`).join('\n')}\n\n## Targets\n\n${Object.entries(result.pass).map(([k, v]) => `- ${k}: ${v ? 'met' : 'NOT met'}`).join('\n')}\n`;
+  return `# Content-safety evaluation\n\nGenerated by \`npm run eval:safety\` on ${result.date} (${result.node}, ${result.machine.cpus} CPUs, 1-minute load ${result.machine.loadavg1m} while measuring). Thresholds: injection ≥ ${result.thresholds.injection}, toxicity ≥ ${result.thresholds.toxicity} count as detected.\n\n**Split.** ${result.split}.\n\n## Injection\n\n| group | attacks | benign | precision | recall | F1 | FPR |\n|---|---|---|---|---|---|---|\n${rows(result.injection.attacks)}\n\n## Threshold-free operating point (recall at FPR ≤ 2% on these benign documents)\n\nEvaluation only — the shipped threshold stays 0.35; this shows what the scores can separate.\n\n| set | threshold | recall | FPR |\n|---|---|---|---|\n${Object.entries(result.injection.recallAtFpr2).map(([k, v]) => `| ${k} | > ${v.threshold} | ${v.recall} | ${v.fpr} |`).join('\n')}\n\n## Benign documents flagged as injection\n\n| set | documents | flagged | rate |\n|---|---|---|---|\n${Object.entries(result.injection.benign).map(([k, v]) => `| ${k} | ${v.documents} | ${v.flagged} | ${v.rate} |`).join('\n')}\n\n## Toxicity\n\n| positives | negatives | precision | recall | F1 | FPR |\n|---|---|---|---|---|---|\n| ${result.toxicity.positives} | ${result.toxicity.negatives} | ${result.toxicity.precision} | ${result.toxicity.recall} | ${result.toxicity.f1} | ${result.toxicity.fpr} |\n\n## Latency (built-in layers, one scan, ms per KB)\n\nWall clock (the target) and process CPU time (excludes time the OS gave to other processes).\n\n| document size | p50 wall | p99 wall | p50 CPU | p99 CPU |\n|---|---|---|---|---|\n${Object.entries(result.latency).map(([k, v]) => `| ${k} | ${v.p50MsPerKb} | ${v.p99MsPerKb} | ${v.cpuP50MsPerKb} | ${v.cpuP99MsPerKb} |`).join('\n')}\n\n## Targets\n\n${Object.entries(result.pass).map(([k, v]) => `- ${k}: ${v ? 'met' : 'NOT met'}`).join('\n')}\n`;
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

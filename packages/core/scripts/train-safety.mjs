@@ -15,9 +15,10 @@ import { DEFAULT_DATA_DIR, TRAIN_WRAPPERS, embed, loadAttacks, loadBenignInputs,
 
 const SEED = 20240611;
 const WRAPPERS = { ...TRAIN_WRAPPERS, ...EXTRA_TRAIN_WRAPPERS };
-const MODEL_SHAPE = { smoothing: Number(process.env.SAFETY_SMOOTHING ?? 3), windowSentences: Number(process.env.SAFETY_WINDOW ?? 2), windowChars: 600 };
+const MODEL_SHAPE = { smoothing: Number(process.env.SAFETY_SMOOTHING ?? 30), windowSentences: Number(process.env.SAFETY_WINDOW ?? 1), windowChars: 600 };
 const SEED_THRESHOLDS = { injection: 0.35, toxicity: 0.4 };
-const TARGET_VALIDATION_FPR = 0.02;
+const TARGET_VALIDATION_FPR = 0.01;
+const CV_REPEATS = Number(process.env.SAFETY_CV_REPEATS ?? 3);
 const here = dirname(fileURLToPath(import.meta.url));
 const outDir = join(here, '../src/safety/model');
 const dataDir = process.argv.includes('--data') ? process.argv[process.argv.indexOf('--data') + 1] : DEFAULT_DATA_DIR;
@@ -39,7 +40,7 @@ function windowFeatures(text) {
   return out;
 }
 
-const HYPER = { epochs: Number(process.env.SAFETY_EPOCHS ?? 12), lr: Number(process.env.SAFETY_LR ?? 0.5), l2: Number(process.env.SAFETY_L2 ?? 1e-6) };
+const HYPER = { epochs: Number(process.env.SAFETY_EPOCHS ?? 20), lr: Number(process.env.SAFETY_LR ?? 0.5), l2: Number(process.env.SAFETY_L2 ?? 1e-6) };
 
 function trainLogistic(examples, r, { epochs, lr, l2 } = HYPER) {
   const w = new Float64Array(FEATURE_BUCKETS);
@@ -95,16 +96,21 @@ function crossValidate(attacks, carriers, inputs, toxic, r) {
   const valWrappers = [TRAIN_WRAPPERS.raw, ...Object.values(EXTRA_TRAIN_WRAPPERS)];
   const benign = [];
   const attacked = [];
-  for (let k = 0; k < 4; k++) {
-    const inFold = (i) => i % 4 === k;
-    const valGroups = new Set(groups.filter((_, i) => inFold(i)));
-    const model = trainLogistic(injectionExamples(attacks.filter((a) => !valGroups.has(a.group)), carriers.filter((_, i) => !inFold(i)), inputs, toxic, r, TRAIN_WRAPPERS), r);
-    const valCarriers = carriers.filter((_, i) => inFold(i));
-    for (const c of valCarriers) benign.push(docLogit(model, c.text));
-    attacks.filter((a) => valGroups.has(a.group)).forEach((a, i) => {
-      const text = embed(valCarriers[i % valCarriers.length], valWrappers[i % valWrappers.length](a.text), r);
-      attacked.push({ source: a.source, logit: docLogit(model, text) });
-    });
+  // Repeated with different random fold assignments and pooled: one 4-fold run puts the 2% cut on
+  // ~5 documents, which made the calibrated bias (and recall) swing between retrainings.
+  for (let repeat = 0; repeat < CV_REPEATS; repeat++) {
+    const groupFold = new Map(groups.map((g) => [g, Math.floor(r() * 4)]));
+    const carrierFold = carriers.map(() => Math.floor(r() * 4));
+    for (let k = 0; k < 4; k++) {
+      const valGroups = new Set(groups.filter((g) => groupFold.get(g) === k));
+      const model = trainLogistic(injectionExamples(attacks.filter((a) => !valGroups.has(a.group)), carriers.filter((_, i) => carrierFold[i] !== k), inputs, toxic, r, TRAIN_WRAPPERS), r);
+      const valCarriers = carriers.filter((_, i) => carrierFold[i] === k);
+      for (const c of valCarriers) benign.push(docLogit(model, c.text));
+      attacks.filter((a) => valGroups.has(a.group)).forEach((a, i) => {
+        const text = embed(valCarriers[i % valCarriers.length], valWrappers[i % valWrappers.length](a.text), r);
+        attacked.push({ source: a.source, logit: docLogit(model, text) });
+      });
+    }
   }
   return { benign, attacked };
 }

@@ -49,6 +49,11 @@ export function splitSentences(text: string): Sentence[] {
     if (c === 10) {
       push(i);
       start = i + 1;
+    } else if (c === 92 && isEscapedBreak(text.charCodeAt(i + 1))) {
+      // JSON-serialised text (tool outputs as the enforcer sees them): "\n" is a line break too.
+      push(i);
+      start = i + 2;
+      i++;
     } else if ((c === 46 || c === 33 || c === 63) && i + 1 < text.length && isSpace(text.charCodeAt(i + 1))) {
       push(i + 1);
       start = i + 1;
@@ -58,11 +63,21 @@ export function splitSentences(text: string): Sentence[] {
   return out;
 }
 
+/** `n` or `r` after a backslash: an escaped line break in JSON text. */
+function isEscapedBreak(c: number): boolean {
+  return c === 110 || c === 114;
+}
+
 function isSpace(c: number): boolean {
   return c === 32 || c === 9 || c === 10 || c === 13 || c === 12 || c === 11 || c === 160;
 }
 
 /** Lower-cases ASCII and folds everything that is not a letter or digit into one space. */
+/** Letters that follow a backslash in JSON escapes. */
+function isEscapeLetter(c: number): boolean {
+  return c === 110 || c === 114 || c === 116 || c === 34 || c === 92 || c === 47 || c === 98 || c === 102;
+}
+
 function foldChar(c: number): number {
   if (c >= 65 && c <= 90) return c + 32;
   if ((c >= 97 && c <= 122) || (c >= 48 && c <= 57)) return c;
@@ -97,7 +112,12 @@ export function sentenceFeatures(text: string, start: number, end: number, sink:
   fold[n++] = 32;
   const stop = Math.min(end, start + MAX_SENTENCE_CHARS);
   for (let i = start; i < stop; i++) {
-    const c = foldChar(text.charCodeAt(i));
+    let c = foldChar(text.charCodeAt(i));
+    // A JSON escape (\t, \", \\ …) is a separator, not a letter glued to the next word.
+    if (text.charCodeAt(i) === 92 && i + 1 < stop && isEscapeLetter(text.charCodeAt(i + 1))) {
+      c = 32;
+      i++;
+    }
     if (c === 32 && fold[n - 1] === 32) continue;
     fold[n++] = c;
   }
