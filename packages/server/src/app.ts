@@ -124,11 +124,16 @@ function collectRoutes(app: TollgateApp): RegisteredRoute[] {
 
 async function closeGracefully(app: TollgateApp, timeoutMs: number): Promise<void> {
   const timer = setTimeout(() => app.server.closeAllConnections(), timeoutMs);
+  // Keep-alive connections become idle when their in-flight request ends; close them as they do, so draining
+  // takes as long as the slowest request, not the keep-alive timeout.
+  const sweeper = setInterval(() => app.server.closeIdleConnections(), 50);
   timer.unref();
+  sweeper.unref();
   try {
     await app.close();
   } finally {
     clearTimeout(timer);
+    clearInterval(sweeper);
   }
 }
 

@@ -14,6 +14,8 @@ declare module 'fastify' {
     scope?: Scope;
     /** No API key needed (health, metrics, docs, static pages). */
     public?: boolean;
+    /** Any valid key, whatever its scopes (e.g. "who am I"). */
+    anyScope?: boolean;
   }
 }
 
@@ -25,6 +27,16 @@ declare module 'fastify' {
  */
 export function requireScope(scope: Scope): { config: { scope: Scope } } {
   return { config: { scope } };
+}
+
+/**
+ * Route option accepting any valid API key, whatever its scopes.
+ *
+ * @example
+ * app.get('/api/v1/auth/whoami', { ...requireAnyKey(), schema }, handler);
+ */
+export function requireAnyKey(): { config: { anyScope: true } } {
+  return { config: { anyScope: true } };
 }
 
 /**
@@ -117,8 +129,9 @@ export function registerAuth(app: TollgateApp, keys: KeyService, fallback?: Fall
     if (!token) return sendError(reply, request, 'UNAUTHENTICATED', 'Missing API key: send Authorization: Bearer <key> or X-API-Key');
     const result = await keys.authenticate(token);
     if (!result.ok) return sendError(reply, request, 'UNAUTHENTICATED', FAILURE_MESSAGES[result.reason]);
-    const required = request.routeOptions.config.scope ?? 'admin';
-    if (!hasScope(result.auth.scopes, required)) {
+    const { scope, anyScope } = request.routeOptions.config;
+    const required = scope ?? 'admin';
+    if (!anyScope && !hasScope(result.auth.scopes, required)) {
       return sendError(reply, request, 'FORBIDDEN', `API key lacks scope ${required}`, { requiredScope: required });
     }
     request.auth = result.auth;

@@ -4,7 +4,7 @@ import type { FastifyRequest } from 'fastify';
 import { SCOPES } from '../../services/keys/index.js';
 import type { Services } from '../../services/index.js';
 import type { ApiKeyRecord } from '../../store/index.js';
-import { authOf, requireScope } from '../auth.js';
+import { authOf, requireAnyKey, requireScope } from '../auth.js';
 import { ErrorEnvelopeSchema } from '../errors.js';
 import type { TollgateApp } from '../type-provider.js';
 import { isSystemCaller } from './tenants.js';
@@ -42,6 +42,8 @@ const UpdateKeyBody = Type.Object(
   { expiresAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]) },
   { additionalProperties: false },
 );
+
+const WhoAmISchema = Type.Object({ tenantId: Type.String(), keyId: Type.String(), scopes: Type.Array(Type.String()) });
 
 const KeyParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
 const TenantQuery = Type.Object({ tenantId: Type.Optional(Type.String({ maxLength: 64 })) }, { additionalProperties: false });
@@ -90,6 +92,14 @@ export function registerKeyRoutes(app: TollgateApp, services: Services): void {
   const errors = { 400: ErrorEnvelopeSchema, 401: ErrorEnvelopeSchema, 403: ErrorEnvelopeSchema, 404: ErrorEnvelopeSchema };
   const now = () => services.clock.now();
   const KeyResponse = Type.Object({ key: ApiKeySchema });
+  app.get(
+    '/api/v1/auth/whoami',
+    { ...requireAnyKey(), schema: { tags: ['keys'], summary: 'The tenant, key id and scopes of the presented key (any scope)', response: { 200: WhoAmISchema, 401: ErrorEnvelopeSchema } } },
+    async (request) => {
+      const auth = authOf(request);
+      return { tenantId: auth.tenantId, keyId: auth.keyId, scopes: [...auth.scopes] };
+    },
+  );
   app.post(
     '/api/v1/keys',
     { ...requireScope('admin'), schema: { tags: ['keys'], summary: 'Create an API key (the secret is shown only in this response)', body: CreateKeyBody, response: { 201: Type.Object({ key: ApiKeySchema, secret: Type.String() }), ...errors } } },
