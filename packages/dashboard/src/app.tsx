@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useState, type ComponentType } from 'react';
-import { api } from './api/client.js';
+import { api, SESSION_ENDED_EVENT } from './api/client.js';
 import { fetchSession, signOut, type SessionInfo } from './api/session.js';
 import { Link, navigate, useLocation } from './router.js';
 import { ErrorState, Loading } from './components/states.js';
@@ -154,6 +154,11 @@ export function App() {
     fetchSession().then(setSession, (failure: unknown) => setError(failure as Error));
   }, []);
   useEffect(load, [load]);
+  useEffect(() => {
+    const ended = () => setSession(null);
+    window.addEventListener(SESSION_ENDED_EVENT, ended);
+    return () => window.removeEventListener(SESSION_ENDED_EVENT, ended);
+  }, []);
 
   if (error) return <main className="content"><ErrorState error={error} onRetry={load} /></main>;
   if (session === undefined) return <main className="content"><Loading label="Starting…" /></main>;

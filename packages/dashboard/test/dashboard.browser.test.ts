@@ -47,7 +47,7 @@ describe.skipIf(!available)('dashboard in a real browser', () => {
     server = await startDashboardServer();
     browser = await openBrowser();
     page = browser.page;
-  });
+  }, 180_000); // may (re)build the dashboard first when run on its own
   afterAll(async () => {
     await browser?.close();
     await server?.t.close();

@@ -65,7 +65,7 @@ describe.skipIf(!available)('Sessions page with 100,000 recorded events', () => 
     expect(inserted).toBe(CALLS * 2);
     console.log(`dashboard: seeded 100,000 events in ${Math.round(performance.now() - seedStarted)} ms`);
     browser = await openBrowser();
-  }, 120_000);
+  }, 180_000); // seeding, and maybe (re)building the dashboard when run on its own
   afterAll(async () => {
     await browser?.close();
     await server?.t.close();

@@ -26,6 +26,10 @@ export const CSRF_COOKIE = 'tollgate_csrf';
 /** Header the server checks on POST/PUT/PATCH/DELETE. */
 export const CSRF_HEADER = 'x-csrf-token';
 
+/** Window event fired when an API call answers 401 (the app then shows the sign-in form). */
+export const SESSION_ENDED_EVENT = 'tollgate:session-ended';
+const SESSION_PATH_FOR_EVENTS = '/api/v1/session';
+
 type Query = Record<string, string | number | boolean | undefined | null>;
 
 export function readCsrfToken(): string | undefined {
@@ -88,7 +92,12 @@ export async function request<T>(path: string, options: RequestOptions = {}): Pr
     body: options.body === undefined ? undefined : JSON.stringify(options.body),
     signal: options.signal,
   });
-  if (!response.ok) throw await toApiError(response);
+  if (!response.ok) {
+    const error = await toApiError(response);
+    // The session ended (expired, signed out elsewhere, key revoked): let the app show the sign-in form.
+    if (error.status === 401 && path !== SESSION_PATH_FOR_EVENTS) window.dispatchEvent(new Event(SESSION_ENDED_EVENT));
+    throw error;
+  }
   if (response.status === 204) return undefined as T;
   const type = response.headers.get('content-type') ?? '';
   return (type.includes('json') ? await response.json() : await response.text()) as T;

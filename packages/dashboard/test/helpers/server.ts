@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
@@ -35,15 +36,22 @@ function newestSourceMs(dir: string): number {
 }
 
 /**
- * `npm test` builds first; when the tests run alone, (re)build the dashboard if dist/ is missing or older
- * than its sources, so the browser never tests stale files.
+ * `npm test` builds first, so dist/ is fresh there. When the tests run on their own and dist/ is missing or
+ * older than the sources, build into a private temp directory instead (test files run in parallel: none of
+ * them rewrites a dist/ that another is serving).
  */
 export function ensureDashboardBuilt(): string {
   const index = join(DIST_DIR, 'index.html');
-  const stale = !existsSync(index) || statSync(index).mtimeMs < newestSourceMs(join(DASHBOARD_DIR, 'src'));
+  const fresh = existsSync(index) && statSync(index).mtimeMs >= newestSourceMs(join(DASHBOARD_DIR, 'src'));
+  if (fresh) return DIST_DIR;
+  const outDir = mkdtempSync(join(tmpdir(), 'tollgate-dashboard-build-'));
   // NODE_ENV=test (set by Vitest) would make Vite bundle React's development build.
-  if (stale) execFileSync('npm', ['run', 'build'], { cwd: DASHBOARD_DIR, stdio: 'inherit', env: { ...process.env, NODE_ENV: 'production' } });
-  return DIST_DIR;
+  execFileSync('npx', ['vite', 'build', '--outDir', outDir, '--emptyOutDir', '--logLevel', 'warn'], {
+    cwd: DASHBOARD_DIR,
+    stdio: 'inherit',
+    env: { ...process.env, NODE_ENV: 'production' },
+  });
+  return outDir;
 }
 
 export interface DashboardServer {

@@ -48,6 +48,17 @@ describe('dashboard session (cookie sign-in, CSRF)', () => {
     expect(me.body).toMatchObject({ tenantId: 'tenant-a', scopes: ['admin'], csrfToken: session.csrf });
   });
 
+  it('marks both cookies Secure behind a TLS-terminating proxy', async () => {
+    const response = await fetch(`${t.url}/api/v1/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-forwarded-proto': 'https' },
+      body: JSON.stringify({ apiKey: t.tenantA.adminKey }),
+    });
+    const cookies = response.headers.getSetCookie();
+    expect(cookies).toHaveLength(2);
+    for (const line of cookies) expect(line).toMatch(/; Secure/);
+  });
+
   it('stores only a hash of the session token', async () => {
     const session = await signIn(t, t.tenantA.adminKey);
     const token = decodeURIComponent(session.cookie.split('; ')[0]!.split('=')[1]!);

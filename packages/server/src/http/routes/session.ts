@@ -45,9 +45,14 @@ function cookie(name: string, value: string, options: { maxAgeSeconds: number; h
   return parts.join('; ');
 }
 
-/** Secure cookies when the browser reached us over https (directly or, with trustProxy, via a proxy). */
+/**
+ * Secure cookies when the browser reached us over https: directly, or through a TLS-terminating proxy that says
+ * so in X-Forwarded-Proto. Trusting that header here is safe: a forged value can only make the cookie stricter.
+ */
 function isHttps(request: FastifyRequest): boolean {
-  return request.protocol === 'https';
+  const forwarded = request.headers['x-forwarded-proto'];
+  const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(',')[0]?.trim().toLowerCase();
+  return request.protocol === 'https' || first === 'https';
 }
 
 function setSessionCookies(reply: FastifyReply, request: FastifyRequest, token: string, session: DashboardSession, now: number): void {
