@@ -73,6 +73,17 @@ describe('policies API, outputs, rate limits, ledger', () => {
     expect(empty.body).toMatchObject({ scanned: 0, changed: 0 });
   });
 
+  it('seeds a replay that starts mid-session with the calls recorded before it (sequence rules)', async () => {
+    await enforce({ toolName: 'read_customer', sessionId: 'seq-replay', arguments: { id: 7 } });
+    clock.advance(60_000);
+    const from = new Date(clock.now() - 1).toISOString();
+    expect((await enforce({ toolName: 'send_email', sessionId: 'seq-replay', arguments: { to: 'x@evil.example' } })).body.decision).toBe('ALLOW');
+    const draft = `${V2}  - { id: no-email-after-read, match: { tools: [send_email] }, after: { tools: [read_customer], within: 1h }, effect: BLOCK, reason: customer data was read }\n`;
+    const res = await t.request('POST', `/api/v1/policies/${policyId}/simulate`, { key, body: { source: draft, from } });
+    expect(res.body).toMatchObject({ scanned: 1, changed: 1, transitions: { 'ALLOW→BLOCK': 1 } });
+    expect(res.body.examples[0].replayed.matchedRules).toEqual(['no-email-after-read']);
+  });
+
   it('counts a rate limit per agent across sessions and frees it in the next window', async () => {
     const decisions = [];
     for (const session of ['a', 'b', 'c']) decisions.push((await enforce({ toolName: 'email', sessionId: session })).body.decision);

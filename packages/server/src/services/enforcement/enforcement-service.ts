@@ -135,7 +135,8 @@ export class EnforcementService {
       policyVersion: extra.active?.version ?? null, matchedRules: [...result.matchedRules], shadow: [...result.shadow], errors: [...result.errors],
       arguments: input.arguments, approvedScope: request.approvedScope ?? null,
       context: {
-        session: { callCount: extra.before.callCount, violations: extra.before.violations, lastCallAt: [...extra.before.lastCallAt], taintCount: extra.before.taints.size },
+        // Last-call times are not copied into every decision: replay rebuilds them from earlier decisions.
+        session: { callCount: extra.before.callCount, violations: extra.before.violations, taintCount: extra.before.taints.size },
         ...(extra.safety ? { safety: extra.safety } : {}), ...(extra.halt ? { killSwitch: extra.halt } : {}),
         ...(request.holdToken ? { holdToken: request.holdToken } : {}),
         ...(outcome.decision !== result.decision ? { policyDecision: result.decision } : {}),

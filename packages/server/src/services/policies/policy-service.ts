@@ -46,7 +46,7 @@ export class PolicyService {
   private unsubscribe: (() => void) | null = null;
 
   constructor(private readonly deps: {
-    repository: PolicyRepository; decisions: Pick<DecisionRepository, 'list' | 'outputsForSessions'>; bus: Bus; clock: Clock;
+    repository: PolicyRepository; decisions: Pick<DecisionRepository, 'list' | 'outputsForSessions' | 'lastCallsBefore'>; bus: Bus; clock: Clock;
     fingerprint?: Fingerprint | undefined; appendLedger?: PolicyLedgerAppend | undefined;
   }) {}
 

@@ -61,7 +61,7 @@ interface RecordedContext {
  * const report = await replayDecisions(store.decisions, 'acme', draft, { from: Date.now() - 86_400_000 });
  */
 export async function replayDecisions(
-  repository: Pick<DecisionRepository, 'list' | 'outputsForSessions'>,
+  repository: Pick<DecisionRepository, 'list' | 'outputsForSessions' | 'lastCallsBefore'>,
   tenantId: string,
   policy: CompiledPolicy | null,
   options: ReplayOptions = {},
@@ -70,13 +70,15 @@ export async function replayDecisions(
   const decisions = await loadDecisions(repository, tenantId, options, limit + 1);
   const truncated = decisions.length > limit;
   if (truncated) decisions.length = limit;
-  const outputs = groupOutputs(await repository.outputsForSessions(tenantId, [...new Set(decisions.map((d) => d.sessionId))]));
+  const sessionIds = [...new Set(decisions.map((d) => d.sessionId))];
+  const outputs = groupOutputs(await repository.outputsForSessions(tenantId, sessionIds));
+  const history = await lastCallsBefore(repository, tenantId, sessionIds, options.from);
   const report = emptyReport(truncated);
   const sessions = new Map<string, SessionState>();
   const counters = new Map<string, number>();
   for (const recorded of decisions) {
     const context = (recorded.context ?? {}) as RecordedContext;
-    let session = sessions.get(recorded.sessionId) ?? seedSession(context);
+    let session = sessions.get(recorded.sessionId) ?? seedSession(context, history.get(recorded.sessionId));
     session = applyOutputs(session, outputs.get(recorded.sessionId), recorded.ts);
     report.scanned += 1;
     if (context.killSwitch) {
@@ -109,15 +111,32 @@ async function loadDecisions(repository: Pick<DecisionRepository, 'list'>, tenan
   return all;
 }
 
-function seedSession(context: RecordedContext): SessionState {
+/**
+ * Per session, the last-call times recorded before `from` (replay starts there). Without `from` the replay
+ * starts at each session's beginning and needs none.
+ */
+async function lastCallsBefore(
+  repository: Pick<DecisionRepository, 'lastCallsBefore'>, tenantId: string, sessionIds: readonly string[], from: number | undefined,
+): Promise<Map<string, Map<string, number>>> {
+  const history = new Map<string, Map<string, number>>();
+  if (from === undefined || sessionIds.length === 0) return history;
+  for (const row of await repository.lastCallsBefore(tenantId, sessionIds, from)) {
+    const tools = history.get(row.sessionId) ?? new Map<string, number>();
+    tools.set(row.toolName, row.ts);
+    history.set(row.sessionId, tools);
+  }
+  return history;
+}
+
+function seedSession(context: RecordedContext, lastCalls: Map<string, number> | undefined): SessionState {
   const seeded = createSessionState();
   const recorded = context.session;
-  if (!recorded) return seeded;
+  const legacy = (recorded?.lastCallAt ?? []).filter((entry) => Array.isArray(entry) && typeof entry[0] === 'string');
   return {
     ...seeded,
-    callCount: recorded.callCount ?? 0,
-    violations: recorded.violations ?? 0,
-    lastCallAt: new Map((recorded.lastCallAt ?? []).filter((entry) => Array.isArray(entry) && typeof entry[0] === 'string')),
+    callCount: recorded?.callCount ?? 0,
+    violations: recorded?.violations ?? 0,
+    lastCallAt: lastCalls ?? new Map(legacy),
   };
 }
 

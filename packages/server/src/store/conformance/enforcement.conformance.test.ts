@@ -62,6 +62,24 @@ describeStoreConformance('enforcement', (getStore) => {
     expect(violations.length).toBe(writers(store).length);
   });
 
+  it('last calls before a time, per session and tool, ignore blocked calls', async () => {
+    const store = getStore();
+    await store.tenants.create({ id: 'enf-l', name: 'l', createdAt: 1 });
+    await store.decisions.writeBatch(batch({ decisions: [
+      decision('enf-l', 'dec_l1', { sessionId: 'a', toolName: 'read', ts: 100, decision: 'ALLOW' }),
+      decision('enf-l', 'dec_l2', { sessionId: 'a', toolName: 'read', ts: 200, decision: 'ALLOW' }),
+      decision('enf-l', 'dec_l3', { sessionId: 'a', toolName: 'send', ts: 250, decision: 'BLOCK' }),
+      decision('enf-l', 'dec_l4', { sessionId: 'a', toolName: 'read', ts: 400, decision: 'ALLOW' }),
+      decision('enf-l', 'dec_l5', { sessionId: 'b', toolName: 'read', ts: 150, decision: 'STEP_UP' }),
+      decision('enf-l', 'dec_l6', { sessionId: 'c', toolName: 'read', ts: 150, decision: 'ALLOW' }),
+    ] }));
+    const found = await store.decisions.lastCallsBefore('enf-l', ['a', 'b'], 300);
+    expect(found.sort((x, y) => x.sessionId.localeCompare(y.sessionId))).toEqual([
+      { sessionId: 'a', toolName: 'read', ts: 200 },
+      { sessionId: 'b', toolName: 'read', ts: 150 },
+    ]);
+  });
+
   it('a failing batch writes nothing of itself', async () => {
     const store = getStore();
     await store.tenants.create({ id: 'enf-b', name: 'b', createdAt: 1 });

@@ -97,6 +97,8 @@ export interface DecisionRepository {
   listViolations(tenantId: string, query: { limit: number; beforeSeq?: number | undefined }): Promise<Array<ViolationRecord & { seq: number }>>;
   outputsForSessions(tenantId: string, sessionIds: readonly string[]): Promise<OutputRecord[]>;
   loadSessionState(tenantId: string, sessionId: string): Promise<string | undefined>;
+  /** Per session and tool, the time of its latest call before `before` that was not blocked (seeds replay). */
+  lastCallsBefore(tenantId: string, sessionIds: readonly string[], before: number): Promise<Array<{ sessionId: string; toolName: string; ts: number }>>;
   loadCounters(tenantId: string, keys: readonly string[], now: number): Promise<Map<string, number>>;
   deleteExpiredCounters(now: number): Promise<number>;
 }
@@ -242,6 +244,18 @@ export function createDecisionRepository(db: Kysely<Database>, _dialect: Dialect
       const row = await db.selectFrom('enforcement_sessions').select('state').where('tenant_id', '=', tenantId)
         .where('session_id', '=', sessionId).executeTakeFirst();
       return row?.state;
+    },
+    async lastCallsBefore(tenantId, sessionIds, before) {
+      const found: Array<{ sessionId: string; toolName: string; ts: number }> = [];
+      for (let start = 0; start < sessionIds.length; start += 500) {
+        const rows = await db.selectFrom('decisions')
+          .select((eb) => ['session_id', 'tool_name', eb.fn.max('ts').as('last_ts')])
+          .where('tenant_id', '=', tenantId).where('session_id', 'in', sessionIds.slice(start, start + 500))
+          .where('ts', '<', before).where('decision', '!=', 'BLOCK')
+          .groupBy(['session_id', 'tool_name']).execute();
+        for (const row of rows) found.push({ sessionId: row.session_id, toolName: row.tool_name, ts: Number(row.last_ts) });
+      }
+      return found;
     },
     async loadCounters(tenantId, keys, now) {
       const counts = new Map<string, number>();
