@@ -242,3 +242,38 @@ describe('stored subtrees', () => {
     }
   });
 });
+
+describe('appends and caller transactions on SQLite', () => {
+  it('does not write into another request’s transaction that rolls back', async () => {
+    const h = await sqliteHarness();
+    try {
+      const ledger = h.service();
+      const rolledBack = h.store
+        .transaction(async (tx) => {
+          await tx.tenants.create({ id: 'tx-tenant', name: 'x', createdAt: 1 } as never);
+          await new Promise((resolve) => setTimeout(resolve, 30));
+          throw new Error('abort this transaction');
+        })
+        .catch(() => 'rolled back');
+      const appended = await ledger.append('concurrent', entry(0));
+      expect(await rolledBack).toBe('rolled back');
+      expect(appended.index).toBe(0);
+      expect(await h.store.ledger.size('concurrent')).toBe(1);
+      expect((await ledger.verifyRecord('concurrent', 0)).verified).toBe(true);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('an append awaited inside the caller’s own transaction joins it instead of deadlocking', async () => {
+    const h = await sqliteHarness();
+    try {
+      const ledger = h.service();
+      const result = await h.store.transaction(async () => ledger.append('inside', entry(0)));
+      expect(result.index).toBe(0);
+      expect(await h.store.ledger.size('inside')).toBe(1);
+    } finally {
+      await h.close();
+    }
+  });
+});

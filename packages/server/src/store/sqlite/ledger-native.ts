@@ -3,6 +3,9 @@ import type BetterSqlite3 from 'better-sqlite3';
 import type { AppendOutcome, LedgerBatch, LedgerNative, LogTail } from '../repositories/ledger-native.js';
 import { assembleNodes, cloneFrontier, planNodeReads } from '../repositories/ledger-native.js';
 
+/** How long an append waits for a transaction open on the shared connection before joining it. */
+const OUTER_TRANSACTION_WAIT_MS = 200;
+
 interface Statements {
   last: BetterSqlite3.Statement<[string], { idx: number; recorded_at: number }>;
   leaves: BetterSqlite3.Statement<[string, string], { idx: number; body: string }>;
@@ -61,6 +64,11 @@ export function createSqliteLedgerNative(database: BetterSqlite3.Database): Ledg
 
   return {
     async appendBatch(tenantId, current, build): Promise<AppendOutcome> {
+      // Another request's transaction may be open on the shared connection (between its awaits). Let it finish
+      // rather than write our records into it; only a caller awaiting its own append inside its transaction keeps
+      // it open, and then we join it after the wait (and sign no checkpoint on that batch).
+      const waitUntil = Date.now() + OUTER_TRANSACTION_WAIT_MS;
+      while (database.inTransaction && Date.now() < waitUntil) await new Promise((resolve) => setTimeout(resolve, 1));
       const joinedOuterTransaction = database.inTransaction;
       const run = database.transaction(() => {
         const stored = storedTail(tenantId);
