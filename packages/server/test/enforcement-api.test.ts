@@ -45,6 +45,12 @@ describe('/v1/enforce', () => {
     expect(badMode.status).toBe(400);
     const huge = await enforce({ agentId: 'bot', toolName: 'x', arguments: { blob: 'x'.repeat(2_000_000) } });
     expect(huge.status).toBe(413);
+    const deepBody = `{"agentId":"bot","toolName":"x","approvedScope":["x"],"arguments":${'['.repeat(100_000)}${']'.repeat(100_000)}}`;
+    const deep = await fetch(`${t.url}/v1/enforce`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: deepBody });
+    expect(deep.status).toBe(400);
+    expect(((await deep.json()) as { error: { code: string } }).error.code).toBe('VALIDATION_FAILED');
+    const deepOutput = await t.request('POST', '/v1/enforce/output', { key, body: { agentId: 'bot', toolName: 'x', output: JSON.parse(`${'{"a":'.repeat(100)}1${'}'.repeat(100)}`) } });
+    expect(deepOutput.status).toBe(400);
   });
 
   describe('with the example policy active', () => {

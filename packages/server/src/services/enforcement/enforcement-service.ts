@@ -10,6 +10,7 @@ import type { DecisionWriter } from './decision-writer.js';
 import type { RateCounters } from './rate-counters.js';
 import type { SessionCache } from './session-cache.js';
 import { IdGenerator } from './ids.js';
+import { assertJsonDepth } from './input-limits.js';
 import { defaultSessionId } from './types.js';
 import type { EnforceRequest, EnforceResponse, EnforcementLedgerAppend, SafetyScannerLike } from './types.js';
 
@@ -47,6 +48,7 @@ export class EnforcementService {
   constructor(private readonly deps: EnforcementDeps) {}
 
   async enforce(tenantId: string, request: EnforceRequest): Promise<EnforceResponse> {
+    assertJsonDepth(request.arguments, 'arguments');
     const now = this.deps.clock.now();
     const input: EvaluationInput = {
       agentId: request.agentId, userId: request.userId ?? 'system', sessionId: request.sessionId ?? defaultSessionId(request.agentId),

@@ -5,6 +5,7 @@ import type { PolicyService } from '../policies/policy-service.js';
 import type { DecisionWriter } from './decision-writer.js';
 import type { SessionCache } from './session-cache.js';
 import { IdGenerator } from './ids.js';
+import { assertJsonDepth } from './input-limits.js';
 import { defaultSessionId } from './types.js';
 import type { EnforcementLedgerAppend, OutputRequest, OutputResponse, SafetyScannerLike } from './types.js';
 
@@ -24,6 +25,7 @@ export class OutputService {
   }) {}
 
   async check(tenantId: string, request: OutputRequest): Promise<OutputResponse> {
+    assertJsonDepth(request.output, 'output');
     const now = this.deps.clock.now();
     const sessionId = request.sessionId ?? defaultSessionId(request.agentId);
     const active = await this.deps.policies.activePolicy(tenantId);
