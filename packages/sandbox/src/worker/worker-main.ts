@@ -15,6 +15,10 @@ declare const WebAssembly: {
 
 const WASM_PAGE_BYTES = 65536;
 const INITIAL_PAGES = 256; // 16 MiB, the build's own default
+// The QuickJS build declares a 2 GiB maximum for its imported memory; asking for more fails to link, which made the
+// DEV template (2048 MB + headroom) unusable. Past this ceiling the interrupt handler and the parent watchdog still
+// enforce the agent's limit.
+const BUILD_MAX_PAGES = 32768;
 
 async function main(): Promise<void> {
   const port = parentPort;
@@ -23,7 +27,7 @@ async function main(): Promise<void> {
   const control = new Int32Array(init.control);
   const memory = new WebAssembly.Memory({
     initial: INITIAL_PAGES,
-    maximum: Math.max(INITIAL_PAGES, Math.floor((init.wasmMaxMb * 1048576) / WASM_PAGE_BYTES)),
+    maximum: Math.min(BUILD_MAX_PAGES, Math.max(INITIAL_PAGES, Math.floor((init.wasmMaxMb * 1048576) / WASM_PAGE_BYTES))),
   });
   const module = await newQuickJSWASMModuleFromVariant(newVariant(RELEASE_SYNC, { wasmMemory: memory as never }));
   // Warm the engine once so the first real run does not pay for lazy initialisation.
