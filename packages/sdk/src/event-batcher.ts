@@ -42,7 +42,7 @@ export class EventBatcher {
   readonly #queue: BehavioralEvent[] = [];
   readonly #stats: EventStats = { queued: 0, sent: 0, duplicates: 0, dropped: 0, rejected: 0, failedAttempts: 0 };
   #timer: ReturnType<typeof setTimeout> | undefined;
-  #inFlight: Promise<void> | undefined;
+  #inFlight: Promise<boolean> | undefined;
   #attempt = 0;
   #exitFlushes = 0;
   #exitHook: (() => void) | undefined;
@@ -115,20 +115,14 @@ export class EventBatcher {
 
   /** One request with the head of the queue; a single request is in flight at a time. */
   async #sendOnce(): Promise<boolean> {
-    if (this.#inFlight) {
-      await this.#inFlight;
-      return true;
-    }
-    let ok = true;
-    this.#inFlight = this.#post().then((result) => {
-      ok = result;
-    });
+    // Whoever arrives while a request is in flight shares its outcome, so a failure backs off everywhere.
+    if (this.#inFlight) return this.#inFlight;
+    this.#inFlight = this.#post();
     try {
-      await this.#inFlight;
+      return await this.#inFlight;
     } finally {
       this.#inFlight = undefined;
     }
-    return ok;
   }
 
   async #post(): Promise<boolean> {

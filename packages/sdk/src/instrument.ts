@@ -19,7 +19,11 @@ export const AI_SDK_EXECUTE: CallShape = {
   signal: (params) => (params[1] as { abortSignal?: AbortSignal } | undefined)?.abortSignal,
 };
 
-/** True for LangChain.js tools (`DynamicTool`, `DynamicStructuredTool`, `tool()`, any `StructuredTool`). */
+/**
+ * True for LangChain.js tools (`DynamicTool`, `DynamicStructuredTool`, `tool()`, any `StructuredTool`).
+ * @example
+ * isLangChainTool(new DynamicTool({ name: 'x', description: 'x', func: async () => 'ok' })); // true
+ */
 export function isLangChainTool(tool: unknown): boolean {
   const candidate = tool as ToolLike | null;
   return candidate !== null && typeof candidate === 'object' && typeof candidate._call === 'function' && typeof candidate.invoke === 'function';
