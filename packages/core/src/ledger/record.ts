@@ -33,16 +33,17 @@ export interface LedgerRecord {
   readonly data: unknown;
 }
 
+function text(value: unknown, name: string): string | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'string') throw new TypeError(`ledger entry ${name} must be a string`);
+  return value;
+}
+
 /**
  * Make the record for an entry (absent optional fields become null, so the leaf is unambiguous).
  * @example toLedgerRecord('acme', 0, '2026-01-01T00:00:00.000Z', { type: 'policy.activated', data: {} })
  */
 export function toLedgerRecord(tenantId: string, index: number, recordedAt: string, entry: LedgerEntry): LedgerRecord {
-  const text = (value: unknown, name: string): string | null => {
-    if (value === undefined || value === null) return null;
-    if (typeof value !== 'string') throw new TypeError(`ledger entry ${name} must be a string`);
-    return value;
-  };
   return {
     index,
     tenantId,
