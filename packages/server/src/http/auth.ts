@@ -1,6 +1,6 @@
 import { TollgateError } from '@tollgate/core';
-import type { FastifyRequest } from 'fastify';
-import { hasScope, type AuthContext, type KeyService, type Scope } from '../services/keys/index.js';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { hasScope, type AuthContext, type AuthResult, type KeyService, type Scope } from '../services/keys/index.js';
 import { sendError } from './errors.js';
 import type { TollgateApp } from './type-provider.js';
 
@@ -113,27 +113,43 @@ export function registerAuth(app: TollgateApp, keys: KeyService, fallback?: Fall
     if (route.config?.public) return;
     route.schema = { ...route.schema, security: SECURITY_REQUIREMENT };
   });
-  app.addHook('onRequest', async (request, reply) => {
-    if (request.is404 || request.routeOptions.config.public) return;
-    const token = presentedApiKey(request);
-    const viaFallback = !token && fallback ? await fallback(request) : undefined;
-    if (viaFallback && 'error' in viaFallback) return sendError(reply, request, viaFallback.error, viaFallback.message);
-    if (viaFallback) {
-      const needed = request.routeOptions.config.scope ?? 'admin';
-      if (!hasScope(viaFallback.auth.scopes, needed)) {
-        return sendError(reply, request, 'FORBIDDEN', `Session lacks scope ${needed}`, { requiredScope: needed });
-      }
-      request.auth = viaFallback.auth;
-      return;
-    }
-    if (!token) return sendError(reply, request, 'UNAUTHENTICATED', 'Missing API key: send Authorization: Bearer <key> or X-API-Key');
-    const result = await keys.authenticate(token);
-    if (!result.ok) return sendError(reply, request, 'UNAUTHENTICATED', FAILURE_MESSAGES[result.reason]);
+  const authorize = (request: FastifyRequest, reply: FastifyReply, auth: AuthContext, subject: string): boolean => {
     const { scope, anyScope } = request.routeOptions.config;
     const required = scope ?? 'admin';
-    if (!anyScope && !hasScope(result.auth.scopes, required)) {
-      return sendError(reply, request, 'FORBIDDEN', `API key lacks scope ${required}`, { requiredScope: required });
+    if (!anyScope && !hasScope(auth.scopes, required)) {
+      void sendError(reply, request, 'FORBIDDEN', `${subject} lacks scope ${required}`, { requiredScope: required });
+      return false;
     }
-    request.auth = result.auth;
+    request.auth = auth;
+    return true;
+  };
+  const check = (request: FastifyRequest, reply: FastifyReply, result: AuthResult): boolean => {
+    if (result.ok) return authorize(request, reply, result.auth, 'API key');
+    void sendError(reply, request, 'UNAUTHENTICATED', FAILURE_MESSAGES[result.reason]);
+    return false;
+  };
+  const missingKey = (request: FastifyRequest, reply: FastifyReply) =>
+    void sendError(reply, request, 'UNAUTHENTICATED', 'Missing API key: send Authorization: Bearer <key> or X-API-Key');
+  // Callback-style hook with a synchronous path for cached keys: no promise on the hot path.
+  app.addHook('onRequest', (request, reply, done) => {
+    if (request.is404 || request.routeOptions.config.public) return done();
+    const token = presentedApiKey(request);
+    if (!token) {
+      if (!fallback) return missingKey(request, reply);
+      fallback(request).then((result) => {
+        if (!result) return missingKey(request, reply);
+        if ('error' in result) return void sendError(reply, request, result.error, result.message);
+        if (authorize(request, reply, result.auth, 'Session')) done();
+      }, done);
+      return;
+    }
+    const cached = keys.authenticateFromCache(token);
+    if (cached) {
+      if (check(request, reply, cached)) done();
+      return;
+    }
+    keys.authenticate(token).then((result) => {
+      if (check(request, reply, result)) done();
+    }, done);
   });
 }

@@ -25,9 +25,27 @@ export function registerHttpMetrics(app: TollgateApp, registry: Registry): void 
     buckets: HTTP_DURATION_BUCKETS,
     registers: [registry],
   });
-  app.addHook('onResponse', async (request, reply) => {
+  // Labelled children are cached per (method, route, status): prom-client otherwise hashes the label object on
+  // every observation.
+  const counters = new Map<string, { inc(): void }>();
+  const histograms = new Map<string, { observe(value: number): void }>();
+  app.addHook('onResponse', (request, reply, done) => {
     const route = request.is404 ? 'unmatched' : (request.routeOptions.url ?? 'unmatched');
-    requests.inc({ method: request.method, route, status: String(reply.statusCode) });
-    duration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
+    const status = String(reply.statusCode);
+    const routeKey = `${request.method} ${route}`;
+    const counterKey = `${routeKey} ${status}`;
+    let counter = counters.get(counterKey);
+    if (!counter) {
+      counter = requests.labels(request.method, route, status);
+      counters.set(counterKey, counter);
+    }
+    let histogram = histograms.get(routeKey);
+    if (!histogram) {
+      histogram = duration.labels(request.method, route);
+      histograms.set(routeKey, histogram);
+    }
+    counter.inc();
+    histogram.observe(reply.elapsedTime / 1000);
+    done();
   });
 }
