@@ -157,8 +157,10 @@ export class Governor {
   }
 
   async #apply(context: CallContext, decision: EnforcementDecision, signal?: AbortSignal): Promise<void> {
-    if (this.config.enforcement === 'observe' || decision.decision === 'ALLOW') {
-      if (decision.decision !== 'ALLOW' || decision.wouldHaveBeen) this.#logger.info(`observe: ${context.toolName} would have been ${decision.wouldHaveBeen ?? decision.decision}`);
+    // The server's decision is followed as is, whatever mode was asked for: a policy may pin the agent's
+    // mode (an agent asking for `observe` can still be blocked), and in observe mode the server answers ALLOW.
+    if (decision.decision === 'ALLOW') {
+      if (decision.wouldHaveBeen && decision.wouldHaveBeen !== 'ALLOW') this.#logger.info(`observe: ${context.toolName} would have been ${decision.wouldHaveBeen}`);
       return;
     }
     if (decision.decision === 'BLOCK') {
@@ -200,7 +202,7 @@ export class Governor {
       this.#onEnforcerFailure(context, error);
       return;
     }
-    if (verdict.decision === 'BLOCK' && this.config.enforcement !== 'observe') {
+    if (verdict.decision === 'BLOCK') {
       throw new PolicyViolationError({ code: 'OUTPUT_BLOCKED', toolName: context.toolName, reason: verdict.reason, violationId: verdict.violationId, decisionId: decision.decisionId });
     }
   }

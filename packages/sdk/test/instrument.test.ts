@@ -48,6 +48,17 @@ describe('instrument() on .tools[].run', () => {
     expect(sideEffects).toEqual([]);
   });
 
+  it('observe mode lets a violating call run, unless the policy pins the agent to block', async () => {
+    const observed = makeAgent();
+    instrument(observed.agent, config({ enforcement: 'observe' }));
+    await expect(observed.agent.tools[1]!.run('5')).resolves.toBe('deleted');
+    expect(observed.sideEffects).toEqual(['deleted 5']);
+    const pinned = makeAgent();
+    instrument(pinned.agent, config({ agentId: 'pinned-agent', enforcement: 'observe' }));
+    await expect(pinned.agent.tools[1]!.run('6')).rejects.toMatchObject({ code: 'POLICY_VIOLATION' });
+    expect(pinned.sideEffects).toEqual([]);
+  });
+
   it('does not enforce twice when instrumented twice, and the newest configuration wins', async () => {
     const { agent } = makeAgent();
     const first = config({ approvedScope: ['read_file'] });

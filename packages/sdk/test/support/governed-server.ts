@@ -8,6 +8,9 @@ import { startTestServer, type TestServer } from '../../../../test-utils/index.j
 export const SDK_TEST_POLICY = `
 name: sdk-tests
 agents:
+  pinned-agent:
+    approvedScope: [read_file]
+    enforcement: block
   "*":
     approvedScope: ["*"]
 rules:
