@@ -1,7 +1,7 @@
 import { instrument, PolicyViolationError, flush } from '@tollgate/sdk';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { browserAvailable, openBrowser, screenshot, type BrowserSession } from './helpers/browser.js';
+import { browserAvailable, openBrowser, poll, screenshot, type BrowserSession } from './helpers/browser.js';
 import { startDashboardServer, type DashboardServer } from './helpers/server.js';
 
 const available = browserAvailable();
@@ -38,7 +38,7 @@ async function signIn(page: Page, url: string, key: string): Promise<void> {
   await page.getByRole('heading', { name: 'Overview' }).waitFor();
 }
 
-describe.skipIf(!available)('dashboard in a real browser', () => {
+describe.skipIf(!available)('dashboard in a real browser', { timeout: 120_000 }, () => {
   let server: DashboardServer;
   let browser: BrowserSession;
   let page: Page;
@@ -59,7 +59,7 @@ describe.skipIf(!available)('dashboard in a real browser', () => {
     await screenshot(page, 'sign-in');
     await page.getByLabel('API key').fill('tg_live_abcdefgh_' + 'x'.repeat(40));
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await expect.poll(() => page.getByRole('alert').textContent()).toContain('not valid');
+    await poll(() => page.getByRole('alert').textContent()).toContain('not valid');
     await signIn(page, server.t.url, server.adminKey);
     const cookies = await browser.context.cookies();
     const session = cookies.find((cookie) => cookie.name === 'tollgate_session');
@@ -77,8 +77,8 @@ describe.skipIf(!available)('dashboard in a real browser', () => {
     await page.goto(`${server.t.url}/sessions?agentId=research-agent`);
     const blocked = page.locator('.timeline-item', { hasText: 'delete_file' });
     await blocked.waitFor();
-    await expect.poll(() => blocked.textContent()).toContain('BLOCK');
-    await expect.poll(() => blocked.textContent()).toContain('files are never deleted by an agent');
+    await poll(() => blocked.textContent()).toContain('BLOCK');
+    await poll(() => blocked.textContent()).toContain('files are never deleted by an agent');
     await page.getByRole('link', { name: /research-agent/ }).first().click();
     await page.locator('.timeline-item').first().getByText('Arguments').click();
     await screenshot(page, 'sessions');
@@ -89,7 +89,7 @@ describe.skipIf(!available)('dashboard in a real browser', () => {
     expect(await card.textContent()).toContain('delete_file');
     expect(await card.textContent()).toContain('/srv/data.db');
     await card.getByRole('button', { name: 'Ledger proof' }).click();
-    await expect.poll(() => card.getByRole('status').textContent(), { timeout: 15_000 }).toContain('is included in the signed log');
+    await poll(() => card.getByRole('status').textContent(), { timeout: 30_000 }).toContain('is included in the signed log');
     await screenshot(page, 'violations');
   });
 
@@ -97,11 +97,11 @@ describe.skipIf(!available)('dashboard in a real browser', () => {
     const agent = governedAgent(server, 'mailer-agent', 'step_up', 'session-hold');
     await page.goto(`${server.t.url}/approvals`);
     await page.getByText('Nothing waiting for approval').waitFor();
-    await expect.poll(() => page.getByRole('status').filter({ hasText: /Live|Connecting/ }).first().textContent()).toBe('Live');
+    await poll(() => page.getByRole('status').filter({ hasText: /Live|Connecting/ }).first().textContent()).toBe('Live');
     const sending = agent.call('send_email', { to: 'ceo@partner.example', body: 'quarterly numbers' });
     // Arrives over SSE: no reload.
     const card = page.getByRole('article').filter({ hasText: 'send_email' });
-    await card.waitFor({ timeout: 15_000 });
+    await card.waitFor({ timeout: 30_000 });
     const text = await card.textContent();
     expect(text).toContain('mailer-agent');
     expect(text).toContain('session-hold');
@@ -122,7 +122,7 @@ describe.skipIf(!available)('dashboard in a real browser', () => {
   it('shows the line of a policy error in the editor', async () => {
     await page.goto(`${server.t.url}/policies`);
     const editor = page.getByLabel('Policy source (YAML)');
-    await expect.poll(() => editor.inputValue()).toContain('name: browser-tests');
+    await poll(() => editor.inputValue()).toContain('name: browser-tests');
     await screenshot(page, 'policies');
     await editor.fill('name: broken\nrules:\n  - id: typo\n    match: { tools: [send_email] }\n    efect: BLOCK\n');
     await page.getByRole('button', { name: 'Validate' }).click();
@@ -137,7 +137,7 @@ describe.skipIf(!available)('dashboard in a real browser', () => {
   it('simulates a draft over the last 7 days, saves it as a version, diffs and activates it', async () => {
     await page.goto(`${server.t.url}/policies`);
     const editor = page.getByLabel('Policy source (YAML)');
-    await expect.poll(() => editor.inputValue()).toContain('name: browser-tests');
+    await poll(() => editor.inputValue()).toContain('name: browser-tests');
     const draft = `${await editor.inputValue()}  - id: no-search
     match: { tools: [web_search] }
     effect: BLOCK
@@ -147,12 +147,12 @@ describe.skipIf(!available)('dashboard in a real browser', () => {
     await page.getByRole('button', { name: 'Simulate last 7 days' }).click();
     const report = page.getByRole('status').filter({ hasText: 'Simulation over the last 7 days' });
     await report.waitFor();
-    await expect.poll(() => report.textContent()).toMatch(/ALLOW→BLOCK \d/);
+    await poll(() => report.textContent()).toMatch(/ALLOW→BLOCK \d/);
     await page.getByLabel('Change note').fill('pause searching');
     await page.getByRole('button', { name: 'Save as new version' }).click();
     await page.getByText('Saved as version 2').waitFor();
     await page.getByRole('button', { name: 'Diff v1' }).click();
-    await expect.poll(() => page.locator('.diff-add').allTextContents()).toContain('+   - id: no-search\n');
+    await poll(() => page.locator('.diff-add').allTextContents()).toContain('+   - id: no-search\n');
     await screenshot(page, 'policies-simulation');
     await page.getByRole('button', { name: 'Activate v2' }).click();
     await page.getByText('Version 2 of “browser-tests” is now active.').waitFor();
@@ -221,15 +221,30 @@ describe.skipIf(!available)('dashboard in a real browser', () => {
 
   it('streams new ledger records live on the Audit page', async () => {
     await page.goto(`${server.t.url}/audit`);
-    await expect.poll(() => page.locator('.live').first().textContent()).toBe('Live');
+    await poll(() => page.locator('.live').first().textContent()).toBe('Live');
     const agent = governedAgent(server, 'auditor-agent', 'block', 'session-audit');
     await expect(agent.call('delete_file', '/var/log/app.log')).rejects.toBeInstanceOf(PolicyViolationError);
     const live = page.locator('.live-list li', { hasText: 'auditor-agent' });
     await live.first().waitFor();
     expect(await live.first().textContent()).toContain('violation');
     await page.locator('tbody tr').first().getByRole('button', { name: 'Verify' }).click();
-    await expect.poll(() => page.getByRole('form', { name: 'Verify a record' }).getByRole('status').textContent()).toContain('verified');
+    await poll(() => page.getByRole('form', { name: 'Verify a record' }).getByRole('status').textContent()).toContain('verified');
     await screenshot(page, 'audit');
+  });
+
+  it('creates an API key (secret shown once) and revokes it from Settings', async () => {
+    await page.goto(`${server.t.url}/settings`);
+    const form = page.getByRole('form', { name: 'Create an API key' });
+    await form.getByLabel('Name').fill('ci-agent');
+    await form.getByRole('button', { name: 'Create key' }).click();
+    const secret = (await form.locator('code.secret').textContent()) ?? '';
+    expect(secret).toMatch(/^tg_live_/);
+    expect((await server.t.request('GET', '/api/v1/events?limit=1', { key: secret })).status).not.toBe(401);
+    const row = page.getByRole('row').filter({ hasText: 'ci-agent' });
+    await row.getByRole('button', { name: 'Revoke' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Revoke' }).click();
+    await poll(() => row.textContent()).toContain('revoked');
+    expect((await server.t.request('GET', '/api/v1/events?limit=1', { key: secret })).status).toBe(401);
   });
 
   it('renders every page (screenshots for the docs), at desktop and phone width', async () => {

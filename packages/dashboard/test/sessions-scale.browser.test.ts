@@ -1,7 +1,7 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NewEvent } from '../../server/src/store/repositories/events.js';
-import { browserAvailable, openBrowser, screenshot, type BrowserSession } from './helpers/browser.js';
+import { browserAvailable, openBrowser, poll, screenshot, type BrowserSession } from './helpers/browser.js';
 import { startDashboardServer, type DashboardServer } from './helpers/server.js';
 
 const available = browserAvailable();
@@ -54,7 +54,7 @@ async function firstCallText(page: Page): Promise<string> {
   return (await page.locator('.timeline-item').first().textContent()) ?? '';
 }
 
-describe.skipIf(!available)('Sessions page with 100,000 recorded events', () => {
+describe.skipIf(!available)('Sessions page with 100,000 recorded events', { timeout: 120_000 }, () => {
   let server: DashboardServer;
   let browser: BrowserSession;
 
@@ -106,29 +106,29 @@ describe.skipIf(!available)('Sessions page with 100,000 recorded events', () => 
 
     const started = performance.now();
     await page.goto(`${server.t.url}/sessions`);
-    await expect.poll(() => page.locator('.timeline-item').count(), { timeout: 15_000 }).toBe(50);
+    await poll(() => page.locator('.timeline-item').count()).toBe(50);
     console.log(`dashboard: Sessions page with 100,000 events rendered in ${Math.round(performance.now() - started)} ms`);
     expect(await firstCallText(page)).toContain('delete_file'); // call 49,999 is the newest
     expect(await page.locator('.session-list li').count()).toBe(50);
 
     const pager = page.getByRole('navigation', { name: 'Tool call pages' });
     await pager.getByRole('button', { name: 'Next →' }).click();
-    await expect.poll(() => page.getByText('Page 2 ·').count()).toBe(1);
+    await poll(() => page.getByText('Page 2 ·').count()).toBe(1);
     const secondPageFirst = await firstCallText(page);
     await pager.getByRole('button', { name: '← Previous' }).click();
-    await expect.poll(() => page.getByText('Page 1 ·').count()).toBe(1);
+    await poll(() => page.getByText('Page 1 ·').count()).toBe(1);
     expect(await firstCallText(page)).not.toBe(secondPageFirst);
 
     await page.getByRole('search', { name: 'Filter tool calls' }).getByLabel('Agent').fill('agent-03');
     await page.getByRole('search', { name: 'Filter tool calls' }).getByLabel('Outcome').selectOption('blocked');
     await page.getByRole('button', { name: 'Apply' }).click();
-    await expect.poll(() => page.url()).toContain('agentId=agent-03');
-    await expect.poll(async () => {
+    await poll(() => page.url()).toContain('agentId=agent-03');
+    await poll(async () => {
       const texts = await page.locator('.timeline-item').allTextContents();
       return texts.length > 0 && texts.every((text) => text.includes('delete_file') && text.includes('outcome: blocked') || text.startsWith('blocked'));
     }).toBe(true);
     await page.locator('.session-link').first().click();
-    await expect.poll(() => page.url()).toContain('sessionId=');
+    await poll(() => page.url()).toContain('sessionId=');
     await screenshot(page, 'sessions-100k');
   });
 });

@@ -138,55 +138,55 @@ export function SettingsPage({ session }: PageProps) {
       <div className="page-header">
         <h1 id="settings-title">Settings</h1>
       </div>
-      <div className="split">
-        <div className="panel">
-          <h2>API keys</h2>
-          {error ? <p className="form-error" role="alert">{error}</p> : null}
-          <Resolved {...keys} isEmpty={(data) => data.keys.length === 0} empty={<Empty title="No keys" />}>
-            {(data) => (
-              <div className="table-wrap">
-                <table>
-                  <thead><tr><th scope="col">Name</th><th scope="col">Key</th><th scope="col">Scopes</th><th scope="col">Created</th><th scope="col">Status</th><th scope="col"><span className="visually-hidden">Actions</span></th></tr></thead>
-                  <tbody>
-                    {data.keys.map((key) => (
-                      <tr key={key.id}>
-                        <td>{key.name}</td>
-                        <td className="mono small">{key.prefix}</td>
-                        <td className="small">{key.scopes.join(', ')}</td>
-                        <td className="small">{formatTime(key.createdAt)}</td>
-                        <td><Badge value={key.status} /></td>
-                        <td>
-                          {key.status !== 'revoked' && key.id !== session.keyId ? (
-                            <button type="button" className="button small button-danger" onClick={() => setRevoking(key)}>
-                              Revoke
-                            </button>
-                          ) : key.id === session.keyId ? <span className="small muted">this session</span> : null}
-                        </td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </div>
-            )}
-          </Resolved>
-        </div>
-        <CreateKey onCreated={keys.reload} />
-      </div>
       <div className="panel">
-        <h2>Tenants</h2>
-        <Resolved {...tenants} isEmpty={(data) => data.tenants.length === 0} empty={<Empty title="No tenants visible" />}>
+        <h2>API keys</h2>
+        {error ? <p className="form-error" role="alert">{error}</p> : null}
+        <Resolved {...keys} isEmpty={(data) => data.keys.length === 0} empty={<Empty title="No keys" />}>
           {(data) => (
-            <ul>
-              {data.tenants.map((tenant) => (
-                <li key={tenant.id}>
-                  <strong>{tenant.name}</strong> <span className="mono small">{tenant.id}</span>{' '}
-                  {tenant.id === session.tenantId ? <Badge value="active" /> : null}
-                </li>
-              ))}
-            </ul>
+            <div className="table-wrap">
+              <table>
+                <thead><tr><th scope="col">Name</th><th scope="col">Key</th><th scope="col">Scopes</th><th scope="col">Created</th><th scope="col">Status</th><th scope="col"><span className="visually-hidden">Actions</span></th></tr></thead>
+                <tbody>
+                  {data.keys.map((key) => (
+                    <tr key={key.id}>
+                      <td>{key.name}</td>
+                      <td className="mono small">{key.prefix}</td>
+                      <td className="small">{key.scopes.join(', ')}</td>
+                      <td className="small">{formatTime(key.createdAt)}</td>
+                      <td><Badge value={key.status} /></td>
+                      <td>
+                        {key.status !== 'revoked' && key.id !== session.keyId ? (
+                          <button type="button" className="button small button-danger" onClick={() => setRevoking(key)}>
+                            Revoke
+                          </button>
+                        ) : key.id === session.keyId ? <span className="small muted">this session</span> : null}
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
           )}
         </Resolved>
-        <CreateTenant onCreated={tenants.reload} />
+      </div>
+      <div className="split">
+        <CreateKey onCreated={keys.reload} />
+        <div className="panel">
+          <h2>Tenants</h2>
+          <Resolved {...tenants} isEmpty={(data) => data.tenants.length === 0} empty={<Empty title="No tenants visible" />}>
+            {(data) => (
+              <ul>
+                {data.tenants.map((tenant) => (
+                  <li key={tenant.id}>
+                    <strong>{tenant.name}</strong> <span className="mono small">{tenant.id}</span>{' '}
+                    {tenant.id === session.tenantId ? <Badge value="active" /> : null}
+                  </li>
+                ))}
+              </ul>
+            )}
+          </Resolved>
+          <CreateTenant onCreated={tenants.reload} />
+        </div>
       </div>
       <ConfirmDialog
         open={revoking !== null}

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { expect } from 'vitest';
 
 /** Debian's chromium (installed by `.ci/run`); override with TOLLGATE_CHROMIUM_PATH. */
 export const CHROMIUM_PATH = process.env.TOLLGATE_CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -48,7 +49,7 @@ export async function openBrowser(viewport = { width: 1280, height: 900 }): Prom
   });
   const page = context.pages()[0] ?? (await context.newPage());
   // Fail a stuck step with Playwright's message well before the test's own timeout.
-  page.setDefaultTimeout(10_000);
+  page.setDefaultTimeout(20_000);
   return {
     context,
     page,
@@ -66,4 +67,14 @@ export const SCREENSHOT_DIR = fileURLToPath(new URL('../../../../docs/screenshot
 export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
   await page.screenshot({ path: join(SCREENSHOT_DIR, `${name}.png`), fullPage: true });
+}
+
+/**
+ * `expect.poll` with a timeout that survives a loaded CI machine (Vitest's default is one second).
+ *
+ * @example
+ * await poll(() => page.locator('.live').textContent()).toBe('Live');
+ */
+export function poll<T>(read: () => T | Promise<T>, options: { timeout?: number } = {}) {
+  return expect.poll(read, { timeout: 20_000, interval: 100, ...options });
 }
