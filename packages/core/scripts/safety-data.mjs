@@ -102,10 +102,11 @@ export function loadAttacks(dir = DEFAULT_DATA_DIR) {
 export function loadCarriers(dir = DEFAULT_DATA_DIR) {
   const out = [...loadDojoCarriers(dir)];
   const emails = readFileSync(join(dir, 'bipia/email/train.jsonl'), 'utf8').split('\n').filter((l) => l.trim());
-  emails.forEach((line, i) => out.push({ text: JSON.parse(line).context, kind: 'email', group: 'bipia:email', split: i >= 35 ? 'test' : 'train' }));
+  // cvGroup: the unit of grouped cross-validation (blocks of rows, so near-duplicates stay together).
+  emails.forEach((line, i) => out.push({ text: JSON.parse(line).context, kind: 'email', group: 'bipia:email', cvGroup: `bipia:email:${Math.floor(i / 10)}`, split: i >= 35 ? 'test' : 'train' }));
   // Hand-written corpus: blocks of five alternate between train and test so both see every topic.
-  BENIGN_EMAILS.forEach((text, i) => out.push({ text, kind: 'email', group: 'tollgate:emails', split: Math.floor(i / 5) % 3 === 2 ? 'test' : 'train' }));
-  BENIGN_DOCUMENTS.forEach((text, i) => out.push({ text, kind: 'file', group: 'tollgate:documents', split: Math.floor(i / 5) % 3 === 2 ? 'test' : 'train' }));
+  BENIGN_EMAILS.forEach((text, i) => out.push({ text, kind: 'email', group: 'tollgate:emails', cvGroup: `tollgate:emails:${Math.floor(i / 5)}`, split: Math.floor(i / 5) % 3 === 2 ? 'test' : 'train' }));
+  BENIGN_DOCUMENTS.forEach((text, i) => out.push({ text, kind: 'file', group: 'tollgate:documents', cvGroup: `tollgate:documents:${Math.floor(i / 5)}`, split: Math.floor(i / 5) % 3 === 2 ? 'test' : 'train' }));
   for (const r of generateRecords(TRAIN_RECORD_TEMPLATES, 12, 7)) out.push({ ...r, split: 'train' });
   for (const r of generateRecords(TEST_RECORD_TEMPLATES, 12, 11)) out.push({ ...r, split: 'test' });
   return out;

@@ -33,7 +33,7 @@ const STANDALONE = [
 export function trainingAttackGoals() {
   const out = [];
   ACTIONS.forEach((act, i) => DESTINATIONS.forEach((d, j) => { if ((i + j) % 2 === 0) out.push(act(d)); }));
-  return [...out, ...STANDALONE].map((text) => ({ text, source: 'tollgate-goals', group: 'tollgate-goals', split: 'train' }));
+  return [...out, ...STANDALONE].map((text) => ({ text, source: 'tollgate-goals', group: 'tollgate-goals', split: 'train', trainOnly: true }));
 }
 
 /** Extra embedding templates for training (disjoint from the test wrappers in safety-data.mjs). */
