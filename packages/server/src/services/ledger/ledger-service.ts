@@ -223,7 +223,8 @@ export class LedgerService {
       const witness = this.#witnesses.find((w) => w.name === sig.name) as NoteKey;
       const timestamp = verifyCosignature(parsed.text, sig, witness);
       if (timestamp === null) throw new TollgateError('LEDGER_COSIGNATURE_INVALID', `cosignature of ${sig.name} does not verify`);
-      const line = note.split('\n').find((l) => l.startsWith(`\u2014 ${sig.name} `)) as string;
+      // Stored as re-encoded from the verified signature, not copied from the note (which may repeat a name).
+      const line = `\u2014 ${sig.name} ${merkle.toBase64(Buffer.concat([sig.keyId, sig.signature]))}`;
       const cosig = { size: checkpoint.size, witness: sig.name, signatureLine: line, signedAt: timestamp * 1000 };
       await this.options.store.ledger.insertCosignature(tenantId, cosig, this.options.clock.now());
       accepted.push(sig.name);
