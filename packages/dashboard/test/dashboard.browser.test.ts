@@ -181,6 +181,20 @@ describe.skipIf(!available)('dashboard in a real browser', { timeout: 120_000 },
     await expect(next).rejects.toBeInstanceOf(PolicyViolationError);
     await expect(next).rejects.toMatchObject({ reason: expect.stringContaining('looping on web_search') });
     expect(agent.ran).toEqual(['web_search:first']);
+
+    // The global switch stops every agent of the tenant until it is lifted.
+    const bystander = governedAgent(server, 'bystander-agent', 'block', 'session-global');
+    const globalForm = page.getByRole('form', { name: 'Global' });
+    await globalForm.getByLabel(/Reason/).fill('incident 42');
+    await globalForm.getByRole('button', { name: 'Stop all agents' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Kill' }).click();
+    await poll(() => globalForm.textContent()).toContain('halted');
+    await expect(bystander.call('web_search', 'during')).rejects.toBeInstanceOf(PolicyViolationError);
+    await globalForm.getByLabel(/Reason/).fill('incident resolved');
+    await globalForm.getByRole('button', { name: 'Resume all agents' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Confirm' }).click();
+    await poll(() => globalForm.textContent()).toContain('All systems normal');
+    await expect(bystander.call('web_search', 'after')).resolves.toBe('results for after');
   });
 
   it('shows a sandboxed run with its host-call audit, and a permission request the owner denies', async () => {
