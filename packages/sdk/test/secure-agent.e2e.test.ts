@@ -53,7 +53,10 @@ describe('SecureAgent against a real server', () => {
       const script = `const churnDataset = [{ id: 1, churned: true }, { id: 2, churned: false }];\n(async () => {\n${SEED_QUICK_START.replace("'tzk_your_api_key'", JSON.stringify(key))}\n})().catch((e) => { console.error(e); process.exit(1); });\n`;
       writeFileSync(join(dir, 'quickstart.cjs'), script);
       const { stdout } = await promisify(execFile)(process.execPath, [join(dir, 'quickstart.cjs')], { env: { ...process.env, TOLLGATE_API_URL: t.url }, timeout: 30_000 });
-      expect(stdout).toContain('Analyze the user churn data and identify top 3 risk factors');
+      const agents = await t.request('GET', '/api/v1/sdk/agents', { key });
+      const quick = agents.body.agents.find((a: { name: string }) => a.name === 'secure-agent');
+      const runs = await t.request('GET', `/api/v1/sdk/agents/${quick?.id}/executions`, { key });
+      expect(stdout, JSON.stringify(runs.body.executions?.[0] ?? runs.body)).toContain('Analyze the user churn data and identify top 3 risk factors');
       // The placeholder entry code of a new agent echoes its input: the task and data made the round trip.
       expect(stdout).toMatch(/received: \{[^]*users/);
     } finally {

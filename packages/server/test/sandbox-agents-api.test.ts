@@ -54,8 +54,8 @@ describe('/api/v1/sdk/agents', () => {
     const res = await post(`/api/v1/sdk/agents/${agent.id}/execute`, JSON.stringify({ input: { name: 'Alice' } }));
     expect(res.status).toBe(200);
     const run = await res.json();
-    expect(Object.keys(run).sort()).toEqual(['error', 'execution_id', 'host_call_audit', 'output', 'resource_usage', 'status', 'violation_count', 'was_terminated']);
-    expect(run).toMatchObject({ status: 'completed', output: { ok: true }, violation_count: 0, was_terminated: false, error: null });
+    expect(Object.keys(run).sort()).toEqual(['execution_id', 'host_call_audit', 'output', 'resource_usage', 'status', 'violation_count', 'was_terminated']);
+    expect(run).toMatchObject({ status: 'completed', output: { ok: true }, violation_count: 0, was_terminated: false });
     expect(run.resource_usage).toMatchObject({ cpu_ms: expect.any(Number), memory_mb: expect.any(Number), api_calls: 0, host_calls: expect.any(Number) });
     expect(run.host_call_audit).toContainEqual(expect.objectContaining({ fn: 'write_result', allowed: true }));
   });

@@ -72,6 +72,7 @@ export interface ExecutionResponse {
   host_call_audit: HostCallAuditEntry[];
   violation_count: number;
   was_terminated: boolean;
+  /** Present only when the run did not complete. */
   error?: { code: string; message: string } | null;
 }
 

@@ -18,13 +18,14 @@ export const ExecutionResponseSchema = Type.Object(
     host_call_audit: Type.Array(FreeObject),
     violation_count: Type.Integer(),
     was_terminated: Type.Boolean(),
-    error: ErrorField,
+    error: Type.Optional(Type.Object({ code: Type.String(), message: Type.String() })),
   },
   { $id: 'SandboxExecution', title: 'SandboxExecution' },
 );
 
 const ExecutionDetailSchema = Type.Object({
   ...ExecutionResponseSchema.properties,
+  error: ErrorField,
   agent_id: Type.Integer(),
   input: Type.Unknown(),
   logs: Type.Array(FreeObject),

@@ -1,6 +1,6 @@
 import type { SandboxExecution } from '../../store/repositories/sandbox-executions.js';
 
-/** The seed's execution response (`POST …/execute`), plus `error` when the run did not complete. */
+/** The seed's execution response (`POST …/execute`), plus `error` only when the run did not complete. */
 export interface ExecutionResponse {
   execution_id: number;
   status: string;
@@ -9,11 +9,12 @@ export interface ExecutionResponse {
   host_call_audit: Record<string, unknown>[];
   violation_count: number;
   was_terminated: boolean;
-  error: { code: string; message: string } | null;
+  error?: { code: string; message: string };
 }
 
 /** Execution detail (`GET …/executions/:eid`): the response plus logs, input, timing and verification data. */
-export interface ExecutionDetail extends ExecutionResponse {
+export interface ExecutionDetail extends Omit<ExecutionResponse, 'error'> {
+  error: { code: string; message: string } | null;
   agent_id: number;
   input: unknown;
   logs: Record<string, unknown>[];
@@ -42,7 +43,7 @@ export function toExecutionResponse(execution: SandboxExecution): ExecutionRespo
     host_call_audit: execution.hostCallAudit as Record<string, unknown>[],
     violation_count: execution.violationCount,
     was_terminated: execution.wasTerminated,
-    error: execution.error,
+    ...(execution.error === null ? {} : { error: execution.error }),
   };
 }
 
@@ -55,6 +56,7 @@ export function toExecutionResponse(execution: SandboxExecution): ExecutionRespo
 export function toExecutionDetail(execution: SandboxExecution): ExecutionDetail {
   return {
     ...toExecutionResponse(execution),
+    error: execution.error,
     agent_id: execution.agentId,
     input: execution.input,
     logs: execution.logs as Record<string, unknown>[],

@@ -114,13 +114,34 @@ export function createSandboxServices(deps: SandboxServiceDeps): SandboxServices
   };
 }
 
-/** Adapts the safety scan to the execution service: JSON values are scanned as their JSON text; `block` blocks. */
+/** Adapts the safety scan to the execution service: the text of a JSON value is scanned; `block` blocks. */
 function contentSafetyCheck(scan: ContentScan | undefined): ContentSafetyCheck | undefined {
   if (!scan) return undefined;
   return async (_tenantId, value, direction, template) => {
-    const text = typeof value === 'string' ? value : JSON.stringify(value ?? null);
+    const text = textOf(value);
+    if (text === '') return { blocked: false };
     const result = await scan({ text, direction, template: template ?? 'STANDARD' });
     if (result.verdict !== 'block') return { blocked: false };
     return { blocked: true, reason: [...new Set(result.findings.map((finding) => finding.type))].join(', ') || 'blocked' };
   };
+}
+
+/**
+ * The prose inside a JSON value: every string (keys included), one per line. The scanner judges language, so JSON
+ * punctuation is left out (it made structured data look like injection to the classifier).
+ */
+function textOf(value: unknown): string {
+  const parts: string[] = [];
+  const walk = (node: unknown): void => {
+    if (typeof node === 'string') parts.push(node);
+    else if (Array.isArray(node)) node.forEach(walk);
+    else if (node !== null && typeof node === 'object') {
+      for (const [key, child] of Object.entries(node as Record<string, unknown>)) {
+        parts.push(key);
+        walk(child);
+      }
+    }
+  };
+  walk(value);
+  return parts.join('\n');
 }
