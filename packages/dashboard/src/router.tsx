@@ -15,6 +15,12 @@ function current(): Location {
   return { path: window.location.pathname, params: new URLSearchParams(window.location.search) };
 }
 
+/**
+ * Goes to a client route without reloading the page.
+ *
+ * @example
+ * navigate('/sessions?agentId=bot');
+ */
 export function navigate(to: string, options: { replace?: boolean } = {}): void {
   if (options.replace) window.history.replaceState(null, '', to);
   else window.history.pushState(null, '', to);
@@ -35,7 +41,12 @@ export function useLocation(): Location {
   return location;
 }
 
-/** Replaces the query string of the current page (filters), keeping the path. */
+/**
+ * Replaces the query string of the current page (filters), keeping the path.
+ *
+ * @example
+ * setQuery({ status: 'approved' }); // /approvals?status=approved
+ */
 export function setQuery(values: Record<string, string | undefined>): void {
   const params = new URLSearchParams(window.location.search);
   for (const [key, value] of Object.entries(values)) {

@@ -32,6 +32,12 @@ const SESSION_PATH_FOR_EVENTS = '/api/v1/session';
 
 type Query = Record<string, string | number | boolean | undefined | null>;
 
+/**
+ * The CSRF token from its readable cookie.
+ *
+ * @example
+ * fetch(url, { method: 'POST', headers: { [CSRF_HEADER]: readCsrfToken() ?? '' } });
+ */
 export function readCsrfToken(): string | undefined {
   for (const part of document.cookie.split(';')) {
     const [name, ...rest] = part.trim().split('=');
@@ -40,7 +46,12 @@ export function readCsrfToken(): string | undefined {
   return undefined;
 }
 
-/** Builds `path?query`, dropping empty values so filters can be passed as-is. */
+/**
+ * Builds `path?query`, dropping empty values so filters can be passed as-is.
+ *
+ * @example
+ * withQuery('/api/v1/dashboard/calls', { agentId: 'bot', cursor: undefined }); // '/api/v1/dashboard/calls?agentId=bot'
+ */
 export function withQuery(path: string, query?: Query): string {
   if (!query) return path;
   const params = new URLSearchParams();
@@ -76,7 +87,12 @@ export interface RequestOptions {
   signal?: AbortSignal;
 }
 
-/** Performs one request; resolves with parsed JSON (or text for non-JSON bodies). */
+/**
+ * Performs one request; resolves with parsed JSON (or text for non-JSON bodies); throws {@link ApiError}.
+ *
+ * @example
+ * const { items } = await request<{ items: unknown[] }>('/api/v1/approvals', { query: { status: 'pending' } });
+ */
 export async function request<T>(path: string, options: RequestOptions = {}): Promise<T> {
   const method = options.method ?? 'GET';
   const headers: Record<string, string> = { accept: 'application/json' };

@@ -10,6 +10,9 @@ export interface Resource<T> {
 /**
  * Loads data for a page and reloads when `deps` change. Stale answers (from an older
  * filter) are discarded, so fast typing in a filter never shows the wrong page.
+ *
+ * @example
+ * const keys = useResource((signal) => api.get<{ keys: Key[] }>('/api/v1/keys', undefined, signal), []);
  */
 export function useResource<T>(load: (signal: AbortSignal) => Promise<T>, deps: readonly unknown[]): Resource<T> {
   const [state, setState] = useState<{ data?: T; error?: Error; loading: boolean }>({ loading: true });
@@ -42,6 +45,9 @@ export type StreamStatus = 'connecting' | 'open' | 'closed';
 /**
  * Subscribes to a Server-Sent Events endpoint (same origin, so the session cookie is sent).
  * `onEvent` receives every named event in `events`; the browser reconnects on its own.
+ *
+ * @example
+ * const status = useEventStream('/api/v1/approvals/stream', ['approval'], () => approvals.reload());
  */
 export function useEventStream(
   url: string | null,

@@ -1,5 +1,11 @@
 /** Display helpers shared by the pages. */
 
+/**
+ * Local date and time, or an em dash for nothing.
+ *
+ * @example
+ * formatTime('2026-01-05T10:00:00Z'); // 'Jan 05, 2026, 10:00:00 AM' (locale-dependent)
+ */
 export function formatTime(value: string | number | null | undefined): string {
   if (value === null || value === undefined || value === '') return '—';
   const date = new Date(value);
@@ -9,6 +15,12 @@ export function formatTime(value: string | number | null | undefined): string {
   });
 }
 
+/**
+ * Milliseconds as `0.25 ms`, `12 ms` or `1.50 s`.
+ *
+ * @example
+ * formatDuration(1500); // '1.50 s'
+ */
 export function formatDuration(ms: number | null | undefined): string {
   if (ms === null || ms === undefined) return '—';
   if (ms < 1) return `${ms.toFixed(2)} ms`;

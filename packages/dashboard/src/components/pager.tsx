@@ -18,8 +18,3 @@ export function Pager(props: {
     </nav>
   );
 }
-
-/** Keeps the stack of cursors visited so the pager can go back. */
-export function pushCursor(stack: readonly (string | undefined)[], cursor: string): (string | undefined)[] {
-  return [...stack, cursor];
-}

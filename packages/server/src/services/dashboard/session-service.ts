@@ -33,7 +33,12 @@ export interface DashboardSession {
   readonly record: DashboardSessionRecord;
 }
 
-/** Hash stored as the session id: the cookie value itself is never persisted. */
+/**
+ * Hash stored as the session id: the cookie value itself is never persisted.
+ *
+ * @example
+ * await store.dashboardSessions.findForAuthentication(hashSessionToken(cookieValue));
+ */
 export function hashSessionToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
 }
