@@ -63,14 +63,14 @@ export class ExecutionService {
       tenantId, agentId, input: input ?? null, resolvedConfig: { ...sandbox, credentials },
       codeHash: textHash(agent.entryCode), inputHash: jsonHash(input), startedAt: this.deps.now(),
     });
-    const blockedInput = sandbox.content_safety ? await this.deps.contentSafety?.(tenantId, input, 'input', sandbox.template) : undefined;
     let outcome: ExecutionOutcome;
     try {
+      const blockedInput = sandbox.content_safety ? await this.deps.contentSafety?.(tenantId, input, 'input', sandbox.template) : undefined;
       outcome = blockedInput?.blocked
         ? blockedOutcome('input', blockedInput.reason, this.deps.now())
         : await this.run(tenantId, agent, started, sandbox, credentials, input);
     } catch (error) {
-      // The runtime refused the run (queue full, input too large, closing): the row must not stay `running`.
+      // Refused before or by the runtime (queue full, closing, halted meanwhile): the row must not stay `running`.
       await this.deps.store.sandboxExecutions.finish(tenantId, started.id, refusedOutcome(error, this.deps.now()));
       throw error;
     }
@@ -120,6 +120,8 @@ export class ExecutionService {
     const entry = this.deps.running.add({ tenantId, executionId: started.id, agentId: agent.id, agentName: agent.name, killReason: null });
     const hostCalls = new LedgerQueue(this.deps.appendLedger, tenantId, agent.id, started.id);
     try {
+      // A kill that landed between the first check and registering this run would otherwise miss it.
+      await this.refuseIfHalted(tenantId, agent);
       const result = await this.deps.runtime.execute({
         executionId: started.id, agentName: agent.name, agentVersion: agent.version, code: agent.entryCode,
         input: (input ?? null) as JsonValue, config: sandbox,
