@@ -129,7 +129,7 @@ export class SecureAgent {
     if (this.resolvedAgentId === undefined) await this.configure();
     const timeoutMs = options.timeoutMs ?? DEFAULT_PERMISSION_TIMEOUT_MS;
     const created = await this.http.json<PermissionRequestRecord>('POST', PERMISSION_REQUESTS_PATH, {
-      body: { agent_id: this.requireAgentId(), permissions: options.permissions, justification: options.justification, timeout_ms: timeoutMs },
+      body: { agent_id: Number(this.requireAgentId()), permissions: options.permissions, justification: options.justification, timeout_ms: timeoutMs },
     });
     return waitForDecision(this.http, created, timeoutMs);
   }
