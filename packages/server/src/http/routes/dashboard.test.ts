@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '../../../../../test-utils/index.js';
+import { postgresTestUrl, startTestServer, type TestServer } from '../../../../../test-utils/index.js';
+
+const pgUrl = postgresTestUrl('dashboard views');
+const DIALECTS = [{ name: 'SQLite', postgresUrl: undefined }, ...(pgUrl ? [{ name: 'PostgreSQL', postgresUrl: pgUrl }] : [])];
 
 const POLICY = `
 name: dashboard-views
@@ -8,11 +11,11 @@ rules:
   - { id: never-delete, match: { tools: [delete_file] }, effect: BLOCK, reason: never delete }
 `;
 
-describe('read-only dashboard views', () => {
+describe.each(DIALECTS)('read-only dashboard views on $name', ({ postgresUrl }) => {
   let t: TestServer;
   let decisionIds: string[];
   beforeAll(async () => {
-    t = await startTestServer();
+    t = await startTestServer({ postgresUrl });
     expect((await t.request('POST', '/api/v1/policies', { key: t.tenantA.adminKey, body: { name: 'views', source: POLICY, activate: true } })).status).toBe(201);
     decisionIds = [];
     for (const [toolName, args] of [['web_search', { q: 'a' }], ['delete_file', { path: '/x' }], ['web_search', { q: 'b' }]] as const) {

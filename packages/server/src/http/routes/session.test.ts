@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '../../../../../test-utils/index.js';
+import { postgresTestUrl, startTestServer, type TestServer } from '../../../../../test-utils/index.js';
+
+const pgUrl = postgresTestUrl('dashboard sessions');
+const DIALECTS = [{ name: 'SQLite', postgresUrl: undefined }, ...(pgUrl ? [{ name: 'PostgreSQL', postgresUrl: pgUrl }] : [])];
 
 interface SignedIn {
   cookie: string;
@@ -24,10 +27,10 @@ function withCookie(signedIn: SignedIn, extra: Record<string, string> = {}) {
   return { headers: { cookie: signedIn.cookie, ...extra } };
 }
 
-describe('dashboard session (cookie sign-in, CSRF)', () => {
+describe.each(DIALECTS)('dashboard session (cookie sign-in, CSRF) on $name', ({ postgresUrl }) => {
   let t: TestServer;
   beforeAll(async () => {
-    t = await startTestServer();
+    t = await startTestServer({ postgresUrl });
   });
   afterAll(async () => {
     await t.close();
