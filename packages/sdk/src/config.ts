@@ -24,6 +24,8 @@ export const DEFAULT_BATCH_SIZE = 200;
 export const DEFAULT_FLUSH_INTERVAL_MS = 1000;
 /** Default cap on the exponential retry delay for event batches. */
 export const DEFAULT_MAX_RETRY_DELAY_MS = 30_000;
+/** Default cap of one batch's JSON size (the server's default body limit is 1 MiB). */
+export const DEFAULT_MAX_BATCH_BYTES = 512_000;
 
 /** Event pipeline tuning. */
 export interface EventOptions {
@@ -35,6 +37,8 @@ export interface EventOptions {
   flushIntervalMs?: number;
   /** Cap of the exponential backoff between retries (default {@link DEFAULT_MAX_RETRY_DELAY_MS}). */
   maxRetryDelayMs?: number;
+  /** Largest JSON size of one batch (default {@link DEFAULT_MAX_BATCH_BYTES}); a 413 answer halves the batch. */
+  maxBatchBytes?: number;
   /** Set false to send no events at all. */
   enabled?: boolean;
 }
@@ -133,6 +137,7 @@ function resolveEvents(events: EventOptions = {}): Required<EventOptions> {
     batchSize: Math.min(1000, Math.floor(batchSize)),
     flushIntervalMs: positive(events.flushIntervalMs, DEFAULT_FLUSH_INTERVAL_MS, 'events.flushIntervalMs'),
     maxRetryDelayMs: positive(events.maxRetryDelayMs, DEFAULT_MAX_RETRY_DELAY_MS, 'events.maxRetryDelayMs'),
+    maxBatchBytes: positive(events.maxBatchBytes, DEFAULT_MAX_BATCH_BYTES, 'events.maxBatchBytes'),
     enabled: events.enabled ?? true,
   };
 }

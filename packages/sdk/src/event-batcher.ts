@@ -47,6 +47,8 @@ export class EventBatcher {
   #exitFlushes = 0;
   #exitHook: (() => void) | undefined;
   #closed = false;
+  /** Learned from 413 answers: the server's body limit allows at most this many events per batch. */
+  #countCap = Number.POSITIVE_INFINITY;
 
   constructor(client: HttpClient, options: Required<EventOptions>, logger: SdkLogger) {
     this.#client = client;
@@ -125,8 +127,22 @@ export class EventBatcher {
     }
   }
 
+  /** The head of the queue, bounded by count and by JSON size (always at least one event). */
+  #nextBatch(): BehavioralEvent[] {
+    const limit = Math.min(this.#options.batchSize, this.#countCap);
+    let bytes = 0;
+    let count = 0;
+    for (const event of this.#queue) {
+      if (count >= limit) break;
+      bytes += JSON.stringify(event).length + 1;
+      if (count > 0 && bytes > this.#options.maxBatchBytes) break;
+      count += 1;
+    }
+    return this.#queue.slice(0, count);
+  }
+
   async #post(): Promise<boolean> {
-    const batch = this.#queue.slice(0, this.#options.batchSize);
+    const batch = this.#nextBatch();
     if (batch.length === 0) return true;
     try {
       const result = await this.#client.sendEvents(batch, EVENT_REQUEST_TIMEOUT_MS);
@@ -136,6 +152,11 @@ export class EventBatcher {
       this.#attempt = 0;
       return true;
     } catch (error) {
+      if (error instanceof TransportError && error.status === 413 && batch.length > 1) {
+        // The server's body limit is below our batch: send smaller batches from now on.
+        this.#countCap = Math.max(1, Math.floor(batch.length / 2));
+        return true;
+      }
       return this.#onFailure(error, batch.length);
     }
   }

@@ -31,6 +31,7 @@ export {
   DEFAULT_BATCH_SIZE,
   DEFAULT_FLUSH_INTERVAL_MS,
   DEFAULT_MAX_RETRY_DELAY_MS,
+  DEFAULT_MAX_BATCH_BYTES,
 } from './config.js';
 export type { TollgateConfig, ThothConfig, EventOptions, ResolvedConfig } from './config.js';
 export type { LogLevel, SdkLogger } from './logger.js';

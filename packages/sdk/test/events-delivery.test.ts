@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TollgateClient, TollgateRuntime } from '../src/index.js';
+import { startTestServer } from '../../../test-utils/index.js';
 import { eventually, startGovernedServer, type GovernedServer } from './support/governed-server.js';
 
 let server: GovernedServer;
@@ -27,6 +28,27 @@ describe('event delivery', () => {
     await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20_000 });
     const events = await eventually(() => server.events({ sessionId }), (list) => list.length >= 10);
     expect(events).toHaveLength(10);
+  });
+
+  it('splits batches the server refuses as too large (413) and still delivers every event', async () => {
+    const small = await startTestServer({ config: { bodyLimitBytes: 20_000 } });
+    try {
+      const { token } = await small.services.keys.create({ tenantId: small.tenantA.id, scopes: ['events:write', 'audit:read'] });
+      const runtime = new TollgateRuntime();
+      const governor = runtime.governor({ agentId: 'big-events', apiUrl: small.url, apiKey: token, logLevel: 'SILENT', events: { batchSize: 100, maxBatchBytes: 1_000_000, flushIntervalMs: 10 } });
+      for (let index = 0; index < 40; index += 1) {
+        governor.batcher.enqueue({
+          eventId: crypto.randomUUID(), eventType: 'TOOL_CALL_PRE', sourceType: 'SDK', agentId: 'big-events', userId: 'system', sessionId: 'big',
+          toolName: 'read_file', callId: crypto.randomUUID(), timestamp: new Date().toISOString(), redaction: 'full', arguments: { blob: 'x'.repeat(3000) },
+        });
+      }
+      expect(await runtime.flush(10_000)).toBe(true);
+      expect(runtime.stats()).toMatchObject({ sent: 40, rejected: 0, dropped: 0 });
+      const stored = await small.request('GET', '/api/v1/events?sessionId=big&limit=100', { key: token });
+      expect(stored.body.events).toHaveLength(40);
+    } finally {
+      await small.close();
+    }
   });
 
   it('bounds the queue: past maxQueueSize events are dropped and counted, and the tool is never delayed', async () => {
