@@ -23,6 +23,15 @@ export function canonicalJson(value: CanonicalJsonValue): string {
   return copy === SLOW_PATH ? serialise(value) : JSON.stringify(copy);
 }
 
+/**
+ * Canonical JSON of one string (RFC 8785: JSON.stringify's escaping, lone surrogates refused).
+ * @example canonicalJsonString('a"b') // '"a\\"b"'
+ */
+export function canonicalJsonString(text: string): string {
+  if (!isWellFormed(text)) throw new TypeError('canonical JSON cannot carry a lone surrogate');
+  return JSON.stringify(text);
+}
+
 function isWellFormed(text: string): boolean {
   return !ANY_SURROGATE.test(text) || !LONE_SURROGATE.test(text);
 }
@@ -64,7 +73,8 @@ function sortedObjectCopy(value: object): unknown {
   const out: Record<string, unknown> = {};
   for (const key of keys) {
     if (record[key] === undefined) continue;
-    if (ARRAY_INDEX.test(key) || !isWellFormed(key)) return SLOW_PATH;
+    const first = key.charCodeAt(0);
+    if ((first >= 48 && first <= 57 && ARRAY_INDEX.test(key)) || !isWellFormed(key)) return SLOW_PATH;
     const member = sortedCopy(record[key]);
     if (member === SLOW_PATH) return SLOW_PATH;
     out[key] = member;

@@ -1,5 +1,5 @@
 // The ledger record: what is appended, and how it becomes a Merkle leaf.
-import { canonicalJson } from './canonical-json.js';
+import { canonicalJson, canonicalJsonString } from './canonical-json.js';
 import { utf8Bytes } from './encoding.js';
 import { hashLeaf } from './merkle-hash.js';
 
@@ -68,7 +68,7 @@ export function recordLeaf(record: LedgerRecord): Uint8Array {
   return utf8Bytes(canonicalJson(record));
 }
 
-const json = (value: string | null): string => (value === null ? 'null' : canonicalJson(value));
+const json = (value: string | null): string => (value === null ? 'null' : canonicalJsonString(value));
 
 /**
  * `canonicalJson(record)`, faster: the top-level keys are fixed, so only `data` needs the general algorithm
