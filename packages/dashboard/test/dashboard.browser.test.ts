@@ -263,7 +263,7 @@ describe.skipIf(!available)('dashboard in a real browser', { timeout: 120_000 },
 
   it('renders every page (screenshots for the docs), at desktop and phone width', async () => {
     for (const [path, name, heading] of [
-      ['/', 'overview', 'Overview'],
+      ['/', 'overview-first-calls', 'Overview'],
       ['/settings', 'settings', 'Settings'],
     ] as const) {
       await page.goto(`${server.t.url}${path}`);

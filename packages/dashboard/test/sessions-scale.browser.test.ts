@@ -50,6 +50,35 @@ async function bulkInsert(server: DashboardServer, events: NewEvent[]): Promise<
   return events.length;
 }
 
+/** A day of decisions (and violations for the BLOCKs) so the Overview charts have a shape. */
+function seedDecisions(server: DashboardServer, now: number): void {
+  const native = server.t.store.native;
+  if (native.dialect !== 'sqlite') return;
+  const decision = native.database.prepare(
+    `INSERT INTO decisions (id, tenant_id, ts, agent_id, user_id, session_id, tool_name, call_id, requested_mode, mode, decision, verdict,
+       reason, violation_id, matched_rules, shadow, errors, context)
+     VALUES (?, ?, ?, ?, 'load@example.com', ?, ?, NULL, 'block', 'block', ?, ?, ?, ?, '[]', '[]', '[]', '{}')`,
+  );
+  const violation = native.database.prepare(
+    `INSERT INTO violations (id, tenant_id, decision_id, ts, agent_id, user_id, session_id, tool_name, decision, reason, rule_ids)
+     VALUES (?, ?, ?, ?, ?, 'load@example.com', ?, ?, 'BLOCK', ?, '["never-delete"]')`,
+  );
+  const tenantId = server.t.tenantA.id;
+  native.database.transaction(() => {
+    for (let index = 0; index < 4_000; index += 1) {
+      const hour = (index * 7) % 24;
+      const busy = 0.5 + 0.5 * Math.sin(((hour - 6) / 24) * 2 * Math.PI);
+      if ((index * 13) % 100 > busy * 100) continue;
+      const ts = now - (24 - hour) * 3_600_000 + ((index * 37) % 3_600_000);
+      const verdict = index % 17 === 0 ? 'BLOCK' : index % 11 === 0 ? 'STEP_UP' : 'ALLOW';
+      const agentId = `agent-${String(index % AGENTS).padStart(2, '0')}`;
+      const violationId = verdict === 'BLOCK' ? `vio-load-${index}` : null;
+      decision.run(`dec-load-${index}`, tenantId, ts, agentId, `session-${index % SESSIONS}`, TOOLS[index % TOOLS.length], verdict, verdict, 'seeded', violationId);
+      if (violationId) violation.run(violationId, tenantId, `dec-load-${index}`, ts, agentId, `session-${index % SESSIONS}`, 'delete_file', 'files are never deleted by an agent');
+    }
+  })();
+}
+
 async function firstCallText(page: Page): Promise<string> {
   return (await page.locator('.timeline-item').first().textContent()) ?? '';
 }
@@ -64,6 +93,7 @@ describe.skipIf(!available)('Sessions page with 100,000 recorded events', { time
     const inserted = await bulkInsert(server, seedEvents(server.t.tenantA.id, Date.now()));
     expect(inserted).toBe(CALLS * 2);
     console.log(`dashboard: seeded 100,000 events in ${Math.round(performance.now() - seedStarted)} ms`);
+    seedDecisions(server, Date.now());
     browser = await openBrowser();
   }, 180_000); // seeding, and maybe (re)building the dashboard when run on its own
   afterAll(async () => {
@@ -103,6 +133,8 @@ describe.skipIf(!available)('Sessions page with 100,000 recorded events', { time
     await page.getByLabel('API key').fill(server.adminKey);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    await poll(() => page.locator('.stats dd').first().textContent()).not.toBe('0');
+    await screenshot(page, 'overview');
 
     const started = performance.now();
     await page.goto(`${server.t.url}/sessions`);
