@@ -87,6 +87,8 @@ export class DashboardSessionService {
       lastSeenAt: now,
       revokedAt: null,
     };
+    // Expired sessions are useless; dropping them here keeps the table small without a timer.
+    await this.deps.store.dashboardSessions.deleteExpired(now);
     await this.deps.store.dashboardSessions.create(record);
     await this.deps.ledger?.append(record.tenantId, {
       type: 'dashboard.sign_in',
