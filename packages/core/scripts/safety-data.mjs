@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { BENIGN_EMAILS } from './safety-corpus/benign-emails.mjs';
 import { BENIGN_DOCUMENTS } from './safety-corpus/benign-documents.mjs';
+import { generateBenignOutputs } from './safety-corpus/benign-generated.mjs';
 import { generateRecords, TEST_RECORD_TEMPLATES, TRAIN_RECORD_TEMPLATES } from './safety-corpus/benign-records.mjs';
 import { NON_TOXIC_TRICKY, TEST_TOXIC_TEMPLATES, TRAIN_TOXIC_TEMPLATES, toxicExamples } from './safety-corpus/toxic.mjs';
 
@@ -99,7 +100,7 @@ export function loadAttacks(dir = DEFAULT_DATA_DIR) {
 }
 
 /** Benign tool outputs (carriers): `{ text, kind, group, split, slots? }`. */
-export function loadCarriers(dir = DEFAULT_DATA_DIR) {
+export function loadCarriers(dir = DEFAULT_DATA_DIR, { includeGenerated = process.env.SAFETY_NO_GENERATED !== '1' } = {}) {
   const out = [...loadDojoCarriers(dir)];
   const emails = readFileSync(join(dir, 'bipia/email/train.jsonl'), 'utf8').split('\n').filter((l) => l.trim());
   // cvGroup: the unit of grouped cross-validation (blocks of rows, so near-duplicates stay together).
@@ -109,6 +110,9 @@ export function loadCarriers(dir = DEFAULT_DATA_DIR) {
   BENIGN_DOCUMENTS.forEach((text, i) => out.push({ text, kind: 'file', group: 'tollgate:documents', cvGroup: `tollgate:documents:${Math.floor(i / 5)}`, split: Math.floor(i / 5) % 3 === 2 ? 'test' : 'train' }));
   for (const r of generateRecords(TRAIN_RECORD_TEMPLATES, 12, 7)) out.push({ ...r, split: 'train' });
   for (const r of generateRecords(TEST_RECORD_TEMPLATES, 12, 11)) out.push({ ...r, split: 'test' });
+  // Imperative benign outputs (hard negatives): training split only, so the original held-out split
+  // stays comparable; the grouped cross-validation holds each template out in turn.
+  if (includeGenerated) for (const g of generateBenignOutputs()) out.push({ ...g, split: 'train' });
   return out;
 }
 

@@ -71,9 +71,8 @@ export function injectionExamples({ attacks, carriers, inputs, toxic }, r, confi
   for (const a of attacks) {
     for (const wrap of Object.values(wrappers)) {
       const attack = wrap(a.text);
-      examples.push({ x: textFeatures(attack), y: 1 });
       const before = benignSentences[Math.floor(r() * benignSentences.length)];
-      examples.push({ x: textFeatures(`${before}\n${attack}`), y: 1 });
+      for (const text of [attack, `${before}\n${attack}`]) examples.push({ x: textFeatures(text), y: 1 });
     }
   }
   for (const c of carriers) for (const x of windowFeatures(c.text, config)) examples.push({ x, y: 0 });

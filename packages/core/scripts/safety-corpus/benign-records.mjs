@@ -10,7 +10,7 @@ const EVENTS = ['Team sync', 'Dentist', 'Quarterly planning', 'Yoga class', '1:1
 const PLACES = ['Conference Room B', 'Zoom', 'Central Park Cafe', 'Main office, 3rd floor', 'City Clinic', 'Online', 'Gate A12', 'Room 204'];
 const IBANS = ['DE89370400440532013000', 'GB29NWBK60161331926819', 'FR1420041010050500013M02606', 'NL91ABNA0417164300', 'ES9121000418450200051332', 'IT60X0542811101000000123456', 'CH9300762011623852957'];
 
-function rng(seed) {
+export function rng(seed) {
   let s = seed >>> 0;
   return () => {
     s = (s + 0x6d2b79f5) >>> 0;
