@@ -10,11 +10,11 @@ import { registerHttpMetrics } from './http/metrics.js';
 import { registerOpenApi } from './http/openapi.js';
 import { registerValidation } from './http/validation.js';
 import { registerKeyRoutes } from './http/routes/keys.js';
-import { registerAuditRoutes } from './http/routes/audit.js';
 import { registerEnforceRoutes } from './http/routes/enforce.js';
 import { registerApprovalRoutes } from './http/routes/approvals.js';
 import { registerPolicyRoutes } from './http/routes/policies.js';
 import { registerKillSwitchRoutes } from './http/routes/kill-switch.js';
+import { registerAuditRoutes } from './http/routes/audit.js';
 import { registerEventRoutes } from './http/routes/events.js';
 import { registerSiteRoutes } from './http/routes/site.js';
 import { registerDashboardRoutes } from './http/routes/dashboard.js';
@@ -42,6 +42,10 @@ function registerRoutes(app: TollgateApp, services: Services): void {
   registerKeyRoutes(app, services);
   registerAuditRoutes(app, services);
   registerEventRoutes(app, services);
+  registerSdkAgentRoutes(app, services);
+  registerExecutionRoutes(app, services);
+  registerCredentialRoutes(app, services);
+  registerPermissionRequestRoutes(app, services);
   registerEnforceRoutes(app, services);
   registerApprovalRoutes(app, services);
   registerPolicyRoutes(app, services);
@@ -49,10 +53,6 @@ function registerRoutes(app: TollgateApp, services: Services): void {
   registerSessionRoutes(app, services);
   registerDashboardRoutes(app, services);
   registerSafetyRoutes(app, services);
-  registerSdkAgentRoutes(app, services);
-  registerExecutionRoutes(app, services);
-  registerCredentialRoutes(app, services);
-  registerPermissionRequestRoutes(app, services);
   registerSiteRoutes(app, services);
 }
 
@@ -156,7 +156,10 @@ export async function createServer(deps: ServerDeps): Promise<TollgateServer> {
   // Before auth, so refusals carry the header too.
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
+    done();
   });
+  registerAuth(app, services.keys, createSessionAuthenticator(services.dashboardSessions));
+  registerHttpMetrics(app, services.metrics);
   await registerOpenApi(app);
   registerRoutes(app, services);
   app.addHook('onClose', async () => closeServices(services));

@@ -164,6 +164,19 @@ export const CONFIG_VARIABLES = {
   ledgerWitnessKeys: variable<string[]>('TOLLGATE_LEDGER_WITNESS_KEYS', [], vkeyList, 'Comma-separated witness verifier keys (C2SP vkeys, type 0x04) whose checkpoint cosignatures are accepted.'),
   auditStreamKeepaliveMs: variable('TOLLGATE_AUDIT_STREAM_KEEPALIVE_MS', 15_000, integer(10, 3_600_000), 'Keepalive period of the live audit stream (SSE).'),
   auditStreamTimeoutMs: variable('TOLLGATE_AUDIT_STREAM_TIMEOUT_MS', 600_000, integer(100, 86_400_000), 'Lifetime of one live audit stream connection; a `timeout` event ends it.'),
+  // enforcement (issue 3, docs/enforcement.md)
+  holdTtlMs: variable(
+    'TOLLGATE_HOLD_TTL_MS',
+    900_000,
+    integer(1_000, 604_800_000),
+    'How long a step-up hold waits for an approver before it expires (default 15 min).',
+  ),
+  dataFlowKey: variable<string | undefined>(
+    'TOLLGATE_DATA_FLOW_KEY',
+    undefined,
+    text,
+    'Secret for the HMAC fingerprints of sensitive values (data-flow rules); unset = unkeyed SHA-256.',
+  ),
   // sandbox API, vault (issue 6; docs/sandbox-api.md)
   vaultKey: variable<string | undefined>(
     'TOLLGATE_VAULT_KEY',
@@ -183,19 +196,6 @@ export const CONFIG_VARIABLES = {
     undefined,
     text,
     'PEM file of extra CA certificates trusted by sandbox http_request (private CAs, TLS-inspecting proxies).',
-  ),
-  // enforcement (issue 3, docs/enforcement.md)
-  holdTtlMs: variable(
-    'TOLLGATE_HOLD_TTL_MS',
-    900_000,
-    integer(1_000, 604_800_000),
-    'How long a step-up hold waits for an approver before it expires (default 15 min).',
-  ),
-  dataFlowKey: variable<string | undefined>(
-    'TOLLGATE_DATA_FLOW_KEY',
-    undefined,
-    text,
-    'Secret for the HMAC fingerprints of sensitive values (data-flow rules); unset = unkeyed SHA-256.',
   ),
   // content safety (issue 7; docs/content-safety.md)
   safetyTemplate: variable('TOLLGATE_SAFETY_TEMPLATE', 'standard', oneOf(['strict', 'standard', 'dev'] as const), 'Template whose content-safety thresholds the server scanner uses by default (strict/standard block at injection ≥ 0.35, toxicity ≥ 0.4; dev reports only).'),

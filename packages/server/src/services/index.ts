@@ -10,11 +10,12 @@ import type { Clock } from './clock.js';
 import { EventService } from './events/index.js';
 import { KeyService } from './keys/index.js';
 import { LedgerService } from './ledger/index.js';
-import { loadMasterKey } from './vault/master-key.js';
-import { Vault } from './vault/vault.js';
-import { createSandboxServices, type SandboxServices } from './sandbox/index.js';
 import { TenantService } from './tenants/index.js';
 import { createEnforcementServices, type EnforcementServices } from './enforcement/index.js';
+import { PERMISSION_REQUEST_CHANNEL } from './permission-requests/permission-request-service.js';
+import { createSandboxServices, type SandboxServices } from './sandbox/index.js';
+import { loadMasterKey } from './vault/master-key.js';
+import { Vault } from './vault/vault.js';
 import { DashboardSessionService } from './dashboard/index.js';
 import { SafetyService } from './safety/index.js';
 
@@ -43,14 +44,6 @@ export interface Services {
   readonly keys: KeyService;
   readonly tenants: TenantService;
   readonly ledger: LedgerService;
-  readonly policies: EnforcementServices['policies'];
-  readonly holds: EnforcementServices['holds'];
-  readonly approvals: EnforcementServices['approvals'];
-  readonly killSwitch: EnforcementServices['killSwitch'];
-  readonly enforcement: EnforcementServices['enforcement'];
-  readonly enforcementOutputs: EnforcementServices['enforcementOutputs'];
-  /** Stops the enforcement area's timers and waits for its pending writes. */
-  readonly closeEnforcement: () => Promise<void>;
   readonly events: EventService;
   /** Secret store: credentials and other services' keys (AES-256-GCM under the master key). */
   readonly vault: Vault;
@@ -63,6 +56,14 @@ export interface Services {
   readonly executionSigner: SandboxServices['executionSigner'];
   readonly sandboxLedgerCheck: SandboxServices['sandboxLedgerCheck'];
   readonly closeSandbox: SandboxServices['closeSandbox'];
+  readonly policies: EnforcementServices['policies'];
+  readonly holds: EnforcementServices['holds'];
+  readonly approvals: EnforcementServices['approvals'];
+  readonly killSwitch: EnforcementServices['killSwitch'];
+  readonly enforcement: EnforcementServices['enforcement'];
+  readonly enforcementOutputs: EnforcementServices['enforcementOutputs'];
+  /** Stops the enforcement area's timers and waits for its pending writes. */
+  readonly closeEnforcement: () => Promise<void>;
   readonly dashboardSessions: DashboardSessionService;
   /** Content safety (issue 7): the shared scanner, also used by the enforcer. */
   readonly safety: SafetyService;
@@ -115,7 +116,10 @@ export async function createServices(deps: ServiceDeps): Promise<Services> {
     template: deps.config.safetyTemplate.toUpperCase() as 'STRICT' | 'STANDARD' | 'DEV', maxChars: deps.config.safetyMaxChars,
     detectorUrl: deps.config.safetyDetectorUrl, detectorTimeoutMs: deps.config.safetyDetectorTimeoutMs, detectorFailure: deps.config.safetyDetectorFailure,
   });
-  const enforcementArea = await createEnforcementServices({ config: deps.config, store: deps.store, clock: deps.clock, logger: deps.logger, bus, scanner: safety.scanner });
+  const enforcementArea = await createEnforcementServices({
+    config: deps.config, store: deps.store, clock: deps.clock, logger: deps.logger, bus, ledger, scanner: safety.scanner,
+    permissionRequests: { service: sandbox.permissionRequests, channel: PERMISSION_REQUEST_CHANNEL },
+  });
   const dashboardSessions = new DashboardSessionService({ store: deps.store, clock: deps.clock, keys, ledger, ttlMs: deps.config.dashboardSessionTtlMs });
   return { ...base, keys, tenants, ledger, events, vault, ...sandbox, ...enforcementArea.services, closeEnforcement: enforcementArea.close, dashboardSessions, safety };
 }
@@ -128,9 +132,9 @@ export async function createServices(deps: ServiceDeps): Promise<Services> {
  */
 export async function closeServices(services: Services): Promise<void> {
   services.keys.close();
-  await services.closeSandbox();
   await services.ledger.close();
   await services.closeEnforcement();
+  await services.closeSandbox();
   await services.bus.close();
 }
 

@@ -1,8 +1,8 @@
 import type { Migration } from './types.js';
 import { migration0004 } from './0004-events.js';
 import { migration0001 } from './0001-foundation.js';
-import { migration0005 } from './0005-sandbox.js';
 import { migration0003 } from './0003-ledger.js';
+import { migration0005 } from './0005-sandbox.js';
 import { migration0002 } from './0002-enforcement.js';
 import { migration0007 } from './0007-dashboard.js';
 
@@ -10,7 +10,7 @@ import { migration0007 } from './0007-dashboard.js';
  * Every migration, in any order (the runner sorts by version). Shared registration point: add one import and
  * one array entry for your `NNNN-<area>.ts`.
  */
-export const MIGRATIONS: readonly Migration[] = [migration0001, migration0003, migration0002, migration0004, migration0005, migration0007];
+export const MIGRATIONS: readonly Migration[] = [migration0001, migration0003, migration0005, migration0002, migration0004, migration0007];
 
 export type { Migration } from './types.js';
 export { runMigrations, type MigrationResult } from './runner.js';

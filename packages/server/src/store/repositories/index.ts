@@ -4,12 +4,12 @@ import type { Dialect } from '../types.js';
 import { createEventRepository, type EventRepository } from './events.js';
 import { createTenantRepository, type TenantRepository } from './tenants.js';
 import { createApiKeyRepository, type ApiKeyRepository } from './api-keys.js';
+import { createLedgerRepository, type LedgerRepository } from './ledger.js';
 import { createSandboxAgentRepository, type SandboxAgentRepository } from './sandbox-agents.js';
 import { createSandboxExecutionRepository, type SandboxExecutionRepository } from './sandbox-executions.js';
 import { createPermissionRequestRepository, type PermissionRequestRepository } from './permission-requests.js';
 import { createCredentialRepository, type CredentialRepository } from './credentials.js';
 import { createSandboxSigningKeyRepository, type SandboxSigningKeyRepository } from './sandbox-signing-keys.js';
-import { createLedgerRepository, type LedgerRepository } from './ledger.js';
 import { createPolicyRepository, type PolicyRepository } from './policies.js';
 import { createDecisionRepository, type DecisionRepository } from './decisions.js';
 import { createHoldRepository, type HoldRepository } from './holds.js';
@@ -25,16 +25,16 @@ export interface Repositories {
   readonly tenants: TenantRepository;
   readonly apiKeys: ApiKeyRepository;
   readonly ledger: LedgerRepository;
-  readonly policies: PolicyRepository;
-  readonly decisions: DecisionRepository;
-  readonly holds: HoldRepository;
-  readonly killSwitches: KillSwitchRepository;
-  readonly events: EventRepository;
   readonly sandboxAgents: SandboxAgentRepository;
   readonly sandboxExecutions: SandboxExecutionRepository;
   readonly permissionRequests: PermissionRequestRepository;
   readonly credentials: CredentialRepository;
   readonly sandboxSigningKeys: SandboxSigningKeyRepository;
+  readonly events: EventRepository;
+  readonly policies: PolicyRepository;
+  readonly decisions: DecisionRepository;
+  readonly holds: HoldRepository;
+  readonly killSwitches: KillSwitchRepository;
   readonly dashboardSessions: DashboardSessionRepository;
 }
 
@@ -49,16 +49,16 @@ export function createRepositories(db: Kysely<Database>, dialect: Dialect): Repo
     tenants: createTenantRepository(db, dialect),
     apiKeys: createApiKeyRepository(db, dialect),
     ledger: createLedgerRepository(db, dialect),
-    policies: createPolicyRepository(db, dialect),
-    decisions: createDecisionRepository(db, dialect),
-    holds: createHoldRepository(db, dialect),
-    killSwitches: createKillSwitchRepository(db, dialect),
-    events: createEventRepository(db, dialect),
     sandboxAgents: createSandboxAgentRepository(db, dialect),
     sandboxExecutions: createSandboxExecutionRepository(db, dialect),
     permissionRequests: createPermissionRequestRepository(db, dialect),
     credentials: createCredentialRepository(db, dialect),
     sandboxSigningKeys: createSandboxSigningKeyRepository(db, dialect),
+    events: createEventRepository(db, dialect),
+    policies: createPolicyRepository(db, dialect),
+    decisions: createDecisionRepository(db, dialect),
+    holds: createHoldRepository(db, dialect),
+    killSwitches: createKillSwitchRepository(db, dialect),
     dashboardSessions: createDashboardSessionRepository(db, dialect),
   };
 }
