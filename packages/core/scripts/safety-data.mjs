@@ -112,7 +112,7 @@ export function loadCarriers(dir = DEFAULT_DATA_DIR, { includeGenerated = proces
   for (const r of generateRecords(TEST_RECORD_TEMPLATES, 12, 11)) out.push({ ...r, split: 'test' });
   // Imperative benign outputs (hard negatives): training split only, so the original held-out split
   // stays comparable; the grouped cross-validation holds each template out in turn.
-  if (includeGenerated) for (const g of generateBenignOutputs()) out.push({ ...g, split: 'train' });
+  if (includeGenerated) for (const g of generateBenignOutputs()) out.push({ ...g, split: 'train', generated: true });
   return out;
 }
 

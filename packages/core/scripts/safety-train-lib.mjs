@@ -105,10 +105,12 @@ export function crossValidate(data, r, config = DEFAULT_CONFIG) {
       const carrierIn = (c) => carrierFold.get(c.cvGroup ?? c.group) === k;
       const valCarriers = carriers.filter(carrierIn);
       const valAttacks = attacks.filter((a) => inFold(a) && !a.trainOnly);
-      if (!valCarriers.length) continue;
+      if (!valCarriers.some((c) => !c.generated)) continue;
       const fold = { ...data, attacks: attacks.filter((a) => a.trainOnly || !inFold(a)), carriers: carriers.filter((c) => !carrierIn(c)) };
       const model = trainLogistic(injectionExamples(fold, r, config, TRAIN_WRAPPERS), r, config);
-      for (const c of valCarriers) benign.push(docLogit(model, c.text, config));
+      // Generated hard negatives train the model but do not set the threshold: 40 near-variants per
+      // template would dominate the pool and put the cut where real tool outputs are not.
+      for (const c of valCarriers) if (!c.generated) benign.push(docLogit(model, c.text, config));
       valAttacks.forEach((a, i) => {
         const text = embed(valCarriers[i % valCarriers.length], valWrappers[i % valWrappers.length](a.text), r);
         attacked.push({ source: a.source, logit: docLogit(model, text, config) });
