@@ -60,10 +60,15 @@ export async function openBrowser(viewport = { width: 1280, height: 900 }): Prom
   };
 }
 
-/** docs/screenshots at the repository root. */
-export const SCREENSHOT_DIR = fileURLToPath(new URL('../../../../docs/screenshots', import.meta.url));
+/**
+ * Where each run saves its screenshots: `test-output/screenshots` (git-ignored), so a test run never dirties the
+ * checkout. With TOLLGATE_UPDATE_SCREENSHOTS=1 they go to docs/screenshots instead, which the README and docs show.
+ */
+export const SCREENSHOT_DIR = fileURLToPath(
+  new URL(process.env['TOLLGATE_UPDATE_SCREENSHOTS'] === '1' ? '../../../../docs/screenshots' : '../../../../test-output/screenshots', import.meta.url),
+);
 
-/** Saves a full-page screenshot as docs/screenshots/<name>.png. */
+/** Saves a full-page screenshot as <SCREENSHOT_DIR>/<name>.png. */
 export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
   await page.screenshot({ path: join(SCREENSHOT_DIR, `${name}.png`), fullPage: true });
