@@ -11,6 +11,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    reporters: ['default', './test-utils/summary-reporter.ts'],
     // eventsource-parser and eventsource publish a `source` export condition pointing at TypeScript files,
     // which the condition above selects; Node cannot load .ts, so they and the packages that import them
     // (the Vercel AI SDK) go through Vite instead of Node.
