@@ -41,7 +41,8 @@ function trainInjection() {
 function trainToxicity() {
   const r = rng(SEED + 1);
   const toxic = loadToxicity().filter((t) => t.split === 'train');
-  const carriers = loadCarriers(dataDir).filter((c) => c.split === 'train');
+  // The imperative hard negatives are for the injection scorer; toxicity keeps its own material.
+  const carriers = loadCarriers(dataDir, { includeGenerated: false }).filter((c) => c.split === 'train');
   const examples = toxic.map((t) => ({ x: textFeatures(t.text), y: t.toxic ? 1 : 0 }));
   for (const c of carriers) for (const x of windowFeatures(c.text, config)) examples.push({ x, y: 0 });
   for (const a of loadAttacks(dataDir).filter((a) => a.split === 'train' && a.source === 'asb')) examples.push({ x: textFeatures(a.text), y: 0 });
