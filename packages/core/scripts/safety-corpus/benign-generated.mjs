@@ -31,7 +31,7 @@ const TEMPLATES = {
 };
 
 /** `perTemplate` documents of every template: `{ text, kind, group, cvGroup }`. */
-export function generateBenignOutputs(perTemplate = 40, seed = 31) {
+export function generateBenignOutputs(perTemplate = 10, seed = 31) {
   const r = rng(seed);
   const kinds = { recipe: 'file', readme: 'file', invitation: 'email', ticket: 'file', codeComment: 'file', statement: 'bank', calendarNote: 'calendar', itEmail: 'email', delivery: 'email', policy: 'file', chatThread: 'chat', assistantNote: 'file' };
   const out = [];
