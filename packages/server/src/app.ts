@@ -6,6 +6,7 @@ import type { TollgateConfig } from './config.js';
 import { registerAuth } from './http/auth.js';
 import { classifyError, errorEnvelope, registerErrorHandling } from './http/errors.js';
 import { createLogger } from './http/logger.js';
+import { lazyChildLoggerFactory } from './http/lazy-logger.js';
 import { registerHttpMetrics } from './http/metrics.js';
 import { registerOpenApi } from './http/openapi.js';
 import { registerValidation } from './http/validation.js';
@@ -98,6 +99,7 @@ function requestIdOf(request: IncomingMessage): string {
 function buildFastify(config: TollgateConfig, logger: Logger): TollgateApp {
   return Fastify({
     loggerInstance: logger as FastifyBaseLogger,
+    childLoggerFactory: lazyChildLoggerFactory,
     bodyLimit: config.bodyLimitBytes,
     genReqId: requestIdOf,
     return503OnClosing: true,

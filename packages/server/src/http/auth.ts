@@ -109,14 +109,26 @@ export type FallbackAuthenticator = (
  */
 export function registerAuth(app: TollgateApp, keys: KeyService, fallback?: FallbackAuthenticator): void {
   app.decorateRequest('auth', null);
+  // The check is attached to each route when it is registered, with its scope resolved once: no per-request
+  // route lookups (`request.routeOptions` builds a fresh object on every access), and public routes pay nothing.
   app.addHook('onRoute', (route) => {
     if (route.config?.public) return;
     route.schema = { ...route.schema, security: SECURITY_REQUIREMENT };
+    const existing = route.onRequest === undefined ? [] : Array.isArray(route.onRequest) ? route.onRequest : [route.onRequest];
+    // `route` is read at request time: onRoute hooks of plugins (e.g. swagger-ui's, see openapi.ts) run after this
+    // one and may still mark the route public.
+    const hook = createAuthHook(keys, fallback, () => route.config);
+    route.onRequest = [hook as unknown as (typeof existing)[number], ...existing];
   });
+}
+
+type RouteAuthConfig = { scope?: Scope; anyScope?: boolean; public?: boolean } | undefined;
+
+function createAuthHook(keys: KeyService, fallback: FallbackAuthenticator | undefined, configOf: () => RouteAuthConfig) {
   const authorize = (request: FastifyRequest, reply: FastifyReply, auth: AuthContext, subject: string): boolean => {
-    const { scope, anyScope } = request.routeOptions.config;
-    const required = scope ?? 'admin';
-    if (!anyScope && !hasScope(auth.scopes, required)) {
+    const config = configOf();
+    const required = config?.scope ?? 'admin';
+    if (config?.anyScope !== true && !hasScope(auth.scopes, required)) {
       void sendError(reply, request, 'FORBIDDEN', `${subject} lacks scope ${required}`, { requiredScope: required });
       return false;
     }
@@ -130,9 +142,9 @@ export function registerAuth(app: TollgateApp, keys: KeyService, fallback?: Fall
   };
   const missingKey = (request: FastifyRequest, reply: FastifyReply) =>
     void sendError(reply, request, 'UNAUTHENTICATED', 'Missing API key: send Authorization: Bearer <key> or X-API-Key');
-  // Callback-style hook with a synchronous path for cached keys: no promise on the hot path.
-  app.addHook('onRequest', (request, reply, done) => {
-    if (request.is404 || request.routeOptions.config.public) return done();
+  // Callback style with a synchronous path for cached keys: no promise on the hot path.
+  return (request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void): void => {
+    if (configOf()?.public) return done();
     const token = presentedApiKey(request);
     if (!token) {
       if (!fallback) return missingKey(request, reply);
@@ -151,5 +163,5 @@ export function registerAuth(app: TollgateApp, keys: KeyService, fallback?: Fall
     keys.authenticate(token).then((result) => {
       if (check(request, reply, result)) done();
     }, done);
-  });
+  };
 }

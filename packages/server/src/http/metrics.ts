@@ -1,4 +1,5 @@
 import { Counter, Histogram, collectDefaultMetrics, type Registry } from 'prom-client';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { TollgateApp } from './type-provider.js';
 
 /** Histogram buckets (seconds) of request durations. */
@@ -25,27 +26,42 @@ export function registerHttpMetrics(app: TollgateApp, registry: Registry): void 
     buckets: HTTP_DURATION_BUCKETS,
     registers: [registry],
   });
-  // Labelled children are cached per (method, route, status): prom-client otherwise hashes the label object on
-  // every observation.
-  const counters = new Map<string, { inc(): void }>();
-  const histograms = new Map<string, { observe(value: number): void }>();
+  // Each route gets its own hook with its label resolved once (`request.routeOptions` builds a fresh object on
+  // every access); labelled children are cached per status, since prom-client otherwise hashes the label object on
+  // every observation. Requests matching no route are counted by one global hook under route="unmatched".
+  const observe = (method: string, route: string) => {
+    const histogram = duration.labels(method, route);
+    const counters = new Map<number, { inc(): void }>();
+    return (statusCode: number, elapsedMs: number) => {
+      let counter = counters.get(statusCode);
+      if (!counter) {
+        counter = requests.labels(method, route, String(statusCode));
+        counters.set(statusCode, counter);
+      }
+      counter.inc();
+      histogram.observe(elapsedMs / 1000);
+    };
+  };
+  app.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    const recorders = new Map(methods.map((method) => [method, observe(method, route.url)]));
+    const existing = route.onResponse === undefined ? [] : Array.isArray(route.onResponse) ? route.onResponse : [route.onResponse];
+    const hook = (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
+      recorders.get(request.method)?.(reply.statusCode, reply.elapsedTime);
+      done();
+    };
+    route.onResponse = [...existing, hook as unknown as (typeof existing)[number]];
+  });
+  const unmatched = new Map<string, (statusCode: number, elapsedMs: number) => void>();
   app.addHook('onResponse', (request, reply, done) => {
-    const route = request.is404 ? 'unmatched' : (request.routeOptions.url ?? 'unmatched');
-    const status = String(reply.statusCode);
-    const routeKey = `${request.method} ${route}`;
-    const counterKey = `${routeKey} ${status}`;
-    let counter = counters.get(counterKey);
-    if (!counter) {
-      counter = requests.labels(request.method, route, status);
-      counters.set(counterKey, counter);
+    if (request.is404) {
+      let record = unmatched.get(request.method);
+      if (!record) {
+        record = observe(request.method, 'unmatched');
+        unmatched.set(request.method, record);
+      }
+      record(reply.statusCode, reply.elapsedTime);
     }
-    let histogram = histograms.get(routeKey);
-    if (!histogram) {
-      histogram = duration.labels(request.method, route);
-      histograms.set(routeKey, histogram);
-    }
-    counter.inc();
-    histogram.observe(reply.elapsedTime / 1000);
     done();
   });
 }

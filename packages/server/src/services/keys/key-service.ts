@@ -6,6 +6,9 @@ import { AuthCache } from './auth-cache.js';
 import { generateApiKey, hashSecret, parseApiKey, secretMatches } from './key-material.js';
 import { isScope, type Scope } from './scopes.js';
 
+/** How often authentication looks for key changes written by another process to the SQLite file. */
+export const EXTERNAL_WRITE_CHECK_MS = 20;
+
 /** Bus channel announcing that a key changed (revoked, expiry changed): payload `{ keyId }`. */
 export const API_KEY_CHANGED_CHANNEL = 'api-keys.changed';
 
@@ -62,6 +65,7 @@ export class KeyService {
   readonly #unsubscribe: () => void;
   #dataVersion: number | undefined;
   #dataVersionStatement: { get(): unknown } | undefined;
+  #dataVersionCheckedAt = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly deps: KeyServiceDeps) {
     this.#cache = new AuthCache(deps.cacheTtlMs);
@@ -168,10 +172,16 @@ export class KeyService {
     this.#unsubscribe();
   }
 
-  /** Another process (e.g. `tollgate keys revoke`) wrote to the SQLite file: drop cached keys. */
+  /**
+   * Another process (e.g. `tollgate keys revoke`) wrote to the SQLite file: drop cached keys. Checked at most every
+   * {@link EXTERNAL_WRITE_CHECK_MS} (the check is a native call that costs more than the rest of authentication).
+   */
   private invalidateOnExternalWrite(): void {
     const native = this.deps.store.native;
     if (native.dialect !== 'sqlite' || !native.database.open) return;
+    const now = performance.now();
+    if (now - this.#dataVersionCheckedAt < EXTERNAL_WRITE_CHECK_MS) return;
+    this.#dataVersionCheckedAt = now;
     // A prepared statement: `database.pragma()` prepares anew on every call, which costs more than the lookup saved.
     this.#dataVersionStatement ??= native.database.prepare('PRAGMA data_version').pluck();
     const version = this.#dataVersionStatement.get() as number;
