@@ -33,18 +33,22 @@ export interface RunningTollgate {
 export async function startTollgate(options: StartOptions): Promise<RunningTollgate> {
   const { config } = options;
   const store = openStore(config);
+  let server: TollgateServer | undefined;
   try {
     await migrateStore(store);
-    const server = await createServer({ config, store, ...(options.logger ? { logger: options.logger } : {}), ...(options.clock ? { clock: options.clock } : {}) });
+    server = await createServer({ config, store, ...(options.logger ? { logger: options.logger } : {}), ...(options.clock ? { clock: options.clock } : {}) });
     const bootstrap = await server.services.tenants.bootstrap(config.adminKey);
     const url = await server.listen();
+    const running = server;
     let closing: Promise<void> | undefined;
     const close = () => {
-      closing ??= server.close().finally(() => store.close());
+      closing ??= running.close().finally(() => store.close());
       return closing;
     };
-    return { url, server, store, bootstrap, close };
+    return { url, server: running, store, bootstrap, close };
   } catch (error) {
+    // A half-started server (e.g. the port is taken) must not keep timers or connections alive.
+    await server?.close().catch(() => undefined);
     await store.close();
     throw error;
   }

@@ -102,6 +102,17 @@ describe('API keys and tenants over HTTP', () => {
     expect(all.body.tenants.map((tenant: { id: string }) => tenant.id)).toEqual(expect.arrayContaining(['acme', 'default', 'tenant-a', 'tenant-b']));
   });
 
+  it('appends every key change to the tenant ledger (never the secret)', async () => {
+    const { body } = await createKey(t.tenantA.adminKey, { scopes: ['audit:read'], name: 'ledgered' });
+    await t.request('PATCH', `/api/v1/keys/${body.key.id}`, { key: t.tenantA.adminKey, body: { expiresAt: new Date(clock.now() + 3_600_000).toISOString() } });
+    await t.request('POST', `/api/v1/keys/${body.key.id}/revoke`, { key: t.tenantA.adminKey });
+    await t.services.ledger.flush();
+    const records = await t.store.ledger.records(t.tenantA.id, { types: ['api_key.created', 'api_key.expiry_set', 'api_key.revoked'] }, 1_000);
+    const mine = records.filter((record) => JSON.stringify(record).includes(body.key.id));
+    expect(mine.map((record) => (JSON.parse(record.body) as { type: string }).type)).toEqual(['api_key.created', 'api_key.expiry_set', 'api_key.revoked']);
+    expect(JSON.stringify(mine)).not.toContain(body.secret.split('_')[3]);
+  });
+
   it('lists only the caller tenant’s keys', async () => {
     const a = await t.request('GET', '/api/v1/keys', { key: t.tenantA.adminKey });
     expect(a.body.keys.length).toBeGreaterThan(0);

@@ -2,7 +2,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createServer, generateApiKey, loadConfig, migrateStore, openSqliteStore, publicRoute } from '../src/index.js';
+import { createServer, generateApiKey, loadConfig, migrateStore, openSqliteStore, publicRoute, startTollgate } from '../src/index.js';
+import { createServer as createHttpServer } from 'node:http';
 
 describe('graceful shutdown', () => {
   it('lets an in-flight request finish, refuses new work, then the database can be closed', async () => {
@@ -32,5 +33,21 @@ describe('graceful shutdown', () => {
     await store.close();
     expect(store.native.dialect === 'sqlite' && store.native.database.open).toBe(false);
     await rm(dir, { recursive: true, force: true });
+  });
+});
+
+describe('start-up failure', () => {
+  it('a taken port fails start-up with the cause, leaving nothing running', async () => {
+    const blocker = createHttpServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const port = (blocker.address() as { port: number }).port;
+    const dir = await mkdtemp(join(tmpdir(), 'tollgate-port-'));
+    try {
+      const config = loadConfig({}, { port, host: '127.0.0.1', dataDir: dir, logLevel: 'silent' });
+      await expect(startTollgate({ config })).rejects.toThrow(/EADDRINUSE/);
+    } finally {
+      blocker.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
