@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, hash, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /** Prefix of every API key. */
 export const API_KEY_PREFIX = 'tg_live_';
@@ -56,7 +56,7 @@ export function hashSecret(secret: string): string {
  * secretMatches(secret, record.secretHash);
  */
 export function secretMatches(secret: string, storedHash: string): boolean {
-  const presented = createHash('sha256').update(secret).digest();
+  const presented = hash('sha256', secret, 'buffer'); // one-shot: cheaper than createHash on every request
   const stored = Buffer.from(storedHash, 'hex');
   return stored.length === presented.length && timingSafeEqual(presented, stored);
 }
