@@ -22,12 +22,11 @@ class LazyChildLogger {
     private readonly parent: Logger,
     private readonly bindings: Bindings,
     private readonly options: ChildLoggerOptions,
-  ) {
-    for (const level of LEVELS) {
-      this[level] = ((...args: Parameters<LogFn>) => {
-        if (this.#child || this.parent.isLevelEnabled(level)) (this.real()[level] as LogFn)(...args);
-      }) as LogFn;
-    }
+  ) {}
+
+  /** Logs at `level` through the real child, creating it only if the level is enabled. */
+  write(level: (typeof LEVELS)[number], args: Parameters<LogFn>): void {
+    if (this.#child || this.parent.isLevelEnabled(level)) (this.real()[level] as (...a: unknown[]) => void)(...args);
   }
 
   get level(): string {
@@ -48,6 +47,15 @@ class LazyChildLogger {
     this.#child ??= this.parent.child(this.bindings, this.options);
     return this.#child;
   }
+}
+
+// Log methods live on the prototype: one object per request, no closures.
+for (const level of LEVELS) {
+  Object.defineProperty(LazyChildLogger.prototype, level, {
+    value: function (this: LazyChildLogger, ...args: Parameters<LogFn>) {
+      this.write(level, args);
+    },
+  });
 }
 
 /**
