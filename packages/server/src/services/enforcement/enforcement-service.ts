@@ -1,4 +1,4 @@
-import { actionHash, evaluatePolicy, recordCall } from '@tollgate/core';
+import { actionHash, evaluatePolicy, recordCall, redactSecretsDeep } from '@tollgate/core';
 import type { CompiledPolicy, EvaluationInput, EvaluationResult, Fingerprint, SafetyInput, SessionState } from '@tollgate/core';
 import type { DecisionRecord, ViolationRecord } from '../../store/repositories/decisions.js';
 import type { HoldRecord } from '../../store/repositories/holds.js';
@@ -26,6 +26,11 @@ export interface EnforcementDeps {
   scanner?: SafetyScannerLike | undefined;
   appendLedger?: EnforcementLedgerAppend | undefined;
   onLedgerError?: (error: unknown) => void;
+  /**
+   * Masks secrets in the arguments that are stored (decision records, holds); evaluation and the action hash use
+   * the raw arguments. Default: content safety's `redactSecretsDeep` (`[REDACTED:<rule id>]`).
+   */
+  redact?: ((value: unknown) => unknown) | undefined;
 }
 
 interface Outcome {
@@ -118,7 +123,7 @@ export class EnforcementService {
     if (approved) return { ...base, decision: 'ALLOW', reason: `approved by ${approved.approver ?? 'a person'} (hold ${approved.id}): ${result.reason}` };
     const hold = this.deps.holds.newHold({
       tenantId, decisionId: '', actionHash: hash, agentId: input.agentId, userId: input.userId, sessionId: input.sessionId,
-      toolName: input.toolName, arguments: input.arguments, reason: result.reason,
+      toolName: input.toolName, arguments: this.redact(input.arguments), reason: result.reason,
     });
     return { ...base, hold };
   }
@@ -135,7 +140,7 @@ export class EnforcementService {
       decision: outcome.decision, verdict: result.verdict, wouldHaveBeen: result.wouldHaveBeen, reason: outcome.reason,
       violationId: extra.violationId, severity: result.severity, holdId: outcome.hold?.id ?? null, policyId: extra.active?.policyId ?? null,
       policyVersion: extra.active?.version ?? null, matchedRules: [...result.matchedRules], shadow: [...result.shadow], errors: [...result.errors],
-      arguments: input.arguments, approvedScope: request.approvedScope ?? null,
+      arguments: this.redact(input.arguments), approvedScope: request.approvedScope ?? null,
       context: {
         // Last-call times are not copied into every decision: replay rebuilds them from earlier decisions.
         session: { callCount: extra.before.callCount, violations: extra.before.violations, taintCount: extra.before.taints.size },
@@ -144,6 +149,11 @@ export class EnforcementService {
         ...(outcome.decision !== result.decision ? { policyDecision: result.decision } : {}),
       },
     };
+  }
+
+  /** What is persisted of a call's arguments: secrets masked, everything else unchanged. */
+  private redact(value: unknown): unknown {
+    return (this.deps.redact ?? redactSecretsDeep)(value);
   }
 
   private ledger(tenantId: string, record: DecisionRecord, result: EvaluationResult): void {
