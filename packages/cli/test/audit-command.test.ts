@@ -1,12 +1,12 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateNoteKey, signCheckpoint, merkle, recordLeafHash, toLedgerRecord } from '@tollgate/core';
 import type { LedgerBundle, LedgerRecord } from '@tollgate/core';
 import { postgresTestUrl, startTestServer } from '../../../test-utils/index.js';
 import type { TestServer } from '../../../test-utils/index.js';
-import { runCli } from '../src/index.js';
+import { runCliCaptured } from './run-cli.js';
 
 type Bundle = LedgerBundle & { records: LedgerRecord[]; checkpoints: string[] };
 type Tamper = (bundle: Bundle) => void;
@@ -27,24 +27,7 @@ const TAMPERS: [string, Tamper, string][] = [
   }, 'CHECKPOINT_SIGNATURE_INVALID'],
 ];
 
-async function cli(...args: string[]): Promise<{ code: number; out: string }> {
-  const chunks: string[] = [];
-  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    chunks.push(String(chunk));
-    return true;
-  });
-  const errSpy = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-  process.exitCode = 0;
-  try {
-    await runCli(['node', 'tollgate', ...args]);
-  } finally {
-    spy.mockRestore();
-    errSpy.mockRestore();
-  }
-  const code = Number(process.exitCode ?? 0);
-  process.exitCode = 0;
-  return { code, out: chunks.join('') };
-}
+const cli = runCliCaptured;
 
 function suite(name: string, postgresUrl: string | undefined) {
   describe(`tollgate audit on ${name}`, () => {
