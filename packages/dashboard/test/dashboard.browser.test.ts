@@ -305,6 +305,9 @@ describe.skipIf(!available)('dashboard in a real browser', { timeout: 120_000 },
   it('signs out', async () => {
     await page.goto(`${server.t.url}/settings`);
     await page.getByRole('button', { name: 'Sign out' }).click();
+    // Regression (flaky in CI): waiting for the "API key" label raced the Settings page, which has two fields with that
+    // label until the sign-in page replaces it; the Sign in button exists only on the sign-in page.
+    await page.getByRole('button', { name: 'Sign in', exact: true }).waitFor();
     await page.getByLabel('API key').waitFor();
     const response = await page.request.get(`${server.t.url}/api/v1/keys`);
     expect(response.status()).toBe(401);
