@@ -140,7 +140,8 @@ export class EnforcementService {
       decision: outcome.decision, verdict: result.verdict, wouldHaveBeen: result.wouldHaveBeen, reason: outcome.reason,
       violationId: extra.violationId, severity: result.severity, holdId: outcome.hold?.id ?? null, policyId: extra.active?.policyId ?? null,
       policyVersion: extra.active?.version ?? null, matchedRules: [...result.matchedRules], shadow: [...result.shadow], errors: [...result.errors],
-      arguments: this.redact(input.arguments), approvedScope: request.approvedScope ?? null,
+      // A STEP_UP's hold already holds the masked arguments: reuse them rather than scanning the call twice.
+      arguments: outcome.hold ? outcome.hold.arguments : this.redact(input.arguments), approvedScope: request.approvedScope ?? null,
       context: {
         // Last-call times are not copied into every decision: replay rebuilds them from earlier decisions.
         session: { callCount: extra.before.callCount, violations: extra.before.violations, taintCount: extra.before.taints.size },
