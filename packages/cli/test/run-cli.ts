@@ -1,4 +1,7 @@
-import { vi } from 'vitest';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, vi } from 'vitest';
 import { runCli } from '../src/index.js';
 
 /**
@@ -23,4 +26,29 @@ export async function runCliCaptured(...args: string[]): Promise<{ code: number;
   const code = Number(process.exitCode ?? 0);
   process.exitCode = 0;
   return { code, out: out.join(''), err: err.join('') };
+}
+
+/**
+ * A temporary directory for the enclosing `describe`, created before its tests and removed after them, with a helper
+ * that writes a file into it and returns the path.
+ *
+ * @example
+ * const files = useTempFiles('tollgate-policy-cli-');
+ * const path = await files.write('policy.yaml', 'rules: []');
+ */
+export function useTempFiles(prefix: string): { write(name: string, text: string): Promise<string> } {
+  let dir = '';
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), prefix));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+  return {
+    async write(name, text) {
+      const path = join(dir, name);
+      await writeFile(path, text);
+      return path;
+    },
+  };
 }

@@ -4,25 +4,14 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../../../../test-utils/index.js';
-import { runCliCaptured } from '../../test/run-cli.js';
+import { runCliCaptured, useTempFiles } from '../../test/run-cli.js';
 
 const examples = fileURLToPath(new URL('../../../../examples/policies/', import.meta.url));
 
 const cli = runCliCaptured;
 
 describe('tollgate policy lint | test', () => {
-  let dir = '';
-  const file = async (name: string, text: string) => {
-    const path = join(dir, name);
-    await writeFile(path, text);
-    return path;
-  };
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'tollgate-policy-cli-'));
-  });
-  afterAll(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
+  const file = useTempFiles('tollgate-policy-cli-').write;
 
   it('lint accepts the example policy', async () => {
     const res = await cli('policy', 'lint', `${examples}support-agent.yaml`);

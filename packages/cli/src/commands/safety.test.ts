@@ -1,27 +1,13 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../../../../test-utils/index.js';
-import { runCliCaptured } from '../../test/run-cli.js';
+import { runCliCaptured, useTempFiles } from '../../test/run-cli.js';
 
 const cli = runCliCaptured;
 
 describe('tollgate safety scan', () => {
-  let dir = '';
-  const file = async (name: string, text: string) => {
-    const path = join(dir, name);
-    await writeFile(path, text);
-    return path;
-  };
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'tollgate-safety-cli-'));
-  });
-  afterAll(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
+  const file = useTempFiles('tollgate-safety-cli-').write;
 
   it('exits 0 and prints allow for ordinary text', async () => {
     const res = await cli('safety', 'scan', '--direction', 'tool_output', '--file', await file('ok.txt', 'The meeting moved to Thursday at 10:00.'));
