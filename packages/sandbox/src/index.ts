@@ -20,7 +20,7 @@ export {
 } from './policy/permissions.js';
 export type { HostFunctionName, PermissionPresetName, PermissionScope } from './policy/permissions.js';
 export {
-  DEFAULT_AGENT_CONFIG, MAX_API_CALLS_PER_RUN, MAX_CPU_TIME_LIMIT_MS, MAX_MEMORY_LIMIT_MB, SANDBOX_TEMPLATES,
+  DEFAULT_AGENT_CONFIG, DEFAULT_API_CALLS_PER_MINUTE, MAX_API_CALLS_PER_MINUTE, MAX_API_CALLS_PER_RUN, MAX_CPU_TIME_LIMIT_MS, MAX_MEMORY_LIMIT_MB, SANDBOX_TEMPLATES,
   resolveSandboxConfig,
 } from './policy/templates.js';
 export type { AgentConfig, ResolvedSandboxConfig, SandboxTemplateName } from './policy/templates.js';

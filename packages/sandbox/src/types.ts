@@ -44,7 +44,7 @@ export interface HostCallAuditEntry {
 
 /** A security-relevant event of the run, for the ledger (`is_violation: true`). */
 export interface SandboxViolation {
-  kind: 'permission_denied' | 'quota_exceeded' | 'domain_denied' | 'network_denied' | 'sandbox_limit_hit';
+  kind: 'permission_denied' | 'quota_exceeded' | 'rate_limit_hit' | 'domain_denied' | 'network_denied' | 'sandbox_limit_hit';
   fn?: string;
   reason: string;
   t_ms: number;

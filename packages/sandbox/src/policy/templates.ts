@@ -13,6 +13,8 @@ export interface AgentConfig {
   cpu_time_limit_ms?: number;
   /** Maximum quota-counted host calls (`http_request`, `read_context`) per run. */
   max_api_calls_per_run?: number;
+  /** Rate of quota-counted host calls per rolling minute within one run (the seed's "API calls / minute"). */
+  max_api_calls_per_minute?: number;
   /** Enables `http_request`. */
   allow_network?: boolean;
   /** Reserved by the seed; no filesystem host function exists, so it grants nothing today. */
@@ -33,12 +35,22 @@ export interface ResolvedSandboxConfig {
   memory_limit_mb: number;
   cpu_time_limit_ms: number;
   max_api_calls_per_run: number;
+  max_api_calls_per_minute: number;
   allow_network: boolean;
   allow_filesystem: boolean;
   allowed_domains: string[];
   permissions: PermissionScope[];
   content_safety: boolean;
 }
+
+/**
+ * The seed's "API calls / minute (per execution)" default; every template uses it, an agent overrides it with
+ * `max_api_calls_per_minute`.
+ *
+ * @example
+ * resolveSandboxConfig({}).max_api_calls_per_minute; // 60
+ */
+export const DEFAULT_API_CALLS_PER_MINUTE = 60;
 
 type TemplateValues = Omit<ResolvedSandboxConfig, 'template' | 'allowed_domains' | 'permissions'>;
 
@@ -50,15 +62,15 @@ type TemplateValues = Omit<ResolvedSandboxConfig, 'template' | 'allowed_domains'
  */
 export const SANDBOX_TEMPLATES: Readonly<Record<SandboxTemplateName, Readonly<TemplateValues>>> = Object.freeze({
   STRICT: Object.freeze({
-    memory_limit_mb: 256, cpu_time_limit_ms: 120_000, max_api_calls_per_run: 50,
+    memory_limit_mb: 256, cpu_time_limit_ms: 120_000, max_api_calls_per_run: 50, max_api_calls_per_minute: DEFAULT_API_CALLS_PER_MINUTE,
     allow_network: false, allow_filesystem: false, content_safety: true,
   }),
   STANDARD: Object.freeze({
-    memory_limit_mb: 512, cpu_time_limit_ms: 300_000, max_api_calls_per_run: 100,
+    memory_limit_mb: 512, cpu_time_limit_ms: 300_000, max_api_calls_per_run: 100, max_api_calls_per_minute: DEFAULT_API_CALLS_PER_MINUTE,
     allow_network: true, allow_filesystem: false, content_safety: true,
   }),
   DEV: Object.freeze({
-    memory_limit_mb: 2048, cpu_time_limit_ms: 600_000, max_api_calls_per_run: 500,
+    memory_limit_mb: 2048, cpu_time_limit_ms: 600_000, max_api_calls_per_run: 500, max_api_calls_per_minute: DEFAULT_API_CALLS_PER_MINUTE,
     allow_network: true, allow_filesystem: false, content_safety: false,
   }),
 });
@@ -70,7 +82,7 @@ export const SANDBOX_TEMPLATES: Readonly<Record<SandboxTemplateName, Readonly<Te
  * DEFAULT_AGENT_CONFIG.memory_limit_mb; // 128
  */
 export const DEFAULT_AGENT_CONFIG: Readonly<TemplateValues> = Object.freeze({
-  memory_limit_mb: 128, cpu_time_limit_ms: 30_000, max_api_calls_per_run: 50,
+  memory_limit_mb: 128, cpu_time_limit_ms: 30_000, max_api_calls_per_run: 50, max_api_calls_per_minute: DEFAULT_API_CALLS_PER_MINUTE,
   allow_network: false, allow_filesystem: false, content_safety: true,
 });
 
@@ -78,6 +90,7 @@ export const DEFAULT_AGENT_CONFIG: Readonly<TemplateValues> = Object.freeze({
 export const MAX_MEMORY_LIMIT_MB = 3072;
 export const MAX_CPU_TIME_LIMIT_MS = 3_600_000;
 export const MAX_API_CALLS_PER_RUN = 100_000;
+export const MAX_API_CALLS_PER_MINUTE = 100_000;
 
 const TEMPLATE_NAMES = new Set<string>(['STRICT', 'STANDARD', 'DEV']);
 
@@ -101,6 +114,7 @@ export function resolveSandboxConfig(agentConfig: AgentConfig = {}, overrides: A
     memory_limit_mb: number('memory_limit_mb', pick('memory_limit_mb') ?? base.memory_limit_mb, MAX_MEMORY_LIMIT_MB),
     cpu_time_limit_ms: number('cpu_time_limit_ms', pick('cpu_time_limit_ms') ?? base.cpu_time_limit_ms, MAX_CPU_TIME_LIMIT_MS),
     max_api_calls_per_run: number('max_api_calls_per_run', pick('max_api_calls_per_run') ?? base.max_api_calls_per_run, MAX_API_CALLS_PER_RUN, 0),
+    max_api_calls_per_minute: number('max_api_calls_per_minute', pick('max_api_calls_per_minute') ?? base.max_api_calls_per_minute, MAX_API_CALLS_PER_MINUTE),
     allow_network: bool('allow_network', pick('allow_network') ?? base.allow_network),
     allow_filesystem: bool('allow_filesystem', pick('allow_filesystem') ?? base.allow_filesystem),
     content_safety: bool('content_safety', pick('content_safety') ?? base.content_safety),

@@ -37,6 +37,8 @@ export class ExecutionRun {
   readonly audit: HostCallAuditEntry[] = [];
   readonly violations: SandboxViolation[] = [];
   apiCalls = 0;
+  /** Start times (ms since the run began) of the quota-counted calls inside the current rate window. */
+  readonly apiCallTimes: number[] = [];
   hostCalls = 0;
   droppedLogs = 0;
   cpuMs = 0;

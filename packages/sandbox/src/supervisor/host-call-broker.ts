@@ -11,7 +11,12 @@ interface Denial {
   reason: string;
   message: string;
   violation?: SandboxViolation['kind'];
+  /** Code the guest's error carries; default `PERMISSION_DENIED` for violations, `INVALID_ARGUMENTS` otherwise. */
+  code?: string;
 }
+
+/** The rolling window of `max_api_calls_per_minute`. */
+const RATE_WINDOW_MS = 60_000;
 
 type Prepared = { fn: 'http_request'; args: HttpRequestArgs } | { fn: 'read_context'; args: string };
 
@@ -19,7 +24,8 @@ type RoundTripFunction = 'http_request' | 'read_context';
 
 /**
  * Decides and performs one guest host call on the parent side: scope check (deny by default), network and domain
- * checks, the `max_api_calls_per_run` quota, argument validation, then the caller's handler. Returns the reply for
+ * checks, the `max_api_calls_per_run` quota, argument validation, the `max_api_calls_per_minute` rate, then the
+ * caller's handler. Returns the reply for
  * the guest and records the audit entry (and a violation for every denial).
  */
 export async function brokerHostCall(run: ExecutionRun, fn: string, argsJson: string, tMs: number): Promise<HostReply> {
@@ -39,6 +45,8 @@ export async function brokerHostCall(run: ExecutionRun, fn: string, argsJson: st
   if (QUOTA_COUNTED_FUNCTIONS.has(fn)) run.apiCalls += 1;
   const checked = checkPermission(run, fn) ?? (args ? prepare(run, fn, args) : badArgs('arguments are not a JSON array'));
   if ('reason' in checked) return finish(false, deny(run, fn, checked), checked.reason);
+  const limited = QUOTA_COUNTED_FUNCTIONS.has(fn) ? checkRate(run) : null;
+  if (limited) return finish(false, deny(run, fn, limited), limited.reason);
   try {
     const json = JSON.stringify((await invokeHandler(run, checked)) ?? null);
     if (json.length > run.options.maxHostResponseBytes) {
@@ -66,6 +74,26 @@ function checkPermission(run: ExecutionRun, fn: HostFunctionName): Denial | null
   if (QUOTA_COUNTED_FUNCTIONS.has(fn) && run.apiCalls > config.max_api_calls_per_run) {
     return { reason: 'quota_exceeded', message: `max_api_calls_per_run (${config.max_api_calls_per_run}) exceeded`, violation: 'quota_exceeded' };
   }
+  return null;
+}
+
+/**
+ * Sliding-window rate of quota-counted calls that got this far (denied attempts do not fill the window, so a guest
+ * that backs off gets through again). The guest's error says when: `retry after <ms> ms`.
+ */
+function checkRate(run: ExecutionRun): Denial | null {
+  const limit = run.request.config.max_api_calls_per_minute;
+  const now = run.elapsedMs();
+  const times = run.apiCallTimes;
+  while (times.length > 0 && (times[0] ?? 0) <= now - RATE_WINDOW_MS) times.shift();
+  if (times.length >= limit) {
+    const retryAfterMs = Math.max(1, Math.ceil((times[0] ?? now) + RATE_WINDOW_MS - now));
+    return {
+      reason: 'rate_limited', code: 'RATE_LIMITED', violation: 'rate_limit_hit',
+      message: `max_api_calls_per_minute (${limit}) exceeded; retry after ${retryAfterMs} ms`,
+    };
+  }
+  times.push(now);
   return null;
 }
 
@@ -112,7 +140,7 @@ async function invokeHandler(run: ExecutionRun, prepared: Prepared): Promise<Jso
 
 function deny(run: ExecutionRun, fn: string, denial: Denial): HostReply {
   if (denial.violation) run.addViolation({ kind: denial.violation, fn, reason: denial.reason, t_ms: run.elapsedMs() });
-  return failure(denial.violation ? 'PERMISSION_DENIED' : 'INVALID_ARGUMENTS', denial.message);
+  return failure(denial.code ?? (denial.violation ? 'PERMISSION_DENIED' : 'INVALID_ARGUMENTS'), denial.message);
 }
 
 function failure(code: string, message: string): HostReply {
