@@ -197,6 +197,12 @@ export const CONFIG_VARIABLES = {
     text,
     'PEM file of extra CA certificates trusted by sandbox http_request (private CAs, TLS-inspecting proxies).',
   ),
+  executionsPerHour: variable(
+    'TOLLGATE_EXECUTIONS_PER_HOUR',
+    10,
+    integer(0, 1_000_000),
+    'Executions each sandboxed agent may start per rolling hour (the seed\'s "swarm executions / hour"); past it execute answers 429 RATE_LIMITED. 0 = no quota.',
+  ),
   // content safety (issue 7; docs/content-safety.md)
   safetyTemplate: variable('TOLLGATE_SAFETY_TEMPLATE', 'standard', oneOf(['strict', 'standard', 'dev'] as const), 'Template whose content-safety thresholds the server scanner uses by default (strict/standard block at injection ≥ 0.35, toxicity ≥ 0.4; dev reports only).'),
   safetyMaxChars: variable('TOLLGATE_SAFETY_MAX_CHARS', 200_000, integer(1, 10_000_000), 'Largest text (characters) POST /api/v1/safety/scan accepts; longer gets 413 PAYLOAD_TOO_LARGE.'),

@@ -44,6 +44,7 @@ const VerificationSchema = Type.Object({
   tee_mode: Type.Literal('none'),
   attestation_id: Type.Null(),
   chain_valid: Type.Boolean(),
+  mismatches: Type.Array(Type.String(), { description: 'What disagrees with the ledger when chain_valid is false' }),
   ledger_index: Type.Union([Type.Integer(), Type.Null()]),
   statement: FreeObject,
   signature: Type.Object({ algorithm: Type.Literal('Ed25519'), key_id: Type.String(), public_key: Type.String(), signature: Type.String() }),

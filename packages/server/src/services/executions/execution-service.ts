@@ -5,6 +5,9 @@ import type { ExecutionListQuery, ExecutionOutcome, SandboxExecution, SandboxExe
 import { createHostHandlers, type OutboundFetch } from '../sandbox/host-handlers.js';
 import { resolveAgentConfig } from '../sandbox/agent-service.js';
 import type { LedgerAppend } from '../vault/credential-service.js';
+import { redactJsonValue, redactOutcome } from './execution-redaction.js';
+import type { ExecutionQuota } from './execution-quota.js';
+import { limitHitEntries, type LimitHitEntry } from './limit-hits.js';
 import { jsonHash, textHash } from './statement-signer.js';
 import { toExecutionDetail, toExecutionResponse, type ExecutionDetail, type ExecutionResponse } from './execution-views.js';
 import type { RunningExecutions } from './running-executions.js';
@@ -41,11 +44,15 @@ export interface ExecutionServiceDeps {
   appendLedger?: LedgerAppend | undefined;
   haltState?: HaltState | undefined;
   contentSafety?: ContentSafetyCheck | undefined;
+  /** Executions per agent per hour (absent: no quota). */
+  quota?: ExecutionQuota | undefined;
 }
 
 /**
  * Runs agents synchronously in the sandbox and records everything: the execution row (logs, host-call audit,
- * resource usage, hashes), one ledger entry per host call and one per execution.
+ * resource usage, hashes), one ledger entry per host call, one per limit hit and one per execution. Every stored
+ * form (row, ledger, response) has secrets masked by content safety's rules, and the input/output hashes are taken
+ * over the masked forms, so the stored record is what the signed statement and the ledger vouch for.
  *
  * @example
  * const response = await executions.execute('acme', 42, { task: 'x' }, 'key_1');
@@ -59,25 +66,29 @@ export class ExecutionService {
     if (agent.status === 'disabled') throw new TollgateError('CONFLICT', `agent ${agentId} is disabled`);
     await this.refuseIfHalted(tenantId, agent);
     const { sandbox, credentials } = resolveAgentConfig(agent.config);
-    const started = await this.deps.store.sandboxExecutions.start({
-      tenantId, agentId, input: input ?? null, resolvedConfig: { ...sandbox, credentials },
-      codeHash: textHash(agent.entryCode), inputHash: jsonHash(input), startedAt: this.deps.now(),
+    const storedInput = redactJsonValue(input ?? null);
+    const start = () => this.deps.store.sandboxExecutions.start({
+      tenantId, agentId, input: storedInput, resolvedConfig: { ...sandbox, credentials },
+      codeHash: textHash(agent.entryCode), inputHash: jsonHash(storedInput), startedAt: this.deps.now(),
     });
+    const started = this.deps.quota ? await this.deps.quota.admit(tenantId, agent, actor, start) : await start();
     let outcome: ExecutionOutcome;
+    let limitHits: LimitHitEntry[] = [];
     try {
       const blockedInput = sandbox.content_safety ? await this.deps.contentSafety?.(tenantId, input, 'input', sandbox.template) : undefined;
-      outcome = blockedInput?.blocked
-        ? blockedOutcome('input', blockedInput.reason, this.deps.now())
-        : await this.run(tenantId, agent, started, sandbox, credentials, input);
+      if (blockedInput?.blocked) outcome = blockedOutcome('input', blockedInput.reason, this.deps.now());
+      else ({ outcome, limitHits } = await this.run(tenantId, agent, started, sandbox, credentials, input));
     } catch (error) {
       // Refused before or by the runtime (queue full, closing, halted meanwhile): the row must not stay `running`.
-      await this.deps.store.sandboxExecutions.finish(tenantId, started.id, refusedOutcome(error, this.deps.now()));
+      await this.deps.store.sandboxExecutions.finish(tenantId, started.id, redactOutcome(refusedOutcome(error, this.deps.now())));
       throw error;
     }
     if (sandbox.content_safety && outcome.status === 'completed') await this.checkOutput(tenantId, outcome, sandbox.template);
+    outcome = redactOutcome(outcome);
     // Ledger first, so the row is finished in one write that already carries its ledger index.
     let ledgerIndex: number | null = null;
     try {
+      await this.recordLimitHits(tenantId, agent, started, limitHits);
       ledgerIndex = await this.recordExecution(tenantId, agent, started, outcome, actor);
     } finally {
       await this.deps.store.sandboxExecutions.finish(tenantId, started.id, outcome, ledgerIndex);
@@ -116,7 +127,7 @@ export class ExecutionService {
 
   private async run(
     tenantId: string, agent: SandboxAgent, started: SandboxExecution, sandbox: ExecutionRequest['config'], credentials: string[], input: unknown,
-  ): Promise<ExecutionOutcome> {
+  ): Promise<{ outcome: ExecutionOutcome; limitHits: LimitHitEntry[] }> {
     const entry = this.deps.running.add({ tenantId, executionId: started.id, agentId: agent.id, agentName: agent.name, killReason: null });
     const hostCalls = new LedgerQueue(this.deps.appendLedger, tenantId, agent.id, started.id);
     try {
@@ -133,7 +144,7 @@ export class ExecutionService {
         onHostCall: (call) => hostCalls.push(call),
       });
       await hostCalls.drain();
-      return toOutcome(result, entry.killReason, this.deps.now());
+      return { outcome: toOutcome(result, entry.killReason, this.deps.now()), limitHits: limitHitEntries(result.violations ?? []) };
     } finally {
       this.deps.running.remove(entry);
     }
@@ -145,6 +156,13 @@ export class ExecutionService {
     Object.assign(outcome, blockedOutcome('output', verdict.reason, outcome.finishedAt ?? this.deps.now(), outcome));
   }
 
+  private async recordLimitHits(tenantId: string, agent: SandboxAgent, started: SandboxExecution, hits: readonly LimitHitEntry[]): Promise<void> {
+    if (!this.deps.appendLedger) return;
+    for (const hit of hits) {
+      await this.deps.appendLedger(tenantId, { ...hit, actor: null, agentId: String(agent.id), executionId: String(started.id) });
+    }
+  }
+
   private async recordExecution(tenantId: string, agent: SandboxAgent, started: SandboxExecution, outcome: ExecutionOutcome, actor: string | null): Promise<number | null> {
     if (!this.deps.appendLedger) return null;
     const record = await this.deps.appendLedger(tenantId, {
@@ -154,6 +172,7 @@ export class ExecutionService {
         agent_name: agent.name, agent_version: agent.version, status: outcome.status, error: outcome.error,
         was_terminated: outcome.wasTerminated, termination_reason: outcome.terminationReason, violation_count: outcome.violationCount,
         resource_usage: outcome.resourceUsage, code_hash: started.codeHash, input_hash: started.inputHash, output_hash: outcome.outputHash,
+        logs_hash: jsonHash(outcome.logs),
       },
     });
     const index = (record as { index?: unknown } | undefined)?.index;
@@ -173,7 +192,7 @@ class LedgerQueue {
     const append = this.append;
     this.tail = this.tail.then(() => append(this.tenantId, {
       type: 'sandbox.host_call', actor: null, agentId: String(this.agentId), executionId: String(this.executionId),
-      isViolation: !call.allowed, data: call,
+      isViolation: !call.allowed, data: redactJsonValue(call),
     })).catch((error: unknown) => { this.failure ??= error; });
   }
 

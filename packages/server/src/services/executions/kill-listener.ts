@@ -1,3 +1,4 @@
+import { redactSecrets } from '@tollgate/core';
 import type { Bus } from '../bus.js';
 import type { LedgerAppend } from '../vault/credential-service.js';
 import type { SandboxRuntime } from './execution-service.js';
@@ -34,7 +35,8 @@ export function listenForKills(deps: { bus: Bus; runtime: SandboxRuntime; runnin
     if (signal.halted === false) return;
     const isGlobal = signal.global === true || signal.scope === 'global';
     const targets = deps.running.match({ tenantId: signal.tenantId ?? null, agentId: isGlobal ? null : (signal.agentId ?? null) });
-    const reason = signal.reason || (isGlobal ? 'global kill switch' : 'agent kill switch');
+    // The reason is free text from an operator; it lands in execution rows and the ledger, so it is masked too.
+    const reason = redactSecrets(signal.reason || (isGlobal ? 'global kill switch' : 'agent kill switch'));
     for (const entry of targets) {
       entry.killReason = reason;
       deps.runtime.kill(entry.executionId, reason);

@@ -1,5 +1,6 @@
 import type { SandboxExecution } from '../../store/repositories/sandbox-executions.js';
-import type { StatementSignature, StatementSigner } from './statement-signer.js';
+import { canonicalJson } from '@tollgate/core';
+import { jsonHash, type StatementSignature, type StatementSigner } from './statement-signer.js';
 
 /** What the ledger says about one record: is it included under a valid checkpoint, and what does it hold. */
 export type LedgerRecordCheck = (tenantId: string, index: number) => Promise<{ included: boolean; record: { type: string; executionId: string | null; data: unknown } | null }>;
@@ -20,6 +21,8 @@ export interface ExecutionStatement {
   code_hash: string;
   input_hash: string;
   output_hash: string | null;
+  /** SHA-256 of the canonical JSON of the stored (secret-masked) log lines. */
+  logs_hash: string;
   resolved_config: Record<string, unknown>;
   ledger_index: number | null;
   started_at: string;
@@ -31,8 +34,13 @@ export interface ExecutionVerification {
   execution_id: number;
   tee_mode: 'none';
   attestation_id: null;
-  /** True when the execution's ledger record is included under the latest checkpoint and matches these hashes. */
+  /**
+   * True when the execution's ledger record is included under the latest checkpoint and the stored record (input,
+   * output, logs, status, error, hash columns) still hashes to what that ledger record says.
+   */
   chain_valid: boolean;
+  /** What disagrees when `chain_valid` is false: `ledger_record`, `input_hash`, `output_hash`, `logs_hash`, `code_hash`, `status`, `error`. */
+  mismatches: string[];
   ledger_index: number | null;
   statement: ExecutionStatement;
   signature: StatementSignature;
@@ -50,24 +58,47 @@ export async function verifyExecution(
   execution: SandboxExecution,
   deps: { signer: StatementSigner; checkLedger?: LedgerRecordCheck | undefined; now: () => number },
 ): Promise<ExecutionVerification> {
+  // Hashes are recomputed from the stored record (which is stored secret-masked, and hashed that way when it was
+  // written), so the statement describes exactly what a holder of GET …/executions/:eid can hash again.
+  const hashes = storedHashes(execution);
   const statement: ExecutionStatement = {
     type: STATEMENT_TYPE, tenant_id: execution.tenantId, execution_id: execution.id, agent_id: execution.agentId,
-    status: execution.status, code_hash: execution.codeHash, input_hash: execution.inputHash, output_hash: execution.outputHash,
+    status: execution.status, code_hash: execution.codeHash, ...hashes,
     resolved_config: execution.resolvedConfig, ledger_index: execution.ledgerIndex,
     started_at: new Date(execution.startedAt).toISOString(),
     finished_at: execution.finishedAt === null ? null : new Date(execution.finishedAt).toISOString(), tee_mode: 'none',
   };
+  const mismatches = await findMismatches(execution, hashes, deps.checkLedger);
   return {
     execution_id: execution.id, tee_mode: 'none', attestation_id: null,
-    chain_valid: await chainValid(execution, deps.checkLedger), ledger_index: execution.ledgerIndex,
+    chain_valid: mismatches.length === 0, mismatches, ledger_index: execution.ledgerIndex,
     statement, signature: deps.signer.sign(statement), verified_at: new Date(deps.now()).toISOString(), note: NO_TEE_NOTE,
   };
 }
 
-async function chainValid(execution: SandboxExecution, checkLedger: LedgerRecordCheck | undefined): Promise<boolean> {
-  if (!checkLedger || execution.ledgerIndex === null) return false;
+type StoredHashes = Pick<ExecutionStatement, 'input_hash' | 'output_hash' | 'logs_hash'>;
+
+function storedHashes(execution: SandboxExecution): StoredHashes {
+  return {
+    input_hash: jsonHash(execution.input),
+    // No output hash yet (still running, or refused before the sandbox ran): stays null.
+    output_hash: execution.outputHash === null ? null : jsonHash(execution.output),
+    logs_hash: jsonHash(execution.logs),
+  };
+}
+
+async function findMismatches(execution: SandboxExecution, hashes: StoredHashes, checkLedger: LedgerRecordCheck | undefined): Promise<string[]> {
+  if (!checkLedger || execution.ledgerIndex === null) return ['ledger_record'];
   const { included, record } = await checkLedger(execution.tenantId, execution.ledgerIndex);
-  if (!included || !record || record.type !== 'sandbox.execution' || record.executionId !== String(execution.id)) return false;
-  const data = record.data as { code_hash?: unknown; input_hash?: unknown; output_hash?: unknown };
-  return data.code_hash === execution.codeHash && data.input_hash === execution.inputHash && data.output_hash === execution.outputHash;
+  if (!included || !record || record.type !== 'sandbox.execution' || record.executionId !== String(execution.id)) return ['ledger_record'];
+  const data = (record.data ?? {}) as Record<string, unknown>;
+  const mismatches: string[] = [];
+  if (hashes.input_hash !== execution.inputHash || data.input_hash !== hashes.input_hash) mismatches.push('input_hash');
+  if (hashes.output_hash !== execution.outputHash || data.output_hash !== hashes.output_hash) mismatches.push('output_hash');
+  // Records written before logs were hashed carry no logs_hash; the ledger itself cannot lose one.
+  if (data.logs_hash !== undefined && data.logs_hash !== hashes.logs_hash) mismatches.push('logs_hash');
+  if (data.code_hash !== execution.codeHash) mismatches.push('code_hash');
+  if (data.status !== execution.status) mismatches.push('status');
+  if (canonicalJson(data.error ?? null) !== canonicalJson(execution.error)) mismatches.push('error');
+  return mismatches;
 }

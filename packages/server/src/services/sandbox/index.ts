@@ -3,6 +3,7 @@ import { guardedHttpRequest, SandboxSupervisor, type SupervisorOptions } from '@
 import type { Store } from '../../store/index.js';
 import type { Bus } from '../bus.js';
 import type { Clock } from '../clock.js';
+import { ExecutionQuota } from '../executions/execution-quota.js';
 import { ExecutionService, type ContentSafetyCheck, type HaltState } from '../executions/execution-service.js';
 import { listenForKills } from '../executions/kill-listener.js';
 import { RunningExecutions } from '../executions/running-executions.js';
@@ -46,6 +47,8 @@ export interface SandboxServiceDeps {
   haltState?: HaltState | undefined;
   /** `services.safety.scan`: run inputs and outputs through content safety when the agent's config says so. */
   scanContent?: ContentScan | undefined;
+  /** Executions each agent may start per rolling hour (`TOLLGATE_EXECUTIONS_PER_HOUR`); 0 or absent = no quota. */
+  executionsPerHour?: number | undefined;
   onError?: (error: unknown) => void;
 }
 
@@ -90,8 +93,9 @@ export function createSandboxServices(deps: SandboxServiceDeps): SandboxServices
     allowedDomains: config.allowed_domains, allowedAddressRanges: deps.egress?.allowedAddressRanges, allowHttp: deps.egress?.allowHttp ?? false, signal,
     ...(deps.egress?.caCertificates ? { tls: { ca: [...tls.rootCertificates, deps.egress.caCertificates] } } : {}),
   });
+  const quota = deps.executionsPerHour ? new ExecutionQuota({ executions: deps.store.sandboxExecutions, perHour: deps.executionsPerHour, now, appendLedger }) : undefined;
   const executions = new ExecutionService({
-    store: deps.store, runtime, running, now, fetch, appendLedger: appendLedger, haltState: deps.haltState, contentSafety: contentSafetyCheck(deps.scanContent),
+    store: deps.store, runtime, running, now, fetch, appendLedger: appendLedger, haltState: deps.haltState, contentSafety: contentSafetyCheck(deps.scanContent), quota,
     resolveCredentials: (tenantId, names, context) => credentials.resolve(tenantId, names, context),
   });
   const permissionRequests = new PermissionRequestService({ repository: deps.store.permissionRequests, agents, bus: deps.bus, now, appendLedger: appendLedger });
