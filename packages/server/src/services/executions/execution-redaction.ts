@@ -31,10 +31,15 @@ export function redactJsonValue<T>(value: T): T | string {
   return [...new Set(findings.map((f) => f.redacted))].join(' ');
 }
 
+/** Longest run of lines (in characters) scanned as one window when looking for a secret split over 2–3 lines. */
+const MAX_WINDOW_CHARS = 16_384;
+
 /**
  * Masks secrets in a sequence of log messages, each one alone and across neighbouring lines: the messages are also
- * scanned joined with nothing and with line breaks, so a secret printed in pieces (`log('AKIA')`, `log('Z7Q2…')`)
- * or a PEM block logged line by line is masked in every line that holds a piece of it.
+ * scanned all joined with line breaks (a PEM block logged line by line), all joined with nothing, and in windows
+ * of two and three neighbouring lines joined with nothing (a secret printed in pieces, `log('AKIA')`,
+ * `log('Z7Q2…')`, whose ends the full join would glue to the text of the lines around it). A piece is masked in
+ * every line that holds one.
  *
  * @example
  * redactLines(['key: AKIA', 'Z7Q2MNXL4PWR6TYB']); // ['key: [REDACTED:aws-access-token]', '[REDACTED:aws-access-token]']
@@ -42,23 +47,38 @@ export function redactJsonValue<T>(value: T): T | string {
 export function redactLines(messages: readonly string[]): string[] {
   const spans: Span[][] = messages.map((message) => detectSecrets(message).map((f) => ({ start: f.start, end: f.end, mask: f.redacted })));
   if (messages.length > 1) {
-    for (const separator of ['', '\n']) addJoinedSpans(messages, separator, spans);
+    addJoinedSpans(messages, 0, messages.length, '\n', spans);
+    addJoinedSpans(messages, 0, messages.length, '', spans);
+    for (let first = 0; first < messages.length - 1; first++) {
+      for (const size of [2, 3]) {
+        const last = first + size;
+        if (last > messages.length || windowChars(messages, first, last) > MAX_WINDOW_CHARS) break;
+        addJoinedSpans(messages, first, last, '', spans);
+      }
+    }
   }
   return messages.map((message, i) => applySpans(message, spans[i] ?? []));
 }
 
-function addJoinedSpans(messages: readonly string[], separator: string, spans: Span[][]): void {
-  const joined = messages.join(separator);
-  const findings = detectSecrets(joined);
+function windowChars(messages: readonly string[], first: number, last: number): number {
+  let chars = 0;
+  for (let i = first; i < last; i++) chars += messages[i]?.length ?? 0;
+  return chars;
+}
+
+/** Scans `messages[first..last)` joined by `separator` and maps each finding back onto the lines it touches. */
+function addJoinedSpans(messages: readonly string[], first: number, last: number, separator: string, spans: Span[][]): void {
+  const window = messages.slice(first, last);
+  const findings = detectSecrets(window.join(separator));
   if (findings.length === 0) return;
   let offset = 0;
-  messages.forEach((message, i) => {
+  window.forEach((message, k) => {
     const start = offset;
     const end = offset + message.length;
     for (const finding of findings) {
       const from = Math.max(finding.start, start);
       const to = Math.min(finding.end, end);
-      if (from < to) spans[i]?.push({ start: from - start, end: to - start, mask: finding.redacted });
+      if (from < to) spans[first + k]?.push({ start: from - start, end: to - start, mask: finding.redacted });
     }
     offset = end + separator.length;
   });
