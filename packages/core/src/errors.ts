@@ -51,6 +51,9 @@ export const ERROR_STATUS = {
   HOLD_DECIDED: 409,
   HOLD_EXPIRED: 409,
   APPROVAL_SOURCE_UNKNOWN: 404,
+  // Compliance evidence (SecureAgent compliance methods)
+  COMPLIANCE_FRAMEWORK_UNKNOWN: 400,
+  COMPLIANCE_NOT_CONFIGURED: 409,
   // Configuration (start-up, never sent over HTTP in practice)
   CONFIG_INVALID: 500,
 } as const satisfies Record<string, number>;

@@ -15,6 +15,7 @@ import { createDecisionRepository, type DecisionRepository } from './decisions.j
 import { createHoldRepository, type HoldRepository } from './holds.js';
 import { createKillSwitchRepository, type KillSwitchRepository } from './kill-switches.js';
 import { createDashboardSessionRepository, type DashboardSessionRepository } from './dashboard-sessions.js';
+import { createComplianceRepository, type ComplianceRepository } from './compliance.js';
 
 /**
  * Every repository of the store. Shared registration point: to add one, write `repositories/<area>.ts`
@@ -36,6 +37,7 @@ export interface Repositories {
   readonly holds: HoldRepository;
   readonly killSwitches: KillSwitchRepository;
   readonly dashboardSessions: DashboardSessionRepository;
+  readonly compliance: ComplianceRepository;
 }
 
 /**
@@ -60,6 +62,7 @@ export function createRepositories(db: Kysely<Database>, dialect: Dialect): Repo
     holds: createHoldRepository(db, dialect),
     killSwitches: createKillSwitchRepository(db, dialect),
     dashboardSessions: createDashboardSessionRepository(db, dialect),
+    compliance: createComplianceRepository(db, dialect),
   };
 }
 

@@ -1,0 +1,10 @@
+export { ComplianceService, configuredFrameworks } from './compliance-service.js';
+export type { AgentSnapshot, ComplianceLedger, ComplianceServiceDeps, ComplianceStatusView, StoredFrameworkEvaluation } from './compliance-service.js';
+export { buildComplianceReport, buildEvidencePackage, renderEvidenceMarkdown, renderReportMarkdown } from './documents.js';
+export type { ComplianceReport, EvidencePackage, VerificationSteps } from './documents.js';
+export { renderReportPdf } from './report-pdf.js';
+export { FRAMEWORK_CATALOGUES, isFrameworkCode, requireFrameworkCode } from './frameworks/index.js';
+export { CHECKS, runChecks, isWildcardDomain } from './checks.js';
+export { controlCoverage, evaluateFramework, frameworkLabel } from './evaluate.js';
+export { COMPLIANCE_DISCLAIMER, COMPLIANCE_FRAMEWORKS, CHECK_IDS } from './types.js';
+export type { CheckId, CheckResult, ComplianceFrameworkCode, ControlResult, FrameworkEvaluation, FrameworkLabel } from './types.js';
