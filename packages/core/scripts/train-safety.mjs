@@ -16,7 +16,7 @@ import { trainingAttackGoals } from './safety-corpus/attack-goals.mjs';
 import { DEFAULT_DATA_DIR, loadAttacks, loadBenignInputs, loadCarriers, loadToxicity, rng } from './safety-data.mjs';
 import { DEFAULT_CONFIG, serializeModel, trainLogistic, trainProcedure, windowFeatures } from './safety-train-lib.mjs';
 
-export const SEED = 20240611;
+export const SEED = Number(process.env.SAFETY_SEED ?? 20240611);
 const here = dirname(fileURLToPath(import.meta.url));
 const outDir = join(here, '../src/safety/model');
 const dataDir = process.argv.includes('--data') ? process.argv[process.argv.indexOf('--data') + 1] : DEFAULT_DATA_DIR;
