@@ -110,6 +110,7 @@ export async function createServices(deps: ServiceDeps): Promise<Services> {
       caCertificates: deps.config.sandboxEgressCaFile ? readFileSync(deps.config.sandboxEgressCaFile, 'utf8') : undefined,
     },
     scanContent: (request) => safety.scan(request),
+    executionsPerHour: deps.config.executionsPerHour,
     onError: (error) => deps.logger.error({ err: error }, 'sandbox kill handling failed'),
   });
   const safety = new SafetyService({
