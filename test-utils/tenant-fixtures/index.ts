@@ -4,6 +4,7 @@ import { enforcementFixture } from './enforcement.js';
 import { sandboxFixture } from './sandbox.js';
 import { dashboardFixture } from './dashboard.js';
 import { eventsFixture } from './events.js';
+import { complianceFixture } from './compliance.js';
 import type { TenantFixtureDefinition } from './types.js';
 
 /**
@@ -11,7 +12,7 @@ import type { TenantFixtureDefinition } from './types.js';
  * `defineTenantFixture(...)` and one entry here. packages/server/test/tenant-isolation.test.ts walks every route
  * with tenant A's admin key against these objects of tenant B.
  */
-export const TENANT_FIXTURES: readonly TenantFixtureDefinition[] = [foundationFixture, ledgerFixture, enforcementFixture, sandboxFixture, dashboardFixture, eventsFixture];
+export const TENANT_FIXTURES: readonly TenantFixtureDefinition[] = [foundationFixture, ledgerFixture, enforcementFixture, sandboxFixture, dashboardFixture, eventsFixture, complianceFixture];
 
 export { defineTenantFixture } from './types.js';
 export type { TenantFixture, TenantFixtureContext, TenantFixtureDefinition } from './types.js';

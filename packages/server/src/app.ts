@@ -27,6 +27,7 @@ import { registerExecutionRoutes } from './http/routes/executions.js';
 import { registerCredentialRoutes } from './http/routes/credentials.js';
 import { registerPermissionRequestRoutes } from './http/routes/permission-requests.js';
 import { registerSafetyRoutes } from './http/routes/safety.js';
+import { registerComplianceRoutes } from './http/routes/compliance.js';
 import type { TollgateApp, TypeBoxTypeProvider } from './http/type-provider.js';
 import type { Bus } from './services/bus.js';
 import { systemClock, type Clock } from './services/clock.js';
@@ -54,6 +55,7 @@ function registerRoutes(app: TollgateApp, services: Services): void {
   registerSessionRoutes(app, services);
   registerDashboardRoutes(app, services);
   registerSafetyRoutes(app, services);
+  registerComplianceRoutes(app, services);
   registerSiteRoutes(app, services);
 }
 

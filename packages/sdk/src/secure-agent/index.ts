@@ -1,6 +1,7 @@
 // Public surface of the SecureAgent client (re-exported from the package root).
 export { SecureAgent, AGENTS_PATH, EXECUTIONS_PATH, CREDENTIALS_PATH, AUDIT_PATHS } from './secure-agent.js';
 export { SDKError } from './sdk-error.js';
+export { COMPLIANCE_FRAMEWORKS } from './compliance.js';
 export type { SecureAgentErrorCode } from './sdk-error.js';
 export { PERMISSION_PRESETS, PERMISSION_SCOPES } from './permission-presets.js';
 export type { PermissionScope, PermissionPresetName } from './permission-presets.js';
@@ -15,4 +16,7 @@ export type {
   SecureAgentOptions, SecureAgentLimits, SandboxTemplateName, ComplianceFramework, AgentRecord, ExecutionResponse,
   ExecutionResult, HostCallAuditEntry, RunInput, AuditLogQuery, PermissionRequestOptions, PermissionRequestRecord,
   CredentialInput, CredentialRecord,
+  ComplianceStatus, ComplianceReport, ComplianceEvidencePackage, ComplianceCheckResult, ComplianceControlResult,
+  ComplianceControlStatus, ComplianceFrameworkLabel, ComplianceCheckpointEvidence, ComplianceVerification,
+  FrameworkComplianceResult, EvidencePackageFormat, ComplianceReportFormat,
 } from './types.js';

@@ -11,6 +11,8 @@ export type SecureAgentErrorCode =
   | 'INVALID_OPTIONS'
   | 'NETWORK_ERROR'
   | 'HTTP_ERROR'
+  | 'COMPLIANCE_NOT_CONFIGURED'
+  | 'COMPLIANCE_FRAMEWORK_UNKNOWN'
   | (string & {});
 
 /**

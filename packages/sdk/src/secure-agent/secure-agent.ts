@@ -1,11 +1,13 @@
 import { resolveApiKey, resolveBaseUrl, toRestConfig, DEFAULT_AGENT_NAME, DEFAULT_AGENT_VERSION } from './agent-config.js';
 import { openAuditStream, type AuditEventHandler, type AuditStreamHandle, type AuditStreamOptions } from './audit-stream.js';
+import { complianceReport, complianceStatus, evaluateComplianceNow, evidencePackage } from './compliance.js';
 import { HttpClient } from './http-client.js';
 import { PERMISSION_PRESETS } from './permission-presets.js';
 import { DEFAULT_PERMISSION_TIMEOUT_MS, PERMISSION_REQUESTS_PATH, waitForDecision } from './permission-wait.js';
 import { SDKError } from './sdk-error.js';
 import type {
-  AgentRecord, AuditLogQuery, CredentialInput, CredentialRecord, ExecutionResponse, ExecutionResult,
+  AgentRecord, AuditLogQuery, ComplianceEvidencePackage, ComplianceFramework, ComplianceReport, ComplianceReportFormat,
+  ComplianceStatus, CredentialInput, CredentialRecord, EvidencePackageFormat, ExecutionResponse, ExecutionResult,
   PermissionRequestOptions, PermissionRequestRecord, RunInput, SecureAgentOptions,
 } from './types.js';
 
@@ -54,7 +56,7 @@ export class SecureAgent {
 
   /**
    * Registers (upserts by name) or updates the agent with the template, limits and permission scopes.
-   * Safe to call repeatedly. Compliance codes are stored with the config; evaluation is not implemented yet.
+   * Safe to call repeatedly. With `compliance` codes it also evaluates them (the seed: "evaluates immediately").
    */
   async configure(): Promise<this> {
     const config = toRestConfig(this.options);
@@ -63,12 +65,17 @@ export class SecureAgent {
     if (this.options.version !== undefined) body.version = this.options.version;
     if (this.resolvedAgentId !== undefined) {
       await this.http.json<{ agent: AgentRecord }>('PATCH', this.agentPath(), { body });
-      return this;
+      return this.evaluateConfiguredCompliance();
     }
     body.name = this.options.name ?? DEFAULT_AGENT_NAME;
     body.version ??= DEFAULT_AGENT_VERSION;
     const answer = await this.http.json<{ success: boolean; agent: AgentRecord }>('POST', AGENTS_PATH, { body });
     this.resolvedAgentId = answer.agent.id;
+    return this.evaluateConfiguredCompliance();
+  }
+
+  private async evaluateConfiguredCompliance(): Promise<this> {
+    if ((this.options.compliance?.length ?? 0) > 0) await evaluateComplianceNow(this.http, this.agentPath());
     return this;
   }
 
@@ -139,24 +146,36 @@ export class SecureAgent {
     return this.http.json('GET', `${EXECUTIONS_PATH}/${encodeURIComponent(String(executionId))}/verify`);
   }
 
-  /** Not implemented yet: throws `NOT_IMPLEMENTED`. */
-  async getComplianceStatus(): Promise<never> {
-    throw notImplemented('getComplianceStatus');
+  /**
+   * Cached compliance evaluation per configured framework (per-control coverage, evidence, gap remediation).
+   * Audit-prepared evidence, not a certification or compliance score.
+   */
+  async getComplianceStatus(): Promise<ComplianceStatus> {
+    if (this.resolvedAgentId === undefined) await this.configure();
+    return complianceStatus(this.http, this.agentPath());
   }
 
-  /** Not implemented yet: throws `NOT_IMPLEMENTED`. */
-  async evaluateCompliance(): Promise<never> {
-    throw notImplemented('evaluateCompliance');
+  /** Re-runs every configured framework and refreshes the cache (use after changing the sandbox or permissions). */
+  async evaluateCompliance(): Promise<ComplianceStatus> {
+    if (this.resolvedAgentId === undefined) await this.configure();
+    return evaluateComplianceNow(this.http, this.agentPath());
   }
 
-  /** Not implemented yet: throws `NOT_IMPLEMENTED`. */
-  async getEvidencePackage(_framework: string, _format?: string): Promise<never> {
-    throw notImplemented('getEvidencePackage');
+  /** Controls-mapped evidence package of one framework: Markdown (default) or the JSON package. */
+  async getEvidencePackage(framework: ComplianceFramework, format?: 'markdown'): Promise<string>;
+  async getEvidencePackage(framework: ComplianceFramework, format: 'json'): Promise<ComplianceEvidencePackage>;
+  async getEvidencePackage(framework: ComplianceFramework, format: EvidencePackageFormat = 'markdown'): Promise<string | ComplianceEvidencePackage> {
+    if (this.resolvedAgentId === undefined) await this.configure();
+    return evidencePackage(this.http, this.agentPath(), framework, format);
   }
 
-  /** Not implemented yet: throws `NOT_IMPLEMENTED`. */
-  async exportComplianceReport(_format?: string): Promise<never> {
-    throw notImplemented('exportComplianceReport');
+  /** Coverage report over every configured framework: JSON (default), Markdown text or PDF bytes. */
+  async exportComplianceReport(format?: 'json'): Promise<ComplianceReport>;
+  async exportComplianceReport(format: 'markdown'): Promise<string>;
+  async exportComplianceReport(format: 'pdf'): Promise<Uint8Array>;
+  async exportComplianceReport(format: ComplianceReportFormat = 'json'): Promise<ComplianceReport | string | Uint8Array> {
+    if (this.resolvedAgentId === undefined) await this.configure();
+    return complianceReport(this.http, this.agentPath(), format);
   }
 
   private requireAgentId(): number | string {
@@ -195,8 +214,4 @@ export class SecureAgent {
       error: answer.error ?? null,
     };
   }
-}
-
-function notImplemented(method: string): SDKError {
-  return new SDKError('NOT_IMPLEMENTED', `SecureAgent.${method}() is not implemented yet: compliance evaluation has not landed in Tollgate`);
 }

@@ -146,3 +146,102 @@ export interface CredentialRecord {
   revoked_at: string | null;
   rotated_from: number | null;
 }
+
+/** Coverage of one control: the weakest of its checks decides. */
+export type ComplianceControlStatus = 'covered' | 'partial' | 'gap';
+/** The seed's labels: every control covered, no gap, at least one gap. */
+export type ComplianceFrameworkLabel = 'MAPPED' | 'DOCUMENTED' | 'Gap identified';
+
+/** One Tollgate check with the evidence it found on the server (counts and names, never secret values). */
+export interface ComplianceCheckResult {
+  id: string;
+  title: string;
+  status: 'pass' | 'partial' | 'fail';
+  summary: string;
+  evidence: Record<string, unknown>;
+  remediation: string[];
+}
+
+export interface ComplianceControlResult {
+  id: string;
+  title: string;
+  /** Article, criterion or subcategory, e.g. `Article 14(4)(e)`, `CC6.1`, `MANAGE 2.4`. */
+  reference: string;
+  status: ComplianceControlStatus;
+  checks: ComplianceCheckResult[];
+  /** Gap remediation steps. */
+  remediation: string[];
+}
+
+/** The signed ledger checkpoint current at evaluation time (verify with `tollgate audit verify`). */
+export interface ComplianceCheckpointEvidence {
+  origin: string;
+  tree_size: number;
+  root_hash: string;
+  note: string;
+  public_key: string;
+  created_at: string;
+  signature_valid: boolean;
+}
+
+/** One framework's evaluation of the agent. */
+export interface FrameworkComplianceResult {
+  framework: ComplianceFramework;
+  framework_name: string;
+  source: string;
+  label: ComplianceFrameworkLabel;
+  coverage_percent: number;
+  counts: { covered: number; partial: number; gap: number; total: number };
+  controls: ComplianceControlResult[];
+  ledger_checkpoint: ComplianceCheckpointEvidence | null;
+  /** Ledger index of the `compliance.evaluated` record. */
+  ledger_index: number | null;
+  evaluated_at: string;
+  /** True when the agent changed after this evaluation: call `evaluateCompliance()`. */
+  stale: boolean;
+  agent: { id: number; name: string; version: string; code_sha256: string; sandbox_template: string | null };
+  disclaimer: string;
+}
+
+/** Result of `getComplianceStatus()` and `evaluateCompliance()`: audit-prepared evidence, not a certification. */
+export interface ComplianceStatus {
+  agent_id: number;
+  agent_name: string;
+  configured_frameworks: ComplianceFramework[];
+  frameworks: Partial<Record<ComplianceFramework, FrameworkComplianceResult>>;
+  evaluated_at: string;
+  disclaimer: string;
+}
+
+/** How an auditor re-checks the ledger evidence. */
+export interface ComplianceVerification {
+  checkpoint: ComplianceCheckpointEvidence | null;
+  evaluation_record_index: number | null;
+  commands: string[];
+}
+
+/** `getEvidencePackage(framework, 'json')`. */
+export interface ComplianceEvidencePackage {
+  type: 'tollgate.compliance-evidence/v1';
+  generated_at: string;
+  disclaimer: string;
+  framework: ComplianceFramework;
+  framework_name: string;
+  evaluation: FrameworkComplianceResult;
+  verification: ComplianceVerification;
+}
+
+/** `exportComplianceReport('json')`: every configured framework. */
+export interface ComplianceReport {
+  type: 'tollgate.compliance-report/v1';
+  generated_at: string;
+  disclaimer: string;
+  agent_id: number;
+  agent_name: string;
+  summary: Array<{ framework: ComplianceFramework; framework_name: string; label: ComplianceFrameworkLabel; coverage_percent: number; covered: number; partial: number; gap: number; total: number; evaluated_at: string; stale: boolean }>;
+  frameworks: FrameworkComplianceResult[];
+  verification: ComplianceVerification;
+}
+
+export type EvidencePackageFormat = 'markdown' | 'json';
+export type ComplianceReportFormat = 'json' | 'markdown' | 'pdf';

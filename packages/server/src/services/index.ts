@@ -18,6 +18,7 @@ import { loadMasterKey } from './vault/master-key.js';
 import { Vault } from './vault/vault.js';
 import { DashboardSessionService } from './dashboard/index.js';
 import { SafetyService } from './safety/index.js';
+import { ComplianceService } from './compliance/index.js';
 
 /** What every service may depend on. */
 export interface ServiceDeps {
@@ -67,6 +68,8 @@ export interface Services {
   readonly dashboardSessions: DashboardSessionService;
   /** Content safety (issue 7): the shared scanner, also used by the enforcer. */
   readonly safety: SafetyService;
+  /** Compliance evidence of sandboxed agents (EU AI Act, SOC 2, NIST AI RMF control mapping). */
+  readonly compliance: ComplianceService;
 }
 
 async function createBus(deps: ServiceDeps): Promise<Bus> {
@@ -122,7 +125,12 @@ export async function createServices(deps: ServiceDeps): Promise<Services> {
     permissionRequests: { service: sandbox.permissionRequests, channel: PERMISSION_REQUEST_CHANNEL },
   });
   const dashboardSessions = new DashboardSessionService({ store: deps.store, clock: deps.clock, keys, ledger, ttlMs: deps.config.dashboardSessionTtlMs });
-  return { ...base, keys, tenants, ledger, events, vault, ...sandbox, ...enforcementArea.services, closeEnforcement: enforcementArea.close, dashboardSessions, safety };
+  const { policies, killSwitch } = enforcementArea.services;
+  const compliance = new ComplianceService({
+    store: deps.store, clock: deps.clock, ledger, activePolicy: (tenantId) => policies.activePolicy(tenantId),
+    haltReason: (tenantId, agent) => killSwitch.haltReason(tenantId, String(agent.id)) ?? killSwitch.haltReason(tenantId, agent.name),
+  });
+  return { ...base, keys, tenants, ledger, events, vault, ...sandbox, ...enforcementArea.services, closeEnforcement: enforcementArea.close, dashboardSessions, safety, compliance };
 }
 
 /**
