@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { merkle, verifyBundle } from '@tollgate/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postgresTestUrl, startTestServer, type TestServer } from '../../../test-utils/index.js';
@@ -94,6 +95,42 @@ describe('compliance API', () => {
     expect(stop.checks[0]?.evidence.agent_events).toBe(2);
     const cc63 = control(after.body, 'soc2', 'CC6.3');
     expect(cc63.checks.find((c) => c.id === 'permission_requests')?.status).toBe('pass');
+  });
+
+  it('an active policy with a STEP_UP rule covers human oversight; approvedScope "*" for the agent is a gap', async () => {
+    const tenant = await t.createTenant('policy-tenant');
+    const policyKey = (await t.services.keys.create({ tenantId: tenant.id, scopes: ['agents'] })).token;
+    const id = await registerAgent(t, policyKey, 'overseen', STRICT_CONFIG);
+    const before = await t.request('POST', `/api/v1/sdk/agents/${id}/compliance/evaluate`, { key: policyKey, body: {} });
+    expect(control(before.body, 'nist_ai_rmf', 'MAP-3.5').status).toBe('gap');
+    expect(control(before.body, 'nist_ai_rmf', 'GOVERN-1.4').status).toBe('partial');
+    const source = (scope: string) => [
+      'name: oversight', 'agents:', '  overseen:', `    approvedScope: [${scope}]`, 'rules:',
+      '  - id: large-refund', '    match: { tools: [issue_refund] }', '    when: args.amount > 500', '    effect: STEP_UP', '    reason: refunds above 500 need a human', '',
+    ].join('\n');
+    const policy = await t.services.policies.create(tenant.id, { name: 'oversight', source: source('search_kb') }, null);
+    await t.services.policies.activate(tenant.id, policy.id, 1, null);
+    const overseen = await t.request('POST', `/api/v1/sdk/agents/${id}/compliance/evaluate`, { key: policyKey, body: {} });
+    expect(control(overseen.body, 'nist_ai_rmf', 'MAP-3.5').status).toBe('covered');
+    expect(control(overseen.body, 'nist_ai_rmf', 'MAP-3.5').checks[0]?.evidence.step_up_rules).toEqual(['large-refund']);
+    expect(control(overseen.body, 'nist_ai_rmf', 'GOVERN-1.4').status).toBe('covered');
+    await t.services.policies.addVersion(tenant.id, policy.id, { source: source('"*"') }, null);
+    await t.services.policies.activate(tenant.id, policy.id, 2, null);
+    const wildcard = await t.request('POST', `/api/v1/sdk/agents/${id}/compliance/evaluate`, { key: policyKey, body: {} });
+    const govern = control(wildcard.body, 'nist_ai_rmf', 'GOVERN-1.4');
+    expect(govern.status).toBe('gap');
+    expect(govern.checks[0]?.evidence.wildcard_scopes).toEqual(['overseen']);
+  });
+
+  it('a secret hard-coded in the entry code is a cybersecurity gap, reported without its value', async () => {
+    const secret = `ghp_${randomBytes(27).toString('base64url').replace(/[-_]/g, 'x').slice(0, 36)}`;
+    const created = await t.request('POST', '/api/v1/sdk/agents', { key, body: { name: 'leaky', entry_code: `const token = "${secret}"; return 1;`, config: STRICT_CONFIG } });
+    const status = await t.request('POST', `/api/v1/sdk/agents/${created.body.agent.id}/compliance/evaluate`, { key, body: {} });
+    const cyber = control(status.body, 'eu_ai_act', 'EU-ART15-CYBERSECURITY');
+    expect(cyber.status).toBe('gap');
+    expect((cyber.checks.find((c) => c.id === 'credential_vault')?.evidence.secrets_in_entry_code as string[]).length).toBe(1);
+    const markdown = await t.request('GET', `/api/v1/sdk/agents/${created.body.agent.id}/compliance/report?format=markdown`, { key });
+    expect(JSON.stringify(status.body) + markdown.body).not.toContain(secret);
   });
 
   it('the evidence package carries the real signed checkpoint, which the exported ledger bundle verifies against', async () => {
