@@ -78,6 +78,19 @@ describe('HTTP basics', () => {
     expect((await fetch(`${t.url}/docs`)).status).toBe(200);
     const metrics = await (await fetch(`${t.url}/metrics`)).text();
     expect(metrics).toContain('tollgate_http_requests_total');
+    await fetch(`${t.url}/healthz`);
+    const after = await (await fetch(`${t.url}/metrics`)).text();
+    const count = (text: string) => Number(/^tollgate_http_requests_total\{method="GET",route="\/healthz",status="200"\} (\d+)$/m.exec(text)?.[1] ?? 0);
+    expect(count(after)).toBe(count(metrics) + 1);
+    expect(after).toMatch(/^tollgate_http_request_duration_seconds_bucket\{method="GET",route="\/healthz",le="\+Inf"\} \d+$/m);
+    expect(after).toMatch(/^tollgate_http_request_duration_seconds_count\{method="GET",route="\/healthz"\} \d+$/m);
+    expect(after).toContain('# TYPE tollgate_http_request_duration_seconds histogram');
+    // Refused by authentication: still counted under its route; no route at all: "unmatched".
+    expect((await fetch(`${t.url}/api/v1/auth/whoami`)).status).toBe(401);
+    expect((await fetch(`${t.url}/no/such/route`)).status).toBe(404);
+    const refused = await (await fetch(`${t.url}/metrics`)).text();
+    expect(refused).toMatch(/^tollgate_http_requests_total\{method="GET",route="\/api\/v1\/auth\/whoami",status="401"\} 1$/m);
+    expect(refused).toMatch(/^tollgate_http_requests_total\{method="GET",route="unmatched",status="404"\} \d+$/m);
     expect(await (await fetch(`${t.url}/`)).text()).toContain('Tollgate');
   });
 });

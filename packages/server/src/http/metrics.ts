@@ -1,67 +1,166 @@
-import { Counter, Histogram, collectDefaultMetrics, type Registry } from 'prom-client';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import { collectDefaultMetrics, type Registry } from 'prom-client';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { TollgateApp } from './type-provider.js';
 
 /** Histogram buckets (seconds) of request durations. */
 export const HTTP_DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
+type Labels = Record<string, string>;
+interface MetricValue {
+  readonly labels: Labels;
+  readonly value: number;
+  readonly metricName?: string;
+}
+
+/** One (method, route) series: bucket counts, sum, count, and request counts per status. */
+class RouteSeries {
+  readonly buckets = new Float64Array(HTTP_DURATION_BUCKETS.length);
+  sum = 0;
+  count = 0;
+  readonly statuses = new Map<number, number>();
+
+  constructor(
+    readonly method: string,
+    readonly route: string,
+  ) {}
+
+  record(statusCode: number, seconds: number): void {
+    this.statuses.set(statusCode, (this.statuses.get(statusCode) ?? 0) + 1);
+    this.sum += seconds;
+    this.count += 1;
+    for (let i = 0; i < HTTP_DURATION_BUCKETS.length; i += 1) {
+      if (seconds <= HTTP_DURATION_BUCKETS[i]!) {
+        this.buckets[i]! += 1;
+        break;
+      }
+    }
+  }
+}
+
+/**
+ * The HTTP request counter and duration histogram, in prom-client's exposition format but recorded with plain
+ * arithmetic: prom-client's own `observe` validates and hashes the label set on every request, which cost more
+ * than everything else Tollgate does on a trivial route. Values are assembled only when `/metrics` is scraped.
+ */
+class HttpMetricsSource {
+  readonly series: RouteSeries[] = [];
+
+  add(method: string, route: string): RouteSeries {
+    const series = new RouteSeries(method, route);
+    this.series.push(series);
+    return series;
+  }
+
+  register(registry: Registry): void {
+    const requests = {
+      name: 'tollgate_http_requests_total',
+      help: 'HTTP requests by method, route pattern and status',
+      type: 'counter',
+      aggregator: 'sum',
+      get: async () => ({ name: requests.name, help: requests.help, type: requests.type, aggregator: 'sum', values: this.requestValues() }),
+      reset: () => undefined,
+    };
+    const duration = {
+      name: 'tollgate_http_request_duration_seconds',
+      help: 'HTTP request duration by method and route pattern',
+      type: 'histogram',
+      aggregator: 'sum',
+      get: async () => ({ name: duration.name, help: duration.help, type: duration.type, aggregator: 'sum', values: this.durationValues(duration.name) }),
+      reset: () => undefined,
+    };
+    registry.registerMetric(requests as unknown as Parameters<Registry['registerMetric']>[0]);
+    registry.registerMetric(duration as unknown as Parameters<Registry['registerMetric']>[0]);
+  }
+
+  private requestValues(): MetricValue[] {
+    const values: MetricValue[] = [];
+    for (const s of this.series) {
+      for (const [status, count] of s.statuses) values.push({ labels: { method: s.method, route: s.route, status: String(status) }, value: count });
+    }
+    return values;
+  }
+
+  private durationValues(name: string): MetricValue[] {
+    const values: MetricValue[] = [];
+    for (const s of this.series) {
+      if (s.count === 0) continue;
+      const labels = { method: s.method, route: s.route };
+      let cumulative = 0;
+      HTTP_DURATION_BUCKETS.forEach((bound, i) => {
+        cumulative += s.buckets[i]!;
+        values.push({ labels: { ...labels, le: String(bound) }, value: cumulative, metricName: `${name}_bucket` });
+      });
+      values.push({ labels: { ...labels, le: '+Inf' }, value: s.count, metricName: `${name}_bucket` });
+      values.push({ labels, value: s.sum, metricName: `${name}_sum` });
+      values.push({ labels, value: s.count, metricName: `${name}_count` });
+    }
+    return values;
+  }
+}
+
+const SERIES = Symbol('tollgate.metricsSeries');
+const STARTED = Symbol('tollgate.startedAt');
+type TaggedResponse = ServerResponse & { [SERIES]?: RouteSeries; [STARTED]?: number };
+interface HttpServerMessage {
+  readonly request: IncomingMessage;
+  readonly response: TaggedResponse;
+  readonly server: unknown;
+}
+
 /**
  * Counts requests and observes durations per route pattern (never the raw URL: bounded label cardinality).
+ *
+ * Each route's first `onRequest` hook tags the raw response with its series; Node's own HTTP diagnostics channels
+ * (`http.server.request.start` / `http.server.response.finish`) time the request and record it when the response
+ * is finished. A Fastify `onResponse` hook would do the same at several times the cost per request. Responses
+ * of requests that never reached a route (404, malformed URLs) are counted under route="unmatched".
  *
  * @example
  * registerHttpMetrics(app, services.metrics);
  */
 export function registerHttpMetrics(app: TollgateApp, registry: Registry): void {
   collectDefaultMetrics({ register: registry, prefix: 'tollgate_' });
-  const requests = new Counter({
-    name: 'tollgate_http_requests_total',
-    help: 'HTTP requests by method, route pattern and status',
-    labelNames: ['method', 'route', 'status'] as const,
-    registers: [registry],
-  });
-  const duration = new Histogram({
-    name: 'tollgate_http_request_duration_seconds',
-    help: 'HTTP request duration by method and route pattern',
-    labelNames: ['method', 'route'] as const,
-    buckets: HTTP_DURATION_BUCKETS,
-    registers: [registry],
-  });
-  // Each route gets its own hook with its label resolved once (`request.routeOptions` builds a fresh object on
-  // every access); labelled children are cached per status, since prom-client otherwise hashes the label object on
-  // every observation. Requests matching no route are counted by one global hook under route="unmatched".
-  const observe = (method: string, route: string) => {
-    const histogram = duration.labels(method, route);
-    const counters = new Map<number, { inc(): void }>();
-    return (statusCode: number, elapsedMs: number) => {
-      let counter = counters.get(statusCode);
-      if (!counter) {
-        counter = requests.labels(method, route, String(statusCode));
-        counters.set(statusCode, counter);
-      }
-      counter.inc();
-      histogram.observe(elapsedMs / 1000);
-    };
-  };
+  const source = new HttpMetricsSource();
+  source.register(registry);
   app.addHook('onRoute', (route) => {
     const methods = Array.isArray(route.method) ? route.method : [route.method];
-    const recorders = new Map(methods.map((method) => [method, observe(method, route.url)]));
-    const existing = route.onResponse === undefined ? [] : Array.isArray(route.onResponse) ? route.onResponse : [route.onResponse];
+    const recorders = new Map(methods.map((method) => [method, source.add(method, route.url)]));
+    const existing = route.onRequest === undefined ? [] : Array.isArray(route.onRequest) ? route.onRequest : [route.onRequest];
     const hook = (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
-      recorders.get(request.method)?.(reply.statusCode, reply.elapsedTime);
+      (reply.raw as TaggedResponse)[SERIES] = recorders.get(request.method);
       done();
     };
-    route.onResponse = [...existing, hook as unknown as (typeof existing)[number]];
+    // First, so requests refused by authentication are counted under their route too.
+    route.onRequest = [hook as unknown as (typeof existing)[number], ...existing];
   });
-  const unmatched = new Map<string, (statusCode: number, elapsedMs: number) => void>();
-  app.addHook('onResponse', (request, reply, done) => {
-    if (request.is404) {
-      let record = unmatched.get(request.method);
-      if (!record) {
-        record = observe(request.method, 'unmatched');
-        unmatched.set(request.method, record);
-      }
-      record(reply.statusCode, reply.elapsedTime);
+  const unmatched = new Map<string, RouteSeries>();
+  const unmatchedSeries = (method: string): RouteSeries => {
+    let series = unmatched.get(method);
+    if (!series) {
+      series = source.add(method, 'unmatched');
+      unmatched.set(method, series);
     }
+    return series;
+  };
+  const onStart = (message: unknown) => {
+    const { server, response } = message as HttpServerMessage;
+    if (server === app.server) response[STARTED] = performance.now();
+  };
+  const onFinish = (message: unknown) => {
+    const { server, request, response } = message as HttpServerMessage;
+    if (server !== app.server) return;
+    const series = response[SERIES] ?? unmatchedSeries(request.method ?? 'GET');
+    const started = response[STARTED];
+    series.record(response.statusCode, started === undefined ? 0 : (performance.now() - started) / 1000);
+  };
+  subscribe('http.server.request.start', onStart);
+  subscribe('http.server.response.finish', onFinish);
+  app.addHook('onClose', (_instance, done) => {
+    unsubscribe('http.server.request.start', onStart);
+    unsubscribe('http.server.response.finish', onFinish);
     done();
   });
 }

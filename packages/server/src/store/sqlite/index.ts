@@ -5,6 +5,7 @@ import { Kysely, SqliteDialect, sql } from 'kysely';
 import type { Database } from '../schema.js';
 import { createRepositories } from '../repositories/index.js';
 import type { Store } from '../types.js';
+import { DEFAULT_CHECKPOINT_INTERVAL_MS, startBackgroundCheckpointer, type BackgroundCheckpointer } from './checkpointer.js';
 
 /** Options of {@link openSqliteStore}. */
 export interface SqliteStoreOptions {
@@ -12,6 +13,13 @@ export interface SqliteStoreOptions {
   readonly filename: string;
   /** Milliseconds a writer waits for a lock held by another process (e.g. the CLI). */
   readonly busyTimeoutMs?: number;
+  /**
+   * Milliseconds between WAL checkpoints run by a background worker thread (default 250); 0 keeps SQLite's
+   * automatic checkpoints on the connection itself. Ignored for `:memory:`.
+   */
+  readonly checkpointIntervalMs?: number;
+  /** Told about background checkpoint failures (automatic checkpoints take over). */
+  readonly onCheckpointError?: (message: string) => void;
 }
 
 /** Default SQLite busy timeout. */
@@ -30,7 +38,17 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
   database.pragma('journal_mode = WAL');
   database.pragma('synchronous = NORMAL');
   database.pragma('foreign_keys = ON');
-  database.pragma(`busy_timeout = ${options.busyTimeoutMs ?? DEFAULT_SQLITE_BUSY_TIMEOUT_MS}`);
+  const busyTimeoutMs = options.busyTimeoutMs ?? DEFAULT_SQLITE_BUSY_TIMEOUT_MS;
+  database.pragma(`busy_timeout = ${busyTimeoutMs}`);
+  const checkpointIntervalMs = options.checkpointIntervalMs ?? DEFAULT_CHECKPOINT_INTERVAL_MS;
+  const checkpointer: BackgroundCheckpointer | undefined =
+    options.filename === ':memory:' || checkpointIntervalMs === 0
+      ? undefined
+      : startBackgroundCheckpointer(database, {
+          intervalMs: checkpointIntervalMs,
+          busyTimeoutMs,
+          ...(options.onCheckpointError ? { onError: options.onCheckpointError } : {}),
+        });
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
   let closed = false;
   const build = (conn: Kysely<Database>): Store => ({
@@ -45,7 +63,9 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
     close: async () => {
       if (closed) return;
       closed = true;
-      await db.destroy(); // also closes the better-sqlite3 handle
+      await checkpointer?.stop();
+      await db.destroy(); // closes the better-sqlite3 handle if Kysely ever used it
+      if (database.open) database.close();
     },
   });
   return build(db);

@@ -1,0 +1,76 @@
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openSqliteStore } from './index.js';
+import { startBackgroundCheckpointer } from './checkpointer.js';
+
+const dirs: string[] = [];
+function tempFile(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'tollgate-checkpoint-'));
+  dirs.push(dir);
+  return join(dir, 'db.sqlite');
+}
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+function fill(database: BetterSqlite3.Database, rows: number): void {
+  database.exec('CREATE TABLE IF NOT EXISTS blobs (id INTEGER PRIMARY KEY, body TEXT NOT NULL)');
+  const insert = database.prepare('INSERT INTO blobs (body) VALUES (?)');
+  const body = 'x'.repeat(1000);
+  database.transaction(() => {
+    for (let i = 0; i < rows; i += 1) insert.run(body);
+  })();
+}
+
+async function until(check: () => boolean, timeoutMs = 5000): Promise<void> {
+  const started = Date.now();
+  while (!check()) {
+    if (Date.now() - started > timeoutMs) throw new Error('condition not reached in time');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+describe('background WAL checkpoints', () => {
+  it('turns the connection’s automatic checkpoints off and copies committed pages into the database file from a worker', async () => {
+    const filename = tempFile();
+    const database = new BetterSqlite3(filename);
+    database.pragma('journal_mode = WAL');
+    const checkpointer = startBackgroundCheckpointer(database, { intervalMs: 50, busyTimeoutMs: 1000 });
+    await until(() => database.pragma('wal_autocheckpoint', { simple: true }) === 0);
+    const before = statSync(filename).size;
+    fill(database, 2000); // ~2 MB: only the WAL grows on this connection
+    await until(() => statSync(filename).size > before + 1_000_000);
+    await checkpointer.stop();
+    expect(database.pragma('wal_autocheckpoint', { simple: true })).toBe(1000);
+    expect(database.prepare('SELECT count(*) AS n FROM blobs').get()).toEqual({ n: 2000 });
+    database.close();
+  });
+
+  it('is used by the SQLite store on files, not in memory, and stops on close', async () => {
+    const store = openSqliteStore({ filename: tempFile(), checkpointIntervalMs: 50 });
+    const native = store.native;
+    if (native.dialect !== 'sqlite') throw new Error('expected SQLite');
+    await until(() => native.database.pragma('wal_autocheckpoint', { simple: true }) === 0);
+    await store.close();
+    expect(native.database.open).toBe(false);
+
+    const memory = openSqliteStore({ filename: ':memory:' });
+    const memoryNative = memory.native;
+    if (memoryNative.dialect !== 'sqlite') throw new Error('expected SQLite');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(memoryNative.database.pragma('wal_autocheckpoint', { simple: true })).toBe(1000);
+    await memory.close();
+  });
+
+  it('keeps automatic checkpoints when the interval is 0', async () => {
+    const store = openSqliteStore({ filename: tempFile(), checkpointIntervalMs: 0 });
+    const native = store.native;
+    if (native.dialect !== 'sqlite') throw new Error('expected SQLite');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(native.database.pragma('wal_autocheckpoint', { simple: true })).toBe(1000);
+    await store.close();
+  });
+});

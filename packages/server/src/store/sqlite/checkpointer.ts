@@ -1,0 +1,104 @@
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+import type BetterSqlite3 from 'better-sqlite3';
+
+/** Default interval between background WAL checkpoints. */
+export const DEFAULT_CHECKPOINT_INTERVAL_MS = 250;
+
+/** SQLite's own default `wal_autocheckpoint` (pages), restored when the background checkpointer stops. */
+const SQLITE_DEFAULT_AUTOCHECKPOINT_PAGES = 1000;
+
+/**
+ * The worker: its own connection to the same file, running a PASSIVE checkpoint on a timer. PASSIVE never waits
+ * for or blocks the writer; frames committed meanwhile are copied by the next round. Plain CommonJS (`eval`), so it
+ * runs the same from sources (Vitest) and from `dist/`.
+ */
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const Database = require(workerData.modulePath);
+const db = new Database(workerData.filename, { fileMustExist: true });
+db.pragma('busy_timeout = ' + workerData.busyTimeoutMs);
+const checkpoint = db.prepare('PRAGMA wal_checkpoint(PASSIVE)');
+let running = true;
+const timer = setInterval(() => {
+  try { checkpoint.run(); } catch (error) { if (running) parentPort.postMessage({ error: String(error && error.message || error) }); }
+}, workerData.intervalMs);
+parentPort.on('message', (message) => {
+  if (message !== 'stop') return;
+  running = false;
+  clearInterval(timer);
+  try { checkpoint.run(); } catch {}
+  db.close();
+  parentPort.postMessage({ stopped: true });
+  parentPort.close();
+});
+parentPort.postMessage({ ready: true });
+`;
+
+/** A running background checkpointer. */
+export interface BackgroundCheckpointer {
+  /** Stops the worker (after one last checkpoint) and gives automatic checkpoints back to the connection. */
+  stop(): Promise<void>;
+}
+
+/** Options of {@link startBackgroundCheckpointer}. */
+export interface CheckpointerOptions {
+  readonly intervalMs?: number;
+  readonly busyTimeoutMs: number;
+  /** Told about checkpoint errors (the connection falls back to automatic checkpoints if the worker dies). */
+  readonly onError?: (message: string) => void;
+}
+
+/**
+ * Moves WAL checkpoints off the event loop. With SQLite's default `wal_autocheckpoint`, the commit that crosses
+ * 1000 WAL pages copies them into the database file and syncs it, synchronously, on the thread serving requests:
+ * a pause of milliseconds every few thousand decisions, which shows up directly in tail latency. Here the
+ * connection's automatic checkpoints are turned off and a worker thread with its own connection checkpoints
+ * every `intervalMs`. If the worker fails, automatic checkpoints are switched back on, so the WAL never grows
+ * without bound.
+ *
+ * @example
+ * const checkpointer = await startBackgroundCheckpointer(database, { busyTimeoutMs: 5000 });
+ * await checkpointer.stop(); // before database.close()
+ */
+export function startBackgroundCheckpointer(database: BetterSqlite3.Database, options: CheckpointerOptions): BackgroundCheckpointer {
+  const worker = new Worker(WORKER_SOURCE, {
+    eval: true,
+    workerData: {
+      modulePath: createRequire(import.meta.url).resolve('better-sqlite3'),
+      filename: database.name,
+      intervalMs: options.intervalMs ?? DEFAULT_CHECKPOINT_INTERVAL_MS,
+      busyTimeoutMs: options.busyTimeoutMs,
+    },
+  });
+  let stopping = false;
+  const restoreAutomatic = () => {
+    if (database.open) database.pragma(`wal_autocheckpoint = ${SQLITE_DEFAULT_AUTOCHECKPOINT_PAGES}`);
+  };
+  // Automatic checkpoints stay on until the worker has its connection, and come back if it fails.
+  worker.on('message', (message: { ready?: boolean; error?: string }) => {
+    if (message.ready && !stopping && database.open) database.pragma('wal_autocheckpoint = 0');
+    if (message.error) options.onError?.(message.error);
+  });
+  worker.on('error', (error) => {
+    options.onError?.(error.message);
+    restoreAutomatic();
+  });
+  const exited = new Promise<void>((resolve) => {
+    worker.once('exit', () => {
+      restoreAutomatic();
+      resolve();
+    });
+  });
+  // The worker must not keep the process alive on its own.
+  worker.unref();
+  return {
+    async stop() {
+      if (!stopping) {
+        stopping = true;
+        worker.postMessage('stop');
+      }
+      await exited;
+    },
+  };
+}
