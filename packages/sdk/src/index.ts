@@ -39,11 +39,14 @@ export type { LogLevel, SdkLogger } from './logger.js';
 // SecureAgent client for sandboxed agents (seed 004). Internal helpers (HTTP client, SSE parser) stay out.
 export {
   SecureAgent, SDKError, PERMISSION_PRESETS, PERMISSION_SCOPES, DEFAULT_AGENT_NAME, DEFAULT_PERMISSION_TIMEOUT_MS,
-  AUDIT_STREAM_PATH,
+  AUDIT_STREAM_PATH, COMPLIANCE_FRAMEWORKS,
 } from './secure-agent/index.js';
 export type {
   SecureAgentOptions, SecureAgentLimits, SandboxTemplateName, ComplianceFramework, AgentRecord, ExecutionResponse,
   ExecutionResult, HostCallAuditEntry, RunInput, AuditLogQuery, PermissionRequestOptions, PermissionRequestRecord,
   CredentialInput, CredentialRecord, SecureAgentErrorCode, PermissionScope, PermissionPresetName,
   AuditStreamHandle, AuditStreamOptions, AuditEventHandler,
+  ComplianceStatus, ComplianceReport, ComplianceEvidencePackage, ComplianceCheckResult, ComplianceControlResult,
+  ComplianceControlStatus, ComplianceFrameworkLabel, ComplianceCheckpointEvidence, ComplianceVerification,
+  FrameworkComplianceResult, EvidencePackageFormat, ComplianceReportFormat,
 } from './secure-agent/index.js';
