@@ -1,6 +1,7 @@
 // HTTP overhead of Tollgate: requests/s of an authenticated trivial route (GET /api/v1/auth/whoami: API-key
 // auth, scope check, metrics, request id, JSON) against a bare node:http handler answering the same JSON, measured
-// in the same run on the same machine with autocannon (50 connections). Each server runs in its own process;
+// in the same run on the same machine with autocannon (50 connections), plus a plain Fastify route as a reference
+// point for the framework alone. Each server runs in its own process;
 // autocannon runs in this one. Target: ratio >= 0.8. Tollgate runs with TOLLGATE_LOG_LEVEL=warn (per-request
 // "incoming/completed" lines are info level; with them on, throughput is bounded by log writing, not by Tollgate).
 import { spawn } from 'node:child_process';
@@ -25,6 +26,16 @@ const server = http.createServer((req, res) => {
   res.end(body);
 });
 server.listen(0, '127.0.0.1', () => console.log('Tollgate listening on http://127.0.0.1:' + server.address().port));
+`;
+
+// Reference point: the same JSON from a plain Fastify route (no auth, metrics, request ids or logging): how much of
+// the gap is the framework itself.
+const PLAIN_FASTIFY_SERVER = `
+import Fastify from ${JSON.stringify(join(ROOT, 'node_modules/fastify/fastify.js'))};
+const app = Fastify({ logger: false });
+app.get('/', async () => ({ tenantId: 'default', keyId: 'bench', scopes: ['admin'] }));
+const address = await app.listen({ port: 0, host: '127.0.0.1' });
+console.log('Fastify listening on ' + address);
 `;
 
 function startProcess(args, env) {
@@ -83,20 +94,25 @@ export default async function run({ log = console.log } = {}) {
   try {
     const bare = await startProcess(['-e', BARE_SERVER], {});
     servers.push(bare);
-    const tollgate = await startProcess([join(ROOT, 'packages/cli/dist/bin.js'), 'serve', '--port', '0', '--data-dir', dataDir], {
+    const fastify = await startProcess(['--input-type=module', '-e', PLAIN_FASTIFY_SERVER], {});
+    servers.push(fastify);
+    // Started as `npm start` starts it (docs/operations.md, "Node.js heap").
+    const tollgate = await startProcess(['--max-semi-space-size=32', join(ROOT, 'packages/cli/dist/bin.js'), 'serve', '--port', '0', '--data-dir', dataDir], {
       TOLLGATE_ADMIN_KEY: ADMIN_KEY,
       TOLLGATE_LOG_LEVEL: 'warn',
       DATABASE_URL: '',
     });
     servers.push(tollgate);
-    const [bareResult, tgResult] = await compare(
+    const [bareResult, fastifyResult, tgResult] = await compare(
       [
         { name: 'bare node:http', url: `${bare.url}/`, headers: {} },
+        { name: 'plain Fastify (reference)', url: `${fastify.url}/`, headers: {} },
         { name: 'tollgate authenticated', url: `${tollgate.url}/api/v1/auth/whoami`, headers: { authorization: `Bearer ${ADMIN_KEY}` } },
       ],
       log,
     );
     const ratio = tgResult.rps / bareResult.rps;
+    log(`plain Fastify ${Math.round(fastifyResult.rps)} req/s (${(fastifyResult.rps / bareResult.rps).toFixed(3)} of bare)`);
     log(`bare ${Math.round(bareResult.rps)} req/s, tollgate ${Math.round(tgResult.rps)} req/s, ratio ${ratio.toFixed(3)}`);
     return {
       name: 'http',
@@ -104,6 +120,8 @@ export default async function run({ log = console.log } = {}) {
         bareRequestsPerSecond: Math.round(bareResult.rps),
         tollgateRequestsPerSecond: Math.round(tgResult.rps),
         ratio: Number(ratio.toFixed(3)),
+        plainFastifyRequestsPerSecond: Math.round(fastifyResult.rps),
+        plainFastifyRatio: Number((fastifyResult.rps / bareResult.rps).toFixed(3)),
         tollgateLatencyP99Ms: tgResult.p99,
         bareLatencyP99Ms: bareResult.p99,
         connections: CONNECTIONS,

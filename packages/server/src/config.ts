@@ -126,6 +126,12 @@ export const CONFIG_VARIABLES = {
   port: variable('TOLLGATE_PORT', DEFAULT_PORT, integer(0, 65_535), 'HTTP port (`serve --port`).'),
   host: variable('TOLLGATE_HOST', DEFAULT_HOST, text, 'Bind address (`serve --host`).'),
   dataDir: variable('TOLLGATE_DATA_DIR', DEFAULT_DATA_DIR, text, 'Directory of the SQLite database (`--data-dir`).'),
+  sqliteCheckpointIntervalMs: variable(
+    'TOLLGATE_SQLITE_CHECKPOINT_INTERVAL_MS',
+    250,
+    integer(0, 60_000),
+    'SQLite only: milliseconds between WAL checkpoints run by a background thread, so they never pause request handling; 0 = SQLite\'s automatic checkpoints on the serving thread.',
+  ),
   databaseUrl: variable<string | undefined>(
     'DATABASE_URL',
     undefined,

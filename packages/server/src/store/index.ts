@@ -11,6 +11,8 @@ export const SQLITE_FILE_NAME = 'tollgate.db';
 export interface StoreLocation {
   readonly databaseUrl?: string | undefined;
   readonly dataDir: string;
+  /** SQLite: interval of background WAL checkpoints (0 = automatic checkpoints on the connection). */
+  readonly sqliteCheckpointIntervalMs?: number;
 }
 
 /**
@@ -21,7 +23,10 @@ export interface StoreLocation {
  */
 export function openStore(location: StoreLocation): Store {
   if (location.databaseUrl) return openPostgresStore({ connectionString: location.databaseUrl });
-  return openSqliteStore({ filename: join(location.dataDir, SQLITE_FILE_NAME) });
+  return openSqliteStore({
+    filename: join(location.dataDir, SQLITE_FILE_NAME),
+    ...(location.sqliteCheckpointIntervalMs === undefined ? {} : { checkpointIntervalMs: location.sqliteCheckpointIntervalMs }),
+  });
 }
 
 /**

@@ -74,3 +74,21 @@ describe('background WAL checkpoints', () => {
     await store.close();
   });
 });
+
+describe('closing the store in a process with nothing else to do', () => {
+  it('finishes: awaiting the checkpointer does not leave the event loop empty', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const file = tempFile();
+    const script = `
+      import { openSqliteStore } from ${JSON.stringify(new URL('../../../dist/store/sqlite/index.js', import.meta.url).pathname)};
+      const store = openSqliteStore({ filename: ${JSON.stringify(file)}, checkpointIntervalMs: 20 });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await store.close();
+      console.log('closed');
+    `;
+    const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20_000 });
+    expect(result.stderr).toBe('');
+    expect(result.stdout.trim()).toBe('closed');
+    expect(result.status).toBe(0);
+  });
+});

@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type BetterSqlite3 from 'better-sqlite3';
 
@@ -10,29 +11,31 @@ const SQLITE_DEFAULT_AUTOCHECKPOINT_PAGES = 1000;
 
 /**
  * The worker: its own connection to the same file, running a PASSIVE checkpoint on a timer. PASSIVE never waits
- * for or blocks the writer; frames committed meanwhile are copied by the next round. Plain CommonJS (`eval`), so it
- * runs the same from sources (Vitest) and from `dist/`.
+ * for or blocks the writer; frames committed meanwhile are copied by the next round. Evaluated source that only uses
+ * dynamic `import()`, so it runs the same from sources (Vitest) and from `dist/`, as CommonJS or as an ES module
+ * (a process started with `--input-type=module` evaluates worker source as ESM).
  */
 const WORKER_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads');
-const Database = require(workerData.modulePath);
-const db = new Database(workerData.filename, { fileMustExist: true });
-db.pragma('busy_timeout = ' + workerData.busyTimeoutMs);
-const checkpoint = db.prepare('PRAGMA wal_checkpoint(PASSIVE)');
-let running = true;
-const timer = setInterval(() => {
-  try { checkpoint.run(); } catch (error) { if (running) parentPort.postMessage({ error: String(error && error.message || error) }); }
-}, workerData.intervalMs);
-parentPort.on('message', (message) => {
-  if (message !== 'stop') return;
-  running = false;
-  clearInterval(timer);
-  try { checkpoint.run(); } catch {}
-  db.close();
-  parentPort.postMessage({ stopped: true });
-  parentPort.close();
-});
-parentPort.postMessage({ ready: true });
+(async () => {
+  const { parentPort, workerData } = await import('node:worker_threads');
+  const { default: Database } = await import(workerData.moduleUrl);
+  const db = new Database(workerData.filename, { fileMustExist: true });
+  db.pragma('busy_timeout = ' + workerData.busyTimeoutMs);
+  const checkpoint = db.prepare('PRAGMA wal_checkpoint(PASSIVE)');
+  let running = true;
+  const timer = setInterval(() => {
+    try { checkpoint.run(); } catch (error) { if (running) parentPort.postMessage({ error: String((error && error.message) || error) }); }
+  }, workerData.intervalMs);
+  parentPort.on('message', (message) => {
+    if (message !== 'stop') return;
+    running = false;
+    clearInterval(timer);
+    try { checkpoint.run(); } catch {}
+    db.close();
+    parentPort.close();
+  });
+  parentPort.postMessage({ ready: true });
+})().catch((error) => { throw error; });
 `;
 
 /** A running background checkpointer. */
@@ -65,7 +68,7 @@ export function startBackgroundCheckpointer(database: BetterSqlite3.Database, op
   const worker = new Worker(WORKER_SOURCE, {
     eval: true,
     workerData: {
-      modulePath: createRequire(import.meta.url).resolve('better-sqlite3'),
+      moduleUrl: pathToFileURL(createRequire(import.meta.url).resolve('better-sqlite3')).href,
       filename: database.name,
       intervalMs: options.intervalMs ?? DEFAULT_CHECKPOINT_INTERVAL_MS,
       busyTimeoutMs: options.busyTimeoutMs,
@@ -96,6 +99,9 @@ export function startBackgroundCheckpointer(database: BetterSqlite3.Database, op
     async stop() {
       if (!stopping) {
         stopping = true;
+        // Referenced again while stopping: an unreferenced worker's exit would not keep a closing process alive
+        // long enough to be awaited.
+        worker.ref();
         worker.postMessage('stop');
       }
       await exited;

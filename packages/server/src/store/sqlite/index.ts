@@ -18,7 +18,7 @@ export interface SqliteStoreOptions {
    * automatic checkpoints on the connection itself. Ignored for `:memory:`.
    */
   readonly checkpointIntervalMs?: number;
-  /** Told about background checkpoint failures (automatic checkpoints take over). */
+  /** Told about background checkpoint failures (default: a process warning; automatic checkpoints take over). */
   readonly onCheckpointError?: (message: string) => void;
 }
 
@@ -47,7 +47,7 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
       : startBackgroundCheckpointer(database, {
           intervalMs: checkpointIntervalMs,
           busyTimeoutMs,
-          ...(options.onCheckpointError ? { onError: options.onCheckpointError } : {}),
+          onError: options.onCheckpointError ?? ((message) => process.emitWarning(`SQLite background checkpoint failed: ${message}`, 'TollgateWarning')),
         });
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
   let closed = false;
