@@ -17,6 +17,21 @@ export const ErrorEnvelopeSchema = Type.Object(
 );
 export type ErrorEnvelope = Static<typeof ErrorEnvelopeSchema>;
 
+/**
+ * The 429 response of a route that can be rate limited: the error envelope plus the `Retry-After` header, so
+ * `/openapi.json` documents both. (Its own schema without `$id`: the description and header differ from the shared one.)
+ *
+ * @example
+ * app.post('/x', { schema: { response: { 200: Ok, 429: RateLimitedResponseSchema } } }, handler);
+ */
+export const RateLimitedResponseSchema = Type.Object(ErrorEnvelopeSchema.properties, {
+  title: 'ErrorEnvelope',
+  description: 'RATE_LIMITED: a quota is used up; details.retryAfter and the Retry-After header say when to retry',
+  headers: {
+    'Retry-After': { type: 'integer', minimum: 1, description: 'Seconds to wait before retrying (rounded up)' },
+  },
+});
+
 interface ClassifiedError {
   status: number;
   code: ErrorCode;
@@ -93,7 +108,33 @@ export function errorEnvelope(code: ErrorCode, message: string, requestId: strin
  * return sendError(reply, request, 'FORBIDDEN', 'Missing scope policies');
  */
 export function sendError(reply: FastifyReply, request: FastifyRequest, code: ErrorCode, message: string, details?: unknown) {
-  return reply.code(statusForCode(code)).send(errorEnvelope(code, message, request.id, details));
+  return sendEnvelope(reply, statusForCode(code), errorEnvelope(code, message, request.id, details));
+}
+
+/** Statuses for which `Retry-After` means "try again later" (RFC 9110 §10.2.3 also allows it on 3xx, unused here). */
+const RETRY_AFTER_STATUSES = new Set([429, 503]);
+
+/**
+ * The `Retry-After` value (delta-seconds, an integer ≥ 1, rounded up) for an error whose `details.retryAfter` says
+ * when to retry. By convention `details.retryAfter` is in **seconds** (the executions-per-hour quota sets it so);
+ * a fraction is rounded up so a client never retries early. Undefined when the status or details carry no hint.
+ *
+ * @example
+ * retryAfterHeader(429, { retryAfter: 2.2 }); // '3'
+ * retryAfterHeader(400, { retryAfter: 5 });   // undefined
+ */
+export function retryAfterHeader(status: number, details: unknown): string | undefined {
+  if (!RETRY_AFTER_STATUSES.has(status) || details === null || typeof details !== 'object') return undefined;
+  const seconds = (details as { retryAfter?: unknown }).retryAfter;
+  if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds < 0) return undefined;
+  return String(Math.max(1, Math.ceil(seconds)));
+}
+
+/** Every error response leaves through here, so the `Retry-After` header is set in one place. */
+function sendEnvelope(reply: FastifyReply, status: number, envelope: ErrorEnvelope) {
+  const retryAfter = retryAfterHeader(status, envelope.error.details);
+  if (retryAfter !== undefined) reply.header('retry-after', retryAfter);
+  return reply.code(status).send(envelope);
 }
 
 /** Installs the error and not-found handlers that make every failure an envelope. */
@@ -102,7 +143,7 @@ export function registerErrorHandling(app: TollgateApp): void {
     const classified = classifyError(error);
     if (classified.status >= 500) request.log.error({ err: error }, 'request failed');
     else request.log.debug({ code: classified.code }, classified.message);
-    return reply.code(classified.status).send(errorEnvelope(classified.code, classified.message, request.id, classified.details));
+    return sendEnvelope(reply, classified.status, errorEnvelope(classified.code, classified.message, request.id, classified.details));
   });
   app.setNotFoundHandler((request, reply) =>
     sendError(reply, request, 'NOT_FOUND', `Route ${request.method} ${request.url.split("?")[0]?.slice(0, 200)} not found`),

@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox';
 import type { Services } from '../../services/index.js';
 import { toAgentView } from '../../services/sandbox/agent-service.js';
 import { authOf, requireScope } from '../auth.js';
-import { ErrorEnvelopeSchema } from '../errors.js';
+import { ErrorEnvelopeSchema, RateLimitedResponseSchema } from '../errors.js';
 import type { TollgateApp } from '../type-provider.js';
 import { ExecutionResponseSchema } from './executions.js';
 
@@ -37,6 +37,8 @@ const ContextParams = Type.Object({ id: Type.Integer({ minimum: 1 }), key: Type.
 const ExecuteBody = Type.Union([Type.Object({ input: Type.Optional(Type.Unknown()) }, { additionalProperties: false }), Type.Null()]);
 const AgentAnswer = Type.Object({ success: Type.Boolean(), agent: SandboxAgentSchema });
 const errors = { 400: ErrorEnvelopeSchema, 401: ErrorEnvelopeSchema, 403: ErrorEnvelopeSchema, 404: ErrorEnvelopeSchema, 409: ErrorEnvelopeSchema };
+/** Execute also answers 429 `RATE_LIMITED` when the agent's executions-per-hour quota is used up. */
+const executeErrors = { ...errors, 429: RateLimitedResponseSchema };
 const tags = ['sandbox agents'];
 
 /**
@@ -69,7 +71,7 @@ export function registerSdkAgentRoutes(app: TollgateApp, services: Services): vo
       await agents.delete(tenantId, request.params.id, keyId);
       return { success: true };
     });
-  app.post('/api/v1/sdk/agents/:id/execute', { ...requireScope('agents'), schema: { tags, summary: 'Execute the agent in the sandbox (synchronous)', params: AgentParams, body: ExecuteBody, response: { 200: ExecutionResponseSchema, ...errors } } },
+  app.post('/api/v1/sdk/agents/:id/execute', { ...requireScope('agents'), schema: { tags, summary: 'Execute the agent in the sandbox (synchronous)', params: AgentParams, body: ExecuteBody, response: { 200: ExecutionResponseSchema, ...executeErrors } } },
     async (request) => {
       const { tenantId, keyId } = authOf(request);
       return executions.execute(tenantId, request.params.id, request.body?.input ?? null, keyId);
