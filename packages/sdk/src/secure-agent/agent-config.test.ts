@@ -15,6 +15,14 @@ describe('toRestConfig', () => {
     });
   });
 
+  it('maps every limit to its AgentConfig field, the per-minute rate apart from the per-run quota', () => {
+    expect(toRestConfig({ limits: { maxApiCallsPerRun: 7, maxApiCallsPerMinute: 120 } })).toMatchObject({
+      max_api_calls_per_run: 7, max_api_calls_per_minute: 120,
+    });
+    expect(toRestConfig({ limits: { maxApiCallsPerMinute: 5 } })).not.toHaveProperty('max_api_calls_per_run');
+    expect(toRestConfig({ limits: { maxApiCallsPerRun: 5 } })).not.toHaveProperty('max_api_calls_per_minute');
+  });
+
   it('defaults to STANDARD with READONLY scopes (deny by default)', () => {
     expect(toRestConfig({})).toEqual({ sandbox_template: 'STANDARD', permissions: [...PERMISSION_PRESETS.READONLY] });
   });
@@ -24,6 +32,10 @@ describe('toRestConfig', () => {
     [{ limits: { maxMemoryMb: -1 } }],
     [{ limits: { maxExecutionTimeSec: Number.NaN } }],
     [{ limits: { maxApiCallsPerRun: 0 } }],
+    [{ limits: { maxApiCallsPerMinute: 0 } }],
+    [{ limits: { maxApiCallsPerMinute: -60 } }],
+    [{ limits: { maxApiCallsPerMinute: Number.POSITIVE_INFINITY } }],
+    [{ limits: { maxApiCallsPerMinute: '60' as never } }],
   ])('rejects bad options %j with INVALID_OPTIONS', (options) => {
     expect(() => toRestConfig(options)).toThrowError(expect.objectContaining({ code: 'INVALID_OPTIONS' }) as unknown as Error);
   });

@@ -14,8 +14,8 @@ const TEMPLATES = new Set(['STRICT', 'STANDARD', 'DEV']);
  * Only what the caller set is sent; the server fills the rest from the template.
  *
  * @example
- * toRestConfig({ sandbox: 'STRICT', limits: { maxMemoryMb: 512 } })
- * // → { sandbox_template: 'STRICT', memory_limit_mb: 512, permissions: [...READONLY] }
+ * toRestConfig({ sandbox: 'STRICT', limits: { maxMemoryMb: 512, maxApiCallsPerMinute: 120 } })
+ * // → { sandbox_template: 'STRICT', memory_limit_mb: 512, max_api_calls_per_minute: 120, permissions: [...READONLY] }
  */
 export function toRestConfig(options: SecureAgentOptions): Record<string, unknown> {
   const template = options.sandbox ?? DEFAULT_SANDBOX_TEMPLATE;
@@ -31,6 +31,9 @@ export function toRestConfig(options: SecureAgentOptions): Record<string, unknow
   }
   if (limits.maxApiCallsPerRun !== undefined) {
     config.max_api_calls_per_run = positive('limits.maxApiCallsPerRun', limits.maxApiCallsPerRun);
+  }
+  if (limits.maxApiCallsPerMinute !== undefined) {
+    config.max_api_calls_per_minute = positive('limits.maxApiCallsPerMinute', limits.maxApiCallsPerMinute);
   }
   if (options.compliance !== undefined) config.compliance = [...options.compliance];
   return config;

@@ -15,7 +15,7 @@ export type { SseEvent } from './sse-parser.js';
 export type {
   SecureAgentOptions, SecureAgentLimits, SandboxTemplateName, ComplianceFramework, AgentRecord, ExecutionResponse,
   ExecutionResult, HostCallAuditEntry, RunInput, AuditLogQuery, PermissionRequestOptions, PermissionRequestRecord,
-  CredentialInput, CredentialRecord,
+  RequestedPermissions, CredentialInput, CredentialRecord,
   ComplianceStatus, ComplianceReport, ComplianceEvidencePackage, ComplianceCheckResult, ComplianceControlResult,
   ComplianceControlStatus, ComplianceFrameworkLabel, ComplianceCheckpointEvidence, ComplianceVerification,
   FrameworkComplianceResult, EvidencePackageFormat, ComplianceReportFormat,

@@ -7,7 +7,14 @@ export type ComplianceFramework = 'eu_ai_act' | 'soc2' | 'nist_ai_rmf';
 export interface SecureAgentLimits {
   maxMemoryMb?: number;
   maxExecutionTimeSec?: number;
+  /** API calls (`http_request`, `read_context`) one run may make in total (`max_api_calls_per_run`). */
   maxApiCallsPerRun?: number;
+  /**
+   * API calls one run may make per sliding minute (`max_api_calls_per_minute`; server default 60, 1–100 000).
+   * Past it a call fails in the guest with `RATE_LIMITED` and the run goes on. Separate from `maxApiCallsPerRun`,
+   * which the seed's table names as the per-minute override.
+   */
+  maxApiCallsPerMinute?: number;
 }
 
 /**
@@ -108,8 +115,31 @@ export interface AuditLogQuery {
   executionId?: number | string;
 }
 
+/**
+ * What a permission request may ask for (the server's grantable AgentConfig fields); approval merges them into the
+ * agent's config. `permissions`, `allowed_domains` and `credentials` add up; the others replace.
+ *
+ * @example
+ * const ask: RequestedPermissions = { allow_network: true, allowed_domains: ['api.example.com'], max_api_calls_per_minute: 120 };
+ */
+export interface RequestedPermissions {
+  allow_network?: boolean;
+  /** The seed's flag; recorded on the request, grants nothing by itself. */
+  allow_external_apis?: boolean;
+  allow_filesystem?: boolean;
+  max_api_calls_per_run?: number;
+  max_api_calls_per_minute?: number;
+  memory_limit_mb?: number;
+  cpu_time_limit_ms?: number;
+  allowed_domains?: readonly string[];
+  permissions?: readonly (PermissionScope | string)[];
+  credentials?: readonly string[];
+  /** Other keys are sent as given; the server refuses unknown ones with `VALIDATION_FAILED`. */
+  [key: string]: unknown;
+}
+
 export interface PermissionRequestOptions {
-  permissions: Record<string, unknown>;
+  permissions: RequestedPermissions;
   justification?: string;
   /** How long the owner has to decide. Default 180 000 (3 min). */
   timeoutMs?: number;

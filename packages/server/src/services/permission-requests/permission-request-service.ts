@@ -11,8 +11,8 @@ export const MAX_PERMISSION_REQUEST_TIMEOUT_MS = 86_400_000;
 export const MAX_LONG_POLL_MS = 30_000;
 /** Keys a request may ask for: AgentConfig fields plus the seed's `allow_external_apis` (recorded; grants nothing extra). */
 export const GRANTABLE_KEYS = [
-  'allow_network', 'allow_external_apis', 'allow_filesystem', 'max_api_calls_per_run', 'memory_limit_mb', 'cpu_time_limit_ms',
-  'allowed_domains', 'permissions', 'credentials',
+  'allow_network', 'allow_external_apis', 'allow_filesystem', 'max_api_calls_per_run', 'max_api_calls_per_minute', 'memory_limit_mb',
+  'cpu_time_limit_ms', 'allowed_domains', 'permissions', 'credentials',
 ] as const;
 
 export interface PermissionRequestView {
