@@ -65,7 +65,7 @@ export function registerSdkAgentRoutes(app: TollgateApp, services: Services): vo
       const { tenantId, keyId } = authOf(request);
       return { success: true, agent: toAgentView(await agents.update(tenantId, request.params.id, request.body, keyId), true) };
     });
-  app.delete('/api/v1/sdk/agents/:id', { ...requireScope('agents'), schema: { tags, summary: 'Delete an agent and all its executions', params: AgentParams, response: { 200: Type.Object({ success: Type.Boolean() }), ...errors } } },
+  app.delete('/api/v1/sdk/agents/:id', { ...requireScope('agents'), schema: { tags, summary: 'Delete an agent with its executions, context store and compliance evaluations', params: AgentParams, response: { 200: Type.Object({ success: Type.Boolean() }), ...errors } } },
     async (request) => {
       const { tenantId, keyId } = authOf(request);
       await agents.delete(tenantId, request.params.id, keyId);

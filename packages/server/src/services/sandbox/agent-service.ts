@@ -1,5 +1,6 @@
 import { TollgateError } from '@tollgate/core';
 import { resolveSandboxConfig, type AgentConfig, type ResolvedSandboxConfig } from '@tollgate/sandbox';
+import type { ComplianceRepository } from '../../store/repositories/compliance.js';
 import type { SandboxAgent, SandboxAgentFields, SandboxAgentRepository } from '../../store/repositories/sandbox-agents.js';
 import type { LedgerAppend } from '../vault/credential-service.js';
 import { CREDENTIAL_NAME } from './credential-references.js';
@@ -37,6 +38,8 @@ export interface AgentInput {
 
 export interface AgentStore {
   readonly sandboxAgents: SandboxAgentRepository;
+  /** Only to delete an agent's stored evaluations with the agent. */
+  readonly compliance: Pick<ComplianceRepository, 'deleteByAgent'>;
   transaction<T>(fn: (tx: AgentStore) => Promise<T>): Promise<T>;
 }
 
@@ -116,9 +119,13 @@ export class AgentService {
     return this.update(tenantId, id, { config: mergeGrant(current.config, grant) }, actor);
   }
 
+  /** Deletes the agent with its executions, context store and stored compliance evaluations, in one transaction. */
   async delete(tenantId: string, id: number, actor: string | null): Promise<void> {
     const agent = await this.get(tenantId, id);
-    await this.deps.store.transaction((tx) => tx.sandboxAgents.delete(tenantId, id));
+    await this.deps.store.transaction(async (tx) => {
+      await tx.compliance.deleteByAgent(tenantId, id);
+      await tx.sandboxAgents.delete(tenantId, id);
+    });
     await this.changed(tenantId, agent, 'deleted', actor);
   }
 

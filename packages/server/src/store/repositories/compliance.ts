@@ -41,6 +41,8 @@ export interface ComplianceRepository {
   insert(evaluation: NewComplianceEvaluation): Promise<StoredComplianceEvaluation>;
   /** The newest evaluation of a framework for an agent, ignoring rows older than `since` (e.g. the agent's creation). */
   latest(tenantId: string, agentId: number, framework: string, since: number): Promise<StoredComplianceEvaluation | undefined>;
+  /** Deletes every stored evaluation of an agent (with the agent; the ledger keeps its `compliance.evaluated` records). Returns the count. */
+  deleteByAgent(tenantId: string, agentId: number): Promise<number>;
   /**
    * Names of the triggers that exist on the given tables (not tenant data: the schema's own state, used as
    * evidence that the ledger's append-only triggers are installed).
@@ -99,6 +101,10 @@ export function createComplianceRepository(db: Kysely<Database>, dialect: Dialec
         .limit(1)
         .executeTakeFirst();
       return row ? toRecord(row) : undefined;
+    },
+    async deleteByAgent(tenantId, agentId) {
+      const result = await db.deleteFrom('compliance_evaluations').where('tenant_id', '=', tenantId).where('agent_id', '=', agentId).executeTakeFirst();
+      return Number(result.numDeletedRows);
     },
     async triggersOn(tables) {
       if (tables.length === 0) return [];
