@@ -44,7 +44,7 @@ export {
 export type {
   SecureAgentOptions, SecureAgentLimits, SandboxTemplateName, ComplianceFramework, AgentRecord, ExecutionResponse,
   ExecutionResult, HostCallAuditEntry, RunInput, AuditLogQuery, PermissionRequestOptions, PermissionRequestRecord,
-  CredentialInput, CredentialRecord, SecureAgentErrorCode, PermissionScope, PermissionPresetName,
+  RequestedPermissions, CredentialInput, CredentialRecord, SecureAgentErrorCode, PermissionScope, PermissionPresetName,
   AuditStreamHandle, AuditStreamOptions, AuditEventHandler,
   ComplianceStatus, ComplianceReport, ComplianceEvidencePackage, ComplianceCheckResult, ComplianceControlResult,
   ComplianceControlStatus, ComplianceFrameworkLabel, ComplianceCheckpointEvidence, ComplianceVerification,
