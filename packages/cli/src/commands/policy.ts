@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { loadPolicy, parsePolicyTestCases, runPolicyTests, TollgateError } from '@tollgate/core';
 import type { CompiledPolicy, PolicyDiagnostic } from '@tollgate/core';
-import { dataFlowFingerprint, migrateStore, openStore, replayDecisions } from '@tollgate/server';
+import { dataFlowFingerprint, migrateStore, replayDecisions } from '@tollgate/server';
 import type { ReplayReport } from '@tollgate/server';
-import { configFrom, print, withStorageFlags, type StorageFlags } from './shared.js';
+import { configFrom, openCommandStore, print, withStorageFlags, type StorageFlags } from './shared.js';
 
 /** Exit codes of `tollgate policy` (1 = error, 2 = configuration error, as for every command). */
 export const POLICY_EXIT_CODES = { ok: 0, invalid: 4, testsFailed: 5, decisionsChanged: 6 } as const;
@@ -90,7 +90,7 @@ async function replayRemote(source: string, flags: ReplayFlags): Promise<ReplayR
 
 async function replayLocal(policy: CompiledPolicy, flags: ReplayFlags): Promise<ReplayReport> {
   const config = configFrom(flags);
-  const store = openStore(config);
+  const store = openCommandStore(config);
   try {
     await migrateStore(store);
     return await replayDecisions(store.decisions, flags.tenant ?? 'default', policy, {

@@ -9,6 +9,7 @@ import {
   parseConfigValue,
   systemClock,
   type Services,
+  type Store,
   type TollgateConfig,
 } from '@tollgate/server';
 
@@ -46,6 +47,17 @@ export function configFrom(flags: StorageFlags & { port?: string; host?: string 
 }
 
 /**
+ * Opens the configured store for a one-off command: without the background WAL checkpoint thread a long-running
+ * server uses (closing the connection checkpoints anyway).
+ *
+ * @example
+ * const store = openCommandStore(configFrom(flags));
+ */
+export function openCommandStore(config: TollgateConfig): Store {
+  return openStore({ ...config, sqliteCheckpointIntervalMs: 0 });
+}
+
+/**
  * Opens and migrates the store, builds services (quiet logger), runs `fn`, and closes everything. On
  * PostgreSQL, changes made here (e.g. a revocation) reach running servers through LISTEN/NOTIFY; on SQLite
  * they notice the external write.
@@ -55,7 +67,7 @@ export function configFrom(flags: StorageFlags & { port?: string; host?: string 
  */
 export async function withServices<T>(flags: StorageFlags, fn: (services: Services) => Promise<T>): Promise<T> {
   const config = configFrom(flags);
-  const store = openStore(config);
+  const store = openCommandStore(config);
   try {
     await migrateStore(store);
     const services = await createServices({ config, store, clock: systemClock(), logger: createLogger('silent') });
