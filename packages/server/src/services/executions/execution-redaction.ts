@@ -135,3 +135,37 @@ function messageOf(entry: unknown): string {
   const message = (entry as { message?: unknown } | null)?.message;
   return typeof message === 'string' ? message : '';
 }
+
+/** A run's input as stored: masked, with the hash of the masked form. */
+export interface MaskedInput {
+  value: unknown;
+  hash: string;
+}
+
+/** A run's outcome as stored, with the hash of its masked logs (the `logs_hash` of the ledger record). */
+export interface MaskedOutcome {
+  outcome: ExecutionOutcome;
+  logsHash: string;
+}
+
+/**
+ * The stored form of a run's input and its hash, in one step, so the masking worker does the hashing too.
+ *
+ * @example
+ * const { value, hash } = maskInput({ task: 'x' });
+ */
+export function maskInput(input: unknown): MaskedInput {
+  const value = redactJsonValue(input ?? null);
+  return { value, hash: jsonHash(value) };
+}
+
+/**
+ * {@link redactOutcome} plus the hash of the masked logs, in one step, so the masking worker does the hashing too.
+ *
+ * @example
+ * const { outcome, logsHash } = maskOutcome(toOutcome(result, null, now));
+ */
+export function maskOutcome(outcome: ExecutionOutcome): MaskedOutcome {
+  const masked = redactOutcome(outcome);
+  return { outcome: masked, logsHash: jsonHash(masked.logs) };
+}

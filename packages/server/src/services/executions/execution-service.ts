@@ -5,7 +5,8 @@ import type { ExecutionListQuery, ExecutionOutcome, SandboxExecution, SandboxExe
 import { createHostHandlers, type OutboundFetch } from '../sandbox/host-handlers.js';
 import { resolveAgentConfig } from '../sandbox/agent-service.js';
 import type { LedgerAppend } from '../vault/credential-service.js';
-import { redactJsonValue, redactOutcome } from './execution-redaction.js';
+import { redactJsonValue } from './execution-redaction.js';
+import { MaskingPool, type ExecutionMasker } from './masking-pool.js';
 import type { ExecutionQuota } from './execution-quota.js';
 import { limitHitEntries, type LimitHitEntry } from './limit-hits.js';
 import { jsonHash, textHash } from './statement-signer.js';
@@ -46,19 +47,32 @@ export interface ExecutionServiceDeps {
   contentSafety?: ContentSafetyCheck | undefined;
   /** Executions per agent per hour (absent: no quota). */
   quota?: ExecutionQuota | undefined;
+  /** Masks stored forms off the request thread (default: a {@link MaskingPool} of its own). */
+  masker?: ExecutionMasker | undefined;
 }
 
 /**
  * Runs agents synchronously in the sandbox and records everything: the execution row (logs, host-call audit,
  * resource usage, hashes), one ledger entry per host call, one per limit hit and one per execution. Every stored
  * form (row, ledger, response) has secrets masked by content safety's rules, and the input/output hashes are taken
- * over the masked forms, so the stored record is what the signed statement and the ledger vouch for.
+ * over the masked forms, so the stored record is what the signed statement and the ledger vouch for. Masking a
+ * large run costs up to about a second of CPU, so it runs in worker threads (`masking-pool.ts`), not on the thread
+ * that serves every tenant's requests.
  *
  * @example
  * const response = await executions.execute('acme', 42, { task: 'x' }, 'key_1');
  */
 export class ExecutionService {
-  constructor(private readonly deps: ExecutionServiceDeps) {}
+  private readonly masker: ExecutionMasker;
+
+  constructor(private readonly deps: ExecutionServiceDeps) {
+    this.masker = deps.masker ?? new MaskingPool();
+  }
+
+  /** Stops the masking workers (idle ones stop by themselves and never keep the process alive). */
+  async close(): Promise<void> {
+    await this.masker.close();
+  }
 
   async execute(tenantId: string, agentId: number, input: unknown, actor: string | null): Promise<ExecutionResponse> {
     const agent = await this.deps.store.sandboxAgents.get(tenantId, agentId);
@@ -66,10 +80,10 @@ export class ExecutionService {
     if (agent.status === 'disabled') throw new TollgateError('CONFLICT', `agent ${agentId} is disabled`);
     await this.refuseIfHalted(tenantId, agent);
     const { sandbox, credentials } = resolveAgentConfig(agent.config);
-    const storedInput = redactJsonValue(input ?? null);
+    const storedInput = await this.masker.maskInput(input ?? null);
     const start = () => this.deps.store.sandboxExecutions.start({
-      tenantId, agentId, input: storedInput, resolvedConfig: { ...sandbox, credentials },
-      codeHash: textHash(agent.entryCode), inputHash: jsonHash(storedInput), startedAt: this.deps.now(),
+      tenantId, agentId, input: storedInput.value, resolvedConfig: { ...sandbox, credentials },
+      codeHash: textHash(agent.entryCode), inputHash: storedInput.hash, startedAt: this.deps.now(),
     });
     const started = this.deps.quota ? await this.deps.quota.admit(tenantId, agent, actor, start) : await start();
     let outcome: ExecutionOutcome;
@@ -80,16 +94,18 @@ export class ExecutionService {
       else ({ outcome, limitHits } = await this.run(tenantId, agent, started, sandbox, credentials, input));
     } catch (error) {
       // Refused before or by the runtime (queue full, closing, halted meanwhile): the row must not stay `running`.
-      await this.deps.store.sandboxExecutions.finish(tenantId, started.id, redactOutcome(refusedOutcome(error, this.deps.now())));
+      const refused = await this.masker.maskOutcome(refusedOutcome(error, this.deps.now()));
+      await this.deps.store.sandboxExecutions.finish(tenantId, started.id, refused.outcome);
       throw error;
     }
     if (sandbox.content_safety && outcome.status === 'completed') await this.checkOutput(tenantId, outcome, sandbox.template);
-    outcome = redactOutcome(outcome);
+    const masked = await this.masker.maskOutcome(outcome);
+    outcome = masked.outcome;
     // Ledger first, so the row is finished in one write that already carries its ledger index.
     let ledgerIndex: number | null = null;
     try {
       await this.recordLimitHits(tenantId, agent, started, limitHits);
-      ledgerIndex = await this.recordExecution(tenantId, agent, started, outcome, actor);
+      ledgerIndex = await this.recordExecution(tenantId, agent, started, outcome, masked.logsHash, actor);
     } finally {
       await this.deps.store.sandboxExecutions.finish(tenantId, started.id, outcome, ledgerIndex);
     }
@@ -163,7 +179,9 @@ export class ExecutionService {
     }
   }
 
-  private async recordExecution(tenantId: string, agent: SandboxAgent, started: SandboxExecution, outcome: ExecutionOutcome, actor: string | null): Promise<number | null> {
+  private async recordExecution(
+    tenantId: string, agent: SandboxAgent, started: SandboxExecution, outcome: ExecutionOutcome, logsHash: string, actor: string | null,
+  ): Promise<number | null> {
     if (!this.deps.appendLedger) return null;
     const record = await this.deps.appendLedger(tenantId, {
       type: 'sandbox.execution', actor, agentId: String(agent.id), executionId: String(started.id),
@@ -172,7 +190,7 @@ export class ExecutionService {
         agent_name: agent.name, agent_version: agent.version, status: outcome.status, error: outcome.error,
         was_terminated: outcome.wasTerminated, termination_reason: outcome.terminationReason, violation_count: outcome.violationCount,
         resource_usage: outcome.resourceUsage, code_hash: started.codeHash, input_hash: started.inputHash, output_hash: outcome.outputHash,
-        logs_hash: jsonHash(outcome.logs),
+        logs_hash: logsHash,
       },
     });
     const index = (record as { index?: unknown } | undefined)?.index;
