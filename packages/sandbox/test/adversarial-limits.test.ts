@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SandboxSupervisor } from '../src/index.js';
+import { SandboxSupervisor } from '../src/index.js';
 import { runCode, testSupervisor } from './fixtures/harness.js';
 
 // Resource exhaustion that is bounded inside the engine runs in this process; cases that could take a process
@@ -19,12 +19,26 @@ describe('CPU and event-loop exhaustion', () => {
     ['a microtask loop that never lets the entry settle', 'await new Promise(() => { (function loop() { Promise.resolve().then(loop) })() })'],
     ['a timer loop that never lets the entry settle', 'await new Promise(() => { setInterval(() => {}, 0) })'],
     ['a busy timer callback', 'setTimeout(() => { while (true) {} }, 0); await new Promise(() => {})'],
-    ['an async loop over host calls', 'for (;;) await tollgate.log("x")'],
   ])('stops %s at the deadline', async (_name, code) => {
     const result = await runCode(sandbox, code, FAST);
     expect(result).toMatchObject({ status: 'timeout', was_terminated: true, error: { code: 'TIMEOUT' } });
     expect(result.violations.map((v) => v.kind)).toContain('sandbox_limit_hit');
     expect((await runCode(sandbox, 'return "next run fine"')).output).toBe('next run fine');
+  });
+
+  // On a quiet machine 10 000 awaited log calls (the default host-call limit) took under 300 ms, so this case ended
+  // HOST_CALL_LIMIT before its deadline: the limit is raised here so that the deadline is what stops it.
+  it('stops an async loop over host calls at the deadline', async () => {
+    const roomy = new SandboxSupervisor({ maxWorkers: 1, warmWorkers: 1, maxHostCallsPerRun: 10_000_000 });
+    await roomy.start();
+    try {
+      const result = await runCode(roomy, 'for (;;) await tollgate.log("x")', FAST);
+      expect(result).toMatchObject({ status: 'timeout', was_terminated: true, error: { code: 'TIMEOUT' } });
+      expect(result.violations.map((v) => v.kind)).toContain('sandbox_limit_hit');
+      expect((await runCode(roomy, 'return "next run fine"')).output).toBe('next run fine');
+    } finally {
+      await roomy.close();
+    }
   });
 
   it('ends the run when the entry settles, even with microtasks and timers still queued', async () => {
