@@ -44,6 +44,7 @@ export const ERROR_STATUS = {
   LEDGER_KEY_UNAVAILABLE: 500,
   // Dashboard sessions (issue 8)
   CSRF_INVALID: 403,
+  DASHBOARD_SCOPE_REQUIRED: 403,
   // Enforcement: policies, holds, approvals, kill switch (issue 3)
   POLICY_INVALID: 422,
   POLICY_NAME_TAKEN: 409,

@@ -69,11 +69,11 @@ describe.each(DIALECTS)('dashboard session (cookie sign-in, CSRF) on $name', ({ 
     expect(rows.map((row) => row.id)).not.toContain(token);
   });
 
-  it('refuses keys without admin and invalid keys', async () => {
-    const { token } = await t.services.keys.create({ tenantId: t.tenantA.id, scopes: ['enforce', 'audit:read'] });
+  it('refuses keys with only machine scopes and invalid keys', async () => {
+    const { token } = await t.services.keys.create({ tenantId: t.tenantA.id, scopes: ['enforce', 'events:write'] });
     const limited = await t.request('POST', '/api/v1/session', { body: { apiKey: token } });
     expect(limited.status).toBe(403);
-    expect(limited.body.error.code).toBe('FORBIDDEN');
+    expect(limited.body.error.code).toBe('DASHBOARD_SCOPE_REQUIRED');
     const invalid = await t.request('POST', '/api/v1/session', { body: { apiKey: 'tg_live_abcdefgh_' + 'x'.repeat(40) } });
     expect(invalid.status).toBe(401);
     expect(invalid.body.error.code).toBe('UNAUTHENTICATED');

@@ -114,8 +114,9 @@ const SessionInfoSchema = Type.Object(
 const SignInBody = Type.Object({ apiKey: Type.String({ minLength: 1, maxLength: 400 }) }, { additionalProperties: false });
 
 /**
- * `/api/v1/session`: sign in with an admin API key (sets the httpOnly session cookie and the CSRF
- * cookie), read the current session, sign out.
+ * `/api/v1/session`: sign in with an API key holding at least one dashboard scope (sets the httpOnly session
+ * cookie and the CSRF cookie; 403 `DASHBOARD_SCOPE_REQUIRED` for machine-only keys), read the current session
+ * (its `scopes` are the key's current dashboard scopes), sign out.
  *
  * @example
  * registerSessionRoutes(app, services);
@@ -137,7 +138,7 @@ export function registerSessionRoutes(app: TollgateApp, services: Services): voi
 
   app.post(
     '/api/v1/session',
-    { ...publicRoute(), schema: { tags: ['dashboard'], summary: 'Sign in to the dashboard with an admin API key', body: SignInBody, response: { 200: SessionInfoSchema, ...errors } } },
+    { ...publicRoute(), schema: { tags: ['dashboard'], summary: 'Sign in to the dashboard with an API key holding a dashboard scope (admin, approvals, audit:read, policies or agents)', body: SignInBody, response: { 200: SessionInfoSchema, ...errors } } },
     async (request, reply) => {
       const { token, session } = await sessions.signIn(request.body.apiKey, request.headers['user-agent'] ?? null);
       setSessionCookies(reply, request, token, session, services.clock.now());

@@ -4,7 +4,24 @@ import type { Store } from '../../store/index.js';
 import type { DashboardSessionRecord } from '../../store/repositories/dashboard-sessions.js';
 import type { Clock } from '../clock.js';
 import type { AuthContext, KeyService, LedgerAppender } from '../keys/index.js';
-import { hasScope, type Scope } from '../keys/scopes.js';
+import type { Scope } from '../keys/scopes.js';
+
+/**
+ * Scopes a person can use in the dashboard. `enforce` and `events:write` are machine scopes (an agent's SDK):
+ * a key holding only those cannot sign in, and a session never carries them, so a browser session cannot
+ * decide tool calls or write events even when its key could.
+ */
+export const DASHBOARD_SCOPES: readonly Scope[] = ['admin', 'approvals', 'audit:read', 'policies', 'agents'];
+
+/**
+ * The dashboard scopes among `scopes` (machine scopes dropped).
+ *
+ * @example
+ * dashboardScopesOf(['approvals', 'enforce']); // ['approvals']
+ */
+export function dashboardScopesOf(scopes: readonly string[]): Scope[] {
+  return DASHBOARD_SCOPES.filter((scope) => scopes.includes(scope));
+}
 
 /** Lifetime of a dashboard session (absolute, from sign-in): 12 hours. */
 export const DEFAULT_SESSION_TTL_MS = 12 * 60 * 60 * 1000;
@@ -50,8 +67,9 @@ function sameSecret(a: string, b: string): boolean {
 }
 
 /**
- * Exchanges an admin API key for a server-side dashboard session and verifies session cookies.
- * A session dies with its key: revoking or expiring the key, or removing its admin scope, ends it.
+ * Exchanges an API key holding at least one dashboard scope for a server-side dashboard session and verifies
+ * session cookies. A session acts with its key's current dashboard scopes and dies with its key: revoking or
+ * expiring the key, or taking away its last dashboard scope, ends it.
  *
  * @example
  * const sessions = new DashboardSessionService({ store, clock, keys });
@@ -64,15 +82,20 @@ export class DashboardSessionService {
     this.#ttlMs = deps.ttlMs ?? DEFAULT_SESSION_TTL_MS;
   }
 
-  /** Verifies `apiKey` (must hold `admin`) and opens a session; `token` goes into the httpOnly cookie. */
+  /** Verifies `apiKey` (must hold a dashboard scope) and opens a session; `token` goes into the httpOnly cookie. */
   async signIn(apiKey: string, userAgent?: string | null): Promise<{ token: string; session: DashboardSession }> {
     const result = await this.deps.keys.authenticate(apiKey);
     if (!result.ok) {
       const message = result.reason === 'expired' || result.reason === 'revoked' ? `API key ${result.reason}` : 'Invalid API key';
       throw new TollgateError('UNAUTHENTICATED', message);
     }
-    if (!hasScope(result.auth.scopes, 'admin')) {
-      throw new TollgateError('FORBIDDEN', 'The dashboard needs an API key with the admin scope');
+    const scopes = dashboardScopesOf(result.auth.scopes);
+    if (scopes.length === 0) {
+      throw new TollgateError(
+        'DASHBOARD_SCOPE_REQUIRED',
+        `This API key has only machine scopes (${result.auth.scopes.join(', ') || 'none'}); the dashboard needs one of: ${DASHBOARD_SCOPES.join(', ')}`,
+        { details: { keyScopes: result.auth.scopes, dashboardScopes: DASHBOARD_SCOPES } },
+      );
     }
     const now = this.deps.clock.now();
     const token = randomBytes(32).toString('base64url');
@@ -93,12 +116,16 @@ export class DashboardSessionService {
     await this.deps.ledger?.append(record.tenantId, {
       type: 'dashboard.sign_in',
       actor: `key:${record.keyId}`,
-      data: { keyId: record.keyId, expiresAt: record.expiresAt },
+      data: { keyId: record.keyId, scopes, expiresAt: record.expiresAt },
     });
-    return { token, session: { auth: result.auth, record } };
+    return { token, session: { auth: { ...result.auth, scopes }, record } };
   }
 
-  /** Resolves a cookie value to its session, or undefined when unknown, signed out, expired or its key lost admin. */
+  /**
+   * Resolves a cookie value to its session, or undefined when unknown, signed out or expired, or when its key is
+   * revoked, expired or holds no dashboard scope any more. The key is re-read on every call (not from the auth
+   * cache), so the session always carries the key's current dashboard scopes.
+   */
   async authenticate(token: string): Promise<DashboardSession | undefined> {
     if (token.length < 20 || token.length > 200) return undefined;
     const record = await this.deps.store.dashboardSessions.findForAuthentication(hashSessionToken(token));
@@ -106,9 +133,14 @@ export class DashboardSessionService {
     if (!record || record.revokedAt !== null || record.expiresAt <= now) return undefined;
     const key = await this.deps.store.apiKeys.findForAuthentication(record.keyId);
     if (!key || key.revokedAt !== null || (key.expiresAt !== null && key.expiresAt <= now)) return undefined;
-    if (!key.scopes.includes('admin')) return undefined;
+    const scopes = dashboardScopesOf(key.scopes);
+    if (scopes.length === 0) {
+      // Ended for good: giving the scope back later must not revive a session the key's owner thought was over.
+      await this.deps.store.dashboardSessions.revoke(record.id, now);
+      return undefined;
+    }
     if (now - record.lastSeenAt >= SESSION_TOUCH_INTERVAL_MS) await this.deps.store.dashboardSessions.touch(record.id, now);
-    return { auth: { tenantId: key.tenantId, keyId: key.id, scopes: key.scopes as Scope[] }, record };
+    return { auth: { tenantId: key.tenantId, keyId: key.id, scopes }, record };
   }
 
   /** Ends the session of `token` (idempotent). */
