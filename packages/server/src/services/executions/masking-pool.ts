@@ -22,7 +22,7 @@ export const DEFAULT_MASKING_WORKERS = 2;
 export const DEFAULT_MASKING_IDLE_MS = 30_000;
 /**
  * Below this much work (characters of text, plus 256 per log line and audit entry, since every line is scanned
- * alone and in windows) masking runs inline: under ~0.3 ms here, less than a round trip to a worker.
+ * alone and in windows) masking runs inline: at most ~0.5 ms here, about what a round trip to a worker costs.
  */
 export const DEFAULT_INLINE_MASKING_WORK = 4_096;
 
