@@ -1,8 +1,9 @@
 import { useCallback, useEffect, useState, type ComponentType } from 'react';
 import { api, SESSION_ENDED_EVENT } from './api/client.js';
+import { sessionHasScope, type DashboardScope } from './api/scopes.js';
 import { fetchSession, signOut, type SessionInfo } from './api/session.js';
 import { Link, navigate, useLocation } from './router.js';
-import { ErrorState, Loading } from './components/states.js';
+import { ErrorState, Loading, NeedsScope } from './components/states.js';
 import { SignInPage } from './pages/sign-in.js';
 import { OverviewPage } from './pages/overview.js';
 import { SessionsPage } from './pages/sessions.js';
@@ -23,20 +24,22 @@ export interface PageProps {
 interface PageEntry {
   path: string;
   label: string;
+  /** Scope every read and every action of the page needs on the server (so it also gates the page's buttons). */
+  scope: DashboardScope;
   component: ComponentType<PageProps>;
 }
 
 /** Client routes; the server answers each of these paths (and below) with index.html. */
 export const PAGES: readonly PageEntry[] = [
-  { path: '/', label: 'Overview', component: OverviewPage },
-  { path: '/sessions', label: 'Sessions', component: SessionsPage },
-  { path: '/violations', label: 'Violations', component: ViolationsPage },
-  { path: '/approvals', label: 'Approvals', component: ApprovalsPage },
-  { path: '/policies', label: 'Policies', component: PoliciesPage },
-  { path: '/agents', label: 'Agents', component: AgentsPage },
-  { path: '/audit', label: 'Audit', component: AuditPage },
-  { path: '/kill-switch', label: 'Kill switch', component: KillSwitchPage },
-  { path: '/settings', label: 'Settings', component: SettingsPage },
+  { path: '/', label: 'Overview', scope: 'audit:read', component: OverviewPage },
+  { path: '/sessions', label: 'Sessions', scope: 'audit:read', component: SessionsPage },
+  { path: '/violations', label: 'Violations', scope: 'audit:read', component: ViolationsPage },
+  { path: '/approvals', label: 'Approvals', scope: 'approvals', component: ApprovalsPage },
+  { path: '/policies', label: 'Policies', scope: 'policies', component: PoliciesPage },
+  { path: '/agents', label: 'Agents', scope: 'agents', component: AgentsPage },
+  { path: '/audit', label: 'Audit', scope: 'audit:read', component: AuditPage },
+  { path: '/kill-switch', label: 'Kill switch', scope: 'agents', component: KillSwitchPage },
+  { path: '/settings', label: 'Settings', scope: 'admin', component: SettingsPage },
 ];
 
 function matchPage(path: string): { page: PageEntry; subpath: string } | undefined {
@@ -51,9 +54,10 @@ function matchPage(path: string): { page: PageEntry; subpath: string } | undefin
 const PENDING_POLL_MS = 10_000;
 
 /** Count of pending holds and permission requests for the navigation badge (refreshed on navigation too). */
-function usePendingApprovals(path: string): number {
+function usePendingApprovals(path: string, enabled: boolean): number {
   const [count, setCount] = useState(0);
   useEffect(() => {
+    if (!enabled) return undefined;
     let cancelled = false;
     const load = () =>
       api.get<{ items: unknown[] }>('/api/v1/approvals', { status: 'pending' }).then(
@@ -66,15 +70,43 @@ function usePendingApprovals(path: string): number {
       cancelled = true;
       window.clearInterval(timer);
     };
-  }, [path]);
+  }, [path, enabled]);
   return count;
 }
 
-function Shell({ session, onSignedOut }: { session: SessionInfo; onSignedOut: () => void }) {
+/**
+ * Re-reads the session on every navigation: the server follows the key's current scopes, and so does the menu.
+ * A session that ended answers 401 and `onChange(null)` shows the sign-in form.
+ */
+function useSessionRefresh(path: string, session: SessionInfo, onChange: (session: SessionInfo | null) => void): void {
+  const scopesKey = session.scopes.join(',');
+  useEffect(() => {
+    let cancelled = false;
+    fetchSession().then(
+      (fresh) => {
+        if (!cancelled && (fresh === null || fresh.scopes.join(',') !== scopesKey)) onChange(fresh);
+      },
+      () => undefined,
+    );
+    return () => {
+      cancelled = true;
+    };
+  }, [path, scopesKey, onChange]);
+}
+
+function Shell({ session, onSessionChanged }: { session: SessionInfo; onSessionChanged: (session: SessionInfo | null) => void }) {
   const location = useLocation();
-  const pending = usePendingApprovals(location.path);
+  const pending = usePendingApprovals(location.path, sessionHasScope(session, 'approvals'));
+  useSessionRefresh(location.path, session, onSessionChanged);
   const [menuOpen, setMenuOpen] = useState(false);
   const match = matchPage(location.path);
+  const allowed = PAGES.filter((page) => sessionHasScope(session, page.scope));
+  const home = allowed[0];
+  // `/` is where sign-in lands: send a session without `audit:read` to the first page it may use instead.
+  const redirectHome = match?.page === PAGES[0] && !allowed.includes(PAGES[0]!) && home !== undefined;
+  useEffect(() => {
+    if (redirectHome) navigate(home.path, { replace: true });
+  }, [redirectHome, home]);
   useEffect(() => setMenuOpen(false), [location.path]);
   useEffect(() => {
     document.title = match ? `${match.page.label} · Tollgate` : 'Not found · Tollgate';
@@ -84,7 +116,7 @@ function Shell({ session, onSignedOut }: { session: SessionInfo; onSignedOut: ()
     try {
       await signOut();
     } finally {
-      onSignedOut();
+      onSessionChanged(null);
     }
   };
 
@@ -116,7 +148,7 @@ function Shell({ session, onSignedOut }: { session: SessionInfo; onSignedOut: ()
       </header>
       <nav id="primary-nav" className={`sidebar ${menuOpen ? 'open' : ''}`} aria-label="Primary">
         <ul>
-          {PAGES.map((page) => (
+          {allowed.map((page) => (
             <li key={page.path}>
               <Link href={page.path} aria-current={match?.page === page ? 'page' : undefined}>
                 {page.label}
@@ -131,7 +163,14 @@ function Shell({ session, onSignedOut }: { session: SessionInfo; onSignedOut: ()
         </ul>
       </nav>
       <main id="main" className="content" tabIndex={-1}>
-        {Page && match ? (
+        {redirectHome ? (
+          <Loading />
+        ) : Page && match && !allowed.includes(match.page) ? (
+          <section aria-labelledby="needs-scope-title">
+            <h1 id="needs-scope-title">{match.page.label}</h1>
+            <NeedsScope scope={match.page.scope} />
+          </section>
+        ) : Page && match ? (
           <Page session={session} params={location.params} subpath={match.subpath} />
         ) : (
           <section>
@@ -172,5 +211,5 @@ export function App() {
       />
     );
   }
-  return <Shell session={session} onSignedOut={() => setSession(null)} />;
+  return <Shell session={session} onSessionChanged={setSession} />;
 }

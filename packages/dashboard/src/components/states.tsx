@@ -1,5 +1,6 @@
 import type { ReactNode } from 'react';
 import { ApiError } from '../api/client.js';
+import { requiredScopeOf } from '../api/scopes.js';
 
 export function Loading({ label = 'Loading…' }: { label?: string }) {
   return (
@@ -10,7 +11,28 @@ export function Loading({ label = 'Loading…' }: { label?: string }) {
   );
 }
 
+/**
+ * Shown instead of a page (or a panel) whose data needs a scope the session's key does not have: a person
+ * signed in with an approvals-only key sees why the page is closed to them, not an error or an empty table.
+ */
+export function NeedsScope({ scope }: { scope: string }) {
+  return (
+    <div className="state state-scope" role="status">
+      <strong>
+        This page needs the <code>{scope}</code> scope
+      </strong>
+      <p>
+        The API key this session was opened with does not have it. Ask an administrator for a key with{' '}
+        <code>{scope}</code> (or <code>admin</code>), then sign out and sign in with that key.
+      </p>
+    </div>
+  );
+}
+
 export function ErrorState({ error, onRetry }: { error: Error; onRetry?: () => void }) {
+  // The key lost a scope while the page was open (the server follows the key's current scopes).
+  const missingScope = error instanceof ApiError && error.code === 'FORBIDDEN' ? requiredScopeOf(error.details) : undefined;
+  if (missingScope) return <NeedsScope scope={missingScope} />;
   const code = error instanceof ApiError ? error.code : undefined;
   const notReady = error instanceof ApiError && (error.status === 404 || error.status === 501);
   return (

@@ -4,7 +4,8 @@ import { signIn, type SessionInfo } from '../api/session.js';
 
 const MESSAGES: Record<string, string> = {
   UNAUTHENTICATED: 'That API key is not valid (or has been revoked or has expired).',
-  FORBIDDEN: 'That key does not have the admin scope needed for the dashboard.',
+  DASHBOARD_SCOPE_REQUIRED:
+    'That key is a machine key (enforce / events:write only). The dashboard needs a key with admin, approvals, audit:read, policies or agents.',
 };
 
 export function SignInPage({ onSignedIn }: { onSignedIn: (session: SessionInfo) => void }) {
@@ -30,7 +31,10 @@ export function SignInPage({ onSignedIn }: { onSignedIn: (session: SessionInfo) 
     <main className="sign-in">
       <form className="card sign-in-card" onSubmit={submit} aria-describedby={error ? 'sign-in-error' : undefined}>
         <h1>Tollgate</h1>
-        <p className="muted">Sign in with an API key that has the <code>admin</code> scope.</p>
+        <p className="muted">
+          Sign in with an API key. You see what its scopes allow: <code>approvals</code>, <code>audit:read</code>,{' '}
+          <code>policies</code>, <code>agents</code>, or all of it with <code>admin</code>.
+        </p>
         <label htmlFor="api-key">API key</label>
         <input
           id="api-key"
@@ -51,7 +55,8 @@ export function SignInPage({ onSignedIn }: { onSignedIn: (session: SessionInfo) 
           {busy ? 'Signing in…' : 'Sign in'}
         </button>
         <p className="muted small">
-          Create one with <code>tollgate keys create --scope admin</code>. The key is exchanged for an httpOnly session
+          Create one with <code>tollgate keys create --scopes approvals</code> (for an approver) or{' '}
+          <code>--scopes admin</code>. The key is exchanged for an httpOnly session
           cookie and is not stored in the browser.
         </p>
       </form>
