@@ -166,8 +166,18 @@ export class ExecutionService {
     }
   }
 
+  /**
+   * Blocks the output when content safety says so, and also when it could not be scanned at all (larger than the
+   * scanner accepts, `TOLLGATE_SAFETY_MAX_CHARS`; detector failure): an output nobody checked is not passed on.
+   */
   private async checkOutput(tenantId: string, outcome: ExecutionOutcome, template: ExecutionRequest['config']['template']): Promise<void> {
-    const verdict = await this.deps.contentSafety?.(tenantId, outcome.output, 'output', template);
+    let verdict: { blocked: boolean; reason?: string } | undefined;
+    try {
+      verdict = await this.deps.contentSafety?.(tenantId, outcome.output, 'output', template);
+    } catch (error) {
+      const why = error instanceof TollgateError ? `${error.code}: ${error.message}` : String(error);
+      verdict = { blocked: true, reason: `not scanned (${why})` };
+    }
     if (!verdict?.blocked) return;
     Object.assign(outcome, blockedOutcome('output', verdict.reason, outcome.finishedAt ?? this.deps.now(), outcome));
   }

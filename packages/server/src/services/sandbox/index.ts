@@ -114,6 +114,7 @@ export function createSandboxServices(deps: SandboxServiceDeps): SandboxServices
     closeSandbox: async () => {
       stopKills();
       await runtime.close();
+      await executions.close(); // the masking workers
     },
   };
 }
