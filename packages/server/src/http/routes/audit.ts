@@ -54,14 +54,42 @@ function parseTime(value: string | undefined, name: string, endOfDay: boolean): 
   return dateOnly && endOfDay ? ms + 86_399_999 : ms;
 }
 
+/**
+ * Seed 004's action-type names (`actionTypes: ['api_call', 'permission_denied']`) as aliases of Tollgate record
+ * types, so a seed query does not silently match nothing. `api_call`: every sandbox host call;
+ * `permission_denied`: the refused ones (host calls with `is_violation`) and policy violations of `/v1/enforce`.
+ */
+export const SEED_ACTION_TYPE_ALIASES: Readonly<Record<string, readonly string[]>> = {
+  api_call: ['sandbox.host_call'],
+  permission_denied: ['sandbox.host_call', 'enforcement.violation'],
+};
+/** Record types that are always violations, so `violationsOnly` does not narrow them. */
+const ALWAYS_VIOLATIONS = new Set(['rate_limit_hit', 'sandbox_limit_hit', 'enforcement.violation']);
+
+/**
+ * Expands the seed aliases. `permission_denied` means violations only; the store filters violations for the whole
+ * query, so it can be combined with types that are violations anyway or with `api_call` (whose host calls include
+ * the refused ones), and anything else is refused rather than answered wrongly.
+ */
+function expandActionTypes(requested: string[] | undefined, violationsOnly: boolean | undefined): { types: string[] | undefined; violationsOnly: boolean | undefined } {
+  if (requested === undefined) return { types: undefined, violationsOnly };
+  const types = [...new Set(requested.flatMap((type) => SEED_ACTION_TYPE_ALIASES[type] ?? [type]))];
+  if (!requested.includes('permission_denied') || violationsOnly === true) return { types, violationsOnly };
+  const others = requested.filter((type) => type !== 'permission_denied').flatMap((type) => SEED_ACTION_TYPE_ALIASES[type] ?? [type]);
+  if (others.includes('sandbox.host_call')) return { types, violationsOnly };
+  if (others.every((type) => ALWAYS_VIOLATIONS.has(type))) return { types, violationsOnly: true };
+  throw new TollgateError('VALIDATION_FAILED', 'actionTypes: permission_denied can be combined only with api_call, rate_limit_hit, sandbox_limit_hit or enforcement.violation (or with violationsOnly=true); query the others separately', { details: { field: 'actionTypes' } });
+}
+
 /** The record filter of `/records`, `/export` (shared with the stream's filters). */
 export function filterFromQuery(query: { from?: string; to?: string; actionTypes?: string; violationsOnly?: boolean; agentId?: string; executionId?: string }): LedgerRecordFilter {
-  const types = query.actionTypes?.split(',').map((t) => t.trim()).filter((t) => t !== '');
+  const requested = query.actionTypes?.split(',').map((t) => t.trim()).filter((t) => t !== '');
+  const { types, violationsOnly } = expandActionTypes(requested, query.violationsOnly);
   return {
     fromMs: parseTime(query.from, 'from', false),
     toMs: parseTime(query.to, 'to', true),
     types,
-    violationsOnly: query.violationsOnly,
+    violationsOnly,
     agentId: query.agentId,
     executionId: query.executionId,
   };

@@ -1,4 +1,6 @@
 import { Type } from '@sinclair/typebox';
+import { TollgateError } from '@tollgate/core';
+import type { FastifyRequest } from 'fastify';
 import type { Services } from '../../services/index.js';
 import { authOf, requireScope } from '../auth.js';
 import { ErrorEnvelopeSchema } from '../errors.js';
@@ -22,6 +24,24 @@ const StateResponse = Type.Object({
 const errors = { 400: ErrorEnvelopeSchema, 401: ErrorEnvelopeSchema, 403: ErrorEnvelopeSchema };
 const tags = ['kill switch'];
 
+/**
+ * The seed's own kill samples call `fetch(url, { method: 'POST', headers: { Authorization }, body: JSON.stringify(…) })`
+ * with no Content-Type, so fetch sends `text/plain;charset=UTF-8`. These routes read such a body as JSON. This opens
+ * no cross-site path: API keys travel in a header a cross-site form cannot set, and the dashboard's cookie session
+ * requires its CSRF header on every POST.
+ *
+ * @example
+ * app.post('/api/sdk/kill-switch/global', { preValidation: jsonFromTextPlain, … }, handler);
+ */
+export async function jsonFromTextPlain(request: FastifyRequest): Promise<void> {
+  if (typeof request.body !== 'string' || !/^text\/plain\b/i.test(request.headers['content-type'] ?? '')) return;
+  try {
+    request.body = request.body.trim() === '' ? null : JSON.parse(request.body);
+  } catch {
+    throw new TollgateError('VALIDATION_FAILED', 'body must be JSON (sent as text/plain)', { details: [{ field: 'body', message: 'must be JSON' }] });
+  }
+}
+
 function changeView(message: { tenantId: string; agentId: string | null; global: boolean; halted: boolean; reason: string | null; at: number }) {
   return {
     success: true, tenant_id: message.tenantId, agent_id: message.agentId, scope: message.global ? 'global' as const : 'agent' as const,
@@ -41,21 +61,21 @@ function changeView(message: { tenantId: string; agentId: string | null; global:
 export function registerKillSwitchRoutes(app: TollgateApp, services: Services): void {
   const actorOf = (keyId: string) => keyId;
   app.post('/api/sdk/agents/:agentId/kill', {
-    ...requireScope('agents'),
+    ...requireScope('agents'), preValidation: jsonFromTextPlain,
     schema: { tags, summary: 'Halt one agent', params: AgentParams, body: Type.Union([Type.Object({ reason: Reason }, { additionalProperties: false }), Type.Null()]), response: { 200: ChangeResponse, ...errors } },
   }, async (request) => {
     const { tenantId, keyId } = authOf(request);
     return changeView(await services.killSwitch.killAgent(tenantId, request.params.agentId, request.body?.reason ?? null, actorOf(keyId)));
   });
   app.post('/api/sdk/agents/:agentId/unkill', {
-    ...requireScope('agents'),
+    ...requireScope('agents'), preValidation: jsonFromTextPlain,
     schema: { tags, summary: 'Resume a halted agent', params: AgentParams, body: Type.Union([Type.Object({ reason: Reason }, { additionalProperties: false }), Type.Null()]), response: { 200: ChangeResponse, ...errors } },
   }, async (request) => {
     const { tenantId, keyId } = authOf(request);
     return changeView(await services.killSwitch.reviveAgent(tenantId, request.params.agentId, request.body?.reason ?? null, actorOf(keyId)));
   });
   app.post('/api/sdk/kill-switch/global', {
-    ...requireScope('agents'),
+    ...requireScope('agents'), preValidation: jsonFromTextPlain,
     schema: { tags, summary: 'Halt (halted: true) or resume (halted: false) every agent of the tenant', body: Type.Object({ halted: Type.Boolean(), reason: Reason }, { additionalProperties: false }), response: { 200: ChangeResponse, ...errors } },
   }, async (request) => {
     const { tenantId, keyId } = authOf(request);
