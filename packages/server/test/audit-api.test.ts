@@ -81,6 +81,7 @@ function auditSuite(name: string, postgresUrl: string | undefined) {
       const csv = await t.request('GET', '/api/v1/audit/export?format=csv&violationsOnly=true', { key: t.tenantA.adminKey });
       expect(csv.headers.get('content-type')).toContain('text/csv');
       expect(csv.headers.get('content-disposition')).toMatch(/attachment; filename="audit-tenant-a-.*\.csv"/);
+      expect(csv.headers.get('x-tollgate-truncated')).toBe('false'); // CSV has no body field to say it
       const lines = (csv.body as string).trim().split('\r\n');
       expect(lines[0]).toBe('index,recorded_at,type,actor,agent_id,execution_id,session_id,is_violation,description,data');
       expect(lines).toHaveLength(11);

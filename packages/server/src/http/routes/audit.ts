@@ -14,6 +14,8 @@ const tags = ['audit'];
 const errors = { 400: ErrorEnvelopeSchema, 401: ErrorEnvelopeSchema, 403: ErrorEnvelopeSchema, 404: ErrorEnvelopeSchema, 422: ErrorEnvelopeSchema };
 /** Most records one `/export` returns (larger logs: use `/bundle` or page `/records`). */
 export const MAX_EXPORT_RECORDS = 100_000;
+/** Response header of `/export` (every format): `true` when the export stopped at {@link MAX_EXPORT_RECORDS}. */
+export const TRUNCATED_HEADER = 'x-tollgate-truncated';
 const Hex = Type.String({ pattern: '^[0-9a-f]{64}$' });
 
 const FilterQuery = {
@@ -166,14 +168,17 @@ export function registerAuditRoutes(app: TollgateApp, services: Services, stream
       const { tenantId } = authOf(request);
       const records = await exportRecords(services, tenantId, filterFromQuery(request.query));
       const format = request.query.format ?? 'json';
+      // Every format says whether the export stopped at MAX_EXPORT_RECORDS (CSV has no other place to say it).
+      const truncated = records.length >= MAX_EXPORT_RECORDS;
+      reply.header(TRUNCATED_HEADER, String(truncated));
       if (format === 'csv') {
         const name = `audit-${tenantId.replace(/[^A-Za-z0-9_-]/g, '_')}-${new Date(services.clock.now()).toISOString().slice(0, 10)}.csv`;
         return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${name}"`).send(toCsv(records));
       }
       const checkpoint = await services.store.ledger.latestCheckpoint(tenantId);
       const anchored = records.length === 0 || (checkpoint !== undefined && checkpoint.size > (records.at(-1)?.index ?? 0));
-      if (format === 'summary') return { ...summarize(records), anchored, truncated: records.length >= MAX_EXPORT_RECORDS };
-      return { events: records.map(toEventView), total: records.length, anchored, truncated: records.length >= MAX_EXPORT_RECORDS };
+      if (format === 'summary') return { ...summarize(records), anchored, truncated };
+      return { events: records.map(toEventView), total: records.length, anchored, truncated };
     });
 
   app.get('/api/v1/audit/bundle', { ...read, schema: { tags, summary: 'The whole log for offline verification (tollgate audit verify)' } },
