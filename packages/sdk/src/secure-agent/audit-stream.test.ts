@@ -60,3 +60,44 @@ describe('openAuditStream', () => {
     expect(seen).toHaveLength(1);
   });
 });
+
+describe('TrackedAuditStream (what SecureAgent.run() waits for)', () => {
+  it('knows when an execution\'s sandbox.execution record was delivered', async () => {
+    // Regression: the seed closes its stream right after `await agent.run()`, and the run's last record was lost.
+    server = createServer((_request, response) => {
+      response.writeHead(200, { 'content-type': 'text/event-stream' });
+      response.write(`event: connected\ndata: {}\n\n`);
+      response.write(`event: audit\nid: 1\ndata: ${JSON.stringify({ action_type: 'sandbox.host_call', execution_id: '7' })}\n\n`);
+      response.write(`event: audit\nid: 2\ndata: ${JSON.stringify({ action_type: 'sandbox.execution', execution_id: '7' })}\n\n`);
+    });
+    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+    const http = new HttpClient({ baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, apiKey: 'k' });
+    const received: string[] = [];
+    const stream = openAuditStream(http, { executionId: 7 }, (type) => received.push(type));
+    await stream.whenConnected(60_000);
+    await stream.whenExecutionRecorded(7, 60_000);
+    expect(received).toEqual(['connected', 'audit', 'audit']);
+    expect(stream.follows(7, undefined)).toBe(true);
+    expect(stream.follows(8, undefined)).toBe(false);
+    stream.close();
+    server.closeAllConnections();
+    await stream.closed;
+  });
+
+  it('does not hold runs up while the stream is refused (a key without audit:read)', async () => {
+    server = createServer((_request, response) => {
+      response.writeHead(403, { 'content-type': 'application/json' });
+      response.end('{"error":{"code":"FORBIDDEN"}}');
+    });
+    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+    const http = new HttpClient({ baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, apiKey: 'k' });
+    const errors: Error[] = [];
+    const stream = openAuditStream(http, { onError: (error) => errors.push(error) }, () => undefined);
+    // Each would wait a minute (beyond the test timeout) if a refused stream were waited for.
+    await stream.whenConnected(60_000);
+    await stream.whenExecutionRecorded(1, 60_000);
+    expect(errors[0]?.message).toContain('403');
+    stream.close();
+    await stream.closed;
+  });
+});

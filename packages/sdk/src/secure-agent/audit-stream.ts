@@ -27,6 +27,105 @@ export interface AuditStreamHandle {
 export type AuditEventHandler = (type: string, data: unknown) => void;
 
 /**
+ * How long `SecureAgent.run()` waits for the agent's open audit streams: to be connected before it starts the
+ * run, and to have delivered the run's `sandbox.execution` record before it returns.
+ */
+export const DEFAULT_STREAM_SETTLE_MS = 2_000;
+/** Execution ids remembered per stream for {@link TrackedAuditStream.whenExecutionRecorded}. */
+const REMEMBERED_EXECUTIONS = 256;
+
+/**
+ * A stream handle that also knows what it has delivered, so `SecureAgent.run()` can keep the seed's promise
+ * ("the stream will receive events in real time") for code that closes the stream right after `await run()`.
+ */
+export class TrackedAuditStream implements AuditStreamHandle {
+  readonly closed: Promise<void>;
+  private readonly controller = new AbortController();
+  private readonly recorded: string[] = [];
+  private readonly waiters = new Set<() => void>();
+  private connected = false;
+  private failed = false;
+
+  constructor(http: HttpClient, private readonly options: AuditStreamOptions, onEvent: AuditEventHandler) {
+    const parser = new SseParser((event) => {
+      const data = parseData(event.data);
+      this.observe(event.type, data);
+      onEvent(event.type, data);
+    });
+    const onError = (error: Error) => {
+      this.connected = false;
+      this.failed = true;
+      this.notify();
+      options.onError?.(error);
+    };
+    this.closed = runLoop(http, { ...options, onError }, parser, this.controller.signal).finally(() => this.notify());
+  }
+
+  close(): void {
+    this.controller.abort();
+    this.notify();
+  }
+
+  /** True when this stream's filter lets the execution's records through. */
+  follows(executionId: number | string, agentId: number | string | undefined): boolean {
+    if (this.controller.signal.aborted) return false;
+    if (this.options.executionId !== undefined && String(this.options.executionId) !== String(executionId)) return false;
+    return this.options.agentId === undefined || agentId === undefined || String(this.options.agentId) === String(agentId);
+  }
+
+  /** Resolves once connected, or at once when the stream failed (a failing stream must not hold runs up). */
+  whenConnected(timeoutMs: number): Promise<void> {
+    return this.waitFor(() => this.connected || this.failed, timeoutMs);
+  }
+
+  /**
+   * Resolves once the execution's `sandbox.execution` record was delivered, after `timeoutMs`, or at once while
+   * the stream is down after a failure (a key without `audit:read` must not slow every run down).
+   */
+  whenExecutionRecorded(executionId: number | string, timeoutMs: number): Promise<void> {
+    return this.waitFor(() => this.recorded.includes(String(executionId)) || (this.failed && !this.connected), timeoutMs);
+  }
+
+  private observe(type: string, data: unknown): void {
+    if (type === 'connected') {
+      this.connected = true;
+    } else if (type === 'audit' && isExecutionRecord(data)) {
+      this.recorded.push(String(data.execution_id));
+      if (this.recorded.length > REMEMBERED_EXECUTIONS) this.recorded.shift();
+    } else {
+      return;
+    }
+    this.notify();
+  }
+
+  private waitFor(done: () => boolean, timeoutMs: number): Promise<void> {
+    if (done() || this.controller.signal.aborted) return Promise.resolve();
+    return new Promise((resolve) => {
+      const finish = () => {
+        clearTimeout(timer);
+        this.waiters.delete(check);
+        resolve();
+      };
+      const check = () => {
+        if (done() || this.controller.signal.aborted) finish();
+      };
+      const timer = setTimeout(finish, timeoutMs);
+      this.waiters.add(check);
+    });
+  }
+
+  private notify(): void {
+    for (const check of [...this.waiters]) check();
+  }
+}
+
+function isExecutionRecord(data: unknown): data is { execution_id: string | number } {
+  if (data === null || typeof data !== 'object') return false;
+  const record = data as { action_type?: unknown; execution_id?: unknown };
+  return record.action_type === 'sandbox.execution' && (typeof record.execution_id === 'string' || typeof record.execution_id === 'number');
+}
+
+/**
  * Opens the SSE audit stream over fetch (Node.js ≥ 18, no EventSource needed) and keeps it open:
  * after a disconnect it reconnects with `Last-Event-ID`, so the server resumes without gap or duplicate.
  *
@@ -34,11 +133,8 @@ export type AuditEventHandler = (type: string, data: unknown) => void;
  * const stream = openAuditStream(http, { executionId: 12 }, (type, data) => console.log(type, data));
  * stream.close();
  */
-export function openAuditStream(http: HttpClient, options: AuditStreamOptions, onEvent: AuditEventHandler): AuditStreamHandle {
-  const controller = new AbortController();
-  const parser = new SseParser((event) => onEvent(event.type, parseData(event.data)));
-  const closed = runLoop(http, options, parser, controller.signal);
-  return { close: () => controller.abort(), closed };
+export function openAuditStream(http: HttpClient, options: AuditStreamOptions, onEvent: AuditEventHandler): TrackedAuditStream {
+  return new TrackedAuditStream(http, options, onEvent);
 }
 
 async function runLoop(http: HttpClient, options: AuditStreamOptions, parser: SseParser, signal: AbortSignal): Promise<void> {

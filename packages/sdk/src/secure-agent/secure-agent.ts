@@ -1,5 +1,5 @@
 import { resolveApiKey, resolveBaseUrl, toRestConfig, DEFAULT_AGENT_NAME, DEFAULT_AGENT_VERSION } from './agent-config.js';
-import { openAuditStream, type AuditEventHandler, type AuditStreamHandle, type AuditStreamOptions } from './audit-stream.js';
+import { DEFAULT_STREAM_SETTLE_MS, openAuditStream, type AuditEventHandler, type AuditStreamHandle, type AuditStreamOptions, type TrackedAuditStream } from './audit-stream.js';
 import { complianceReport, complianceStatus, evaluateComplianceNow, evidencePackage } from './compliance.js';
 import { HttpClient } from './http-client.js';
 import { PERMISSION_PRESETS } from './permission-presets.js';
@@ -36,6 +36,8 @@ export class SecureAgent {
   private readonly options: SecureAgentOptions;
   private readonly http: HttpClient;
   private resolvedAgentId: number | string | undefined;
+  /** Audit streams opened by this instance and not closed yet (see `run()`). */
+  private readonly streams = new Set<TrackedAuditStream>();
 
   constructor(options: SecureAgentOptions = {}) {
     this.options = { ...options };
@@ -79,15 +81,25 @@ export class SecureAgent {
     return this;
   }
 
-  /** Runs the agent synchronously in the sandbox; `input` reaches the code as `input`. Configures first if needed. */
+  /**
+   * Runs the agent synchronously in the sandbox; `input` reaches the code as `input`. Configures first if needed.
+   * Audit streams this instance has open are awaited (each at most `DEFAULT_STREAM_SETTLE_MS`): connected before
+   * the run starts, and holding the run's records before `run()` returns.
+   */
   async run(input: RunInput): Promise<ExecutionResult> {
     if (input === null || typeof input !== 'object' || typeof input.task !== 'string') {
       throw new SDKError('INVALID_OPTIONS', 'run(input) needs { task: string, data?, model? }');
     }
     if (this.resolvedAgentId === undefined) await this.configure();
+    // The seed opens a stream, awaits run() and closes the stream at once; the run's records must be in it by then.
+    const streams = [...this.streams];
+    await Promise.all(streams.map((stream) => stream.whenConnected(DEFAULT_STREAM_SETTLE_MS)));
     const started = Date.now();
     const answer = await this.http.json<ExecutionResponse>('POST', `${this.agentPath()}/execute`, { body: { input } });
-    return this.toResult(answer, Date.now() - started);
+    const elapsedMs = Date.now() - started;
+    const following = streams.filter((stream) => stream.follows(answer.execution_id, this.resolvedAgentId));
+    await Promise.all(following.map((stream) => stream.whenExecutionRecorded(answer.execution_id, DEFAULT_STREAM_SETTLE_MS)));
+    return this.toResult(answer, elapsedMs);
   }
 
   /** Kills the agent now (its running execution included) and refuses new runs; the reason goes to the ledger. */
@@ -118,7 +130,10 @@ export class SecureAgent {
     const scoped = options.executionId === undefined && options.agentId === undefined && this.resolvedAgentId !== undefined
       ? { ...options, agentId: this.resolvedAgentId }
       : options;
-    return openAuditStream(this.http, scoped, onEvent);
+    const stream = openAuditStream(this.http, scoped, onEvent);
+    this.streams.add(stream);
+    void stream.closed.then(() => this.streams.delete(stream));
+    return stream;
   }
 
   /** Encrypts and stores a credential (AES-256-GCM on the server). The value is never returned. */
