@@ -489,7 +489,9 @@ PRINT({ presets: SecureAgent.permissions, agentId: custom.agentId });`;
 for (let i = 0; i < 500 && !seenBySource.some((e) => e.type === 'audit' && e.data.includes('sandbox.execution')); i++) await new Promise((r) => setTimeout(r, 20));
 source.close();
 PRINT({ seenBySource });`;
-    const { result, stdout } = await runScript('stream', prelude, `${STREAM_BROWSER}\n${STREAM_NODE}`, epilogue);
+    // Between the two samples: the browser's EventSource is connected (a page would have been open for a while).
+    const interlude = `for (let i = 0; i < 500 && !seenBySource.some((e) => e.type === 'connected'); i++) await new Promise((r) => setTimeout(r, 10));`;
+    const { result, stdout } = await runScript('stream', prelude, `${STREAM_BROWSER}\n${interlude}\n${STREAM_NODE}`, epilogue);
     const audit = result.seenBySource.filter((e: { type: string }) => e.type === 'audit').map((e: { data: string }) => JSON.parse(e.data));
     expect(audit.map((a: { execution_id?: unknown; executionId?: unknown }) => String(a.execution_id ?? a.executionId))).toContain('1234');
     expect(stdout).toMatch(/sandbox\.execution/); // the browser sample's console.log(action.action_type, …)
