@@ -218,12 +218,13 @@ PRINT({ presets: SecureAgent.permissions, agentId: custom.agentId });`;
   it('permission request, approved by the owner, then run', async () => {
     const prelude = `${SDK_PRELUDE}const agent = new SecureAgent({ name: 'weather-agent' });\nawait agent.configure();\nconsole.log('${RESULT_MARK}' + JSON.stringify({ configured: agent.agentId }));`;
     const approve = (async () => {
-      for (;;) {
+      for (let i = 0; i < 800; i++) {
         const pending = await t.request('GET', '/api/sdk/permission-requests?status=pending', { key });
         const request = pending.body.requests.find((r: { justification: string }) => r.justification === 'Needs to call OpenWeatherMap for forecast data');
         if (request) return t.request('POST', `/api/sdk/permission-requests/${request.id}/approve`, { key: approverKey, body: { comment: 'ok' } });
         await new Promise((r) => setTimeout(r, 25));
       }
+      throw new Error('no pending permission request appeared');
     })();
     const [{ stdout }] = await Promise.all([runScript('permission', prelude, PERMISSION_REQUEST, 'PRINT({ agentId: agent.agentId, result });'), approve]);
     const result = JSON.parse(stdout.split('\n').filter((l) => l.startsWith(RESULT_MARK)).at(-1)!.slice(RESULT_MARK.length));
