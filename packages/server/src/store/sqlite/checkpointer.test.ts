@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openSqliteStore } from './index.js';
-import { startBackgroundCheckpointer } from './checkpointer.js';
+import { BACKSTOP_AUTOCHECKPOINT_PAGES, startBackgroundCheckpointer } from './checkpointer.js';
 
 const dirs: string[] = [];
 function tempFile(): string {
@@ -39,7 +39,7 @@ describe('background WAL checkpoints', () => {
     const database = new BetterSqlite3(filename);
     database.pragma('journal_mode = WAL');
     const checkpointer = startBackgroundCheckpointer(database, { intervalMs: 50, busyTimeoutMs: 1000 });
-    await until(() => database.pragma('wal_autocheckpoint', { simple: true }) === 0);
+    await until(() => database.pragma('wal_autocheckpoint', { simple: true }) === BACKSTOP_AUTOCHECKPOINT_PAGES);
     const before = statSync(filename).size;
     fill(database, 2000); // ~2 MB: only the WAL grows on this connection
     await until(() => statSync(filename).size > before + 1_000_000);
@@ -49,11 +49,26 @@ describe('background WAL checkpoints', () => {
     database.close();
   });
 
+  it('keeps the WAL bounded under a writer that never pauses (the connection checkpoints itself as a backstop)', async () => {
+    const filename = tempFile();
+    const database = new BetterSqlite3(filename);
+    database.pragma('journal_mode = WAL');
+    const checkpointer = startBackgroundCheckpointer(database, { intervalMs: 20, busyTimeoutMs: 1000 });
+    await until(() => database.pragma('wal_autocheckpoint', { simple: true }) === BACKSTOP_AUTOCHECKPOINT_PAGES);
+    const pageSize = database.pragma('page_size', { simple: true }) as number;
+    // ~80 MB in 800 transactions without yielding: more than twice the backstop.
+    for (let i = 0; i < 800; i += 1) fill(database, 100);
+    const walBytes = statSync(`${filename}-wal`).size;
+    expect(walBytes).toBeLessThan(BACKSTOP_AUTOCHECKPOINT_PAGES * pageSize * 1.25);
+    await checkpointer.stop();
+    database.close();
+  });
+
   it('is used by the SQLite store on files, not in memory, and stops on close', async () => {
     const store = openSqliteStore({ filename: tempFile(), checkpointIntervalMs: 50 });
     const native = store.native;
     if (native.dialect !== 'sqlite') throw new Error('expected SQLite');
-    await until(() => native.database.pragma('wal_autocheckpoint', { simple: true }) === 0);
+    await until(() => native.database.pragma('wal_autocheckpoint', { simple: true }) === BACKSTOP_AUTOCHECKPOINT_PAGES);
     await store.close();
     expect(native.database.open).toBe(false);
 

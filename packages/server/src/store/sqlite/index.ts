@@ -5,7 +5,7 @@ import { Kysely, SqliteDialect, sql } from 'kysely';
 import type { Database } from '../schema.js';
 import { createRepositories } from '../repositories/index.js';
 import type { Store } from '../types.js';
-import { DEFAULT_CHECKPOINT_INTERVAL_MS, startBackgroundCheckpointer, type BackgroundCheckpointer } from './checkpointer.js';
+import { DEFAULT_CHECKPOINT_INTERVAL_MS, WAL_SIZE_LIMIT_BYTES, startBackgroundCheckpointer, type BackgroundCheckpointer } from './checkpointer.js';
 
 /** Options of {@link openSqliteStore}. */
 export interface SqliteStoreOptions {
@@ -37,6 +37,7 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
   const database = new BetterSqlite3(options.filename);
   database.pragma('journal_mode = WAL');
   database.pragma('synchronous = NORMAL');
+  database.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT_BYTES}`);
   database.pragma('foreign_keys = ON');
   const busyTimeoutMs = options.busyTimeoutMs ?? DEFAULT_SQLITE_BUSY_TIMEOUT_MS;
   database.pragma(`busy_timeout = ${busyTimeoutMs}`);
