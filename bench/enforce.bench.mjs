@@ -8,7 +8,8 @@
 //    At saturation p99 is dominated by queueing (mean latency = 50 / throughput), so the same 50 connections
 //    also offer fixed loads, open loop (bench/lib/paced-load.mjs, latency from when each request was due; its
 //    1 ms send tick adds up to 1 ms) at half of Tollgate's own saturated rate (`http_enforce_at_half_capacity_*`,
-//    with the bare handler at the same rate for reference). Supplementary: the pass/fail keeps the saturated p99.
+//    with the bare handler at the same rate for reference) and at a light 2,000 req/s
+//    (`http_enforce_at_2000_rps_*`). Supplementary: the pass/fail keeps the saturated p99.
 // 3. Hold release: time from sending an approval to the answer of a waiting long poll (target ≤ 100 ms).
 import { spawn } from 'node:child_process';
 import { loadavg } from 'node:os';
@@ -25,6 +26,8 @@ const CALLS = 1_000;
 const ROUNDS = 3;
 const HTTP_SECONDS = 10;
 const PACED_SECONDS = 8;
+/** A fixed light load (open loop) at which p99 is also reported. */
+const LIGHT_RATE = 2_000;
 const CONNECTIONS = 50;
 const HOLD_ROUNDS = 20;
 
@@ -78,9 +81,7 @@ export function measureInProcess(log) {
 }
 
 function startChild(mode) {
-  // Tollgate runs with the heap setting `npm start` uses (docs/operations.md, "Node.js heap").
-  const flags = mode === 'tollgate' ? ['--max-semi-space-size=32'] : [];
-  const child = spawn(process.execPath, [...flags, fileURLToPath(new URL('./enforce-servers.mjs', import.meta.url)), mode], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [fileURLToPath(new URL('./enforce-servers.mjs', import.meta.url)), mode], { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     let buffer = '';
     child.stdout.on('data', (chunk) => {
@@ -139,6 +140,7 @@ async function measureHttp(log) {
     const halfCapacityRate = Math.round(tollgateResult.requests.average / 2);
     const halfCapacity = await paced(tollgate.url, tollgate.key, halfCapacityRate);
     const bareHalfCapacity = await paced(bare.url, undefined, halfCapacityRate);
+    const light = await paced(tollgate.url, tollgate.key, LIGHT_RATE);
     const hold = await measureHoldRelease(tollgate.url, tollgate.key);
     const result = {
       bare_rps: bareResult.requests.average, tollgate_rps: tollgateResult.requests.average,
@@ -148,9 +150,11 @@ async function measureHttp(log) {
       hold_release_max_ms: hold.max, hold_release_p50_ms: hold.p50,
       half_capacity_offered_rps: halfCapacityRate, half_capacity_rps: halfCapacity.served, half_capacity_p50_ms: halfCapacity.p50,
       half_capacity_p99_ms: halfCapacity.p99, bare_half_capacity_p99_ms: bareHalfCapacity.p99,
+      light_p50_ms: light.p50, light_p99_ms: light.p99,
     };
     log(`HTTP, ${CONNECTIONS} connections: bare ${result.bare_rps.toFixed(0)} req/s (p99 ${result.bare_p99_ms} ms), /v1/enforce ${result.tollgate_rps.toFixed(0)} req/s (${result.ratio.toFixed(2)}×), p99 ${result.tollgate_p99_ms} ms, non-2xx/errors ${result.tollgate_non2xx}; load average ${loadavg()[0].toFixed(1)}`);
     log(`HTTP, ${CONNECTIONS} connections offering ${halfCapacityRate} req/s (half of Tollgate's saturated rate), open loop: served ${result.half_capacity_rps.toFixed(0)} req/s, p50 ${result.half_capacity_p50_ms.toFixed(2)} ms, p99 ${result.half_capacity_p99_ms.toFixed(2)} ms (bare at that rate: p99 ${result.bare_half_capacity_p99_ms.toFixed(2)} ms)`);
+    log(`HTTP, ${CONNECTIONS} connections offering ${LIGHT_RATE} req/s, open loop: p50 ${result.light_p50_ms.toFixed(2)} ms, p99 ${result.light_p99_ms.toFixed(2)} ms`);
     log(`hold release after approval: p50 ${hold.p50.toFixed(1)} ms, max ${hold.max.toFixed(1)} ms`);
     return result;
   } finally {
@@ -192,6 +196,7 @@ export default async function run({ log = console.log } = {}) {
     http_enforce_at_half_capacity_offered_rps: http.half_capacity_offered_rps, http_enforce_at_half_capacity_rps: http.half_capacity_rps,
     http_enforce_at_half_capacity_p50_ms: http.half_capacity_p50_ms, http_enforce_at_half_capacity_p99_ms: http.half_capacity_p99_ms,
     http_bare_at_half_capacity_p99_ms: http.bare_half_capacity_p99_ms,
+    http_enforce_at_2000_rps_p50_ms: http.light_p50_ms, http_enforce_at_2000_rps_p99_ms: http.light_p99_ms,
     load_average_1m: loadavg()[0],
     hold_release_p50_ms: http.hold_release_p50_ms, hold_release_max_ms: http.hold_release_max_ms,
   };

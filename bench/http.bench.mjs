@@ -104,12 +104,12 @@ export default async function run({ log = console.log } = {}) {
     servers.push(bare);
     const fastify = await startProcess(['--input-type=module', '-e', PLAIN_FASTIFY_SERVER], {});
     servers.push(fastify);
-    // Started as `npm start` starts it (docs/operations.md, "Node.js heap"); one process per round.
+    // Started as `npm start` starts it; one process per round.
     const tollgates = [];
     for (let i = 0; i < TOLLGATE_PROCESSES; i += 1) {
       const dataDir = await mkdtemp(join(tmpdir(), 'tollgate-http-bench-'));
       dataDirs.push(dataDir);
-      const tollgate = await startProcess(['--max-semi-space-size=32', join(ROOT, 'packages/cli/dist/bin.js'), 'serve', '--port', '0', '--data-dir', dataDir], {
+      const tollgate = await startProcess([join(ROOT, 'packages/cli/dist/bin.js'), 'serve', '--port', '0', '--data-dir', dataDir], {
         TOLLGATE_ADMIN_KEY: ADMIN_KEY,
         TOLLGATE_LOG_LEVEL: 'warn',
         DATABASE_URL: '',
