@@ -8,31 +8,13 @@ import { canonicalJson } from '@tollgate/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../../../test-utils/index.js';
 import { SDKError, SecureAgent } from '../src/index.js';
+import { QUICK_START } from './fixtures/seed-004-samples.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
 // The seed's Quick start, as written; only the package name differs. CommonJS has no top-level await, so the
 // harness wraps it in an async function and defines the `churnDataset` the seed leaves to the reader.
-const SEED_QUICK_START = `
-const { SecureAgent } = require('@tollgate/sdk');
-
-const agent = new SecureAgent({
-  apiKey:      'tzk_your_api_key',
-  permissions: SecureAgent.permissions.CODER,
-  limits:      { maxMemoryMb: 512, maxExecutionTimeSec: 300 },
-  sandbox:     'STANDARD',
-});
-
-await agent.configure();
-
-const result = await agent.run({
-  task: 'Analyze the user churn data and identify top 3 risk factors',
-  data: { users: churnDataset },
-});
-
-console.log(result.output);
-// ↳ executionId, status, output, durationMs, auditTrailUrl
-`;
+const SEED_QUICK_START = QUICK_START; // the seed text, kept once in fixtures/seed-004-samples.ts
 
 describe('SecureAgent against a real server', () => {
   let t: TestServer;
