@@ -102,6 +102,12 @@ function applySpans(text: string, spans: readonly Span[]): string {
 }
 
 /**
+ * `outputHash` of an outcome that has an output but is not masked yet: the hash is only ever taken over the masked
+ * output ({@link redactOutcome}), so hashing the raw output first would be wasted work on the request thread.
+ */
+export const OUTPUT_HASH_PENDING = 'pending';
+
+/**
  * The stored form of a run's outcome: output, logs, host-call audit, error and termination reason with secrets
  * masked, and the output hash taken over the masked output, so anyone holding the stored record can recompute it.
  *

@@ -5,11 +5,11 @@ import type { ExecutionListQuery, ExecutionOutcome, SandboxExecution, SandboxExe
 import { createHostHandlers, type OutboundFetch } from '../sandbox/host-handlers.js';
 import { resolveAgentConfig } from '../sandbox/agent-service.js';
 import type { LedgerAppend } from '../vault/credential-service.js';
-import { redactJsonValue } from './execution-redaction.js';
+import { OUTPUT_HASH_PENDING, redactJsonValue } from './execution-redaction.js';
 import { MaskingPool, type ExecutionMasker } from './masking-pool.js';
 import type { ExecutionQuota } from './execution-quota.js';
 import { limitHitEntries, type LimitHitEntry } from './limit-hits.js';
-import { jsonHash, textHash } from './statement-signer.js';
+import { textHash } from './statement-signer.js';
 import { toExecutionDetail, toExecutionResponse, type ExecutionDetail, type ExecutionResponse } from './execution-views.js';
 import type { RunningExecutions } from './running-executions.js';
 
@@ -236,7 +236,7 @@ function toOutcome(result: ExecutionResult, killReason: string | null, now: numb
     status: result.status, output, error: result.error ?? null, logs: result.logs, hostCallAudit: result.host_call_audit,
     resourceUsage: result.resource_usage, violationCount: result.violation_count, wasTerminated: result.was_terminated,
     terminationReason: killReason ?? (result.was_terminated ? (result.error?.message ?? result.status) : null),
-    outputHash: jsonHash(output), finishedAt: now,
+    outputHash: OUTPUT_HASH_PENDING, finishedAt: now,
   };
 }
 
@@ -253,6 +253,6 @@ function blockedOutcome(direction: 'input' | 'output', reason: string | undefine
   return {
     status: 'blocked', output: null, error: { code: 'CONTENT_BLOCKED', message }, logs: base?.logs ?? [], hostCallAudit: base?.hostCallAudit ?? [],
     resourceUsage: base?.resourceUsage ?? {}, violationCount: (base?.violationCount ?? 0) + 1, wasTerminated: false,
-    terminationReason: null, outputHash: jsonHash(null), finishedAt: now,
+    terminationReason: null, outputHash: OUTPUT_HASH_PENDING, finishedAt: now,
   };
 }
