@@ -16,6 +16,7 @@ import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { pacedLoad } from './lib/paced-load.mjs';
+import { SERVER_NODE_FLAGS } from './lib/node-flags.mjs';
 import { createSessionState, evaluatePolicy, loadPolicy } from '../packages/core/dist/index.js';
 import { BENCH_TOOLS, benchCalls, benchPolicyYaml } from './enforce-policy-fixture.mjs';
 
@@ -81,7 +82,7 @@ export function measureInProcess(log) {
 }
 
 function startChild(mode) {
-  const child = spawn(process.execPath, [fileURLToPath(new URL('./enforce-servers.mjs', import.meta.url)), mode], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, fileURLToPath(new URL('./enforce-servers.mjs', import.meta.url)), mode], { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     let buffer = '';
     child.stdout.on('data', (chunk) => {
