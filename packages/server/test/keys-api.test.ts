@@ -37,6 +37,29 @@ describe('API keys and tenants over HTTP', () => {
     expect((await t.request('GET', '/api/v1/auth/whoami', { key: forged })).status).toBe(401);
   });
 
+  it('once the real secret was accepted (and remembered), near misses of it are still refused', async () => {
+    const { body } = await createKey(t.tenantA.adminKey, { scopes: ['enforce'] });
+    const token: string = body.secret;
+    const secret = token.slice(token.lastIndexOf('_') + 1);
+    const prefix = token.slice(0, token.lastIndexOf('_') + 1);
+    expect((await t.request('GET', '/api/v1/auth/whoami', { key: token })).status).toBe(200);
+    const flip = (c: string) => (c === 'a' ? 'b' : 'a');
+    const nearMisses = [
+      secret.slice(0, -1) + flip(secret.at(-1)!), // last character differs
+      flip(secret[0]!) + secret.slice(1), // first character differs
+      secret.slice(0, -1), // one character short
+      `${secret}a`, // one character long
+      secret.toUpperCase() === secret ? secret.toLowerCase() : secret.toUpperCase(), // case differs
+      secret.slice(0, 32), // the shortest secret the format allows, a prefix of the real one
+    ].filter((candidate) => candidate !== secret);
+    for (const candidate of nearMisses) {
+      const response = await t.request('GET', '/api/v1/auth/whoami', { key: `${prefix}${candidate}` });
+      expect(response.status, candidate).toBe(401);
+    }
+    expect((await t.request('GET', '/api/v1/auth/whoami', { key: `${token}_x` })).status).toBe(401);
+    expect((await t.request('GET', '/api/v1/auth/whoami', { key: token })).status).toBe(200);
+  });
+
   it('revocation takes effect on the very next request (the verified-key cache is evicted)', async () => {
     const { body } = await createKey(t.tenantA.adminKey, { scopes: ['enforce'] });
     expect((await t.request('GET', '/api/v1/auth/whoami', { key: body.secret })).status).toBe(200);

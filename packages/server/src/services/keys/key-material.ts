@@ -1,4 +1,4 @@
-import { createHash, hash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, hash, randomBytes } from 'node:crypto';
 
 /** Prefix of every API key. */
 export const API_KEY_PREFIX = 'tg_live_';
@@ -50,13 +50,27 @@ export function hashSecret(secret: string): string {
 }
 
 /**
- * Constant-time comparison of a presented secret with a stored hash (hashing first gives equal lengths).
+ * Constant-time comparison of a presented secret with a stored hash. The presented secret is hashed to lowercase hex
+ * (what `hashSecret` stores) and the two 64-character strings are compared with {@link sameSecret}: no early exit,
+ * and no Buffers (allocating two per request for `timingSafeEqual` cost more than the hash itself).
  *
  * @example
  * secretMatches(secret, record.secretHash);
  */
 export function secretMatches(secret: string, storedHash: string): boolean {
-  const presented = hash('sha256', secret, 'buffer'); // one-shot: cheaper than createHash on every request
-  const stored = Buffer.from(storedHash, 'hex');
-  return stored.length === presented.length && timingSafeEqual(presented, stored);
+  return sameSecret(hash('sha256', secret, 'hex'), storedHash); // one-shot: cheaper than createHash per request
+}
+
+/**
+ * Constant-time string equality against a known value: the loop always runs over all of `known`, whatever
+ * `presented` holds, and never exits early. Only the length of `known` (not secret here) shapes its timing.
+ *
+ * @example
+ * sameSecret(presentedSecret, verifiedSecret);
+ */
+export function sameSecret(presented: string, known: string): boolean {
+  let difference = presented.length ^ known.length;
+  // charCodeAt past the end is NaN, which is 0 in a bitwise operation: a shorter `presented` still differs.
+  for (let i = 0; i < known.length; i += 1) difference |= presented.charCodeAt(i) ^ known.charCodeAt(i);
+  return difference === 0;
 }

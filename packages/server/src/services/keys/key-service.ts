@@ -3,7 +3,7 @@ import type { ApiKeyRecord, Store } from '../../store/index.js';
 import type { Bus } from '../bus.js';
 import type { Clock } from '../clock.js';
 import { AuthCache } from './auth-cache.js';
-import { generateApiKey, hashSecret, parseApiKey, secretMatches } from './key-material.js';
+import { API_KEY_PREFIX, generateApiKey, hashSecret, parseApiKey, sameSecret, secretMatches } from './key-material.js';
 import { isScope, type Scope } from './scopes.js';
 
 /** How often authentication looks for key changes written by another process to the SQLite file. */
@@ -61,14 +61,14 @@ export interface KeyServiceDeps {
  * const { token } = await keys.create({ tenantId: 'default', scopes: ['admin'] });
  */
 export class KeyService {
-  readonly #cache: AuthCache;
+  readonly #cache: AuthCache<AuthResult>;
   readonly #unsubscribe: () => void;
   #dataVersion: number | undefined;
   #dataVersionStatement: { get(): unknown } | undefined;
   #dataVersionCheckedAt = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly deps: KeyServiceDeps) {
-    this.#cache = new AuthCache(deps.cacheTtlMs);
+    this.#cache = new AuthCache<AuthResult>(deps.cacheTtlMs);
     this.#unsubscribe = deps.bus.subscribe(API_KEY_CHANGED_CHANNEL, (payload) => {
       const keyId = (payload as { keyId?: unknown } | null)?.keyId;
       if (typeof keyId === 'string') this.#cache.invalidate(keyId);
@@ -148,8 +148,9 @@ export class KeyService {
     const record = await this.deps.store.apiKeys.findForAuthentication(parsed.id);
     if (!record) return { ok: false, reason: 'unknown' };
     const now = this.deps.clock.now();
-    this.#cache.set(record, now);
-    return verify(parsed.secret, record, now);
+    const granted = grantOf(record);
+    this.#cache.set(record, granted, now);
+    return verify(parsed.secret, record, granted, now);
   }
 
   /**
@@ -160,12 +161,24 @@ export class KeyService {
    * const result = keys.authenticateFromCache(token) ?? (await keys.authenticate(token));
    */
   authenticateFromCache(token: string): AuthResult | undefined {
-    const parsed = parseApiKey(token);
-    if (!parsed) return { ok: false, reason: 'malformed' };
     this.invalidateOnExternalWrite();
     const now = this.deps.clock.now();
-    const record = this.#cache.get(parsed.id, now);
-    return record ? verify(parsed.secret, record, now) : undefined;
+    // Fast path: the key is cached and this very secret verified against its hash before (no regex, no SHA-256).
+    // A token whose id part is malformed cannot hit: the cache only holds ids that passed `parseApiKey`.
+    const separator = token.startsWith(API_KEY_PREFIX) ? token.indexOf('_', API_KEY_PREFIX.length) : -1;
+    if (separator > 0) {
+      const cached = this.#cache.get(token.slice(API_KEY_PREFIX.length, separator), now);
+      if (cached?.verifiedSecret !== undefined && sameSecret(token.slice(separator + 1), cached.verifiedSecret)) {
+        return standing(cached.record, cached.granted, now);
+      }
+    }
+    const parsed = parseApiKey(token);
+    if (!parsed) return REFUSED.malformed;
+    const cached = this.#cache.get(parsed.id, now);
+    if (!cached) return undefined;
+    const result = verify(parsed.secret, cached.record, cached.granted, now);
+    if (result.ok) cached.verifiedSecret = parsed.secret;
+    return result;
   }
 
   close(): void {
@@ -205,11 +218,29 @@ export class KeyService {
   }
 }
 
-function verify(secret: string, record: ApiKeyRecord, now: number): AuthResult {
-  if (!secretMatches(secret, record.secretHash)) return { ok: false, reason: 'unknown' };
-  if (record.revokedAt !== null) return { ok: false, reason: 'revoked' };
-  if (record.expiresAt !== null && record.expiresAt <= now) return { ok: false, reason: 'expired' };
-  return { ok: true, auth: { tenantId: record.tenantId, keyId: record.id, scopes: record.scopes as Scope[] } };
+const REFUSED = {
+  malformed: Object.freeze({ ok: false, reason: 'malformed' }),
+  unknown: Object.freeze({ ok: false, reason: 'unknown' }),
+  revoked: Object.freeze({ ok: false, reason: 'revoked' }),
+  expired: Object.freeze({ ok: false, reason: 'expired' }),
+} as const satisfies Record<string, AuthResult>;
+
+/** What a valid key grants, built once per cached record and shared (frozen) by every request that presents it. */
+function grantOf(record: ApiKeyRecord): AuthResult {
+  const scopes = Object.freeze([...record.scopes]) as readonly Scope[];
+  return Object.freeze({ ok: true, auth: Object.freeze({ tenantId: record.tenantId, keyId: record.id, scopes }) });
+}
+
+function verify(secret: string, record: ApiKeyRecord, granted: AuthResult, now: number): AuthResult {
+  if (!secretMatches(secret, record.secretHash)) return REFUSED.unknown;
+  return standing(record, granted, now);
+}
+
+/** A key whose secret matched: refused if revoked or expired (checked on every request), else what it grants. */
+function standing(record: ApiKeyRecord, granted: AuthResult, now: number): AuthResult {
+  if (record.revokedAt !== null) return REFUSED.revoked;
+  if (record.expiresAt !== null && record.expiresAt <= now) return REFUSED.expired;
+  return granted;
 }
 
 function fromToken(token: string): { id: string; secret: string; token: string } {
