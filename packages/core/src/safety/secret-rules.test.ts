@@ -107,6 +107,29 @@ describe('ported gitleaks secret rules', () => {
     expect(redactSecretsDeep(value)).toEqual({ tool: 'slack.post', args: { headers: ['Bearer [REDACTED:slack-bot-token]'], retries: 3, ok: true } });
   });
 
+  it('keeps an own "__proto__" key (from JSON.parse) as a redacted key, never as the copy\'s prototype', () => {
+    const secret = join('xoxb-', rand(DIGITS, 12), '-', rand(DIGITS, 12), '-', rand(ALNUM, 24));
+    const value = JSON.parse(`{"__proto__": {"polluted": "Bearer ${secret}"}, "ok": 1}`) as Record<string, unknown>;
+    const redacted = redactSecretsDeep(value);
+    expect(Object.getPrototypeOf(redacted)).toBe(Object.prototype);
+    expect((redacted as { polluted?: unknown }).polluted).toBeUndefined();
+    expect(Object.keys(redacted)).toEqual(['__proto__', 'ok']);
+    expect(JSON.stringify(redacted)).toBe('{"__proto__":{"polluted":"Bearer [REDACTED:slack-bot-token]"},"ok":1}');
+  });
+
+  it('redacts a shared object everywhere it appears and copies cycles (never hands back an original)', () => {
+    const secret = join('ghp_', rand(ALNUM, 36));
+    const shared = { token: secret };
+    const cyclic: Record<string, unknown> = { a: shared, b: [shared, [shared]] };
+    cyclic['self'] = cyclic;
+    const redacted = redactSecretsDeep(cyclic) as { a: { token: string }; b: [{ token: string }, [{ token: string }]]; self: unknown };
+    expect(redacted.a.token).toBe('[REDACTED:github-pat]');
+    expect(redacted.b[0].token).toBe('[REDACTED:github-pat]');
+    expect(redacted.b[1][0].token).toBe('[REDACTED:github-pat]');
+    expect(redacted.self).toBe(redacted);
+    expect(shared.token).toBe(secret); // the input is not modified
+  });
+
   it('finds two adjacent secrets separately (terminator is a lookahead, not consumed)', () => {
     const a = join('pul-', rand(HEX, 40));
     const b = join('pul-', rand(HEX, 40));

@@ -53,7 +53,7 @@ export function detectSecrets(text: string, rules: readonly SecretRule[] = SECRE
   const lower = text.toLowerCase();
   const found: SafetyFinding[] = [];
   for (const rule of rules) {
-    if (!rule.keywords.some((k) => lower.includes(k))) continue;
+    if (!containsAny(lower, rule.keywords)) continue;
     // matchAll clones the rule's regex, so the shared RegExp's lastIndex is never touched.
     for (const m of text.matchAll(rule.regex)) {
       const span = m.indices?.[rule.secretGroup];
@@ -65,6 +65,7 @@ export function detectSecrets(text: string, rules: readonly SecretRule[] = SECRE
       found.push({ type: 'secret', rule: rule.id, start: span[0], end, redacted: maskSecret(rule.id) });
     }
   }
+  if (found.length === 0) return found;
   // A specific rule beats the generic one on the same span (gitleaks reports the specific id too).
   const specific = found.filter((f) => f.rule !== GENERIC_RULE);
   const generic = found.filter((f) => f.rule === GENERIC_RULE && !specific.some((s) => f.start < s.end && s.start < f.end));
@@ -72,6 +73,12 @@ export function detectSecrets(text: string, rules: readonly SecretRule[] = SECRE
 }
 
 const GENERIC_RULE = 'generic-api-key';
+
+/** `keywords.some((k) => text.includes(k))` without a closure per call (this runs for every rule on every string). */
+function containsAny(text: string, keywords: readonly string[]): boolean {
+  for (const keyword of keywords) if (text.includes(keyword)) return true;
+  return false;
+}
 
 /**
  * Removes findings that overlap an earlier-starting (or, at equal start, longer) one.
@@ -123,13 +130,14 @@ export function redactSecrets(text: string): string {
 /**
  * Deeply redacts secrets in every string of a JSON-like value (plain objects, arrays, strings).
  * Keys are kept; numbers, booleans and class instances (Dates, Errors, sockets, requests…) are
- * returned unchanged, and cycles are left as they are, so it is safe on log objects too.
+ * returned unchanged. Shared objects and cycles are copied once and the copy is reused (the result has the same
+ * shape, cycles included), so it is safe on log objects too and never hands back an unredacted original.
  *
  * @example
  * redactSecretsDeep({ args: { token: 'ghp_…' } });
  */
 export function redactSecretsDeep<T>(value: T): T {
-  return redactValue(value, new WeakSet()) as T;
+  return redactValue(value, new Map()) as T;
 }
 
 function isPlainObject(value: object): boolean {
@@ -137,16 +145,29 @@ function isPlainObject(value: object): boolean {
   return proto === Object.prototype || proto === null;
 }
 
-function redactValue(value: unknown, seen: WeakSet<object>): unknown {
+// `copies` maps each object already visited to its redacted copy: an object met again (shared, or a cycle back
+// to an ancestor) is answered with that copy, never with the original and its secrets. A Map dropped when the call
+// returns is also cheaper for the collector than a WeakMap/WeakSet, whose entries every scavenge processes.
+function redactValue(value: unknown, copies: Map<object, unknown>): unknown {
   if (typeof value === 'string') return redactSecrets(value);
-  if (value === null || typeof value !== 'object' || seen.has(value)) return value;
+  if (value === null || typeof value !== 'object') return value;
+  const known = copies.get(value);
+  if (known !== undefined) return known;
   if (Array.isArray(value)) {
-    seen.add(value);
-    return value.map((v) => redactValue(v, seen));
+    const out: unknown[] = new Array<unknown>(value.length);
+    copies.set(value, out);
+    for (let i = 0; i < value.length; i += 1) out[i] = redactValue(value[i], copies);
+    return out;
   }
   if (!isPlainObject(value)) return value;
-  seen.add(value);
+  const source = value as Record<string, unknown>;
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) out[k] = redactValue(v, seen);
+  copies.set(value, out);
+  for (const key of Object.keys(source)) {
+    const redacted = redactValue(source[key], copies);
+    // An own "__proto__" key (JSON.parse makes one) must stay a key, not become the copy's prototype.
+    if (key === '__proto__') Object.defineProperty(out, key, { value: redacted, enumerable: true, writable: true, configurable: true });
+    else out[key] = redacted;
+  }
   return out;
 }
