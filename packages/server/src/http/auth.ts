@@ -1,6 +1,6 @@
 import { TollgateError } from '@tollgate/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { hasScope, type AuthContext, type AuthResult, type KeyService, type Scope } from '../services/keys/index.js';
+import { hasScope, isMachineScope, type AuthContext, type AuthResult, type KeyService, type Scope } from '../services/keys/index.js';
 import { sendError } from './errors.js';
 import type { TollgateApp } from './type-provider.js';
 
@@ -52,15 +52,26 @@ export function publicRoute(): { config: { public: true } } {
 /** OpenAPI security requirement attached to every authenticated route. */
 export const SECURITY_REQUIREMENT: Array<Record<string, string[]>> = [{ bearerAuth: [] }, { apiKeyHeader: [] }];
 
-/** Extracts the presented key from `Authorization: Bearer …` or `X-API-Key`. */
-export function presentedApiKey(request: FastifyRequest): string | undefined {
+/** What {@link presentedApiKey} returns when `Authorization` and `X-API-Key` carry two different keys. */
+export const CONFLICTING_API_KEYS = Symbol('conflicting API keys');
+
+/**
+ * Extracts the presented key from `Authorization: Bearer …` or `X-API-Key`. When both carry a key and the keys
+ * differ, the request is ambiguous (e.g. a proxy injected one header and the client sent the other, and a proxy,
+ * log or rate limiter in front may attribute the request to the other key): {@link CONFLICTING_API_KEYS}, which the
+ * auth hook refuses, instead of silently picking one. The same key in both headers is fine.
+ */
+export function presentedApiKey(request: FastifyRequest): string | typeof CONFLICTING_API_KEYS | undefined {
   const authorization = request.headers.authorization;
+  let bearer: string | undefined;
   if (typeof authorization === 'string') {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
-    if (match?.[1]) return match[1];
+    if (match?.[1]) bearer = match[1];
   }
   const header = request.headers['x-api-key'];
-  return typeof header === 'string' && header.length > 0 ? header.trim() : undefined;
+  const apiKeyHeader = typeof header === 'string' && header.length > 0 ? header.trim() || undefined : undefined;
+  if (bearer !== undefined && apiKeyHeader !== undefined && bearer !== apiKeyHeader) return CONFLICTING_API_KEYS;
+  return bearer ?? apiKeyHeader;
 }
 
 /**
@@ -125,10 +136,13 @@ export function registerAuth(app: TollgateApp, keys: KeyService, fallback?: Fall
 type RouteAuthConfig = { scope?: Scope; anyScope?: boolean; public?: boolean } | undefined;
 
 function createAuthHook(keys: KeyService, fallback: FallbackAuthenticator | undefined, configOf: () => RouteAuthConfig) {
-  const authorize = (request: FastifyRequest, reply: FastifyReply, auth: AuthContext, subject: string): boolean => {
+  const authorize = (request: FastifyRequest, reply: FastifyReply, auth: AuthContext, subject: 'API key' | 'Session'): boolean => {
     const config = configOf();
     const required = config?.scope ?? 'admin';
-    if (config?.anyScope !== true && !hasScope(auth.scopes, required)) {
+    // A dashboard session never acts with a machine scope (enforce, events:write), not even through `admin`,
+    // which implies every scope for an API key: a browser session does not decide tool calls or write SDK events.
+    const granted = subject === 'Session' && isMachineScope(required) ? false : hasScope(auth.scopes, required);
+    if (config?.anyScope !== true && !granted) {
       void sendError(reply, request, 'FORBIDDEN', `${subject} lacks scope ${required}`, { requiredScope: required });
       return false;
     }
@@ -146,6 +160,9 @@ function createAuthHook(keys: KeyService, fallback: FallbackAuthenticator | unde
   return (request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void): void => {
     if (configOf()?.public) return done();
     const token = presentedApiKey(request);
+    if (token === CONFLICTING_API_KEYS) {
+      return void sendError(reply, request, 'UNAUTHENTICATED', 'Authorization and X-API-Key carry different keys: send one key');
+    }
     if (!token) {
       if (!fallback) return missingKey(request, reply);
       fallback(request).then((result) => {

@@ -22,6 +22,7 @@ export interface AuthCacheEntry<Granted> {
  */
 export class AuthCache<Granted = unknown> {
   readonly #entries = new Map<string, AuthCacheEntry<Granted>>();
+  #generation = 0;
 
   constructor(
     private readonly ttlMs: number,
@@ -39,17 +40,29 @@ export class AuthCache<Granted = unknown> {
     return entry;
   }
 
-  set(record: ApiKeyRecord, granted: Granted, now: number): void {
-    if (this.ttlMs <= 0) return;
+  /**
+   * Bumped by every invalidation. Read it before fetching a record from the database and pass it to `set`: a
+   * record read before a key change (revoke, expiry) whose eviction ran while the read was in flight must not be
+   * cached afterwards, or the change would be ignored until the TTL.
+   */
+  get generation(): number {
+    return this.#generation;
+  }
+
+  /** Caches `record` unless an invalidation happened since `generation` was read (the record may predate it). */
+  set(record: ApiKeyRecord, granted: Granted, now: number, generation: number): void {
+    if (this.ttlMs <= 0 || generation !== this.#generation) return;
     if (this.#entries.size >= this.maxEntries) this.#entries.clear();
     this.#entries.set(record.id, { record, granted, until: now + this.ttlMs, verifiedSecret: undefined });
   }
 
   invalidate(id: string): void {
+    this.#generation += 1;
     this.#entries.delete(id);
   }
 
   invalidateAll(): void {
+    this.#generation += 1;
     this.#entries.clear();
   }
 }

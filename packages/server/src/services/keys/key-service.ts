@@ -145,11 +145,13 @@ export class KeyService {
     if (cached) return cached;
     const parsed = parseApiKey(token);
     if (!parsed) return { ok: false, reason: 'malformed' };
+    // Read before the lookup: a revocation evicting this key while the lookup is in flight keeps its stale row out.
+    const generation = this.#cache.generation;
     const record = await this.deps.store.apiKeys.findForAuthentication(parsed.id);
     if (!record) return { ok: false, reason: 'unknown' };
     const now = this.deps.clock.now();
     const granted = grantOf(record);
-    this.#cache.set(record, granted, now);
+    this.#cache.set(record, granted, now, generation);
     return verify(parsed.secret, record, granted, now);
   }
 

@@ -22,3 +22,16 @@ export function isScope(value: unknown): value is Scope {
 export function hasScope(granted: readonly string[], required: Scope): boolean {
   return granted.includes('admin') || granted.includes(required);
 }
+
+/** Scopes of machines (an agent's SDK), never of a dashboard session: `admin` does not imply them for a session. */
+export const MACHINE_SCOPES = ['enforce', 'events:write'] as const satisfies readonly Scope[];
+
+/**
+ * True when `scope` is a machine scope (see {@link MACHINE_SCOPES}).
+ *
+ * @example
+ * isMachineScope('enforce'); // true
+ */
+export function isMachineScope(scope: Scope): boolean {
+  return (MACHINE_SCOPES as readonly Scope[]).includes(scope);
+}
