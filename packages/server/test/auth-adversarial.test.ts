@@ -1,3 +1,4 @@
+import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createInProcessBus, manualClock, type Store } from '../src/index.js';
 import { KeyService } from '../src/services/keys/index.js';
@@ -120,6 +121,22 @@ describe('adversarial: API keys, scopes and the dashboard session', () => {
       const same = await whoami({ authorization: `Bearer ${low.token}`, 'x-api-key': low.token });
       expect(same.status).toBe(200);
       expect(same.body.keyId).toBe(low.record.id);
+    });
+
+    it('refuses a repeated Authorization header with different keys (Node would keep only the first)', async () => {
+      const low = await newKey(t.tenantA.id, ['audit:read']);
+      const send = (values: string[]) =>
+        new Promise<number>((resolve, reject) => {
+          const req = httpRequest(`${t.url}/api/v1/auth/whoami`, { method: 'GET', headers: { authorization: values } }, (res) => {
+            res.resume();
+            res.on('end', () => resolve(res.statusCode ?? 0));
+          });
+          req.on('error', reject);
+          req.end();
+        });
+      expect(await send([`Bearer ${low.token}`, `Bearer ${t.tenantB.adminKey}`])).toBe(401);
+      expect(await send([`Bearer ${t.tenantB.adminKey}`, `Bearer ${low.token}`])).toBe(401);
+      expect(await send([`Bearer ${low.token}`, `Bearer ${low.token}`])).toBe(200);
     });
 
     it('tolerates surrounding whitespace but no look-alike, lengthened or case-changed token', async () => {

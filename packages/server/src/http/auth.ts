@@ -57,14 +57,16 @@ export const CONFLICTING_API_KEYS = Symbol('conflicting API keys');
 
 /**
  * Extracts the presented key from `Authorization: Bearer …` or `X-API-Key`. When both carry a key and the keys
- * differ, the request is ambiguous (e.g. a proxy injected one header and the client sent the other, and a proxy,
- * log or rate limiter in front may attribute the request to the other key): {@link CONFLICTING_API_KEYS}, which the
- * auth hook refuses, instead of silently picking one. The same key in both headers is fine.
+ * differ, or the request repeats `Authorization` with different values (Node keeps only the first), the request is
+ * ambiguous (e.g. a proxy injected one header and the client sent another, and a proxy, log or rate limiter in front
+ * may attribute the request to the other key): {@link CONFLICTING_API_KEYS}, which the auth hook refuses, instead of
+ * silently picking one. The same key in both headers is fine.
  */
 export function presentedApiKey(request: FastifyRequest): string | typeof CONFLICTING_API_KEYS | undefined {
   const authorization = request.headers.authorization;
   let bearer: string | undefined;
   if (typeof authorization === 'string') {
+    if (repeatsAuthorization(request.raw.rawHeaders, authorization)) return CONFLICTING_API_KEYS;
     const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
     if (match?.[1]) bearer = match[1];
   }
@@ -72,6 +74,19 @@ export function presentedApiKey(request: FastifyRequest): string | typeof CONFLI
   const apiKeyHeader = typeof header === 'string' && header.length > 0 ? header.trim() || undefined : undefined;
   if (bearer !== undefined && apiKeyHeader !== undefined && bearer !== apiKeyHeader) return CONFLICTING_API_KEYS;
   return bearer ?? apiKeyHeader;
+}
+
+/** True when the raw headers hold a second `Authorization` whose value differs from the first (`first`). */
+function repeatsAuthorization(rawHeaders: readonly string[] | undefined, first: string): boolean {
+  if (!rawHeaders) return false;
+  let seen = 0;
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i]!;
+    if (name.length !== 13 || name.toLowerCase() !== 'authorization') continue;
+    seen += 1;
+    if (seen > 1 && rawHeaders[i + 1] !== first) return true;
+  }
+  return false;
 }
 
 /**
@@ -161,7 +176,7 @@ function createAuthHook(keys: KeyService, fallback: FallbackAuthenticator | unde
     if (configOf()?.public) return done();
     const token = presentedApiKey(request);
     if (token === CONFLICTING_API_KEYS) {
-      return void sendError(reply, request, 'UNAUTHENTICATED', 'Authorization and X-API-Key carry different keys: send one key');
+      return void sendError(reply, request, 'UNAUTHENTICATED', 'Two different credentials presented (Authorization and X-API-Key, or Authorization twice): send one key');
     }
     if (!token) {
       if (!fallback) return missingKey(request, reply);
