@@ -44,12 +44,35 @@ function accepted(rule: SecretRule, secret: string): boolean {
 /**
  * Finds secrets with the ported gitleaks rules. Each rule runs only when one of its keywords
  * occurs in the text (gitleaks' prefilter), and its match must pass the rule's entropy, allowlist and
- * stopword checks. Overlapping findings keep the first, longest one.
+ * stopword checks. Text holding backslash escapes (JSON text, a log line, a string that is itself JSON) is also
+ * scanned with the escapes decoded, up to {@link MAX_UNESCAPE_LEVELS} levels deep: in `"…\nAKIA…"` the `n` of the
+ * escape would otherwise hide the word boundary a rule needs, and `\u0041KIA…` would hide the secret itself.
+ * Overlapping findings are merged into one finding covering them all, named after the first specific rule
+ * (gitleaks reports the specific id too), so no part of any match is left out of the span.
  *
  * @example
  * detectSecrets('token = ' + 'ghp_' + 'x'.repeat(36)); // [] — entropy too low
  */
 export function detectSecrets(text: string, rules: readonly SecretRule[] = SECRET_RULES): SafetyFinding[] {
+  const found = scanText(text, rules);
+  let view: UnescapedView = { text, offsets: undefined };
+  for (let level = 0; level < MAX_UNESCAPE_LEVELS && view.text.includes('\\'); level++) {
+    const next = unescapeView(view.text);
+    if (next === undefined) break;
+    const previous = view.offsets;
+    const offsets = previous === undefined ? next.offsets : next.offsets?.map((at) => previous[at] ?? text.length);
+    view = { text: next.text, offsets };
+    for (const f of scanText(view.text, rules)) {
+      found.push({ ...f, start: offsets?.[f.start] ?? f.start, end: offsets?.[f.end] ?? f.end });
+    }
+  }
+  return found.length === 0 ? found : mergeOverlaps(found);
+}
+
+/** How many levels of backslash escapes {@link detectSecrets} decodes (JSON text inside a JSON log line is two). */
+const MAX_UNESCAPE_LEVELS = 3;
+
+function scanText(text: string, rules: readonly SecretRule[]): SafetyFinding[] {
   const lower = text.toLowerCase();
   const found: SafetyFinding[] = [];
   for (const rule of rules) {
@@ -65,11 +88,76 @@ export function detectSecrets(text: string, rules: readonly SecretRule[] = SECRE
       found.push({ type: 'secret', rule: rule.id, start: span[0], end, redacted: maskSecret(rule.id) });
     }
   }
-  if (found.length === 0) return found;
-  // A specific rule beats the generic one on the same span (gitleaks reports the specific id too).
-  const specific = found.filter((f) => f.rule !== GENERIC_RULE);
-  const generic = found.filter((f) => f.rule === GENERIC_RULE && !specific.some((s) => f.start < s.end && s.start < f.end));
-  return dropOverlaps([...specific, ...generic]);
+  return found;
+}
+
+/** Decoded text and, for each of its characters (and its end), the index in the text it was decoded from. */
+interface UnescapedView {
+  text: string;
+  offsets: number[] | undefined;
+}
+
+const SIMPLE_ESCAPES: Record<string, string> = { '"': '"', "'": "'", '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v', '0': '\0' };
+
+/**
+ * Decodes JSON / JavaScript string escapes (`\n`, `\t`, `\"`, `\\`, `\/`, `\uXXXX`, `\xXX`…) and keeps, for each
+ * decoded character, where it came from. Any other backslash is kept as it is. Undefined when nothing was decoded.
+ */
+function unescapeView(text: string): UnescapedView | undefined {
+  let out = '';
+  const offsets: number[] = [];
+  let changed = false;
+  for (let i = 0; i < text.length; ) {
+    if (text.charCodeAt(i) === 92 && i + 1 < text.length) {
+      const next = text[i + 1] ?? '';
+      const hexLength = next === 'u' ? 4 : next === 'x' ? 2 : 0;
+      const hex = text.slice(i + 2, i + 2 + hexLength);
+      if (hexLength > 0 && hex.length === hexLength && /^[0-9a-fA-F]+$/.test(hex)) {
+        out += String.fromCharCode(parseInt(hex, 16));
+        offsets.push(i);
+        i += 2 + hexLength;
+        changed = true;
+        continue;
+      }
+      const simple = SIMPLE_ESCAPES[next];
+      if (simple !== undefined) {
+        out += simple;
+        offsets.push(i);
+        i += 2;
+        changed = true;
+        continue;
+      }
+    }
+    out += text[i];
+    offsets.push(i);
+    i += 1;
+  }
+  offsets.push(text.length);
+  return changed ? { text: out, offsets } : undefined;
+}
+
+/**
+ * Merges overlapping findings into one covering them all. The merged finding keeps the first specific (not generic)
+ * finding's rule, else the first one's: dropping an overlapping match instead would leave the part of it that sticks
+ * out of the kept one in clear text.
+ */
+function mergeOverlaps(findings: SafetyFinding[]): SafetyFinding[] {
+  const sorted = [...findings].sort((a, b) => a.start - b.start || b.end - a.end);
+  const out: SafetyFinding[] = [];
+  let current: SafetyFinding | undefined;
+  for (const f of sorted) {
+    if (current !== undefined && f.start < current.end) {
+      if (f.end > current.end) current.end = f.end;
+      if (current.rule === GENERIC_RULE && f.rule !== GENERIC_RULE) {
+        current.rule = f.rule;
+        current.redacted = f.redacted;
+      }
+      continue;
+    }
+    current = { ...f };
+    out.push(current);
+  }
+  return out;
 }
 
 const GENERIC_RULE = 'generic-api-key';
@@ -99,7 +187,8 @@ export function dropOverlaps<T extends { start: number; end: number }>(findings:
 }
 
 /**
- * Replaces each finding's span by its `redacted` text. Findings must not overlap.
+ * Replaces each finding's span by its `redacted` text. A finding overlapping an earlier one is merged into it (the
+ * earlier mask stands for both), so no part of either is left in clear text.
  *
  * @example
  * applyRedactions('key sk', [{ start: 4, end: 6, redacted: '[X]' }]); // 'key [X]'
@@ -109,7 +198,10 @@ export function applyRedactions(text: string, findings: readonly { start: number
   let out = '';
   let at = 0;
   for (const f of sorted) {
-    if (f.start < at) continue;
+    if (f.start < at) {
+      at = Math.max(at, f.end);
+      continue;
+    }
     out += text.slice(at, f.start) + f.redacted;
     at = f.end;
   }
@@ -128,10 +220,14 @@ export function redactSecrets(text: string): string {
 }
 
 /**
- * Deeply redacts secrets in every string of a JSON-like value (plain objects, arrays, strings).
- * Keys are kept; numbers, booleans and class instances (Dates, Errors, sockets, requests…) are
- * returned unchanged. Shared objects and cycles are copied once and the copy is reused (the result has the same
- * shape, cycles included), so it is safe on log objects too and never hands back an unredacted original.
+ * Deeply redacts secrets in every string of a value: values and keys of plain objects, arrays, Maps and Sets. A
+ * string held under a key is scanned as `key=value`, so a credential-like key names its value as gitleaks sees it in
+ * JSON (`{ password: '…' }`, `{ api_key: '…' }`). Other objects are answered with what a serialiser would read from
+ * them: the redacted result of `toJSON()` when they have one, else a copy with the same prototype whose own data
+ * properties are redacted (an Error's message and stack included). Dates, typed arrays, ArrayBuffers and objects
+ * without own properties (Promises, WeakMaps…) are returned unchanged: they hold no text. Shared objects and cycles
+ * are copied once and the copy is reused (the result has the same shape, cycles included), so it never hands back an
+ * unredacted original.
  *
  * @example
  * redactSecretsDeep({ args: { token: 'ghp_…' } });
@@ -153,21 +249,91 @@ function redactValue(value: unknown, copies: Map<object, unknown>): unknown {
   if (value === null || typeof value !== 'object') return value;
   const known = copies.get(value);
   if (known !== undefined) return known;
+  // What JSON.stringify would write is what toJSON() returns (a plain object may have one too).
+  const toJSON = (value as { toJSON?: unknown }).toJSON;
+  if (typeof toJSON === 'function' && !(value instanceof Date)) {
+    const json: unknown = toJSON.call(value);
+    if (json !== value) {
+      copies.set(value, null); // a cycle back through toJSON() (JSON.stringify would throw on it) becomes null
+      const serialised = redactValue(json, copies);
+      copies.set(value, serialised);
+      return serialised;
+    }
+  }
   if (Array.isArray(value)) {
     const out: unknown[] = new Array<unknown>(value.length);
     copies.set(value, out);
     for (let i = 0; i < value.length; i += 1) out[i] = redactValue(value[i], copies);
     return out;
   }
-  if (!isPlainObject(value)) return value;
-  const source = value as Record<string, unknown>;
-  const out: Record<string, unknown> = {};
-  copies.set(value, out);
+  if (isPlainObject(value)) {
+    const out: Record<string, unknown> = {};
+    copies.set(value, out);
+    copyEntries(value as Record<string, unknown>, out, copies);
+    return out;
+  }
+  return redactInstance(value, copies);
+}
+
+/** Copies the own enumerable entries of `source` into `out`, keys and values redacted. */
+function copyEntries(source: Record<string, unknown>, out: Record<string, unknown>, copies: Map<object, unknown>): void {
   for (const key of Object.keys(source)) {
-    const redacted = redactValue(source[key], copies);
+    const item = source[key];
+    if (key === 'toJSON' && typeof item === 'function') continue; // it returned the original itself (see redactValue)
+    let name: string;
+    let redacted: unknown;
+    if (typeof item === 'string') [name, redacted] = redactAssignment(key, item);
+    else [name, redacted] = [redactSecrets(key), redactValue(item, copies)];
+    // Two keys masked to the same text must not overwrite each other.
+    if (name !== key) for (let n = 2; Object.prototype.hasOwnProperty.call(out, name); n += 1) name = `${name.replace(/ \(\d+\)$/, '')} (${n})`;
     // An own "__proto__" key (JSON.parse makes one) must stay a key, not become the copy's prototype.
-    if (key === '__proto__') Object.defineProperty(out, key, { value: redacted, enumerable: true, writable: true, configurable: true });
-    else out[key] = redacted;
+    if (name === '__proto__') Object.defineProperty(out, name, { value: redacted, enumerable: true, writable: true, configurable: true });
+    else out[name] = redacted;
+  }
+}
+
+/**
+ * Redacts a key and its string value scanned together as `key=value`: the key is what makes `{ password: '…' }` a
+ * credential for the keyword rules, and a secret may sit in the key itself (a map keyed by token).
+ */
+function redactAssignment(key: string, value: string): [string, string] {
+  const joined = `${key}=${value}`;
+  const findings = detectSecrets(joined);
+  if (findings.length === 0) return [key, value];
+  const offset = key.length + 1;
+  const inKey: SafetyFinding[] = [];
+  const inValue: SafetyFinding[] = [];
+  for (const f of findings) {
+    if (f.start < key.length) inKey.push({ ...f, end: Math.min(f.end, key.length) });
+    if (f.end > offset) inValue.push({ ...f, start: Math.max(f.start, offset) - offset, end: f.end - offset });
+  }
+  return [applyRedactions(key, inKey), applyRedactions(value, inValue)];
+}
+
+/** A class instance, Map, Set, Error…: what a serialiser would read from it, redacted. */
+function redactInstance(value: object, copies: Map<object, unknown>): unknown {
+  if (value instanceof Date || ArrayBuffer.isView(value) || value instanceof ArrayBuffer) return value;
+  if (value instanceof Map) {
+    const out = new Map<unknown, unknown>();
+    copies.set(value, out);
+    for (const [k, v] of value) out.set(redactValue(k, copies), redactValue(v, copies));
+    return out;
+  }
+  if (value instanceof Set) {
+    const out = new Set<unknown>();
+    copies.set(value, out);
+    for (const item of value) out.add(redactValue(item, copies));
+    return out;
+  }
+  const names = Object.getOwnPropertyNames(value);
+  if (names.length === 0) return value;
+  const out = Object.create(Object.getPrototypeOf(value) as object | null) as Record<string, unknown>;
+  copies.set(value, out);
+  for (const name of names) {
+    const descriptor = Object.getOwnPropertyDescriptor(value, name);
+    if (descriptor === undefined || (name === 'toJSON' && typeof descriptor.value === 'function')) continue;
+    if ('value' in descriptor) descriptor.value = redactValue(descriptor.value, copies);
+    Object.defineProperty(out, redactSecrets(name), descriptor);
   }
   return out;
 }

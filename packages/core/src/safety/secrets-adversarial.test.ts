@@ -1,0 +1,154 @@
+import { describe, expect, it } from 'vitest';
+import { pinoSecretRedaction } from './log-redaction.js';
+import { applyRedactions, detectSecrets, redactSecrets, redactSecretsDeep } from './secrets.js';
+
+// Adversarial cases against the secret masking every stored form relies on. Secrets are assembled at run time
+// from a seeded generator, so no credential-looking literal is committed.
+let seed = 424242;
+const next = (): number => {
+  seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+  return seed / 0x7fffffff;
+};
+const rand = (chars: string, n: number): string => Array.from({ length: n }, () => chars[Math.floor(next() * chars.length)]).join('');
+const join = (...parts: string[]): string => parts.join('');
+const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+const UPPER_B32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+
+const aws = join('AKIA', rand(UPPER_B32, 16));
+const stripe = join('sk_', 'live_', rand(ALNUM, 24));
+const github = join('ghp_', rand(ALNUM, 36));
+/** A high-entropy value that only the keyword rule (generic-api-key) recognises, from the name it is assigned to. */
+const password = join(rand(ALNUM, 6), '9', rand(ALNUM, 12));
+
+/** Every piece of `secret` of 8+ characters that survives in `text` (an empty list means fully masked). */
+function leftovers(text: string, secret: string): string[] {
+  const pieces: string[] = [];
+  for (let i = 0; i + 8 <= secret.length; i += 4) if (text.includes(secret.slice(i, i + 8))) pieces.push(secret.slice(i, i + 8));
+  return pieces;
+}
+
+describe('redactSecretsDeep', () => {
+  it('masks a value whose key names it a credential, as gitleaks does on the same JSON', () => {
+    // It used to scan each string alone: `{ password: … }` in tool arguments was stored in clear, though the
+    // JSON text of the same object is masked.
+    expect(redactSecrets(JSON.stringify({ password }))).not.toContain(password);
+    const out = redactSecretsDeep({ user: 'bob', password, nested: { api_key: password, apiToken: password } });
+    expect(JSON.stringify(out)).not.toContain(password);
+    expect(out.user).toBe('bob');
+    expect(out.password).toBe('[REDACTED:generic-api-key]');
+  });
+
+  it('masks secrets in object keys, and two masked keys do not overwrite each other', () => {
+    // It kept keys as they were: a map keyed by token stored the token in clear.
+    const out = redactSecretsDeep({ grants: { [aws]: 'read', [github]: 'write' } });
+    const text = JSON.stringify(out);
+    expect(text).not.toContain(aws);
+    expect(text).not.toContain(github);
+    expect(Object.values(out.grants).sort()).toEqual(['read', 'write']);
+  });
+
+  it('masks secrets held by class instances, Maps, Sets, Errors and toJSON objects before they are serialised', () => {
+    // Non-plain objects used to come back unchanged, secrets and all, and JSON.stringify then wrote them out.
+    class Credentials {
+      constructor(public readonly key: string) {}
+      describe(): string {
+        return 'creds';
+      }
+    }
+    const withToJson = { toJSON: () => ({ token: github }) };
+    const error = new Error(`request failed with ${stripe}`);
+    const value = { instance: new Credentials(aws), map: new Map([[aws, github]]), set: new Set([stripe]), json: withToJson, error, when: new Date(0) };
+    const out = redactSecretsDeep(value);
+    for (const secret of [aws, github, stripe]) {
+      expect(JSON.stringify(out)).not.toContain(secret);
+      expect(JSON.stringify([...out.map], null, 0)).not.toContain(secret);
+      expect(JSON.stringify([...out.set])).not.toContain(secret);
+      expect(out.error.message + String(out.error.stack)).not.toContain(secret);
+    }
+    expect(out.instance).toBeInstanceOf(Credentials);
+    expect(out.instance.describe()).toBe('creds');
+    expect(out.error).toBeInstanceOf(Error);
+    expect(out.when).toBe(value.when);
+    expect(value.instance.key).toBe(aws); // the original is untouched
+  });
+
+  it('survives a toJSON that returns itself or a cycle back to its owner', () => {
+    const self = { secret: github, toJSON(): unknown { return this; } };
+    const looped: { toJSON(): unknown } = { toJSON: () => ({ back: looped, token: github }) };
+    const itself: { token: string; toJSON(): unknown } = { token: github, toJSON: () => itself };
+    expect(JSON.stringify(redactSecretsDeep({ itself }))).not.toContain(github);
+    expect(JSON.stringify(redactSecretsDeep({ self }))).not.toContain(github);
+    expect(JSON.stringify(redactSecretsDeep({ looped }))).not.toContain(github);
+  });
+});
+
+describe('secrets behind escapes', () => {
+  it.each([
+    ['a newline before a word-bounded rule', `first line\n${aws}`, aws],
+    ['a tab before a word-bounded rule', `col\t${stripe}`, stripe],
+    ['a tab after a keyword assignment', `password:\t${password}`, password],
+    ['a tab after the value of a keyword assignment', `token=${password}\tnext`, password],
+  ])('masks a secret after %s in JSON text (stored outputs, log lines)', (_name, raw, secret) => {
+    // JSON escapes `\n` as backslash-n: the `n` glued to the secret hid the word boundary (or the terminator) a rule
+    // needs, so the JSON text of a value was stored and logged with the secret in clear.
+    expect(redactSecrets(raw)).not.toContain(secret);
+    const json = JSON.stringify({ out: raw });
+    expect(redactSecrets(json)).not.toContain(secret);
+    const masked = JSON.parse(redactSecrets(json)) as { out: string };
+    expect(masked.out).toContain('[REDACTED:');
+    expect(redactSecrets(JSON.stringify({ out: json }))).not.toContain(secret); // JSON inside JSON, two levels
+  });
+
+  it('masks a secret written with \\u and \\x escapes and with escaped slashes', () => {
+    const unicode = `\\u0041${aws.slice(1)}`; // "\u0041KIA…" as an API response body carries it
+    expect(redactSecrets(`body: "${unicode}"`)).not.toContain(aws.slice(1));
+    expect(redactSecrets(`body: "\\x41${aws.slice(1)}"`)).not.toContain(aws.slice(1));
+    const hook = join('https:\\/\\/hooks.slack.com\\/services\\/', rand(ALNUM, 44));
+    const out = redactSecrets(`{"url":"${hook}"}`);
+    expect(leftovers(out, hook.slice(30))).toEqual([]);
+  });
+
+  it('keeps JSON text valid: a mask never cuts an escape in half', () => {
+    const value = { out: `"${aws}"\n\t${stripe}\\`, pem: `x\u2028${github}` };
+    const masked = redactSecrets(JSON.stringify(value));
+    expect(() => JSON.parse(masked) as unknown).not.toThrow();
+    expect(masked).not.toContain(aws);
+    expect(masked).not.toContain(stripe);
+  });
+
+  it('masks secrets in pino log lines that only an escape separated from the line before', () => {
+    const line = `${JSON.stringify({ level: 30, msg: `tool output:\n${aws}` })}\n`;
+    expect(pinoSecretRedaction().hooks.streamWrite(line)).not.toContain(aws);
+  });
+});
+
+describe('overlapping findings', () => {
+  it('masks all of a keyword-assigned secret that starts with a specific one', () => {
+    // A generic finding overlapping a specific one was dropped: the part of it past the specific span stayed clear.
+    const value = `${aws}.${password}`;
+    const out = redactSecrets(`api_key=${value}`);
+    expect(out).toBe('api_key=[REDACTED:aws-access-token]');
+    expect(leftovers(out, password)).toEqual([]);
+    expect(detectSecrets(`api_key=${value}`)).toHaveLength(1);
+  });
+
+  it('applyRedactions merges overlapping findings instead of skipping the later one', () => {
+    expect(applyRedactions('0123456789', [{ start: 1, end: 4, redacted: '[A]' }, { start: 3, end: 8, redacted: '[B]' }])).toBe('0[A]89');
+  });
+});
+
+// Guards, not regressions: spans come from matchAll on the original text (UTF-16 indices, as slice uses), and the
+// lower-cased copy only feeds the keyword prefilter, so a longer lower case (İ) or surrogate pairs cannot shift them.
+describe('unicode', () => {
+  it.each([
+    ['astral characters (surrogate pairs) before the secret', `😀😀𝔘 token ${aws} 😀`],
+    ['characters whose lower case is longer (İ)', `İİİİİİ İstanbul ${aws} İ`],
+    ['a keyword spelled with İ before a keyword assignment', `İ password=${password} İ`],
+  ])('masks the whole secret after %s', (_name, text) => {
+    const out = redactSecrets(text);
+    expect(leftovers(out, aws)).toEqual([]);
+    expect(leftovers(out, password)).toEqual([]);
+    expect(out).toContain('[REDACTED:');
+    expect(out.startsWith(text.slice(0, 4))).toBe(true);
+  });
+});

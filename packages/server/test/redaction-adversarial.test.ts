@@ -1,0 +1,114 @@
+import { randomInt } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../src/http/logger.js';
+import { startTestServer, type TestServer } from '../../../test-utils/index.js';
+
+// Adversarial review of secret masking in stored forms. Each case is a shape that used to reach storage, the
+// ledger or the logs with the secret in clear: a credential named by its key (`{ password: … }`), a secret used as
+// an object key, and a secret that JSON escaping glued to the text before it (`"…\nAKIA…"`).
+
+const UPPER_B32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+const rand = (alphabet: string, n: number): string => Array.from({ length: n }, () => alphabet[randomInt(alphabet.length)]).join('');
+
+/** Secrets assembled at run time (no secret-looking literal is committed). */
+const secrets = {
+  aws: 'AKIA' + rand(UPPER_B32, 16),
+  stripe: ['sk', 'live', rand(ALNUM, 24)].join('_'),
+  github: 'ghp_' + rand(ALNUM, 36),
+  // A high-entropy value only the keyword rule recognises, from the name it is assigned to.
+  password: rand(ALNUM, 8) + '7' + rand(ALNUM, 11),
+};
+const fragments = Object.values(secrets).flatMap((s) => [s, s.slice(4, 14), s.slice(-10)]);
+
+const expectNoSecret = (where: string, value: unknown): void => {
+  const text = typeof value === 'string' ? value : JSON.stringify(value);
+  for (const fragment of fragments) expect(text.includes(fragment), `${where} holds a piece of a secret: ${fragment.slice(0, 6)}…`).toBe(false);
+};
+
+const examplePolicy = readFileSync(fileURLToPath(new URL('../../../examples/policies/support-agent.yaml', import.meta.url)), 'utf8');
+
+describe('adversarial secret masking in stored forms', () => {
+  let t: TestServer;
+  let admin: string;
+  let agentsKey: string;
+  let auditKey: string;
+
+  beforeAll(async () => {
+    t = await startTestServer({ config: { executionsPerHour: 0 } });
+    admin = t.tenantA.adminKey;
+    agentsKey = (await t.services.keys.create({ tenantId: t.tenantA.id, scopes: ['agents'] })).token;
+    auditKey = (await t.services.keys.create({ tenantId: t.tenantA.id, scopes: ['audit:read'] })).token;
+    const created = await t.request('POST', '/api/v1/policies', { key: admin, body: { name: 'support', source: examplePolicy, activate: true } });
+    expect(created.status).toBe(201);
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('enforce: a credential named by its key and a secret used as a key are masked in the decision, the hold and the ledger', async () => {
+    const args = {
+      amount: 900,
+      login: { username: 'bob', password: secrets.password },
+      grants: { [secrets.aws]: 'read' },
+      note: JSON.stringify({ out: `first line\n${secrets.stripe}` }),
+    };
+    const held = await t.request('POST', '/v1/enforce', { key: admin, body: { agentId: 'support-bot', sessionId: 'adv-1', toolName: 'issue_refund', arguments: args } });
+    expect(held.body.decision).toBe('STEP_UP');
+    const stored = await t.store.decisions.get(t.tenantA.id, held.body.decisionId);
+    expectNoSecret('decision record', stored);
+    expect(stored?.arguments).toMatchObject({ amount: 900, login: { username: 'bob', password: '[REDACTED:generic-api-key]' }, grants: { '[REDACTED:aws-access-token]': 'read' } });
+    expectNoSecret('approval queue', (await t.request('GET', '/api/v1/approvals?status=pending', { key: admin })).body);
+    const approved = await t.request('POST', `/api/v1/approvals/${held.body.holdToken}/approve`, { key: admin, body: { approver: 'carol' } });
+    expect(approved.status).toBe(200);
+    // The approval still binds to the exact raw call.
+    const released = await t.request('POST', '/v1/enforce', { key: admin, body: { agentId: 'support-bot', sessionId: 'adv-1', toolName: 'issue_refund', arguments: args, holdToken: held.body.holdToken } });
+    expect(released.body.decision).toBe('ALLOW');
+    expectNoSecret('released decision', await t.store.decisions.get(t.tenantA.id, released.body.decisionId));
+    expectNoSecret('audit records', (await t.request('GET', '/api/v1/audit/records?limit=1000', { key: auditKey })).body);
+  });
+
+  it('events: TOOL_CALL_PRE/POST arguments and results keep no credential named by its key, no secret key and no escaped secret', async () => {
+    const writeKey = (await t.services.keys.create({ tenantId: t.tenantA.id, scopes: ['events:write'] })).token;
+    const base = { sourceType: 'SDK', agentId: 'agent-1', userId: 'alice', sessionId: 'adv-events', toolName: 'http_get', timestamp: new Date().toISOString(), redaction: 'full' };
+    const events = [
+      { ...base, eventId: crypto.randomUUID(), callId: 'c1', eventType: 'TOOL_CALL_PRE', arguments: { headers: { 'x-api-key': secrets.password }, cache: { [secrets.github]: 1 } } },
+      { ...base, eventId: crypto.randomUUID(), callId: 'c1', eventType: 'TOOL_CALL_POST', result: { body: JSON.stringify({ log: `ok\n${secrets.aws}` }) } },
+    ];
+    const posted = await t.request('POST', '/v1/events/batch', { key: writeKey, body: { events } });
+    expect(posted.status).toBeLessThan(300);
+    const listed = await t.request('GET', '/api/v1/events?sessionId=adv-events', { key: auditKey });
+    expect(listed.body.events).toHaveLength(2);
+    expectNoSecret('stored events', listed.body);
+  });
+
+  it('sandbox: a secret after a line break in the output, the input and a host call is masked in the row, the response and the ledger', async () => {
+    const reversed = Object.fromEntries(Object.entries(secrets).map(([k, v]) => [k, v.split('').reverse().join('')]));
+    const code = [
+      `const S = {}; for (const [k, v] of Object.entries(input.reversed)) S[k] = v.split('').reverse().join('');`,
+      `try { await tollgate.read_context('cache\\n' + S.stripe); } catch (e) {}`,
+      `return { report: 'line one\\n' + S.aws, login: { password: S.password } };`,
+    ].join('\n');
+    const agent = await t.request('POST', '/api/v1/sdk/agents', { key: agentsKey, body: { name: 'adv-escapes', entry_code: code, config: { sandbox_template: 'STANDARD', permissions: ['data:read'] } } });
+    expect(agent.status).toBe(201);
+    const input = { reversed, note: `tab\t${secrets.stripe}` };
+    const run = await t.request('POST', `/api/v1/sdk/agents/${agent.body.agent.id}/execute`, { key: agentsKey, body: { input } });
+    expect(run.status).toBe(200);
+    expect(run.body.output).toMatchObject({ report: 'line one\n[REDACTED:aws-access-token]', login: { password: '[REDACTED:generic-api-key]' } });
+    expectNoSecret('execute response', run.body);
+    expectNoSecret('database row', await t.store.sandboxExecutions.get(t.tenantA.id, run.body.execution_id));
+    expectNoSecret('audit records', (await t.request('GET', '/api/v1/audit/records?limit=1000', { key: auditKey })).body);
+    const proof = await t.request('GET', `/api/v1/sdk/executions/${run.body.execution_id}/verify`, { key: agentsKey });
+    expect(proof.body).toMatchObject({ chain_valid: true, mismatches: [] });
+  });
+
+  it('logs: the server logger masks a secret after an escaped line break and a credential named by its key', () => {
+    const lines: string[] = [];
+    const logger = createLogger('info', { write: (line: string) => void lines.push(line) });
+    logger.info({ tool: { args: { login: { db_password: secrets.password } } } }, `tool output:\n${secrets.aws}\t${secrets.stripe}`);
+    expect(lines).toHaveLength(1);
+    expectNoSecret('log line', lines.join(''));
+  });
+});
