@@ -212,6 +212,33 @@ describe('adversarial: API keys, scopes and the dashboard session', () => {
       expect(replayPost.status).toBe(401);
     });
 
+    it('a key revived after it expired (or after a session saw it expired) does not revive its dashboard sessions', async () => {
+      // Expiry passes with no request in between, then the key gets a new expiry: the old session stays dead.
+      const quiet = await newKey(t.tenantA.id, ['approvals'], { expiresAt: clock.now() + 60_000 });
+      const idle = await signIn(t, quiet.token);
+      clock.advance(60_001);
+      const revived = await t.request('PATCH', `/api/v1/keys/${quiet.record.id}`, { key: t.tenantA.adminKey, body: { expiresAt: new Date(clock.now() + 3_600_000).toISOString() } });
+      expect(revived.status).toBe(200);
+      expect((await t.request('GET', '/api/v1/session', withCookie(idle))).status).toBe(401);
+      expect((await whoami({ authorization: `Bearer ${quiet.token}` })).status).toBe(200); // the key itself works again
+      const fresh = await signIn(t, quiet.token); // and a new sign-in does
+      expect((await t.request('GET', '/api/v1/session', withCookie(fresh))).status).toBe(200);
+
+      // A session that saw its key expired, then the key revived: still dead.
+      const seen = await newKey(t.tenantA.id, ['approvals'], { expiresAt: clock.now() + 60_000 });
+      const watched = await signIn(t, seen.token);
+      clock.advance(60_001);
+      expect((await t.request('GET', '/api/v1/session', withCookie(watched))).status).toBe(401);
+      await t.request('PATCH', `/api/v1/keys/${seen.record.id}`, { key: t.tenantA.adminKey, body: { expiresAt: null } });
+      expect((await t.request('GET', '/api/v1/session', withCookie(watched))).status).toBe(401);
+
+      // Changing the expiry of a key that has not expired leaves its sessions alone.
+      const live = await newKey(t.tenantA.id, ['approvals'], { expiresAt: clock.now() + 60_000 });
+      const kept = await signIn(t, live.token);
+      await t.request('PATCH', `/api/v1/keys/${live.record.id}`, { key: t.tenantA.adminKey, body: { expiresAt: null } });
+      expect((await t.request('GET', '/api/v1/session', withCookie(kept))).status).toBe(200);
+    });
+
     it('sign-in never adopts a session id the browser already had (no fixation) and issues fresh tokens each time', async () => {
       const planted = 'P'.repeat(43);
       const response = await fetch(`${t.url}/api/v1/session`, {

@@ -132,7 +132,11 @@ export class DashboardSessionService {
     const now = this.deps.clock.now();
     if (!record || record.revokedAt !== null || record.expiresAt <= now) return undefined;
     const key = await this.deps.store.apiKeys.findForAuthentication(record.keyId);
-    if (!key || key.revokedAt !== null || (key.expiresAt !== null && key.expiresAt <= now)) return undefined;
+    if (!key || key.revokedAt !== null || (key.expiresAt !== null && key.expiresAt <= now)) {
+      // Ended for good, like a lost scope: a key revived later (a new expiry) does not bring its sessions back.
+      await this.deps.store.dashboardSessions.revoke(record.id, now);
+      return undefined;
+    }
     const scopes = dashboardScopesOf(key.scopes);
     if (scopes.length === 0) {
       // Ended for good: giving the scope back later must not revive a session the key's owner thought was over.

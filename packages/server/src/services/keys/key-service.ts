@@ -117,6 +117,7 @@ export class KeyService {
   async revoke(tenantId: string, id: string, actor?: string | null): Promise<ApiKeyRecord> {
     const record = await this.deps.store.apiKeys.revoke(tenantId, id, this.deps.clock.now());
     if (!record) throw new TollgateError('NOT_FOUND', `API key ${id} not found`);
+    await this.deps.store.dashboardSessions.revokeForKey(tenantId, id, this.deps.clock.now());
     await this.announceChange(id);
     await this.recordKeyChangeInLedger('api_key.revoked', record, actor);
     return record;
@@ -127,8 +128,12 @@ export class KeyService {
     if (expiresAt !== null && expiresAt <= this.deps.clock.now()) {
       throw new TollgateError('VALIDATION_FAILED', 'expiresAt must be in the future', { details: [{ field: 'expiresAt' }] });
     }
-    const record = await this.deps.store.apiKeys.setExpiry(tenantId, id, expiresAt);
-    if (!record) throw new TollgateError('NOT_FOUND', `API key ${id} not found`);
+    const before = await this.deps.store.apiKeys.get(tenantId, id);
+    const record = before ? await this.deps.store.apiKeys.setExpiry(tenantId, id, expiresAt) : undefined;
+    if (!before || !record) throw new TollgateError('NOT_FOUND', `API key ${id} not found`);
+    // Reviving an expired key does not revive the dashboard sessions its expiry ended (even if none was used since).
+    const now = this.deps.clock.now();
+    if (before.expiresAt !== null && before.expiresAt <= now) await this.deps.store.dashboardSessions.revokeForKey(tenantId, id, now);
     await this.announceChange(id);
     await this.recordKeyChangeInLedger('api_key.expiry_set', record, actor);
     return record;

@@ -40,6 +40,8 @@ export interface DashboardSessionRepository {
   findForAuthentication(id: string): Promise<DashboardSessionRecord | undefined>;
   touch(id: string, at: number): Promise<void>;
   revoke(id: string, at: number): Promise<void>;
+  /** Ends every open session of a key (its key expired, was revoked or is being revived); returns how many. */
+  revokeForKey(tenantId: string, keyId: string, at: number): Promise<number>;
   /** Deletes sessions that expired before `before`; returns how many. */
   deleteExpired(before: number): Promise<number>;
 }
@@ -97,6 +99,16 @@ export function createDashboardSessionRepository(db: Kysely<Database>, _dialect:
         .where('id', '=', id)
         .where('revoked_at', 'is', null)
         .execute();
+    },
+    async revokeForKey(tenantId, keyId, at) {
+      const result = await db
+        .updateTable('dashboard_sessions')
+        .set({ revoked_at: at })
+        .where('tenant_id', '=', tenantId)
+        .where('key_id', '=', keyId)
+        .where('revoked_at', 'is', null)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows);
     },
     async deleteExpired(before) {
       const result = await db.deleteFrom('dashboard_sessions').where('expires_at', '<', before).executeTakeFirst();
