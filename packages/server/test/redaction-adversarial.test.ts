@@ -104,6 +104,24 @@ describe('adversarial secret masking in stored forms', () => {
     expect(proof.body).toMatchObject({ chain_valid: true, mismatches: [] });
   });
 
+  // KNOWN LEAK, not fixed here (packages/core/src/safety/scanner.ts is outside this change): a classifier finding's
+  // `redacted` field is an 80-character excerpt of the raw scanned text, and /v1/enforce stores the scan's findings
+  // in the decision's context.safety. `it.fails` keeps the suite green while the leak stands; once scanner.ts masks
+  // the excerpt (see the review report), this test fails and must become a plain `it`.
+  it.fails('enforce: a safety classifier finding stored in the decision carries no secret from the scanned arguments', async () => {
+    const policy = 'name: safety\nagents: { "*": { approvedScope: ["*"] } }\nrules:\n  - { id: rude, match: { tools: [send] }, when: "safety.toxicity > 0.3", effect: BLOCK, reason: rude }\n';
+    // Tenant B, so that tenant A keeps the support policy the other cases use.
+    const keyB = t.tenantB.adminKey;
+    const created = await t.request('POST', '/api/v1/policies', { key: keyB, body: { name: 'safety', source: policy, activate: true } });
+    expect(created.status).toBe(201);
+    const text = `kill yourself you worthless idiot ${secrets.aws} I hate you`;
+    const blocked = await t.request('POST', '/v1/enforce', { key: keyB, body: { agentId: 'mail-bot', sessionId: 'adv-safety', toolName: 'send', arguments: { text } } });
+    expect(blocked.body.decision).toBe('BLOCK');
+    const stored = await t.store.decisions.get(t.tenantB.id, blocked.body.decisionId);
+    expect(stored?.arguments).toEqual({ text: expect.stringContaining('[REDACTED:aws-access-token]') });
+    expectNoSecret('decision context (safety findings)', stored?.context);
+  });
+
   it('logs: the server logger masks a secret after an escaped line break and a credential named by its key', () => {
     const lines: string[] = [];
     const logger = createLogger('info', { write: (line: string) => void lines.push(line) });
