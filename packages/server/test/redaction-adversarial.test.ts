@@ -122,6 +122,18 @@ describe('adversarial secret masking in stored forms', () => {
     expectNoSecret('decision context (safety findings)', stored?.context);
   });
 
+  // KNOWN LEAK, not fixed here (services/permission-requests is outside this change): a permission request's
+  // justification is free text from the caller, stored and appended to the ledger (kept forever) as it came.
+  it.fails('permission requests: a secret in the justification reaches neither the stored request nor the ledger', async () => {
+    const agent = await t.request('POST', '/api/v1/sdk/agents', { key: agentsKey, body: { name: 'adv-asker', entry_code: 'return 1;' } });
+    expect(agent.status).toBe(201);
+    const justification = `need the network to call the API with ${secrets.stripe}`;
+    const request = await t.request('POST', '/api/sdk/permission-requests', { key: agentsKey, body: { agent_id: agent.body.agent.id, permissions: { permissions: ['data:read'] }, justification } });
+    expect(request.status).toBeLessThan(300);
+    expectNoSecret('audit records', (await t.request('GET', '/api/v1/audit/records?limit=1000', { key: auditKey })).body);
+    expectNoSecret('permission request', (await t.request('GET', `/api/sdk/permission-requests/${request.body.id}`, { key: agentsKey })).body);
+  });
+
   it('logs: the server logger masks a secret after an escaped line break and a credential named by its key', () => {
     const lines: string[] = [];
     const logger = createLogger('info', { write: (line: string) => void lines.push(line) });
