@@ -54,6 +54,7 @@ function accepted(rule: SecretRule, secret: string): boolean {
  * detectSecrets('token = ' + 'ghp_' + 'x'.repeat(36)); // [] — entropy too low
  */
 export function detectSecrets(text: string, rules: readonly SecretRule[] = SECRET_RULES): SafetyFinding[] {
+  if (rules === SECRET_RULES && text.length < SHORTEST_SECRET_CHARS) return [];
   const found = scanText(text, rules);
   let view: UnescapedView = { text, offsets: undefined };
   for (let level = 0; level < MAX_UNESCAPE_LEVELS && view.text.includes('\\'); level++) {
@@ -68,6 +69,12 @@ export function detectSecrets(text: string, rules: readonly SecretRule[] = SECRE
   }
   return found.length === 0 ? found : mergeOverlaps(found);
 }
+
+/**
+ * No match of a built-in rule is shorter (generic-api-key's 10-character value; the prefixed rules need 18 and more),
+ * so shorter text (ids, names, most object keys) is not scanned at all.
+ */
+const SHORTEST_SECRET_CHARS = 10;
 
 /** How many levels of backslash escapes {@link detectSecrets} decodes (JSON text inside a JSON log line is two). */
 const MAX_UNESCAPE_LEVELS = 3;
