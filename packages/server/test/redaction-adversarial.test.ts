@@ -21,6 +21,8 @@ const secrets = {
   // A high-entropy value only the keyword rule recognises, from the name it is assigned to.
   password: rand(ALNUM, 8) + '7' + rand(ALNUM, 11),
 };
+/** A private key block as an array of lines, as a tool argument may carry it. */
+const pemLines = ['-----BEGIN OPENSSH PRIVATE KEY-----', rand(ALNUM, 64), rand(ALNUM, 48), '-----END OPENSSH PRIVATE KEY-----'];
 const fragments = Object.values(secrets).flatMap((s) => [s, s.slice(4, 14), s.slice(-10)]);
 
 const expectNoSecret = (where: string, value: unknown): void => {
@@ -54,11 +56,13 @@ describe('adversarial secret masking in stored forms', () => {
       login: { username: 'bob', password: secrets.password },
       grants: { [secrets.aws]: 'read' },
       note: JSON.stringify({ out: `first line\n${secrets.stripe}` }),
+      deployKey: pemLines,
     };
     const held = await t.request('POST', '/v1/enforce', { key: admin, body: { agentId: 'support-bot', sessionId: 'adv-1', toolName: 'issue_refund', arguments: args } });
     expect(held.body.decision).toBe('STEP_UP');
     const stored = await t.store.decisions.get(t.tenantA.id, held.body.decisionId);
     expectNoSecret('decision record', stored);
+    for (const line of pemLines.slice(1, 3)) expect(JSON.stringify(stored)).not.toContain(line);
     expect(stored?.arguments).toMatchObject({ amount: 900, login: { username: 'bob', password: '[REDACTED:generic-api-key]' }, grants: { '[REDACTED:aws-access-token]': 'read' } });
     expectNoSecret('approval queue', (await t.request('GET', '/api/v1/approvals?status=pending', { key: admin })).body);
     const approved = await t.request('POST', `/api/v1/approvals/${held.body.holdToken}/approve`, { key: admin, body: { approver: 'carol' } });

@@ -38,6 +38,15 @@ describe('redactSecretsDeep', () => {
     expect(out.password).toBe('[REDACTED:generic-api-key]');
   });
 
+  it('masks a private key block split into array items, piece by piece', () => {
+    // Each item used to be scanned alone: no line of a PEM block split into items holds both of its markers.
+    const lines = ['-----BEGIN RSA PRIVATE KEY-----', rand(ALNUM, 64), rand(ALNUM, 64), rand(ALNUM, 40), '-----END RSA PRIVATE KEY-----'];
+    const out = redactSecretsDeep({ key: lines, other: ['plain', 'text'] });
+    for (const line of lines.slice(1, 4)) expect(JSON.stringify(out)).not.toContain(line);
+    expect(out.key).toHaveLength(5);
+    expect(out.other).toEqual(['plain', 'text']);
+  });
+
   it('masks secrets in object keys, and two masked keys do not overwrite each other', () => {
     // It kept keys as they were: a map keyed by token stored the token in clear.
     const out = redactSecretsDeep({ grants: { [aws]: 'read', [github]: 'write' } });

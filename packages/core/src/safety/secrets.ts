@@ -270,7 +270,13 @@ function redactValue(value: unknown, copies: Map<object, unknown>): unknown {
   if (Array.isArray(value)) {
     const out: unknown[] = new Array<unknown>(value.length);
     copies.set(value, out);
-    for (let i = 0; i < value.length; i += 1) out[i] = redactValue(value[i], copies);
+    const strings: number[] = [];
+    for (let i = 0; i < value.length; i += 1) {
+      if (typeof value[i] === 'string') strings.push(i);
+      else out[i] = redactValue(value[i], copies);
+    }
+    const masked = redactStringItems(strings.map((i) => value[i] as string));
+    strings.forEach((at, k) => (out[at] = masked[k]));
     return out;
   }
   if (isPlainObject(value)) {
@@ -297,6 +303,26 @@ function copyEntries(source: Record<string, unknown>, out: Record<string, unknow
     if (name === '__proto__') Object.defineProperty(out, name, { value: redacted, enumerable: true, writable: true, configurable: true });
     else out[name] = redacted;
   }
+}
+
+/**
+ * Redacts the string items of an array, each alone and all joined by line breaks, so a secret split over items (a
+ * private key block as an array of lines) is masked piece by piece in every item that holds a piece.
+ */
+function redactStringItems(items: readonly string[]): string[] {
+  const spans = items.map((item) => detectSecrets(item));
+  if (items.length > 1) {
+    const findings = detectSecrets(items.join('\n'));
+    let offset = 0;
+    items.forEach((item, k) => {
+      const end = offset + item.length;
+      for (const f of findings) {
+        if (f.start < end && offset < f.end) spans[k]?.push({ ...f, start: Math.max(f.start, offset) - offset, end: Math.min(f.end, end) - offset });
+      }
+      offset = end + 1;
+    });
+  }
+  return items.map((item, k) => applyRedactions(item, spans[k] ?? []));
 }
 
 /**
