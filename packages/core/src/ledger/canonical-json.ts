@@ -77,7 +77,10 @@ function sortedObjectCopy(value: object): unknown {
     if ((first >= 48 && first <= 57 && ARRAY_INDEX.test(key)) || !isWellFormed(key)) return SLOW_PATH;
     const member = sortedCopy(record[key]);
     if (member === SLOW_PATH) return SLOW_PATH;
-    out[key] = member;
+    // An own "__proto__" key (JSON.parse makes one) assigned with `=` would set the copy's prototype instead,
+    // and JSON.stringify would drop it: two records differing only by it would hash the same.
+    if (key === '__proto__') Object.defineProperty(out, key, { value: member, enumerable: true, writable: true, configurable: true });
+    else out[key] = member;
   }
   return out;
 }
