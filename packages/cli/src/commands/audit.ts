@@ -44,7 +44,6 @@ export function formatVerification(result: BundleVerification): string[] {
   const lines = [
     `${result.ok ? 'OK' : 'FAILED'}: ${result.size} records, root ${result.rootHash}, ${result.checkpointsVerified} checkpoints checked`,
   ];
-  if (result.uncovered > 0) lines.push(`note: the last ${result.uncovered} records are not covered by any checkpoint in the bundle`);
   for (const problem of result.problems) lines.push(`${problem.code}: ${problem.message}`);
   return lines;
 }

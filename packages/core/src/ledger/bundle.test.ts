@@ -97,6 +97,8 @@ describe('verifyBundle', () => {
     bundle.records.length = 16;
     expect(codes(bundle)).toEqual(['CHECKPOINT_BEYOND_RECORDS', 'CHECKPOINTS_INCONSISTENT']);
     bundle.checkpoints.pop();
+    expect(codes(bundle)).toEqual(['RECORDS_UNSIGNED']);
+    bundle.records.length = 12;
     expect(codes(bundle)).toEqual([]);
     expect(codes(bundle, { trustedCheckpoint: trusted })).toEqual(['ROLLBACK']);
   });
@@ -122,7 +124,7 @@ describe('verifyBundle', () => {
   it('catches a checkpoint signed by another key with the same name', () => {
     const bundle = makeBundle();
     bundle.checkpoints[2] = checkpointAt(bundle.records, 20, generateNoteKey(ORIGIN));
-    expect(codes(bundle)).toEqual(['CHECKPOINT_SIGNATURE_INVALID']);
+    expect(codes(bundle)).toEqual(['CHECKPOINT_SIGNATURE_INVALID', 'RECORDS_UNSIGNED']);
   });
 
   it('catches a whole bundle re-signed by another key when the real key is pinned', () => {
@@ -146,7 +148,8 @@ describe('verifyBundle', () => {
     expect(codes(bundle)).toEqual(['CHECKPOINTS_OUT_OF_ORDER', 'CHECKPOINTS_OUT_OF_ORDER']);
     const partial = makeBundle();
     partial.checkpoints.pop();
-    expect(verifyBundle(partial)).toMatchObject({ ok: true, uncovered: 8 });
+    // Records no signed checkpoint covers are unsigned (the server's export always covers every record).
+    expect(verifyBundle(partial)).toMatchObject({ ok: false, uncovered: 8, problems: [{ code: 'RECORDS_UNSIGNED' }] });
   });
 
   it('refuses something that is not a bundle', () => {

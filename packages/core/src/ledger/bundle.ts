@@ -34,12 +34,14 @@ export interface BundleProblem {
   readonly code:
     | 'BUNDLE_MALFORMED'
     | 'PUBLIC_KEY_MISMATCH'
+    | 'ORIGIN_MISMATCH'
     | 'RECORD_OUT_OF_ORDER'
     | 'CHECKPOINT_SIGNATURE_INVALID'
     | 'CHECKPOINT_BEYOND_RECORDS'
     | 'CHECKPOINT_ROOT_MISMATCH'
     | 'CHECKPOINTS_INCONSISTENT'
     | 'CHECKPOINTS_OUT_OF_ORDER'
+    | 'RECORDS_UNSIGNED'
     | 'TRUSTED_CHECKPOINT_INVALID'
     | 'ROLLBACK';
   readonly message: string;
@@ -51,7 +53,7 @@ export interface BundleVerification {
   readonly size: number;
   readonly rootHash: string;
   readonly checkpointsVerified: number;
-  /** Records after the last valid checkpoint: present, but not covered by any signature. */
+  /** Records after the last valid checkpoint: present, but not covered by any signature (a problem when > 0). */
   readonly uncovered: number;
   readonly problems: readonly BundleProblem[];
 }
@@ -79,9 +81,14 @@ export function verifyBundle(bundle: LedgerBundle, options: VerifyBundleOptions 
   const checkpoints = key === undefined ? [] : openAll(bundle, key, tree, problems);
   checkChain(checkpoints, tree, problems);
   if (key !== undefined && options.trustedCheckpoint !== undefined) {
-    checkTrusted(options.trustedCheckpoint, key, bundle.origin, checkpoints, tree, problems);
+    checkTrusted(options.trustedCheckpoint, key, checkpoints, tree, problems);
   }
   const covered = checkpoints.reduce((max, cp) => Math.max(max, cp.size), 0);
+  // The server signs a checkpoint covering every record before it exports, so records past the last checkpoint
+  // are records nobody signed: appended to the file, or a log whose checkpoints were stripped.
+  if (key !== undefined && tree.size > covered) {
+    problems.push({ code: 'RECORDS_UNSIGNED', message: `records ${covered}..${tree.size - 1} are not covered by any signed checkpoint in the bundle` });
+  }
   return {
     ok: problems.length === 0,
     size: tree.size,
@@ -99,8 +106,14 @@ function resolveKey(bundle: LedgerBundle, options: VerifyBundleOptions, problems
   }
   try {
     const key = parseVerifierKey(options.expectedPublicKey ?? bundle.publicKey);
-    if (options.expectedPublicKey !== undefined && options.expectedPublicKey.trim() !== bundle.publicKey.trim()) {
+    if (options.expectedPublicKey !== undefined && options.expectedPublicKey.trim() !== String(bundle.publicKey).trim()) {
       problems.push({ code: 'PUBLIC_KEY_MISMATCH', message: 'the bundle names a different public key than expected' });
+    }
+    // One server key signs every tenant's log, each under its own origin as key name: the origin line, checked
+    // against the key's name (never against the bundle's say-so), is what keeps one tenant's checkpoints from
+    // vouching for another's records.
+    if (bundle.origin !== key.name) {
+      problems.push({ code: 'ORIGIN_MISMATCH', message: `the bundle says origin ${String(bundle.origin)}, its key is for ${key.name}` });
     }
     return key;
   } catch (error) {
@@ -125,7 +138,7 @@ function openAll(bundle: LedgerBundle, key: NoteKey, tree: MemoryMerkleTree, pro
   bundle.checkpoints.forEach((note, position) => {
     let checkpoint: Checkpoint;
     try {
-      checkpoint = openCheckpoint(note, key, bundle.origin);
+      checkpoint = openCheckpoint(note, key, key.name);
     } catch (error) {
       problems.push({ code: 'CHECKPOINT_SIGNATURE_INVALID', message: `checkpoint ${position}: ${(error as Error).message}` });
       return;
@@ -164,14 +177,13 @@ function consistentWithTree(older: Checkpoint, newer: Checkpoint, tree: MemoryMe
 function checkTrusted(
   note: string,
   key: NoteKey,
-  origin: string,
   checkpoints: readonly Checkpoint[],
   tree: MemoryMerkleTree,
   problems: Problems,
 ): void {
   let trusted: Checkpoint;
   try {
-    trusted = openCheckpoint(note, key, origin);
+    trusted = openCheckpoint(note, key, key.name);
   } catch (error) {
     problems.push({ code: 'TRUSTED_CHECKPOINT_INVALID', message: (error as Error).message });
     return;
