@@ -117,6 +117,15 @@ describe('secrets behind escapes', () => {
     expect(leftovers(out, hook.slice(30))).toEqual([]);
   });
 
+  it('masks a secret URL percent-encoded inside another URL', () => {
+    // `%2F` in place of `/` hid a Slack webhook passed as a redirect parameter from the rule that needs its slashes.
+    const hook = join('https://hooks.slack.com/services/', rand(ALNUM, 44));
+    const out = redactSecrets(`https://app.example.com/oauth?redirect_uri=${encodeURIComponent(hook)}&state=1`);
+    expect(leftovers(out, encodeURIComponent(hook).slice(40))).toEqual([]);
+    expect(out).toContain('[REDACTED:slack-webhook-url]');
+    expect(out.endsWith('&state=1')).toBe(true);
+  });
+
   it('keeps JSON text valid: a mask never cuts an escape in half', () => {
     const value = { out: `"${aws}"\n\t${stripe}\\`, pem: `x\u2028${github}` };
     const masked = redactSecrets(JSON.stringify(value));

@@ -44,9 +44,10 @@ function accepted(rule: SecretRule, secret: string): boolean {
 /**
  * Finds secrets with the ported gitleaks rules. Each rule runs only when one of its keywords
  * occurs in the text (gitleaks' prefilter), and its match must pass the rule's entropy, allowlist and
- * stopword checks. Text holding backslash escapes (JSON text, a log line, a string that is itself JSON) is also
- * scanned with the escapes decoded, up to {@link MAX_UNESCAPE_LEVELS} levels deep: in `"…\nAKIA…"` the `n` of the
- * escape would otherwise hide the word boundary a rule needs, and `\u0041KIA…` would hide the secret itself.
+ * stopword checks. Text holding backslash escapes (JSON text, a log line, a string that is itself JSON) or URL
+ * percent-encoding (a webhook URL inside a redirect parameter) is also scanned decoded, up to
+ * {@link MAX_UNESCAPE_LEVELS} levels deep: in `"…\nAKIA…"` the `n` of the escape would otherwise hide the word boundary
+ * a rule needs, and `\u0041KIA…` or `%2F` would hide the secret itself.
  * Overlapping findings are merged into one finding covering them all, named after the first specific rule
  * (gitleaks reports the specific id too), so no part of any match is left out of the span.
  *
@@ -57,7 +58,7 @@ export function detectSecrets(text: string, rules: readonly SecretRule[] = SECRE
   if (rules === SECRET_RULES && text.length < SHORTEST_SECRET_CHARS) return [];
   const found = scanText(text, rules);
   let view: UnescapedView = { text, offsets: undefined };
-  for (let level = 0; level < MAX_UNESCAPE_LEVELS && view.text.includes('\\'); level++) {
+  for (let level = 0; level < MAX_UNESCAPE_LEVELS && hasEscapes(view.text); level++) {
     const next = unescapeView(view.text);
     if (next === undefined) break;
     const previous = view.offsets;
@@ -98,6 +99,10 @@ function scanText(text: string, rules: readonly SecretRule[]): SafetyFinding[] {
   return found;
 }
 
+function hasEscapes(text: string): boolean {
+  return text.includes('\\') || text.includes('%');
+}
+
 /** Decoded text and, for each of its characters (and its end), the index in the text it was decoded from. */
 interface UnescapedView {
   text: string;
@@ -107,14 +112,22 @@ interface UnescapedView {
 const SIMPLE_ESCAPES: Record<string, string> = { '"': '"', "'": "'", '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v', '0': '\0' };
 
 /**
- * Decodes JSON / JavaScript string escapes (`\n`, `\t`, `\"`, `\\`, `\/`, `\uXXXX`, `\xXX`…) and keeps, for each
- * decoded character, where it came from. Any other backslash is kept as it is. Undefined when nothing was decoded.
+ * Decodes JSON / JavaScript string escapes (`\n`, `\t`, `\"`, `\\`, `\/`, `\uXXXX`, `\xXX`…) and URL percent-encoding
+ * (`%2F`), and keeps, for each decoded character, where it came from. Any other backslash or `%` is kept as it is.
+ * Undefined when nothing was decoded.
  */
 function unescapeView(text: string): UnescapedView | undefined {
   let out = '';
   const offsets: number[] = [];
   let changed = false;
   for (let i = 0; i < text.length; ) {
+    if (text.charCodeAt(i) === 37 && /^[0-9a-fA-F]{2}$/.test(text.slice(i + 1, i + 3))) {
+      out += String.fromCharCode(parseInt(text.slice(i + 1, i + 3), 16)); // URL percent-encoding
+      offsets.push(i);
+      i += 3;
+      changed = true;
+      continue;
+    }
     if (text.charCodeAt(i) === 92 && i + 1 < text.length) {
       const next = text[i + 1] ?? '';
       const hexLength = next === 'u' ? 4 : next === 'x' ? 2 : 0;
