@@ -8,8 +8,9 @@ export interface PinoSecretRedactionOptions {
 /**
  * Pino options that redact secrets (the ported gitleaks rules) from every log line. The hook runs
  * on the final JSON line (`hooks.streamWrite`, pino ≥ 8.14), i.e. after serializers, so request URLs,
- * headers, tool arguments, messages and error texts are all covered. The rules' terminators accept
- * JSON's `"` and escaped `\n`, so secrets inside JSON strings are found. Complements pino's
+ * headers, tool arguments, messages and error texts are all covered. Secrets inside JSON strings are found: the
+ * rules' terminators accept JSON's `"` and escaped `\n`, and `detectSecrets` also scans the line with its escapes
+ * decoded (a secret right after an escaped line break or tab, or written as `\u0041…`). Complements pino's
  * path-based `redact` option.
  *
  * @example
