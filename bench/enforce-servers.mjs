@@ -22,6 +22,8 @@ async function bare() {
 }
 
 async function tollgate() {
+  // The V8 settings `tollgate serve` applies before anything else runs (packages/cli/src/v8-flags.ts).
+  await import('../packages/cli/dist/v8-flags.js');
   const { generateApiKey, loadConfig, startTollgate } = await import('../packages/server/dist/index.js');
   const dataDir = await mkdtemp(join(tmpdir(), 'tollgate-bench-enforce-'));
   const key = generateApiKey().token;
