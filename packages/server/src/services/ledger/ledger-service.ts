@@ -20,7 +20,7 @@ import type { Clock } from '../clock.js';
 import { AppendQueue, DEFAULT_MAX_BATCH } from './append-queue.js';
 import type { AppendedRecord, CommittedBatch } from './append-queue.js';
 import { Checkpointer, DEFAULT_CHECKPOINT_EVERY, DEFAULT_CHECKPOINT_INTERVAL_MS, withCosignatures } from './checkpoints.js';
-import { consistencyProofFromStore, inclusionProofFromStore } from './proofs.js';
+import { LOG_INCOMPLETE_CODE, consistencyProofFromStore, inclusionProofFromStore } from './proofs.js';
 import type { ConsistencyProofView, InclusionProofView } from './proofs.js';
 import { parseStoredRecord } from './record-views.js';
 import { loadOrCreateSigningKey } from './signing-key.js';
@@ -177,8 +177,12 @@ export class LedgerService {
     const stored = await this.options.store.ledger.record(tenantId, index);
     if (!stored) throw new TollgateError('NOT_FOUND', `no audit record ${index}`);
     const checkpoint = await this.#checkpoints.latest(tenantId, index >= (await this.#latestSize(tenantId)));
-    const proof = await inclusionProofFromStore(this.#native, tenantId, index, checkpoint.size);
     const leaf = recordLeafHash(parseStoredRecord(stored));
+    // Rows deleted from the database leave the proof impossible: that is a failed verification, not a server error.
+    const proof = await inclusionProofFromStore(this.#native, tenantId, index, checkpoint.size).catch((error: unknown) => {
+      if (!(error instanceof TollgateError) || error.code !== LOG_INCOMPLETE_CODE) throw error;
+      return { index, size: checkpoint.size, leafHash: '', rootHash: merkle.toHex(checkpoint.rootHash), proof: [] };
+    });
     const key = parseVerifierKey(await this.publicKey(tenantId));
     let signed = false;
     try {

@@ -23,6 +23,20 @@ function rangeError(message: string): TollgateError {
   return new TollgateError('LEDGER_RANGE_INVALID', message);
 }
 
+/** Code of the error thrown when stored rows a proof needs are missing (records deleted from the database). */
+export const LOG_INCOMPLETE_CODE = 'CONFLICT';
+
+// A record or subtree hash missing below the log's size means rows were deleted from the database: say so with a
+// code (a 409 the caller can act on) instead of letting the reader's RangeError become a 500.
+function fromStore<T>(what: string, build: () => T): T {
+  try {
+    return build();
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    throw new TollgateError(LOG_INCOMPLETE_CODE, `the stored log cannot produce ${what}: ${error.message} (rows are missing from the database)`, { cause: error });
+  }
+}
+
 /**
  * Inclusion proof from stored subtrees: one batched lookup of O(log n) nodes, no rebuild.
  * @example await inclusionProofFromStore(native, 'acme', 5, 1000)
@@ -34,13 +48,13 @@ export async function inclusionProofFromStore(native: LedgerNative, tenantId: st
   const ranges = merkle.inclusionProofRanges(index, size);
   const ids = merkle.nodesForRanges([...ranges, { start: 0, end: size }, { start: index, end: index + 1 }]);
   const reader = merkle.readerFromMap(await native.readNodes(tenantId, ids));
-  return {
+  return fromStore(`an inclusion proof of record ${index} in size ${size}`, () => ({
     index,
     size,
     leafHash: merkle.toHex(reader.node(0, index)),
     rootHash: merkle.toHex(merkle.rootHash(reader, size)),
     proof: ranges.map((range) => merkle.toHex(merkle.rangeHash(range, reader))),
-  };
+  }));
 }
 
 /**
@@ -54,11 +68,11 @@ export async function consistencyProofFromStore(native: LedgerNative, tenantId: 
   const ranges = merkle.consistencyProofRanges(from, to);
   const ids = merkle.nodesForRanges([...ranges, { start: 0, end: from }, { start: 0, end: to }]);
   const reader = merkle.readerFromMap(await native.readNodes(tenantId, ids));
-  return {
+  return fromStore(`a consistency proof from size ${from} to ${to}`, () => ({
     from,
     to,
     fromRootHash: merkle.toHex(merkle.rootHash(reader, from)),
     toRootHash: merkle.toHex(merkle.rootHash(reader, to)),
     proof: ranges.map((range) => merkle.toHex(merkle.rangeHash(range, reader))),
-  };
+  }));
 }
