@@ -2,10 +2,13 @@ import { Type } from '@sinclair/typebox';
 import { TollgateError } from '@tollgate/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Services } from '../../services/index.js';
+import { hasScope } from '../../services/keys/index.js';
+import type { AuthContext } from '../../services/keys/index.js';
 import { parseStoredRecord, toEventView } from '../../services/ledger/index.js';
 import type { LedgerRecordFilter } from '../../store/repositories/ledger.js';
-import { authOf, requireScope } from '../auth.js';
+import { authOf, presentedApiKey, requireScope } from '../auth.js';
 import type { TollgateApp } from '../type-provider.js';
+import { createSessionAuthenticator } from './session.js';
 
 /** Seed default: a keepalive event every 15 s. */
 export const DEFAULT_AUDIT_STREAM_KEEPALIVE_MS = 15_000;
@@ -27,6 +30,8 @@ const StreamQuery = Type.Object({
 
 interface StreamState {
   readonly tenantId: string;
+  /** Does the credential that opened the stream still stand? Ends the stream (with an `error` event) when not. */
+  readonly standing: () => Promise<boolean>;
   readonly filter: LedgerRecordFilter;
   /** Highest ledger index already examined (sent or filtered out). */
   cursor: number;
@@ -72,6 +77,7 @@ async function pump(services: Services, reply: FastifyReply, state: StreamState)
       state.again = false;
       const size = await services.store.ledger.size(state.tenantId);
       while (!state.closed && state.cursor < size - 1) {
+        if (!(await state.standing())) return;
         const page = await services.store.ledger.records(state.tenantId, { ...state.filter, afterIndex: state.cursor, beforeIndex: size }, PAGE);
         for (const row of page) {
           if (!write(reply, 'audit', toEventView(parseStoredRecord(row)), row.index)) await drained(reply);
@@ -82,6 +88,29 @@ async function pump(services: Services, reply: FastifyReply, state: StreamState)
   } finally {
     state.pumping = false;
   }
+}
+
+type SessionAuthenticator = ReturnType<typeof createSessionAuthenticator>;
+
+/**
+ * Authentication runs once per request, but a stream lives for minutes: before every page of records (and at every
+ * keepalive) the credential that opened it is checked again, so a revoked or expired key, or a signed-out dashboard
+ * session, stops receiving records. Keys come from the auth cache, which revocations evict on every replica.
+ */
+async function whyNotStanding(services: Services, sessions: SessionAuthenticator, request: FastifyRequest, opened: AuthContext): Promise<string | undefined> {
+  const token = presentedApiKey(request);
+  let now: AuthContext | undefined;
+  if (typeof token === 'string') {
+    const result = await services.keys.authenticate(token);
+    if (!result.ok) return result.reason === 'expired' || result.reason === 'revoked' ? `API key ${result.reason}` : 'Invalid API key';
+    now = result.auth;
+  } else {
+    const outcome = await sessions(request);
+    if (outcome === undefined || !('auth' in outcome)) return 'Dashboard session expired or signed out';
+    now = outcome.auth;
+  }
+  if (now.keyId !== opened.keyId || now.tenantId !== opened.tenantId || !hasScope(now.scopes, 'audit:read')) return 'Credential lacks scope audit:read';
+  return undefined;
 }
 
 function drained(reply: FastifyReply): Promise<void> {
@@ -102,12 +131,23 @@ function drained(reply: FastifyReply): Promise<void> {
  * index with no gap and no duplicate.
  */
 export function registerAuditStream(app: TollgateApp, services: Services, options: AuditStreamOptions): void {
+  const sessions = createSessionAuthenticator(services.dashboardSessions);
   app.get('/api/sdk/audit/stream', { ...requireScope('audit:read'), schema: { tags: ['audit'], summary: 'Live audit stream (SSE)', querystring: StreamQuery, produces: ['text/event-stream'] } },
     async (request, reply) => {
-      const { tenantId } = authOf(request);
+      const auth = authOf(request);
+      const { tenantId } = auth;
       const { executionId, agentId, since } = request.query;
       const start = await startIndex(services, request, tenantId, since);
-      const state: StreamState = { tenantId, filter: { executionId, agentId }, cursor: start - 1, pumping: false, again: false, closed: false };
+      const standing = async (): Promise<boolean> => {
+        if (state.closed) return false;
+        const reason = await whyNotStanding(services, sessions, request, auth);
+        if (reason === undefined || state.closed) return !state.closed;
+        state.closed = true;
+        write(reply, 'error', { code: 'UNAUTHENTICATED', message: reason });
+        reply.raw.end();
+        return false;
+      };
+      const state: StreamState = { tenantId, standing, filter: { executionId, agentId }, cursor: start - 1, pumping: false, again: false, closed: false };
       reply.hijack();
       reply.raw.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache, no-transform', connection: 'keep-alive', 'x-accel-buffering': 'no' });
       write(reply, 'connected', { tenantId, from: start, keepaliveMs: options.keepaliveMs, timeoutMs: options.timeoutMs });
@@ -118,7 +158,11 @@ export function registerAuditStream(app: TollgateApp, services: Services, option
       const unsubscribe = services.ledger.onAppended((event) => {
         if (event.tenantId === tenantId) run();
       });
-      const keepalive = setInterval(() => write(reply, 'keepalive', { at: new Date(services.clock.now()).toISOString() }), options.keepaliveMs);
+      const keepalive = setInterval(() => {
+        void standing().then((ok) => {
+          if (ok) write(reply, 'keepalive', { at: new Date(services.clock.now()).toISOString() });
+        }, (error: unknown) => request.log.warn({ err: error }, 'audit stream credential check failed'));
+      }, options.keepaliveMs);
       const timeout = setTimeout(() => {
         write(reply, 'timeout', { afterMs: options.timeoutMs, lastEventId: state.cursor });
         reply.raw.end();
