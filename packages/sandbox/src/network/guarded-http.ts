@@ -4,6 +4,7 @@ import type { LookupFunction } from 'node:net';
 import { TollgateError } from '@tollgate/core';
 import type { HttpRequestArgs, HttpResponseData, JsonValue } from '../types.js';
 import { resolveEgressTarget, systemResolver } from './egress-guard.js';
+import { forbiddenRequestHeader } from './request-headers.js';
 import type { EgressPolicy, EgressTarget, HostResolver } from './egress-guard.js';
 
 /** Options of {@link guardedHttpRequest}. */
@@ -27,6 +28,8 @@ const REDIRECTS = new Set([301, 302, 303, 307, 308]);
  * Performs `http_request` for a guest: every hop is checked by `resolveEgressTarget` and the socket connects to the
  * checked address only (the `lookup` hook pins it), so DNS rebinding between check and connect cannot redirect it.
  * Redirects are followed manually, re-checked, and lose `authorization`/`cookie` headers when the origin changes.
+ * Headers that would let a request leave its checked URL (`Host`, framing and hop-by-hop headers, see
+ * `FORBIDDEN_REQUEST_HEADERS`) are refused.
  * Throws `SANDBOX_EGRESS_DENIED` (refused) or `SANDBOX_HTTP_FAILED` (network error, timeout, body too large).
  *
  * @example
@@ -35,6 +38,10 @@ const REDIRECTS = new Set([301, 302, 303, 307, 308]);
  */
 export async function guardedHttpRequest(request: HttpRequestArgs, options: GuardedHttpOptions = {}): Promise<HttpResponseData> {
   const maxRedirects = options.maxRedirects ?? DEFAULT_MAX_REDIRECTS;
+  const forbidden = forbiddenRequestHeader(request.headers);
+  if (forbidden !== undefined) {
+    throw new TollgateError('SANDBOX_EGRESS_DENIED', `egress refused: the ${forbidden} header is set by the runtime, not the caller`, { details: { header: forbidden } });
+  }
   let current = { ...request, headers: { ...request.headers } };
   for (let hop = 0; ; hop++) {
     const target = await resolveEgressTarget(current.url, options, options.resolver ?? systemResolver);

@@ -45,6 +45,9 @@ export class ExecutionRun {
   peakMemoryBytes = 0;
   /** Set while attached to a worker: the parent-side memory watchdog for this run. */
   memoryCheck: (() => void) | undefined;
+  /** Host calls handed to a handler and not yet answered, by broker token (recorded at settle if still open). */
+  private readonly inFlight = new Map<number, { entry: Omit<HostCallAuditEntry, 'allowed' | 'duration_ms'>; started: number }>();
+  private nextCallToken = 1;
   private written: { json: string } | undefined;
   private result: ExecutionResult | undefined;
   private readonly waiters: Array<(result: ExecutionResult) => void> = [];
@@ -79,6 +82,22 @@ export class ExecutionRun {
     }
   }
 
+  /**
+   * Notes a host call that passed every check and is about to reach its handler; returns the token for
+   * {@link endCall}. A call still open when the run settles is recorded then, so a request that already left (a POST
+   * to the network, say) appears in the result's audit and reaches `onHostCall` before the result does.
+   */
+  beginCall(entry: Omit<HostCallAuditEntry, 'allowed' | 'duration_ms'>, started: number): number {
+    const token = this.nextCallToken++;
+    this.inFlight.set(token, { entry, started });
+    return token;
+  }
+
+  /** Closes a call opened by {@link beginCall}; false when settling the run already recorded it. */
+  endCall(token: number): boolean {
+    return this.inFlight.delete(token);
+  }
+
   addViolation(violation: SandboxViolation): void { this.violations.push(violation); }
 
   /**
@@ -92,6 +111,11 @@ export class ExecutionRun {
     if (code !== null && LIMIT_CODES.has(code)) {
       this.addViolation({ kind: 'sandbox_limit_hit', reason: code.toLowerCase(), t_ms: limitHitMs ?? this.elapsedMs() });
     }
+    for (const { entry, started } of this.inFlight.values()) {
+      const durationMs = Math.round((performance.now() - started) * 10) / 10;
+      this.recordAudit({ ...entry, allowed: true, duration_ms: durationMs, reason: 'unfinished: the run ended while the call was in flight' });
+    }
+    this.inFlight.clear();
     if (this.droppedLogs > 0) {
       this.logs.push({ t_ms: this.elapsedMs(), level: 'warn', message: `${this.droppedLogs} log lines dropped (limit ${this.options.maxLogEntries})` });
     }

@@ -1,6 +1,7 @@
 import { HOST_FUNCTION_SCOPES, QUOTA_COUNTED_FUNCTIONS } from '../policy/permissions.js';
 import type { HostFunctionName } from '../policy/permissions.js';
 import { hostMatchesDomains } from '../network/domains.js';
+import { forbiddenRequestHeader } from '../network/request-headers.js';
 import type { HostCallContext, HttpRequestArgs, JsonValue, SandboxViolation } from '../types.js';
 import type { HostReply } from '../worker/protocol.js';
 import type { ExecutionRun } from './execution-run.js';
@@ -14,6 +15,16 @@ interface Denial {
   /** Code the guest's error carries; default `PERMISSION_DENIED` for violations, `INVALID_ARGUMENTS` otherwise. */
   code?: string;
 }
+
+/**
+ * Handler errors that are refusals by policy, not failures: the call is audited as not allowed and is a violation.
+ * `CREDENTIAL_UNKNOWN` is a credential the agent was not granted (or that is missing or revoked): deny by default,
+ * so an agent probing for other agents' credentials shows up in `permission_denied` like a missing scope does.
+ */
+const HANDLER_REFUSALS: Readonly<Record<string, { violation: SandboxViolation['kind']; reason: string }>> = {
+  SANDBOX_EGRESS_DENIED: { violation: 'network_denied', reason: 'egress_denied' },
+  CREDENTIAL_UNKNOWN: { violation: 'permission_denied', reason: 'credential_denied' },
+};
 
 /** The rolling window of `max_api_calls_per_minute`. */
 const RATE_WINDOW_MS = 60_000;
@@ -33,7 +44,10 @@ export async function brokerHostCall(run: ExecutionRun, fn: string, argsJson: st
   const known = fn === 'http_request' || fn === 'read_context';
   const args = parseArgs(argsJson);
   const summary = known && args ? summarize(fn, args) : `${argsJson.length} chars`;
+  let token: number | undefined;
   const finish = (allowed: boolean, reply: HostReply, reason?: string): HostReply => {
+    // Already recorded as unfinished when the run settled while the handler was working.
+    if (token !== undefined && !run.endCall(token)) return reply;
     const entry = { fn, args_summary: summary, allowed, duration_ms: Math.round((performance.now() - started) * 10) / 10, t_ms: tMs };
     run.recordAudit(reason === undefined ? entry : { ...entry, reason });
     return reply;
@@ -47,6 +61,7 @@ export async function brokerHostCall(run: ExecutionRun, fn: string, argsJson: st
   if ('reason' in checked) return finish(false, deny(run, fn, checked), checked.reason);
   const limited = QUOTA_COUNTED_FUNCTIONS.has(fn) ? checkRate(run) : null;
   if (limited) return finish(false, deny(run, fn, limited), limited.reason);
+  token = run.beginCall({ fn, args_summary: summary, t_ms: tMs }, started);
   try {
     const json = JSON.stringify((await invokeHandler(run, checked)) ?? null);
     if (json.length > run.options.maxHostResponseBytes) {
@@ -56,9 +71,10 @@ export async function brokerHostCall(run: ExecutionRun, fn: string, argsJson: st
   } catch (error) {
     const code = errorCode(error);
     const message = error instanceof Error ? error.message : 'host call failed';
-    if (code !== 'SANDBOX_EGRESS_DENIED') return finish(true, failure(code, message), `failed: ${code}`);
-    run.addViolation({ kind: 'network_denied', fn, reason: message, t_ms: tMs });
-    return finish(false, failure(code, message), `egress_denied: ${message}`);
+    const refusal = HANDLER_REFUSALS[code];
+    if (refusal === undefined) return finish(true, failure(code, message), `failed: ${code}`);
+    run.addViolation({ kind: refusal.violation, fn, reason: message, t_ms: tMs });
+    return finish(false, failure(code, message), `${refusal.reason}: ${message}`);
   }
 }
 
@@ -117,6 +133,11 @@ function prepare(run: ExecutionRun, fn: RoundTripFunction, args: JsonValue[]): P
   if (!HTTP_METHODS.has(verb)) return badArgs('http_request: unsupported method');
   const headerRecord = headers === null || headers === undefined ? {} : headers;
   if (!isStringRecord(headerRecord)) return badArgs('http_request: headers must be an object of strings');
+  // Host and framing headers would send the request (or a smuggled second one) somewhere the checks above never saw.
+  const forbidden = forbiddenRequestHeader(headerRecord);
+  if (forbidden !== undefined) {
+    return { reason: `forbidden_header:${forbidden}`, message: `http_request may not set the ${forbidden} header`, violation: 'network_denied' };
+  }
   return { fn, args: { url: parsed.href, method: verb, headers: headerRecord, body: body === null ? undefined : body } };
 }
 

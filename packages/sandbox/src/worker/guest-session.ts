@@ -128,7 +128,17 @@ export class GuestSession {
     else this.timers.delete(id);
     this.guard(() => {
       const ctx = this.context!;
-      const result = this.timed(() => ctx.callFunction(timer.fn, ctx.undefined, ...timer.args));
+      // The call holds its own references: the callback may clear its own interval (`const id = setInterval(() =>
+      // clearInterval(id))`), which frees the timer's handles while QuickJS is still running that function and its
+      // arguments (a use-after-free in the engine's heap).
+      const fn = timer.fn.dup();
+      const args = timer.args.map((arg) => arg.dup());
+      let result: ReturnType<QuickJSContext['callFunction']>;
+      try {
+        result = this.timed(() => ctx.callFunction(fn, ctx.undefined, ...args));
+      } finally {
+        releaseHandles([fn, ...args]);
+      }
       if (!timer.repeat) this.disposeTimer(timer);
       if (result.error) {
         if (this.interruptReason) { result.error.dispose(); return this.finishInterrupted(); }
@@ -322,5 +332,14 @@ export class GuestSession {
       this.engineBroken = true;
       return false;
     }
+  }
+}
+
+/** Disposes call-time references; an engine that already failed keeps its error (the worker is retired anyway). */
+function releaseHandles(handles: readonly QuickJSHandle[]): void {
+  try {
+    for (const handle of handles) if (handle.alive) handle.dispose();
+  } catch {
+    // Reported through the call's own error or the next engine operation.
   }
 }

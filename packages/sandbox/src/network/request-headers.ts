@@ -1,0 +1,31 @@
+/**
+ * Request headers a guest may not set on `http_request`. Each one lets a request escape the checks made on its URL:
+ *
+ * - `host` picks the virtual host (and, through Node's agent, the TLS SNI name) on the checked address, so a request
+ *   to an allowed name on a shared CDN or hosting IP is served by any other site there (domain fronting);
+ * - `content-length` smaller than the body (or `transfer-encoding`) makes the rest of the body a second request on
+ *   the same connection, with its own `Host` and path, that no check and no audit entry ever saw (smuggling);
+ * - `connection`, `keep-alive`, `upgrade`, `te`, `trailer`, `expect`, `proxy-connection` and `http2-settings` are
+ *   hop-by-hop or protocol-switching headers that are Node's to set, not the guest's.
+ *
+ * Node computes framing and `Host` itself from the checked URL and body.
+ */
+export const FORBIDDEN_REQUEST_HEADERS: ReadonlySet<string> = new Set([
+  'host', 'content-length', 'transfer-encoding', 'connection', 'keep-alive', 'upgrade', 'te', 'trailer', 'expect',
+  'proxy-connection', 'http2-settings',
+]);
+
+/**
+ * The first header name of `headers` that a guest may not set (lower-cased), or `undefined`.
+ *
+ * @example
+ * forbiddenRequestHeader({ Host: 'evil.example' }); // 'host'
+ * forbiddenRequestHeader({ Accept: 'application/json' }); // undefined
+ */
+export function forbiddenRequestHeader(headers: Readonly<Record<string, string>>): string | undefined {
+  for (const name of Object.keys(headers)) {
+    const lower = name.trim().toLowerCase();
+    if (FORBIDDEN_REQUEST_HEADERS.has(lower)) return lower;
+  }
+  return undefined;
+}

@@ -1,0 +1,169 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { guardedHttpRequest, PERMISSIONS, SandboxSupervisor } from '../src/index.js';
+import type { HostCallAuditEntry, HostHandlers, HostResolver } from '../src/index.js';
+import { runCode } from './fixtures/harness.js';
+
+// Adversarial review of the sandbox (escapes, limits, egress scope, host-call audit). The only fake is the outside
+// network: a stub resolver maps the test names to one loopback server started here, which records every request it
+// receives (method, path, Host header), so "refused" means the server really saw nothing.
+const resolver: HostResolver = async (host) => {
+  if (host === 'allowed.test') return [{ address: '127.0.0.1', family: 4 }];
+  throw new Error('NXDOMAIN');
+};
+const seen: Array<{ method: string; url: string; host: string | undefined }> = [];
+const server = createServer((req, res) => {
+  seen.push({ method: req.method ?? '', url: req.url ?? '', host: req.headers.host });
+  if (req.url === '/hang') return; // accepted, never answered: the request has left and had its effect
+  req.resume();
+  req.on('end', () => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ path: req.url, host: req.headers.host }));
+  });
+});
+const egress = { allowHttp: true, allowedAddressRanges: ['127.0.0.1/32'], resolver };
+const handlers: HostHandlers = {
+  http_request: (request, context) => guardedHttpRequest(request, { ...egress, allowedDomains: context.config.allowed_domains, signal: context.signal }),
+};
+const network = { permissions: [...PERMISSIONS.CODER], allow_network: true, allowed_domains: ['allowed.test'] };
+
+let sandbox: SandboxSupervisor;
+let base = '';
+beforeAll(async () => {
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  base = `http://allowed.test:${(server.address() as AddressInfo).port}`;
+  sandbox = new SandboxSupervisor({ maxWorkers: 1, allowHttpEgress: true, killGraceMs: 100 });
+  await sandbox.start();
+});
+afterAll(async () => {
+  await sandbox.close();
+  server.closeAllConnections();
+  await new Promise<void>((r) => server.close(() => r()));
+});
+beforeEach(() => { seen.length = 0; });
+
+const call = (args: string): string => `try { return await tollgate.http_request(${args}) } catch (e) { return { code: e.code, message: e.message } }`;
+
+describe('http_request headers that leave the checked URL', () => {
+  it('sends an ordinary request to the allowed host with its own Host header (control case)', async () => {
+    const result = await runCode(sandbox, call(`'${base}/ok', 'GET', { Accept: 'application/json', 'X-Trace': '1' }`), network, { handlers });
+    expect(result.output).toMatchObject({ status: 200, body: { path: '/ok' } });
+    expect(seen).toEqual([{ method: 'GET', url: '/ok', host: `allowed.test:${base.split(':')[2]}` }]);
+  });
+
+  // Domain fronting: with Host (and through it the TLS SNI name) chosen by the guest, a request to an allowed name on
+  // a shared CDN or hosting address was served by whichever other site the guest named.
+  it.each([
+    ['Host', { Host: 'evil.example' }],
+    ['host in another case', { hOsT: 'evil.example' }],
+  ])('refuses a guest-chosen %s header (domain fronting past allowed_domains)', async (_name, headers) => {
+    const result = await runCode(sandbox, call(`'${base}/fronted', 'GET', ${JSON.stringify(headers)}`), network, { handlers });
+    expect(result.output).toMatchObject({ code: 'PERMISSION_DENIED', message: expect.stringMatching(/host header/) });
+    expect(seen).toEqual([]);
+    expect(result.host_call_audit).toEqual([expect.objectContaining({ fn: 'http_request', allowed: false, reason: 'forbidden_header:host' })]);
+    expect(result.violations).toEqual([expect.objectContaining({ kind: 'network_denied' })]);
+  });
+
+  // Smuggling: Content-Length shorter than the body made the rest of the body a second request on the same
+  // connection, with its own Host and path, that neither the domain check nor the audit saw.
+  it('refuses a Content-Length that would smuggle a second request', async () => {
+    const body = `xGET /smuggled HTTP/1.1\\r\\nHost: evil.example\\r\\n\\r\\n`;
+    const result = await runCode(sandbox, call(`'${base}/a', 'POST', { 'Content-Length': '1', Connection: 'keep-alive' }, "${body}"`), network, { handlers });
+    expect(result.output).toMatchObject({ code: 'PERMISSION_DENIED' });
+    expect(seen).toEqual([]);
+  });
+
+  it.each(['Transfer-Encoding', 'Connection', 'Upgrade', 'TE', 'Expect'])('refuses the %s header', async (name) => {
+    const result = await runCode(sandbox, call(`'${base}/h', 'POST', { ${JSON.stringify(name)}: 'x' }, 'body'`), network, { handlers });
+    expect(result.output).toMatchObject({ code: 'PERMISSION_DENIED' });
+    expect(seen).toEqual([]);
+  });
+
+  it('refuses the same headers in guardedHttpRequest itself, for any other caller', async () => {
+    const body = 'xGET /smuggled HTTP/1.1\r\nHost: evil.example\r\n\r\n';
+    await expect(guardedHttpRequest({ url: `${base}/a`, method: 'POST', headers: { 'content-length': '1' }, body }, egress))
+      .rejects.toMatchObject({ code: 'SANDBOX_EGRESS_DENIED', message: expect.stringMatching(/content-length/) });
+    await expect(guardedHttpRequest({ url: `${base}/a`, method: 'GET', headers: { Host: 'evil.example' }, body: undefined }, egress))
+      .rejects.toMatchObject({ code: 'SANDBOX_EGRESS_DENIED' });
+    expect(seen).toEqual([]);
+  });
+});
+
+describe('host-call audit of calls the run ended on', () => {
+  // A request that had already left (the server received the POST) was missing from host_call_audit when the run
+  // timed out or was killed before the reply: the audit entry was only written when the handler returned.
+  it('records an http_request still in flight at the deadline, before the result is returned', async () => {
+    const streamed: HostCallAuditEntry[] = [];
+    const result = await runCode(sandbox, `await tollgate.http_request('${base}/hang', 'POST', {}, { transfer: 100 })`,
+      { ...network, cpu_time_limit_ms: 400 }, { handlers, onHostCall: (entry) => streamed.push(entry) });
+    expect(result.status).toBe('timeout');
+    expect(seen).toEqual([expect.objectContaining({ method: 'POST', url: '/hang' })]);
+    const entry = { fn: 'http_request', allowed: true, args_summary: `POST http://${base.slice(7)}/hang`, reason: expect.stringMatching(/^unfinished/) };
+    expect(result.host_call_audit).toEqual([expect.objectContaining(entry)]);
+    expect(streamed).toEqual([expect.objectContaining(entry)]);
+    await new Promise((r) => setTimeout(r, 100)); // the aborted handler settles later and must not add a second entry
+    expect(streamed).toHaveLength(1);
+  });
+
+  it('records an http_request still in flight when the run is killed', async () => {
+    const running = runCode(sandbox, `await tollgate.http_request('${base}/hang')`, network, { handlers, executionId: 'kill-in-flight' });
+    while (seen.length === 0) await new Promise((r) => setTimeout(r, 10));
+    expect(sandbox.kill('kill-in-flight', 'test')).toBe(true);
+    const result = await running;
+    expect(result.status).toBe('killed');
+    expect(result.host_call_audit).toEqual([expect.objectContaining({ fn: 'http_request', allowed: true, reason: expect.stringMatching(/^unfinished/) })]);
+  });
+});
+
+describe('timers', () => {
+  // `const id = setInterval(() => { clearInterval(id); … })` freed the callback (and its arguments) while QuickJS was
+  // still running it: a use-after-free in the engine heap that a worker reused by other executions keeps.
+  it.each([
+    ['the callback', `const tag = 'closure-' + 'value';
+      return await new Promise((resolve) => { const id = setInterval(() => { clearInterval(id);
+        const junk = []; for (let i = 0; i < 20000; i++) junk.push({ a: 'j' + i, b: [i, i] }); resolve([tag, typeof resolve]); }, 0); });`,
+    ['closure-value', 'function']],
+    ['its arguments', `return await new Promise((resolve) => { let id; id = setInterval((o) => { clearInterval(id);
+        const junk = []; for (let i = 0; i < 20000; i++) junk.push({ a: 'j' + i, b: [i, i] }); resolve(JSON.stringify(o)); }, 0, { list: [1, 2, 3] }); });`,
+    '{"list":[1,2,3]}'],
+  ])('an interval that clears itself keeps %s alive until it returns', async (_name, code, expected) => {
+    for (let i = 0; i < 3; i++) {
+      const result = await runCode(sandbox, code, {}, {});
+      expect(result.error).toBeUndefined();
+      expect(result.output).toEqual(expected);
+    }
+  });
+});
+
+describe('what held', () => {
+  it('offers no WebAssembly, Atomics, module loader or host globals; eval and Function stay inside the guest', async () => {
+    const result = await runCode(sandbox, `const out = {};
+      for (const n of ['WebAssembly', 'Atomics', 'process', 'require', 'std', 'os', 'fetch', 'console', 'scriptArgs']) out[n] = typeof globalThis[n];
+      try { await import('os'); out.import = 'loaded' } catch (e) { out.import = e.name }
+      out.eval = eval('typeof process'); out.fn = Function('return typeof require')();
+      return out;`);
+    expect(result.output).toEqual({
+      WebAssembly: 'undefined', Atomics: 'undefined', process: 'undefined', require: 'undefined', std: 'undefined', os: 'undefined',
+      fetch: 'undefined', console: 'undefined', scriptArgs: 'undefined', import: 'ReferenceError', eval: 'undefined', fn: 'undefined',
+    });
+  });
+
+  it('runs toJSON and Symbol.toPrimitive of host-call arguments as guest code, even when they re-enter the bridge', async () => {
+    const result = await runCode(sandbox, `let inner;
+      const arg = { toJSON() { inner = tollgate.http_request('${base}/inner'); return '${base}/outer' } };
+      const key = { [Symbol.toPrimitive]() { throw new Error('never called by the host') }, toJSON() { return 'k' } };
+      const outer = await tollgate.http_request(arg);
+      return [outer.body.path, (await inner).body.path, await tollgate.read_context(key)];`, network, { handlers });
+    expect(result.output).toEqual(['/outer', '/inner', null]);
+    expect(result.host_call_audit.map((a) => a.args_summary)).toEqual(expect.arrayContaining([`GET ${base}/inner`, `GET ${base}/outer`]));
+  });
+
+  it('never lets the guest reach a host Promise: a polluted then only sees fresh guest objects', async () => {
+    const result = await runCode(sandbox, `const seen = [];
+      Object.prototype.then = function (resolve) { seen.push(this.constructor.constructor('return typeof process')()); delete Object.prototype.then; resolve(this) };
+      const response = await tollgate.http_request('${base}/then');
+      return [seen, response.body.path];`, network, { handlers });
+    expect(result.output).toEqual([['undefined'], '/then']);
+  });
+});

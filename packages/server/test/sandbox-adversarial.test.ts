@@ -1,0 +1,122 @@
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer } from '../../../test-utils/index.js';
+
+// Adversarial review of the sandbox as the server wires it (credentials, egress guard, ledger). The outside world is
+// one local HTTPS server that records every request it receives; `/hang` accepts a request and never answers.
+const SECRET = 'sk-live-adversarial-0c4f9a7e-TOPSECRET';
+const TLS = new URL('./fixtures/tls/', import.meta.url);
+const received: Array<{ method: string; url: string; host: string | undefined; authorization: string | undefined }> = [];
+
+function startUpstream(): Promise<Server> {
+  const options = { cert: readFileSync(new URL('cert.pem', TLS)), key: readFileSync(new URL('key.pem', TLS)) };
+  const server = createServer(options, (request, response) => {
+    received.push({ method: request.method ?? '', url: request.url ?? '', host: request.headers.host, authorization: request.headers.authorization });
+    if (request.url === '/hang') return;
+    response.writeHead(200, { 'content-type': 'application/json' });
+    response.end(JSON.stringify({ path: request.url, authorization: request.headers.authorization ?? null }));
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+}
+
+describe('sandbox adversarial review, through the server', () => {
+  let t: TestServer;
+  let upstream: Server;
+  let key: string;
+  let upstreamUrl: string;
+  beforeAll(async () => {
+    upstream = await startUpstream();
+    upstreamUrl = `https://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
+    t = await startTestServer({ config: { sandboxEgressAllow: ['127.0.0.1/32'], sandboxEgressCaFile: new URL('cert.pem', TLS).pathname } });
+    key = (await t.services.keys.create({ tenantId: t.tenantA.id, scopes: ['agents'] })).token;
+    const created = await t.request('POST', '/api/v1/sdk/credentials', { key, body: { name: 'granted', value: SECRET, type: 'api_key' } });
+    expect(created.status).toBe(201);
+    await t.request('POST', '/api/v1/sdk/credentials', { key, body: { name: 'payroll', value: `${SECRET}-payroll`, type: 'api_key' } });
+  });
+  afterAll(async () => {
+    await t?.close();
+    upstream?.closeAllConnections();
+    await new Promise((resolve) => upstream?.close(resolve));
+  });
+  beforeEach(() => { received.length = 0; });
+
+  const runAgent = async (name: string, entry: string, config: Record<string, unknown>, input: unknown = { url: upstreamUrl }) => {
+    const agent = await t.request('POST', '/api/v1/sdk/agents', {
+      key, body: { name, entry_code: entry, config: { sandbox_template: 'STANDARD', permissions: ['network:outbound'], ...config } },
+    });
+    expect(agent.status).toBe(201);
+    const run = await t.request('POST', `/api/v1/sdk/agents/${agent.body.agent.id}/execute`, { key, body: { input } });
+    expect(run.status).toBe(200);
+    return run.body;
+  };
+
+  // A credential the agent was not granted was refused, but audited as an allowed call that merely failed
+  // (`failed: CREDENTIAL_UNKNOWN`, no violation): an agent probing for other agents' credentials never showed up
+  // under permission_denied.
+  it('audits a reference to a credential the agent was not granted as a denied call and a violation', async () => {
+    const entry = `return await thetazero.http_request(input.url, 'GET', { Authorization: 'Bearer {{credential:payroll}}' }).then(() => 'sent', (e) => e.code);`;
+    const run = await runAgent('probe-credentials', entry, { credentials: ['granted'] });
+    expect(run.output).toBe('CREDENTIAL_UNKNOWN');
+    expect(received).toEqual([]);
+    expect(run.host_call_audit).toEqual([expect.objectContaining({ fn: 'http_request', allowed: false, reason: expect.stringMatching(/^credential_denied/) })]);
+    expect(run.violation_count).toBe(1);
+    const hostCalls = (await ledgerRecords(t)).filter((r) => r.type === 'sandbox.host_call' && r.executionId === String(run.execution_id));
+    expect(hostCalls.map((r) => r.isViolation)).toEqual([true]);
+  });
+
+  // Host chosen by the guest: the request went to the allowed address with the guest's Host (and SNI), i.e. to any
+  // other site sharing that address, carrying the substituted credential.
+  it('refuses a guest-chosen Host header next to a credential; the upstream receives nothing', async () => {
+    const entry = `return await thetazero.http_request(input.url + '/x', 'GET', { Host: 'evil.example', Authorization: 'Bearer {{credential:granted}}' })
+      .then((r) => r.body, (e) => e.code);`;
+    const run = await runAgent('fronting', entry, { credentials: ['granted'] });
+    expect(run.output).toBe('PERMISSION_DENIED');
+    expect(received).toEqual([]);
+    expect(run.host_call_audit).toEqual([expect.objectContaining({ allowed: false, reason: 'forbidden_header:host' })]);
+    expect(JSON.stringify(run)).not.toContain('TOPSECRET');
+  });
+
+  // A POST that reached the upstream was missing from the stored host-call audit and the ledger when the run hit its
+  // deadline before the reply.
+  it('stores and ledgers a request still in flight when the run times out, before the execution record', async () => {
+    const entry = `await thetazero.http_request(input.url + '/hang', 'POST', { Authorization: 'Bearer {{credential:granted}}' }, { amount: 100 });`;
+    const run = await runAgent('in-flight', entry, { credentials: ['granted'], cpu_time_limit_ms: 1500 });
+    expect(run.status).toBe('timeout');
+    expect(received).toEqual([expect.objectContaining({ method: 'POST', url: '/hang', authorization: `Bearer ${SECRET}` })]);
+    const audited = expect.objectContaining({ fn: 'http_request', allowed: true, reason: expect.stringMatching(/^unfinished/) });
+    expect(run.host_call_audit).toEqual([audited]);
+    const stored = await t.store.sandboxExecutions.get(t.tenantA.id, run.execution_id);
+    expect(stored?.hostCallAudit).toEqual([audited]);
+    const records = (await ledgerRecords(t)).filter((r) => r.executionId === String(run.execution_id));
+    const types = records.map((r) => r.type);
+    expect(types).toContain('sandbox.host_call');
+    expect(types.indexOf('sandbox.host_call')).toBeLessThan(types.indexOf('sandbox.execution'));
+    expect(JSON.stringify([run, stored, records])).not.toContain('TOPSECRET');
+  });
+
+  it('still scrubs a granted credential echoed by the upstream (what held)', async () => {
+    const entry = `return await thetazero.http_request(input.url + '/echo', 'GET', { Authorization: 'Bearer {{credential:granted}}' }).then((r) => r.body);`;
+    const run = await runAgent('echo', entry, { credentials: ['granted'] });
+    expect(received).toEqual([expect.objectContaining({ authorization: `Bearer ${SECRET}` })]);
+    expect(run.output).toEqual({ path: '/echo', authorization: 'Bearer [credential:granted]' });
+    expect(JSON.stringify(run)).not.toContain('TOPSECRET');
+  });
+});
+
+interface LedgerRow { index: number; type: string; executionId: string | null; isViolation: boolean }
+
+/** Ledger records of tenant A, oldest first, parsed from their canonical JSON bodies. */
+async function ledgerRecords(t: TestServer): Promise<LedgerRow[]> {
+  await t.services.ledger.flush();
+  const rows = await t.store.ledger.records(t.tenantA.id, {}, 100_000);
+  return rows.map((row) => {
+    const body = JSON.parse(row.body) as Record<string, unknown>;
+    const executionId = body.executionId ?? body.execution_id ?? null;
+    return {
+      index: row.index, type: String(body.type), executionId: executionId === null ? null : String(executionId),
+      isViolation: Boolean(body.isViolation ?? body.is_violation),
+    };
+  });
+}
