@@ -134,6 +134,24 @@ describe('secrets behind escapes', () => {
     expect(masked).not.toContain(stripe);
   });
 
+  it('keeps masked JSON text parseable and secret-free whatever surrounds the secrets (seeded fuzz)', () => {
+    // A literal backslash-n before a secret is decoded (three levels deep at most: text, JSON, JSON in JSON). A lone
+    // backslash is left out: with the backslash-n after it, it would make an escaped backslash and a letter n glued
+    // to the secret, which no rule reads as a boundary (as in xsk_live_…).
+    const before = ['\n', '\t', '\r', '"', ' ', '/', '\u2028', '😀', 'İ', ': ', '= ', '%2F', '\\n'];
+    // After a secret only what the rules' terminator accepts (the gaps past it are recorded at the end of this file).
+    const after = ['\n', '\t', '\r', '"', ' ', ';', '\\n'];
+    const pick = <T,>(items: readonly T[]): T => items[Math.floor(next() * items.length)] as T;
+    for (let round = 0; round < 300; round++) {
+      const chosen = [aws, stripe, github].filter(() => next() < 0.7);
+      const text = chosen.map((secret) => `${pick(before)}${pick(before)}${secret}${pick(after)}`).join(pick(before));
+      const json = JSON.stringify(next() < 0.5 ? { out: text } : { [text]: [text, { nested: JSON.stringify({ text }) }] });
+      const masked = redactSecrets(json);
+      expect(() => JSON.parse(masked) as unknown, json).not.toThrow();
+      for (const secret of chosen) expect(leftovers(masked, secret), json).toEqual([]);
+    }
+  });
+
   it('masks secrets in pino log lines that only an escape separated from the line before', () => {
     const line = `${JSON.stringify({ level: 30, msg: `tool output:\n${aws}` })}\n`;
     expect(pinoSecretRedaction().hooks.streamWrite(line)).not.toContain(aws);

@@ -77,7 +77,10 @@ export function detectSecrets(text: string, rules: readonly SecretRule[] = SECRE
  */
 const SHORTEST_SECRET_CHARS = 10;
 
-/** How many levels of backslash escapes {@link detectSecrets} decodes (JSON text inside a JSON log line is two). */
+/**
+ * How many levels of escapes {@link detectSecrets} decodes: a literal `\n` in a JSON string inside a JSON log line is
+ * three. Each level costs one more scan, paid only by text that still holds escapes after the previous level.
+ */
 const MAX_UNESCAPE_LEVELS = 3;
 
 function scanText(text: string, rules: readonly SecretRule[]): SafetyFinding[] {
@@ -106,7 +109,7 @@ function hasEscapes(text: string): boolean {
 /** Decoded text and, for each of its characters (and its end), the index in the text it was decoded from. */
 interface UnescapedView {
   text: string;
-  offsets: number[] | undefined;
+  offsets: Uint32Array | undefined;
 }
 
 const SIMPLE_ESCAPES: Record<string, string> = { '"': '"', "'": "'", '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v', '0': '\0' };
@@ -117,44 +120,55 @@ const SIMPLE_ESCAPES: Record<string, string> = { '"': '"', "'": "'", '\\': '\\',
  * Undefined when nothing was decoded.
  */
 function unescapeView(text: string): UnescapedView | undefined {
-  let out = '';
-  const offsets: number[] = [];
-  let changed = false;
+  const parts: string[] = [];
+  const offsets = new Uint32Array(text.length + 1); // a decoded text is never longer than its source
+  let length = 0;
+  let run = 0; // start of the text copied as it is since the last escape
+  let backslash = text.indexOf('\\');
+  let percent = text.indexOf('%');
   for (let i = 0; i < text.length; ) {
-    if (text.charCodeAt(i) === 37 && /^[0-9a-fA-F]{2}$/.test(text.slice(i + 1, i + 3))) {
-      out += String.fromCharCode(parseInt(text.slice(i + 1, i + 3), 16)); // URL percent-encoding
-      offsets.push(i);
-      i += 3;
-      changed = true;
+    if (backslash !== -1 && backslash < i) backslash = text.indexOf('\\', i);
+    if (percent !== -1 && percent < i) percent = text.indexOf('%', i);
+    const candidate = Math.min(backslash === -1 ? text.length : backslash, percent === -1 ? text.length : percent);
+    for (; i < candidate; i++) offsets[length++] = i;
+    if (i >= text.length) break;
+    const decoded = decodeEscapeAt(text, i);
+    if (decoded === undefined) {
+      offsets[length++] = i;
+      i += 1;
       continue;
     }
-    if (text.charCodeAt(i) === 92 && i + 1 < text.length) {
-      const next = text[i + 1] ?? '';
-      const hexLength = next === 'u' ? 4 : next === 'x' ? 2 : 0;
-      const hex = text.slice(i + 2, i + 2 + hexLength);
-      if (hexLength > 0 && hex.length === hexLength && /^[0-9a-fA-F]+$/.test(hex)) {
-        out += String.fromCharCode(parseInt(hex, 16));
-        offsets.push(i);
-        i += 2 + hexLength;
-        changed = true;
-        continue;
-      }
-      const simple = SIMPLE_ESCAPES[next];
-      if (simple !== undefined) {
-        out += simple;
-        offsets.push(i);
-        i += 2;
-        changed = true;
-        continue;
-      }
-    }
-    out += text[i];
-    offsets.push(i);
-    i += 1;
+    parts.push(text.slice(run, i), decoded.char);
+    offsets[length++] = i;
+    i += decoded.width;
+    run = i;
   }
-  offsets.push(text.length);
-  return changed ? { text: out, offsets } : undefined;
+  if (parts.length === 0) return undefined;
+  parts.push(text.slice(run));
+  offsets[length++] = text.length;
+  return { text: parts.join(''), offsets: offsets.subarray(0, length) };
 }
+
+/** The escape (`%2F`, `\n`, `\u0041`, `\x41`…) starting at `i`, decoded, and how many characters it spans. */
+function decodeEscapeAt(text: string, i: number): { char: string; width: number } | undefined {
+  const code = text.charCodeAt(i);
+  if (code === 37) {
+    const hex = text.slice(i + 1, i + 3);
+    return HEX_BYTE.test(hex) ? { char: String.fromCharCode(parseInt(hex, 16)), width: 3 } : undefined;
+  }
+  if (code !== 92 || i + 1 >= text.length) return undefined;
+  const next = text[i + 1] ?? '';
+  const hexLength = next === 'u' ? 4 : next === 'x' ? 2 : 0;
+  if (hexLength > 0) {
+    const hex = text.slice(i + 2, i + 2 + hexLength);
+    if (hex.length === hexLength && HEX.test(hex)) return { char: String.fromCharCode(parseInt(hex, 16)), width: 2 + hexLength };
+  }
+  const simple = SIMPLE_ESCAPES[next];
+  return simple === undefined ? undefined : { char: simple, width: 2 };
+}
+
+const HEX = /^[0-9a-fA-F]+$/;
+const HEX_BYTE = /^[0-9a-fA-F]{2}$/;
 
 /**
  * Merges overlapping findings into one covering them all. The merged finding keeps the first specific (not generic)
