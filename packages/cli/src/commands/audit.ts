@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { TollgateError, merkle, openCheckpoint, parseVerifierKey, verifyBundle } from '@tollgate/core';
+import { TollgateError, merkle, openCheckpoint, parseVerifierKey, verifyBundleText } from '@tollgate/core';
 import type { BundleVerification, LedgerBundle } from '@tollgate/core';
 import { SYSTEM_TENANT_ID } from '@tollgate/server';
 import { print, withServices, withStorageFlags, type StorageFlags } from './shared.js';
@@ -53,13 +53,15 @@ export function formatVerification(result: BundleVerification): string[] {
  * @example verifyBundleFile('audit.json', { trustedCheckpoint: 'cp.txt' })
  */
 export function verifyBundleFile(path: string, options: { trustedCheckpoint?: string; publicKey?: string }): BundleVerification {
-  let bundle: LedgerBundle;
+  let text: string;
   try {
-    bundle = JSON.parse(readFileSync(path, 'utf8')) as LedgerBundle;
+    text = readFileSync(path, 'utf8');
+    JSON.parse(text);
   } catch (cause) {
     throw new TollgateError('LEDGER_BUNDLE_INVALID', `cannot read bundle ${path}: ${(cause as Error).message}`, { cause });
   }
-  return verifyBundle(bundle, {
+  // From the text, not the parsed value: repeated keys and inexact integers are invisible once parsed.
+  return verifyBundleText(text, {
     ...(options.trustedCheckpoint === undefined ? {} : { trustedCheckpoint: readFileSync(options.trustedCheckpoint, 'utf8') }),
     ...(options.publicKey === undefined ? {} : { expectedPublicKey: inlineOrFile(options.publicKey).trim() }),
   });

@@ -2,7 +2,9 @@
 // public key signed. Rebuild the tree from the records, check every checkpoint's signature and root,
 // consistency between consecutive checkpoints, and that the log did not roll back from a checkpoint
 // the caller kept from earlier.
-import { toHex } from './encoding.js';
+import { toHex, utf8Bytes } from './encoding.js';
+import { findJsonAmbiguities } from './json-ambiguity.js';
+import { hashLeaf } from './merkle-hash.js';
 import { MemoryMerkleTree } from './merkle-frontier.js';
 import { consistencyProof, rootHash } from './merkle-tree.js';
 import { verifyConsistency } from './merkle-verify.js';
@@ -33,6 +35,7 @@ export interface LedgerBundle {
 export interface BundleProblem {
   readonly code:
     | 'BUNDLE_MALFORMED'
+    | 'BUNDLE_AMBIGUOUS'
     | 'PUBLIC_KEY_MISMATCH'
     | 'ORIGIN_MISMATCH'
     | 'RECORD_OUT_OF_ORDER'
@@ -99,6 +102,24 @@ export function verifyBundle(bundle: LedgerBundle, options: VerifyBundleOptions 
   };
 }
 
+/**
+ * Verify a bundle file's text: {@link verifyBundle}, plus the spellings JSON parsers disagree on (repeated keys,
+ * integers no double holds), which JSON.parse would silently settle and the hashes would never see.
+ * @example const result = verifyBundleText(readFileSync('audit.json', 'utf8'), { expectedPublicKey });
+ */
+export function verifyBundleText(text: string, options: VerifyBundleOptions = {}): BundleVerification {
+  let bundle: LedgerBundle;
+  try {
+    bundle = JSON.parse(text) as LedgerBundle;
+  } catch (error) {
+    const problem: BundleProblem = { code: 'BUNDLE_MALFORMED', message: `not JSON: ${(error as Error).message}` };
+    return { ok: false, size: 0, rootHash: toHex(new MemoryMerkleTree().root()), checkpointsVerified: 0, uncovered: 0, problems: [problem] };
+  }
+  const result = verifyBundle(bundle, options);
+  const ambiguous = findJsonAmbiguities(text).map((message): BundleProblem => ({ code: 'BUNDLE_AMBIGUOUS', message }));
+  return ambiguous.length === 0 ? result : { ...result, ok: false, problems: [...result.problems, ...ambiguous] };
+}
+
 function resolveKey(bundle: LedgerBundle, options: VerifyBundleOptions, problems: Problems): NoteKey | undefined {
   if (bundle?.format !== BUNDLE_FORMAT || !Array.isArray(bundle.records) || !Array.isArray(bundle.checkpoints)) {
     problems.push({ code: 'BUNDLE_MALFORMED', message: `not a ${BUNDLE_FORMAT} bundle` });
@@ -128,7 +149,13 @@ function rebuild(records: readonly LedgerRecord[], problems: Problems): MemoryMe
     if (record?.index !== position) {
       problems.push({ code: 'RECORD_OUT_OF_ORDER', message: `record at position ${position} says index ${String(record?.index)}` });
     }
-    tree.append(recordLeafHash(record));
+    try {
+      tree.append(recordLeafHash(record));
+    } catch (error) {
+      // A value canonical JSON refuses (1e400 parses as Infinity, a lone surrogate escape): no server wrote it.
+      problems.push({ code: 'BUNDLE_MALFORMED', message: `record at position ${position} cannot be hashed: ${(error as Error).message}` });
+      tree.append(hashLeaf(utf8Bytes(`unhashable record ${position}`)));
+    }
   });
   return tree;
 }

@@ -32,7 +32,8 @@ export {
 export type { Checkpoint } from './checkpoint.js';
 export { canonicalRecordJson, recordLeaf, recordLeafHash, toLedgerRecord } from './record.js';
 export type { LedgerEntry, LedgerRecord } from './record.js';
-export { BUNDLE_FORMAT, verifyBundle } from './bundle.js';
+export { BUNDLE_FORMAT, verifyBundle, verifyBundleText } from './bundle.js';
+export { findJsonAmbiguities } from './json-ambiguity.js';
 export type { BundleProblem, BundleVerification, LedgerBundle, VerifyBundleOptions } from './bundle.js';
 export { exportNoteKey, generateNoteKey, importNoteKey } from './note-keys.js';
 export type { SigningNoteKey } from './note-keys.js';

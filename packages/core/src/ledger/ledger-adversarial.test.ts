@@ -2,9 +2,10 @@
 // verifier, each attacked the way someone holding a copy of the log (or another tenant's log) would.
 import { describe, expect, it } from 'vitest';
 import { merkle } from '../index.js';
-import { BUNDLE_FORMAT, verifyBundle } from './bundle.js';
+import { BUNDLE_FORMAT, verifyBundle, verifyBundleText } from './bundle.js';
 import type { LedgerBundle } from './bundle.js';
 import { canonicalJson } from './canonical-json.js';
+import { findJsonAmbiguities } from './json-ambiguity.js';
 import { openCheckpoint, signCheckpoint } from './checkpoint.js';
 import { generateNoteKey } from './note-keys.js';
 import { recordLeafHash, toLedgerRecord } from './record.js';
@@ -208,5 +209,50 @@ describe('forged proofs (held)', () => {
     for (let a = 0; a <= 7; a++) {
       for (let b = a; b <= 7; b++) expect(merkle.verifyConsistency(a, b, rootAt(a), rootAt(b), merkle.consistencyProof(a, b, leaves))).toBe(true);
     }
+  });
+});
+
+describe('a bundle file whose parsers disagree', () => {
+  // Regression: the verifier hashed what JSON.parse made of the file, so an edit JSON.parse settles silently passed:
+  // a repeated key (JavaScript keeps the last, other parsers the first or refuse) or an integer past 2^53 changed to
+  // another literal that rounds to the same double (JavaScript reads both alike, Python and jq keep the edit).
+  const exported = () => bundleOf(ORIGIN_A, records('tenant-a', 4, (i) => ({ decision: 'BLOCK', amount: i === 2 ? 2 ** 53 : i })));
+
+  it('accepts the file as exported (held)', () => {
+    expect(verifyBundleText(`${JSON.stringify(exported())}\n`).ok).toBe(true);
+    expect(verifyBundleText(JSON.stringify(exported(), null, 2)).ok).toBe(true);
+  });
+
+  it('fails a record with a repeated key that a first-wins parser reads as ALLOW', () => {
+    const text = JSON.stringify(exported()).replace('"data":{"decision":"BLOCK","amount":1}', '"data":{"decision":"ALLOW","decision":"BLOCK","amount":1}');
+    expect(text).toContain('"decision":"ALLOW"');
+    expect(verifyBundle(JSON.parse(text) as LedgerBundle).ok).toBe(true);
+    const result = verifyBundleText(text);
+    expect(result.ok).toBe(false);
+    expect(result.problems.map((p) => p.code)).toEqual(['BUNDLE_AMBIGUOUS']);
+  });
+
+  it('fails an integer edited to another literal of the same double', () => {
+    const text = JSON.stringify(exported()).replace('"amount":9007199254740992', '"amount":9007199254740993');
+    expect(text).toContain('9007199254740993');
+    expect(verifyBundle(JSON.parse(text) as LedgerBundle).ok).toBe(true);
+    expect(verifyBundleText(text).problems.map((p) => p.code)).toEqual(['BUNDLE_AMBIGUOUS']);
+  });
+
+  it('reports a record canonical JSON refuses instead of throwing', () => {
+    const text = JSON.stringify(exported()).replace('"amount":3', '"amount":1e400');
+    const result = verifyBundleText(text);
+    expect(result.ok).toBe(false);
+    expect(result.problems.map((p) => p.code)).toContain('BUNDLE_MALFORMED');
+  });
+
+  it.each([
+    ['keys repeated in different objects', '{"a":{"k":1},"b":{"k":2},"k":3}', 0],
+    ['a key spelled with an escape', '{"k":1,"\\u006b":2}', 1],
+    ['a key inside a string value', '{"a":"{\\"a\\":1}","b":"x,\\"a\\""}', 0],
+    ['exact integers past 2^53', '[9007199254740992,-9007199254740994,123456789012345678901234567890e0]', 0],
+    ['an inexact negative integer', '[-9007199254740993]', 1],
+  ])('scanner: %s', (_name, text, count) => {
+    expect(findJsonAmbiguities(text)).toHaveLength(count);
   });
 });

@@ -1,0 +1,50 @@
+// `tollgate audit verify` on edited bundle files: what the file says must be what every JSON parser reads.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { BUNDLE_FORMAT, formatVerifierKey, generateNoteKey, merkle, recordLeafHash, signCheckpoint, toLedgerRecord } from '@tollgate/core';
+import { formatVerification, verifyBundleFile } from './audit.js';
+
+const ORIGIN = 'tollgate.test/acme';
+const key = generateNoteKey(ORIGIN);
+const dir = mkdtempSync(join(tmpdir(), 'tollgate-ledger-adversarial-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function bundleText(): string {
+  const records = Array.from({ length: 3 }, (_, i) => toLedgerRecord('acme', i, '2026-01-01T00:00:00.000Z', { type: 'enforce.decision', data: { decision: 'BLOCK', n: i } }));
+  const root = merkle.rootHash(records.map(recordLeafHash));
+  const checkpoints = [signCheckpoint({ origin: ORIGIN, size: 3, rootHash: root, extensions: [] }, key)];
+  return `${JSON.stringify({ format: BUNDLE_FORMAT, origin: ORIGIN, publicKey: formatVerifierKey(key), records, checkpoints })}\n`;
+}
+
+function verifyText(text: string) {
+  const path = join(dir, `bundle-${Math.random().toString(36).slice(2)}.json`);
+  writeFileSync(path, text);
+  return verifyBundleFile(path, { publicKey: formatVerifierKey(key) });
+}
+
+describe('tollgate audit verify on an edited bundle file', () => {
+  it('accepts the file as exported (held)', () => {
+    expect(verifyText(bundleText()).ok).toBe(true);
+  });
+
+  // Regression: the command verified what JSON.parse made of the file; a repeated key (JavaScript keeps the last,
+  // other parsers the first) let a file read as ALLOW by another tool pass as the signed BLOCK.
+  it('fails a record with a repeated key', () => {
+    const text = bundleText().replace('"decision":"BLOCK","n":1', '"decision":"ALLOW","decision":"BLOCK","n":1');
+    expect(text).toContain('ALLOW');
+    const result = verifyText(text);
+    expect(result.ok).toBe(false);
+    expect(formatVerification(result).join('\n')).toMatch(/^FAILED[\s\S]*BUNDLE_AMBIGUOUS: object key "decision" repeated/);
+  });
+
+  // Regression: records past the last checkpoint printed a note and exited 0.
+  it('fails records appended after the last checkpoint', () => {
+    const bundle = JSON.parse(bundleText()) as { records: unknown[] };
+    bundle.records.push(toLedgerRecord('acme', 3, '2026-01-01T00:00:01.000Z', { type: 'policy.activated', data: { by: 'ciso' } }));
+    const result = verifyText(JSON.stringify(bundle));
+    expect(result.ok).toBe(false);
+    expect(formatVerification(result)).toContain('RECORDS_UNSIGNED: records 3..3 are not covered by any signed checkpoint in the bundle');
+  });
+});
