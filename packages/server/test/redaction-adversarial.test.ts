@@ -108,11 +108,9 @@ describe('adversarial secret masking in stored forms', () => {
     expect(proof.body).toMatchObject({ chain_valid: true, mismatches: [] });
   });
 
-  // KNOWN LEAK, not fixed here (packages/core/src/safety/scanner.ts is outside this change): a classifier finding's
-  // `redacted` field is an 80-character excerpt of the raw scanned text, and /v1/enforce stores the scan's findings
-  // in the decision's context.safety. `it.fails` keeps the suite green while the leak stands; once scanner.ts masks
-  // the excerpt (see the review report), this test fails and must become a plain `it`.
-  it.fails('enforce: a safety classifier finding stored in the decision carries no secret from the scanned arguments', async () => {
+  // A classifier finding's `redacted` field is an excerpt of the scanned text, and /v1/enforce stores the scan's
+  // findings in the decision's context.safety: the excerpt must be masked too.
+  it('enforce: a safety classifier finding stored in the decision carries no secret from the scanned arguments', async () => {
     const policy = 'name: safety\nagents: { "*": { approvedScope: ["*"] } }\nrules:\n  - { id: rude, match: { tools: [send] }, when: "safety.toxicity > 0.3", effect: BLOCK, reason: rude }\n';
     // Tenant B, so that tenant A keeps the support policy the other cases use.
     const keyB = t.tenantB.adminKey;
@@ -126,9 +124,9 @@ describe('adversarial secret masking in stored forms', () => {
     expectNoSecret('decision context (safety findings)', stored?.context);
   });
 
-  // KNOWN LEAK, not fixed here (services/permission-requests is outside this change): a permission request's
-  // justification is free text from the caller, stored and appended to the ledger (kept forever) as it came.
-  it.fails('permission requests: a secret in the justification reaches neither the stored request nor the ledger', async () => {
+  // A permission request's justification is free text from the caller, stored and appended to the ledger (kept
+  // for good): secrets in it are masked.
+  it('permission requests: a secret in the justification reaches neither the stored request nor the ledger', async () => {
     const agent = await t.request('POST', '/api/v1/sdk/agents', { key: agentsKey, body: { name: 'adv-asker', entry_code: 'return 1;' } });
     expect(agent.status).toBe(201);
     const justification = `need the network to call the API with ${secrets.stripe}`;
@@ -136,6 +134,21 @@ describe('adversarial secret masking in stored forms', () => {
     expect(request.status).toBeLessThan(300);
     expectNoSecret('audit records', (await t.request('GET', '/api/v1/audit/records?limit=1000', { key: auditKey })).body);
     expectNoSecret('permission request', (await t.request('GET', `/api/sdk/permission-requests/${request.body.id}`, { key: agentsKey })).body);
+  });
+
+  it('approvals: a secret in an approver\'s comment reaches neither the hold, the agent\'s poll nor the ledger', async () => {
+    const policy = 'name: held\nagents: { "*": { approvedScope: ["*"] } }\nrules:\n  - { id: ask, match: { tools: [wire] }, effect: STEP_UP, reason: needs a person }\n';
+    const key = t.tenantB.adminKey;
+    expect((await t.request('POST', '/api/v1/policies', { key, body: { name: 'held', source: policy, activate: true } })).status).toBe(201);
+    const held = await t.request('POST', '/v1/enforce', { key, body: { agentId: 'pay-bot', sessionId: 'adv-hold', toolName: 'wire', arguments: { amount: 5 } } });
+    expect(held.body.decision).toBe('STEP_UP');
+    const comment = `ok, use ${secrets.github} for the transfer`;
+    const approved = await t.request('POST', `/api/v1/approvals/${held.body.holdToken}/approve`, { key, body: { comment } });
+    expect(approved.status).toBe(200);
+    expectNoSecret('approval item', approved.body);
+    expectNoSecret('hold poll', (await t.request('GET', `/v1/enforce/hold/${held.body.holdToken}`, { key })).body);
+    expectNoSecret('audit records', (await t.request('GET', '/api/v1/audit/records?limit=1000', { key })).body);
+    expect(JSON.stringify(approved.body)).toContain('[REDACTED:github-pat]');
   });
 
   it('logs: the server logger masks a secret after an escaped line break and a credential named by its key', () => {

@@ -104,16 +104,32 @@ function scanBuiltIn(text: string, t: SafetyThresholds, scorers: { injection: Li
   };
   const secrets = detectSecrets(text);
   const pii = dropOverlaps(detectPii(text)).filter((p) => !secrets.some((s) => p.start < s.end && s.start < p.end));
-  const findings: SafetyFinding[] = [...injectionPatterns.findings, ...toxicityPatterns.findings, ...secrets, ...pii];
-  if (injectionModel.score >= t.injection - t.reviewMargin) findings.push(modelFinding(text, 'injection', 'classifier.injection', injectionModel));
-  if (toxicityModel.score >= t.toxicity - t.reviewMargin) findings.push(modelFinding(text, 'toxicity', 'classifier.toxicity', toxicityModel));
+  const masked = [...secrets, ...pii];
+  // Phrase findings keep the matched text as their excerpt: mask what it overlaps too.
+  const phrases = [...injectionPatterns.findings, ...toxicityPatterns.findings].map((f) => ({ ...f, redacted: excerpt(text, masked, f.start, f.start + f.redacted.length) }));
+  const findings: SafetyFinding[] = [...phrases, ...secrets, ...pii];
+  if (injectionModel.score >= t.injection - t.reviewMargin) findings.push(modelFinding(text, masked, 'injection', 'classifier.injection', injectionModel));
+  if (toxicityModel.score >= t.toxicity - t.reviewMargin) findings.push(modelFinding(text, masked, 'toxicity', 'classifier.toxicity', toxicityModel));
   findings.sort((a, b) => a.start - b.start || a.end - b.end);
   const verdict = t.enabled ? decide(scores, t, findings, options) : 'allow';
-  return { verdict, scores, findings, redactedText: applyRedactions(text, [...secrets, ...pii]) };
+  return { verdict, scores, findings, redactedText: applyRedactions(text, masked) };
 }
 
-function modelFinding(text: string, type: 'injection' | 'toxicity', rule: string, w: { start: number; end: number }): SafetyFinding {
-  return { type, rule, start: w.start, end: w.end, redacted: text.slice(w.start, Math.min(w.end, w.start + EXCERPT_CHARS)) };
+/**
+ * A classifier finding shows an excerpt of the text that scored (up to EXCERPT_CHARS), with every secret and PII
+ * finding that touches it masked: findings are stored (decision context, ledger), and a secret must never ride
+ * along in an excerpt. A secret cut by the excerpt's edge is replaced by its mask all the same.
+ */
+function modelFinding(text: string, masked: readonly SafetyFinding[], type: 'injection' | 'toxicity', rule: string, w: { start: number; end: number }): SafetyFinding {
+  return { type, rule, start: w.start, end: w.end, redacted: excerpt(text, masked, w.start, Math.min(w.end, w.start + EXCERPT_CHARS)) };
+}
+
+/** `text.slice(from, to)` with every masked span that overlaps it replaced by its mask. */
+function excerpt(text: string, masked: readonly SafetyFinding[], from: number, to: number): string {
+  const inside = masked
+    .filter((f) => f.start < to && from < f.end)
+    .map((f) => ({ start: Math.max(f.start, from) - from, end: Math.min(f.end, to) - from, redacted: f.redacted }));
+  return applyRedactions(text.slice(from, to), inside);
 }
 
 function decide(scores: { injection: number; toxicity: number }, t: SafetyThresholds, findings: SafetyFinding[], options: SafetyScannerOptions): SafetyVerdict {

@@ -24,6 +24,7 @@ interface Case {
 }
 
 const CASES: Case[] = [
+  { id: 'tollgate-api-key', tp: () => `TOLLGATE_API_KEY=${join('tg_', 'live_', rand(HEX, 16), '_', rand(ALNUM, 64))}`, fp: () => `prefix ${join('tg_', 'live_', rand(HEX, 16), '_…')} (the key list's non-secret prefix)` },
   { id: 'age-secret-key', tp: () => join('AGE-SECRET-KEY-1', rand('QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L', 58)), fp: () => join('AGE-SECRET-KEY-1', rand('qpzry', 58)) },
   { id: 'anthropic-admin-api-key', tp: () => `key: ${join('sk-ant-', 'admin01-', rand(ALNUM, 93), 'AA')}`, fp: () => `key: ${join('sk-ant-', 'admin01-', rand(ALNUM, 40), 'AA')}` },
   { id: 'anthropic-api-key', tp: () => `ANTHROPIC_API_KEY=${join('sk-ant-', 'api03-', rand(ALNUM, 93), 'AA')}`, fp: () => `ANTHROPIC_API_KEY=${join('sk-ant-', 'api03-', rand(ALNUM, 93), 'BB')}` },

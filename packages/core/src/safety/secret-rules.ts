@@ -30,7 +30,10 @@ export interface SecretRule {
   stopwords?: readonly string[];
 }
 
-const END = String.raw`(?=[\x60'"\s;]|\\[nr]|$)`;
+// gitleaks' terminator is (?=[\x60'"\s;]|\\[nr]|$): a secret followed by . , ) & (end of a sentence, an argument
+// list, a query string) went unmatched and was stored in clear. Punctuation that cannot be part of any rule's secret
+// now ends one too; a full stop only when no word character follows (JWT-like secrets contain inner dots).
+const END = String.raw`(?=[\x60'"\s;,)\]}>&|<]|\.(?![\w-])|\\[nr]|$)`;
 const ASSIGN = String.raw`(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}`;
 
 /** gitleaks' semi-generic rule: a keyword, an assignment operator, then the secret (group 1). */
@@ -55,6 +58,7 @@ const GENERIC_STOPWORDS = [
 
 /** Ported gitleaks rules (ids as upstream). */
 export const SECRET_RULES: readonly SecretRule[] = [
+  rule({ id: 'tollgate-api-key', description: 'Tollgate API key (this product\'s own credential)', regex: prefixed(String.raw`tg_live_[a-z0-9]{8,32}_[A-Za-z0-9]{32,128}`), keywords: ['tg_live_'] }),
   rule({ id: 'age-secret-key', description: 'Age encryption secret key', regex: /AGE-SECRET-KEY-1[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]{58}/dg, keywords: ['age-secret-key-1'], secretGroup: 0 }),
   rule({ id: 'anthropic-admin-api-key', description: 'Anthropic Admin API key', regex: prefixed(String.raw`sk-ant-admin01-[a-zA-Z0-9_\-]{93}AA`), keywords: ['sk-ant-admin01'] }),
   rule({ id: 'anthropic-api-key', description: 'Anthropic API key', regex: prefixed(String.raw`sk-ant-api03-[a-zA-Z0-9_\-]{93}AA`), keywords: ['sk-ant-api03'] }),

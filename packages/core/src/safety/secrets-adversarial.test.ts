@@ -189,21 +189,19 @@ describe('unicode', () => {
   });
 });
 
-// KNOWN LEAKS in the rules (packages/core/src/safety/secret-rules.ts, outside this change). `it.fails` keeps the
-// suite green while they stand; once the rules are fixed (see the review report) these fail and become plain `it`.
-describe('rule gaps (known, not fixed here)', () => {
-  it.fails.each([
+describe('rule gaps closed: terminators and Tollgate\'s own keys', () => {
+  it.each([
     ['a period ending the sentence', `charge it with ${stripe}.`],
     ['a closing parenthesis', `(${stripe})`],
     ['a comma', `Bearer ${stripe}, then retry`],
     ['a query-string ampersand', `https://api.example.com/charge?key=${stripe}&amount=5`],
   ])('masks a terminator-bound secret followed by %s', (_name, text) => {
-    // The ported terminator (?=[`'"\s;]|\\[nr]|$) accepts none of . , ) & after the secret, so every rule built with
-    // it (stripe, gcp, npm, jwt, sendgrid, generic…) misses the secret there.
+    // gitleaks' terminator (?=[`'"\s;]|\\[nr]|$) accepts none of . , ) & after the secret, so every rule built with
+    // it (stripe, gcp, npm, jwt, sendgrid, generic…) missed the secret there.
     expect(redactSecrets(text)).not.toContain(stripe);
   });
 
-  it.fails('masks a Tollgate API key, the product’s own credential', () => {
+  it('masks a Tollgate API key, the product’s own credential', () => {
     const key = join('tg_', 'live_', rand('0123456789abcdef', 16), '_', rand('0123456789abcdef', 64));
     expect(redactSecrets(`retry with ${key} if refused`)).not.toContain(key);
   });

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { TollgateError } from '@tollgate/core';
+import { redactSecrets, TollgateError } from '@tollgate/core';
 import type { HoldRecord, HoldRepository, HoldStatus } from '../../store/repositories/holds.js';
 import type { Bus } from '../bus.js';
 import type { Clock } from '../clock.js';
@@ -147,7 +147,9 @@ export class HoldService {
     return expired.length;
   }
 
-  private async decide(tenantId: string, id: string, status: 'approved' | 'denied', decision: { approver: string | null; comment: string | null }): Promise<HoldRecord> {
+  private async decide(tenantId: string, id: string, status: 'approved' | 'denied', given: { approver: string | null; comment: string | null }): Promise<HoldRecord> {
+    // The comment is free text, stored, shown to the agent and kept in the ledger for good: secrets are masked.
+    const decision = { approver: given.approver, comment: given.comment === null ? null : redactSecrets(given.comment) };
     const current = await this.get(tenantId, id);
     if (current.status === 'expired') throw new TollgateError('HOLD_EXPIRED', `hold ${id} expired`, { details: { status: current.status } });
     if (current.status !== 'pending') throw new TollgateError('HOLD_DECIDED', `hold ${id} is already ${current.status}`, { details: { status: current.status } });

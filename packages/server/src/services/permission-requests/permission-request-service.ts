@@ -1,4 +1,4 @@
-import { TollgateError } from '@tollgate/core';
+import { redactSecrets, TollgateError } from '@tollgate/core';
 import type { PermissionRequest, PermissionRequestRepository, PermissionRequestStatus } from '../../store/repositories/permission-requests.js';
 import type { Bus } from '../bus.js';
 import { mergeGrant, resolveAgentConfig, type AgentService } from '../sandbox/agent-service.js';
@@ -64,7 +64,7 @@ export class PermissionRequestService {
     }
     const now = this.deps.now();
     const request = await this.deps.repository.create({
-      tenantId, agentId: agent.id, permissions: input.permissions, justification: input.justification ?? null, createdAt: now, expiresAt: now + timeout,
+      tenantId, agentId: agent.id, permissions: input.permissions, justification: maskText(input.justification), createdAt: now, expiresAt: now + timeout,
     });
     await this.record(request, 'created', actor);
     return toView(request);
@@ -118,7 +118,7 @@ export class PermissionRequestService {
       throw new TollgateError('PERMISSION_REQUEST_DECIDED', `permission request ${id} is already ${current.status}`, { details: { status: current.status } });
     }
     const decided = await this.deps.repository.decide(tenantId, id, {
-      status, decidedAt: this.deps.now(), decidedBy: decision.approver ?? null, comment: decision.comment ?? null,
+      status, decidedAt: this.deps.now(), decidedBy: decision.approver ?? null, comment: maskText(decision.comment),
     });
     if (!decided) throw new TollgateError('PERMISSION_REQUEST_DECIDED', `permission request ${id} was decided concurrently`);
     await this.record(decided, status, decision.approver ?? null);
@@ -177,4 +177,9 @@ export function toView(request: PermissionRequest): PermissionRequestView {
     id: request.id, agent_id: request.agentId, status: request.status, permissions: request.permissions, justification: request.justification,
     created_at: iso(request.createdAt)!, expires_at: iso(request.expiresAt)!, decided_at: iso(request.decidedAt), decided_by: request.decidedBy, comment: request.comment,
   };
+}
+
+/** Free text from callers (justification, comment) is stored and kept in the ledger for good: secrets are masked. */
+function maskText(text: string | null | undefined): string | null {
+  return text === undefined || text === null ? null : redactSecrets(text);
 }
