@@ -181,7 +181,7 @@ export const CONFIG_VARIABLES = {
     'TOLLGATE_DATA_FLOW_KEY',
     undefined,
     text,
-    'Secret for the HMAC fingerprints of sensitive values (data-flow rules); unset = unkeyed SHA-256.',
+    'Secret for the HMAC fingerprints of sensitive values (data-flow rules) and of hold action hashes; unset = unkeyed SHA-256. Changing it forgets remembered values of open sessions and makes approvals of pending holds unusable (the agent asks again).',
   ),
   // sandbox API, vault (issue 6; docs/sandbox-api.md)
   vaultKey: variable<string | undefined>(

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 
 /** The exact action a hold approves: who calls which tool with which arguments in which session. */
 export interface HeldAction {
@@ -28,16 +28,19 @@ export function canonicalJson(value: unknown): string {
 }
 
 /**
- * SHA-256 (hex) of the canonical action. A hold stores it; an approval only releases a call whose
- * action hashes to the same value, so it cannot be reused for other arguments or another session.
+ * SHA-256 (hex) of the canonical action, or HMAC-SHA-256 under `key` when one is given. A hold stores it; an
+ * approval only releases a call whose action hashes to the same value, so it cannot be reused for other arguments
+ * or another session. The hash is shown to approvers and kept in the ledger, and the arguments it covers are raw:
+ * with a key, nobody without it can test guesses of a masked value against it.
  *
  * @example
  * actionHash({ tenantId: 't', agentId: 'bot', sessionId: 's', toolName: 'refund', arguments: { amount: 5000 } })
  */
-export function actionHash(action: HeldAction): string {
+export function actionHash(action: HeldAction, key?: string): string {
   const canonical = canonicalJson({
     tenantId: action.tenantId, agentId: action.agentId, sessionId: action.sessionId,
     toolName: action.toolName, arguments: action.arguments ?? null,
   });
-  return createHash('sha256').update(canonical).digest('hex');
+  const digest = key === undefined || key === '' ? createHash('sha256') : createHmac('sha256', key);
+  return digest.update(canonical).digest('hex');
 }

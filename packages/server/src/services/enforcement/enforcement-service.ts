@@ -31,6 +31,8 @@ export interface EnforcementDeps {
    * the raw arguments. Default: content safety's `redactSecretsDeep` (`[REDACTED:<rule id>]`).
    */
   redact?: ((value: unknown) => unknown) | undefined;
+  /** HMAC key of hold action hashes (`TOLLGATE_DATA_FLOW_KEY`); unset = plain SHA-256. */
+  actionKey?: string | undefined;
 }
 
 interface Outcome {
@@ -112,7 +114,7 @@ export class EnforcementService {
   private async applyHolds(tenantId: string, request: EnforceRequest, input: EvaluationInput, result: EvaluationResult): Promise<Outcome> {
     const base: Outcome = { result, decision: result.decision, reason: result.reason, hold: null };
     if (request.holdToken === undefined && result.decision !== 'STEP_UP') return base;
-    const hash = actionHash({ tenantId, agentId: input.agentId, sessionId: input.sessionId, toolName: input.toolName, arguments: input.arguments });
+    const hash = actionHash({ tenantId, agentId: input.agentId, sessionId: input.sessionId, toolName: input.toolName, arguments: input.arguments }, this.deps.actionKey);
     if (result.decision === 'BLOCK') return base;
     if (request.holdToken !== undefined) {
       const redeemed = await this.deps.holds.redeem(tenantId, request.holdToken, hash);

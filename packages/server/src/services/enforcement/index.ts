@@ -76,7 +76,7 @@ export async function createEnforcementServices(deps: EnforcementAreaDeps): Prom
       for (const part of parts) for (const decision of part.decisions ?? []) sessions.forget(decision.tenantId, decision.sessionId);
     },
   });
-  const enforcement = new EnforcementService({ clock, policies, holds, killSwitch, sessions, counters, writer, fingerprint, scanner, appendLedger, onLedgerError });
+  const enforcement = new EnforcementService({ clock, policies, holds, killSwitch, sessions, counters, writer, fingerprint, scanner, appendLedger, onLedgerError, actionKey: deps.config.dataFlowKey });
   const enforcementOutputs = new OutputService({ clock, policies, sessions, writer, fingerprint, scanner, appendLedger, onLedgerError });
   // Sessions whose only change is their last-call times are written at most once a second; this timer
   // writes them when no decision traffic carries them along.
