@@ -60,6 +60,10 @@ async function startIndex(services: Services, request: FastifyRequest, tenantId:
 }
 
 function write(reply: FastifyReply, event: string, data: unknown, id?: number): boolean {
+  // Once ended, a write raises ERR_STREAM_WRITE_AFTER_END on the response, which nothing listens to: an uncaught
+  // exception. A stream ends (timeout, credential gone) while a slow client's buffer is still full, i.e. before
+  // 'close' has stopped the timers and before a pump waiting for 'drain' has seen it.
+  if (reply.raw.writableEnded || reply.raw.destroyed) return true;
   const idLine = id === undefined ? '' : `id: ${id}\n`;
   return reply.raw.write(`event: ${event}\n${idLine}data: ${JSON.stringify(data)}\n\n`);
 }
@@ -80,6 +84,7 @@ async function pump(services: Services, reply: FastifyReply, state: StreamState)
         if (!(await state.standing())) return;
         const page = await services.store.ledger.records(state.tenantId, { ...state.filter, afterIndex: state.cursor, beforeIndex: size }, PAGE);
         for (const row of page) {
+          if (state.closed) return;
           if (!write(reply, 'audit', toEventView(parseStoredRecord(row)), row.index)) await drained(reply);
         }
         state.cursor = page.length < PAGE ? size - 1 : (page.at(-1)?.index ?? size - 1);
@@ -138,14 +143,21 @@ export function registerAuditStream(app: TollgateApp, services: Services, option
       const { tenantId } = auth;
       const { executionId, agentId, since } = request.query;
       const start = await startIndex(services, request, tenantId, since);
+      // Called only once the timers and the subscription below exist (from them, or from the pump started last).
+      const end = (event?: { name: string; data: unknown }) => {
+        if (state.closed) return;
+        state.closed = true;
+        unsubscribe();
+        clearInterval(keepalive);
+        clearTimeout(timeout);
+        if (event) write(reply, event.name, event.data);
+        reply.raw.end();
+      };
       const standing = async (): Promise<boolean> => {
         if (state.closed) return false;
         const reason = await whyNotStanding(services, sessions, request, auth);
-        if (reason === undefined || state.closed) return !state.closed;
-        state.closed = true;
-        write(reply, 'error', { code: 'UNAUTHENTICATED', message: reason });
-        reply.raw.end();
-        return false;
+        if (reason !== undefined) end({ name: 'error', data: { code: 'UNAUTHENTICATED', message: reason } });
+        return !state.closed;
       };
       const state: StreamState = { tenantId, standing, filter: { executionId, agentId }, cursor: start - 1, pumping: false, again: false, closed: false };
       reply.hijack();
@@ -153,7 +165,7 @@ export function registerAuditStream(app: TollgateApp, services: Services, option
       write(reply, 'connected', { tenantId, from: start, keepaliveMs: options.keepaliveMs, timeoutMs: options.timeoutMs });
       const run = () => void pump(services, reply, state).catch((error: unknown) => {
         request.log.warn({ err: error }, 'audit stream failed');
-        reply.raw.end();
+        end();
       });
       const unsubscribe = services.ledger.onAppended((event) => {
         if (event.tenantId === tenantId) run();
@@ -163,10 +175,7 @@ export function registerAuditStream(app: TollgateApp, services: Services, option
           if (ok) write(reply, 'keepalive', { at: new Date(services.clock.now()).toISOString() });
         }, (error: unknown) => request.log.warn({ err: error }, 'audit stream credential check failed'));
       }, options.keepaliveMs);
-      const timeout = setTimeout(() => {
-        write(reply, 'timeout', { afterMs: options.timeoutMs, lastEventId: state.cursor });
-        reply.raw.end();
-      }, options.timeoutMs);
+      const timeout = setTimeout(() => end({ name: 'timeout', data: { afterMs: options.timeoutMs, lastEventId: state.cursor } }), options.timeoutMs);
       reply.raw.on('close', () => {
         state.closed = true;
         unsubscribe();
