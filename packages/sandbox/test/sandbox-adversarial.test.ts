@@ -1,5 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { guardedHttpRequest, PERMISSIONS, SandboxSupervisor } from '../src/index.js';
 import type { HostCallAuditEntry, HostHandlers, HostResolver } from '../src/index.js';
@@ -114,6 +116,33 @@ describe('host-call audit of calls the run ended on', () => {
     expect(result.status).toBe('killed');
     expect(result.host_call_audit).toEqual([expect.objectContaining({ fn: 'http_request', allowed: true, reason: expect.stringMatching(/^unfinished/) })]);
   });
+});
+
+describe('copy amplification into the server process', () => {
+  // The audit summary of read_context was `key.slice(0, 100)` of whatever the guest sent: V8 keeps a slice's whole
+  // parent string alive, so every refused 1 MB key stayed in the server's heap for as long as the audit entry (the
+  // run, its result, the ledger queue). 10 000 host calls per run = 10 GB: one agent could exhaust the server.
+  it('keeps no oversized argument alive through the audit entry of a refused call', async () => {
+    setFlagsFromString('--expose_gc');
+    const gc = runInNewContext('gc') as () => void;
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    const result = await runCode(sandbox, `const big = 'k'.repeat(1024 * 1024 - 16);
+      for (let i = 0; i < 60; i++) tollgate.read_context(big + String(i).padStart(2, '0'));
+      tollgate.read_context([big.slice(0, 500000), big.slice(1, 500000)]);
+      for (let i = 0; i < 20; i++) tollgate.http_request('https://example.com/' + big.slice(100) + i);
+      for (let i = 0; i < 20; i++) tollgate.http_request('https://example.com/', big.slice(100) + i);
+      return 1`, { cpu_time_limit_ms: 30_000, memory_limit_mb: 128 }, { handlers: { read_context: async () => null } });
+    gc();
+    const retainedMb = (process.memoryUsage().heapUsed - before) / 1048576;
+    expect(result.error).toBeUndefined();
+    expect(result.host_call_audit).toHaveLength(101);
+    expect(result.host_call_audit[0]).toMatchObject({ allowed: false, reason: 'invalid_arguments' });
+    expect(retainedMb).toBeLessThan(16);
+    expect(new Set(result.host_call_audit.map((entry) => entry.args_summary))).toEqual(new Set([
+      'key=<invalid: string of 1048562 chars>', 'key=<invalid: array>', 'GET <invalid url>', '<invalid method> https://example.com/',
+    ]));
+  }, 60_000);
 });
 
 describe('timers', () => {

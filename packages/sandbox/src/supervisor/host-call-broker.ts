@@ -191,12 +191,22 @@ function errorCode(error: unknown): string {
   return typeof code === 'string' && /^[A-Z0-9_]{1,64}$/.test(code) ? code : 'HOST_CALL_FAILED';
 }
 
-/** Secret-free one-line description of a call's arguments for the audit trail. */
+/**
+ * Secret-free one-line description of a call's arguments for the audit trail. Never a slice of a guest string longer
+ * than a valid argument: V8 keeps a slice's whole parent alive, and audit entries live as long as the run's result.
+ */
 function summarize(fn: RoundTripFunction, args: JsonValue[]): string {
-  if (fn === 'read_context') return `key=${String(args[0]).slice(0, 100)}`;
-  const method = typeof args[1] === 'string' ? args[1].toUpperCase() : 'GET';
+  if (fn === 'read_context') {
+    const key = args[0];
+    if (typeof key === 'string' && key.length <= 256) return `key=${key.slice(0, 100)}`;
+    return `key=<invalid: ${typeof key === 'string' ? `string of ${key.length} chars` : Array.isArray(key) ? 'array' : key === null ? 'null' : typeof key}>`;
+  }
+  const [rawUrl, rawMethod] = args;
+  const method = rawMethod === null || rawMethod === undefined ? 'GET'
+    : typeof rawMethod === 'string' && rawMethod.length <= 16 ? rawMethod.toUpperCase() : '<invalid method>';
+  if (typeof rawUrl !== 'string' || rawUrl.length > 8192) return `${method} <invalid url>`;
   try {
-    const url = new URL(String(args[0]));
+    const url = new URL(rawUrl);
     return `${method} ${url.protocol}//${url.host}${url.pathname}`.slice(0, 300);
   } catch {
     return `${method} <invalid url>`;
