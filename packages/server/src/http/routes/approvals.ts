@@ -2,6 +2,7 @@ import { Type } from '@sinclair/typebox';
 import type { Services } from '../../services/index.js';
 import { authOf, requireScope } from '../auth.js';
 import { ErrorEnvelopeSchema } from '../errors.js';
+import { streamCredentialCheck } from '../stream-credential.js';
 import type { TollgateApp } from '../type-provider.js';
 
 const Status = Type.Union(['pending', 'approved', 'denied', 'expired'].map((status) => Type.Literal(status)));
@@ -54,18 +55,42 @@ export function registerApprovalRoutes(app: TollgateApp, services: Services): vo
         : services.approvals.deny(tenantId, request.params.id, decision);
     });
   }
+  const whyNotStanding = streamCredentialCheck(services, 'approvals');
   app.get('/api/v1/approvals/stream', { ...requireScope('approvals'), schema: { tags, summary: 'Server-sent events: `approval` per new or decided item' } },
     async (request, reply) => {
-      const { tenantId } = authOf(request);
+      const opened = authOf(request);
       reply.hijack();
       const raw = reply.raw;
       raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-request-id': request.id });
       raw.write(`event: connected\ndata: ${JSON.stringify({ kinds: services.approvals.kinds() })}\n\n`);
-      const off = services.approvals.subscribe(tenantId, (event) => raw.write(`event: approval\ndata: ${JSON.stringify(event)}\n\n`));
-      const keepalive = setInterval(() => raw.write(': keepalive\n\n'), KEEPALIVE_MS);
+      let ended = false;
+      const write = (chunk: string) => {
+        if (!ended && !raw.writableEnded && !raw.destroyed) raw.write(chunk);
+      };
+      // Everything goes through one queue: each event (and each keepalive) is sent only after the credential that
+      // opened the stream was checked again, in order. A revoked or expired key, a signed-out session or a lost
+      // scope gets `event: error` and the end of the stream instead of the tenant's next approvals.
+      let queue = Promise.resolve();
+      const send = (chunk: string) => {
+        queue = queue.then(async () => {
+          if (ended) return;
+          const reason = await whyNotStanding(request, opened);
+          if (reason !== undefined) return end({ code: 'UNAUTHENTICATED', message: reason });
+          write(chunk);
+        }).catch((error: unknown) => request.log.warn({ err: error }, 'approvals stream credential check failed'));
+      };
+      const off = services.approvals.subscribe(opened.tenantId, (event) => send(`event: approval\ndata: ${JSON.stringify(event)}\n\n`));
+      const keepalive = setInterval(() => send(': keepalive\n\n'), KEEPALIVE_MS);
       keepalive.unref();
-      const stop = () => { clearInterval(keepalive); off(); };
-      request.raw.on('close', stop);
-      raw.on('error', stop);
+      function end(error?: { code: string; message: string }): void {
+        if (ended) return;
+        if (error) write(`event: error\ndata: ${JSON.stringify(error)}\n\n`);
+        ended = true;
+        clearInterval(keepalive);
+        off();
+        if (!raw.writableEnded) raw.end();
+      }
+      request.raw.on('close', () => end());
+      raw.on('error', () => end());
     });
 }

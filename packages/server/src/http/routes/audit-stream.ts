@@ -2,13 +2,11 @@ import { Type } from '@sinclair/typebox';
 import { TollgateError } from '@tollgate/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Services } from '../../services/index.js';
-import { hasScope } from '../../services/keys/index.js';
-import type { AuthContext } from '../../services/keys/index.js';
 import { parseStoredRecord, toEventView } from '../../services/ledger/index.js';
 import type { LedgerRecordFilter } from '../../store/repositories/ledger.js';
-import { authOf, presentedApiKey, requireScope } from '../auth.js';
+import { authOf, requireScope } from '../auth.js';
 import type { TollgateApp } from '../type-provider.js';
-import { createSessionAuthenticator } from './session.js';
+import { streamCredentialCheck } from '../stream-credential.js';
 
 /** Seed default: a keepalive event every 15 s. */
 export const DEFAULT_AUDIT_STREAM_KEEPALIVE_MS = 15_000;
@@ -95,29 +93,6 @@ async function pump(services: Services, reply: FastifyReply, state: StreamState)
   }
 }
 
-type SessionAuthenticator = ReturnType<typeof createSessionAuthenticator>;
-
-/**
- * Authentication runs once per request, but a stream lives for minutes: before every page of records (and at every
- * keepalive) the credential that opened it is checked again, so a revoked or expired key, or a signed-out dashboard
- * session, stops receiving records. Keys come from the auth cache, which revocations evict on every replica.
- */
-async function whyNotStanding(services: Services, sessions: SessionAuthenticator, request: FastifyRequest, opened: AuthContext): Promise<string | undefined> {
-  const token = presentedApiKey(request);
-  let now: AuthContext | undefined;
-  if (typeof token === 'string') {
-    const result = await services.keys.authenticate(token);
-    if (!result.ok) return result.reason === 'expired' || result.reason === 'revoked' ? `API key ${result.reason}` : 'Invalid API key';
-    now = result.auth;
-  } else {
-    const outcome = await sessions(request);
-    if (outcome === undefined || !('auth' in outcome)) return 'Dashboard session expired or signed out';
-    now = outcome.auth;
-  }
-  if (now.keyId !== opened.keyId || now.tenantId !== opened.tenantId || !hasScope(now.scopes, 'audit:read')) return 'Credential lacks scope audit:read';
-  return undefined;
-}
-
 function drained(reply: FastifyReply): Promise<void> {
   return new Promise((resolve) => {
     const done = () => {
@@ -136,7 +111,7 @@ function drained(reply: FastifyReply): Promise<void> {
  * index with no gap and no duplicate.
  */
 export function registerAuditStream(app: TollgateApp, services: Services, options: AuditStreamOptions): void {
-  const sessions = createSessionAuthenticator(services.dashboardSessions);
+  const whyNotStanding = streamCredentialCheck(services, 'audit:read');
   app.get('/api/sdk/audit/stream', { ...requireScope('audit:read'), schema: { tags: ['audit'], summary: 'Live audit stream (SSE)', querystring: StreamQuery, produces: ['text/event-stream'] } },
     async (request, reply) => {
       const auth = authOf(request);
@@ -155,7 +130,7 @@ export function registerAuditStream(app: TollgateApp, services: Services, option
       };
       const standing = async (): Promise<boolean> => {
         if (state.closed) return false;
-        const reason = await whyNotStanding(services, sessions, request, auth);
+        const reason = await whyNotStanding(request, auth);
         if (reason !== undefined) end({ name: 'error', data: { code: 'UNAUTHENTICATED', message: reason } });
         return !state.closed;
       };
