@@ -170,6 +170,12 @@ export const CONFIG_VARIABLES = {
   ledgerWitnessKeys: variable<string[]>('TOLLGATE_LEDGER_WITNESS_KEYS', [], vkeyList, 'Comma-separated witness verifier keys (C2SP vkeys, type 0x04) whose checkpoint cosignatures are accepted.'),
   auditStreamKeepaliveMs: variable('TOLLGATE_AUDIT_STREAM_KEEPALIVE_MS', 15_000, integer(10, 3_600_000), 'Keepalive period of the live audit stream (SSE).'),
   auditStreamTimeoutMs: variable('TOLLGATE_AUDIT_STREAM_TIMEOUT_MS', 600_000, integer(100, 86_400_000), 'Lifetime of one live audit stream connection; a `timeout` event ends it.'),
+  auditExportMaxBytes: variable(
+    'TOLLGATE_AUDIT_EXPORT_MAX_BYTES',
+    64 * 1024 * 1024,
+    integer(1_024, 1_073_741_824),
+    'Most bytes of stored records one `/api/v1/audit/export` reads (besides its 100,000-record cap); past it the export stops and says `truncated`.',
+  ),
   // enforcement (issue 3, docs/enforcement.md)
   holdTtlMs: variable(
     'TOLLGATE_HOLD_TTL_MS',

@@ -14,7 +14,7 @@ const tags = ['audit'];
 const errors = { 400: ErrorEnvelopeSchema, 401: ErrorEnvelopeSchema, 403: ErrorEnvelopeSchema, 404: ErrorEnvelopeSchema, 422: ErrorEnvelopeSchema };
 /** Most records one `/export` returns (larger logs: use `/bundle` or page `/records`). */
 export const MAX_EXPORT_RECORDS = 100_000;
-/** Response header of `/export` (every format): `true` when the export stopped at {@link MAX_EXPORT_RECORDS}. */
+/** Response header of `/export` (every format): `true` when the export stopped at {@link MAX_EXPORT_RECORDS} or at `TOLLGATE_AUDIT_EXPORT_MAX_BYTES`. */
 export const TRUNCATED_HEADER = 'x-tollgate-truncated';
 const Hex = Type.String({ pattern: '^[0-9a-f]{64}$' });
 
@@ -101,16 +101,26 @@ function streamOptionsOf(services: Services): AuditStreamOptions {
   return { keepaliveMs: services.config.auditStreamKeepaliveMs, timeoutMs: services.config.auditStreamTimeoutMs };
 }
 
-async function exportRecords(services: Services, tenantId: string, filter: LedgerRecordFilter): Promise<LedgerRecord[]> {
+/**
+ * Reads the records of an export, up to MAX_EXPORT_RECORDS and `TOLLGATE_AUDIT_EXPORT_MAX_BYTES` of stored record
+ * text (a few large records must not let one `audit:read` key exhaust the server's memory).
+ */
+async function exportRecords(services: Services, tenantId: string, filter: LedgerRecordFilter): Promise<{ records: LedgerRecord[]; truncated: boolean }> {
   const records: LedgerRecord[] = [];
+  const maxBytes = services.config.auditExportMaxBytes;
+  let bytes = 0;
   let afterIndex: number | undefined;
   while (records.length < MAX_EXPORT_RECORDS) {
     const page = await services.store.ledger.records(tenantId, { ...filter, afterIndex }, Math.min(5_000, MAX_EXPORT_RECORDS - records.length));
-    records.push(...page.map(parseStoredRecord));
+    for (const stored of page) {
+      bytes += stored.body.length;
+      if (bytes > maxBytes) return { records, truncated: true };
+      records.push(parseStoredRecord(stored));
+    }
     if (page.length < 5_000) break;
     afterIndex = page.at(-1)?.index;
   }
-  return records;
+  return { records, truncated: records.length >= MAX_EXPORT_RECORDS };
 }
 
 /**
@@ -166,10 +176,9 @@ export function registerAuditRoutes(app: TollgateApp, services: Services, stream
   app.get('/api/v1/audit/export', { ...read, schema: { tags, summary: 'Export the audit trail as json, csv or summary', querystring: ExportQuery } },
     async (request, reply) => {
       const { tenantId } = authOf(request);
-      const records = await exportRecords(services, tenantId, filterFromQuery(request.query));
+      const { records, truncated } = await exportRecords(services, tenantId, filterFromQuery(request.query));
       const format = request.query.format ?? 'json';
-      // Every format says whether the export stopped at MAX_EXPORT_RECORDS (CSV has no other place to say it).
-      const truncated = records.length >= MAX_EXPORT_RECORDS;
+      // Every format says whether the export stopped at a cap (CSV has no other place to say it).
       reply.header(TRUNCATED_HEADER, String(truncated));
       if (format === 'csv') {
         const name = `audit-${tenantId.replace(/[^A-Za-z0-9_-]/g, '_')}-${new Date(services.clock.now()).toISOString().slice(0, 10)}.csv`;
