@@ -99,6 +99,11 @@ export interface HostCallContext {
   /** The run's resolved limits and grants (e.g. `allowed_domains` for the egress guard). */
   config: ResolvedSandboxConfig;
   signal: AbortSignal;
+  /**
+   * For `http_request`: report each redirect the handler follows (e.g. `guardedHttpRequest`'s `onRedirect`), so the
+   * audit names every host the request reached, not only the one the guest asked for.
+   */
+  onRedirect?: (url: URL) => void;
 }
 
 /**

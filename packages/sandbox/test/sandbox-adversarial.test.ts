@@ -11,13 +11,21 @@ import { runCode } from './fixtures/harness.js';
 // network: a stub resolver maps the test names to one loopback server started here, which records every request it
 // receives (method, path, Host header), so "refused" means the server really saw nothing.
 const resolver: HostResolver = async (host) => {
-  if (host === 'allowed.test') return [{ address: '127.0.0.1', family: 4 }];
+  if (host === 'allowed.test' || host === 'other.test') return [{ address: '127.0.0.1', family: 4 }];
   throw new Error('NXDOMAIN');
 };
 const seen: Array<{ method: string; url: string; host: string | undefined }> = [];
 const server = createServer((req, res) => {
   seen.push({ method: req.method ?? '', url: req.url ?? '', host: req.headers.host });
-  if (req.url === '/hang') return; // accepted, never answered: the request has left and had its effect
+  if (req.url?.startsWith('/hang')) return; // accepted, never answered: the request has left and had its effect
+  const port = (server.address() as AddressInfo).port;
+  const bounces: Record<string, string> = {
+    '/bounce': `http://other.test:${port}/hang?token=t0k3n`,
+    '/bounce-twice': `http://other.test:${port}/collect-and-bounce`,
+    '/collect-and-bounce': `http://allowed.test:${port}/innocent`,
+  };
+  const location = bounces[req.url ?? ''];
+  if (location) { req.resume(); res.writeHead(307, { location }); res.end(); return; }
   req.resume();
   req.on('end', () => {
     res.writeHead(200, { 'content-type': 'application/json' });
@@ -26,7 +34,9 @@ const server = createServer((req, res) => {
 });
 const egress = { allowHttp: true, allowedAddressRanges: ['127.0.0.1/32'], resolver };
 const handlers: HostHandlers = {
-  http_request: (request, context) => guardedHttpRequest(request, { ...egress, allowedDomains: context.config.allowed_domains, signal: context.signal }),
+  http_request: (request, context) => guardedHttpRequest(request, {
+    ...egress, allowedDomains: context.config.allowed_domains, signal: context.signal, onRedirect: context.onRedirect,
+  }),
 };
 const network = { permissions: [...PERMISSIONS.CODER], allow_network: true, allowed_domains: ['allowed.test'] };
 
@@ -115,6 +125,34 @@ describe('host-call audit of calls the run ended on', () => {
     const result = await running;
     expect(result.status).toBe('killed');
     expect(result.host_call_audit).toEqual([expect.objectContaining({ fn: 'http_request', allowed: true, reason: expect.stringMatching(/^unfinished/) })]);
+  });
+});
+
+describe('host-call audit of redirects', () => {
+  // The audit named only the URL the guest asked for: a 307 (method and body kept) from an open redirect on one
+  // allowed host to another host, and back again, left the ledger saying the body went to the first host only.
+  it('names every host a request was redirected to, without query strings', async () => {
+    const result = await runCode(sandbox, `return (await tollgate.http_request('${base}/bounce-twice', 'POST', {}, { exfiltrated: 1 })).body`,
+      { ...network, allowed_domains: ['allowed.test', 'other.test'] }, { handlers });
+    expect(seen.map((r) => `${r.method} ${r.host?.split(':')[0]}${r.url}`)).toEqual([
+      'POST allowed.test/bounce-twice', 'POST other.test/collect-and-bounce', 'POST allowed.test/innocent',
+    ]);
+    const port = base.split(':')[2];
+    expect(result.host_call_audit).toEqual([expect.objectContaining({
+      fn: 'http_request', allowed: true,
+      args_summary: `POST http://allowed.test:${port}/bounce-twice -> http://other.test:${port}/collect-and-bounce -> http://allowed.test:${port}/innocent`,
+    })]);
+  });
+
+  it('names the redirect target of a call still in flight when the run ends, and drops its query', async () => {
+    const result = await runCode(sandbox, `await tollgate.http_request('${base}/bounce', 'POST', {}, 'x')`,
+      { ...network, allowed_domains: ['allowed.test', 'other.test'], cpu_time_limit_ms: 400 }, { handlers });
+    expect(result.status).toBe('timeout');
+    expect(seen.map((r) => r.url)).toEqual(['/bounce', '/hang?token=t0k3n']);
+    expect(result.host_call_audit).toEqual([expect.objectContaining({
+      reason: expect.stringMatching(/^unfinished/), args_summary: expect.stringMatching(/\/bounce -> http:\/\/other\.test:\d+\/hang$/),
+    })]);
+    expect(JSON.stringify(result.host_call_audit)).not.toContain('t0k3n');
   });
 });
 

@@ -15,6 +15,11 @@ function startUpstream(): Promise<Server> {
   const server = createServer(options, (request, response) => {
     received.push({ method: request.method ?? '', url: request.url ?? '', host: request.headers.host, authorization: request.headers.authorization });
     if (request.url === '/hang') return;
+    if (request.url === '/bounce') {
+      response.writeHead(307, { location: `https://127.0.0.1:${(server.address() as AddressInfo).port}/landed?sig=s1gn4ture` });
+      response.end();
+      return;
+    }
     response.writeHead(200, { 'content-type': 'application/json' });
     response.end(JSON.stringify({ path: request.url, authorization: request.headers.authorization ?? null }));
   });
@@ -96,6 +101,20 @@ describe('sandbox adversarial review, through the server', () => {
     expect(JSON.stringify([run, stored, records])).not.toContain('TOPSECRET');
   });
 
+  // The audit named only the URL the guest asked for, not where a redirect (307: method and body kept) took it.
+  it('audits where a redirect took the request, in the stored execution and the ledger, without the query', async () => {
+    const entry = `return (await thetazero.http_request(input.url + '/bounce', 'POST', {}, { data: 1 })).body.path;`;
+    const run = await runAgent('redirected', entry, {});
+    expect(run.output).toBe('/landed?sig=s1gn4ture');
+    expect(received.map((r) => `${r.method} ${r.url}`)).toEqual(['POST /bounce', 'POST /landed?sig=s1gn4ture']);
+    const summary = `POST ${upstreamUrl}/bounce -> ${upstreamUrl}/landed`;
+    expect(run.host_call_audit).toEqual([expect.objectContaining({ args_summary: summary })]);
+    const records = (await ledgerRecords(t)).filter((r) => r.executionId === String(run.execution_id) && r.type === 'sandbox.host_call');
+    expect(records).toHaveLength(1);
+    expect(records[0]?.body).toContain(summary);
+    expect(JSON.stringify([run.host_call_audit, records])).not.toContain('s1gn4ture');
+  });
+
   it('still scrubs a granted credential echoed by the upstream (what held)', async () => {
     const entry = `return await thetazero.http_request(input.url + '/echo', 'GET', { Authorization: 'Bearer {{credential:granted}}' }).then((r) => r.body);`;
     const run = await runAgent('echo', entry, { credentials: ['granted'] });
@@ -105,7 +124,7 @@ describe('sandbox adversarial review, through the server', () => {
   });
 });
 
-interface LedgerRow { index: number; type: string; executionId: string | null; isViolation: boolean }
+interface LedgerRow { index: number; type: string; executionId: string | null; isViolation: boolean; body: string }
 
 /** Ledger records of tenant A, oldest first, parsed from their canonical JSON bodies. */
 async function ledgerRecords(t: TestServer): Promise<LedgerRow[]> {
@@ -116,7 +135,7 @@ async function ledgerRecords(t: TestServer): Promise<LedgerRow[]> {
     const executionId = body.executionId ?? body.execution_id ?? null;
     return {
       index: row.index, type: String(body.type), executionId: executionId === null ? null : String(executionId),
-      isViolation: Boolean(body.isViolation ?? body.is_violation),
+      isViolation: Boolean(body.isViolation ?? body.is_violation), body: row.body,
     };
   });
 }

@@ -15,6 +15,8 @@ export interface GuardedHttpOptions extends EgressPolicy {
   timeoutMs?: number;
   maxResponseBytes?: number;
   signal?: AbortSignal;
+  /** Called with each redirect target that passed the checks, right before it is requested (for the audit). */
+  onRedirect?: (url: URL) => void;
   /** Extra TLS options (e.g. `ca` for a private test CA). */
   tls?: https.RequestOptions;
 }
@@ -45,6 +47,7 @@ export async function guardedHttpRequest(request: HttpRequestArgs, options: Guar
   let current = { ...request, headers: { ...request.headers } };
   for (let hop = 0; ; hop++) {
     const target = await resolveEgressTarget(current.url, options, options.resolver ?? systemResolver);
+    if (hop > 0) options.onRedirect?.(target.url);
     const response = await send(target, current, options);
     const location = response.headers.location;
     if (!REDIRECTS.has(response.status) || location === undefined) return response;

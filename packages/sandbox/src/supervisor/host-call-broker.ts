@@ -43,12 +43,13 @@ export async function brokerHostCall(run: ExecutionRun, fn: string, argsJson: st
   const started = performance.now();
   const known = fn === 'http_request' || fn === 'read_context';
   const args = parseArgs(argsJson);
-  const summary = known && args ? summarize(fn, args) : `${argsJson.length} chars`;
+  // Mutable: redirects followed by the handler are appended (and seen by the in-flight record at settle).
+  const call = { fn, args_summary: known && args ? summarize(fn, args) : `${argsJson.length} chars`, t_ms: tMs };
   let token: number | undefined;
   const finish = (allowed: boolean, reply: HostReply, reason?: string): HostReply => {
     // Already recorded as unfinished when the run settled while the handler was working.
     if (token !== undefined && !run.endCall(token)) return reply;
-    const entry = { fn, args_summary: summary, allowed, duration_ms: Math.round((performance.now() - started) * 10) / 10, t_ms: tMs };
+    const entry = { ...call, allowed, duration_ms: Math.round((performance.now() - started) * 10) / 10 };
     run.recordAudit(reason === undefined ? entry : { ...entry, reason });
     return reply;
   };
@@ -61,9 +62,10 @@ export async function brokerHostCall(run: ExecutionRun, fn: string, argsJson: st
   if ('reason' in checked) return finish(false, deny(run, fn, checked), checked.reason);
   const limited = QUOTA_COUNTED_FUNCTIONS.has(fn) ? checkRate(run) : null;
   if (limited) return finish(false, deny(run, fn, limited), limited.reason);
-  token = run.beginCall({ fn, args_summary: summary, t_ms: tMs }, started);
+  token = run.beginCall(call, started);
+  const onRedirect = (url: URL): void => { call.args_summary += ` -> ${describeUrl(url)}`; };
   try {
-    const json = JSON.stringify((await invokeHandler(run, checked)) ?? null);
+    const json = JSON.stringify((await invokeHandler(run, checked, onRedirect)) ?? null);
     if (json.length > run.options.maxHostResponseBytes) {
       return finish(true, failure('RESPONSE_TOO_LARGE', `host reply larger than ${run.options.maxHostResponseBytes} bytes`), 'response_too_large');
     }
@@ -141,13 +143,14 @@ function prepare(run: ExecutionRun, fn: RoundTripFunction, args: JsonValue[]): P
   return { fn, args: { url: parsed.href, method: verb, headers: headerRecord, body: body === null ? undefined : body } };
 }
 
-async function invokeHandler(run: ExecutionRun, prepared: Prepared): Promise<JsonValue | undefined> {
+async function invokeHandler(run: ExecutionRun, prepared: Prepared, onRedirect: (url: URL) => void): Promise<JsonValue | undefined> {
   const handlers = run.request.handlers ?? {};
   const context: HostCallContext = {
     executionId: run.request.executionId,
     agentName: run.request.agentName,
     config: run.request.config,
     signal: run.abort.signal,
+    onRedirect,
   };
   if (prepared.fn === 'http_request') {
     if (!handlers.http_request) throw Object.assign(new Error('http_request is not available on this server'), { code: 'NOT_AVAILABLE' });
@@ -206,9 +209,13 @@ function summarize(fn: RoundTripFunction, args: JsonValue[]): string {
     : typeof rawMethod === 'string' && rawMethod.length <= 16 ? rawMethod.toUpperCase() : '<invalid method>';
   if (typeof rawUrl !== 'string' || rawUrl.length > 8192) return `${method} <invalid url>`;
   try {
-    const url = new URL(rawUrl);
-    return `${method} ${url.protocol}//${url.host}${url.pathname}`.slice(0, 300);
+    return `${method} ${describeUrl(new URL(rawUrl))}`;
   } catch {
     return `${method} <invalid url>`;
   }
+}
+
+/** Scheme, host and path of a URL for the audit: no user info, query or fragment (tokens live there). */
+function describeUrl(url: URL): string {
+  return `${url.protocol}//${url.host}${url.pathname}`.slice(0, 300);
 }

@@ -2,8 +2,13 @@ import { TollgateError } from '@tollgate/core';
 import type { HostHandlers, HttpRequestArgs, HttpResponseData, HostCallContext, JsonValue, ResolvedSandboxConfig } from '@tollgate/sandbox';
 import { redactCredentials, referencedCredentials, substituteCredentials } from './credential-references.js';
 
-/** Performs the outbound request after credential substitution (the runtime's SSRF-guarded fetch). */
-export type OutboundFetch = (request: HttpRequestArgs, config: ResolvedSandboxConfig, signal: AbortSignal) => Promise<HttpResponseData>;
+/**
+ * Performs the outbound request after credential substitution (the runtime's SSRF-guarded fetch); `onRedirect`
+ * receives each redirect target it follows, for the host-call audit.
+ */
+export type OutboundFetch = (
+  request: HttpRequestArgs, config: ResolvedSandboxConfig, signal: AbortSignal, onRedirect?: (url: URL) => void,
+) => Promise<HttpResponseData>;
 
 export interface HostHandlerDeps {
   tenantId: string;
@@ -32,9 +37,10 @@ export function createHostHandlers(deps: HostHandlerDeps): HostHandlers {
       if (denied.length > 0) {
         throw new TollgateError('CREDENTIAL_UNKNOWN', `credential(s) not granted to this agent: ${denied.join(', ')}`);
       }
-      if (names.length === 0) return deps.fetch(request, deps.config, context.signal);
+      if (names.length === 0) return deps.fetch(request, deps.config, context.signal, context.onRedirect);
       const values = await deps.resolveCredentials(names, { agentId: String(deps.agentId), executionId: String(context.executionId) });
-      const response = await deps.fetch({ ...request, headers: substituteCredentials(request.headers, values) }, deps.config, context.signal);
+      const substituted = { ...request, headers: substituteCredentials(request.headers, values) };
+      const response = await deps.fetch(substituted, deps.config, context.signal, context.onRedirect);
       return redactCredentials(response, values);
     },
     read_context: async (key: string): Promise<JsonValue | null> => (await deps.readContext(key)) as JsonValue | null,
