@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateNoteKey, signCheckpoint, merkle, recordLeafHash, toLedgerRecord } from '@tollgate/core';
+import { formatVerifierKey, generateNoteKey, signCheckpoint, merkle, recordLeafHash, toLedgerRecord } from '@tollgate/core';
 import type { LedgerBundle, LedgerRecord } from '@tollgate/core';
 import { postgresTestUrl, startTestServer } from '../../../test-utils/index.js';
 import type { TestServer } from '../../../test-utils/index.js';
@@ -92,6 +92,17 @@ function suite(name: string, postgresUrl: string | undefined) {
       expect(result.code).toBe(0);
       expect(JSON.parse(result.out)).toMatchObject({ index: 3, verified: true });
       expect((await cli('audit', 'proof', '--index', '99999', '--url', t.url, '--api-key', t.tenantA.adminKey)).code).toBe(1);
+    });
+
+    it('checks the proof against a public key known out of band (--public-key), refusing a server that names another', async () => {
+      const { publicKey } = (await t.request('GET', '/api/v1/audit/public-key', { key: t.tenantA.adminKey })).body as { publicKey: string };
+      const pinned = await cli('audit', 'proof', '--index', '3', '--url', t.url, '--api-key', t.tenantA.adminKey, '--public-key', publicKey);
+      expect(pinned.code).toBe(0);
+      expect(JSON.parse(pinned.out)).toMatchObject({ index: 3, verified: true });
+      const impostor = formatVerifierKey(generateNoteKey(publicKey.split('+')[0]!)); // same name, another key
+      const other = await cli('audit', 'proof', '--index', '3', '--url', t.url, '--api-key', t.tenantA.adminKey, '--public-key', impostor);
+      expect(other.code).toBe(1);
+      expect(JSON.parse(other.out)).toMatchObject({ verified: false, problem: 'PUBLIC_KEY_MISMATCH' });
     });
 
     // Direct database access is the same code on both dialects; one run (SQLite) covers it.

@@ -101,7 +101,8 @@ export function registerAuditCommand(program: Command): void {
 
   withSourceFlags(audit.command('proof').description('Inclusion proof of one record, checked against the latest signed checkpoint'))
     .requiredOption('--index <n>', 'ledger index of the record')
-    .action(async (flags: SourceFlags & { index: string }) => {
+    .option('--public-key <vkey-or-file>', 'the log key known out of band; without it the key the server names is trusted')
+    .action(async (flags: SourceFlags & { index: string; publicKey?: string }) => {
       const index = Number(flags.index);
       if (!Number.isSafeInteger(index) || index < 0) throw new TollgateError('VALIDATION_FAILED', '--index must be a non-negative integer');
       const { proof, checkpoint } = flags.url
@@ -114,7 +115,13 @@ export function registerAuditCommand(program: Command): void {
             const checkpoint = await services.ledger.checkpoint(flags.tenant);
             return { checkpoint, proof: await services.ledger.inclusionProof(flags.tenant, index, checkpoint.size) };
           });
-      const signed = openCheckpoint(checkpoint.note, parseVerifierKey(checkpoint.publicKey), checkpoint.origin);
+      const expectedKey = flags.publicKey === undefined ? undefined : inlineOrFile(flags.publicKey).trim();
+      if (expectedKey !== undefined && expectedKey !== checkpoint.publicKey.trim()) {
+        print(JSON.stringify({ index, verified: false, problem: 'PUBLIC_KEY_MISMATCH', message: 'the checkpoint is signed by another key than --public-key' }, null, 2));
+        process.exitCode = 1;
+        return;
+      }
+      const signed = openCheckpoint(checkpoint.note, parseVerifierKey(expectedKey ?? checkpoint.publicKey), checkpoint.origin);
       const ok = signed.size === proof.size && merkle.verifyInclusion(merkle.fromHex(proof.leafHash), index, proof.size, proof.proof.map(merkle.fromHex), signed.rootHash);
       print(JSON.stringify({ ...proof, checkpoint: checkpoint.note, verified: ok }, null, 2));
       if (!ok) process.exitCode = 1;
