@@ -8,6 +8,7 @@ import { startTestServer, type TestServer } from '../../../test-utils/index.js';
 // one local HTTPS server that records every request it receives; `/hang` accepts a request and never answers.
 const SECRET = 'sk-live-adversarial-0c4f9a7e-TOPSECRET';
 const TLS = new URL('./fixtures/tls/', import.meta.url);
+let stored: string | string[] | undefined;
 const received: Array<{ method: string; url: string; host: string | undefined; authorization: string | undefined }> = [];
 
 function startUpstream(): Promise<Server> {
@@ -15,6 +16,12 @@ function startUpstream(): Promise<Server> {
   const server = createServer(options, (request, response) => {
     received.push({ method: request.method ?? '', url: request.url ?? '', host: request.headers.host, authorization: request.headers.authorization });
     if (request.url === '/hang') return;
+    if (request.url === '/store') stored = request.headers['x-api-key'];
+    if (request.url === '/load') {
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.end(JSON.stringify({ stored }));
+      return;
+    }
     if (request.url === '/bounce') {
       response.writeHead(307, { location: `https://127.0.0.1:${(server.address() as AddressInfo).port}/landed?sig=s1gn4ture` });
       response.end();
@@ -113,6 +120,17 @@ describe('sandbox adversarial review, through the server', () => {
     expect(records).toHaveLength(1);
     expect(records[0]?.body).toContain(summary);
     expect(JSON.stringify([run.host_call_audit, records])).not.toContain('s1gn4ture');
+  });
+
+  // Scrubbing covered only the response of the call that carried the credential: an upstream that keeps what it is
+  // sent (a paste, a webhook inbox, a profile field) handed the secret back to a second call without a reference.
+  it('scrubs a credential from every later response of the run, not only the one that carried it', async () => {
+    const entry = `await thetazero.http_request(input.url + '/store', 'POST', { 'X-Api-Key': '{{credential:granted}}' }, 'x');
+      return (await thetazero.http_request(input.url + '/load')).body;`;
+    const run = await runAgent('readback', entry, { credentials: ['granted'] });
+    expect(stored).toBe(SECRET);
+    expect(run.output).toEqual({ stored: '[credential:granted]' });
+    expect(JSON.stringify(run)).not.toContain('TOPSECRET');
   });
 
   it('still scrubs a granted credential echoed by the upstream (what held)', async () => {

@@ -44,13 +44,14 @@ export function substituteCredentials(headers: Record<string, string>, values: R
 
 /**
  * Scrubs credential values out of anything headed back to the guest (a server may echo request headers):
- * every string in `value` has each secret replaced by `[credential:NAME]`. Secrets shorter than 4 characters
+ * every string in `value` has each secret (`[name, secret]` pairs, e.g. a Map) replaced by `[credential:NAME]`.
+ * Secrets shorter than 4 characters
  * are not scrubbed (they would destroy ordinary text; the docs tell users so).
  *
  * @example
  * redactCredentials({ echo: 'Bearer s3cret' }, new Map([['k', 's3cret']])); // { echo: 'Bearer [credential:k]' }
  */
-export function redactCredentials<T>(value: T, values: ReadonlyMap<string, string>): T {
+export function redactCredentials<T>(value: T, values: Iterable<readonly [name: string, secret: string]>): T {
   const secrets = [...values].filter(([, secret]) => secret.length >= 4).sort((a, b) => b[1].length - a[1].length);
   if (secrets.length === 0) return value;
   const scrub = (text: string): string => secrets.reduce((acc, [name, secret]) => acc.split(secret).join(`[credential:${name}]`), text);

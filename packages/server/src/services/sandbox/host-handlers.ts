@@ -30,6 +30,9 @@ export interface HostHandlerDeps {
  * const handlers = createHostHandlers({ tenantId, agentId, config, allowedCredentials: ['openweather'], ... });
  */
 export function createHostHandlers(deps: HostHandlerDeps): HostHandlers {
+  // Every value substituted so far in this execution: an upstream that keeps what it was sent (a paste, an inbox, a
+  // profile field) can hand it back to a later call that carries no reference, so every response is scrubbed of all.
+  const sent = new Map<string, string>(); // value -> name (a name rotated mid-run keeps both values)
   return {
     http_request: async (request: HttpRequestArgs, context: HostCallContext): Promise<HttpResponseData> => {
       const names = referencedCredentials(request.headers);
@@ -37,12 +40,16 @@ export function createHostHandlers(deps: HostHandlerDeps): HostHandlers {
       if (denied.length > 0) {
         throw new TollgateError('CREDENTIAL_UNKNOWN', `credential(s) not granted to this agent: ${denied.join(', ')}`);
       }
-      if (names.length === 0) return deps.fetch(request, deps.config, context.signal, context.onRedirect);
-      const values = await deps.resolveCredentials(names, { agentId: String(deps.agentId), executionId: String(context.executionId) });
-      const substituted = { ...request, headers: substituteCredentials(request.headers, values) };
-      const response = await deps.fetch(substituted, deps.config, context.signal, context.onRedirect);
-      return redactCredentials(response, values);
+      let outgoing = request;
+      if (names.length > 0) {
+        const values = await deps.resolveCredentials(names, { agentId: String(deps.agentId), executionId: String(context.executionId) });
+        outgoing = { ...request, headers: substituteCredentials(request.headers, values) };
+        for (const [name, value] of values) sent.set(value, name);
+      }
+      const response = await deps.fetch(outgoing, deps.config, context.signal, context.onRedirect);
+      return sent.size === 0 ? response : redactCredentials(response, [...sent].map(([value, name]) => [name, value] as const));
     },
     read_context: async (key: string): Promise<JsonValue | null> => (await deps.readContext(key)) as JsonValue | null,
   };
 }
+
