@@ -17,6 +17,13 @@ function startUpstream(): Promise<Server> {
     received.push({ method: request.method ?? '', url: request.url ?? '', host: request.headers.host, authorization: request.headers.authorization });
     if (request.url === '/hang') return;
     if (request.url === '/store') stored = request.headers['x-api-key'];
+    if (request.url === '/echo-text') {
+      // As PHP's `echo json_encode($headers)` answers (text/html, slashes escaped), plus the usual error-page forms.
+      const key = String(request.headers['x-api-key']);
+      response.writeHead(200, { 'content-type': 'text/html' });
+      response.end(`${JSON.stringify({ key }).replace(/\//g, '\\/')} <a href="?key=${encodeURIComponent(key)}">${key.replace(/&/g, '&amp;')}</a> ${lowerHex(encodeURIComponent(key))}`);
+      return;
+    }
     if (request.url === '/load') {
       response.writeHead(200, { 'content-type': 'application/json' });
       response.end(JSON.stringify({ stored }));
@@ -133,6 +140,21 @@ describe('sandbox adversarial review, through the server', () => {
     expect(JSON.stringify(run)).not.toContain('TOPSECRET');
   });
 
+  // Only the exact value was scrubbed: an upstream echoing it JSON-escaped in a text body (PHP writes `\/`), or
+  // percent- or HTML-encoded, gave the guest a form it decodes in one line.
+  it('scrubs the JSON-escaped, percent-encoded and HTML-escaped forms of an echoed credential', async () => {
+    const slashy = 'tg/sk+live/AbC=&Def/9f8e7d6c5b4a';
+    await t.request('POST', '/api/v1/sdk/credentials', { key, body: { name: 'slashy', value: slashy, type: 'api_key' } });
+    const entry = `return (await thetazero.http_request(input.url + '/echo-text', 'GET', { 'X-Api-Key': '{{credential:slashy}}' })).body;`;
+    const run = await runAgent('echo-text', entry, { credentials: ['slashy'] });
+    expect(typeof run.output).toBe('string');
+    expect(run.output).toContain('[credential:slashy]');
+    for (const form of [slashy, 'sk+live\\/AbC', encodeURIComponent(slashy), 'AbC=&amp;Def', lowerHex(encodeURIComponent(slashy))]) {
+      expect(run.output).not.toContain(form);
+    }
+    expect(run.output).not.toContain('9f8e7d6c5b4a');
+  });
+
   it('still scrubs a granted credential echoed by the upstream (what held)', async () => {
     const entry = `return await thetazero.http_request(input.url + '/echo', 'GET', { Authorization: 'Bearer {{credential:granted}}' }).then((r) => r.body);`;
     const run = await runAgent('echo', entry, { credentials: ['granted'] });
@@ -141,6 +163,11 @@ describe('sandbox adversarial review, through the server', () => {
     expect(JSON.stringify(run)).not.toContain('TOPSECRET');
   });
 });
+
+/** Percent escapes in lower case (`%2f`), as some servers write them. */
+function lowerHex(text: string): string {
+  return text.replace(/%[0-9A-F]{2}/g, (escape) => escape.toLowerCase());
+}
 
 interface LedgerRow { index: number; type: string; executionId: string | null; isViolation: boolean; body: string }
 

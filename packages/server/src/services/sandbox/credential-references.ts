@@ -44,15 +44,18 @@ export function substituteCredentials(headers: Record<string, string>, values: R
 
 /**
  * Scrubs credential values out of anything headed back to the guest (a server may echo request headers):
- * every string in `value` has each secret (`[name, secret]` pairs, e.g. a Map) replaced by `[credential:NAME]`.
- * Secrets shorter than 4 characters
+ * every string in `value` has each secret (`[name, secret]` pairs, e.g. a Map) replaced by `[credential:NAME]`,
+ * also in the forms an echo commonly takes in text the guest can decode itself: JSON-escaped (with and without `\/`,
+ * as PHP's json_encode writes it), percent-encoded and HTML-escaped. Secrets shorter than 4 characters
  * are not scrubbed (they would destroy ordinary text; the docs tell users so).
  *
  * @example
  * redactCredentials({ echo: 'Bearer s3cret' }, new Map([['k', 's3cret']])); // { echo: 'Bearer [credential:k]' }
  */
 export function redactCredentials<T>(value: T, values: Iterable<readonly [name: string, secret: string]>): T {
-  const secrets = [...values].filter(([, secret]) => secret.length >= 4).sort((a, b) => b[1].length - a[1].length);
+  const secrets = [...values].filter(([, secret]) => secret.length >= 4)
+    .flatMap(([name, secret]) => encodedForms(secret).map((form) => [name, form] as const))
+    .sort((a, b) => b[1].length - a[1].length);
   if (secrets.length === 0) return value;
   const scrub = (text: string): string => secrets.reduce((acc, [name, secret]) => acc.split(secret).join(`[credential:${name}]`), text);
   const walk = (node: unknown): unknown => {
@@ -64,4 +67,13 @@ export function redactCredentials<T>(value: T, values: Iterable<readonly [name: 
     return node;
   };
   return walk(value) as T;
+}
+
+/** The secret and the encodings of it an echoing server writes into text (distinct, each at least as long). */
+function encodedForms(secret: string): string[] {
+  const json = JSON.stringify(secret).slice(1, -1);
+  const html = secret.replace(/[&<>"']/g, (c) => `&${({ '&': 'amp', '<': 'lt', '>': 'gt', '"': 'quot', "'": '#39' } as Record<string, string>)[c]};`);
+  let percent: string[] = [];
+  try { percent = [encodeURIComponent(secret), encodeURI(secret)]; } catch { /* lone surrogate: no percent form */ }
+  return [...new Set([secret, json, json.replace(/\//g, '\\/'), html, ...percent, ...percent.map((p) => p.replace(/%[0-9A-F]{2}/g, (escape) => escape.toLowerCase()))])];
 }
