@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { guardedHttpRequest, PERMISSIONS, SandboxSupervisor } from '../src/index.js';
+import { guardedHttpRequest, PERMISSIONS, resolveEgressTarget, SandboxSupervisor } from '../src/index.js';
 import type { HostCallAuditEntry, HostHandlers, HostResolver } from '../src/index.js';
 import { runCode } from './fixtures/harness.js';
 
@@ -232,5 +232,42 @@ describe('what held', () => {
       const response = await tollgate.http_request('${base}/then');
       return [seen, response.body.path];`, network, { handlers });
     expect(result.output).toEqual([['undefined'], '/then']);
+  });
+});
+
+describe('egress scope (what held)', () => {
+  const zone: Record<string, string> = { 'allowed.test': '93.184.215.14', 'sub.allowed.test': '93.184.215.16', 'evil.test': '93.184.215.15', localhost: '127.0.0.1' };
+  const publicResolver: HostResolver = async (host) => {
+    const address = zone[host];
+    if (!address) throw new Error('NXDOMAIN');
+    return [{ address, family: 4 }];
+  };
+  it.each([
+    ['userinfo naming the allowed host', 'https://allowed.test@evil.test/', /credentials in the URL/],
+    ['an encoded slash in userinfo', 'https://evil.test%2F@allowed.test/', /credentials in the URL/],
+    ['the allowed host after a fragment', 'https://evil.test#@allowed.test/', /evil\.test is not in allowed_domains/],
+    ['the allowed host after a backslash', 'https://evil.test\\@allowed.test/', /evil\.test is not in allowed_domains/],
+    ['the allowed host in the query', 'https://evil.test?.allowed.test', /evil\.test is not in allowed_domains/],
+    ['a subdomain of an exact entry', 'https://sub.allowed.test/', /not in allowed_domains/],
+    ['a NUL in the host', 'https://allowed.test%00.evil.test/', /invalid URL/],
+  ])('refuses %s against allowed_domains [allowed.test]', async (_name, url, message) => {
+    await expect(resolveEgressTarget(url, { allowedDomains: ['allowed.test'] }, publicResolver)).rejects.toMatchObject({ code: 'SANDBOX_EGRESS_DENIED', message: expect.stringMatching(message) });
+  });
+
+  it.each([['upper case and a trailing dot', 'https://ALLOWED.TEST./x'], ['an ideographic full stop', 'https://allowed\u3002test/']])(
+    'treats %s as the allowed host itself', async (_name, url) => {
+      await expect(resolveEgressTarget(url, { allowedDomains: ['allowed.test'] }, publicResolver)).resolves.toMatchObject({ hostname: 'allowed.test', address: '93.184.215.14' });
+    });
+
+  it.each([
+    ['0.0.0.0', 'https://0.0.0.0/', /unspecified/], ['a bare 0', 'https://0/', /unspecified/], ['127.1', 'https://127.1/', /loopback/],
+    ['octal 0177.0.0.1', 'https://0177.0.0.1/', /loopback/], ['hex 0x7f.1', 'https://0x7f.1/', /loopback/],
+    ['a percent-encoded IP', 'https://%31%32%37.0.0.1/', /loopback/], ['[::]', 'https://[::]/', /unspecified/],
+    ['IPv4-compatible ::127.0.0.1', 'https://[::127.0.0.1]/', /reserved/], ['hex-mapped ::ffff:7f00:1', 'https://[::ffff:7f00:1]/', /ipv4-mapped/],
+    ['NAT64 of loopback', 'https://[64:ff9b::7f00:1]/', /translated/], ['6to4 of loopback', 'https://[2002:7f00:1::]/', /translated/],
+    ['an IPv6 zone id', 'https://[fe80::1%25lo]/', /invalid URL/], ['enclosed-alphanumeric localhost', 'https://\u24db\u24de\u24d2\u24d0\u24db\u24d7\u24de\u24e2\u24e3/', /loopback/],
+    ['LOCALHOST.', 'https://LOCALHOST./', /loopback/], ['a file: URL', 'file:///etc/passwd', /HTTPS only/], ['a ws: URL', 'ws://allowed.test/', /HTTPS only/],
+  ])('refuses %s with allowed_domains empty (any public host)', async (_name, url, message) => {
+    await expect(resolveEgressTarget(url, { allowedDomains: [] }, publicResolver)).rejects.toMatchObject({ code: 'SANDBOX_EGRESS_DENIED', message: expect.stringMatching(message) });
   });
 });
