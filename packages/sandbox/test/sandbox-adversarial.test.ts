@@ -183,6 +183,44 @@ describe('copy amplification into the server process', () => {
   }, 60_000);
 });
 
+describe('memory left behind by earlier executions on the same worker', () => {
+  // Workers are reused across executions (and tenants); each run gets a fresh QuickJS runtime, but the WASM memory
+  // is the same. A growable SharedArrayBuffer's grow() exposed its uninitialised tail: the previous run's strings
+  // (inputs, outputs, http responses, another tenant's secrets) were readable byte by byte.
+  it('cannot read a previous execution\'s data through any buffer it can allocate or grow', async () => {
+    const single = new SandboxSupervisor({ maxWorkers: 1, warmWorkers: 1 });
+    await single.start();
+    try {
+      const first = await runCode(single, `const keep = [];
+        for (let i = 0; i < 3000; i++) keep.push(JSON.stringify({ tenant: 'A', apiKey: 'sk-tenantA-' + i + '-PRIORRUNSECRET' }));
+        return keep.length`, {}, { input: { password: 'hunter2-PRIORRUNSECRET' } });
+      expect(first.output).toBe(3000);
+      const second = await runCode(single, `const found = []; const tried = [];
+        const scan = (name, make) => {
+          let u8; try { u8 = make(); } catch (e) { return; }
+          tried.push(name);
+          for (let i = 0; i < u8.length; i += 8192) {
+            const text = String.fromCharCode.apply(null, Array.from(u8.subarray(i, i + 8192)));
+            if (text.includes('PRIORRUN' + 'SECRET')) { found.push(name); return; }
+          }
+        };
+        for (let k = 0; k < 4; k++) {
+          scan('SharedArrayBuffer.grow', () => { const b = new SharedArrayBuffer(8, { maxByteLength: 1 << 20 }); b.grow(1 << 20); return new Uint8Array(b); });
+          scan('ArrayBuffer.resize', () => { const b = new ArrayBuffer(8, { maxByteLength: 1 << 20 }); b.resize(1 << 20); return new Uint8Array(b); });
+          scan('ArrayBuffer.transfer', () => new Uint8Array(new ArrayBuffer(8).transfer(1 << 20)));
+          scan('new ArrayBuffer', () => new Uint8Array(new ArrayBuffer(1 << 20)));
+          scan('new Float64Array', () => new Uint8Array(new Float64Array(1 << 17).buffer));
+        }
+        return { found: [...new Set(found)], tried: [...new Set(tried)], sab: typeof SharedArrayBuffer };`, { cpu_time_limit_ms: 25_000 });
+      expect(second.error).toBeUndefined();
+      expect(second.output).toMatchObject({ found: [], sab: 'undefined' });
+      expect((second.output as { tried: string[] }).tried).toEqual(expect.arrayContaining(['ArrayBuffer.resize', 'ArrayBuffer.transfer', 'new ArrayBuffer']));
+    } finally {
+      await single.close();
+    }
+  }, 60_000);
+});
+
 describe('timers', () => {
   // `const id = setInterval(() => { clearInterval(id); … })` freed the callback (and its arguments) while QuickJS was
   // still running it: a use-after-free in the engine heap that a worker reused by other executions keeps.

@@ -24,6 +24,7 @@ type HostFn = (...args: QuickJSHandle[]) => QuickJSHandle | { error: QuickJSHand
  * fresh guest values; nothing of the host's object graph is ever placed in the guest.
  */
 export function installHostApi(session: GuestSession, ctx: QuickJSContext, builtins: GuestBuiltins, message: RunMessage): void {
+  removeUnsafeGlobals(ctx);
   const meta = JSON.parse(message.metaJson) as { agentName: string; agentVersion: string; executionId: string | number };
   const api = ctx.newObject();
   const functions: Record<string, HostFn> = {
@@ -53,6 +54,22 @@ export function installHostApi(session: GuestSession, ctx: QuickJSContext, built
     ctx.setProp(ctx.global, name, fn);
     fn.dispose();
   }
+}
+
+/**
+ * Built-ins the guest must not have. `SharedArrayBuffer`: this QuickJS build allocates a growable shared buffer's
+ * full `maxByteLength` but zeroes only its initial length, so `grow()` hands the guest uninitialised WASM memory,
+ * which holds what earlier executions on this worker (other agents, other tenants) left there. The guest has no
+ * threads, so shared memory has no use in it. Deleted before any guest code runs; a failure fails the run closed.
+ */
+const UNSAFE_GLOBALS = ['SharedArrayBuffer'] as const;
+
+function removeUnsafeGlobals(ctx: QuickJSContext): void {
+  const source = `[${UNSAFE_GLOBALS.map((name) => `delete globalThis.${name} && !('${name}' in globalThis)`).join(', ')}].every(Boolean)`;
+  const result = ctx.evalCode(source, 'sandbox-setup.js');
+  const removed = !result.error && ctx.typeof(result.value) === 'boolean' && ctx.dump(result.value) === true;
+  (result.error ?? result.value).dispose();
+  if (!removed) throw new Error('could not remove unsafe guest globals');
 }
 
 function defineConstant(ctx: QuickJSContext, target: QuickJSHandle, name: string, value: QuickJSHandle): void {
