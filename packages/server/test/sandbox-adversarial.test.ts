@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../../../test-utils/index.js';
+import { redactCredentials } from '../src/services/sandbox/credential-references.js';
 
 // Adversarial review of the sandbox as the server wires it (credentials, egress guard, ledger). The outside world is
 // one local HTTPS server that records every request it receives; `/hang` accepts a request and never answers.
@@ -184,3 +185,22 @@ async function ledgerRecords(t: TestServer): Promise<LedgerRow[]> {
     };
   });
 }
+
+describe('credential scrubbing cost (runs on the request thread)', () => {
+  // Each of up to max_api_calls_per_run responses (2 MiB each) is scrubbed on the server's request thread, so its cost
+  // is a guest-controlled stall for every tenant: a split and join per string and per encoded form cost 2-3 times a
+  // full JSON copy of the body (0.1-0.6 s here); one regular-expression pass, skipping strings too short to hold a
+  // secret, costs a fraction of it.
+  it('scrubs a 2 MiB response of tiny strings at about the cost of copying it', () => {
+    const body = JSON.parse(`[${Array(524_288).fill('"a"').join(',')}]`) as string[];
+    const response = { status: 200, headers: {}, body: [...body, `x ${SECRET} y`] };
+    const copyStarted = performance.now();
+    JSON.parse(JSON.stringify(response));
+    const copyMs = performance.now() - copyStarted;
+    const started = performance.now();
+    const scrubbed = redactCredentials(response, new Map([['granted', SECRET]]));
+    const elapsedMs = performance.now() - started;
+    expect(scrubbed.body.at(-1)).toBe('x [credential:granted] y');
+    expect(elapsedMs).toBeLessThan(Math.max(1.5 * copyMs, 30));
+  });
+});

@@ -53,11 +53,17 @@ export function substituteCredentials(headers: Record<string, string>, values: R
  * redactCredentials({ echo: 'Bearer s3cret' }, new Map([['k', 's3cret']])); // { echo: 'Bearer [credential:k]' }
  */
 export function redactCredentials<T>(value: T, values: Iterable<readonly [name: string, secret: string]>): T {
-  const secrets = [...values].filter(([, secret]) => secret.length >= 4)
-    .flatMap(([name, secret]) => encodedForms(secret).map((form) => [name, form] as const))
-    .sort((a, b) => b[1].length - a[1].length);
-  if (secrets.length === 0) return value;
-  const scrub = (text: string): string => secrets.reduce((acc, [name, secret]) => acc.split(secret).join(`[credential:${name}]`), text);
+  const names = new Map<string, string>(); // encoded form -> credential name
+  for (const [name, secret] of values) {
+    if (secret.length >= 4) for (const form of encodedForms(secret)) if (!names.has(form)) names.set(form, name);
+  }
+  if (names.size === 0) return value;
+  // One pass per string (longest form first), and none for strings too short to hold a secret: a guest can ask for
+  // many large responses, and this runs on the server's request thread.
+  const forms = [...names.keys()].sort((a, b) => b.length - a.length);
+  const shortest = forms[forms.length - 1]!.length;
+  const pattern = new RegExp(forms.map((form) => form.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'g');
+  const scrub = (text: string): string => (text.length < shortest ? text : text.replace(pattern, (form) => `[credential:${names.get(form)}]`));
   const walk = (node: unknown): unknown => {
     if (typeof node === 'string') return scrub(node);
     if (Array.isArray(node)) return node.map(walk);
