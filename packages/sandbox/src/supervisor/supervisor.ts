@@ -1,4 +1,5 @@
 import { TollgateError } from '@tollgate/core';
+import { QUOTA_COUNTED_FUNCTIONS } from '../policy/permissions.js';
 import { MAX_CPU_TIME_LIMIT_MS, MAX_MEMORY_LIMIT_MB } from '../policy/templates.js';
 import type { ResolvedSandboxConfig } from '../policy/templates.js';
 import type { ExecutionRequest, ExecutionResult } from '../types.js';
@@ -177,6 +178,9 @@ export class SandboxSupervisor {
     } else if (msg.type === 'write_result') {
       run.recordWrite(msg.json);
       run.recordAudit({ fn: 'write_result', args_summary: `${msg.json.length} bytes`, allowed: true, duration_ms: 0, t_ms: msg.tMs });
+    } else if (msg.type === 'host_call_refused') {
+      if ((QUOTA_COUNTED_FUNCTIONS as ReadonlySet<string>).has(msg.fn)) run.apiCalls += 1;
+      run.recordAudit({ fn: msg.fn, args_summary: msg.summary, allowed: false, duration_ms: 0, reason: 'invalid_arguments', t_ms: msg.tMs });
     } else if (msg.type === 'host_call') {
       void brokerHostCall(run, msg.fn, msg.argsJson, msg.tMs).then((reply) => {
         if (!run.settled) worker.post({ type: 'host_result', runId, callId: msg.callId, reply });

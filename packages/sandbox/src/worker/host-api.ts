@@ -107,16 +107,22 @@ function writeResult(session: GuestSession, ctx: QuickJSContext, builtins: Guest
 
 function hostCall(session: GuestSession, ctx: QuickJSContext, builtins: GuestBuiltins, fn: string, args: QuickJSHandle[], arity: number) {
   // Missing and non-JSON arguments become null; the parent applies the documented defaults and validates.
+  // Refusals here never reach the parent's broker, so they are reported for the audit (and the host-call count).
+  const refused = (summary: string): void => session.post({ type: 'host_call_refused', runId: session.runId, fn, summary, tMs: session.elapsedMs() });
   const parts: string[] = [];
   for (let i = 0; i < arity; i++) {
     const arg = args[i];
     if (arg === undefined) { parts.push('null'); continue; }
     const converted = builtins.toJson(arg);
-    if ('error' in converted) return { error: converted.error };
+    if ('error' in converted) {
+      refused(`argument ${i + 1} could not be serialised`);
+      return { error: converted.error };
+    }
     parts.push(converted.json ?? 'null');
   }
   const argsJson = `[${parts.join(',')}]`;
   if (argsJson.length > MAX_HOST_ARGS_CHARS) {
+    refused(`arguments of ${argsJson.length} characters (limit ${MAX_HOST_ARGS_CHARS})`);
     return { error: builtins.newError('RangeError', `${fn}: arguments larger than ${MAX_HOST_ARGS_CHARS} characters`) };
   }
   const callId = session.nextCallId++;

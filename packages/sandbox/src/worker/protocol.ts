@@ -79,6 +79,16 @@ export interface HostCallMessage {
   tMs: number;
 }
 
+/** A host call the worker refused before it could cross (arguments too large or not serialisable), for the audit. */
+export interface HostCallRefusedMessage {
+  type: 'host_call_refused';
+  runId: number;
+  fn: string;
+  /** Why, in the worker's words (never guest text). */
+  summary: string;
+  tMs: number;
+}
+
 export type RunOutcome =
   | { kind: 'completed'; returnJson: string | null }
   | { kind: 'error'; code: string; message: string };
@@ -95,4 +105,4 @@ export interface DoneMessage {
   retire: boolean;
 }
 
-export type WorkerToParent = ReadyMessage | LogMessage | WriteResultMessage | HostCallMessage | DoneMessage;
+export type WorkerToParent = ReadyMessage | LogMessage | WriteResultMessage | HostCallMessage | HostCallRefusedMessage | DoneMessage;
