@@ -131,4 +131,9 @@ export interface ExecutionRequest {
   handlers?: HostHandlers;
   /** Called for each audited host call as it happens (e.g. to stream it to the ledger / SSE). */
   onHostCall?: (entry: HostCallAuditEntry) => void;
+  /**
+   * Isolation domain, e.g. the tenant id: runs of different domains never share a worker thread or its WASM memory.
+   * Default: one shared domain.
+   */
+  isolationKey?: string;
 }

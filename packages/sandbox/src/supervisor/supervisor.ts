@@ -64,7 +64,7 @@ export class SandboxSupervisor {
     this.running.set(key, run);
     try {
       const limitMb = request.config.memory_limit_mb;
-      const acquiring = this.pool.acquire({ bucketMb: memoryBucketMb(limitMb), limitBytes: limitMb * 1048576 });
+      const acquiring = this.pool.acquire({ bucketMb: memoryBucketMb(limitMb), limitBytes: limitMb * 1048576, isolationKey: request.isolationKey ?? '' });
       // A run killed while it waits for a worker must not wait for that worker to start.
       const worker = await Promise.race([acquiring, run.done().then(() => undefined)]);
       if (worker === undefined) {

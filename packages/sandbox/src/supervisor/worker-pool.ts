@@ -1,10 +1,15 @@
 import { TollgateError } from '@tollgate/core';
 import { SandboxWorker } from './sandbox-worker.js';
 
-/** What a run needs from a worker: its memory bucket, and the guest limit its current WASM size must leave room for. */
+/**
+ * What a run needs from a worker: its memory bucket, the guest limit its current WASM size must leave room for, and
+ * its isolation domain (the tenant): a worker only ever serves runs of one domain.
+ */
 export interface WorkerNeed {
   bucketMb: number;
   limitBytes: number;
+  /** Runs of different domains never share a worker thread, nor the WASM memory earlier runs left bytes in. */
+  isolationKey: string;
 }
 
 interface Waiter extends WorkerNeed {
@@ -13,9 +18,13 @@ interface Waiter extends WorkerNeed {
 }
 
 /**
- * Worker threads grouped by memory bucket (a worker's WASM maximum is fixed when it starts). Hands out one idle
- * worker per execution, starts new ones up to `maxWorkers`, evicts idle workers of other buckets when full, and
- * queues the rest in FIFO order.
+ * Worker threads grouped by memory bucket (a worker's WASM maximum is fixed when it starts) and bound to the
+ * isolation domain (tenant) of the first run they serve. Hands out one idle worker per execution, starts new ones
+ * up to `maxWorkers`, evicts idle workers of other buckets or domains when full, and queues the rest in FIFO order.
+ *
+ * Why domains: a worker's WASM memory holds what earlier runs left there (inputs, outputs, HTTP responses, secrets
+ * substituted into requests). The guest cannot read it today, but one uninitialised-read bug in the engine (this
+ * QuickJS build had one: a growable SharedArrayBuffer, now removed) would hand another tenant's data to a guest.
  */
 export class WorkerPool {
   private readonly entry: URL;
@@ -24,6 +33,8 @@ export class WorkerPool {
   private readonly all = new Set<SandboxWorker>();
   private readonly idle: SandboxWorker[] = [];
   private readonly waiters: Waiter[] = [];
+  /** The isolation domain each worker was bound to by its first run (unbound: fresh or warmed, never used). */
+  private readonly domains = new WeakMap<SandboxWorker, string>();
   private closed = false;
 
   constructor(entry: URL, maxWorkers: number, maxQueue: number) {
@@ -104,13 +115,28 @@ export class WorkerPool {
   }
 
   private takeNow(need: WorkerNeed): SandboxWorker | undefined {
-    const fits = (w: SandboxWorker): boolean =>
-      w.alive && w.bucketMb === need.bucketMb && w.wasmMb() * 1048576 <= w.baselineBytes + need.limitBytes;
-    const index = this.idle.findIndex(fits);
-    if (index >= 0) return this.idle.splice(index, 1)[0];
+    const fits = (w: SandboxWorker): boolean => {
+      const domain = this.domains.get(w);
+      return w.alive && w.bucketMb === need.bucketMb && w.wasmMb() * 1048576 <= w.baselineBytes + need.limitBytes
+        && (domain === undefined || domain === need.isolationKey);
+    };
+    // A worker already bound to this domain first, then an unbound (warmed) one.
+    let index = this.idle.findIndex((w) => fits(w) && this.domains.get(w) === need.isolationKey);
+    if (index < 0) index = this.idle.findIndex(fits);
+    if (index >= 0) return this.bind(this.idle.splice(index, 1)[0]!, need);
     if (this.all.size >= this.maxWorkers && this.idle.length > 0) this.remove(this.idle[0]!);
-    if (this.all.size < this.maxWorkers) return this.spawn(need.bucketMb);
+    if (this.all.size < this.maxWorkers) return this.bind(this.spawn(need.bucketMb), need);
     return undefined;
+  }
+
+  private bind(worker: SandboxWorker, need: WorkerNeed): SandboxWorker {
+    this.domains.set(worker, need.isolationKey);
+    return worker;
+  }
+
+  /** The isolation domain a worker is bound to (tests and diagnostics). */
+  domainOf(worker: SandboxWorker): string | undefined {
+    return this.domains.get(worker);
   }
 
   private spawn(bucketMb: number): SandboxWorker {

@@ -150,7 +150,7 @@ export class ExecutionService {
       // A kill that landed between the first check and registering this run would otherwise miss it.
       await this.refuseIfHalted(tenantId, agent);
       const result = await this.deps.runtime.execute({
-        executionId: started.id, agentName: agent.name, agentVersion: agent.version, code: agent.entryCode,
+        executionId: started.id, agentName: agent.name, agentVersion: agent.version, code: agent.entryCode, isolationKey: tenantId,
         input: (input ?? null) as JsonValue, config: sandbox,
         handlers: createHostHandlers({
           tenantId, agentId: agent.id, config: sandbox, allowedCredentials: credentials, fetch: this.deps.fetch,
