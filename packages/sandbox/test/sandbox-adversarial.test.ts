@@ -77,6 +77,19 @@ describe('http_request headers that leave the checked URL', () => {
     expect(result.violations).toEqual([expect.objectContaining({ kind: 'network_denied' })]);
   });
 
+  // The same escape one proxy further: reverse proxies and frameworks route on these behind an allowed name.
+  it.each([
+    ['x-forwarded-host', { 'X-Forwarded-Host': 'evil.example' }],
+    ['forwarded', { Forwarded: 'host=evil.example' }],
+    ['x-original-url', { 'X-Original-URL': '/admin' }],
+    ['x-rewrite-url', { 'x-rewrite-url': '/admin' }],
+  ])('refuses the routing header %s', async (name, headers) => {
+    const result = await runCode(sandbox, call(`'${base}/routed', 'GET', ${JSON.stringify(headers)}`), network, { handlers });
+    expect(result.output).toMatchObject({ code: 'PERMISSION_DENIED' });
+    expect(seen).toEqual([]);
+    expect(result.host_call_audit).toEqual([expect.objectContaining({ fn: 'http_request', allowed: false, reason: `forbidden_header:${name}` })]);
+  });
+
   // Smuggling: Content-Length shorter than the body made the rest of the body a second request on the same
   // connection, with its own Host and path, that neither the domain check nor the audit saw.
   it('refuses a Content-Length that would smuggle a second request', async () => {

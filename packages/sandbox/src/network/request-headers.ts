@@ -6,13 +6,17 @@
  * - `content-length` smaller than the body (or `transfer-encoding`) makes the rest of the body a second request on
  *   the same connection, with its own `Host` and path, that no check and no audit entry ever saw (smuggling);
  * - `connection`, `keep-alive`, `upgrade`, `te`, `trailer`, `expect`, `proxy-connection` and `http2-settings` are
- *   hop-by-hop or protocol-switching headers that are Node's to set, not the guest's.
+ *   hop-by-hop or protocol-switching headers that are Node's to set, not the guest's;
+ * - `forwarded`, `x-forwarded-host`, `x-forwarded-server`, `x-host`, `x-original-host`, `x-original-url` and
+ *   `x-rewrite-url` are what reverse proxies and frameworks route on: behind an allowed name, they can pick another
+ *   virtual host or path than the checked URL (the same escape as `host`, one proxy further).
  *
  * Node computes framing and `Host` itself from the checked URL and body.
  */
 export const FORBIDDEN_REQUEST_HEADERS: ReadonlySet<string> = new Set([
   'host', 'content-length', 'transfer-encoding', 'connection', 'keep-alive', 'upgrade', 'te', 'trailer', 'expect',
   'proxy-connection', 'http2-settings',
+  'forwarded', 'x-forwarded-host', 'x-forwarded-server', 'x-host', 'x-original-host', 'x-original-url', 'x-rewrite-url',
 ]);
 
 /**
