@@ -2,30 +2,13 @@ import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createInProcessBus, manualClock, type Store } from '../src/index.js';
 import { KeyService } from '../src/services/keys/index.js';
-import { openTestSqliteStore, rawRequest, startTestServer, type TestServer, type TestStore } from '../../../test-utils/index.js';
+import { openTestSqliteStore, rawRequest, signInDashboard, startTestServer, withSessionCookie, type DashboardSignIn, type TestServer, type TestStore } from '../../../test-utils/index.js';
 
 // Adversarial tests of API-key authentication, key management across tenants and the dashboard session.
 
-interface SignedIn {
-  cookie: string;
-  csrf: string;
-  setCookie: string[];
-}
-
-async function signIn(t: TestServer, apiKey: string, headers: Record<string, string> = {}): Promise<SignedIn> {
-  const response = await fetch(`${t.url}/api/v1/session`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body: JSON.stringify({ apiKey }),
-  });
-  expect(response.status).toBe(200);
-  const setCookie = response.headers.getSetCookie();
-  const pairs = setCookie.map((line) => line.split(';')[0]!);
-  const csrf = decodeURIComponent(pairs.find((pair) => pair.startsWith('tollgate_csrf='))!.split('=')[1]!);
-  return { cookie: pairs.join('; '), csrf, setCookie };
-}
-
-const withCookie = (session: SignedIn, extra: Record<string, string> = {}) => ({ headers: { cookie: session.cookie, ...extra } });
+type SignedIn = DashboardSignIn;
+const signIn = (t: TestServer, apiKey: string, headers: Record<string, string> = {}) => signInDashboard(t.url, apiKey, headers);
+const withCookie = withSessionCookie;
 
 describe('adversarial: API keys, scopes and the dashboard session', () => {
   const clock = manualClock(Date.parse('2026-06-01T00:00:00Z'));

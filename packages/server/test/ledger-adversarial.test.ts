@@ -2,7 +2,7 @@
 // bundles, attacked by another tenant, by a key that was revoked mid-stream, and by whoever owns the database file.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { merkle, openCheckpoint, parseVerifierKey, verifyBundle } from '@tollgate/core';
-import { startTestServer } from '../../../test-utils/index.js';
+import { signInDashboard, startTestServer } from '../../../test-utils/index.js';
 import type { TestServer } from '../../../test-utils/index.js';
 
 /** Reads an SSE response as text until `ms` pass or the server ends it. */
@@ -25,13 +25,7 @@ async function readFor(response: Response, ms: number, into: { text: string; end
   }
 }
 
-async function signIn(t: TestServer, apiKey: string): Promise<{ cookie: string; csrf: string }> {
-  const response = await fetch(`${t.url}/api/v1/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ apiKey }) });
-  expect(response.status).toBe(200);
-  const pairs = response.headers.getSetCookie().map((line) => line.split(';')[0]!);
-  const csrf = decodeURIComponent(pairs.find((pair) => pair.startsWith('tollgate_csrf='))!.split('=')[1]!);
-  return { cookie: pairs.join('; '), csrf };
-}
+const signIn = (t: TestServer, apiKey: string) => signInDashboard(t.url, apiKey);
 
 describe('adversarial: the audit trail over HTTP', () => {
   let t: TestServer;

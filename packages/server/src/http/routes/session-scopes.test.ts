@@ -1,25 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '../../../../../test-utils/index.js';
+import { signInDashboard, startTestServer, type DashboardSignIn, type TestServer } from '../../../../../test-utils/index.js';
 
 /** Least-privilege dashboard sessions: a session acts with its key's current dashboard scopes, no more. */
 
-interface SignedIn {
-  cookie: string;
-  csrf: string;
-}
-
-async function signIn(t: TestServer, apiKey: string): Promise<SignedIn> {
-  const response = await fetch(`${t.url}/api/v1/session`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ apiKey }),
-  });
-  expect(response.status).toBe(200);
-  const pairs = response.headers.getSetCookie().map((line) => line.split(';')[0]!);
-  const csrf = decodeURIComponent(pairs.find((pair) => pair.startsWith('tollgate_csrf='))!.split('=')[1]!);
-  return { cookie: pairs.join('; '), csrf };
-}
+type SignedIn = DashboardSignIn;
+const signIn = (t: TestServer, apiKey: string) => signInDashboard(t.url, apiKey);
 
 function asSession(session: SignedIn, options: { csrf?: boolean; body?: unknown } = {}) {
   const headers: Record<string, string> = { cookie: session.cookie };

@@ -1,31 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { postgresTestUrl, startTestServer, type TestServer } from '../../../../../test-utils/index.js';
+import { postgresTestUrl, signInDashboard, startTestServer, withSessionCookie, type DashboardSignIn, type TestServer } from '../../../../../test-utils/index.js';
 
 const pgUrl = postgresTestUrl('dashboard sessions');
 const DIALECTS = [{ name: 'SQLite', postgresUrl: undefined }, ...(pgUrl ? [{ name: 'PostgreSQL', postgresUrl: pgUrl }] : [])];
 
-interface SignedIn {
-  cookie: string;
-  csrf: string;
-  setCookie: string[];
-}
-
-async function signIn(t: TestServer, apiKey: string): Promise<SignedIn> {
-  const response = await fetch(`${t.url}/api/v1/session`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ apiKey }),
-  });
-  expect(response.status).toBe(200);
-  const setCookie = response.headers.getSetCookie();
-  const pairs = setCookie.map((line) => line.split(';')[0]!);
-  const csrf = decodeURIComponent(pairs.find((pair) => pair.startsWith('tollgate_csrf='))!.split('=')[1]!);
-  return { cookie: pairs.join('; '), csrf, setCookie };
-}
-
-function withCookie(signedIn: SignedIn, extra: Record<string, string> = {}) {
-  return { headers: { cookie: signedIn.cookie, ...extra } };
-}
+type SignedIn = DashboardSignIn;
+const signIn = (t: TestServer, apiKey: string) => signInDashboard(t.url, apiKey);
+const withCookie = withSessionCookie;
 
 describe.each(DIALECTS)('dashboard session (cookie sign-in, CSRF) on $name', ({ postgresUrl }) => {
   let t: TestServer;
