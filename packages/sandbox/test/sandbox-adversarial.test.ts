@@ -45,6 +45,7 @@ let base = '';
 beforeAll(async () => {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   base = `http://allowed.test:${(server.address() as AddressInfo).port}`;
+  network.allowed_domains = [`allowed.test:${(server.address() as AddressInfo).port}`]; // an entry without a port allows 443 only
   sandbox = new SandboxSupervisor({ maxWorkers: 1, allowHttpEgress: true, killGraceMs: 100 });
   await sandbox.start();
 });
@@ -165,7 +166,7 @@ describe('host-call audit of redirects', () => {
   // allowed host to another host, and back again, left the ledger saying the body went to the first host only.
   it('names every host a request was redirected to, without query strings', async () => {
     const result = await runCode(sandbox, `return (await tollgate.http_request('${base}/bounce-twice', 'POST', {}, { exfiltrated: 1 })).body`,
-      { ...network, allowed_domains: ['allowed.test', 'other.test'] }, { handlers });
+      { ...network, allowed_domains: [...network.allowed_domains, `other.test:${new URL(base).port}`] }, { handlers });
     expect(seen.map((r) => `${r.method} ${r.host?.split(':')[0]}${r.url}`)).toEqual([
       'POST allowed.test/bounce-twice', 'POST other.test/collect-and-bounce', 'POST allowed.test/innocent',
     ]);
@@ -178,7 +179,7 @@ describe('host-call audit of redirects', () => {
 
   it('names the redirect target of a call still in flight when the run ends, and drops its query', async () => {
     const result = await runCode(sandbox, `await tollgate.http_request('${base}/bounce', 'POST', {}, 'x')`,
-      { ...network, allowed_domains: ['allowed.test', 'other.test'], cpu_time_limit_ms: 400 }, { handlers });
+      { ...network, allowed_domains: [...network.allowed_domains, `other.test:${new URL(base).port}`], cpu_time_limit_ms: 400 }, { handlers });
     expect(result.status).toBe('timeout');
     expect(seen.map((r) => r.url)).toEqual(['/bounce', '/hang?token=t0k3n']);
     expect(result.host_call_audit).toEqual([expect.objectContaining({

@@ -54,6 +54,28 @@ describe('resolveEgressTarget', () => {
     await expect(resolveEgressTarget('https://public.test/', { allowedDomains: ['*.test'] }, resolver)).resolves.toBeDefined();
   });
 
+  // An allowed_domains entry let the guest reach every port of the host (SSH on :22, Redis on :6379 of an API host).
+  it.each([
+    ['https://public.test:22/', ['public.test'], /public\.test:22 is not in allowed_domains/],
+    ['https://public.test:8443/', ['*.test'], /port 8443/],
+    ['https://public.test/', ['public.test:8443'], /port 443/],
+    ['http://public.test:443/', ['public.test'], /port 443/],
+  ])('refuses %s with allowed_domains %j', async (url, allowedDomains, reason) => {
+    await expect(resolveEgressTarget(url, { allowedDomains, allowHttp: true }, resolver))
+      .rejects.toMatchObject({ code: 'SANDBOX_EGRESS_DENIED', message: expect.stringMatching(reason), details: { host: 'public.test' } });
+  });
+
+  it.each([
+    ['https://public.test/', ['public.test']],
+    ['https://public.test:443/', ['public.test']],
+    ['http://public.test/', ['public.test']],
+    ['https://public.test:8443/', ['public.test:8443']],
+    ['https://public.test:8443/', ['*.test:8443']],
+    ['https://public.test:8443/', []],
+  ])('accepts %s with allowed_domains %j', async (url, allowedDomains) => {
+    await expect(resolveEgressTarget(url, { allowedDomains, allowHttp: true }, resolver)).resolves.toMatchObject({ hostname: 'public.test' });
+  });
+
   it('allows a private range only when explicitly listed', async () => {
     await expect(resolveEgressTarget('https://internal.test/', { allowedAddressRanges: ['10.0.0.0/24'] }, resolver)).resolves.toMatchObject({ address: '10.0.0.5' });
   });

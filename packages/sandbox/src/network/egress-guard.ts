@@ -2,7 +2,7 @@ import { lookup as dnsLookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { TollgateError } from '@tollgate/core';
 import { classifyAddress, createAddressAllowList, METADATA_HOSTNAMES } from './address-policy.js';
-import { hostMatchesDomains, normalizeHost } from './domains.js';
+import { domainsRefusal, normalizeHost, parseDomainEntry } from './domains.js';
 
 /** One resolved address. */
 export interface ResolvedAddress {
@@ -15,7 +15,10 @@ export type HostResolver = (hostname: string) => Promise<ResolvedAddress[]>;
 
 /** What `http_request` may reach. Everything not listed is refused. */
 export interface EgressPolicy {
-  /** `allowed_domains` of the agent; empty = any public host. */
+  /**
+   * `allowed_domains` of the agent: `host`, `*.host`, each optionally with `:port`. An entry without a port allows
+   * the scheme's default port only. Empty = any public host, any port.
+   */
   allowedDomains?: readonly string[];
   /** CIDRs exempt from the private/loopback/link-local/metadata refusal. Default none. */
   allowedAddressRanges?: readonly string[];
@@ -43,9 +46,9 @@ export const systemResolver: HostResolver = async (hostname) => {
 };
 
 /**
- * Checks a URL against the policy and resolves it, refusing the request when ANY resolved address is private,
- * loopback, link-local, CGNAT, unique-local, IPv4-mapped, translated, reserved or a metadata endpoint (unless inside
- * `allowedAddressRanges`). Returns the first address; callers must connect to it (see `guardedHttpRequest`) so a
+ * Checks a URL against the policy (scheme; host and port against `allowedDomains`) and resolves it, refusing the
+ * request when ANY resolved address is private, loopback, link-local, CGNAT, unique-local, IPv4-mapped, translated,
+ * reserved or a metadata endpoint (unless inside `allowedAddressRanges`). Returns the first address; callers must connect to it (see `guardedHttpRequest`) so a
  * second DNS answer cannot swap in another address (DNS rebinding). Throws `SANDBOX_EGRESS_DENIED`.
  *
  * @example
@@ -61,9 +64,11 @@ export async function resolveEgressTarget(
     throw denied(`scheme ${url.protocol} is not allowed (HTTPS only)`, hostname);
   }
   if (url.username !== '' || url.password !== '') throw denied('credentials in the URL are not allowed', hostname);
-  if (!hostMatchesDomains(hostname, policy.allowedDomains ?? [])) throw denied(`${hostname} is not in allowed_domains`, hostname);
+  const domainRefusal = domainsRefusal(url, policy.allowedDomains ?? []);
+  if (domainRefusal !== undefined) throw denied(domainRefusal, hostname);
   const isAllowedRange = createAddressAllowList(policy.allowedAddressRanges ?? []);
-  if (METADATA_HOSTNAMES.includes(hostname) && !policy.allowedDomains?.includes(hostname)) {
+  const namedExactly = (policy.allowedDomains ?? []).some((entry) => parseDomainEntry(entry)?.host === hostname);
+  if (METADATA_HOSTNAMES.includes(hostname) && !namedExactly) {
     throw denied(`${hostname} is a cloud metadata endpoint`, hostname);
   }
   const literal = isIP(hostname);

@@ -53,6 +53,7 @@ describe('resolveSandboxConfig', () => {
     [{ max_api_calls_per_run: Number.NaN }, 'max_api_calls_per_run'],
     [{ allow_network: 'yes' }, 'allow_network'],
     [{ allowed_domains: [''] }, 'allowed_domains'],
+    [{ allowed_domains: ['api.example.com:99999'] }, 'allowed_domains'],
     [{ permissions: ['root:all'] }, 'permissions'],
   ])('rejects %o with VALIDATION_FAILED naming %s', (config, field) => {
     expect(() => resolveSandboxConfig(config as never)).toThrow(expect.objectContaining({ code: 'VALIDATION_FAILED', details: { field } }));

@@ -1,6 +1,7 @@
 import { TollgateError } from '@tollgate/core';
 import { PERMISSION_PRESETS, isPermissionScope } from './permissions.js';
 import type { PermissionScope } from './permissions.js';
+import { domainEntryProblem, normalizeDomainEntry } from '../network/domains.js';
 
 /** Names of the sandbox policy templates. */
 export type SandboxTemplateName = 'STRICT' | 'STANDARD' | 'DEV';
@@ -21,7 +22,10 @@ export interface AgentConfig {
   allow_filesystem?: boolean;
   /** STRICT / STANDARD / DEV. */
   sandbox_template?: SandboxTemplateName;
-  /** Host names `http_request` may reach; empty means any public HTTPS host. `*.example.com` matches subdomains. */
+  /**
+   * Hosts `http_request` may reach; empty means any public HTTPS host and port. `*.example.com` matches subdomains.
+   * An entry without a port allows the default port only (443, 80 for plain http); `api.example.com:8443` names one.
+   */
   allowed_domains?: string[];
   /** Granted scopes; deny by default (READONLY when absent, as the seed's `SecureAgent` constructor). */
   permissions?: string[];
@@ -139,7 +143,11 @@ function domains(value: unknown): string[] {
   if (!Array.isArray(value) || !value.every((d) => typeof d === 'string' && d.length > 0 && d.length <= 253)) {
     throw invalid('allowed_domains', 'must be an array of host names');
   }
-  return value.map((d: string) => d.trim().toLowerCase().replace(/\.$/, ''));
+  return value.map((entry: string) => {
+    const problem = domainEntryProblem(entry);
+    if (problem !== undefined) throw invalid('allowed_domains', `entry ${JSON.stringify(entry)} ${problem}`);
+    return normalizeDomainEntry(entry);
+  });
 }
 
 function scopes(value: unknown): PermissionScope[] {

@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import { resolveSandboxConfig } from '../policy/templates.js';
+import { domainEntryProblem, domainsRefusal, hostMatchesDomains, normalizeDomainEntry } from './domains.js';
+
+describe('allowed_domains entries with ports', () => {
+  it.each([
+    ['api.example.com', 'https://api.example.com/', undefined],
+    ['api.example.com', 'https://api.example.com:443/', undefined],
+    ['api.example.com', 'https://api.example.com:22/', /api\.example\.com:22 is not in allowed_domains/],
+    ['api.example.com', 'https://api.example.com:6379/', /port 6379/],
+    ['api.example.com', 'http://api.example.com/', undefined],
+    ['api.example.com', 'http://api.example.com:443/', /port 443/],
+    ['api.example.com:8443', 'https://api.example.com:8443/', undefined],
+    ['api.example.com:8443', 'https://api.example.com/', /port 443/],
+    ['api.example.com:8443', 'https://api.example.com:8444/', /port 8444/],
+    ['*.example.com', 'https://eu.example.com/', undefined],
+    ['*.example.com', 'https://eu.example.com:8443/', /port 8443/],
+    ['*.example.com:8443', 'https://eu.example.com:8443/', undefined],
+    ['*.example.com:8443', 'https://eu.example.com/', /port 443/],
+    ['[::1]:8080', 'http://[::1]:8080/', undefined],
+    ['[::1]:8080', 'http://[::1]:8081/', /port 8081/],
+    ['::1', 'https://[::1]/', undefined],
+    ['api.example.com', 'https://other.example.com/', /other\.example\.com is not in allowed_domains/],
+  ])('entry %s, URL %s', (entry, url, refusal) => {
+    const reason = domainsRefusal(new URL(url), [entry]);
+    if (refusal === undefined) expect(reason).toBeUndefined();
+    else expect(reason).toMatch(refusal);
+  });
+
+  it('allows any port when allowed_domains is empty (any public host, the documented open grant)', () => {
+    expect(domainsRefusal(new URL('https://api.example.com:8443/'), [])).toBeUndefined();
+  });
+
+  it('lets one host be listed with several ports', () => {
+    const domains = ['api.example.com', 'api.example.com:8443'];
+    expect(domainsRefusal(new URL('https://api.example.com/'), domains)).toBeUndefined();
+    expect(domainsRefusal(new URL('https://api.example.com:8443/'), domains)).toBeUndefined();
+    expect(domainsRefusal(new URL('https://api.example.com:9000/'), domains)).toMatch(/port 9000/);
+  });
+
+  it('matches host names with or without a port in the entry (the broker\'s host-only check)', () => {
+    expect(hostMatchesDomains('api.example.com', ['api.example.com:8443'])).toBe(true);
+    expect(hostMatchesDomains('eu.example.com', ['*.example.com:8443'])).toBe(true);
+    expect(hostMatchesDomains('example.com', ['*.example.com:8443'])).toBe(false);
+  });
+
+  it.each([
+    ['api.example.com:0', /port/],
+    ['api.example.com:65536', /port/],
+    ['api.example.com:', /port/],
+    ['api.example.com:https', /port/],
+    ['api.example.com:+443', /port/],
+    ['api.example.com:44 3', /port/],
+    ['[::1]:', /port/],
+    ['[::1', /bracket/],
+    [':443', /host/],
+    ['https://api.example.com', /port|scheme/],
+    ['https://api.example.com:443/v1', /scheme/],
+  ])('reports %s as invalid', (entry, problem) => {
+    expect(domainEntryProblem(entry)).toMatch(problem);
+  });
+
+  it('an invalid entry allows nothing (a caller that skipped validation fails closed)', () => {
+    expect(domainsRefusal(new URL('https://api.example.com/'), ['api.example.com:0'])).toMatch(/not in allowed_domains/);
+    expect(hostMatchesDomains('api.example.com', ['api.example.com:https'])).toBe(false);
+  });
+
+  it.each([
+    ['API.Example.com.', 'api.example.com'],
+    [' API.Example.com.:08443 ', 'api.example.com:8443'],
+    ['*.Example.com:443', '*.example.com:443'],
+    ['[::1]:8080', '[::1]:8080'],
+    ['::1', '::1'],
+  ])('normalises %s to %s', (entry, normalised) => {
+    expect(normalizeDomainEntry(entry)).toBe(normalised);
+  });
+
+  it('resolveSandboxConfig refuses an entry with a bad port, naming the entry', () => {
+    expect(() => resolveSandboxConfig({ allowed_domains: ['api.example.com:99999'] })).toThrow(expect.objectContaining({
+      code: 'VALIDATION_FAILED', details: { field: 'allowed_domains' }, message: expect.stringMatching(/api\.example\.com:99999.*port/),
+    }));
+    expect(resolveSandboxConfig({ allowed_domains: ['API.example.com:8443'] }).allowed_domains).toEqual(['api.example.com:8443']);
+  });
+});
