@@ -1,6 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { IncomingHttpHeaders } from 'node:http';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { guardedHttpRequest, PERMISSIONS, SandboxSupervisor } from '../src/index.js';
 import type { HostHandlers, HostResolver } from '../src/index.js';
 import { runCode } from './fixtures/harness.js';
@@ -10,6 +11,7 @@ import { runCode } from './fixtures/harness.js';
 // allowed explicitly for that test server only; everything else private stays refused.
 const zone: Record<string, string[]> = {
   'loopback.test': ['127.0.0.1'],
+  'second.test': ['127.0.0.1'],
   'internal.test': ['10.0.0.5'],
   'rebind.test': ['93.184.215.14', '127.0.0.2'],
   'metadata-alias.test': ['169.254.169.254'],
@@ -94,5 +96,112 @@ describe('SSRF through http_request', () => {
     expect(result.violations).toMatchObject([{ kind: 'network_denied', fn: 'http_request' }]);
     // Only the first hop of a redirect case ever reaches the test server; the refused target is never connected to.
     expect(hits).toEqual(target.startsWith('/') ? [target] : []);
+  });
+});
+
+// Ports and credential headers across origins, with two real loopback servers ("first" and "second", on two random
+// ports) that record the headers they receive. The handler plays the server's vault: a header whose value holds
+// `{{credential:weather}}` gets the secret and is reported to the guard as a credential header.
+describe('ports of allowed hosts, and credential headers across redirects', () => {
+  const VAULT_SECRET = 'vault-s3cret-weather';
+  type Received = { server: 'first' | 'second'; url: string; headers: IncomingHttpHeaders };
+  const received: Received[] = [];
+  const recorder = (name: Received['server']) => createServer((req, res) => {
+    received.push({ server: name, url: req.url ?? '', headers: req.headers });
+    const redirects: Record<string, string> = {
+      '/to-second': `${secondBase}/landed`,
+      '/to-first-host-second-port': `http://loopback.test:${secondPort}/landed`,
+      '/to-self': '/landed',
+    };
+    const location = redirects[req.url ?? ''];
+    if (location) { res.writeHead(307, { location }); res.end(); return; }
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ reached: req.url }));
+  });
+  const first = recorder('first');
+  const second = recorder('second');
+  let firstPort = 0;
+  let secondPort = 0;
+  let firstBase = '';
+  let secondBase = '';
+  const vaultHandlers: HostHandlers = {
+    http_request: (request, context) => {
+      const reference = '{{credential:weather}}';
+      const credentialHeaders = Object.keys(request.headers).filter((name) => request.headers[name]?.includes(reference));
+      const headers = Object.fromEntries(Object.entries(request.headers).map(([name, value]) => [name, value.replaceAll(reference, VAULT_SECRET)]));
+      return guardedHttpRequest({ ...request, headers }, {
+        allowedDomains: context.config.allowed_domains, allowHttp: true, allowedAddressRanges: ['127.0.0.1/32'], resolver,
+        credentialHeaders, signal: context.signal, onRedirect: context.onRedirect,
+      });
+    },
+  };
+  const call = (url: string, allowedDomains: string[], headers: Record<string, string> = {}): ReturnType<typeof runCode> =>
+    runCode(sandbox, `try { return await tollgate.http_request(${JSON.stringify(url)}, 'GET', ${JSON.stringify(headers)}) } catch (e) { return { code: e.code, message: e.message } }`,
+      { permissions: [...PERMISSIONS.CODER], allow_network: true, allowed_domains: allowedDomains }, { handlers: vaultHandlers });
+
+  beforeAll(async () => {
+    await new Promise<void>((r) => first.listen(0, '127.0.0.1', r));
+    await new Promise<void>((r) => second.listen(0, '127.0.0.1', r));
+    firstPort = (first.address() as AddressInfo).port;
+    secondPort = (second.address() as AddressInfo).port;
+    firstBase = `http://loopback.test:${firstPort}`;
+    secondBase = `http://second.test:${secondPort}`;
+  });
+  afterAll(async () => {
+    await new Promise<void>((r) => first.close(() => r()));
+    await new Promise<void>((r) => second.close(() => r()));
+  });
+  beforeEach(() => { received.length = 0; });
+
+  const expectRefused = (result: Awaited<ReturnType<typeof runCode>>, reason: RegExp): void => {
+    expect(result.output).toMatchObject({ code: 'SANDBOX_EGRESS_DENIED', message: expect.stringMatching(reason) });
+    expect(result.violations).toMatchObject([{ kind: 'network_denied', fn: 'http_request' }]);
+  };
+
+  // An allowed_domains entry let the guest reach any port of the host (SSH, Redis, an admin port on the API host).
+  it('refuses a non-default port of a host listed without a port', async () => {
+    const result = await call(`${firstBase}/ok`, ['loopback.test']);
+    expectRefused(result, new RegExp(`loopback\\.test:${firstPort} is not in allowed_domains`));
+    expect(received).toEqual([]);
+  });
+
+  it('an entry naming a port allows that port only', async () => {
+    const allowed = [`loopback.test:${firstPort}`];
+    expect((await call(`${firstBase}/ok`, allowed)).output).toMatchObject({ status: 200, body: { reached: '/ok' } });
+    expectRefused(await call(`http://loopback.test:${secondPort}/ok`, allowed), new RegExp(`port ${secondPort}`));
+    expect(received.map((r) => `${r.server} ${r.url}`)).toEqual(['first /ok']);
+  });
+
+  it('refuses a redirect from the allowed port to another port of the same host', async () => {
+    const result = await call(`${firstBase}/to-first-host-second-port`, [`loopback.test:${firstPort}`]);
+    expectRefused(result, new RegExp(`port ${secondPort}`));
+    expect(received.map((r) => `${r.server} ${r.url}`)).toEqual(['first /to-first-host-second-port']);
+  });
+
+  // Only authorization, cookie and proxy-authorization were dropped when a redirect changed origin: a vault secret in
+  // a custom header (X-Weather-Key) or an X-API-Key followed an open redirect on one allowed API to another origin.
+  it.each([
+    ['another allowed host', '/to-second', (): string[] => [`loopback.test:${firstPort}`, `second.test:${secondPort}`]],
+    ['another port of the same host', '/to-first-host-second-port', (): string[] => [`loopback.test:${firstPort}`, `loopback.test:${secondPort}`]],
+  ])('drops credential headers on a redirect to %s', async (_name, path, allowed) => {
+    const headers = { 'X-Weather-Key': '{{credential:weather}}', 'X-API-Key': 'guest-api-key', 'X-Auth-Token': 'guest-token', 'Ocp-Apim-Subscription-Key': 'sub', 'X-Trace': 't1' };
+    const result = await call(`${firstBase}${path}`, allowed(), headers);
+    expect(result.output).toMatchObject({ status: 200, body: { reached: '/landed' } });
+    expect(received.map((r) => `${r.server} ${r.url}`)).toEqual([`first ${path}`, 'second /landed']);
+    expect(received[0]?.headers).toMatchObject({ 'x-weather-key': VAULT_SECRET, 'x-api-key': 'guest-api-key', 'x-auth-token': 'guest-token' });
+    const landed = received[1]?.headers ?? {};
+    expect(landed['x-trace']).toBe('t1');
+    expect(Object.keys(landed)).not.toEqual(expect.arrayContaining(['x-weather-key']));
+    for (const name of ['x-weather-key', 'x-api-key', 'x-auth-token', 'ocp-apim-subscription-key']) expect(landed[name]).toBeUndefined();
+    expect(JSON.stringify(landed)).not.toContain(VAULT_SECRET);
+    // The audit still names the hop the request was redirected to.
+    expect(result.host_call_audit).toEqual([expect.objectContaining({ fn: 'http_request', allowed: true, args_summary: expect.stringMatching(/ -> http:\/\/.+:\d+\/landed$/) })]);
+  });
+
+  it('keeps credential headers on a same-origin redirect', async () => {
+    const result = await call(`${firstBase}/to-self`, [`loopback.test:${firstPort}`], { 'X-Weather-Key': '{{credential:weather}}', 'X-API-Key': 'guest-api-key' });
+    expect(result.output).toMatchObject({ status: 200, body: { reached: '/landed' } });
+    expect(received.map((r) => `${r.server} ${r.url}`)).toEqual(['first /to-self', 'first /landed']);
+    expect(received[1]?.headers).toMatchObject({ 'x-weather-key': VAULT_SECRET, 'x-api-key': 'guest-api-key' });
   });
 });

@@ -4,7 +4,7 @@ import type { LookupFunction } from 'node:net';
 import { TollgateError } from '@tollgate/core';
 import type { HttpRequestArgs, HttpResponseData, JsonValue } from '../types.js';
 import { resolveEgressTarget, systemResolver } from './egress-guard.js';
-import { forbiddenRequestHeader } from './request-headers.js';
+import { forbiddenRequestHeader, withoutCredentialHeaders } from './request-headers.js';
 import type { EgressPolicy, EgressTarget, HostResolver } from './egress-guard.js';
 
 /** Options of {@link guardedHttpRequest}. */
@@ -17,6 +17,11 @@ export interface GuardedHttpOptions extends EgressPolicy {
   signal?: AbortSignal;
   /** Called with each redirect target that passed the checks, right before it is requested (for the audit). */
   onRedirect?: (url: URL) => void;
+  /**
+   * Header names whose values carry a credential the caller injected (e.g. from the vault), dropped like
+   * `authorization` when a redirect leaves the origin. The well-known credential headers are dropped anyway.
+   */
+  credentialHeaders?: readonly string[];
   /** Extra TLS options (e.g. `ca` for a private test CA). */
   tls?: https.RequestOptions;
 }
@@ -29,7 +34,9 @@ const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 /**
  * Performs `http_request` for a guest: every hop is checked by `resolveEgressTarget` and the socket connects to the
  * checked address only (the `lookup` hook pins it), so DNS rebinding between check and connect cannot redirect it.
- * Redirects are followed manually, re-checked, and lose `authorization`/`cookie` headers when the origin changes.
+ * Redirects are followed manually and each hop is re-checked (host and port against `allowedDomains`). A hop to
+ * another origin (scheme, host or port) loses the credential headers: `authorization`, `cookie`, the well-known API
+ * key and token headers (`CROSS_ORIGIN_CREDENTIAL_HEADERS`) and every name in `credentialHeaders`.
  * Headers that would let a request leave its checked URL (`Host`, framing and hop-by-hop headers, see
  * `FORBIDDEN_REQUEST_HEADERS`) are refused.
  * Throws `SANDBOX_EGRESS_DENIED` (refused) or `SANDBOX_HTTP_FAILED` (network error, timeout, body too large).
@@ -52,19 +59,22 @@ export async function guardedHttpRequest(request: HttpRequestArgs, options: Guar
     const location = response.headers.location;
     if (!REDIRECTS.has(response.status) || location === undefined) return response;
     if (hop >= maxRedirects) throw failed(`too many redirects (limit ${maxRedirects})`);
-    current = redirectRequest(current, target.url, location, response.status);
+    current = redirectRequest(current, target.url, location, response.status, options.credentialHeaders);
   }
 }
 
-function redirectRequest(previous: HttpRequestArgs, from: URL, location: string, status: number): HttpRequestArgs {
+const REQUEST_BODY_HEADERS = new Set(['content-type', 'content-encoding', 'content-language', 'content-location']);
+
+/** The next hop, as the Fetch standard's HTTP-redirect fetch builds it. */
+function redirectRequest(
+  previous: HttpRequestArgs, from: URL, location: string, status: number, credentialHeaders: readonly string[] = [],
+): HttpRequestArgs {
   const next = new URL(location, from);
-  const headers = { ...previous.headers };
-  if (next.origin !== from.origin) {
-    for (const name of Object.keys(headers)) {
-      if (['authorization', 'cookie', 'proxy-authorization'].includes(name.toLowerCase())) delete headers[name];
-    }
-  }
+  let headers = { ...previous.headers };
+  // Once dropped, a credential stays dropped for later hops, also one that comes back to the first origin.
+  if (next.origin !== from.origin) headers = withoutCredentialHeaders(headers, credentialHeaders);
   const toGet = status === 303 || ((status === 301 || status === 302) && previous.method === 'POST');
+  if (toGet) headers = Object.fromEntries(Object.entries(headers).filter(([name]) => !REQUEST_BODY_HEADERS.has(name.toLowerCase())));
   return { url: next.href, method: toGet ? 'GET' : previous.method, headers, body: toGet ? undefined : previous.body };
 }
 

@@ -33,3 +33,31 @@ export function forbiddenRequestHeader(headers: Readonly<Record<string, string>>
   }
   return undefined;
 }
+
+/**
+ * Request headers dropped when a redirect leaves the origin (scheme, host or port), as the Fetch standard drops
+ * `Authorization`: the well-known places an API key, token or session rides in. A credential the caller injected
+ * under any other name is dropped too (`GuardedHttpOptions.credentialHeaders`). Same-origin hops keep them all.
+ */
+export const CROSS_ORIGIN_CREDENTIAL_HEADERS: ReadonlySet<string> = new Set([
+  'authorization', 'proxy-authorization', 'cookie', 'authentication', 'x-authorization',
+  'x-api-key', 'api-key', 'apikey', 'x-apikey', 'x-api-token', 'api-token', 'x-auth-token', 'x-auth-key',
+  'x-access-token', 'x-session-token', 'x-csrf-token', 'x-xsrf-token', 'private-token', 'job-token', 'x-vault-token',
+  'x-goog-api-key', 'ocp-apim-subscription-key', 'x-functions-key', 'x-amz-security-token', 'x-shopify-access-token',
+  'dd-api-key', 'dd-application-key',
+]);
+
+/**
+ * A copy of `headers` without the credential headers: {@link CROSS_ORIGIN_CREDENTIAL_HEADERS} and the names in
+ * `injected` (compared case-insensitively).
+ *
+ * @example
+ * withoutCredentialHeaders({ 'X-API-Key': 'k', 'X-Weather': 's', Accept: '*' }, ['x-weather']); // { Accept: '*' }
+ */
+export function withoutCredentialHeaders(headers: Readonly<Record<string, string>>, injected: readonly string[] = []): Record<string, string> {
+  const dropped = new Set(injected.map((name) => name.trim().toLowerCase()));
+  return Object.fromEntries(Object.entries(headers).filter(([name]) => {
+    const lower = name.trim().toLowerCase();
+    return !CROSS_ORIGIN_CREDENTIAL_HEADERS.has(lower) && !dropped.has(lower);
+  }));
+}

@@ -4,10 +4,12 @@ import { redactCredentials, referencedCredentials, substituteCredentials } from 
 
 /**
  * Performs the outbound request after credential substitution (the runtime's SSRF-guarded fetch); `onRedirect`
- * receives each redirect target it follows, for the host-call audit.
+ * receives each redirect target it follows, for the host-call audit; `credentialHeaders` names the headers that carry
+ * a substituted credential, which must not follow a redirect to another origin.
  */
 export type OutboundFetch = (
   request: HttpRequestArgs, config: ResolvedSandboxConfig, signal: AbortSignal, onRedirect?: (url: URL) => void,
+  credentialHeaders?: readonly string[],
 ) => Promise<HttpResponseData>;
 
 export interface HostHandlerDeps {
@@ -41,12 +43,13 @@ export function createHostHandlers(deps: HostHandlerDeps): HostHandlers {
         throw new TollgateError('CREDENTIAL_UNKNOWN', `credential(s) not granted to this agent: ${denied.join(', ')}`);
       }
       let outgoing = request;
+      const credentialHeaders = Object.keys(request.headers).filter((header) => referencedCredentials({ [header]: request.headers[header]! }).length > 0);
       if (names.length > 0) {
         const values = await deps.resolveCredentials(names, { agentId: String(deps.agentId), executionId: String(context.executionId) });
         outgoing = { ...request, headers: substituteCredentials(request.headers, values) };
         for (const [name, value] of values) sent.set(value, name);
       }
-      const response = await deps.fetch(outgoing, deps.config, context.signal, context.onRedirect);
+      const response = await deps.fetch(outgoing, deps.config, context.signal, context.onRedirect, credentialHeaders);
       return sent.size === 0 ? response : redactCredentials(response, [...sent].map(([value, name]) => [name, value] as const));
     },
     read_context: async (key: string): Promise<JsonValue | null> => (await deps.readContext(key)) as JsonValue | null,

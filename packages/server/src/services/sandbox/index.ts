@@ -89,8 +89,9 @@ export function createSandboxServices(deps: SandboxServiceDeps): SandboxServices
   const running = new RunningExecutions();
   const credentials = new CredentialService({ store: deps.store, vault, now, appendLedger: appendLedger });
   const agents = new AgentService({ store: deps.store, now, appendLedger: appendLedger });
-  const fetch: OutboundFetch = (request, config, signal, onRedirect) => guardedHttpRequest(request, {
+  const fetch: OutboundFetch = (request, config, signal, onRedirect, credentialHeaders) => guardedHttpRequest(request, {
     allowedDomains: config.allowed_domains, allowedAddressRanges: deps.egress?.allowedAddressRanges, allowHttp: deps.egress?.allowHttp ?? false, signal, onRedirect,
+    credentialHeaders,
     ...(deps.egress?.caCertificates ? { tls: { ca: [...tls.rootCertificates, deps.egress.caCertificates] } } : {}),
   });
   const quota = deps.executionsPerHour ? new ExecutionQuota({ executions: deps.store.sandboxExecutions, perHour: deps.executionsPerHour, now, appendLedger }) : undefined;
