@@ -9,6 +9,23 @@ export interface SupervisorOptions {
   maxWorkers?: number;
   /** Executions that may wait for a free worker before `execute` rejects with `UNAVAILABLE`. */
   maxQueue?: number;
+  /**
+   * Executions one isolation domain (tenant, `ExecutionRequest.isolationKey`) may run at once; its further
+   * executions wait without holding up other tenants'. 0 or unset: half the workers, rounded up (all of a pool of
+   * one); larger than `maxWorkers` means `maxWorkers`.
+   *
+   * @example
+   * new SandboxSupervisor({ maxWorkers: 8, maxRunningPerTenant: 2 }); // one tenant never holds more than 2 workers
+   */
+  maxRunningPerTenant?: number;
+  /**
+   * Queue places one isolation domain may hold; past it its executions get `UNAVAILABLE` while other tenants can
+   * still queue. 0 or unset: half of `maxQueue`, rounded up; larger than `maxQueue` means `maxQueue`.
+   *
+   * @example
+   * new SandboxSupervisor({ maxQueue: 256, maxQueuedPerTenant: 64 }); // four tenants to fill the queue
+   */
+  maxQueuedPerTenant?: number;
   /** QuickJS `setMaxStackSize` in bytes. */
   stackSizeBytes?: number;
   /** Largest JSON (returned value or `write_result`) accepted from the guest. */
@@ -46,6 +63,10 @@ export interface SupervisorOptions {
 
 export const DEFAULT_MAX_WORKERS = Math.max(1, availableParallelism());
 export const DEFAULT_MAX_QUEUE = 256;
+/** With the default worker count; see {@link defaultMaxRunningPerTenant}. */
+export const DEFAULT_MAX_RUNNING_PER_TENANT = defaultMaxRunningPerTenant(DEFAULT_MAX_WORKERS);
+/** With the default queue; see {@link defaultMaxQueuedPerTenant}. */
+export const DEFAULT_MAX_QUEUED_PER_TENANT = defaultMaxQueuedPerTenant(DEFAULT_MAX_QUEUE);
 /** ~5 400 nested JS calls here (256 KiB allowed only ~1 360, too few for ordinary recursive code). */
 export const DEFAULT_STACK_SIZE_BYTES = 1024 * 1024;
 export const DEFAULT_MAX_OUTPUT_BYTES = 1024 * 1024;
@@ -66,13 +87,40 @@ export const WASM_HEADROOM_MB = 32;
 /** Workers are grouped by guest memory limit rounded up to this step (WASM memory maximum is fixed per worker). */
 export const MEMORY_BUCKET_MB = 64;
 
+/**
+ * Half the workers, rounded up: one tenant can never hold every worker (on the 2-CPU default it runs one execution
+ * at a time and the other worker stays free for everyone else), and two tenants can still use the whole pool. A pool
+ * of one worker cannot be split, so there the cap is the pool and only the queue share protects other tenants.
+ *
+ * @example
+ * defaultMaxRunningPerTenant(2); // 1
+ * defaultMaxRunningPerTenant(8); // 4
+ */
+export function defaultMaxRunningPerTenant(maxWorkers: number): number {
+  return maxWorkers > 1 ? Math.ceil(maxWorkers / 2) : Math.max(1, maxWorkers);
+}
+
+/**
+ * Half the queue, rounded up: one tenant flooding it leaves the other half to the rest.
+ *
+ * @example
+ * defaultMaxQueuedPerTenant(256); // 128
+ */
+export function defaultMaxQueuedPerTenant(maxQueue: number): number {
+  return Math.max(1, Math.ceil(maxQueue / 2));
+}
+
 export type ResolvedSupervisorOptions = Required<Omit<SupervisorOptions, 'workerEntry'>> & { workerEntry: URL };
 
 /** Fills defaults. */
 export function resolveSupervisorOptions(options: SupervisorOptions = {}): ResolvedSupervisorOptions {
+  const maxWorkers = options.maxWorkers ?? DEFAULT_MAX_WORKERS;
+  const maxQueue = options.maxQueue ?? DEFAULT_MAX_QUEUE;
   return {
-    maxWorkers: options.maxWorkers ?? DEFAULT_MAX_WORKERS,
-    maxQueue: options.maxQueue ?? DEFAULT_MAX_QUEUE,
+    maxWorkers,
+    maxQueue,
+    maxRunningPerTenant: Math.min(maxWorkers, positiveOr(options.maxRunningPerTenant, defaultMaxRunningPerTenant(maxWorkers))),
+    maxQueuedPerTenant: Math.min(maxQueue, positiveOr(options.maxQueuedPerTenant, defaultMaxQueuedPerTenant(maxQueue))),
     stackSizeBytes: options.stackSizeBytes ?? DEFAULT_STACK_SIZE_BYTES,
     maxOutputBytes: options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES,
     maxCodeChars: options.maxCodeChars ?? DEFAULT_MAX_CODE_CHARS,
@@ -88,6 +136,11 @@ export function resolveSupervisorOptions(options: SupervisorOptions = {}): Resol
     allowHttpEgress: options.allowHttpEgress ?? DEFAULT_ALLOW_HTTP_EGRESS,
     workerEntry: options.workerEntry ?? defaultWorkerEntry(),
   };
+}
+
+/** 0, unset or anything not a positive number means "the default" (a cap of 0 would run nothing). */
+function positiveOr(value: number | undefined, fallback: number): number {
+  return value !== undefined && Number.isFinite(value) && value >= 1 ? Math.floor(value) : fallback;
 }
 
 /**

@@ -36,7 +36,8 @@ export class SandboxSupervisor {
 
   constructor(options: SupervisorOptions = {}) {
     this.options = resolveSupervisorOptions(options);
-    this.pool = new WorkerPool(this.options.workerEntry, this.options.maxWorkers, this.options.maxQueue);
+    const { workerEntry, maxWorkers, maxQueue, maxRunningPerTenant, maxQueuedPerTenant } = this.options;
+    this.pool = new WorkerPool(workerEntry, maxWorkers, maxQueue, { maxRunningPerTenant, maxQueuedPerTenant });
   }
 
   /** Starts `warmWorkers` workers for the default 128 MB bucket so the first execution does not wait for one. */
@@ -54,7 +55,8 @@ export class SandboxSupervisor {
   /**
    * Runs one execution to its end and resolves with the seed's result shape; never rejects for anything the guest
    * does. Rejects with `VALIDATION_FAILED` for a bad request, `CONFLICT` for a duplicate running execution id and
-   * `UNAVAILABLE` when closed or the queue is full.
+   * `UNAVAILABLE` when closed, or when the queue or the tenant's share of it (`maxQueuedPerTenant`) is full. A tenant
+   * running `maxRunningPerTenant` executions queues its next ones without holding up other tenants'.
    */
   async execute(request: ExecutionRequest): Promise<ExecutionResult> {
     const inputJson = this.validate(request);
@@ -64,9 +66,14 @@ export class SandboxSupervisor {
     this.running.set(key, run);
     try {
       const limitMb = request.config.memory_limit_mb;
-      const acquiring = this.pool.acquire({ bucketMb: memoryBucketMb(limitMb), limitBytes: limitMb * 1048576, isolationKey: request.isolationKey ?? '' });
-      // A run killed while it waits for a worker must not wait for that worker to start.
-      const worker = await Promise.race([acquiring, run.done().then(() => undefined)]);
+      const need = { bucketMb: memoryBucketMb(limitMb), limitBytes: limitMb * 1048576, isolationKey: request.isolationKey ?? '' };
+      // A run killed while queued leaves the queue at once (its tenant's queue place is free again) and one killed
+      // while its worker starts does not wait for it; either way the caller gets the killed result, not an error.
+      const acquiring = this.pool.acquire(need, run.abort.signal);
+      const worker = await Promise.race([acquiring, run.done().then(() => undefined)]).catch((error: unknown) => {
+        if (run.settled) return undefined;
+        throw error;
+      });
       if (worker === undefined) {
         acquiring.then((late) => this.pool.release(late), () => { /* the run is already settled */ });
       } else if (run.settled) {

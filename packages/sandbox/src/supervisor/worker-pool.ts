@@ -15,12 +15,28 @@ export interface WorkerNeed {
 interface Waiter extends WorkerNeed {
   resolve: (worker: SandboxWorker) => void;
   reject: (error: Error) => void;
+  /** Detaches the waiter from its run's abort signal once it leaves the queue. */
+  detach: () => void;
+}
+
+/** Per-tenant limits of a {@link WorkerPool}; each defaults to no limit beyond the pool's own. */
+export interface TenantLimits {
+  /** Workers one isolation domain may hold at once; its further runs wait without blocking other domains. */
+  maxRunningPerTenant?: number;
+  /** Queue places one isolation domain may hold, so it cannot fill the whole queue and lock others out. */
+  maxQueuedPerTenant?: number;
 }
 
 /**
  * Worker threads grouped by memory bucket (a worker's WASM maximum is fixed when it starts) and bound to the
  * isolation domain (tenant) of the first run they serve. Hands out one idle worker per execution, starts new ones
- * up to `maxWorkers`, evicts idle workers of other buckets or domains when full, and queues the rest in FIFO order.
+ * up to `maxWorkers`, evicts idle workers of other buckets or domains when full, and queues the rest.
+ *
+ * Fairness between domains: a domain holds at most `maxRunningPerTenant` workers and `maxQueuedPerTenant` queue
+ * places. A freed worker goes to the oldest waiter whose domain is under its cap, so a domain at its cap never
+ * blocks the queue for the others behind it (no head-of-line blocking), and within a domain runs start in order.
+ * A domain's slot is held from hand-out until the worker comes back (`release`) or is terminated (`discard`),
+ * whichever way the run ended, so a run still stopping after a kill keeps counting.
  *
  * Why domains: a worker's WASM memory holds what earlier runs left there (inputs, outputs, HTTP responses, secrets
  * substituted into requests). The guest cannot read it today, but one uninitialised-read bug in the engine (this
@@ -30,21 +46,33 @@ export class WorkerPool {
   private readonly entry: URL;
   private readonly maxWorkers: number;
   private readonly maxQueue: number;
+  private readonly maxRunningPerTenant: number;
+  private readonly maxQueuedPerTenant: number;
   private readonly all = new Set<SandboxWorker>();
   private readonly idle: SandboxWorker[] = [];
   private readonly waiters: Waiter[] = [];
   /** The isolation domain each worker was bound to by its first run (unbound: fresh or warmed, never used). */
   private readonly domains = new WeakMap<SandboxWorker, string>();
+  /** Workers handed out and not yet back, with the domain each counts against. */
+  private readonly busy = new Map<SandboxWorker, string>();
+  private readonly runningByDomain = new Map<string, number>();
+  private readonly queuedByDomain = new Map<string, number>();
   private closed = false;
 
-  constructor(entry: URL, maxWorkers: number, maxQueue: number) {
+  constructor(entry: URL, maxWorkers: number, maxQueue: number, limits: TenantLimits = {}) {
     this.entry = entry;
     this.maxWorkers = maxWorkers;
     this.maxQueue = maxQueue;
+    this.maxRunningPerTenant = limits.maxRunningPerTenant ?? maxWorkers;
+    this.maxQueuedPerTenant = limits.maxQueuedPerTenant ?? maxQueue;
   }
 
   get size(): number { return this.all.size; }
   get idleCount(): number { return this.idle.length; }
+  /** Workers a domain holds right now (tests and diagnostics). */
+  runningFor(isolationKey: string): number { return this.runningByDomain.get(isolationKey) ?? 0; }
+  /** Runs of a domain waiting for a worker (tests and diagnostics). */
+  queuedFor(isolationKey: string): number { return this.queuedByDomain.get(isolationKey) ?? 0; }
 
   /** Starts `count` idle workers for a bucket (ahead of the first run). */
   async warm(bucketMb: number, count: number): Promise<void> {
@@ -57,10 +85,13 @@ export class WorkerPool {
   /**
    * Resolves with an idle, started worker of the bucket whose WASM memory (which never shrinks) is still within
    * baseline + the run's limit, so "WASM size > baseline + limit" keeps meaning "this guest is over its limit".
+   * Rejects with `UNAVAILABLE` when closed, when the queue or the domain's share of it is full, or when `signal`
+   * aborts while the run is queued (its place is given back at once).
    */
-  acquire(need: WorkerNeed): Promise<SandboxWorker> {
+  acquire(need: WorkerNeed, signal?: AbortSignal): Promise<SandboxWorker> {
     if (this.closed) return Promise.reject(new TollgateError('UNAVAILABLE', 'sandbox supervisor is closed'));
-    const worker = this.takeNow(need);
+    // Runs of one domain start in order: a newcomer never overtakes its own domain's queued runs.
+    const worker = this.queuedFor(need.isolationKey) === 0 ? this.takeNow(need) : undefined;
     if (worker) {
       return worker.ready.then(() => worker, (error: unknown) => {
         this.discard(worker);
@@ -70,12 +101,25 @@ export class WorkerPool {
     if (this.waiters.length >= this.maxQueue) {
       return Promise.reject(new TollgateError('UNAVAILABLE', 'sandbox is busy: too many executions queued'));
     }
-    return new Promise((resolve, reject) => this.waiters.push({ ...need, resolve, reject }));
+    if (this.queuedFor(need.isolationKey) >= this.maxQueuedPerTenant) {
+      return Promise.reject(new TollgateError('UNAVAILABLE', 'sandbox is busy: too many executions of this tenant queued'));
+    }
+    if (signal?.aborted) return Promise.reject(new TollgateError('UNAVAILABLE', 'execution ended while queued'));
+    return new Promise((resolve, reject) => {
+      const onAbort = (): void => {
+        if (this.dequeue(waiter)) reject(new TollgateError('UNAVAILABLE', 'execution ended while queued'));
+      };
+      const waiter: Waiter = { ...need, resolve, reject, detach: () => signal?.removeEventListener('abort', onAbort) };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.waiters.push(waiter);
+      this.count(this.queuedByDomain, need.isolationKey, 1);
+    });
   }
 
   /** Returns a healthy worker after a run. */
   release(worker: SandboxWorker): void {
     if (!worker.alive || this.closed) return this.discard(worker);
+    this.endRun(worker);
     worker.onMessage = undefined;
     worker.onExit = () => this.discard(worker);
     this.idle.push(worker);
@@ -89,6 +133,7 @@ export class WorkerPool {
   }
 
   private remove(worker: SandboxWorker): void {
+    this.endRun(worker);
     worker.terminate();
     this.all.delete(worker);
     const index = this.idle.indexOf(worker);
@@ -97,7 +142,10 @@ export class WorkerPool {
 
   async close(): Promise<void> {
     this.closed = true;
-    for (const waiter of this.waiters.splice(0)) waiter.reject(new TollgateError('UNAVAILABLE', 'sandbox supervisor is closed'));
+    for (const waiter of [...this.waiters]) {
+      this.dequeue(waiter);
+      waiter.reject(new TollgateError('UNAVAILABLE', 'sandbox supervisor is closed'));
+    }
     for (const worker of [...this.all]) this.remove(worker);
   }
 
@@ -106,7 +154,7 @@ export class WorkerPool {
       const waiter = this.waiters[i]!;
       const worker = this.takeNow(waiter);
       if (!worker) { i++; continue; }
-      this.waiters.splice(i, 1);
+      this.dequeue(waiter);
       worker.ready.then(() => waiter.resolve(worker), (error: Error) => {
         this.discard(worker);
         waiter.reject(new TollgateError('UNAVAILABLE', 'sandbox worker failed to start', { cause: error }));
@@ -114,7 +162,19 @@ export class WorkerPool {
     }
   }
 
+  /** Removes a waiter from the queue; false when it had already left (served, aborted or closed). */
+  private dequeue(waiter: Waiter): boolean {
+    const index = this.waiters.indexOf(waiter);
+    if (index < 0) return false;
+    this.waiters.splice(index, 1);
+    this.count(this.queuedByDomain, waiter.isolationKey, -1);
+    waiter.detach();
+    return true;
+  }
+
   private takeNow(need: WorkerNeed): SandboxWorker | undefined {
+    // Checked before anything else, so a capped domain's waiter neither gets a worker nor evicts an idle one.
+    if (this.runningFor(need.isolationKey) >= this.maxRunningPerTenant) return undefined;
     const fits = (w: SandboxWorker): boolean => {
       const domain = this.domains.get(w);
       return w.alive && w.bucketMb === need.bucketMb && w.wasmMb() * 1048576 <= w.baselineBytes + need.limitBytes
@@ -131,7 +191,23 @@ export class WorkerPool {
 
   private bind(worker: SandboxWorker, need: WorkerNeed): SandboxWorker {
     this.domains.set(worker, need.isolationKey);
+    this.busy.set(worker, need.isolationKey);
+    this.count(this.runningByDomain, need.isolationKey, 1);
     return worker;
+  }
+
+  /** Frees the domain slot a handed-out worker held; a no-op for idle or already returned workers. */
+  private endRun(worker: SandboxWorker): void {
+    const domain = this.busy.get(worker);
+    if (domain === undefined) return;
+    this.busy.delete(worker);
+    this.count(this.runningByDomain, domain, -1);
+  }
+
+  private count(counts: Map<string, number>, isolationKey: string, delta: number): void {
+    const next = (counts.get(isolationKey) ?? 0) + delta;
+    if (next > 0) counts.set(isolationKey, next);
+    else counts.delete(isolationKey);
   }
 
   /** The isolation domain a worker is bound to (tests and diagnostics). */
