@@ -15,6 +15,11 @@ describe('loadConfig', () => {
     expect(config).toMatchObject({ port: 0, databaseUrl: 'postgres://u@h:5432/db', logLevel: 'debug', bodyLimitBytes: 2048 });
   });
 
+  it('the sandbox per-tenant cap defaults to 0 (half the workers, decided by the sandbox) and parses a count', () => {
+    expect(loadConfig({}).sandboxMaxRunningPerTenant).toBe(0);
+    expect(loadConfig({ TOLLGATE_SANDBOX_MAX_RUNNING_PER_TENANT: '3' }).sandboxMaxRunningPerTenant).toBe(3);
+  });
+
   it.each([
     ['TOLLGATE_PORT', '80a'],
     ['TOLLGATE_PORT', '70000'],
@@ -23,6 +28,7 @@ describe('loadConfig', () => {
     ['TOLLGATE_ADMIN_KEY', 'password123'],
     ['TOLLGATE_BODY_LIMIT_BYTES', '10'],
     ['TOLLGATE_AUTH_CACHE_TTL_MS', '-5'],
+    ['TOLLGATE_SANDBOX_MAX_RUNNING_PER_TENANT', '-1'],
   ])('a bad %s (%s) fails with CONFIG_INVALID naming the variable', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringContaining(name) }));
   });

@@ -209,6 +209,12 @@ export const CONFIG_VARIABLES = {
     text,
     'PEM file of extra CA certificates trusted by sandbox http_request (private CAs, TLS-inspecting proxies).',
   ),
+  sandboxMaxRunningPerTenant: variable(
+    'TOLLGATE_SANDBOX_MAX_RUNNING_PER_TENANT',
+    0,
+    integer(0, 1_024),
+    'Sandbox executions one tenant may run at once (its further ones queue without holding up other tenants\'); 0 = half the sandbox workers, rounded up (workers = CPU count, so 1 on 2 CPUs; all of a pool of one). Values above the worker count mean the worker count: set that on a single-tenant install to let one tenant use every worker.',
+  ),
   executionsPerHour: variable(
     'TOLLGATE_EXECUTIONS_PER_HOUR',
     10,

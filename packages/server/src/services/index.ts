@@ -114,6 +114,7 @@ export async function createServices(deps: ServiceDeps): Promise<Services> {
     },
     scanContent: (request) => safety.scan(request),
     executionsPerHour: deps.config.executionsPerHour,
+    supervisor: { maxRunningPerTenant: deps.config.sandboxMaxRunningPerTenant },
     onError: (error) => deps.logger.error({ err: error }, 'sandbox kill handling failed'),
   });
   const safety = new SafetyService({
