@@ -68,6 +68,29 @@ describe('per-tenant cap on running executions', () => {
     expect((await Promise.all(tenantA)).map((r) => r.output)).toEqual(['done a1', 'done a2', 'done a3', 'done a4']);
   });
 
+  it('raising the cap at run time starts queued runs that now fit; lowering it applies to the next hand-outs', async () => {
+    const target = await supervisor({ maxWorkers: 2, maxRunningPerTenant: 1 });
+    const gated = gatedRuns();
+    const runs = ['a1', 'a2', 'a3'].map((id) => gated.run(target, 'tenant-a', id));
+    await until(() => gated.started.length === 1);
+    expect(target.maxRunningPerTenant).toBe(1);
+
+    target.setMaxRunningPerTenant(2); // e.g. the installation turned out to have a single tenant
+    await until(() => gated.started.length === 2);
+    expect(gated.started).toEqual(['a1', 'a2']);
+
+    target.setMaxRunningPerTenant(undefined); // back to the default: half of 2 workers
+    expect(target.maxRunningPerTenant).toBe(1);
+    gated.finish('a1');
+    gated.finish('a2');
+    await until(() => gated.started.length === 3);
+    gated.finish('a3');
+    expect((await Promise.all(runs)).map((r) => r.output)).toEqual(['done a1', 'done a2', 'done a3']);
+
+    target.setMaxRunningPerTenant(99); // clamped to the pool
+    expect(target.maxRunningPerTenant).toBe(2);
+  });
+
   it('a capped tenant does not block the queue: a later tenant runs ahead of its waiting executions', async () => {
     const target = await supervisor({ maxWorkers: 2, maxRunningPerTenant: 1 });
     const gated = gatedRuns();

@@ -213,7 +213,7 @@ export const CONFIG_VARIABLES = {
     'TOLLGATE_SANDBOX_MAX_RUNNING_PER_TENANT',
     0,
     integer(0, 1_024),
-    'Sandbox executions one tenant may run at once (its further ones queue without holding up other tenants\'); 0 = half the sandbox workers, rounded up (workers = CPU count, so 1 on 2 CPUs; all of a pool of one). Values above the worker count mean the worker count: set that on a single-tenant install to let one tenant use every worker.',
+    'Sandbox executions one tenant may run at once (its further ones queue without holding up other tenants\'). 0 = automatic: every sandbox worker while the installation has a single tenant, half of them (rounded up; workers = CPU count, so 1 on 2 CPUs) once it has two or more, re-counted when a tenant is created and every minute. A set value is used as is (values above the worker count mean the worker count).',
   ),
   executionsPerHour: variable(
     'TOLLGATE_EXECUTIONS_PER_HOUR',

@@ -6,7 +6,7 @@ import type { ExecutionRequest, ExecutionResult } from '../types.js';
 import type { DoneMessage, RunMessage, WorkerToParent } from '../worker/protocol.js';
 import { ExecutionRun, toSandboxCode } from './execution-run.js';
 import { brokerHostCall } from './host-call-broker.js';
-import { assertWorkerEntryExists, memoryBucketMb, resolveSupervisorOptions } from './options.js';
+import { assertWorkerEntryExists, defaultMaxRunningPerTenant, memoryBucketMb, resolveSupervisorOptions } from './options.js';
 import type { ResolvedSupervisorOptions, SupervisorOptions } from './options.js';
 import type { SandboxWorker } from './sandbox-worker.js';
 import { WorkerPool } from './worker-pool.js';
@@ -45,6 +45,21 @@ export class SandboxSupervisor {
     assertWorkerEntryExists(this.options.workerEntry);
     await this.pool.warm(memoryBucketMb(128), this.options.warmWorkers);
   }
+
+  /**
+   * Changes the per-tenant cap on running executions at run time (e.g. when a second tenant is created): a number
+   * (clamped to 1 … maxWorkers), or undefined for the default, half the workers rounded up. Queued runs that now fit
+   * start at once.
+   *
+   * @example
+   * supervisor.setMaxRunningPerTenant(supervisor.options.maxWorkers); // one tenant may use every worker
+   */
+  setMaxRunningPerTenant(limit: number | undefined): void {
+    this.pool.setMaxRunningPerTenant(limit === undefined || limit <= 0 ? defaultMaxRunningPerTenant(this.options.maxWorkers) : limit);
+  }
+
+  /** The per-tenant cap on running executions in force now. */
+  get maxRunningPerTenant(): number { return this.pool.runningLimitPerTenant; }
 
   /** Executions in flight (started or queued). */
   get activeCount(): number { return this.running.size; }

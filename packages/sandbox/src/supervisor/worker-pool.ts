@@ -46,7 +46,7 @@ export class WorkerPool {
   private readonly entry: URL;
   private readonly maxWorkers: number;
   private readonly maxQueue: number;
-  private readonly maxRunningPerTenant: number;
+  private maxRunningPerTenant: number;
   private readonly maxQueuedPerTenant: number;
   private readonly all = new Set<SandboxWorker>();
   private readonly idle: SandboxWorker[] = [];
@@ -66,6 +66,18 @@ export class WorkerPool {
     this.maxRunningPerTenant = limits.maxRunningPerTenant ?? maxWorkers;
     this.maxQueuedPerTenant = limits.maxQueuedPerTenant ?? maxQueue;
   }
+
+  /**
+   * Changes how many workers one domain may hold (1 … maxWorkers). Raising it starts queued runs that now fit;
+   * lowering it lets running executions finish and applies to the next hand-outs.
+   */
+  setMaxRunningPerTenant(limit: number): void {
+    this.maxRunningPerTenant = Math.max(1, Math.min(this.maxWorkers, Math.floor(limit)));
+    this.drain();
+  }
+
+  /** How many workers one domain may hold right now. */
+  get runningLimitPerTenant(): number { return this.maxRunningPerTenant; }
 
   get size(): number { return this.all.size; }
   get idleCount(): number { return this.idle.length; }

@@ -100,7 +100,7 @@ export async function createServices(deps: ServiceDeps): Promise<Services> {
   });
   await ledger.start();
   const keys = new KeyService({ store: deps.store, clock: deps.clock, bus, cacheTtlMs: deps.config.authCacheTtlMs, ledger });
-  const tenants = new TenantService({ store: deps.store, clock: deps.clock, keys, ledger });
+  const tenants = new TenantService({ store: deps.store, clock: deps.clock, keys, ledger, onCreated: () => void sandboxTenantCap.refresh() });
   const events = new EventService({ store: deps.store, clock: deps.clock, redact: redactSecretsDeep });
   const sandbox = createSandboxServices({
     store: deps.store, clock: deps.clock, bus, vault, ledger,
@@ -117,6 +117,8 @@ export async function createServices(deps: ServiceDeps): Promise<Services> {
     supervisor: { maxRunningPerTenant: deps.config.sandboxMaxRunningPerTenant },
     onError: (error) => deps.logger.error({ err: error }, 'sandbox kill handling failed'),
   });
+  const sandboxTenantCap = automaticSandboxTenantCap(deps, sandbox.sandboxRuntime);
+  await sandboxTenantCap.refresh();
   const safety = new SafetyService({
     template: deps.config.safetyTemplate.toUpperCase() as 'STRICT' | 'STANDARD' | 'DEV', maxChars: deps.config.safetyMaxChars,
     detectorUrl: deps.config.safetyDetectorUrl, detectorTimeoutMs: deps.config.safetyDetectorTimeoutMs, detectorFailure: deps.config.safetyDetectorFailure,
@@ -131,7 +133,43 @@ export async function createServices(deps: ServiceDeps): Promise<Services> {
     store: deps.store, clock: deps.clock, ledger, activePolicy: (tenantId) => policies.activePolicy(tenantId),
     haltReason: (tenantId, agent) => killSwitch.haltReason(tenantId, String(agent.id)) ?? killSwitch.haltReason(tenantId, agent.name),
   });
-  return { ...base, keys, tenants, ledger, events, vault, ...sandbox, ...enforcementArea.services, closeEnforcement: enforcementArea.close, dashboardSessions, safety, compliance };
+  const closeSandbox = async (): Promise<void> => {
+    sandboxTenantCap.stop();
+    await sandbox.closeSandbox();
+  };
+  return { ...base, keys, tenants, ledger, events, vault, ...sandbox, closeSandbox, ...enforcementArea.services, closeEnforcement: enforcementArea.close, dashboardSessions, safety, compliance };
+}
+
+/** How often the automatic per-tenant sandbox cap re-counts tenants (other replicas may have created one). */
+const TENANT_CAP_REFRESH_MS = 60_000;
+
+/**
+ * `TOLLGATE_SANDBOX_MAX_RUNNING_PER_TENANT=0` (the default) is automatic: while the installation has one tenant,
+ * that tenant may use every sandbox worker (nobody to be fair to); from the second tenant on, each may hold at most
+ * half of them, so one tenant's long runs cannot take every worker. Re-counted when a tenant is created here and
+ * every minute (tenants created through another replica). A set value is used as is.
+ */
+function automaticSandboxTenantCap(deps: ServiceDeps, runtime: SandboxServices['sandboxRuntime']): { refresh(): Promise<void>; stop(): void } {
+  const configured = deps.config.sandboxMaxRunningPerTenant;
+  if (configured > 0) return { refresh: async () => undefined, stop: () => undefined };
+  let stopped = false;
+  const refresh = async (): Promise<void> => {
+    try {
+      const count = (await deps.store.tenants.list()).length;
+      if (!stopped) runtime.setMaxRunningPerTenant(count > 1 ? undefined : runtime.options.maxWorkers);
+    } catch (error) {
+      deps.logger.error({ err: error }, 'counting tenants for the sandbox per-tenant cap failed');
+    }
+  };
+  const timer = setInterval(() => void refresh(), TENANT_CAP_REFRESH_MS);
+  timer.unref();
+  return {
+    refresh,
+    stop: () => {
+      stopped = true;
+      clearInterval(timer);
+    },
+  };
 }
 
 /**

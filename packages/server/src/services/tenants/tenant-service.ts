@@ -15,6 +15,8 @@ export interface TenantServiceDeps {
   readonly clock: Clock;
   readonly keys: KeyService;
   readonly ledger?: LedgerAppender | undefined;
+  /** Told after a tenant was created (e.g. to tighten the sandbox's per-tenant cap once there are two). */
+  readonly onCreated?: ((tenant: Tenant) => void) | undefined;
 }
 
 /** What first start created. */
@@ -42,6 +44,7 @@ export class TenantService {
     const tenant: Tenant = { id: input.id, name: input.name ?? input.id, createdAt: this.deps.clock.now() };
     await this.deps.store.tenants.create(tenant);
     await this.deps.ledger?.append(tenant.id, { type: 'tenant.created', data: { tenantId: tenant.id, name: tenant.name } });
+    this.deps.onCreated?.(tenant);
     return tenant;
   }
 
