@@ -130,7 +130,7 @@ export const CONFIG_VARIABLES = {
     'TOLLGATE_SQLITE_CHECKPOINT_INTERVAL_MS',
     250,
     integer(0, 60_000),
-    'SQLite only: milliseconds between WAL checkpoints run by a background thread, so they never pause request handling; 0 = SQLite\'s automatic checkpoints on the serving thread.',
+    'SQLite only: milliseconds between WAL checkpoints run by a background thread while the WAL is quiet (5 ms while it keeps growing), so they rarely pause request handling; 0 = SQLite\'s automatic checkpoints on the serving thread.',
   ),
   databaseUrl: variable<string | undefined>(
     'DATABASE_URL',

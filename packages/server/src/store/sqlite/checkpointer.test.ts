@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openSqliteStore } from './index.js';
-import { BACKSTOP_AUTOCHECKPOINT_PAGES, startBackgroundCheckpointer } from './checkpointer.js';
+import { BACKSTOP_AUTOCHECKPOINT_PAGES, startBackgroundCheckpointer, type CheckpointPass } from './checkpointer.js';
 
 const dirs: string[] = [];
 function tempFile(): string {
@@ -56,10 +56,41 @@ describe('background WAL checkpoints', () => {
     const checkpointer = startBackgroundCheckpointer(database, { intervalMs: 20, busyTimeoutMs: 1000 });
     await until(() => database.pragma('wal_autocheckpoint', { simple: true }) === BACKSTOP_AUTOCHECKPOINT_PAGES);
     const pageSize = database.pragma('page_size', { simple: true }) as number;
-    // ~80 MB in 800 transactions without yielding: more than twice the backstop.
-    for (let i = 0; i < 800; i += 1) fill(database, 100);
+    // 2.5 times the backstop (~160 MB) in transactions of ~100 KB without yielding.
+    const transactions = Math.ceil((BACKSTOP_AUTOCHECKPOINT_PAGES * pageSize * 2.5) / 100_000);
+    for (let i = 0; i < transactions; i += 1) fill(database, 100);
     const walBytes = statSync(`${filename}-wal`).size;
     expect(walBytes).toBeLessThan(BACKSTOP_AUTOCHECKPOINT_PAGES * pageSize * 1.25);
+    await checkpointer.stop();
+    database.close();
+  });
+
+  it('follows up within milliseconds while the WAL keeps growing, instead of waiting a whole interval', async () => {
+    // Under a writer that never pauses, what the worker has not copied yet is left to the serving thread's backstop
+    // checkpoint (an event-loop stall proportional to it). With a 1 s interval, passes that find new frames must
+    // come every few milliseconds, not once a second.
+    const filename = tempFile();
+    const database = new BetterSqlite3(filename);
+    database.pragma('journal_mode = WAL');
+    const passes: CheckpointPass[] = [];
+    const checkpointer = startBackgroundCheckpointer(database, { intervalMs: 1000, busyTimeoutMs: 1000, onPass: (pass) => passes.push(pass) });
+    const started = Date.now();
+    while (passes.filter((pass) => pass.log > 0).length < 6 && Date.now() - started < 10_000) {
+      fill(database, 20);
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    const elapsed = Date.now() - started;
+    const writing = passes.filter((pass) => pass.log > 0);
+    expect(writing.length).toBeGreaterThanOrEqual(6);
+    // Every pass copied all the frames that were there when it started: the backlog stays small.
+    expect(writing.every((pass) => pass.busy || pass.checkpointed === pass.log)).toBe(true);
+    // Six passes at the interval would take at least 6 s.
+    expect(elapsed).toBeLessThan(4000);
+
+    // Once writing stops, passes go back to the interval: about one a second, not hundreds.
+    const quietFrom = passes.length;
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(passes.length - quietFrom).toBeLessThanOrEqual(3);
     await checkpointer.stop();
     database.close();
   });

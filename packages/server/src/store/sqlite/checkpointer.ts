@@ -14,17 +14,32 @@ const SQLITE_DEFAULT_AUTOCHECKPOINT_PAGES = 1000;
  * pauses, and the WAL only starts over once a checkpoint has copied all of it: under sustained load the WAL grew
  * without bound (2.2 GB in 24 s of saturated /v1/enforce). At this size the writing connection checkpoints
  * itself, between its transactions, which always completes; by then the worker has copied most frames, so it
- * has little left to do.
+ * has little left to do. Little, but not nothing: that checkpoint syncs the WAL and the database file on the
+ * serving thread, ~10 ms on this machine whatever the remainder, so it is kept rare: 16,000 pages (64 MB, the
+ * size the WAL file is truncated back to) is one such pause every few seconds under saturated /v1/enforce, where
+ * 8,000 pages was one a second (with 2,000 pages: 130 stalls over 5 ms in 16 s).
  */
-export const BACKSTOP_AUTOCHECKPOINT_PAGES = 8000;
+export const BACKSTOP_AUTOCHECKPOINT_PAGES = 16_000;
 /** Bytes the WAL file is truncated to after it starts over (SQLite otherwise keeps its largest size on disk). */
 export const WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024;
 
 /**
+ * Delay before the next checkpoint while the WAL is still growing. A writer that never pauses keeps the WAL from
+ * starting over, so the connection's backstop checkpoint ({@link BACKSTOP_AUTOCHECKPOINT_PAGES}) runs on the serving
+ * thread anyway, and it copies every frame committed since the worker's last pass. With passes every 250 ms that was
+ * up to ~2,000 pages plus two syncs: a 20–25 ms stall of the event loop about once a second under saturated
+ * /v1/enforce, which was most of its p99 (10–15 ms). Following up quickly keeps that remainder to a few
+ * milliseconds' worth (p99 6–7 ms in the same run, same throughput).
+ */
+export const FOLLOW_UP_CHECKPOINT_MS = 5;
+
+/**
  * The worker: its own connection to the same file, running a PASSIVE checkpoint on a timer. PASSIVE never waits
- * for or blocks the writer; frames committed meanwhile are copied by the next round. Evaluated source that only uses
- * dynamic `import()`, so it runs the same from sources (Vitest) and from `dist/`, as CommonJS or as an ES module
- * (a process started with `--input-type=module` evaluates worker source as ESM).
+ * for or blocks the writer; frames committed meanwhile are copied by the next round, which comes after
+ * {@link FOLLOW_UP_CHECKPOINT_MS} while the WAL keeps growing (below the backstop size) and after the configured
+ * interval once it is quiet or past the backstop.
+ * Evaluated source that only uses dynamic `import()`, so it runs the same from sources (Vitest) and from `dist/`, as
+ * CommonJS or as an ES module (a process started with `--input-type=module` evaluates worker source as ESM).
  */
 const WORKER_SOURCE = `
 (async () => {
@@ -34,13 +49,29 @@ const WORKER_SOURCE = `
   db.pragma('busy_timeout = ' + workerData.busyTimeoutMs);
   const checkpoint = db.prepare('PRAGMA wal_checkpoint(PASSIVE)');
   let running = true;
-  const timer = setInterval(() => {
-    try { checkpoint.run(); } catch (error) { if (running) parentPort.postMessage({ error: String((error && error.message) || error) }); }
-  }, workerData.intervalMs);
+  let timer;
+  let lastLog = -1;
+  const pass = () => {
+    let delay = workerData.intervalMs;
+    try {
+      const result = checkpoint.get();
+      const log = result && typeof result.log === 'number' ? result.log : -1;
+      if (workerData.reportPasses) parentPort.postMessage({ pass: { busy: result.busy === 1, log, checkpointed: result.checkpointed } });
+      // Past the backstop the serving connection checkpoints itself after its next commit (the only checkpoint that
+      // lets a WAL under a never-pausing writer start over); a pass of ours then would hold the checkpoint lock and
+      // make it skip, so the WAL would keep growing.
+      if (log > 0 && log !== lastLog && log < workerData.backstopPages) delay = Math.min(delay, workerData.followUpMs);
+      lastLog = log;
+    } catch (error) {
+      if (running) parentPort.postMessage({ error: String((error && error.message) || error) });
+    }
+    if (running) timer = setTimeout(pass, delay);
+  };
+  timer = setTimeout(pass, workerData.intervalMs);
   parentPort.on('message', (message) => {
     if (message !== 'stop') return;
     running = false;
-    clearInterval(timer);
+    clearTimeout(timer);
     try { checkpoint.run(); } catch {}
     db.close();
     parentPort.close();
@@ -61,6 +92,18 @@ export interface CheckpointerOptions {
   readonly busyTimeoutMs: number;
   /** Told about checkpoint errors (the connection falls back to automatic checkpoints if the worker dies). */
   readonly onError?: (message: string) => void;
+  /**
+   * Told about every checkpoint pass (for observability and tests): the WAL's frames (`log`), how many of them are
+   * in the database file (`checkpointed`), or `busy` when another checkpoint held the lock. Unset: not reported.
+   */
+  readonly onPass?: (pass: CheckpointPass) => void;
+}
+
+/** One background checkpoint pass, as SQLite's `PRAGMA wal_checkpoint(PASSIVE)` reported it. */
+export interface CheckpointPass {
+  readonly busy: boolean;
+  readonly log: number;
+  readonly checkpointed: number;
 }
 
 /**
@@ -82,6 +125,9 @@ export function startBackgroundCheckpointer(database: BetterSqlite3.Database, op
       moduleUrl: pathToFileURL(createRequire(import.meta.url).resolve('better-sqlite3')).href,
       filename: database.name,
       intervalMs: options.intervalMs ?? DEFAULT_CHECKPOINT_INTERVAL_MS,
+      followUpMs: FOLLOW_UP_CHECKPOINT_MS,
+      backstopPages: BACKSTOP_AUTOCHECKPOINT_PAGES,
+      reportPasses: options.onPass !== undefined,
       busyTimeoutMs: options.busyTimeoutMs,
     },
   });
@@ -90,7 +136,8 @@ export function startBackgroundCheckpointer(database: BetterSqlite3.Database, op
     if (database.open) database.pragma(`wal_autocheckpoint = ${SQLITE_DEFAULT_AUTOCHECKPOINT_PAGES}`);
   };
   // Automatic checkpoints stay on until the worker has its connection, and come back if it fails.
-  worker.on('message', (message: { ready?: boolean; error?: string }) => {
+  worker.on('message', (message: { ready?: boolean; error?: string; pass?: CheckpointPass }) => {
+    if (message.pass) options.onPass?.(message.pass);
     if (message.ready && !stopping && database.open) database.pragma(`wal_autocheckpoint = ${BACKSTOP_AUTOCHECKPOINT_PAGES}`);
     if (message.error) options.onError?.(message.error);
   });
