@@ -82,3 +82,54 @@ describe('allowed_domains entries with ports', () => {
     expect(resolveSandboxConfig({ allowed_domains: ['API.example.com:8443'] }).allowed_domains).toEqual(['api.example.com:8443']);
   });
 });
+
+// Validation accepted entries that matching could never use: a Unicode domain (URLs carry it as punycode), an IPv6
+// address not in its shortest form, an IPv4 address in short form, and host names with a path or user info. The entry
+// was stored, the agent's calls to that host were refused, and nothing said why. Entries are now parsed as URL hosts.
+describe('allowed_domains entries are canonicalised as URL hosts', () => {
+  it.each([
+    ['bücher.de', 'https://bücher.de/', 'xn--bcher-kva.de'],
+    ['*.bücher.de', 'https://api.xn--bcher-kva.de/', '*.xn--bcher-kva.de'],
+    ['BÜCHER.de:8443', 'https://xn--bcher-kva.de:8443/', 'xn--bcher-kva.de:8443'],
+    ['[2001:DB8:0:0::1]', 'https://[2001:db8::1]/', '2001:db8::1'],
+    ['[2001:db8:0:0::1]:8443', 'https://[2001:db8::1]:8443/', '[2001:db8::1]:8443'],
+    ['ＡＰＩ.example.com', 'https://api.example.com/', 'api.example.com'],
+  ])('entry %s allows %s (stored as %s)', (entry, url, stored) => {
+    expect(domainEntryProblem(entry)).toBeUndefined();
+    expect(normalizeDomainEntry(entry)).toBe(stored);
+    expect(domainsRefusal(new URL(url), [entry])).toBeUndefined();
+    expect(domainsRefusal(new URL(url), [normalizeDomainEntry(entry)])).toBeUndefined();
+  });
+
+  it.each([
+    ['api.example.com/v1', /host name/],
+    ['user@api.example.com', /host name/],
+    ['api.example.com?x', /host name/],
+    ['api.example.com#x', /host name/],
+    ['api.exa mple.com', /host name/],
+    ['api.%65xample.com', /host name/],
+    ['api.*.example.com', /wildcard/],
+    ['*example.com', /wildcard/],
+    ['*', /wildcard/],
+    ['*.0.0.1', /wildcard|host name/],
+  ])('refuses %s', (entry, problem) => {
+    expect(domainEntryProblem(entry)).toMatch(problem);
+    expect(() => resolveSandboxConfig({ allowed_domains: [entry] })).toThrow(expect.objectContaining({ code: 'VALIDATION_FAILED' }));
+  });
+
+  // A wildcard of numbers could only ever match IP literals: `*.0.0.1` matched https://127.0.0.1/.
+  it('a wildcard never matches an IP address literal', () => {
+    expect(domainsRefusal(new URL('https://127.0.0.1/'), ['*.0.0.1'])).toMatch(/not in allowed_domains/);
+  });
+
+  it('keeps the spellings the URL parser treats as the same host matching (checked property)', () => {
+    const entries = ['api.example.com'];
+    for (const url of ['https://API.example.com/', 'https://api.example.com./', 'https://api.example.com:0443/', 'https://api.example.com:/',
+      'https://%61pi.example.com/', 'https://ａｐｉ.example.com/']) {
+      expect(domainsRefusal(new URL(url), entries)).toBeUndefined();
+    }
+    // User info never moves the checked host: the URL's host is the part after the @.
+    expect(domainsRefusal(new URL('https://api.example.com:443@evil.example:22/'), entries)).toMatch(/evil\.example is not in allowed_domains/);
+    expect(domainsRefusal(new URL('https://api.example.com.:22/'), entries)).toMatch(/port 22/);
+  });
+});

@@ -24,10 +24,11 @@ export function domainEntryProblem(entry: string): string | undefined {
   const parsed = splitEntry(entry);
   if (typeof parsed === 'string') return parsed;
   if (parsed.host === '') return 'needs a host name before the port';
-  if (parsed.port === undefined) return undefined;
-  return /^[0-9]{1,5}$/.test(parsed.port) && Number(parsed.port) >= 1 && Number(parsed.port) <= 65_535
-    ? undefined
-    : `port must be a number from 1 to 65535, got ${JSON.stringify(parsed.port)}`;
+  if (parsed.port !== undefined && !(/^[0-9]{1,5}$/.test(parsed.port) && Number(parsed.port) >= 1 && Number(parsed.port) <= 65_535)) {
+    return `port must be a number from 1 to 65535, got ${JSON.stringify(parsed.port)}`;
+  }
+  const host = canonicalHost(parsed.host);
+  return typeof host === 'string' ? undefined : host.problem;
 }
 
 /**
@@ -40,12 +41,12 @@ export function domainEntryProblem(entry: string): string | undefined {
 export function parseDomainEntry(entry: string): DomainEntry | undefined {
   if (domainEntryProblem(entry) !== undefined) return undefined;
   const parsed = splitEntry(entry) as { host: string; port: string | undefined };
-  return { host: parsed.host, port: parsed.port === undefined ? undefined : Number(parsed.port) };
+  return { host: canonicalHost(parsed.host) as string, port: parsed.port === undefined ? undefined : Number(parsed.port) };
 }
 
 /**
- * The stored form of a valid entry: lower case, no trailing dot, a port without leading zeros, IPv6 in brackets when
- * a port follows.
+ * The stored form of a valid entry: the host as URLs carry it (lower case, punycode, IP addresses in their canonical
+ * form), no trailing dot, a port without leading zeros, IPv6 in brackets when a port follows.
  *
  * @example
  * normalizeDomainEntry('API.Example.com.:08443'); // 'api.example.com:8443'
@@ -104,6 +105,27 @@ export function normalizeHost(hostname: string): string {
 function entryNamesHost(domain: string, host: string): boolean {
   if (domain.startsWith('*.')) return host.endsWith(domain.slice(1)) && host.length > domain.length - 1;
   return host === domain;
+}
+
+/**
+ * The host of an entry as the WHATWG URL parser writes it in `URL.hostname` (what {@link domainsRefusal} compares
+ * with): punycode for Unicode names, the shortest IPv6 form, dotted-quad IPv4. Without it an entry validation
+ * accepted (`bücher.de`, `[2001:DB8:0:0::1]`, `127.1`) could never match. Anything the parser would move elsewhere in
+ * a URL (path, user info, query) or decode (`%`) is refused, and `*` only as the whole first label of a domain name.
+ */
+function canonicalHost(host: string): string | { problem: string } {
+  const wildcard = host.startsWith('*.');
+  const name = wildcard ? host.slice(2) : host;
+  if (name.includes('*')) return { problem: 'has a misplaced wildcard: * only as the whole first label, before a domain (*.example.com)' };
+  if (/[\s/\\?#@%]/.test(name)) return { problem: 'is not a valid host name (no scheme, path, user info or %-escapes)' };
+  const ipv6 = isIP(name) === 6;
+  let hostname: string;
+  try { hostname = new URL(`http://${ipv6 ? `[${name}]` : name}/`).hostname; } catch { return { problem: 'is not a valid host name' }; }
+  const canonical = normalizeHost(hostname);
+  if (!wildcard) return canonical;
+  // A wildcard names subdomains of a domain name; after an IP address it could only ever match other IP literals.
+  if (isIP(canonical) !== 0) return { problem: 'may not put a wildcard before an IP address' };
+  return `*.${canonical}`;
 }
 
 /** Host and raw port text of an entry, or why it cannot be split. */
