@@ -106,6 +106,25 @@ describe('per-tenant cap on running executions', () => {
     expect((await Promise.all(tenantA)).map((r) => r.status)).toEqual(['killed', 'killed', 'killed']);
   });
 
+  // setMaxRunningPerTenant(NaN) (a cap computed from a missing count, or parsed from bad text) clamped to NaN, and
+  // `running >= NaN` is never true: the cap disappeared and one tenant could take every worker again.
+  it('a cap that is not a number falls back to the default instead of lifting the cap', async () => {
+    const target = await supervisor({ maxWorkers: 2 });
+    for (const bad of [Number.NaN, Number('x'), -Infinity]) {
+      target.setMaxRunningPerTenant(2);
+      target.setMaxRunningPerTenant(bad);
+      expect(target.maxRunningPerTenant).toBe(1);
+    }
+    const gated = gatedRuns();
+    const runs = ['a1', 'a2'].map((id) => gated.run(target, 'tenant-a', id));
+    await until(() => gated.started.length === 1);
+    const b = await runCode(target, 'return "b ran"', {}, { isolationKey: 'tenant-b' });
+    expect(b).toMatchObject({ status: 'completed', output: 'b ran' });
+    expect(gated.started).toEqual(['a1']);
+    target.killAll('cleanup');
+    await Promise.all(runs);
+  });
+
   it('defaults to half the workers (rounded up) for a pool of more than one, and the whole pool of one', () => {
     expect(new SandboxSupervisor({ maxWorkers: 2 }).options.maxRunningPerTenant).toBe(1);
     expect(new SandboxSupervisor({ maxWorkers: 5 }).options.maxRunningPerTenant).toBe(3);

@@ -48,14 +48,15 @@ export class SandboxSupervisor {
 
   /**
    * Changes the per-tenant cap on running executions at run time (e.g. when a second tenant is created): a number
-   * (clamped to 1 … maxWorkers), or undefined for the default, half the workers rounded up. Queued runs that now fit
-   * start at once.
+   * (clamped to 1 … maxWorkers), or undefined (also 0, a negative number or NaN) for the default, half the workers
+   * rounded up. Queued runs that now fit start at once.
    *
    * @example
    * supervisor.setMaxRunningPerTenant(supervisor.options.maxWorkers); // one tenant may use every worker
    */
   setMaxRunningPerTenant(limit: number | undefined): void {
-    this.pool.setMaxRunningPerTenant(limit === undefined || limit <= 0 ? defaultMaxRunningPerTenant(this.options.maxWorkers) : limit);
+    // `!(limit > 0)` and not `limit <= 0`: NaN must take the default too, never reach the pool as "no cap".
+    this.pool.setMaxRunningPerTenant(limit === undefined || !(limit > 0) ? defaultMaxRunningPerTenant(this.options.maxWorkers) : limit);
   }
 
   /** The per-tenant cap on running executions in force now. */

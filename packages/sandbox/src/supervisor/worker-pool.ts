@@ -68,11 +68,12 @@ export class WorkerPool {
   }
 
   /**
-   * Changes how many workers one domain may hold (1 … maxWorkers). Raising it starts queued runs that now fit;
-   * lowering it lets running executions finish and applies to the next hand-outs.
+   * Changes how many workers one domain may hold (1 … maxWorkers; NaN means 1, since `running >= NaN` would never
+   * hold and lift the cap). Raising it starts queued runs that now fit; lowering it lets running executions finish
+   * and applies to the next hand-outs.
    */
   setMaxRunningPerTenant(limit: number): void {
-    this.maxRunningPerTenant = Math.max(1, Math.min(this.maxWorkers, Math.floor(limit)));
+    this.maxRunningPerTenant = Number.isNaN(limit) ? 1 : Math.max(1, Math.min(this.maxWorkers, Math.floor(limit)));
     this.drain();
   }
 
