@@ -112,6 +112,9 @@ describe('ports of allowed hosts, and credential headers across redirects', () =
       '/to-second': `${secondBase}/landed`,
       '/to-first-host-second-port': `http://loopback.test:${secondPort}/landed`,
       '/to-self': '/landed',
+      '/to-self-upper-case': `http://LOOPBACK.TEST:${firstPort}/landed`,
+      '/to-second-and-back': `${secondBase}/back-to-first`,
+      '/back-to-first': `${firstBase}/landed`,
     };
     const location = redirects[req.url ?? ''];
     if (location) { res.writeHead(307, { location }); res.end(); return; }
@@ -196,6 +199,26 @@ describe('ports of allowed hosts, and credential headers across redirects', () =
     expect(JSON.stringify(landed)).not.toContain(VAULT_SECRET);
     // The audit still names the hop the request was redirected to.
     expect(result.host_call_audit).toEqual([expect.objectContaining({ fn: 'http_request', allowed: true, args_summary: expect.stringMatching(/ -> http:\/\/.+:\d+\/landed$/) })]);
+  });
+
+  // Checked properties (these held): the origin comparison ignores host case, a credential dropped on the way out
+  // does not come back on a later hop to the first origin, and a header name in any case is dropped.
+  it('keeps credential headers on a redirect to the same origin spelled in upper case', async () => {
+    const result = await call(`${firstBase}/to-self-upper-case`, [`loopback.test:${firstPort}`], { 'X-Weather-Key': '{{credential:weather}}' });
+    expect(result.output).toMatchObject({ status: 200, body: { reached: '/landed' } });
+    expect(received[1]?.headers['x-weather-key']).toBe(VAULT_SECRET);
+  });
+
+  it('does not restore a dropped credential when a later hop returns to the first origin', async () => {
+    const allowed = [`loopback.test:${firstPort}`, `second.test:${secondPort}`];
+    const result = await call(`${firstBase}/to-second-and-back`, allowed, { 'x-WEATHER-key': '{{credential:weather}}', AUTHORIZATION: 'Bearer guest' });
+    expect(result.output).toMatchObject({ status: 200, body: { reached: '/landed' } });
+    expect(received.map((r) => `${r.server} ${r.url}`)).toEqual(['first /to-second-and-back', 'second /back-to-first', 'first /landed']);
+    expect(received[0]?.headers).toMatchObject({ 'x-weather-key': VAULT_SECRET, authorization: 'Bearer guest' });
+    for (const hop of received.slice(1)) {
+      expect(hop.headers['x-weather-key']).toBeUndefined();
+      expect(hop.headers.authorization).toBeUndefined();
+    }
   });
 
   it('keeps credential headers on a same-origin redirect', async () => {
