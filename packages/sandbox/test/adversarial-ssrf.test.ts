@@ -160,18 +160,23 @@ describe('ports of allowed hosts, and credential headers across redirects', () =
     expect(result.output).toMatchObject({ code: 'SANDBOX_EGRESS_DENIED', message: expect.stringMatching(reason) });
     expect(result.violations).toMatchObject([{ kind: 'network_denied', fn: 'http_request' }]);
   };
+  // The first URL is checked (host and port) by the broker before any handler runs; redirect hops by the guard.
+  const expectDomainRefused = (result: Awaited<ReturnType<typeof runCode>>, reason: RegExp): void => {
+    expect(result.output).toMatchObject({ code: 'PERMISSION_DENIED', message: expect.stringMatching(reason) });
+    expect(result.violations).toMatchObject([{ kind: 'domain_denied', fn: 'http_request' }]);
+  };
 
   // An allowed_domains entry let the guest reach any port of the host (SSH, Redis, an admin port on the API host).
   it('refuses a non-default port of a host listed without a port', async () => {
     const result = await call(`${firstBase}/ok`, ['loopback.test']);
-    expectRefused(result, new RegExp(`loopback\\.test:${firstPort} is not in allowed_domains`));
+    expectDomainRefused(result, new RegExp(`loopback\\.test:${firstPort} is not in allowed_domains`));
     expect(received).toEqual([]);
   });
 
   it('an entry naming a port allows that port only', async () => {
     const allowed = [`loopback.test:${firstPort}`];
     expect((await call(`${firstBase}/ok`, allowed)).output).toMatchObject({ status: 200, body: { reached: '/ok' } });
-    expectRefused(await call(`http://loopback.test:${secondPort}/ok`, allowed), new RegExp(`port ${secondPort}`));
+    expectDomainRefused(await call(`http://loopback.test:${secondPort}/ok`, allowed), new RegExp(`port ${secondPort}`));
     expect(received.map((r) => `${r.server} ${r.url}`)).toEqual(['first /ok']);
   });
 

@@ -1,6 +1,6 @@
 import { HOST_FUNCTION_SCOPES, QUOTA_COUNTED_FUNCTIONS } from '../policy/permissions.js';
 import type { HostFunctionName } from '../policy/permissions.js';
-import { hostMatchesDomains } from '../network/domains.js';
+import { domainsRefusal } from '../network/domains.js';
 import { forbiddenRequestHeader } from '../network/request-headers.js';
 import type { HostCallContext, HttpRequestArgs, JsonValue, SandboxViolation } from '../types.js';
 import type { HostReply } from '../worker/protocol.js';
@@ -127,9 +127,9 @@ function prepare(run: ExecutionRun, fn: RoundTripFunction, args: JsonValue[]): P
   try { parsed = new URL(url); } catch { return badArgs('http_request: invalid URL'); }
   const plainHttpAllowed = parsed.protocol === 'http:' && run.options.allowHttpEgress;
   if (parsed.protocol !== 'https:' && !plainHttpAllowed) return { reason: 'https_only', message: 'http_request allows HTTPS URLs only', violation: 'network_denied' };
-  if (!hostMatchesDomains(parsed.hostname, run.request.config.allowed_domains)) {
-    return { reason: 'domain_not_allowed', message: `${parsed.hostname} is not in allowed_domains`, violation: 'domain_denied' };
-  }
+  // Host and port, before any handler runs: an embedder's own http_request handler gets the port rule too.
+  const refusal = domainsRefusal(parsed, run.request.config.allowed_domains);
+  if (refusal !== undefined) return { reason: 'domain_not_allowed', message: refusal, violation: 'domain_denied' };
   // The seed's defaults: method GET, no headers, no body (null and a missing argument are the same here).
   const verb = method === null || method === undefined ? 'GET' : typeof method === 'string' ? method.toUpperCase() : '';
   if (!HTTP_METHODS.has(verb)) return badArgs('http_request: unsupported method');
