@@ -153,10 +153,14 @@ function automaticSandboxTenantCap(deps: ServiceDeps, runtime: SandboxServices['
   const configured = deps.config.sandboxMaxRunningPerTenant;
   if (configured > 0) return { refresh: async () => undefined, stop: () => undefined };
   let stopped = false;
+  let latest = 0;
   const refresh = async (): Promise<void> => {
+    // Only the most recently started count applies: a timer refresh that read "one tenant" and finished after the
+    // refresh a tenant creation started must not give every worker back to one tenant.
+    const ticket = ++latest;
     try {
       const count = (await deps.store.tenants.list()).length;
-      if (!stopped) runtime.setMaxRunningPerTenant(count > 1 ? undefined : runtime.options.maxWorkers);
+      if (!stopped && ticket === latest) runtime.setMaxRunningPerTenant(count > 1 ? undefined : runtime.options.maxWorkers);
     } catch (error) {
       deps.logger.error({ err: error }, 'counting tenants for the sandbox per-tenant cap failed');
     }
