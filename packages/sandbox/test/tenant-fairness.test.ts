@@ -68,6 +68,20 @@ describe('per-tenant cap on running executions', () => {
     expect((await Promise.all(tenantA)).map((r) => r.output)).toEqual(['done a1', 'done a2', 'done a3', 'done a4']);
   });
 
+  it('runs without an isolation key (no tenants declared) may use every worker', async () => {
+    const target = await supervisor({ maxWorkers: 2 }); // default cap: 1 per declared tenant
+    const started: string[] = [];
+    const gates: Array<(value: string) => void> = [];
+    const run = (id: string) => runCode(target, `return await tollgate.read_context(${JSON.stringify(id)})`, { cpu_time_limit_ms: 120_000 }, {
+      executionId: id,
+      handlers: { read_context: (key) => new Promise((resolve) => { started.push(key); gates.push(resolve); }) },
+    });
+    const runs = [run('u1'), run('u2')];
+    await until(() => started.length === 2);
+    for (const gate of gates) gate('done');
+    expect((await Promise.all(runs)).map((r) => r.status)).toEqual(['completed', 'completed']);
+  });
+
   it('raising the cap at run time starts queued runs that now fit; lowering it applies to the next hand-outs', async () => {
     const target = await supervisor({ maxWorkers: 2, maxRunningPerTenant: 1 });
     const gated = gatedRuns();

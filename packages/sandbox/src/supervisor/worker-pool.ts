@@ -187,7 +187,9 @@ export class WorkerPool {
 
   private takeNow(need: WorkerNeed): SandboxWorker | undefined {
     // Checked before anything else, so a capped domain's waiter neither gets a worker nor evicts an idle one.
-    if (this.runningFor(need.isolationKey) >= this.maxRunningPerTenant) return undefined;
+    // Runs without an isolation key (a library caller that declares no tenants) are one domain with nobody to be fair
+    // to: the cap is for declared tenants.
+    if (need.isolationKey !== '' && this.runningFor(need.isolationKey) >= this.maxRunningPerTenant) return undefined;
     const fits = (w: SandboxWorker): boolean => {
       const domain = this.domains.get(w);
       return w.alive && w.bucketMb === need.bucketMb && w.wasmMb() * 1048576 <= w.baselineBytes + need.limitBytes
