@@ -94,7 +94,7 @@ export class CredentialService {
     for (const name of names) {
       const record = await this.deps.store.credentials.getActiveByName(tenantId, name);
       if (!record) throw new TollgateError('CREDENTIAL_UNKNOWN', `credential ${JSON.stringify(name)} does not exist or is revoked`);
-      values.set(name, this.deps.vault.openCredential(tenantId, record.id, record.sealedValue));
+      values.set(name, this.deps.vault.openCredential({ tenantId, id: record.id, name: record.name }, record.sealedValue));
       await this.deps.store.credentials.markUsed(tenantId, record.id, this.deps.now());
       await this.deps.appendLedger?.(tenantId, { type: 'credential.used', actor: null, ...context, data: { credential_id: record.id, name } });
     }
@@ -106,7 +106,7 @@ export class CredentialService {
     const id = `cred_${randomBytes(12).toString('base64url')}`;
     const record: CredentialRecord = {
       id, tenantId, name: input.name, type: input.type ?? 'api_key', description: input.description ?? null,
-      sealedValue: this.deps.vault.sealCredential(tenantId, id, input.value), keyId: this.deps.vault.keyId,
+      sealedValue: this.deps.vault.sealCredential({ tenantId, id, name: input.name }, input.value), keyId: this.deps.vault.keyId,
       createdAt: this.deps.now(), revokedAt: null, rotatedFrom, lastUsedAt: null,
     };
     try {

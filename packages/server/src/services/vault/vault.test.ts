@@ -27,16 +27,17 @@ const decryptFailed = expect.objectContaining({ code: 'VAULT_DECRYPT_FAILED' }) 
 
 describe('Vault credentials', () => {
   const vault = new Vault(randomBytes(32));
-  const sealed = vault.sealCredential('tenant-a', 'cred_1', 'sk-live-secret');
+  const owner = { tenantId: 'tenant-a', id: 'cred_1', name: 'stripe' };
+  const sealed = vault.sealCredential(owner, 'sk-live-secret');
 
   it('round-trips and never contains the plaintext', () => {
-    expect(vault.openCredential('tenant-a', 'cred_1', sealed)).toBe('sk-live-secret');
+    expect(vault.openCredential(owner, sealed)).toBe('sk-live-secret');
     expect(sealed).not.toContain('sk-live-secret');
     expect(Buffer.from(sealed.split('.')[2] ?? '', 'base64url').toString('latin1')).not.toContain('sk-live');
   });
 
   it('uses a fresh IV per seal: the same value seals differently', () => {
-    expect(vault.sealCredential('tenant-a', 'cred_1', 'sk-live-secret')).not.toBe(sealed);
+    expect(vault.sealCredential(owner, 'sk-live-secret')).not.toBe(sealed);
   });
 
   it.each([
@@ -45,24 +46,35 @@ describe('Vault credentials', () => {
     ['a flipped tag bit', (raw: Buffer) => { raw[12]! ^= 1; }],
     ['a truncated tag', (raw: Buffer) => { raw.copyWithin(12, 13); }],
   ])('refuses %s', (_name, mutate) => {
-    expect(() => vault.openCredential('tenant-a', 'cred_1', tamper(sealed, mutate))).toThrowError(decryptFailed);
+    expect(() => vault.openCredential(owner, tamper(sealed, mutate))).toThrowError(decryptFailed);
   });
 
-  it('refuses a value moved to another tenant or another credential id (AAD)', () => {
-    expect(() => vault.openCredential('tenant-b', 'cred_1', sealed)).toThrowError(decryptFailed);
-    expect(() => vault.openCredential('tenant-a', 'cred_2', sealed)).toThrowError(decryptFailed);
+  it('refuses a value moved to another tenant, credential id or name (AAD)', () => {
+    expect(() => vault.openCredential({ ...owner, tenantId: 'tenant-b' }, sealed)).toThrowError(decryptFailed);
+    expect(() => vault.openCredential({ ...owner, id: 'cred_2' }, sealed)).toThrowError(decryptFailed);
+    expect(() => vault.openCredential({ ...owner, name: 'weather' }, sealed)).toThrowError(decryptFailed);
+  });
+
+  it('still opens a value sealed before the name was bound (AAD v1), but only for its tenant and id', () => {
+    const key = randomBytes(32);
+    const legacy = new SealedBox(key).seal('old-secret', JSON.stringify(['tollgate/credential/v1', 'tenant-a', 'cred_1']));
+    const current = new Vault(key);
+    expect(current.openCredential(owner, legacy)).toBe('old-secret');
+    expect(() => current.openCredential({ ...owner, id: 'cred_2' }, legacy)).toThrowError(decryptFailed);
+    // A value sealed now carries the name in its tag: the v1 fallback cannot open it under another name.
+    expect(() => current.openCredential({ ...owner, name: 'other' }, current.sealCredential(owner, 'new-secret'))).toThrowError(decryptFailed);
   });
 
   it('refuses a value sealed under another master key, naming the key mismatch', () => {
     const other = new Vault(randomBytes(32));
-    expect(() => other.openCredential('tenant-a', 'cred_1', sealed)).toThrowError(/another master key/);
+    expect(() => other.openCredential(owner, sealed)).toThrowError(/another master key/);
     // Even with the key id forged to match, the GCM tag still fails.
     const forged = sealed.replace(`.${vault.keyId}.`, `.${other.keyId}.`);
-    expect(() => other.openCredential('tenant-a', 'cred_1', forged)).toThrowError(decryptFailed);
+    expect(() => other.openCredential(owner, forged)).toThrowError(decryptFailed);
   });
 
   it.each(['', 'garbage', 'tgv1.x', 'tgv1.a.b.c', 'tgv1.00000000.!!!', 'tgv1.00000000.AAAA'])('refuses malformed %j', (value) => {
-    expect(() => vault.openCredential('tenant-a', 'cred_1', value)).toThrowError(decryptFailed);
+    expect(() => vault.openCredential(owner, value)).toThrowError(decryptFailed);
   });
 });
 

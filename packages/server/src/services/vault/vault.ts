@@ -34,15 +34,34 @@ export class Vault {
     return this.box.open(sealed, wrapAad(purpose, tenantId));
   }
 
-  /** Seals a tenant credential, bound to the tenant and the credential id. */
-  sealCredential(tenantId: string, credentialId: string, value: string): string {
-    return this.box.seal(value, credentialAad(tenantId, credentialId));
+  /** Seals a tenant credential, bound to the tenant, the credential id and its name. */
+  sealCredential(owner: CredentialOwner, value: string): string {
+    return this.box.seal(value, credentialAad(owner));
   }
 
-  /** Opens a tenant credential (host-side only: the value never goes to agent code, logs or the ledger). */
-  openCredential(tenantId: string, credentialId: string, sealed: string): string {
-    return this.box.open(sealed, credentialAad(tenantId, credentialId)).toString('utf8');
+  /**
+   * Opens a tenant credential (host-side only: the value never goes to agent code, logs or the ledger). Values
+   * sealed before the name was bound (AAD v1: tenant and id only) still open; a value sealed under v2 never opens
+   * under v1, because its tag covers the v2 AAD, so the fallback cannot be used to strip the name binding.
+   */
+  openCredential(owner: CredentialOwner, sealed: string): string {
+    try {
+      return this.box.open(sealed, credentialAad(owner)).toString('utf8');
+    } catch (error) {
+      try {
+        return this.box.open(sealed, legacyCredentialAad(owner)).toString('utf8');
+      } catch {
+        throw error;
+      }
+    }
   }
+}
+
+/** Whom a sealed credential belongs to; every field is bound as associated data. */
+export interface CredentialOwner {
+  tenantId: string;
+  id: string;
+  name: string;
 }
 
 // JSON arrays keep the parts unambiguous: ("a:b", "c") and ("a", "b:c") give different AAD.
@@ -50,6 +69,12 @@ function wrapAad(purpose: string, tenantId: string | undefined): string {
   return JSON.stringify(['tollgate/wrap/v1', purpose, tenantId ?? null]);
 }
 
-function credentialAad(tenantId: string, credentialId: string): string {
-  return JSON.stringify(['tollgate/credential/v1', tenantId, credentialId]);
+// The name is bound too: a name decides where agent code may send the value, so a row renamed in the database (two
+// names swapped) must not hand one service's secret to the other.
+function credentialAad(owner: CredentialOwner): string {
+  return JSON.stringify(['tollgate/credential/v2', owner.tenantId, owner.id, owner.name]);
+}
+
+function legacyCredentialAad(owner: CredentialOwner): string {
+  return JSON.stringify(['tollgate/credential/v1', owner.tenantId, owner.id]);
 }
