@@ -22,7 +22,7 @@ describe('hold action hashes under TOLLGATE_DATA_FLOW_KEY', () => {
     const call = { agentId: 'pay-bot', sessionId: 'keyed', toolName: 'wire', arguments: { pin: '1234', amount: 5 } };
     const held = await t.request('POST', '/v1/enforce', { key, body: call });
     expect(held.body.decision).toBe('STEP_UP');
-    const action = { tenantId: t.tenantA.id, agentId: call.agentId, sessionId: call.sessionId, toolName: call.toolName, arguments: call.arguments };
+    const action = { tenantId: t.tenantA.id, agentId: call.agentId, userId: 'system', sessionId: call.sessionId, toolName: call.toolName, arguments: call.arguments };
     const items = (await t.request('GET', '/api/v1/approvals?status=pending', { key })).body.items as Array<{ id: string; actionHash?: string }>;
     const item = items.find((i) => i.id === held.body.holdToken);
     expect(item?.actionHash).toBe(actionHash(action, KEY));

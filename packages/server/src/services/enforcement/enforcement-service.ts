@@ -114,7 +114,7 @@ export class EnforcementService {
   private async applyHolds(tenantId: string, request: EnforceRequest, input: EvaluationInput, result: EvaluationResult): Promise<Outcome> {
     const base: Outcome = { result, decision: result.decision, reason: result.reason, hold: null };
     if (request.holdToken === undefined && result.decision !== 'STEP_UP') return base;
-    const hash = actionHash({ tenantId, agentId: input.agentId, sessionId: input.sessionId, toolName: input.toolName, arguments: input.arguments }, this.deps.actionKey);
+    const hash = actionHash({ tenantId, agentId: input.agentId, userId: input.userId, sessionId: input.sessionId, toolName: input.toolName, arguments: input.arguments }, this.deps.actionKey);
     if (result.decision === 'BLOCK') return base;
     if (request.holdToken !== undefined) {
       const redeemed = await this.deps.holds.redeem(tenantId, request.holdToken, hash);

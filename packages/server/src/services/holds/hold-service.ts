@@ -124,7 +124,7 @@ export class HoldService {
   async redeem(tenantId: string, id: string, actionHash: string): Promise<{ ok: true; hold: HoldRecord } | { ok: false; reason: string }> {
     const hold = await this.deps.repository.get(tenantId, id);
     if (!hold) return { ok: false, reason: 'hold token unknown' };
-    if (hold.actionHash !== actionHash) return { ok: false, reason: 'hold was approved for a different action (agent, tool, arguments or session differ)' };
+    if (hold.actionHash !== actionHash) return { ok: false, reason: 'hold was approved for a different action (agent, user, tool, arguments or session differ)' };
     if (hold.status !== 'approved') return { ok: false, reason: `hold is ${hold.status}` };
     if (!(await this.deps.repository.consume(tenantId, id, this.deps.clock.now()))) return { ok: false, reason: 'hold approval was already used' };
     return { ok: true, hold };
