@@ -48,6 +48,20 @@ describe('enforce adversarial: holds', () => {
     expect(aliceAgain.body.decision).toBe('ALLOW');
   });
 
+  it('an approval presented by token after the hold expired is refused, as it is without the token', async () => {
+    // redeem() never looked at expiresAt: an approval kept its power forever when presented by token.
+    const call = { agentId: 'bot', userId: 'alice', sessionId: 'late', toolName: 'refund', arguments: { amount: 700 } };
+    const first = await enforce(call);
+    expect(first.body.decision).toBe('STEP_UP');
+    expect((await approve(first.body.holdToken)).status).toBe(200);
+    clock.advance(24 * 60 * 60_000);
+    const late = await enforce({ ...call, holdToken: first.body.holdToken });
+    expect(late.body.decision).toBe('BLOCK');
+    expect(late.body.reason).toContain('expired');
+    const lateWithoutToken = await enforce(call);
+    expect(lateWithoutToken.body.decision).toBe('STEP_UP');
+  });
+
   it('one approved hold releases exactly one call, by token or by action, even when both race', async () => {
     const call = { agentId: 'bot', userId: 'alice', sessionId: 'race', toolName: 'refund', arguments: { amount: 800 } };
     const first = await enforce(call);

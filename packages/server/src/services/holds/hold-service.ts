@@ -126,7 +126,10 @@ export class HoldService {
     if (!hold) return { ok: false, reason: 'hold token unknown' };
     if (hold.actionHash !== actionHash) return { ok: false, reason: 'hold was approved for a different action (agent, user, tool, arguments or session differ)' };
     if (hold.status !== 'approved') return { ok: false, reason: `hold is ${hold.status}` };
-    if (!(await this.deps.repository.consume(tenantId, id, this.deps.clock.now()))) return { ok: false, reason: 'hold approval was already used' };
+    const now = this.deps.clock.now();
+    // Same window as redeemByAction: an approval is good until the hold's expiry, not forever by token.
+    if (hold.expiresAt <= now) return { ok: false, reason: 'hold approval expired before it was used' };
+    if (!(await this.deps.repository.consume(tenantId, id, now))) return { ok: false, reason: 'hold approval was already used' };
     return { ok: true, hold };
   }
 
