@@ -43,11 +43,28 @@ export function loadMasterKey(options: MasterKeyOptions): Buffer {
   return parseKey(readFileSync(path, 'utf8').trim(), path);
 }
 
+/** Fewer distinct byte values than this in 32 bytes is not a random key (random keys have ~30; see parseKey). */
+const MIN_DISTINCT_BYTES = 16;
+
+// Strict on purpose: Node's base64 decoder skips characters outside the alphabet and takes any 43 letters as 32
+// bytes, so a passphrase or a value with junk in it would silently become a guessable key.
 function parseKey(text: string, source: string): Buffer {
   const trimmed = text.trim();
-  const key = /^[0-9a-fA-F]{64}$/.test(trimmed) ? Buffer.from(trimmed, 'hex') : Buffer.from(trimmed, 'base64');
-  if (key.length !== MASTER_KEY_BYTES) {
-    throw new TollgateError('VAULT_KEY_INVALID', `${source} must hold ${MASTER_KEY_BYTES} bytes as 64 hex digits or base64`);
+  const expected = `${source} must hold ${MASTER_KEY_BYTES} random bytes as 64 hex digits or base64 (e.g. openssl rand -hex 32)`;
+  let key: Buffer;
+  if (/^[0-9a-fA-F]{64}$/.test(trimmed)) {
+    key = Buffer.from(trimmed, 'hex');
+  } else {
+    const unpadded = trimmed.replace(/=+$/, '');
+    key = Buffer.from(unpadded, 'base64');
+    const canonical = [key.toString('base64').replace(/=+$/, ''), key.toString('base64url')];
+    if (key.length !== MASTER_KEY_BYTES || !canonical.includes(unpadded) || trimmed.length - unpadded.length > 1) {
+      throw new TollgateError('VAULT_KEY_INVALID', expected);
+    }
+    // 43 random base64 characters hold upper- and lower-case letters (the chance of lacking either is ~2e-10);
+    // a passphrase usually does not.
+    if (!/[A-Z]/.test(unpadded) || !/[a-z]/.test(unpadded)) throw new TollgateError('VAULT_KEY_INVALID', `${expected}; this looks like a passphrase`);
   }
+  if (new Set(key).size < MIN_DISTINCT_BYTES) throw new TollgateError('VAULT_KEY_INVALID', `${expected}; this one repeats a few byte values`);
   return key;
 }

@@ -108,6 +108,27 @@ describe('loadMasterKey', () => {
     expect(() => loadMasterKey({ configuredKey: value })).toThrowError(expect.objectContaining({ code: 'VAULT_KEY_INVALID' }) as unknown as Error);
   });
 
+  // Regression: base64 decoding skipped characters outside the alphabet and took any 43 letters as 32 bytes, so a
+  // passphrase, a value with spaces or junk in it, or all zero bytes started the server with a guessable key.
+  it.each([
+    ['a 43-character passphrase', 'my-vault-passphrase-for-tollgate-prod-2026x'],
+    ['a passphrase with spaces', 'changeme changeme changeme changeme changeme cha'],
+    ['junk inside base64', `${randomBytes(32).toString('base64').slice(0, 20)}!!${randomBytes(32).toString('base64').slice(20)}`],
+    ['all zero bytes (hex)', '0'.repeat(64)],
+    ['all zero bytes (base64)', Buffer.alloc(32).toString('base64')],
+    ['a repeated pattern', 'deadbeef'.repeat(8)],
+  ])('rejects a configured key that is not 32 random bytes in hex or base64: %s', (_name, value) => {
+    expect(() => loadMasterKey({ configuredKey: value })).toThrowError(expect.objectContaining({ code: 'VAULT_KEY_INVALID' }) as unknown as Error);
+  });
+
+  it('accepts base64url and unpadded base64 and never names the key in an error', () => {
+    const key = randomBytes(32);
+    expect(loadMasterKey({ configuredKey: key.toString('base64url') }).equals(key)).toBe(true);
+    expect(loadMasterKey({ configuredKey: key.toString('base64').replace(/=+$/, '') }).equals(key)).toBe(true);
+    const bad = `${key.toString('hex')}00`;
+    expect(() => loadMasterKey({ configuredKey: bad })).toThrowError(expect.not.objectContaining({ message: expect.stringContaining(key.toString('hex').slice(0, 16)) }) as unknown as Error);
+  });
+
   it('refuses a key file that group or others can read', () => {
     const dir = tempDir();
     const path = join(dir, MASTER_KEY_FILE);
