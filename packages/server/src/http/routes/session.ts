@@ -114,6 +114,22 @@ const SessionInfoSchema = Type.Object(
 const SignInBody = Type.Object({ apiKey: Type.String({ minLength: 1, maxLength: 400 }) }, { additionalProperties: false });
 
 /**
+ * Answers to a browser holding a session cookie (what the dashboard reads: approvals with tool arguments, audit
+ * records, key lists) are never stored in its cache, where they would outlive sign-out on a shared machine, nor
+ * sniffed into another type. A route that chose its own Cache-Control (the built files: immutable assets,
+ * revalidated index.html) keeps it.
+ */
+function registerSessionResponseHeaders(app: TollgateApp): void {
+  app.addHook('onSend', (request, reply, payload, done) => {
+    if (readCookie(request, SESSION_COOKIE) !== undefined) {
+      if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
+      if (!reply.hasHeader('x-content-type-options')) reply.header('x-content-type-options', 'nosniff');
+    }
+    done(null, payload);
+  });
+}
+
+/**
  * `/api/v1/session`: sign in with an API key holding at least one dashboard scope (sets the httpOnly session
  * cookie and the CSRF cookie; 403 `DASHBOARD_SCOPE_REQUIRED` for machine-only keys), read the current session
  * (its `scopes` are the key's current dashboard scopes), sign out.
@@ -123,6 +139,7 @@ const SignInBody = Type.Object({ apiKey: Type.String({ minLength: 1, maxLength: 
  */
 export function registerSessionRoutes(app: TollgateApp, services: Services): void {
   const sessions = services.dashboardSessions;
+  registerSessionResponseHeaders(app);
   const errors = { 400: ErrorEnvelopeSchema, 401: ErrorEnvelopeSchema, 403: ErrorEnvelopeSchema };
   const view = async (session: DashboardSession) => {
     const key = await services.store.apiKeys.get(session.auth.tenantId, session.auth.keyId);
