@@ -1,3 +1,4 @@
+import { TollgateError } from '@tollgate/core';
 import { GLOBAL_KILL_AGENT } from '../../store/repositories/kill-switches.js';
 import type { KillSwitchRecord, KillSwitchRepository } from '../../store/repositories/kill-switches.js';
 import type { Bus } from '../bus.js';
@@ -35,7 +36,10 @@ export interface KillSwitchState {
  * killSwitch.haltReason('acme', 'research-agent') // 'agent research-agent halted: leaking data'
  */
 export class KillSwitchService {
-  private readonly halted = new Map<string, Map<string, KillSwitchRecord>>();
+  /** Tenant → halted global switch. */
+  private readonly globals = new Map<string, KillSwitchRecord>();
+  /** Tenant → matching key of an agent id ({@link killSwitchKey}) → exact agent id → its halted switch. */
+  private readonly halted = new Map<string, Map<string, Map<string, KillSwitchRecord>>>();
   private unsubscribe: (() => void) | null = null;
 
   constructor(private readonly deps: { repository: KillSwitchRepository; bus: Bus; clock: Clock; appendLedger?: KillLedgerAppend | undefined }) {}
@@ -58,22 +62,25 @@ export class KillSwitchService {
     this.unsubscribe = null;
   }
 
-  /** Why calls of this agent are refused right now, or null. The tenant-wide switch wins. */
+  /**
+   * Why calls of this agent are refused right now, or null. The tenant-wide switch wins. The agent id is matched
+   * under {@link killSwitchKey}: a halted agent is not reached by calling it `Bot`, ` bot ` or `b\u200bot`.
+   */
   haltReason(tenantId: string, agentId: string): string | null {
-    const tenant = this.halted.get(tenantId);
-    if (tenant === undefined) return null;
-    const global = tenant.get(GLOBAL_KILL_AGENT);
+    const global = this.globals.get(tenantId);
     if (global) return `global kill switch engaged${global.reason ? `: ${global.reason}` : ''}`;
-    const agent = tenant.get(agentId);
-    return agent ? `agent ${agentId} halted by kill switch${agent.reason ? `: ${agent.reason}` : ''}` : null;
+    const spellings = this.halted.get(tenantId)?.get(killSwitchKey(agentId));
+    const agent = spellings?.get(agentId) ?? spellings?.values().next().value;
+    return agent ? `agent ${agent.agentId} halted by kill switch${agent.reason ? `: ${agent.reason}` : ''}` : null;
   }
 
   killAgent(tenantId: string, agentId: string, reason: string | null, actor: string | null): Promise<KillMessage> {
-    return this.change(tenantId, agentId, true, reason, actor);
+    return this.change(tenantId, agentIdOrRefuse(agentId), true, reason, actor);
   }
 
+  /** Releases exactly this spelling: another spelling halted on its own stays halted. */
   reviveAgent(tenantId: string, agentId: string, reason: string | null, actor: string | null): Promise<KillMessage> {
-    return this.change(tenantId, agentId, false, reason, actor);
+    return this.change(tenantId, agentIdOrRefuse(agentId), false, reason, actor);
   }
 
   setGlobal(tenantId: string, halted: boolean, reason: string | null, actor: string | null): Promise<KillMessage> {
@@ -106,13 +113,45 @@ export class KillSwitchService {
   }
 
   private remember(record: KillSwitchRecord): void {
+    if (record.agentId === GLOBAL_KILL_AGENT) {
+      if (record.halted) this.globals.set(record.tenantId, record);
+      else this.globals.delete(record.tenantId);
+      return;
+    }
+    const key = killSwitchKey(record.agentId);
     let tenant = this.halted.get(record.tenantId);
     if (record.halted) {
       if (tenant === undefined) this.halted.set(record.tenantId, (tenant = new Map()));
-      tenant.set(record.agentId, record);
-    } else {
-      tenant?.delete(record.agentId);
-      if (tenant?.size === 0) this.halted.delete(record.tenantId);
+      let spellings = tenant.get(key);
+      if (spellings === undefined) tenant.set(key, (spellings = new Map()));
+      spellings.set(record.agentId, record);
+      return;
     }
+    const spellings = tenant?.get(key);
+    spellings?.delete(record.agentId);
+    if (spellings?.size === 0) tenant?.delete(key);
+    if (tenant?.size === 0) this.halted.delete(record.tenantId);
   }
+}
+
+const INVISIBLE = /\p{Cf}/gu;
+
+/**
+ * The form under which a kill switch matches agent ids: Unicode NFKC, invisible format characters (zero-width
+ * space, joiners, soft hyphen, BOM, direction marks) removed, surrounding whitespace trimmed, lower case. Halting
+ * errs on the side of halting: every spelling that folds to the same key is refused.
+ *
+ * @example
+ * killSwitchKey(' Research\u200b-Agent ') // 'research-agent'
+ */
+export function killSwitchKey(agentId: string): string {
+  return agentId.normalize('NFKC').replace(INVISIBLE, '').trim().toLowerCase();
+}
+
+/** `*` is where the tenant-wide switch is stored: as an agent id it would halt or release every agent. */
+function agentIdOrRefuse(agentId: string): string {
+  if (agentId === GLOBAL_KILL_AGENT || killSwitchKey(agentId) === GLOBAL_KILL_AGENT) {
+    throw new TollgateError('VALIDATION_FAILED', 'agent id "*" is reserved for the tenant-wide kill switch: use POST /api/sdk/kill-switch/global');
+  }
+  return agentId;
 }
