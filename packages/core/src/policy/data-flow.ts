@@ -30,16 +30,20 @@ export const sha256Fingerprint: Fingerprint = (normalized) =>
 const EDGE_PUNCTUATION = /^[\s"'`.,;:!?()[\]{}<>]+|[\s"'`.,;:!?()[\]{}<>]+$/g;
 const NUMBER_LIKE = /^\+?[\d\s().-]*\d[\d\s().-]*$/;
 
+/** Invisible format characters (zero-width space and joiners, soft hyphen, BOM, direction marks). */
+const INVISIBLE = /\p{Cf}/gu;
+
 /**
- * Normalizes text for matching: Unicode NFKC, lower case, single spaces, and number-like
- * values (phone numbers, SSNs, card numbers) reduced to their digits.
+ * Normalizes text for matching: Unicode NFKC, invisible format characters removed (a zero-width
+ * space inside an email hides nothing), lower case, single spaces, and number-like values (phone
+ * numbers, SSNs, card numbers) reduced to their digits.
  *
  * @example
  * normalizeValue(' Jane.Doe@Example.com ') // 'jane.doe@example.com'
  * normalizeValue('123-45-6789') // '123456789'
  */
 export function normalizeValue(text: string): string {
-  const folded = text.normalize('NFKC').toLowerCase().replace(/\s+/g, ' ').trim();
+  const folded = text.normalize('NFKC').replace(INVISIBLE, '').toLowerCase().replace(/\s+/g, ' ').trim();
   return NUMBER_LIKE.test(folded) ? folded.replace(/\D/g, '') : folded;
 }
 
