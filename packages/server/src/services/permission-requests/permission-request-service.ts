@@ -57,6 +57,7 @@ export class PermissionRequestService {
   async create(tenantId: string, input: NewPermissionRequestInput, actor: string | null): Promise<PermissionRequestView> {
     const agent = await this.deps.agents.get(tenantId, input.agent_id);
     validatePermissions(input.permissions);
+    refuseControlCharacters('justification', input.justification);
     resolveAgentConfig(mergeGrant(agent.config, grantOf(input.permissions)));
     const timeout = input.timeout_ms ?? DEFAULT_PERMISSION_REQUEST_TIMEOUT_MS;
     if (!Number.isInteger(timeout) || timeout < 1 || timeout > MAX_PERMISSION_REQUEST_TIMEOUT_MS) {
@@ -113,6 +114,8 @@ export class PermissionRequestService {
   }
 
   private async decide(tenantId: string, id: number, status: 'approved' | 'denied', decision: Decision): Promise<PermissionRequest> {
+    refuseControlCharacters('approver', decision.approver);
+    refuseControlCharacters('comment', decision.comment);
     const current = await this.current(tenantId, id);
     if (current.status !== 'pending') {
       throw new TollgateError('PERMISSION_REQUEST_DECIDED', `permission request ${id} is already ${current.status}`, { details: { status: current.status } });
@@ -177,6 +180,17 @@ export function toView(request: PermissionRequest): PermissionRequestView {
     id: request.id, agent_id: request.agentId, status: request.status, permissions: request.permissions, justification: request.justification,
     created_at: iso(request.createdAt)!, expires_at: iso(request.expiresAt)!, decided_at: iso(request.decidedAt), decided_by: request.decidedBy, comment: request.comment,
   };
+}
+
+// C0/C1 controls except tab, LF, CR; bidi embeddings, overrides and isolates. A NUL fails a PostgreSQL text column
+// (a 500), bidi controls make the approvals queue show the justification in another order than it is stored, and
+// terminal escapes act on whoever reads the ledger export in a terminal.
+const CONTROL_CHARACTERS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/;
+
+function refuseControlCharacters(field: string, text: string | null | undefined): void {
+  if (typeof text === 'string' && CONTROL_CHARACTERS.test(text)) {
+    throw new TollgateError('VALIDATION_FAILED', `${field} must not contain control or bidirectional-override characters (tab and newlines are fine)`, { details: { field } });
+  }
 }
 
 /** Free text from callers (justification, comment) is stored and kept in the ledger for good: secrets are masked. */
