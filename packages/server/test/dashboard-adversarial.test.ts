@@ -93,6 +93,33 @@ describe('dashboard adversarial: session and browser-facing responses', () => {
     if (response.status === 200) expect(response.text).toContain('<div id="root">');
   });
 
+  it('refuses a request carrying two different session cookies instead of acting as the first one (cookie tossing)', async () => {
+    // Broke: a sibling site of the same domain (or a man in the middle on plain http) can plant its own valid
+    // session as `tollgate_session; Domain=<parent>; Path=/api`. The browser sends it before the victim's (longer
+    // path first) and the server took the first one: the victim's dashboard silently worked in the attacker's
+    // tenant, so the keys, policies and comments the victim typed went to the attacker.
+    const attacker = await signInDashboard(t.url, t.tenantB.adminKey);
+    const victim = await signInDashboard(t.url, t.tenantA.adminKey);
+    const attackerToken = attacker.cookie.split('; ')[0]!;
+    const tossed = `${attackerToken}; ${victim.cookie}`;
+    const me = await rawRequest(`${t.url}/api/v1/session`, { method: 'GET', headers: { cookie: tossed } });
+    expect(me.status).toBe(401);
+    expect(me.text).not.toContain('tenant-b');
+    const keys = await rawRequest(`${t.url}/api/v1/keys`, { method: 'GET', headers: { cookie: tossed } });
+    expect(keys.status).toBe(401);
+    const created = await rawRequest(`${t.url}/api/v1/keys`, {
+      method: 'POST',
+      headers: { cookie: tossed, 'x-csrf-token': attacker.csrf, 'content-type': 'application/json' },
+      body: JSON.stringify({ scopes: ['admin'], name: 'agent key the victim meant to create' }),
+    });
+    expect(created.status).toBe(401);
+    const tenantBKeys = await t.request('GET', '/api/v1/keys', { key: t.tenantB.adminKey });
+    expect(tenantBKeys.body.keys.map((key: { name: string | null }) => key.name)).not.toContain('agent key the victim meant to create');
+    // The same cookie sent twice is not ambiguous.
+    const twice = await rawRequest(`${t.url}/api/v1/session`, { method: 'GET', headers: { cookie: `${victim.cookie}; ${victim.cookie.split('; ')[0]!}` } });
+    expect(twice.status).toBe(200);
+  });
+
   it('ends the session for good at sign-out, even when the cookie is replayed', async () => {
     const own = await signInDashboard(t.url, t.tenantA.adminKey);
     const out = await rawRequest(`${t.url}/api/v1/session`, { method: 'DELETE', headers: withSessionCookie(own, { 'x-csrf-token': own.csrf }).headers });

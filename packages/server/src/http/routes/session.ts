@@ -17,25 +17,44 @@ import type { TollgateApp } from '../type-provider.js';
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /**
- * Reads one cookie from the Cookie header (no cookie plugin needed for two cookies).
+ * Every value of one cookie in the Cookie header, in the order the browser sent them (no cookie plugin needed for
+ * two cookies). A value that is not valid percent-encoding is skipped.
  *
  * @example
- * readCookie(request, 'tollgate_session');
+ * readCookies(request, 'tollgate_session'); // ['Ab3…']
  */
-export function readCookie(request: FastifyRequest, name: string): string | undefined {
+export function readCookies(request: FastifyRequest, name: string): string[] {
   const header = request.headers.cookie;
-  if (typeof header !== 'string') return undefined;
+  if (typeof header !== 'string') return [];
+  const values: string[] = [];
   for (const part of header.split(';')) {
     const separator = part.indexOf('=');
     if (separator < 0) continue;
     if (part.slice(0, separator).trim() !== name) continue;
     try {
-      return decodeURIComponent(part.slice(separator + 1).trim());
+      values.push(decodeURIComponent(part.slice(separator + 1).trim()));
     } catch {
-      return undefined;
+      continue;
     }
   }
-  return undefined;
+  return values;
+}
+
+/** What {@link presentedSessionToken} returns when the browser sent two different session cookies. */
+const AMBIGUOUS_SESSION = Symbol('two different session cookies');
+const AMBIGUOUS_MESSAGE =
+  'Two different dashboard session cookies were sent (another site of this domain may have planted one): clear this site’s cookies and sign in again';
+
+/**
+ * The session token the browser presents. Two different values are refused, not resolved: another site of the same
+ * registrable domain (or a man in the middle on plain http) can plant its own valid session under a longer Path,
+ * which the browser then sends first, and acting on either one could mean acting in the planter's tenant.
+ */
+function presentedSessionToken(request: FastifyRequest): string | typeof AMBIGUOUS_SESSION | undefined {
+  const values = readCookies(request, SESSION_COOKIE).filter((value) => value !== '');
+  const first = values[0];
+  if (first === undefined) return undefined;
+  return values.every((value) => value === first) ? first : AMBIGUOUS_SESSION;
 }
 
 function cookie(name: string, value: string, options: { maxAgeSeconds: number; httpOnly: boolean; secure: boolean }): string {
@@ -85,8 +104,9 @@ export type SessionAuthOutcome = { auth: AuthContext } | { error: 'UNAUTHENTICAT
  */
 export function createSessionAuthenticator(sessions: DashboardSessionService) {
   return async (request: FastifyRequest): Promise<SessionAuthOutcome> => {
-    const token = readCookie(request, SESSION_COOKIE);
-    if (!token) return undefined;
+    const token = presentedSessionToken(request);
+    if (token === undefined) return undefined;
+    if (token === AMBIGUOUS_SESSION) return { error: 'UNAUTHENTICATED', message: AMBIGUOUS_MESSAGE };
     const session = await sessions.authenticate(token);
     if (!session) return { error: 'UNAUTHENTICATED', message: 'Dashboard session expired or signed out: sign in again' };
     if (!SAFE_METHODS.has(request.method)) {
@@ -121,7 +141,7 @@ const SignInBody = Type.Object({ apiKey: Type.String({ minLength: 1, maxLength: 
  */
 function registerSessionResponseHeaders(app: TollgateApp): void {
   app.addHook('onSend', (request, reply, payload, done) => {
-    if (readCookie(request, SESSION_COOKIE) !== undefined) {
+    if (readCookies(request, SESSION_COOKIE).length > 0) {
       if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
       if (!reply.hasHeader('x-content-type-options')) reply.header('x-content-type-options', 'nosniff');
     }
@@ -168,7 +188,8 @@ export function registerSessionRoutes(app: TollgateApp, services: Services): voi
     '/api/v1/session',
     { ...publicRoute(), schema: { tags: ['dashboard'], summary: 'The signed-in dashboard session (401 when signed out)', response: { 200: SessionInfoSchema, ...errors } } },
     async (request, reply) => {
-      const token = readCookie(request, SESSION_COOKIE);
+      const token = presentedSessionToken(request);
+      if (token === AMBIGUOUS_SESSION) return sendError(reply, request, 'UNAUTHENTICATED', AMBIGUOUS_MESSAGE);
       const session = token ? await sessions.authenticate(token) : undefined;
       if (!session) return sendError(reply, request, 'UNAUTHENTICATED', 'Not signed in');
       reply.header('cache-control', 'no-store');
@@ -180,7 +201,9 @@ export function registerSessionRoutes(app: TollgateApp, services: Services): voi
     '/api/v1/session',
     { ...publicRoute(), schema: { tags: ['dashboard'], summary: 'Sign out (needs the CSRF header)', response: { 204: Type.Null(), ...errors } } },
     async (request, reply) => {
-      const token = readCookie(request, SESSION_COOKIE);
+      // With two different session cookies neither is signed out (either may be the planted one); both are cleared.
+      const sent = presentedSessionToken(request);
+      const token = sent === AMBIGUOUS_SESSION ? undefined : sent;
       const session = token ? await sessions.authenticate(token) : undefined;
       if (token && session) {
         const presented = request.headers[CSRF_HEADER];
