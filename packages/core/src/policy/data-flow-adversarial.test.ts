@@ -33,6 +33,9 @@ describe('data-flow: trivially transformed values', () => {
     ['a zero-width space inside the email', { body: 'ja\u200bne.doe@example.com' }],
     ['a soft hyphen inside the name', { body: 'Dear Ja\u00adne Doe' }],
     ['a word joiner and a BOM', { to: '\ufeffjane.doe@exam\u2060ple.com' }],
+    ['the email inside a JSON text argument', { body: '{"contact":{"email":"jane.doe@example.com"}}' }],
+    ['the name inside a JSON array text', { body: '["Jane Doe", 3]' }],
+    ['the phone inside JSON text inside JSON text', { body: JSON.stringify({ inner: JSON.stringify({ phone: '15550107788' }) }) }],
   ])('%s is caught', (_label, args) => {
     expect(post(args)).toBe('BLOCK');
   });
@@ -44,5 +47,17 @@ describe('data-flow: trivially transformed values', () => {
     ['the value as an object key', { 'jane.doe@example.com': true }],
   ])('(held before) %s is caught', (_label, args) => {
     expect(post(args)).toBe('BLOCK');
+  });
+
+  it.each([
+    ['JSON text without the value', { body: '{"contact":{"email":"someone@else.example"}}' }],
+    ['text that only looks like JSON', { body: '{not json jane' }],
+  ])('%s is allowed', (_label, args) => {
+    expect(post(args)).toBe('ALLOW');
+  });
+
+  it('a JSON text argument too large to expand fails closed like other oversized arguments', () => {
+    const big = JSON.stringify({ list: Array.from({ length: 20_000 }, (_, i) => `v${i}`) });
+    expect(post({ body: big })).toBe('BLOCK');
   });
 });

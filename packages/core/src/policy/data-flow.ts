@@ -136,7 +136,8 @@ export interface FlowScan {
 
 /**
  * Looks for remembered fingerprints in a call's arguments: each leaf as a whole, and each run of
- * 1..4 words (only the run lengths some remembered value has).
+ * 1..4 words (only the run lengths some remembered value has). String leaves that are JSON objects or
+ * arrays are scanned as their values (within the same limits).
  *
  * @example
  * scanForTaints({ body: 'Her email: jane@example.com' }, taints, new Set([1]), sha256Fingerprint)
@@ -155,7 +156,14 @@ export function scanForTaints(
     for (const label of taints.get(fingerprint(text)) ?? []) labels.add(label);
   };
   let chars = 0;
-  for (const leaf of leaves) {
+  // `leaves` grows while it is read: the values inside JSON text are appended and scanned in turn.
+  for (let index = 0; index < leaves.length; index += 1) {
+    const leaf = leaves[index] ?? '';
+    const parsed = parseJsonText(leaf);
+    if (parsed !== undefined) {
+      if (!walkLeaves(parsed, 0, limits, leaves, true)) return { labels, incomplete: true };
+      continue;
+    }
     chars += leaf.length;
     if (chars > limits.maxChars) return { labels, incomplete: true };
     const normalized = normalizeValue(leaf);
@@ -167,6 +175,21 @@ export function scanForTaints(
     checkDigitRuns(words, check);
   }
   return { labels, incomplete: !complete };
+}
+
+/**
+ * A string argument holding a JSON object or array (a request body, say) is scanned as the values it holds:
+ * as text, `{"email":"jane@example.com"}` is a single word that matches nothing.
+ */
+function parseJsonText(text: string): object | undefined {
+  const first = text.trimStart()[0];
+  if (first !== '{' && first !== '[') return undefined;
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === 'object' && value !== null ? value : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 const DIGITS = /^\d+$/;
