@@ -128,3 +128,27 @@ describe('permission requests under attack', () => {
     expect((await queueDecide(request.id, 'deny', approverKey)).status).toBe(200);
   });
 });
+
+describe('permission requests: an approval that cannot be granted', () => {
+  let t: TestServer;
+  beforeAll(async () => {
+    t = await startTestServer();
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  // Regression: the request was marked approved (ledger: permission_request.approved, the SDK's long poll: approved)
+  // before the grant was tried, so when the agent was gone the approver got a 404 and the record said approved.
+  it('leaves the request pending when its agent no longer exists', async () => {
+    const key = t.tenantA.adminKey;
+    const agent = (await t.request('POST', '/api/v1/sdk/agents', { key, body: { name: 'short-lived', entry_code: 'return 1;' } })).body.agent;
+    const request = (await t.request('POST', '/api/sdk/permission-requests', { key, body: { agent_id: agent.id, permissions: { allow_network: true } } })).body;
+    expect((await t.request('DELETE', `/api/v1/sdk/agents/${agent.id}`, { key })).status).toBe(200);
+    const approval = await t.request('POST', `/api/sdk/permission-requests/${request.id}/approve`, { key, body: {} });
+    expect(approval.status).toBe(404);
+    expect((await t.request('GET', `/api/sdk/permission-requests/${request.id}`, { key })).body.status).toBe('pending');
+    const { records } = await t.services.ledger.bundle(t.tenantA.id);
+    expect(records.some((record) => record.type === 'permission_request.approved')).toBe(false);
+  });
+});

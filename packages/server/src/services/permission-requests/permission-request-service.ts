@@ -104,6 +104,13 @@ export class PermissionRequestService {
   }
 
   async approve(tenantId: string, id: number, decision: Decision): Promise<PermissionRequestView> {
+    // Check the grant can land before recording the approval: an approval of a deleted agent, or one its current
+    // config cannot take, must not leave a request (and a ledger record) saying approved with nothing granted.
+    const pending = await this.current(tenantId, id);
+    if (pending.status === 'pending') {
+      const agent = await this.deps.agents.get(tenantId, pending.agentId);
+      resolveAgentConfig(mergeGrant(agent.config, grantOf(pending.permissions)));
+    }
     const request = await this.decide(tenantId, id, 'approved', decision);
     await this.deps.agents.grant(tenantId, request.agentId, grantOf(request.permissions), decision.approver ?? null);
     return toView(request);
