@@ -106,6 +106,16 @@ describe('credential API: who may read or change a credential, and what leaves t
     expect(answer.body.error.code).toBe('VALIDATION_FAILED');
   });
 
+  // Regression: description and type were stored as given; a NUL fails a PostgreSQL text column (a 500) and bidi
+  // overrides show a person another description than the stored one.
+  it.each([['description', 'prod key\u0000'], ['description', 'test \u202Eyek dorp'], ['type', 'api\u001b[31m_key']])('refuses control characters in %s: %j', async (field, text) => {
+    const name = `ctl-${field}-${text.length}`;
+    const answer = await t.request('POST', '/api/v1/sdk/credentials', { key: agentsKey, body: { name, value: 'v', [field]: text } });
+    expect(answer.status).toBe(400);
+    expect(answer.body.error.code).toBe('VALIDATION_FAILED');
+    expect((await t.request('POST', '/api/v1/sdk/credentials', { key: agentsKey, body: { name, value: 'v', description: 'line one\nline two' } })).status).toBe(201);
+  });
+
   it('holds: keys without the agents scope, and other tenants, can neither read nor replace a credential', async () => {
     const created = await t.request('POST', '/api/v1/sdk/credentials', { key: agentsKey, body: { name: 'guarded', value: WEATHER } });
     for (const scopes of [['approvals'], ['enforce'], ['audit:read'], ['events:write'], ['policies']]) {

@@ -3,6 +3,7 @@ import type { PermissionRequest, PermissionRequestRepository, PermissionRequestS
 import type { Bus } from '../bus.js';
 import { mergeGrant, resolveAgentConfig, type AgentService } from '../sandbox/agent-service.js';
 import type { LedgerAppend } from '../vault/credential-service.js';
+import { refuseControlCharacters } from '../vault/display-text.js';
 
 /** Bus channel announcing created and decided permission requests (approvals queue, long polls). */
 export const PERMISSION_REQUEST_CHANNEL = 'permission-request';
@@ -187,17 +188,6 @@ export function toView(request: PermissionRequest): PermissionRequestView {
     id: request.id, agent_id: request.agentId, status: request.status, permissions: request.permissions, justification: request.justification,
     created_at: iso(request.createdAt)!, expires_at: iso(request.expiresAt)!, decided_at: iso(request.decidedAt), decided_by: request.decidedBy, comment: request.comment,
   };
-}
-
-// C0/C1 controls except tab, LF, CR; bidi embeddings, overrides and isolates. A NUL fails a PostgreSQL text column
-// (a 500), bidi controls make the approvals queue show the justification in another order than it is stored, and
-// terminal escapes act on whoever reads the ledger export in a terminal.
-const CONTROL_CHARACTERS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/;
-
-function refuseControlCharacters(field: string, text: string | null | undefined): void {
-  if (typeof text === 'string' && CONTROL_CHARACTERS.test(text)) {
-    throw new TollgateError('VALIDATION_FAILED', `${field} must not contain control or bidirectional-override characters (tab and newlines are fine)`, { details: { field } });
-  }
 }
 
 /** Free text from callers (justification, comment) is stored and kept in the ledger for good: secrets are masked. */

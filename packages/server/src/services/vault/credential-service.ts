@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { TollgateError } from '@tollgate/core';
 import type { CredentialRecord, CredentialRepository } from '../../store/repositories/credentials.js';
 import { CREDENTIAL_NAME } from '../sandbox/credential-references.js';
+import { refuseControlCharacters } from './display-text.js';
 import type { Vault } from './vault.js';
 
 /** What the API shows of a credential: everything except the value. */
@@ -134,6 +135,8 @@ function validate(input: NewCredential): void {
   if (typeof input.name !== 'string' || !CREDENTIAL_NAME.test(input.name)) {
     throw new TollgateError('VALIDATION_FAILED', 'name must be 1–64 characters of A–Z a–z 0–9 _ . -', { details: { field: 'name' } });
   }
+  refuseControlCharacters('type', input.type);
+  refuseControlCharacters('description', input.description);
   if (typeof input.value !== 'string' || input.value.length === 0 || Buffer.byteLength(input.value) > MAX_CREDENTIAL_BYTES) {
     throw new TollgateError('VALIDATION_FAILED', `value must be a non-empty string of at most ${MAX_CREDENTIAL_BYTES} bytes`, { details: { field: 'value' } });
   }
