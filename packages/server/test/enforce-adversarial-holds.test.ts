@@ -88,6 +88,24 @@ describe('enforce adversarial: holds', () => {
     expect(second.body.decision).toBe(expected);
   });
 
+  it('an approval cannot be stretched to another integer that JSON parsing rounds to the same number', async () => {
+    // 12345678901234567890 and 12345678901234567891 are both the double 12345678901234567000 once parsed: the
+    // approver was shown (and approved) a number the tool never receives, and the approval covered both.
+    const raw = (account: string) => fetch(`${t.url}/v1/enforce`, {
+      method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: `{"agentId":"bot","userId":"alice","sessionId":"bigint","toolName":"refund","arguments":{"amount":900,"account":${account}}}`,
+    }).then(async (res) => (await res.json()) as { decision: string; reason: string; holdToken: string | null });
+    const first = await raw('12345678901234567890');
+    if (first.holdToken) await approve(first.holdToken);
+    const other = await raw('12345678901234567891');
+    expect(other.decision).not.toBe('ALLOW');
+    expect(first.decision).toBe('BLOCK');
+    expect(first.reason).toContain('integer');
+    expect(first.holdToken).toBeNull();
+    const exact = await raw('"12345678901234567890"');
+    expect(exact.decision).toBe('STEP_UP');
+  });
+
   it('a hold cannot be approved after it expired, nor twice', async () => {
     const first = await enforce({ agentId: 'bot', userId: 'alice', sessionId: 'expiry', toolName: 'refund', arguments: { amount: 600 } });
     expect((await approve(first.body.holdToken)).status).toBe(200);

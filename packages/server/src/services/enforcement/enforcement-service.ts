@@ -10,7 +10,7 @@ import type { DecisionWriter } from './decision-writer.js';
 import type { RateCounters } from './rate-counters.js';
 import type { SessionCache } from './session-cache.js';
 import { IdGenerator } from './ids.js';
-import { assertJsonDepth } from './input-limits.js';
+import { assertJsonDepth, hasUnsafeInteger } from './input-limits.js';
 import { defaultSessionId } from './types.js';
 import type { EnforceRequest, EnforceResponse, EnforcementLedgerAppend, SafetyScannerLike } from './types.js';
 
@@ -116,6 +116,9 @@ export class EnforcementService {
     if (request.holdToken === undefined && result.decision !== 'STEP_UP') return base;
     const hash = actionHash({ tenantId, agentId: input.agentId, userId: input.userId, sessionId: input.sessionId, toolName: input.toolName, arguments: input.arguments }, this.deps.actionKey);
     if (result.decision === 'BLOCK') return base;
+    if (result.decision === 'STEP_UP' && hasUnsafeInteger(input.arguments)) {
+      return { ...base, decision: 'BLOCK', reason: `${result.reason} (cannot be approved: the arguments hold an integer beyond ±2^53, which JSON parsing rounds, so an approval could not name the exact call; send it as a string)` };
+    }
     if (request.holdToken !== undefined) {
       const redeemed = await this.deps.holds.redeem(tenantId, request.holdToken, hash);
       if (redeemed.ok) return { ...base, decision: 'ALLOW', reason: `approved by ${redeemed.hold.approver ?? 'a person'} (hold ${redeemed.hold.id}): ${result.reason}` };

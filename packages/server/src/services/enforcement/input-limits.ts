@@ -21,3 +21,22 @@ export function assertJsonDepth(value: unknown, field: string, maxDepth = MAX_JS
     for (const child of Array.isArray(current) ? current : Object.values(current)) stack.push([child, depth + 1]);
   }
 }
+
+/**
+ * True when the value holds an integer beyond ±(2^53 − 1). JSON parsing rounds such a number, so two different
+ * numbers the tool would receive exactly (Python and Go parse integers exactly) look alike here: an approval
+ * shown and bound to the rounded value cannot say which one it covers. Iterative; call after assertJsonDepth.
+ *
+ * @example
+ * hasUnsafeInteger({ account: 12345678901234567890 }) // true
+ */
+export function hasUnsafeInteger(value: unknown): boolean {
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const current = stack.pop();
+    if (typeof current === 'number' && Number.isInteger(current) && !Number.isSafeInteger(current)) return true;
+    if (typeof current !== 'object' || current === null) continue;
+    for (const child of Array.isArray(current) ? current : Object.values(current)) stack.push(child); // no spread: arrays can be huge
+  }
+  return false;
+}
