@@ -106,6 +106,17 @@ describe('enforce adversarial: holds', () => {
     expect(exact.decision).toBe('STEP_UP');
   });
 
+  it('a duplicate JSON key is seen by the policy as the value the tool gets (the last), and __proto__ is refused', async () => {
+    const raw = (args: string) => fetch(`${t.url}/v1/enforce`, {
+      method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: `{"agentId":"bot","userId":"alice","sessionId":"dup","toolName":"refund","arguments":${args}}`,
+    });
+    const duplicate = await raw('{"amount":1,"amount":900}');
+    expect(((await duplicate.json()) as { decision: string }).decision).toBe('STEP_UP');
+    const proto = await raw('{"__proto__":{"amount":1},"amount":900}');
+    expect(proto.status).toBe(400);
+  });
+
   it('a hold cannot be approved after it expired, nor twice', async () => {
     const first = await enforce({ agentId: 'bot', userId: 'alice', sessionId: 'expiry', toolName: 'refund', arguments: { amount: 600 } });
     expect((await approve(first.body.holdToken)).status).toBe(200);
