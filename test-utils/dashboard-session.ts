@@ -24,7 +24,8 @@ export async function signInDashboard(url: string, apiKey: string, headers: Reco
   if (response.status !== 200) throw new Error(`dashboard sign-in answered ${response.status}: ${await response.text()}`);
   const setCookie = response.headers.getSetCookie();
   const pairs = setCookie.map((line) => line.split(';')[0]!);
-  const csrf = decodeURIComponent(pairs.find((pair) => pair.startsWith('tollgate_csrf='))!.split('=')[1]!);
+  // `__Host-tollgate_csrf` when the sign-in came over https (X-Forwarded-Proto), `tollgate_csrf` on plain http.
+  const csrf = decodeURIComponent(pairs.find((pair) => /^(__Host-)?tollgate_csrf=/.test(pair))!.split('=')[1]!);
   return { cookie: pairs.join('; '), csrf, setCookie };
 }
 

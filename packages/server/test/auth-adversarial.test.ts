@@ -9,6 +9,11 @@ import { openTestSqliteStore, rawRequest, signInDashboard, startTestServer, with
 type SignedIn = DashboardSignIn;
 const signIn = (t: TestServer, apiKey: string, headers: Record<string, string> = {}) => signInDashboard(t.url, apiKey, headers);
 const withCookie = withSessionCookie;
+async function rawSignOut(url: string, headers: Record<string, string>): Promise<string[]> {
+  const response = await fetch(`${url}/api/v1/session`, { method: 'DELETE', headers });
+  expect(response.status).toBeLessThan(300);
+  return response.headers.getSetCookie();
+}
 
 describe('adversarial: API keys, scopes and the dashboard session', () => {
   const clock = manualClock(Date.parse('2026-06-01T00:00:00Z'));
@@ -244,7 +249,7 @@ describe('adversarial: API keys, scopes and the dashboard session', () => {
       const plain = await signIn(t, t.tenantA.adminKey);
       const tls = await signIn(t, t.tenantA.adminKey, { 'x-forwarded-proto': 'https' });
       for (const { setCookie } of [plain, tls]) {
-        const session = setCookie.find((line) => line.startsWith('tollgate_session='))!;
+        const session = setCookie.find((line) => /^(__Host-)?tollgate_session=/.test(line))!;
         expect(session).toMatch(/; HttpOnly/);
         for (const line of setCookie) {
           expect(line).toMatch(/; SameSite=Strict/);
@@ -255,6 +260,33 @@ describe('adversarial: API keys, scopes and the dashboard session', () => {
         }
       }
       for (const line of tls.setCookie) expect(line).toMatch(/; Secure/);
+    });
+
+    // Cookie tossing behind TLS: a sibling site of the registrable domain (or a man in the middle on plain http) can set
+    // an unprefixed `tollgate_session` for this host with its own valid session (tenant B). Over https the server now
+    // sets and reads only `__Host-` cookies, which browsers accept from this exact origin only.
+    it('behind TLS uses __Host- cookie names and ignores unprefixed (plantable) session cookies', async () => {
+      const https = { 'x-forwarded-proto': 'https' };
+      const victim = await signIn(t, t.tenantA.adminKey, https);
+      expect(victim.setCookie.map((line) => line.split('=')[0])).toEqual(['__Host-tollgate_session', '__Host-tollgate_csrf']);
+      for (const line of victim.setCookie) expect(line).toMatch(/; Secure/);
+      expect(victim.setCookie.join('\n')).not.toMatch(/Domain=/i);
+      const planter = await signIn(t, t.tenantB.adminKey); // plain http: unprefixed names
+      const plantedSession = planter.setCookie.find((line) => line.startsWith('tollgate_session='))!.split(';')[0]!;
+
+      // The planted cookie sent first (longer Path) and the victim's prefixed one: the victim's session is used.
+      const both = await t.request('GET', '/api/v1/session', { headers: { ...https, cookie: `${plantedSession}; ${victim.cookie}` } });
+      expect(both.status).toBe(200);
+      expect(both.body.tenantId).toBe(t.tenantA.id);
+      // The planted cookie alone over https is not a session at all.
+      const alone = await t.request('GET', '/api/v1/keys', { headers: { ...https, cookie: plantedSession } });
+      expect(alone.status).toBe(401);
+      // The same cookie over plain http still works (local use without TLS keeps the unprefixed names).
+      expect((await t.request('GET', '/api/v1/session', { headers: { cookie: plantedSession } })).body.tenantId).toBe(t.tenantB.id);
+      // Sign-out behind TLS clears the prefixed and the unprefixed names.
+      const out = await rawSignOut(t.url, { ...https, cookie: victim.cookie, 'x-csrf-token': victim.csrf });
+      const cleared = out.map((line) => line.split('=')[0]);
+      expect(cleared).toEqual(expect.arrayContaining(['__Host-tollgate_session', '__Host-tollgate_csrf', 'tollgate_session', 'tollgate_csrf']));
     });
 
     it('every state-changing method with the cookie needs the CSRF token: missing, empty, wrong, another session’s', async () => {

@@ -23,6 +23,8 @@ export class ApiError extends Error {
 
 /** Name of the readable cookie holding the CSRF token (the session cookie itself is httpOnly). */
 export const CSRF_COOKIE = 'tollgate_csrf';
+/** Its name behind TLS, where the server sets both cookies with the `__Host-` prefix (no cookie tossing). */
+export const HOST_CSRF_COOKIE = `__Host-${CSRF_COOKIE}`;
 /** Header the server checks on POST/PUT/PATCH/DELETE. */
 export const CSRF_HEADER = 'x-csrf-token';
 
@@ -39,11 +41,15 @@ type Query = Record<string, string | number | boolean | undefined | null>;
  * fetch(url, { method: 'POST', headers: { [CSRF_HEADER]: readCsrfToken() ?? '' } });
  */
 export function readCsrfToken(): string | undefined {
+  // The prefixed cookie wins: an unprefixed one may have been planted by another site of the domain. The unprefixed
+  // one is what plain http (and a TLS proxy that does not send X-Forwarded-Proto) gets.
+  let plain: string | undefined;
   for (const part of document.cookie.split(';')) {
     const [name, ...rest] = part.trim().split('=');
-    if (name === CSRF_COOKIE) return decodeURIComponent(rest.join('='));
+    if (name === HOST_CSRF_COOKIE) return decodeURIComponent(rest.join('='));
+    if (name === CSRF_COOKIE && plain === undefined) plain = decodeURIComponent(rest.join('='));
   }
-  return undefined;
+  return plain;
 }
 
 /**

@@ -148,6 +148,21 @@ export function registerAuth(app: TollgateApp, keys: KeyService, fallback?: Fall
   });
 }
 
+/**
+ * Marks an answer to a session-authenticated request (what the dashboard reads: approvals with tool arguments, audit
+ * records, key lists, the secret of a new key) as never stored in the browser's cache, where it would outlive sign-out
+ * on a shared machine, nor sniffed into another type. Set before the route runs, so a route that chooses its own
+ * Cache-Control (the built files) still wins. Called by the auth hook only for cookie-authenticated requests: API-key
+ * traffic pays nothing for it.
+ *
+ * @example
+ * markSessionAnswer(reply);
+ */
+export function markSessionAnswer(reply: FastifyReply): void {
+  reply.header('cache-control', 'no-store');
+  reply.header('x-content-type-options', 'nosniff');
+}
+
 type RouteAuthConfig = { scope?: Scope; anyScope?: boolean; public?: boolean } | undefined;
 
 function createAuthHook(keys: KeyService, fallback: FallbackAuthenticator | undefined, configOf: () => RouteAuthConfig) {
@@ -182,6 +197,7 @@ function createAuthHook(keys: KeyService, fallback: FallbackAuthenticator | unde
       if (!fallback) return missingKey(request, reply);
       fallback(request).then((result) => {
         if (!result) return missingKey(request, reply);
+        markSessionAnswer(reply);
         if ('error' in result) return void sendError(reply, request, result.error, result.message);
         if (authorize(request, reply, result.auth, 'Session')) done();
       }, done);

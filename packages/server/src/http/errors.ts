@@ -145,7 +145,10 @@ export function registerErrorHandling(app: TollgateApp): void {
     else request.log.debug({ code: classified.code }, classified.message);
     return sendEnvelope(reply, classified.status, errorEnvelope(classified.code, classified.message, request.id, classified.details));
   });
-  app.setNotFoundHandler((request, reply) =>
-    sendError(reply, request, 'NOT_FOUND', `Route ${request.method} ${request.url.split("?")[0]?.slice(0, 200)} not found`),
-  );
+  app.setNotFoundHandler((request, reply) => {
+    // A browser holding a dashboard session gets the same no-store/nosniff answer as on every route it reads
+    // (auth.ts markSessionAnswer); unmatched routes run no auth hook.
+    if (request.headers.cookie?.includes('tollgate_session=')) void reply.header('cache-control', 'no-store').header('x-content-type-options', 'nosniff');
+    return sendError(reply, request, 'NOT_FOUND', `Route ${request.method} ${request.url.split("?")[0]?.slice(0, 200)} not found`);
+  });
 }

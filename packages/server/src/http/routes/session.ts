@@ -51,7 +51,7 @@ const AMBIGUOUS_MESSAGE =
  * which the browser then sends first, and acting on either one could mean acting in the planter's tenant.
  */
 function presentedSessionToken(request: FastifyRequest): string | typeof AMBIGUOUS_SESSION | undefined {
-  const values = readCookies(request, SESSION_COOKIE).filter((value) => value !== '');
+  const values = readCookies(request, cookieNames(request).session).filter((value) => value !== '');
   const first = values[0];
   if (first === undefined) return undefined;
   return values.every((value) => value === first) ? first : AMBIGUOUS_SESSION;
@@ -74,22 +74,46 @@ function isHttps(request: FastifyRequest): boolean {
   return request.protocol === 'https' || first === 'https';
 }
 
+/** Prefix browsers accept only on a Secure, Path=/ cookie set without Domain by this very origin. */
+const HOST_PREFIX = '__Host-';
+
+/**
+ * The cookie names for this request. Over https they carry the `__Host-` prefix: a browser only accepts such a
+ * cookie from this exact origin (Secure, Path=/, no Domain), so a sibling site of the same registrable domain, or a
+ * man in the middle on plain http, cannot plant or overwrite one (cookie tossing); the unprefixed names are then not
+ * read at all. Plain http (local use) keeps the unprefixed names, which browsers refuse to prefix without Secure.
+ *
+ * @example
+ * cookieNames(request).session; // '__Host-tollgate_session' behind TLS, 'tollgate_session' on plain http
+ */
+export function cookieNames(request: FastifyRequest): { session: string; csrf: string } {
+  return isHttps(request)
+    ? { session: HOST_PREFIX + SESSION_COOKIE, csrf: HOST_PREFIX + CSRF_COOKIE }
+    : { session: SESSION_COOKIE, csrf: CSRF_COOKIE };
+}
+
 function setSessionCookies(reply: FastifyReply, request: FastifyRequest, token: string, session: DashboardSession, now: number): void {
   const maxAgeSeconds = Math.max(0, Math.floor((session.record.expiresAt - now) / 1000));
   const secure = isHttps(request);
+  const names = cookieNames(request);
   reply.header('set-cookie', [
-    cookie(SESSION_COOKIE, token, { maxAgeSeconds, httpOnly: true, secure }),
-    cookie(CSRF_COOKIE, session.record.csrfToken, { maxAgeSeconds, httpOnly: false, secure }),
+    cookie(names.session, token, { maxAgeSeconds, httpOnly: true, secure }),
+    cookie(names.csrf, session.record.csrfToken, { maxAgeSeconds, httpOnly: false, secure }),
   ]);
 }
 
 function clearSessionCookies(reply: FastifyReply, request: FastifyRequest): void {
   const secure = isHttps(request);
-  reply.header('set-cookie', [
-    cookie(SESSION_COOKIE, '', { maxAgeSeconds: 0, httpOnly: true, secure }),
-    cookie(CSRF_COOKIE, '', { maxAgeSeconds: 0, httpOnly: false, secure }),
-  ]);
+  const names = cookieNames(request);
+  const cleared = [
+    cookie(names.session, '', { maxAgeSeconds: 0, httpOnly: true, secure }),
+    cookie(names.csrf, '', { maxAgeSeconds: 0, httpOnly: false, secure }),
+  ];
+  // Behind TLS also the unprefixed names (set before the prefix, or planted): nothing of the session stays behind.
+  if (secure) cleared.push(cookie(SESSION_COOKIE, '', { maxAgeSeconds: 0, httpOnly: true, secure }), cookie(CSRF_COOKIE, '', { maxAgeSeconds: 0, httpOnly: false, secure }));
+  reply.header('set-cookie', cleared);
 }
+
 
 /** Outcome of cookie authentication for the auth hook. */
 export type SessionAuthOutcome = { auth: AuthContext } | { error: 'UNAUTHENTICATED' | 'CSRF_INVALID'; message: string } | undefined;
@@ -134,22 +158,6 @@ const SessionInfoSchema = Type.Object(
 const SignInBody = Type.Object({ apiKey: Type.String({ minLength: 1, maxLength: 400 }) }, { additionalProperties: false });
 
 /**
- * Answers to a browser holding a session cookie (what the dashboard reads: approvals with tool arguments, audit
- * records, key lists) are never stored in its cache, where they would outlive sign-out on a shared machine, nor
- * sniffed into another type. A route that chose its own Cache-Control (the built files: immutable assets,
- * revalidated index.html) keeps it.
- */
-function registerSessionResponseHeaders(app: TollgateApp): void {
-  app.addHook('onSend', (request, reply, payload, done) => {
-    if (readCookies(request, SESSION_COOKIE).length > 0) {
-      if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
-      if (!reply.hasHeader('x-content-type-options')) reply.header('x-content-type-options', 'nosniff');
-    }
-    done(null, payload);
-  });
-}
-
-/**
  * `/api/v1/session`: sign in with an API key holding at least one dashboard scope (sets the httpOnly session
  * cookie and the CSRF cookie; 403 `DASHBOARD_SCOPE_REQUIRED` for machine-only keys), read the current session
  * (its `scopes` are the key's current dashboard scopes), sign out.
@@ -159,7 +167,6 @@ function registerSessionResponseHeaders(app: TollgateApp): void {
  */
 export function registerSessionRoutes(app: TollgateApp, services: Services): void {
   const sessions = services.dashboardSessions;
-  registerSessionResponseHeaders(app);
   const errors = { 400: ErrorEnvelopeSchema, 401: ErrorEnvelopeSchema, 403: ErrorEnvelopeSchema };
   const view = async (session: DashboardSession) => {
     const key = await services.store.apiKeys.get(session.auth.tenantId, session.auth.keyId);
