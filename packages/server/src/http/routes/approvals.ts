@@ -49,7 +49,7 @@ export function registerApprovalRoutes(app: TollgateApp, services: Services): vo
       schema: { tags, summary: action === 'approve' ? 'Approve a pending item' : 'Deny a pending item', params: Params, body: DecisionBody, response: { 200: Item, ...errors } },
     }, async (request) => {
       const { tenantId, keyId } = authOf(request);
-      const decision = { approver: request.body?.approver ?? keyId, comment: request.body?.comment ?? null };
+      const decision = { approver: request.body?.approver ?? keyId, comment: request.body?.comment ?? null, keyId };
       return action === 'approve'
         ? services.approvals.approve(tenantId, request.params.id, decision)
         : services.approvals.deny(tenantId, request.params.id, decision);

@@ -62,7 +62,7 @@ export function registerPermissionRequestRoutes(app: TollgateApp, services: Serv
     app.post(`/api/sdk/permission-requests/:id/${action}`, { ...requireScope('approvals'), schema: { tags, summary: `${action === 'approve' ? 'Approve' : 'Deny'} a pending request`, params: Params, body: DecisionBody, response: { 200: PermissionRequestSchema, ...errors } } },
       async (request) => {
         const { tenantId, keyId } = authOf(request);
-        const decision = { approver: request.body?.approver ?? keyId, comment: request.body?.comment ?? null };
+        const decision = { approver: request.body?.approver ?? keyId, comment: request.body?.comment ?? null, keyId };
         return action === 'approve' ? requests.approve(tenantId, request.params.id, decision) : requests.deny(tenantId, request.params.id, decision);
       });
   }

@@ -20,8 +20,14 @@ export interface ApprovalItem {
 }
 
 export interface ApprovalDecision {
+  /** The name the approver gave (free text, shown in the queue). */
   approver: string | null;
   comment: string | null;
+  /**
+   * The authenticated API key (or dashboard session's key) that decided: the ledger's `actor`, since `approver` is
+   * whatever the caller typed.
+   */
+  keyId?: string | null;
 }
 
 /**

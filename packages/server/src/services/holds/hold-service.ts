@@ -112,11 +112,11 @@ export class HoldService {
     return this.get(tenantId, id);
   }
 
-  approve(tenantId: string, id: string, decision: { approver: string | null; comment: string | null }): Promise<HoldRecord> {
+  approve(tenantId: string, id: string, decision: HoldDecisionInput): Promise<HoldRecord> {
     return this.decide(tenantId, id, 'approved', decision);
   }
 
-  deny(tenantId: string, id: string, decision: { approver: string | null; comment: string | null }): Promise<HoldRecord> {
+  deny(tenantId: string, id: string, decision: HoldDecisionInput): Promise<HoldRecord> {
     return this.decide(tenantId, id, 'denied', decision);
   }
 
@@ -150,21 +150,30 @@ export class HoldService {
     return expired.length;
   }
 
-  private async decide(tenantId: string, id: string, status: 'approved' | 'denied', given: { approver: string | null; comment: string | null }): Promise<HoldRecord> {
+  private async decide(tenantId: string, id: string, status: 'approved' | 'denied', given: HoldDecisionInput): Promise<HoldRecord> {
     // The comment is free text, stored, shown to the agent and kept in the ledger for good: secrets are masked.
     const decision = { approver: given.approver, comment: given.comment === null ? null : redactSecrets(given.comment) };
+    const keyId = given.keyId ?? null;
     const current = await this.get(tenantId, id);
     if (current.status === 'expired') throw new TollgateError('HOLD_EXPIRED', `hold ${id} expired`, { details: { status: current.status } });
     if (current.status !== 'pending') throw new TollgateError('HOLD_DECIDED', `hold ${id} is already ${current.status}`, { details: { status: current.status } });
     const decided = await this.deps.repository.decide(tenantId, id, { status, at: this.deps.clock.now(), ...decision });
-    if (!decided) return this.decide(tenantId, id, status, decision); // lost a race: report the winner's outcome
+    if (!decided) return this.decide(tenantId, id, status, { ...decision, keyId }); // lost a race: report the winner's outcome
     await this.deps.bus.publish(HOLD_CHANNEL, { tenantId, holdId: id, status } satisfies HoldMessage);
     await this.deps.appendLedger?.(tenantId, {
-      type: status === 'approved' ? 'hold.approved' : 'hold.denied', actor: decision.approver, agentId: decided.agentId, sessionId: decided.sessionId,
-      data: { holdId: id, toolName: decided.toolName, actionHash: decided.actionHash, comment: decision.comment },
+      // The actor is the key that decided (authenticated); the approver name is what it typed.
+      type: status === 'approved' ? 'hold.approved' : 'hold.denied', actor: keyId ?? decision.approver, agentId: decided.agentId, sessionId: decided.sessionId,
+      data: { holdId: id, toolName: decided.toolName, actionHash: decided.actionHash, approver: decision.approver, comment: decision.comment },
     });
     return decided;
   }
+}
+
+/** A decision on a hold: the approver's name and comment as given, and the key that decided (the ledger actor). */
+export interface HoldDecisionInput {
+  approver: string | null;
+  comment: string | null;
+  keyId?: string | null;
 }
 
 /**

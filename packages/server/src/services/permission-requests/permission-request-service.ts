@@ -39,6 +39,8 @@ export interface NewPermissionRequestInput {
 export interface Decision {
   approver?: string | null | undefined;
   comment?: string | null | undefined;
+  /** The authenticated key that decided: the ledger's actor (`approver` is free text). */
+  keyId?: string | null | undefined;
 }
 
 /**
@@ -113,7 +115,7 @@ export class PermissionRequestService {
       resolveAgentConfig(mergeGrant(agent.config, grantOf(pending.permissions)));
     }
     const request = await this.decide(tenantId, id, 'approved', decision);
-    await this.deps.agents.grant(tenantId, request.agentId, grantOf(request.permissions), decision.approver ?? null);
+    await this.deps.agents.grant(tenantId, request.agentId, grantOf(request.permissions), decision.keyId ?? decision.approver ?? null);
     return toView(request);
   }
 
@@ -132,7 +134,8 @@ export class PermissionRequestService {
       status, decidedAt: this.deps.now(), decidedBy: decision.approver ?? null, comment: maskText(decision.comment),
     });
     if (!decided) throw new TollgateError('PERMISSION_REQUEST_DECIDED', `permission request ${id} was decided concurrently`);
-    await this.record(decided, status, decision.approver ?? null);
+    // The actor is the key that decided (authenticated); `decided_by` in the record is the name it typed.
+    await this.record(decided, status, decision.keyId ?? decision.approver ?? null);
     return decided;
   }
 
@@ -154,7 +157,7 @@ export class PermissionRequestService {
   private async record(request: PermissionRequest, change: string, actor: string | null): Promise<void> {
     await this.deps.appendLedger?.(request.tenantId, {
       type: `permission_request.${change}`, actor, agentId: String(request.agentId),
-      data: { request_id: request.id, permissions: request.permissions, justification: request.justification, comment: request.comment },
+      data: { request_id: request.id, permissions: request.permissions, justification: request.justification, comment: request.comment, decided_by: request.decidedBy },
     });
     await this.deps.bus.publish(PERMISSION_REQUEST_CHANNEL, { tenantId: request.tenantId, id: request.id, agentId: request.agentId, status: request.status });
   }
