@@ -76,6 +76,13 @@ describe('HTTP basics', () => {
     expect(doc.body.openapi).toMatch(/^3\./);
     expect(Object.keys(doc.body.paths)).toContain('/api/v1/keys');
     expect((await fetch(`${t.url}/docs`)).status).toBe(200);
+    // swagger-ui shares the dashboard's origin and CSRF cookie: strict CSP of its own assets, never framed.
+    const ui = await fetch(`${t.url}/docs/static/index.html`);
+    expect(ui.status).toBe(200);
+    expect(ui.headers.get('content-security-policy')).toMatch(/frame-ancestors 'none'/);
+    expect(ui.headers.get('content-security-policy')).toMatch(/script-src 'self'/);
+    expect(ui.headers.get('content-security-policy')).not.toMatch(/unsafe-eval/);
+    expect(ui.headers.get('x-frame-options')).toBe('DENY');
     const metrics = await (await fetch(`${t.url}/metrics`)).text();
     expect(metrics).toContain('tollgate_http_requests_total');
     await fetch(`${t.url}/healthz`);

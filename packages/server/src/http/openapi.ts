@@ -31,6 +31,17 @@ export async function registerOpenApi(app: TollgateApp): Promise<void> {
     scope.addHook('onRoute', (route) => {
       route.config = { ...route.config, public: true };
     });
-    await scope.register(swaggerUi, { routePrefix: '/docs' });
+    // It shares the dashboard's origin (and its CSRF cookie): a strict CSP of swagger-ui's own assets, no framing.
+    await scope.register(swaggerUi, {
+      routePrefix: '/docs',
+      staticCSP: true,
+      transformStaticCSP: (header) => header.replace("frame-ancestors 'self'", "frame-ancestors 'none'"),
+      uiHooks: {
+        onRequest: (_request, reply, done) => {
+          void reply.header('x-frame-options', 'DENY').header('referrer-policy', 'no-referrer').header('x-content-type-options', 'nosniff');
+          done();
+        },
+      },
+    });
   });
 }
