@@ -112,6 +112,8 @@ describe('allowed_domains entries are canonicalised as URL hosts', () => {
     ['*example.com', /wildcard/],
     ['*', /wildcard/],
     ['*.0.0.1', /wildcard|host name/],
+    ['*.com', /top-level domain/],
+    ['*.COM.:443', /top-level domain/],
   ])('refuses %s', (entry, problem) => {
     expect(domainEntryProblem(entry)).toMatch(problem);
     expect(() => resolveSandboxConfig({ allowed_domains: [entry] })).toThrow(expect.objectContaining({ code: 'VALIDATION_FAILED' }));

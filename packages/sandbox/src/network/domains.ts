@@ -125,6 +125,9 @@ function canonicalHost(host: string): string | { problem: string } {
   if (!wildcard) return canonical;
   // A wildcard names subdomains of a domain name; after an IP address it could only ever match other IP literals.
   if (isIP(canonical) !== 0) return { problem: 'may not put a wildcard before an IP address' };
+  // `*.com` would allow every .com site: a wildcard needs a registrable-looking domain of at least two labels.
+  // (Public suffixes of two labels such as co.uk are not known here; name the domain under them.)
+  if (!canonical.includes('.')) return { problem: 'may not put a wildcard before a top-level domain (*.com allows every .com site); name a domain: *.example.com' };
   return `*.${canonical}`;
 }
 

@@ -8,6 +8,7 @@ import { guardedHttpRequest } from './guarded-http.js';
 // A stub resolver: tests never use real DNS or the outside network.
 const zone: Record<string, string[]> = {
   'public.test': ['93.184.215.14'],
+  'api.public.test': ['93.184.215.15'],
   'internal.test': ['10.0.0.5'],
   'mixed.test': ['93.184.215.14', '127.0.0.1'],
   'v6-private.test': ['2606:4700::1', 'fd00::5'],
@@ -51,18 +52,19 @@ describe('resolveEgressTarget', () => {
 
   it('enforces allowed_domains, exact and wildcard', async () => {
     await expect(resolveEgressTarget('https://public.test/', { allowedDomains: ['api.example.com'] }, resolver)).rejects.toMatchObject({ code: 'SANDBOX_EGRESS_DENIED' });
-    await expect(resolveEgressTarget('https://public.test/', { allowedDomains: ['*.test'] }, resolver)).resolves.toBeDefined();
+    await expect(resolveEgressTarget('https://api.public.test/', { allowedDomains: ['*.public.test'] }, resolver)).resolves.toBeDefined();
+    await expect(resolveEgressTarget('https://public.test/', { allowedDomains: ['*.public.test'] }, resolver)).rejects.toMatchObject({ code: 'SANDBOX_EGRESS_DENIED' });
   });
 
   // An allowed_domains entry let the guest reach every port of the host (SSH on :22, Redis on :6379 of an API host).
   it.each([
     ['https://public.test:22/', ['public.test'], /public\.test:22 is not in allowed_domains/],
-    ['https://public.test:8443/', ['*.test'], /port 8443/],
+    ['https://api.public.test:8443/', ['*.public.test'], /port 8443/],
     ['https://public.test/', ['public.test:8443'], /port 443/],
     ['http://public.test:443/', ['public.test'], /port 443/],
   ])('refuses %s with allowed_domains %j', async (url, allowedDomains, reason) => {
     await expect(resolveEgressTarget(url, { allowedDomains, allowHttp: true }, resolver))
-      .rejects.toMatchObject({ code: 'SANDBOX_EGRESS_DENIED', message: expect.stringMatching(reason), details: { host: 'public.test' } });
+      .rejects.toMatchObject({ code: 'SANDBOX_EGRESS_DENIED', message: expect.stringMatching(reason), details: { host: new URL(url).hostname } });
   });
 
   it.each([
@@ -70,10 +72,10 @@ describe('resolveEgressTarget', () => {
     ['https://public.test:443/', ['public.test']],
     ['http://public.test/', ['public.test']],
     ['https://public.test:8443/', ['public.test:8443']],
-    ['https://public.test:8443/', ['*.test:8443']],
+    ['https://api.public.test:8443/', ['*.public.test:8443']],
     ['https://public.test:8443/', []],
   ])('accepts %s with allowed_domains %j', async (url, allowedDomains) => {
-    await expect(resolveEgressTarget(url, { allowedDomains, allowHttp: true }, resolver)).resolves.toMatchObject({ hostname: 'public.test' });
+    await expect(resolveEgressTarget(url, { allowedDomains, allowHttp: true }, resolver)).resolves.toMatchObject({ hostname: new URL(url).hostname });
   });
 
   it('allows a private range only when explicitly listed', async () => {
