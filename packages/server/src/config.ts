@@ -170,6 +170,12 @@ export const CONFIG_VARIABLES = {
   ledgerWitnessKeys: variable<string[]>('TOLLGATE_LEDGER_WITNESS_KEYS', [], vkeyList, 'Comma-separated witness verifier keys (C2SP vkeys, type 0x04) whose checkpoint cosignatures are accepted.'),
   auditStreamKeepaliveMs: variable('TOLLGATE_AUDIT_STREAM_KEEPALIVE_MS', 15_000, integer(10, 3_600_000), 'Keepalive period of the live audit stream (SSE).'),
   auditStreamTimeoutMs: variable('TOLLGATE_AUDIT_STREAM_TIMEOUT_MS', 600_000, integer(100, 86_400_000), 'Lifetime of one live audit stream connection; a `timeout` event ends it.'),
+  maxStreamsPerTenant: variable(
+    'TOLLGATE_MAX_STREAMS_PER_TENANT',
+    100,
+    integer(0, 1_000_000),
+    'Long-lived requests one tenant may hold open at once in this process: SSE streams (`/api/sdk/audit/stream`, `/api/v1/approvals/stream`) and hold long polls (`/v1/enforce/hold/{token}?waitMs=`) together; past it they answer 429 RATE_LIMITED. 0 = no cap.',
+  ),
   auditExportMaxBytes: variable(
     'TOLLGATE_AUDIT_EXPORT_MAX_BYTES',
     64 * 1024 * 1024,

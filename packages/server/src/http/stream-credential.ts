@@ -1,3 +1,4 @@
+import { TollgateError } from '@tollgate/core';
 import type { FastifyRequest } from 'fastify';
 import type { Services } from '../services/index.js';
 import { hasScope, type AuthContext, type Scope } from '../services/keys/index.js';
@@ -33,4 +34,60 @@ export function streamCredentialCheck(services: Services, scope: Scope): StreamC
     if (now.keyId !== opened.keyId || now.tenantId !== opened.tenantId || !hasScope(now.scopes, scope)) return `Credential lacks scope ${scope}`;
     return undefined;
   };
+}
+
+/** Seconds a refused stream or long poll is told to wait before trying again. */
+const STREAM_RETRY_AFTER_SECONDS = 5;
+
+/**
+ * Long-lived requests (SSE streams, hold long polls) open per tenant in this process. Each holds a socket, timers
+ * and a subscription, and every ledger append of the tenant wakes each of its audit streams, so without a cap one
+ * key could open them until the process ran out of memory or descriptors for every tenant.
+ *
+ * @example
+ * const release = streamSlotsOf(services).acquire('acme'); // throws 429 RATE_LIMITED past the cap
+ * reply.raw.on('close', release);
+ */
+export class StreamSlots {
+  private readonly open = new Map<string, number>();
+
+  /** `limit` 0 means no cap. */
+  constructor(private readonly limit: number) {}
+
+  /** Takes one of the tenant's slots; the returned function gives it back (calling it again does nothing). */
+  acquire(tenantId: string): () => void {
+    const count = this.open.get(tenantId) ?? 0;
+    if (this.limit > 0 && count >= this.limit) {
+      throw new TollgateError('RATE_LIMITED', `tenant ${tenantId} already holds ${this.limit} open streams and long polls; close one or retry later`, {
+        details: { limit: 'streams_per_tenant', quota: this.limit, retryAfter: STREAM_RETRY_AFTER_SECONDS },
+      });
+    }
+    this.open.set(tenantId, count + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const left = (this.open.get(tenantId) ?? 1) - 1;
+      if (left > 0) this.open.set(tenantId, left);
+      else this.open.delete(tenantId);
+    };
+  }
+}
+
+const slotsOfServer = new WeakMap<Services, StreamSlots>();
+
+/**
+ * The stream slots shared by every stream and long-poll route of one server (keyed by its services, so two servers
+ * in one process, as in tests, count apart).
+ *
+ * @example
+ * const slots = streamSlotsOf(services);
+ */
+export function streamSlotsOf(services: Services): StreamSlots {
+  let slots = slotsOfServer.get(services);
+  if (!slots) {
+    slots = new StreamSlots(services.config.maxStreamsPerTenant);
+    slotsOfServer.set(services, slots);
+  }
+  return slots;
 }

@@ -1,8 +1,8 @@
 import { Type } from '@sinclair/typebox';
 import type { Services } from '../../services/index.js';
 import { authOf, requireScope } from '../auth.js';
-import { ErrorEnvelopeSchema } from '../errors.js';
-import { streamCredentialCheck } from '../stream-credential.js';
+import { ErrorEnvelopeSchema, RateLimitedResponseSchema } from '../errors.js';
+import { streamCredentialCheck, streamSlotsOf } from '../stream-credential.js';
 import type { TollgateApp } from '../type-provider.js';
 
 const Status = Type.Union(['pending', 'approved', 'denied', 'expired'].map((status) => Type.Literal(status)));
@@ -56,9 +56,11 @@ export function registerApprovalRoutes(app: TollgateApp, services: Services): vo
     });
   }
   const whyNotStanding = streamCredentialCheck(services, 'approvals');
-  app.get('/api/v1/approvals/stream', { ...requireScope('approvals'), schema: { tags, summary: 'Server-sent events: `approval` per new or decided item' } },
+  const slots = streamSlotsOf(services);
+  app.get('/api/v1/approvals/stream', { ...requireScope('approvals'), schema: { tags, summary: 'Server-sent events: `approval` per new or decided item', response: { 429: RateLimitedResponseSchema } } },
     async (request, reply) => {
       const opened = authOf(request);
+      const release = slots.acquire(opened.tenantId);
       reply.hijack();
       const raw = reply.raw;
       raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-request-id': request.id });
@@ -86,6 +88,7 @@ export function registerApprovalRoutes(app: TollgateApp, services: Services): vo
         if (ended) return;
         if (error) write(`event: error\ndata: ${JSON.stringify(error)}\n\n`);
         ended = true;
+        release();
         clearInterval(keepalive);
         off();
         if (!raw.writableEnded) raw.end();

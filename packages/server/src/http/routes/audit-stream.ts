@@ -5,8 +5,9 @@ import type { Services } from '../../services/index.js';
 import { parseStoredRecord, toEventView } from '../../services/ledger/index.js';
 import type { LedgerRecordFilter } from '../../store/repositories/ledger.js';
 import { authOf, requireScope } from '../auth.js';
+import { RateLimitedResponseSchema } from '../errors.js';
 import type { TollgateApp } from '../type-provider.js';
-import { streamCredentialCheck } from '../stream-credential.js';
+import { streamCredentialCheck, streamSlotsOf } from '../stream-credential.js';
 
 /** Seed default: a keepalive event every 15 s. */
 export const DEFAULT_AUDIT_STREAM_KEEPALIVE_MS = 15_000;
@@ -112,16 +113,19 @@ function drained(reply: FastifyReply): Promise<void> {
  */
 export function registerAuditStream(app: TollgateApp, services: Services, options: AuditStreamOptions): void {
   const whyNotStanding = streamCredentialCheck(services, 'audit:read');
-  app.get('/api/sdk/audit/stream', { ...requireScope('audit:read'), schema: { tags: ['audit'], summary: 'Live audit stream (SSE)', querystring: StreamQuery, produces: ['text/event-stream'] } },
+  const slots = streamSlotsOf(services);
+  app.get('/api/sdk/audit/stream', { ...requireScope('audit:read'), schema: { tags: ['audit'], summary: 'Live audit stream (SSE)', querystring: StreamQuery, produces: ['text/event-stream'], response: { 429: RateLimitedResponseSchema } } },
     async (request, reply) => {
       const auth = authOf(request);
       const { tenantId } = auth;
       const { executionId, agentId, since } = request.query;
       const start = await startIndex(services, request, tenantId, since);
+      const release = slots.acquire(tenantId);
       // Called only once the timers and the subscription below exist (from them, or from the pump started last).
       const end = (event?: { name: string; data: unknown }) => {
         if (state.closed) return;
         state.closed = true;
+        release();
         unsubscribe();
         clearInterval(keepalive);
         clearTimeout(timeout);
@@ -153,6 +157,7 @@ export function registerAuditStream(app: TollgateApp, services: Services, option
       const timeout = setTimeout(() => end({ name: 'timeout', data: { afterMs: options.timeoutMs, lastEventId: state.cursor } }), options.timeoutMs);
       reply.raw.on('close', () => {
         state.closed = true;
+        release();
         unsubscribe();
         clearInterval(keepalive);
         clearTimeout(timeout);

@@ -3,7 +3,8 @@ import { ENFORCEMENT_MODES } from '@tollgate/core';
 import type { Services } from '../../services/index.js';
 import { MAX_HOLD_WAIT_MS, toHoldView } from '../../services/holds/hold-service.js';
 import { assertSameTenant, authOf, requireScope } from '../auth.js';
-import { ErrorEnvelopeSchema } from '../errors.js';
+import { ErrorEnvelopeSchema, RateLimitedResponseSchema } from '../errors.js';
+import { streamSlotsOf } from '../stream-credential.js';
 import type { TollgateApp } from '../type-provider.js';
 
 const Name = (description: string) => Type.String({ minLength: 1, maxLength: 256, description });
@@ -70,6 +71,7 @@ const tags = ['enforcement'];
  * registerEnforceRoutes(app, services);
  */
 export function registerEnforceRoutes(app: TollgateApp, services: Services): void {
+  const slots = streamSlotsOf(services);
   app.post('/v1/enforce', { ...requireScope('enforce'), schema: { tags, summary: 'Decide one tool call', body: EnforceBody, response: { 200: EnforceResponse, ...errors } } },
     async (request) => {
       assertSameTenant(request, request.body.tenantId);
@@ -83,11 +85,18 @@ export function registerEnforceRoutes(app: TollgateApp, services: Services): voi
       tags, summary: 'Status of a step-up hold; with waitMs, wait until it is decided (long poll)',
       params: Type.Object({ token: Type.String({ minLength: 1, maxLength: 128 }) }),
       querystring: Type.Object({ waitMs: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_HOLD_WAIT_MS })) }, { additionalProperties: false }),
-      response: { 200: HoldResponse, ...errors },
+      response: { 200: HoldResponse, ...errors, 429: RateLimitedResponseSchema },
     },
   }, async (request, reply) => {
     reply.header('x-tollgate-long-poll', '1');
-    const hold = await services.holds.waitForDecision(authOf(request).tenantId, request.params.token, request.query.waitMs ?? 0);
-    return toHoldView(hold);
+    const { tenantId } = authOf(request);
+    const waitMs = request.query.waitMs ?? 0;
+    // A waiting poll holds a connection like a stream does, so it takes one of the tenant's stream slots.
+    const release = waitMs > 0 ? slots.acquire(tenantId) : undefined;
+    try {
+      return toHoldView(await services.holds.waitForDecision(tenantId, request.params.token, waitMs));
+    } finally {
+      release?.();
+    }
   });
 }
