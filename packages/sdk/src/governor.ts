@@ -202,7 +202,7 @@ export class Governor {
       this.#onEnforcerFailure(context, error);
       return;
     }
-    if (verdict.decision === 'BLOCK') {
+    if (verdict.decision !== 'ALLOW') {
       throw new PolicyViolationError({ code: 'OUTPUT_BLOCKED', toolName: context.toolName, reason: verdict.reason, violationId: verdict.violationId, decisionId: decision.decisionId });
     }
   }

@@ -50,12 +50,14 @@ export class HttpClient {
 
   /** `POST /v1/enforce`. */
   async enforce(request: EnforceRequest, timeoutMs: number): Promise<EnforcementDecision> {
-    return (await this.#send<EnforcementDecision>('POST', '/v1/enforce', request, timeoutMs)).body;
+    const body = (await this.#send<EnforcementDecision>('POST', '/v1/enforce', request, timeoutMs)).body;
+    return expectDecision(body, ['ALLOW', 'BLOCK', 'STEP_UP'], 'POST /v1/enforce');
   }
 
   /** `POST /v1/enforce/output`. */
   async enforceOutput(request: Record<string, unknown>, timeoutMs: number): Promise<OutputDecision> {
-    return (await this.#send<OutputDecision>('POST', '/v1/enforce/output', request, timeoutMs)).body;
+    const body = (await this.#send<OutputDecision>('POST', '/v1/enforce/output', request, timeoutMs)).body;
+    return expectDecision(body, ['ALLOW', 'BLOCK'], 'POST /v1/enforce/output');
   }
 
   /** `GET /v1/enforce/hold/{token}?waitMs=`; `longPoll` reports the server's `X-Tollgate-Long-Poll` header. */
@@ -81,6 +83,9 @@ export class HttpClient {
         method,
         headers,
         body: body === undefined ? undefined : JSON.stringify(body),
+        // A redirect is never followed: it would let another origin receive the call's arguments and
+        // decide it. The 3xx is then a refusal (ENFORCER_REJECTED), as a wrong apiUrl deserves.
+        redirect: 'manual',
         signal: signal ? AbortSignal.any([timeout, signal]) : timeout,
       });
     } catch (error) {
@@ -104,6 +109,17 @@ export class HttpClient {
       serverCode,
     });
   }
+}
+
+/**
+ * A 2xx whose body is not a decision (null, an array, a lower-case or unknown `decision`) is treated
+ * like a 5xx: an infrastructure fault, so the call fails closed (or open where `failOpen` says so)
+ * instead of being read as some decision by accident.
+ */
+function expectDecision<T extends { decision: string }>(body: T, allowed: readonly string[], what: string): T {
+  const decision = body !== null && typeof body === 'object' && !Array.isArray(body) ? (body as { decision?: unknown }).decision : undefined;
+  if (typeof decision === 'string' && allowed.includes(decision)) return body;
+  throw new TransportError('unreachable', `${what} answered without a valid decision (expected ${allowed.join(' | ')})`);
 }
 
 function parseJson(text: string): unknown {

@@ -1,0 +1,98 @@
+/**
+ * Attacks on the SDK with a local server that plays a broken (or hostile) Tollgate: the governed tool
+ * must never run without an ALLOW from the enforcer, and the SDK must not leak the API key.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { PolicyViolationError, TollgateClient, TollgateRuntime } from '../src/index.js';
+import type { TollgateConfig } from '../src/index.js';
+import { decisionBody, startFakeEnforcer, type FakeEnforcer } from './support/fake-enforcer.js';
+
+let fake: FakeEnforcer;
+let runtime: TollgateRuntime;
+beforeAll(async () => {
+  fake = await startFakeEnforcer();
+});
+afterAll(async () => fake?.close());
+afterEach(async () => {
+  await runtime?.shutdown(100);
+  fake.seen.length = 0;
+});
+
+function wrap<T extends Record<string, (...params: never[]) => unknown>>(functions: T, overrides: Partial<TollgateConfig> = {}) {
+  runtime = new TollgateRuntime();
+  const config: TollgateConfig = { agentId: 'broken-agent', apiUrl: fake.url, apiKey: 'tg_test_secret_key', logLevel: 'SILENT', events: { enabled: false }, enforcement: 'block', ...overrides };
+  return new TollgateClient({ runtime }).wrapOpenAITools(functions, config);
+}
+
+function readFile(ran: string[]) {
+  return { read_file: async (path: string) => { ran.push(path); return `contents of ${path}`; } };
+}
+
+describe('malformed answers from /v1/enforce fail closed', () => {
+  it.each([
+    ['null', null],
+    ['an array', [decisionBody()]],
+    ['a bare string', 'ALLOW'],
+    ['a lower-case decision', decisionBody({ decision: 'allow' })],
+    ['an unknown decision with a hold token', decisionBody({ decision: 'MAYBE', holdToken: 'hold_abc' })],
+    ['no decision at all', { ok: true }],
+  ])('%s refuses the call with ENFORCER_UNREACHABLE in block mode', async (_name, body) => {
+    fake.answer((request) => (request.path === '/v1/enforce/hold/hold_abc' ? { json: { status: 'approved' } } : { json: body }));
+    const ran: string[] = [];
+    const fns = wrap(readFile(ran));
+    const refusal = await fns.read_file('/a').catch((error: unknown) => error);
+    expect(refusal).toBeInstanceOf(PolicyViolationError);
+    expect(refusal).toMatchObject({ code: 'ENFORCER_UNREACHABLE' });
+    expect(ran).toEqual([]);
+  });
+
+  it('a malformed answer is an infrastructure fault: observe mode proceeds (fails open), as for a 5xx', async () => {
+    fake.answer(() => ({ json: { ok: true } }));
+    const ran: string[] = [];
+    await expect(wrap(readFile(ran), { enforcement: 'observe' }).read_file('/o')).resolves.toBe('contents of /o');
+    expect(ran).toEqual(['/o']);
+  });
+
+  it.each([
+    ['an HTML error page with 200', { text: '<html>proxy login</html>' }],
+    ['a 502 with HTML', { status: 502, text: '<html>bad gateway</html>' }],
+    ['a 401 after the key was revoked', { status: 401, json: { error: { code: 'UNAUTHENTICATED', message: 'key revoked' } } }],
+  ])('%s refuses the call (property that held)', async (_name, answer) => {
+    fake.answer(() => answer);
+    const ran: string[] = [];
+    await expect(wrap(readFile(ran), { enforcement: 'progressive' }).read_file('/a')).rejects.toBeInstanceOf(PolicyViolationError);
+    expect(ran).toEqual([]);
+  });
+});
+
+describe('redirects', () => {
+  it('does not follow a redirect to another server that answers ALLOW, nor send it the arguments', async () => {
+    const other = await startFakeEnforcer();
+    other.answer(() => ({ json: decisionBody() }));
+    fake.answer(() => ({ status: 307, headers: { location: `${other.url}/v1/enforce` } }));
+    const ran: string[] = [];
+    const refusal = await wrap(readFile(ran)).read_file('/secret/plan.txt').catch((error: unknown) => error);
+    expect(refusal).toMatchObject({ code: 'ENFORCER_REJECTED', details: { status: 307 } });
+    expect(ran).toEqual([]);
+    expect(other.seen).toEqual([]);
+    await other.close();
+  });
+});
+
+describe('output checks', () => {
+  function capturing(output: () => unknown) {
+    fake.answer((request) => (request.path === '/v1/enforce' ? { json: decisionBody({ captureOutput: true }) } : output() as never));
+  }
+
+  it.each([
+    ['an empty object', { json: {} }],
+    ['an unknown verdict', { json: { decision: 'DENY', reason: 'nope' } }],
+    ['null', { json: null }],
+  ])('an output verdict that is %s does not hand the output to the agent', async (_name, answer) => {
+    capturing(() => answer);
+    const ran: string[] = [];
+    const refusal = await wrap(readFile(ran)).read_file('/a').catch((error: unknown) => error);
+    expect(refusal).toBeInstanceOf(PolicyViolationError);
+    expect(refusal).toMatchObject({ code: 'ENFORCER_UNREACHABLE' });
+  });
+});
