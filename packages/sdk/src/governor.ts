@@ -8,6 +8,9 @@ import type { SdkLogger } from './logger.js';
 import { redactPayload, safeStringify } from './redaction.js';
 import type { BehavioralEvent, EnforcementDecision, ToolCallOutcome } from './types.js';
 
+/** Chunks of a stream kept for its TOOL_CALL_POST event. */
+const MAX_EVENT_CHUNKS = 1000;
+
 /** Per-call context shared by the PRE and POST events. */
 interface CallContext {
   toolName: string;
@@ -76,16 +79,19 @@ export class Governor {
   }
 
   async *#follow<T>(context: CallContext, iterable: AsyncIterable<T>): AsyncGenerator<T, void, undefined> {
+    if (context.decision?.captureOutput) {
+      yield* await this.#collectChecked(context, iterable);
+      return;
+    }
     const chunks: T[] = [];
     let finished = false;
     let failure: unknown;
     try {
       for await (const chunk of iterable) {
-        if (chunks.length < 1000) chunks.push(chunk);
+        if (chunks.length < MAX_EVENT_CHUNKS) chunks.push(chunk);
         yield chunk;
       }
       finished = true;
-      await this.#checkOutput(context, chunks);
     } catch (error) {
       failure = error;
       throw error;
@@ -93,6 +99,23 @@ export class Governor {
       if (failure !== undefined) this.#post(context, failure instanceof PolicyViolationError ? 'blocked' : 'error', chunks, failure);
       else this.#post(context, 'success', finished ? chunks : { chunks, closedEarly: true });
     }
+  }
+
+  /**
+   * When policy checks the output, a stream is read to its end and checked as a whole before its first
+   * chunk is handed on: chunks passed on earlier would reach the agent even when the verdict is BLOCK.
+   */
+  async #collectChecked<T>(context: CallContext, iterable: AsyncIterable<T>): Promise<T[]> {
+    const chunks: T[] = [];
+    try {
+      for await (const chunk of iterable) chunks.push(chunk);
+      await this.#checkOutput(context, chunks);
+    } catch (error) {
+      this.#post(context, error instanceof PolicyViolationError ? 'blocked' : 'error', chunks.slice(0, MAX_EVENT_CHUNKS), error);
+      throw error;
+    }
+    this.#post(context, 'success', chunks.slice(0, MAX_EVENT_CHUNKS));
+    return chunks;
   }
 
   async #before(toolName: string, args: unknown, signal?: AbortSignal): Promise<CallContext> {
