@@ -1,3 +1,4 @@
+import { TollgateError } from '@tollgate/core';
 import { Ajv, type Options } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import type { FastifySchemaCompiler } from 'fastify';
@@ -33,4 +34,74 @@ export function registerValidation(app: TollgateApp): void {
   const compiler: FastifySchemaCompiler<Record<string, unknown>> = ({ schema, httpPart }) =>
     (httpPart === 'body' ? strictBody(schema) : coercing(schema)) as ReturnType<FastifySchemaCompiler<unknown>>;
   app.setValidatorCompiler(compiler);
+  app.addHook('preValidation', async (request) => {
+    assertStorableText(request.params, 'params');
+    assertStorableText(request.query, 'querystring');
+    assertStorableText(request.body, 'body');
+  });
+}
+
+/**
+ * Refuses a NUL (U+0000) or an unpaired surrogate in any string or key of a request with 400 VALIDATION_FAILED.
+ * PostgreSQL text cannot hold a NUL (the statement fails, and in a batched write it fails every caller's rows of the
+ * batch); an unpaired surrogate is stored as U+FFFD there and cannot be put into canonical ledger JSON at all, so the
+ * ledger record of the call would be lost. Refusing at the edge keeps both dialects alike. Iterative (bodies are
+ * already bounded in size, not in depth).
+ *
+ * @example
+ * assertStorableText({ name: 'a\u0000b' }, 'body'); // throws VALIDATION_FAILED, field body/name
+ */
+export function assertStorableText(value: unknown, root: string): void {
+  if (!holdsUnstorableText(value)) return;
+  throw unstorableText(pathOfUnstorableText(value, root) ?? root);
+}
+
+/** The hot path: no paths are built unless something is refused. */
+function holdsUnstorableText(value: unknown): boolean {
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const current = stack.pop();
+    if (typeof current === 'string') {
+      if (!isStorableText(current)) return true;
+    } else if (Array.isArray(current)) {
+      for (let i = 0; i < current.length; i++) stack.push(current[i]); // no spread: arrays can be huge
+    } else if (typeof current === 'object' && current !== null) {
+      for (const key of Object.keys(current)) {
+        if (!isStorableText(key)) return true;
+        stack.push((current as Record<string, unknown>)[key]);
+      }
+    }
+  }
+  return false;
+}
+
+function pathOfUnstorableText(value: unknown, root: string): string | undefined {
+  const stack: Array<[unknown, string]> = [[value, root]];
+  while (stack.length > 0) {
+    const [current, path] = stack.pop()!;
+    if (typeof current === 'string') {
+      if (!isStorableText(current)) return path;
+    } else if (Array.isArray(current)) {
+      for (let i = 0; i < current.length; i++) stack.push([current[i], `${path}/${i}`]);
+    } else if (typeof current === 'object' && current !== null) {
+      for (const [key, child] of Object.entries(current)) {
+        if (!isStorableText(key)) return `${path}/${key.replace(/[\u0000\ud800-\udfff]/g, '?')}`;
+        stack.push([child, `${path}/${key}`]);
+      }
+    }
+  }
+  return undefined;
+}
+
+// A high surrogate not followed by a low one, or a low one not preceded by a high one.
+const UNPAIRED_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+function isStorableText(text: string): boolean {
+  return !text.includes('\u0000') && !UNPAIRED_SURROGATE.test(text);
+}
+
+function unstorableText(field: string): TollgateError {
+  return new TollgateError('VALIDATION_FAILED', `${field} must not contain a NUL character (U+0000) or an unpaired surrogate`, {
+    details: [{ field, message: 'must not contain a NUL character (U+0000) or an unpaired surrogate' }],
+  });
 }

@@ -51,6 +51,9 @@ export interface PolicyRepository {
   currentActivations(): Promise<PolicyActivation[]>;
 }
 
+/** Largest version number a policy can have (the versions column is a 32-bit INTEGER on PostgreSQL). */
+const MAX_VERSION = 2 ** 31 - 1;
+
 /**
  * Policies, their versions and the activation history (migration 0002). The active policy of a tenant is
  * its latest activation; rollback appends an activation of the one before.
@@ -106,6 +109,8 @@ export function createPolicyRepository(db: Kysely<Database>, _dialect: Dialect):
       });
     },
     async getVersion(tenantId, policyId, version) {
+      // Versions are PostgreSQL INTEGERs: a number a version can never be is not found (PostgreSQL would fail the query).
+      if (!Number.isSafeInteger(version) || version < 1 || version > MAX_VERSION) return undefined;
       const row = await db.selectFrom('policy_versions').selectAll().where('tenant_id', '=', tenantId)
         .where('policy_id', '=', policyId).where('version', '=', version).executeTakeFirst();
       return row ? toVersion(row) : undefined;
