@@ -127,3 +127,50 @@ describe('streaming output checks', () => {
     expect(checked).toHaveLength(1500);
   });
 });
+
+describe('step-up holds against a broken server', () => {
+  it('an instant "pending" long poll does not turn into a request storm', async () => {
+    fake.answer((request) =>
+      request.path === '/v1/enforce'
+        ? { json: decisionBody({ decision: 'STEP_UP', holdToken: 'hold_storm' }) }
+        : { json: { status: 'pending' }, headers: { 'x-tollgate-long-poll': '1' } },
+    );
+    const ran: string[] = [];
+    await expect(wrap(readFile(ran), { stepUpTimeoutMinutes: 0.01, stepUpPollIntervalMs: 100 }).read_file('/a')).rejects.toMatchObject({ code: 'HOLD_TIMEOUT' });
+    // 600 ms at one request per 100 ms is about 6 requests; the broken loop sent hundreds.
+    expect(fake.seen.filter((request) => request.path.startsWith('/v1/enforce/hold/')).length).toBeLessThan(30);
+    expect(ran).toEqual([]);
+  });
+
+  it.each(['..', '.', '../../v1/enforce'])('a hold token %j is never resolved as a path', async (token) => {
+    fake.answer((request) => (request.path === '/v1/enforce' ? { json: decisionBody({ decision: 'STEP_UP', holdToken: token }) } : { json: { status: 'approved' } }));
+    const ran: string[] = [];
+    await expect(wrap(readFile(ran)).read_file('/a')).rejects.toMatchObject({ code: 'HOLD_DENIED' });
+    expect(fake.seen.map((request) => request.path)).toEqual(['/v1/enforce']);
+    expect(ran).toEqual([]);
+  });
+
+  it('an "approved" status alone never runs the tool: the SDK redeems the hold and needs an ALLOW for it (property that held)', async () => {
+    fake.answer((request) => {
+      if (request.path !== '/v1/enforce') return { json: { status: 'approved', holdToken: 'hold_other' } };
+      const redeeming = (request.body as { holdToken?: string }).holdToken !== undefined;
+      return { json: decisionBody(redeeming ? { decision: 'BLOCK', reason: 'hold token refused: approved for another action' } : { decision: 'STEP_UP', holdToken: 'hold_mine' }) };
+    });
+    const ran: string[] = [];
+    await expect(wrap(readFile(ran)).read_file('/a')).rejects.toMatchObject({ code: 'HOLD_DENIED' });
+    expect(ran).toEqual([]);
+    const redeem = fake.seen.filter((request) => request.path === '/v1/enforce')[1];
+    expect(redeem?.body).toMatchObject({ holdToken: 'hold_mine', arguments: '/a' });
+  });
+
+  it.each([
+    ['garbage', { text: 'not json' }],
+    ['an unknown status', { json: { status: 'maybe' } }],
+    ['null', { json: null }],
+  ])('a hold status that is %s keeps waiting and ends in HOLD_TIMEOUT (property that held)', async (_name, answer) => {
+    fake.answer((request) => (request.path === '/v1/enforce' ? { json: decisionBody({ decision: 'STEP_UP', holdToken: 'hold_x' }) } : answer));
+    const ran: string[] = [];
+    await expect(wrap(readFile(ran), { stepUpTimeoutMinutes: 0.005, stepUpPollIntervalMs: 50 }).read_file('/a')).rejects.toMatchObject({ code: 'HOLD_TIMEOUT' });
+    expect(ran).toEqual([]);
+  });
+});
