@@ -174,3 +174,31 @@ describe('step-up holds against a broken server', () => {
     expect(ran).toEqual([]);
   });
 });
+
+describe('arguments that JSON cannot carry as they are', () => {
+  it('sends a shared (non-circular) object in full each time it appears, so the policy sees it', async () => {
+    fake.answer(() => ({ json: decisionBody() }));
+    const target = { host: 'prod-db', table: 'users' };
+    const fns = wrap({ copy_table: async (_input: unknown) => 'copied' });
+    await fns.copy_table({ source: target, target });
+    expect(fake.seen[0]?.body).toMatchObject({ arguments: { source: target, target } });
+  });
+
+  it('marks real cycles, turns bigints into strings, and sends Map and Set contents', async () => {
+    fake.answer(() => ({ json: decisionBody() }));
+    const cyclic: Record<string, unknown> = { name: 'loop' };
+    cyclic.self = cyclic;
+    const fns = wrap({ odd: async (_input: unknown) => 'ok' });
+    await fns.odd({ cyclic, id: 12345678901234567890n, headers: new Map([['x-target', 'prod']]), tags: new Set(['a', 'b']), fn: () => 1 });
+    expect(fake.seen[0]?.body).toMatchObject({ arguments: { cyclic: { name: 'loop', self: '[Circular]' }, id: '12345678901234567890', headers: { 'x-target': 'prod' }, tags: ['a', 'b'] } });
+  });
+
+  it('an argument whose getter throws rejects the call and never runs the tool (property that held)', async () => {
+    fake.answer(() => ({ json: decisionBody() }));
+    const ran: string[] = [];
+    const fns = wrap({ read_file: async (_input: unknown) => { ran.push('ran'); return 'x'; } });
+    const hostile = { get path(): string { throw new Error('boom'); } };
+    await expect(fns.read_file(hostile)).rejects.toThrow();
+    expect(ran).toEqual([]);
+  });
+});
