@@ -44,6 +44,10 @@ describe('resolveConfig', () => {
     [{ agentId: 'a', apiUrl: 'http://x', enforcement: 'strict' as never }, /enforcement/],
     [{ agentId: 'a', apiUrl: 'http://x', stepUpPollIntervalMs: 0 }, /stepUpPollIntervalMs/],
     [{ agentId: 'a', apiUrl: 'http://x', redaction: 'partial' as never }, /redaction/],
+    [{ agentId: 'a', apiUrl: 'localhost:8080' }, /apiUrl must use http or https/],
+    [{ agentId: 'a', apiUrl: 'not a url' }, /apiUrl must be an absolute/],
+    [{ agentId: 'a', apiUrl: 'https://me:pw@x' }, /must not contain a user name or password/],
+    [{ agentId: 'a', apiUrl: 'http://x', apiKey: 'tg_\u00e9' }, /apiKey may only hold printable ASCII/],
   ])('refuses bad options with CONFIG_INVALID (%o)', (options, message) => {
     const attempt = () => resolveConfig(options, {});
     expect(attempt).toThrow(TollgateSdkError);

@@ -130,6 +130,35 @@ function positive(value: number | undefined, fallback: number, name: string): nu
   return value;
 }
 
+/**
+ * The base URL, checked here so a mistake is a CONFIG_INVALID at `instrument()` rather than an
+ * "unreachable" refusal later, and so a password in the URL never reaches fetch (whose error message
+ * would quote the whole URL into refusals, logs and TOOL_CALL_POST events). Messages never echo the URL.
+ */
+function resolveApiUrl(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw invalid('apiUrl must be an absolute http(s) URL');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw invalid(`apiUrl must use http or https, got ${url.protocol}`);
+  if (url.username !== '' || url.password !== '') throw invalid('apiUrl must not contain a user name or password (the API key goes in apiKey)');
+  return raw.replace(/\/+$/, '');
+}
+
+/**
+ * The API key, trimmed (a key read from a file often ends with a newline). A key with a space, line
+ * break or non-ASCII character inside is refused here: fetch would otherwise throw an error quoting
+ * the whole `Authorization` header, key included. The message never shows the key.
+ */
+function resolveApiKey(raw: string | undefined): string | undefined {
+  const key = raw?.trim();
+  if (key === undefined || key === '') return undefined;
+  if (!/^[\x21-\x7e]+$/.test(key)) throw invalid('apiKey may only hold printable ASCII characters, without spaces or line breaks (the value is not shown)');
+  return key;
+}
+
 function resolveEvents(events: EventOptions = {}): Required<EventOptions> {
   const batchSize = positive(events.batchSize, DEFAULT_BATCH_SIZE, 'events.batchSize');
   return {
@@ -159,10 +188,10 @@ export function resolveConfig(config: TollgateConfig, env: Record<string, string
     agentId: config.agentId,
     tenantId: config.tenantId,
     approvedScope: config.approvedScope ?? [],
-    apiUrl: apiUrl.replace(/\/+$/, ''),
+    apiUrl: resolveApiUrl(apiUrl),
     userId: config.userId ?? DEFAULT_USER_ID,
     enforcement,
-    apiKey: config.apiKey ?? readEnv(env, 'TOLLGATE_API_KEY', 'THOTH_API_KEY'),
+    apiKey: resolveApiKey(config.apiKey ?? readEnv(env, 'TOLLGATE_API_KEY', 'THOTH_API_KEY')),
     stepUpTimeoutMs: positive(config.stepUpTimeoutMinutes, DEFAULT_STEP_UP_TIMEOUT_MINUTES, 'stepUpTimeoutMinutes') * 60_000,
     stepUpPollIntervalMs: positive(config.stepUpPollIntervalMs, DEFAULT_STEP_UP_POLL_INTERVAL_MS, 'stepUpPollIntervalMs'),
     sessionId: config.sessionId ?? `sess_${crypto.randomUUID()}`,

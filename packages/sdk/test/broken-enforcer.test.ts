@@ -202,3 +202,33 @@ describe('arguments that JSON cannot carry as they are', () => {
     expect(ran).toEqual([]);
   });
 });
+
+describe('the API key and URL credentials stay out of errors', () => {
+  it('an API key with a line break is refused at configuration, without echoing it', () => {
+    let thrown: unknown;
+    try {
+      wrap(readFile([]), { apiKey: 'tg_live_SECRET\r\nX-Injected: 1' });
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toMatchObject({ code: 'CONFIG_INVALID' });
+    expect(String((thrown as Error).message)).not.toContain('SECRET');
+  });
+
+  it('a key read from a file with a trailing newline still works', async () => {
+    fake.answer(() => ({ json: decisionBody() }));
+    await expect(wrap(readFile([]), { apiKey: 'tg_live_ok\n' }).read_file('/a')).resolves.toBe('contents of /a');
+    expect(fake.seen[0]?.headers.authorization).toBe('Bearer tg_live_ok');
+  });
+
+  it('an apiUrl with user:password is refused at configuration, without echoing the password', () => {
+    let thrown: unknown;
+    try {
+      wrap(readFile([]), { apiUrl: fake.url.replace('http://', 'http://admin:hunter2@') });
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toMatchObject({ code: 'CONFIG_INVALID' });
+    expect(String((thrown as Error).message)).not.toContain('hunter2');
+  });
+});
