@@ -98,8 +98,24 @@ function requestIdOf(request: IncomingMessage): string {
   return typeof header === 'string' && REQUEST_ID_PATTERN.test(header) ? header : randomUUID();
 }
 
+/** Node's own default time to receive request headers (kept unless the whole-request timeout is shorter). */
+const HEADERS_TIMEOUT_MS = 60_000;
+
+/**
+ * Slow-client timeouts. Node checks them every `connectionsCheckingInterval` (30 s by default), so the interval
+ * follows the timeout: a connection is cut at most a quarter of the timeout late.
+ */
+function slowClientTimeouts(config: TollgateConfig): { requestTimeout: number; http: { headersTimeout: number; connectionsCheckingInterval: number } } {
+  const requestTimeout = config.requestTimeoutMs;
+  return {
+    requestTimeout,
+    http: { headersTimeout: Math.min(HEADERS_TIMEOUT_MS, requestTimeout), connectionsCheckingInterval: Math.min(30_000, Math.max(250, Math.floor(requestTimeout / 4))) },
+  };
+}
+
 function buildFastify(config: TollgateConfig, logger: Logger): TollgateApp {
   return Fastify({
+    ...slowClientTimeouts(config),
     loggerInstance: logger as FastifyBaseLogger,
     childLoggerFactory: lazyChildLoggerFactory,
     bodyLimit: config.bodyLimitBytes,

@@ -32,6 +32,8 @@ export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_DATA_DIR = './data';
 /** Default request body limit (1 MiB). */
 export const DEFAULT_BODY_LIMIT_BYTES = 1_048_576;
+/** Time to receive a whole request (Fastify's default is no limit: a client sending its body slowly held its socket forever). */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
 /** How long a verified API key is cached in memory; revocations evict immediately via the bus. */
 export const DEFAULT_AUTH_CACHE_TTL_MS = 30_000;
 /** How long SIGTERM waits for in-flight requests before closing connections. */
@@ -150,6 +152,12 @@ export const CONFIG_VARIABLES = {
     DEFAULT_BODY_LIMIT_BYTES,
     integer(1_024, 104_857_600),
     'Largest accepted request body in bytes (413 above).',
+  ),
+  requestTimeoutMs: variable(
+    'TOLLGATE_REQUEST_TIMEOUT_MS',
+    DEFAULT_REQUEST_TIMEOUT_MS,
+    integer(1_000, 3_600_000),
+    'Time a client has to send one whole request, headers and body (408 and the connection closed after; headers alone get at most 60 s). Slow senders cannot hold connections open; streams and long polls, whose request has arrived, are not cut.',
   ),
   authCacheTtlMs: variable(
     'TOLLGATE_AUTH_CACHE_TTL_MS',
