@@ -65,4 +65,30 @@ describe('MCP', () => {
     expect(events.filter((event) => event.eventType === 'TOOL_CALL_POST').map((event) => `${event.toolName} ${event.outcome}`).sort()).toEqual(['delete_record blocked', 'read_file success']);
     await close();
   });
+
+  // Regression: RegisteredTool.update({ callback }) put a new, ungoverned handler in place of the
+  // governed one, so a tool refused by policy ran after the app updated it.
+  it('server side: a handler replaced through tool.update({ callback }) is governed too', async () => {
+    const ran: string[] = [];
+    const mcp = new McpServer({ name: 'tools', version: '1.0.0' });
+    const tool = mcp.registerTool('delete_record', { inputSchema: { id: z.string() } }, async ({ id }) => {
+      ran.push(`old ${id}`);
+      return { content: [{ type: 'text', text: 'old' }] };
+    });
+    wrapMcpServer(mcp, config({ agentId: 'mcp-update' }));
+    tool.update({
+      callback: async ({ id }: { id: string }) => {
+        ran.push(`new ${id}`);
+        return { content: [{ type: 'text' as const, text: 'new' }] };
+      },
+    });
+    const [clientTransport, serverTransport] = InMemoryTransport.createLinkedPair();
+    const client = new Client({ name: 'agent', version: '1.0.0' });
+    await Promise.all([mcp.connect(serverTransport), client.connect(clientTransport)]);
+    const removed = await client.callTool({ name: 'delete_record', arguments: { id: '9' } });
+    expect(removed.isError).toBe(true);
+    expect(ran).toEqual([]);
+    await client.close();
+    await mcp.close();
+  });
 });

@@ -8,7 +8,8 @@
 import type { TollgateConfig } from '../config.js';
 import type { Governor } from '../governor.js';
 import { getDefaultRuntime } from '../runtime.js';
-import { INSTRUMENTED, governFunction } from '../wrap.js';
+import type { CallShape } from '../wrap.js';
+import { INSTRUMENTED, governFunction, wrapStateOf } from '../wrap.js';
 
 /** The part of an MCP `Client` this adapter uses. */
 export interface McpClientLike {
@@ -65,13 +66,40 @@ export function wrapMcpToolHandler<T extends McpRegisteredToolLike>(name: string
   return tool;
 }
 
+/** Marks a registered tool whose `handler` is already a governing accessor. */
+const GOVERNED_HANDLER = Symbol.for('tollgate.mcp.governedHandler');
+
+/**
+ * Turns `tool.handler` into an accessor that governs whatever function is put there, so a handler
+ * replaced later through the MCP SDK's `tool.update({ callback })` is governed too. Whether the
+ * handler receives arguments is read at call time, as `update({ paramsSchema })` may change it.
+ */
 function governRegisteredTool(governor: Governor, name: string, tool: McpRegisteredToolLike): void {
-  if (typeof tool.handler !== 'function') return; // task-based handlers ({ createTask, … }) are not wrapped
-  const hasInput = tool.inputSchema !== undefined;
-  tool.handler = governFunction(governor, name, tool.handler as (...params: never[]) => unknown, {
-    args: (params) => (hasInput ? params[0] : {}),
-    signal: (params) => (params[hasInput ? 1 : 0] as { signal?: AbortSignal } | undefined)?.signal,
+  const marked = tool as McpRegisteredToolLike & { [GOVERNED_HANDLER]?: { governor: Governor } };
+  const existing = marked[GOVERNED_HANDLER];
+  if (existing) {
+    existing.governor = governor;
+    const current = wrapStateOf(tool.handler);
+    if (current) current.governor = governor;
+    return;
+  }
+  const state = { governor };
+  const shape: CallShape = {
+    args: (params) => (tool.inputSchema !== undefined ? params[0] : {}),
+    signal: (params) => (params[tool.inputSchema !== undefined ? 1 : 0] as { signal?: AbortSignal } | undefined)?.signal,
+  };
+  // Task-based handlers ({ createTask, … }) are objects, not functions: they are left as they are.
+  const govern = (handler: unknown): unknown => (typeof handler === 'function' ? governFunction(state.governor, name, handler as (...params: never[]) => unknown, shape) : handler);
+  let current = govern(tool.handler);
+  Object.defineProperty(tool, 'handler', {
+    get: () => current,
+    set: (next: unknown) => {
+      current = govern(next);
+    },
+    enumerable: true,
+    configurable: true,
   });
+  Object.defineProperty(tool, GOVERNED_HANDLER, { value: state });
 }
 
 /**
