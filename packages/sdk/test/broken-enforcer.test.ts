@@ -232,3 +232,25 @@ describe('the API key and URL credentials stay out of errors', () => {
     expect(String((thrown as Error).message)).not.toContain('hunter2');
   });
 });
+
+describe('events during an outage of the events endpoint', () => {
+  it('backs off instead of retrying in a loop, keeps the queue bounded, and shutdown ends the retries (property that held)', async () => {
+    fake.answer((request) => (request.path === '/v1/events/batch' ? { status: 503, text: 'down' } : { json: decisionBody() }));
+    runtime = new TollgateRuntime();
+    const fns = new TollgateClient({ runtime }).wrapOpenAITools(
+      { read_file: async (path: string) => `contents of ${path}` },
+      { agentId: 'outage-agent', apiUrl: fake.url, apiKey: 'k', logLevel: 'SILENT', events: { batchSize: 1, flushIntervalMs: 1, maxQueueSize: 20 } },
+    );
+    for (let index = 0; index < 30; index += 1) await fns.read_file(`/tmp/${index}`);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const batches = () => fake.seen.filter((request) => request.path === '/v1/events/batch').length;
+    // Exponential backoff from 250 ms: a handful of attempts in a second, not hundreds.
+    expect(batches()).toBeLessThan(20);
+    expect(runtime.stats()).toMatchObject({ pending: 20, dropped: 40 });
+    expect(await runtime.shutdown(200)).toBe(false);
+    const afterShutdown = batches();
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    expect(batches()).toBe(afterShutdown);
+  });
+});
+
