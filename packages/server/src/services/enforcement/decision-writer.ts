@@ -59,17 +59,42 @@ export class DecisionWriter {
     if (this.flushing || this.pending.length === 0) return;
     this.flushing = true;
     const taken = this.pending.splice(0, this.options.maxBatch ?? DEFAULT_MAX_BATCH);
+    const extras = this.options.extras?.() ?? {};
     try {
-      const batch = merge([...taken.map((item) => item.part), this.options.extras?.() ?? {}]);
-      await this.options.write(batch);
+      await this.options.write(merge([...taken.map((item) => item.part), extras]));
       for (const item of taken) item.resolve();
     } catch (error) {
-      this.options.onFailure?.(error, taken.map((item) => item.part));
-      for (const item of taken) item.reject(error);
+      if (taken.length === 1) this.fail(taken, error, [extras]);
+      else await this.isolate(taken, extras);
     } finally {
       this.flushing = false;
       if (this.pending.length > 0) this.schedule();
     }
+  }
+
+  /**
+   * A transaction of several callers failed: write each caller's part on its own, so one row the database refuses
+   * fails only its own call, not every other caller (other tenants included) that happened to share the batch.
+   */
+  private async isolate(taken: readonly Pending[], extras: BatchPart): Promise<void> {
+    for (const item of taken) {
+      try {
+        await this.options.write(merge([item.part]));
+        item.resolve();
+      } catch (error) {
+        this.fail([item], error, []);
+      }
+    }
+    try {
+      await this.options.write(merge([extras]));
+    } catch (error) {
+      this.options.onFailure?.(error, [extras]);
+    }
+  }
+
+  private fail(items: readonly Pending[], error: unknown, extras: readonly BatchPart[]): void {
+    this.options.onFailure?.(error, [...items.map((item) => item.part), ...extras]);
+    for (const item of items) item.reject(error);
   }
 }
 
