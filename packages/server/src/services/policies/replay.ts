@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { evaluatePolicy, recordCall, recordTaints, createSessionState } from '@tollgate/core';
 import type { CompiledPolicy, Decision, EnforcementMode, Fingerprint, SafetyInput, SessionState } from '@tollgate/core';
 import type { DecisionRepository, OutputRecord, StoredDecision } from '../../store/repositories/decisions.js';
@@ -7,6 +8,11 @@ export const DEFAULT_REPLAY_LIMIT = 10_000;
 export const MAX_REPLAY_LIMIT = 100_000;
 export const DEFAULT_REPLAY_EXAMPLES = 20;
 const PAGE = 1_000;
+/**
+ * Decisions evaluated between two turns of the event loop. A replay of 100,000 decisions takes seconds of CPU
+ * (and SQLite reads are synchronous): run in one go it stalled every other request of every tenant.
+ */
+const EVALUATIONS_PER_TURN = 500;
 
 export interface ReplayOptions {
   from?: number | undefined;
@@ -77,6 +83,7 @@ export async function replayDecisions(
   const sessions = new Map<string, SessionState>();
   const counters = new Map<string, number>();
   for (const recorded of decisions) {
+    if (report.scanned > 0 && report.scanned % EVALUATIONS_PER_TURN === 0) await nextTurn();
     const context = (recorded.context ?? {}) as RecordedContext;
     let session = sessions.get(recorded.sessionId) ?? seedSession(context, history.get(recorded.sessionId));
     session = applyOutputs(session, outputs.get(recorded.sessionId), recorded.ts);
@@ -107,6 +114,7 @@ async function loadDecisions(repository: Pick<DecisionRepository, 'list'>, tenan
     all.push(...page);
     if (page.length === 0 || page.length < PAGE) break;
     afterSeq = page[page.length - 1]?.seq;
+    await nextTurn();
   }
   return all;
 }
