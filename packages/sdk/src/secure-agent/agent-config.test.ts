@@ -63,6 +63,25 @@ describe('resolveBaseUrl / resolveApiKey', () => {
     }
   });
 
+  // A key with a line break (or a URL with a password) made fetch throw an error quoting the Authorization header (or
+  // the URL), and that message became the NETWORK_ERROR the caller logs.
+  it('refuses a key fetch cannot send and a URL with credentials, without echoing either; trims a trailing newline', () => {
+    const secret = 'tg_live_abc_SECRETSECRET';
+    for (const apiKey of [`${secret}\r\nX-Injected: 1`, `${secret}é`, `tg live ${secret}`]) {
+      let message = '';
+      try { resolveApiKey({ apiKey }); } catch (error) { message = (error as SDKError).message; expect((error as SDKError).code).toBe('INVALID_OPTIONS'); }
+      expect(message).not.toBe('');
+      expect(message).not.toContain('SECRET');
+    }
+    expect(resolveApiKey({ apiKey: `${secret}\n` })).toBe(secret);
+    for (const baseUrl of ['http://user:SECRETPASS@127.0.0.1:8787', 'ftp://127.0.0.1/', 'not a url']) {
+      let message = '';
+      try { resolveBaseUrl({ baseUrl }); } catch (error) { message = (error as SDKError).message; }
+      expect(message).not.toBe('');
+      expect(message).not.toContain('SECRETPASS');
+    }
+  });
+
   it('fails with INVALID_OPTIONS when there is no key anywhere', () => {
     const saved = process.env.TOLLGATE_API_KEY;
     try {

@@ -60,7 +60,17 @@ function readEnv(name: string): string | undefined {
  * resolveBaseUrl({}); // 'http://127.0.0.1:8787' unless TOLLGATE_API_URL is set
  */
 export function resolveBaseUrl(options: SecureAgentOptions): string {
-  return options.baseUrl ?? options.apiUrl ?? readEnv('TOLLGATE_API_URL') ?? DEFAULT_API_URL;
+  const raw = options.baseUrl ?? options.apiUrl ?? readEnv('TOLLGATE_API_URL') ?? DEFAULT_API_URL;
+  // Checked here, never echoed: fetch's errors quote the whole URL, password included, into NETWORK_ERROR messages.
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new SDKError('INVALID_OPTIONS', 'baseUrl must be an absolute http(s) URL');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new SDKError('INVALID_OPTIONS', `baseUrl must use http or https, got ${url.protocol}`);
+  if (url.username !== '' || url.password !== '') throw new SDKError('INVALID_OPTIONS', 'baseUrl must not contain a user name or password (the API key goes in apiKey)');
+  return raw;
 }
 
 /**
@@ -70,7 +80,10 @@ export function resolveBaseUrl(options: SecureAgentOptions): string {
  * resolveApiKey({ apiKey: 'tg_live_…' });
  */
 export function resolveApiKey(options: SecureAgentOptions): string {
-  const apiKey = options.apiKey ?? readEnv('TOLLGATE_API_KEY');
+  // Trimmed (a key read from a file often ends with a newline). A line break or non-ASCII character inside would make
+  // fetch throw an error quoting the whole Authorization header, key included; refused here without showing it.
+  const apiKey = (options.apiKey ?? readEnv('TOLLGATE_API_KEY'))?.trim();
   if (!apiKey) throw new SDKError('INVALID_OPTIONS', 'apiKey is required (or set TOLLGATE_API_KEY)');
+  if (!/^[\x21-\x7e]+$/.test(apiKey)) throw new SDKError('INVALID_OPTIONS', 'apiKey may only hold printable ASCII characters, without spaces or line breaks (the value is not shown)');
   return apiKey;
 }
