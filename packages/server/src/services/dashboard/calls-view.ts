@@ -73,7 +73,7 @@ export async function listCalls(store: Store, tenantId: string, query: CallsQuer
         violationId: decision?.violation_id ?? null,
         outcome: row.outcome,
         durationMs: row.duration_ms === null ? null : Number(row.duration_ms),
-        arguments: argumentsByCall.get(row.call_id) ?? null,
+        arguments: argumentsByCall.get(callKey(row.session_id, row.call_id)) ?? null,
         redaction: row.redaction,
         error: row.error,
         decisionId: row.decision_id,
@@ -86,7 +86,13 @@ export async function listCalls(store: Store, tenantId: string, query: CallsQuer
 
 type EventRow = { session_id: string; call_id: string; ts: number };
 
-/** Arguments live on the PRE event; fetch them for one page by session and a bounded time range. */
+/** Call ids come from the SDK and are unique only within a session (a framework may count 1, 2, …). */
+const callKey = (sessionId: string, callId: string) => JSON.stringify([sessionId, callId]);
+
+/**
+ * Arguments live on the PRE event; fetch them for one page by session and a bounded time range, matched by
+ * (session, call id) so two sessions' calls with the same id do not show each other's arguments.
+ */
 async function preArguments(store: Store, tenantId: string, page: readonly EventRow[]): Promise<Map<string, unknown>> {
   const result = new Map<string, unknown>();
   if (page.length === 0) return result;
@@ -94,7 +100,7 @@ async function preArguments(store: Store, tenantId: string, page: readonly Event
   const times = page.map((row) => Number(row.ts));
   const rows = await store.db
     .selectFrom('events')
-    .select(['call_id', 'arguments'])
+    .select(['session_id', 'call_id', 'arguments'])
     .where('tenant_id', '=', tenantId)
     .where('session_id', 'in', sessions)
     .where('event_type', '=', 'TOOL_CALL_PRE')
@@ -102,7 +108,7 @@ async function preArguments(store: Store, tenantId: string, page: readonly Event
     .where('ts', '<=', Math.max(...times))
     .where('call_id', 'in', page.map((row) => row.call_id))
     .execute();
-  for (const row of rows) result.set(row.call_id, parseJsonText(row.arguments));
+  for (const row of rows) result.set(callKey(row.session_id, row.call_id), parseJsonText(row.arguments));
   return result;
 }
 
