@@ -169,6 +169,8 @@ function describeQueries(name: string, postgresUrl: () => string | undefined) {
       ['limit=1e6', '/api/v1/dashboard/violations?limit=1000000'],
       ['unknown sort column', '/api/v1/events?orderBy=tenant_id'],
       ['violations from=garbage', '/api/v1/dashboard/violations?from=yesterday'],
+      ['violations from=1 (not ISO, V8 reads it as 2001)', '/api/v1/dashboard/violations?from=1'],
+      ['violations to=May 5 (not ISO)', '/api/v1/dashboard/violations?to=May%205'],
       ['audit to=garbage', '/api/v1/audit/records?to=2024-13-45'],
       ['long filter', `/api/v1/events?sessionId=${'x'.repeat(5000)}`],
     ])('refuses %s with 400, never a 500', async (_name, path) => {

@@ -18,11 +18,15 @@ const Limit = Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_CALLS_PAGE, 
 const Cursor = Type.Optional(Type.String({ maxLength: 400 }));
 const DateText = Type.Optional(Type.String({ maxLength: 40, description: 'ISO 8601 date or date-time' }));
 
+/**
+ * An ISO 8601 date (whole day in UTC) or date-time. Anything else is refused, as on the audit routes: Date.parse
+ * also reads "1" (the year 2001) or "May 5" (in the server's time zone), which would filter by a time nobody asked for.
+ */
 function parseDate(value: string | undefined, field: string, endOfDay: boolean): number | undefined {
   if (value === undefined || value === '') return undefined;
   const bareDate = /^\d{4}-\d{2}-\d{2}$/.test(value);
   const ms = Date.parse(bareDate ? `${value}T00:00:00.000Z` : value);
-  if (Number.isNaN(ms)) throw new TollgateError('VALIDATION_FAILED', `${field} must be an ISO date`, { details: [{ field: `querystring/${field}` }] });
+  if (!/^\d{4}-\d{2}-\d{2}(T|$)/.test(value) || Number.isNaN(ms)) throw new TollgateError('VALIDATION_FAILED', `${field} must be an ISO date`, { details: [{ field: `querystring/${field}` }] });
   return bareDate && endOfDay ? ms + 86_400_000 - 1 : ms;
 }
 
