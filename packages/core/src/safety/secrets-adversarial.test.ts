@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { pinoSecretRedaction } from './log-redaction.js';
 import { applyRedactions, detectSecrets, redactSecrets, redactSecretsDeep } from './secrets.js';
 
@@ -204,5 +204,31 @@ describe('rule gaps closed: terminators and Tollgate\'s own keys', () => {
   it('masks a Tollgate API key, the product’s own credential', () => {
     const key = join('tg_', 'live_', rand('0123456789abcdef', 16), '_', rand('0123456789abcdef', 64));
     expect(redactSecrets(`retry with ${key} if refused`)).not.toContain(key);
+  });
+});
+
+describe('cost of redactSecretsDeep on many keys that mask alike', () => {
+  it('finds a free name for each masked key in constant steps, not by counting up from 2 every time', () => {
+    // Each masked key searched " (2)", " (3)"… from the start: quadratic in the number of keys masked to the same
+    // name, so one 1 MB event body of 40,000 token keys held the event loop for minutes.
+    const count = 2000;
+    const grants: Record<string, number> = {};
+    for (let made = 0; made < count; ) {
+      const key = join('AKIA', rand(UPPER_B32, 16));
+      if (!(key in grants)) grants[key] = made++;
+    }
+    const lookups = vi.spyOn(Object.prototype, 'hasOwnProperty');
+    let out: Record<string, number>;
+    let calls: number;
+    try {
+      out = redactSecretsDeep(grants);
+      calls = lookups.mock.calls.length;
+    } finally {
+      lookups.mockRestore();
+    }
+    expect(calls).toBeLessThan(4 * count); // it was about count² / 2
+    expect(Object.keys(out)).toHaveLength(count);
+    expect(JSON.stringify(out)).not.toContain('AKIA');
+    expect(out['[REDACTED:aws-access-token] (3)']).toBe(Object.values(grants)[2]);
   });
 });

@@ -317,6 +317,9 @@ function redactValue(value: unknown, copies: Map<object, unknown>): unknown {
 
 /** Copies the own enumerable entries of `source` into `out`, keys and values redacted. */
 function copyEntries(source: Record<string, unknown>, out: Record<string, unknown>, copies: Map<object, unknown>): void {
+  // Next free suffix per masked name: searching from 2 for every masked key was quadratic in the number of keys that
+  // mask alike (40,000 token keys in a 1 MB event body stalled the event loop for minutes).
+  const suffixes = new Map<string, number>();
   for (const key of Object.keys(source)) {
     const item = source[key];
     if (key === 'toJSON' && typeof item === 'function') continue; // it returned the original itself (see redactValue)
@@ -325,7 +328,12 @@ function copyEntries(source: Record<string, unknown>, out: Record<string, unknow
     if (typeof item === 'string') [name, redacted] = redactAssignment(key, item);
     else [name, redacted] = [redactSecrets(key), redactValue(item, copies)];
     // Two keys masked to the same text must not overwrite each other.
-    if (name !== key) for (let n = 2; Object.prototype.hasOwnProperty.call(out, name); n += 1) name = `${name.replace(/ \(\d+\)$/, '')} (${n})`;
+    if (name !== key && Object.prototype.hasOwnProperty.call(out, name)) {
+      const base = name;
+      let n = suffixes.get(base) ?? 2;
+      while (Object.prototype.hasOwnProperty.call(out, (name = `${base} (${n})`))) n += 1;
+      suffixes.set(base, n + 1);
+    }
     // An own "__proto__" key (JSON.parse makes one) must stay a key, not become the copy's prototype.
     if (name === '__proto__') Object.defineProperty(out, name, { value: redacted, enumerable: true, writable: true, configurable: true });
     else out[name] = redacted;
