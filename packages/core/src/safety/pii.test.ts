@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { detectPii, ibanValid, luhnValid, ssnValid } from './pii.js';
+import { createSafetyScanner } from './scanner.js';
 
 const rules = (text: string): string[] => detectPii(text).map((f) => f.rule);
 
@@ -65,5 +66,38 @@ describe('detectPii', () => {
     for (const input of ['a.'.repeat(50_000), '1 '.repeat(50_000), 'a@'.repeat(50_000), ':'.repeat(100_000), '1-'.repeat(50_000), 'DE89 '.repeat(20_000)]) {
       expect(Array.isArray(detectPii(input))).toBe(true);
     }
+  });
+});
+
+// Adversarial: formats real systems accept that the detectors missed.
+describe('detectPii: cards and IBANs next to other numbers, lower-case IBANs', () => {
+  const spans = (text: string, rule: string): string[] => detectPii(text).filter((f) => f.rule === rule).map((f) => text.slice(f.start, f.end));
+
+  it.each([
+    ['card, expiry and CVC pasted together', 'card 4111 1111 1111 1111 12/27 123', '4111 1111 1111 1111'],
+    ['ungrouped card then expiry', 'card 4111111111111111 12/27', '4111111111111111'],
+    ['dashed card then expiry month', 'pay 5500-0000-0000-0004-12', '5500-0000-0000-0004'],
+    ['a short reference number before the card', 'ref 12 4111 1111 1111 1111', '4111 1111 1111 1111'],
+  ])('finds a card number with %s', (_name, text, card) => {
+    // The one card regex took the longest digit run (up to 19 digits, the expiry month included), failed Luhn on it
+    // and dropped the whole run: the card was neither reported nor masked.
+    expect(spans(text, 'pii.card')).toEqual([card]);
+  });
+
+  it('masks every digit of a card a phone-number candidate overlaps', () => {
+    const result = createSafetyScanner().scan('ref 12 4111 1111 1111 1111', 'input');
+    expect(result.redactedText).not.toMatch(/1111/);
+  });
+
+  it.each([['de89 3704 0044 0532 0130 00'], ['gb29nwbk60161331926819'], ['Iban: ch93 0076 2011 6238 5295 7']])('finds the lower-case IBAN %j', (text) => {
+    expect(spans(text, 'pii.iban')).toHaveLength(1);
+  });
+
+  it.each([['1234 5678 9012 3456 7890 1234 5678'], ['4111 1111 1111 1112 12'], ['x4111111111111111'], ['4111111111111111x']])('reports no card in %j', (text) => {
+    expect(spans(text, 'pii.card')).toEqual([]);
+  });
+
+  it('scans long runs of digit groups in linear time (steps bounded per digit)', () => {
+    for (const input of ['4 '.repeat(100_000), '4111-'.repeat(40_000), '4'.repeat(200_000)]) expect(Array.isArray(detectPii(input))).toBe(true);
   });
 });

@@ -89,15 +89,10 @@ function phoneValid(value: string): boolean {
   return digits >= 9 && digits <= 15;
 }
 
-function cardValid(value: string): boolean {
-  const digits = value.replace(/\D/g, '');
-  return digits.length >= 13 && digits.length <= 19 && /^[2-6]/.test(digits) && luhnValid(digits);
-}
-
 const DETECTORS: readonly PiiDetector[] = [
   { rule: 'pii.email', mask: '[EMAIL]', regex: /\b[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){0,8}\.[A-Za-z]{2,24}\b/g },
-  { rule: 'pii.iban', mask: '[IBAN]', regex: /\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b/g, valid: ibanValid },
-  { rule: 'pii.card', mask: '[CARD]', regex: /\b\d(?:[ -]?\d){12,18}\b/g, valid: cardValid },
+  // Case-insensitive: bank forms and IBAN validators accept (and normalise) a lower-case IBAN.
+  { rule: 'pii.iban', mask: '[IBAN]', regex: /\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b/gi, valid: ibanValid },
   { rule: 'pii.us-ssn', mask: '[SSN]', regex: /\b\d{3}-\d{2}-\d{4}\b/g, valid: ssnValid },
   { rule: 'pii.phone', mask: '[PHONE]', regex: /(?<![\w+])(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,4}\)[ .-]?|\d{2,4}[ .-])(?:\d{2,4}[ .-]){0,2}\d{3,10}(?![\w])/g, valid: phoneValid },
   { rule: 'pii.ipv4', mask: '[IP]', regex: /\b(?:\d{1,3}\.){3}\d{1,3}\b/g, valid: (v) => isIPv4(v) },
@@ -119,5 +114,63 @@ export function detectPii(text: string): SafetyFinding[] {
       found.push({ type: 'pii', rule: d.rule, start, end: start + m[0].length, redacted: d.mask });
     }
   }
+  return [...found, ...detectCards(text)];
+}
+
+/** A run of digit groups joined by single spaces or dashes (deterministic: one way to match, linear). */
+const DIGIT_RUN = /\d(?:[ -]?\d)*/g;
+const WORD_CHAR = /\w/;
+
+/**
+ * Card numbers: every span of whole digit groups inside a run, 13–19 digits, issuer prefix 2–6 and Luhn-valid.
+ * A single regex candidate (`\d(?:[ -]?\d){12,18}`) took the longest run it could and was dropped when that failed
+ * the checksum, so a card followed by its expiry month or preceded by a short number ("4111 1111 1111 1111 12/27")
+ * was not reported at all. Overlapping valid spans are merged, so no digit of either is left in clear.
+ */
+function detectCards(text: string): SafetyFinding[] {
+  const found: SafetyFinding[] = [];
+  for (const m of text.matchAll(DIGIT_RUN)) {
+    if (m[0].length < 13) continue;
+    const before = m.index > 0 ? text[m.index - 1] ?? '' : '';
+    const after = text[m.index + m[0].length] ?? '';
+    const spans = cardSpans(m[0], !WORD_CHAR.test(before), !WORD_CHAR.test(after)).sort((a, b) => a.start - b.start);
+    let last: SafetyFinding | undefined;
+    for (const span of spans) {
+      const start = m.index + span.start;
+      const end = m.index + span.end;
+      if (last !== undefined && start < last.end) last.end = Math.max(last.end, end);
+      else found.push((last = { type: 'pii', rule: 'pii.card', start, end, redacted: '[CARD]' }));
+    }
+  }
   return found;
+}
+
+/** Valid card spans of one digit run; `openStart`/`openEnd`: the run is not glued to a word. */
+function cardSpans(run: string, openStart: boolean, openEnd: boolean): { start: number; end: number }[] {
+  // Digits and where each group of the run starts and ends (a group ends before a separator or at the run's end).
+  const digits: number[] = [];
+  const at: number[] = [];
+  const groupStart: boolean[] = [];
+  for (let i = 0; i < run.length; i++) {
+    const c = run.charCodeAt(i);
+    if (c < 48 || c > 57) continue;
+    groupStart.push(i === 0 ? openStart : run.charCodeAt(i - 1) < 48);
+    digits.push(c - 48);
+    at.push(i);
+  }
+  const spans: { start: number; end: number }[] = [];
+  for (let last = 0; last < digits.length; last++) {
+    const atEnd = last === digits.length - 1;
+    if (atEnd ? !openEnd : (at[last + 1] ?? 0) === (at[last] ?? 0) + 1) continue; // not the end of a group
+    let sum = 0;
+    let best = -1;
+    for (let first = last, k = 0; first >= 0 && k < 19; first--, k++) {
+      let d = digits[first] ?? 0;
+      if (k % 2 === 1) d = d * 2 > 9 ? d * 2 - 9 : d * 2;
+      sum += d;
+      if (k >= 12 && groupStart[first] && (digits[first] ?? 0) >= 2 && (digits[first] ?? 0) <= 6 && sum % 10 === 0) best = first;
+    }
+    if (best !== -1) spans.push({ start: at[best] ?? 0, end: (at[last] ?? 0) + 1 });
+  }
+  return spans;
 }

@@ -103,8 +103,11 @@ function scanBuiltIn(text: string, t: SafetyThresholds, scorers: { injection: Li
     toxicity: round(Math.max(toxicityModel.score, toxicityPatterns.score)),
   };
   const secrets = detectSecrets(text);
-  const pii = dropOverlaps(detectPii(text)).filter((p) => !secrets.some((s) => p.start < s.end && s.start < p.end));
-  const masked = [...secrets, ...pii];
+  const allPii = detectPii(text).filter((p) => !secrets.some((s) => p.start < s.end && s.start < p.end));
+  const pii = dropOverlaps(allPii);
+  // Mask every PII span, not only the reported ones: a phone number overlapping the start of a card number would
+  // otherwise leave the card's last digits in clear (applyRedactions merges overlapping spans).
+  const masked = [...secrets, ...allPii];
   // Phrase findings keep the matched text as their excerpt: mask what it overlaps too.
   const phrases = [...injectionPatterns.findings, ...toxicityPatterns.findings].map((f) => ({ ...f, redacted: excerpt(text, masked, f.start, f.start + f.redacted.length) }));
   const findings: SafetyFinding[] = [...phrases, ...secrets, ...pii];
