@@ -9,6 +9,12 @@ export const MAX_EVENTS_PER_BATCH = 1000;
 /** Default and largest page size of `GET /api/v1/events`. */
 export const DEFAULT_EVENT_PAGE_SIZE = 100;
 export const MAX_EVENT_PAGE_SIZE = 1000;
+/**
+ * Most stored text (arguments, result and error) one page of `GET /api/v1/events` loads: a page stops before the
+ * event that would pass it (but always holds one event), so 1,000 events of up to the body limit each cannot make
+ * one answer of a gigabyte in the memory every tenant shares.
+ */
+export const MAX_EVENT_PAGE_BYTES = 8 * 1024 * 1024;
 
 /** A BehavioralEvent as the SDK sends it (already schema-validated by the route). */
 export interface IncomingEvent {
@@ -102,10 +108,11 @@ export class EventService {
   async list(tenantId: string, query: EventListQuery = {}): Promise<{ events: EventView[]; nextCursor: string | null }> {
     const limit = Math.min(Math.max(1, Math.floor(query.limit ?? DEFAULT_EVENT_PAGE_SIZE)), MAX_EVENT_PAGE_SIZE);
     const before = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
-    const rows = await this.#repository.page(tenantId, { sessionId: query.sessionId, agentId: query.agentId, before, limit: limit + 1 });
-    const page = rows.slice(0, limit);
-    const last = page.at(-1);
-    return { events: page.map(toView), nextCursor: rows.length > limit && last ? encodeCursor(last) : null };
+    const { events, more } = await this.#repository.pageWithin(tenantId, {
+      sessionId: query.sessionId, agentId: query.agentId, before, limit, maxBytes: MAX_EVENT_PAGE_BYTES,
+    });
+    const last = events.at(-1);
+    return { events: events.map(toView), nextCursor: more && last ? encodeCursor(last) : null };
   }
 
   #toNewEvent(tenantId: string, event: IncomingEvent, index: number, receivedAt: number): NewEvent {

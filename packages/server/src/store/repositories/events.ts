@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Generated, Kysely, Selectable } from 'kysely';
 import type { Database } from '../schema.js';
 import type { Dialect } from '../types.js';
@@ -73,6 +74,12 @@ export interface EventRepository {
   insertMany(tenantId: string, events: readonly NewEvent[]): Promise<number>;
   /** Newest first by (ts, seq); at most `limit` rows. */
   page(tenantId: string, query: EventPageQuery): Promise<StoredEvent[]>;
+  /**
+   * Like {@link page}, but stops before the row that would take the stored text (arguments, result, error) of the
+   * page above `maxBytes` (always at least one row); `more` says whether rows remain after the page. The sizes are
+   * read first, so rows past the budget are never loaded.
+   */
+  pageWithin(tenantId: string, query: EventPageQuery & { maxBytes: number }): Promise<{ events: StoredEvent[]; more: boolean }>;
   /** How many events with this id are stored for the tenant (0 or 1; used by tests and audits). */
   countById(tenantId: string, eventId: string): Promise<number>;
 }
@@ -144,6 +151,18 @@ function toRow(tenantId: string, event: NewEvent) {
  * const events = createEventRepository(db, 'sqlite');
  */
 export function createEventRepository(db: Kysely<Database>, _dialect: Dialect): EventRepository {
+  /** The tenant's events matching the filters, older than `before`, newest first (columns still to choose). */
+  const pageQuery = (tenantId: string, query: EventPageQuery) => {
+    let select = db.selectFrom('events').where('tenant_id', '=', tenantId);
+    if (query.sessionId !== undefined) select = select.where('session_id', '=', query.sessionId);
+    if (query.agentId !== undefined) select = select.where('agent_id', '=', query.agentId);
+    const before = query.before;
+    if (before) {
+      // Row-value comparison: both SQLite and PostgreSQL turn it into one range scan of the (…, ts, seq) index.
+      select = select.where((eb) => eb(eb.refTuple('ts', 'seq'), '<', eb.tuple(before.ts, before.seq)));
+    }
+    return select.orderBy('ts', 'desc').orderBy('seq', 'desc');
+  };
   return {
     async insertMany(tenantId, events) {
       let inserted = 0;
@@ -159,16 +178,25 @@ export function createEventRepository(db: Kysely<Database>, _dialect: Dialect): 
       return inserted;
     },
     async page(tenantId, query) {
-      let select = db.selectFrom('events').selectAll().where('tenant_id', '=', tenantId);
-      if (query.sessionId !== undefined) select = select.where('session_id', '=', query.sessionId);
-      if (query.agentId !== undefined) select = select.where('agent_id', '=', query.agentId);
-      const before = query.before;
-      if (before) {
-        // Row-value comparison: both SQLite and PostgreSQL turn it into one range scan of the (…, ts, seq) index.
-        select = select.where((eb) => eb(eb.refTuple('ts', 'seq'), '<', eb.tuple(before.ts, before.seq)));
-      }
-      const rows = await select.orderBy('ts', 'desc').orderBy('seq', 'desc').limit(query.limit).execute();
+      const rows = await pageQuery(tenantId, query).selectAll().limit(query.limit).execute();
       return rows.map(toEvent);
+    },
+    async pageWithin(tenantId, query) {
+      const sizes = await pageQuery(tenantId, query)
+        .select(['seq', sql<number>`coalesce(length(arguments), 0) + coalesce(length(result), 0) + coalesce(length(error), 0)`.as('bytes')])
+        .limit(query.limit + 1)
+        .execute();
+      const seqs: number[] = [];
+      let bytes = 0;
+      for (const row of sizes.slice(0, query.limit)) {
+        bytes += Number(row.bytes);
+        if (seqs.length > 0 && bytes > query.maxBytes) break;
+        seqs.push(Number(row.seq));
+      }
+      if (seqs.length === 0) return { events: [], more: false };
+      const rows = await db.selectFrom('events').selectAll().where('tenant_id', '=', tenantId).where('seq', 'in', seqs)
+        .orderBy('ts', 'desc').orderBy('seq', 'desc').execute();
+      return { events: rows.map(toEvent), more: sizes.length > seqs.length };
     },
     async countById(tenantId, eventId) {
       const row = await db
