@@ -77,6 +77,8 @@ const CASES: Case[] = [
   { id: 'telegram-bot-api-token', tp: () => `telegram_token: ${join(rand(DIGITS, 10), ':A', rand(ALNUM, 34))}`, fp: () => `telegram_token: ${join(rand(DIGITS, 10), ':a', rand(ALNUM, 34))}` },
   { id: 'twilio-api-key', tp: () => join('SK', rand(HEX, 32)), fp: () => join('SK', '0'.repeat(32)) },
   { id: 'vault-service-token', tp: () => `VAULT_TOKEN=${join('hvs.', rand(ALNUM, 95))}`, fp: () => `VAULT_TOKEN=${join('s.', rand('abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ', 24))}` },
+  { id: 'http-authorization-credentials', tp: () => `Authorization: Basic ${Buffer.from(`deploy:${rand(ALNUM, 20)}`).toString('base64')}`, fp: () => 'Authorization: Bearer authentication, basic understanding' },
+  { id: 'url-credentials', tp: () => `DATABASE_URL=postgres://app:${rand(ALNUM, 16)}@db.internal:5432/app`, fp: () => 'DATABASE_URL=postgres://app:${DB_PASSWORD}@db.internal:5432/app' },
   { id: 'generic-api-key', tp: () => `db_password = "${rand(ALNUM, 24)}"`, fp: () => `password = "changeme_please"` },
 ];
 

@@ -120,6 +120,25 @@ export const SECRET_RULES: readonly SecretRule[] = [
   rule({ id: 'telegram-bot-api-token', description: 'Telegram bot API token', regex: new RegExp(String.raw`(?:[Tt][Ee][Ll][Ee][Gg][Rr])${ASSIGN}([0-9]{5,16}:A[a-zA-Z0-9_\-]{34})${END}`, 'gd'), keywords: ['telegr'] }),
   rule({ id: 'twilio-api-key', description: 'Twilio API key', regex: /SK[0-9a-fA-F]{32}/dg, keywords: ['sk'], entropy: 3, secretGroup: 0 }),
   rule({ id: 'vault-service-token', description: 'HashiCorp Vault service token', regex: prefixed(String.raw`(?:hvs\.[\w-]{90,120}|s\.[a-zA-Z0-9]{24})`), keywords: ['hvs.', 's.'], entropy: 3.5, allow: [/^s\.[A-Za-z]{24}$/] }),
+  // Tollgate's own, after the specific rules (an overlapping specific finding keeps its id): credentials whose shape
+  // says nothing but whose place says everything. An HTTP Authorization value (`Basic <base64 user:password>`,
+  // `Bearer <opaque token>`) and the password of a URL (`postgres://app:…@db`) went to stored events and logs in
+  // clear: no gitleaks rule above reads them, and the generic rule stops at the scheme word or the `:` of the URL.
+  rule({
+    id: 'http-authorization-credentials',
+    description: 'Credentials of an HTTP Authorization header value (Basic or Bearer)',
+    regex: new RegExp(String.raw`\b(?:basic|bearer)[ \t]{1,8}([A-Za-z0-9._~+/-]{12,4096}={0,2})${END}`, 'gid'),
+    keywords: ['basic', 'bearer'],
+    entropy: 3,
+    allow: [/^[A-Za-z][a-z]*$/],
+  }),
+  rule({
+    id: 'url-credentials',
+    description: 'Password in the user information of a URL (scheme://user:password@host)',
+    regex: /:\/\/[^\s/?#@:'"\\<>]{1,128}:([^\s/?#@'"\\<>]{1,256})@/dg,
+    keywords: ['://'],
+    allow: [/^(?:passw(?:or)?d|pass|pwd|secret|changeme|\*+|x+|\$\{?\w+\}?|%\w+%|\{\{[^}]*\}\})$/i],
+  }),
   rule({
     id: 'generic-api-key',
     description: 'Generic API key, password or token assigned to a credential-like name',

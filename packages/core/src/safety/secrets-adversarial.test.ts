@@ -232,3 +232,24 @@ describe('cost of redactSecretsDeep on many keys that mask alike', () => {
     expect(out['[REDACTED:aws-access-token] (3)']).toBe(Object.values(grants)[2]);
   });
 });
+
+describe('credentials that only their place marks', () => {
+  const basic = Buffer.from(`deploy:${github}`).toString('base64');
+  it.each([
+    ['a Basic Authorization header (base64 user:token)', `Authorization: Basic ${basic}`, basic],
+    ['a Bearer Authorization header with an opaque token', `authorization: Bearer ${password}`, password],
+    ['the password of a database URL', `postgres://app:${password}@db.internal:5432/app`, password],
+    ['the password of an HTTP URL in a query parameter', `https://ci.example.com/hook?to=${encodeURIComponent(`https://bot:${password}@git.example.com/r`)}`, password],
+  ])('masks %s in text, JSON and deep values', (_name, text, secret) => {
+    // No rule read these: the value after "Basic"/"Bearer" and the password of a URL were stored and logged in clear,
+    // though the API the credential is for accepts it as written.
+    expect(redactSecrets(text)).not.toContain(secret);
+    expect(redactSecrets(JSON.stringify({ msg: text }))).not.toContain(secret);
+    expect(JSON.stringify(redactSecretsDeep({ headers: { authorization: text }, list: [text] }))).not.toContain(secret);
+  });
+
+  it('keeps the prose and placeholders that look like them', () => {
+    const text = 'Use Bearer authentication; postgres://app:${DB_PASSWORD}@db/app; see https://example.com:8080/x';
+    expect(redactSecrets(text)).toBe(text);
+  });
+});
