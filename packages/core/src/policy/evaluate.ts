@@ -1,6 +1,7 @@
 import type { CompiledPolicy, CompiledRule } from './compile.js';
 import { scanForTaints, sha256Fingerprint } from './data-flow.js';
 import type { Fingerprint, FlowScan } from './data-flow.js';
+import { isGlob, matchesGlob } from './glob.js';
 import { applyMode, strongest } from './modes.js';
 import type { SessionState } from './session-state.js';
 import type {
@@ -201,10 +202,7 @@ function combine(hits: readonly RuleHit[]): { decision: Decision; reason: string
 function inScope(patterns: readonly string[], toolName: string): boolean {
   for (const pattern of patterns) {
     if (pattern === toolName || pattern === '*') return true;
-    if (pattern.includes('*') || pattern.includes('?')) {
-      const source = pattern.replace(/[\\^$.|+()[\]{}\/-]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-      if (new RegExp(`^${source}$`, 's').test(toolName)) return true;
-    }
+    if (isGlob(pattern) && matchesGlob(pattern, toolName)) return true;
   }
   return false;
 }

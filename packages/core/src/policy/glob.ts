@@ -5,8 +5,9 @@ const MATCH_ALL: NameMatcher = () => true;
 
 /**
  * Compiles tool/agent/user patterns into one matcher. `*` matches any run of characters,
- * `?` one character; everything else is literal. Exact names go through a Set, globs
- * through one anchored regular expression, so matching costs the same for 1 or 100 patterns.
+ * `?` one character; everything else is literal. Exact names go through a Set; globs are
+ * matched by a linear scan, not a regular expression: V8's backtracking made a pattern such as
+ * `*a*a*a*a*a*a*a*a*a*a*b` take minutes against a 40-character name, stalling the event loop.
  *
  * @example
  * const inScope = compileNameMatcher(['read_*', 'send_email']);
@@ -18,12 +19,11 @@ export function compileNameMatcher(patterns: readonly string[] | undefined): Nam
   const exact = new Set<string>();
   const globs: string[] = [];
   for (const pattern of patterns) {
-    if (isGlob(pattern)) globs.push(globToRegexSource(pattern));
+    if (isGlob(pattern)) globs.push(pattern.replace(/\*{2,}/g, '*'));
     else exact.add(pattern);
   }
   if (globs.length === 0) return (name) => exact.has(name);
-  const regex = new RegExp(`^(?:${globs.join('|')})$`, 's');
-  return (name) => exact.has(name) || regex.test(name);
+  return (name) => exact.has(name) || globs.some((glob) => matchesGlob(glob, name));
 }
 
 /**
@@ -36,12 +36,36 @@ export function isGlob(pattern: string): boolean {
   return pattern.includes('*') || pattern.includes('?');
 }
 
-function globToRegexSource(pattern: string): string {
-  let source = '';
-  for (const char of pattern) {
-    if (char === '*') source += '.*';
-    else if (char === '?') source += '.';
-    else source += char.replace(/[\\^$.|+()[\]{}\/-]/g, '\\$&');
+/**
+ * Matches one glob against a name in O(pattern × name) time at worst: on a mismatch after a `*`,
+ * only the latest `*` is retried one character further (earlier stars never need revisiting).
+ * Characters are UTF-16 code units, as the regular expression used before counted them.
+ *
+ * @example
+ * matchesGlob('kb_*', 'kb_search') // true
+ */
+export function matchesGlob(pattern: string, name: string): boolean {
+  let p = 0;
+  let n = 0;
+  let star = -1;
+  let resume = 0;
+  while (n < name.length) {
+    const char = pattern[p];
+    if (char === '*') {
+      star = p;
+      p += 1;
+      resume = n;
+    } else if (char !== undefined && (char === '?' || char === name[n])) {
+      p += 1;
+      n += 1;
+    } else if (star >= 0) {
+      p = star + 1;
+      resume += 1;
+      n = resume;
+    } else {
+      return false;
+    }
   }
-  return source;
+  while (pattern[p] === '*') p += 1;
+  return p === pattern.length;
 }
