@@ -1,5 +1,6 @@
 import { Environment } from '@marcbachmann/cel-js';
 import { compileClosure } from './cel-closure.js';
+import { findCostProblem } from './cel-cost.js';
 
 /** Variables a `when` condition can read. `output` exists only for `stage: output` rules. */
 export const CEL_VARIABLES = ['tool', 'args', 'agent', 'user', 'session', 'time', 'safety', 'output'] as const;
@@ -69,6 +70,8 @@ export function compileCondition(
   }
   const checked = evaluate.check();
   if (!checked.valid) return { error: toCompileError(checked.error) };
+  const costProblem = findCostProblem(evaluate.ast);
+  if (costProblem) return { error: costProblem };
   if (checked.type !== 'bool' && checked.type !== 'dyn') {
     return { error: { message: `condition must be a bool, not ${checked.type}`, offset: 0 } };
   }

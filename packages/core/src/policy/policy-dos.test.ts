@@ -47,3 +47,68 @@ describe('globs match in linear time', () => {
     expect(compileNameMatcher([pattern])(name_)).toBe(expected);
   });
 });
+
+function ruleWhen(when: string, effect = 'BLOCK'): string {
+  return `agents: { bot: { approvedScope: [t] } }\nrules:\n  - id: r\n    match: { tools: [t] }\n    when: ${JSON.stringify(when)}\n    effect: ${effect}\n`;
+}
+
+describe('CEL conditions with unbounded cost are refused when the policy is compiled', () => {
+  const list = '[0, 1, 2, 3, 4, 5, 6, 7, 8, 9]';
+  let nested = 'true';
+  for (let level = 0; level < 10; level += 1) nested = `${list}.all(x${level}, ${nested})`;
+  let doubling = 'size(v24) > 0';
+  for (let level = 24; level >= 1; level -= 1) doubling = `cel.bind(v${level}, v${level - 1} + v${level - 1}, ${doubling})`;
+  doubling = `cel.bind(v0, [1, 2, 3, 4, 5, 6, 7, 8], ${doubling})`;
+
+  it.each([
+    // 10^10 iterations of the body: hours of a blocked event loop on every call to tool t.
+    ['ten nested comprehensions', nested, 'comprehensions cannot be nested'],
+    ['a comprehension in the body of another', 'args.items.exists(a, args.items.exists(b, a == b))', 'comprehensions cannot be nested'],
+    ['a comprehension in a map transform', 'size([1].map(a, [2].filter(b, b > a))) > 0', 'comprehensions cannot be nested'],
+    // A list doubled 24 times (8 · 2^24 elements per level) exhausted the heap and killed the process.
+    ['cel.bind doubling a list', doubling, 'cel.bind is not supported'],
+    // 28 characters took 7.5 s; each more character doubles it.
+    ['matches() with a catastrophic pattern', `"${'a'.repeat(40)}!".matches("^(a+)+$")`, 'matches() is not supported'],
+    ['matches() on an argument', 'args.s.matches("^[a-z]+$")', 'matches() is not supported'],
+  ])('%s', (_label, when, message) => {
+    const result = loadPolicy(ruleWhen(when));
+    expect(result.ok).toBe(false);
+    expect(result.diagnostics[0]).toMatchObject({ code: 'POLICY_CEL', path: 'rules[0].when', line: 5 });
+    expect(result.diagnostics[0]?.message).toContain(message);
+  });
+
+  it.each([
+    ['one comprehension', 'args.items.exists(i, i > 100)', { items: [1, 500] }],
+    ['comprehensions in a chain (a range may be a comprehension)', 'args.items.map(i, i * 2).exists(i, i > 100)', { items: [1, 60] }],
+    ['comprehensions side by side', 'args.items.all(i, i > 0) && args.items.exists(i, i > 100)', { items: [1, 500] }],
+    ['a field named matches', 'has(args.matches) && args.matches > 1', { matches: 2 }],
+  ])('still allowed: %s', (_label, when, args) => {
+    const policy = compile(ruleWhen(when));
+    expect(evaluatePolicy(policy, call({ arguments: args }), { session: createSessionState() }).decision).toBe('BLOCK');
+  });
+});
+
+describe('every kind of run-time error fails closed', () => {
+  it.each([
+    ['integer division by zero', 'int(args.a) / int(args.b) > 1', { a: 1, b: 0 }],
+    ['index out of range', 'args.l[5] == 1', { l: [1] }],
+    ['a string that is not a number', 'int(args.s) > 0', { s: 'x' }],
+    ['integer overflow', 'args.n * 2 > 0', { n: 9007199254740991 }],
+    ['a field of a string', 'args.s.x == 1', { s: 'text' }],
+    ['a method on the wrong type', 'args.n.startsWith("x")', { n: 5 }],
+    ['an invalid timestamp', 'timestamp(args.s) < time.now', { s: 'yesterday' }],
+    ['an error inside a comprehension', '[1, 2].exists(x, args.missing == x)', {}],
+    ['a negated error', '!(args.missing > 1)', {}],
+    ['an error or false', 'args.missing > 1 || false', {}],
+    ['a non-bool from dyn', 'args.flag', { flag: 'yes' }],
+  ])('%s: the BLOCK rule applies and the error is recorded', (_label, when, args) => {
+    const result = evaluatePolicy(compile(ruleWhen(when)), call({ arguments: args }), { session: createSessionState() });
+    expect(result.decision).toBe('BLOCK');
+    expect(result.errors.map((error) => error.ruleId)).toEqual(['r']);
+  });
+
+  it('a STEP_UP rule that errors asks a human (never ALLOW)', () => {
+    const result = evaluatePolicy(compile(ruleWhen('int(args.a) / int(args.b) > 1', 'STEP_UP')), call({ arguments: { a: 1, b: 0 } }), { session: createSessionState() });
+    expect(result.decision).toBe('STEP_UP');
+  });
+});

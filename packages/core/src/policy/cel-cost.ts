@@ -1,0 +1,70 @@
+/**
+ * Refuses, when a policy is compiled, the CEL constructs whose run-time cost is not bounded by the
+ * size of the expression and its input. The interpreter has no time or memory budget and runs on
+ * the server's event loop, so one such condition stalls or crashes the server for every tenant.
+ */
+
+/** Macros that iterate over a list; their body runs once per element. */
+const COMPREHENSIONS = new Set(['all', 'exists', 'exists_one', 'existsOne', 'map', 'filter']);
+
+export interface CostProblem {
+  readonly message: string;
+  /** Offset inside the expression where the construct starts. */
+  readonly offset: number;
+}
+
+interface AstNode {
+  readonly op: string;
+  readonly args: unknown;
+  readonly start?: number;
+}
+
+/**
+ * Returns the first construct with unbounded cost, or null:
+ * - a comprehension inside the body of another (ten nested `.all()` over a 10-element list run
+ *   10^10 times);
+ * - `cel.bind` (a bound `v + v`, rebound 24 times, grows a list past the heap and kills the process);
+ * - `matches()` (V8's backtracking regular expressions take exponential time on patterns such as
+ *   `^(a+)+$`, with no way to interrupt them).
+ *
+ * @example
+ * findCostProblem(env.parse('[1, 2].all(x, [3].exists(y, x == y))').ast) // { message: 'comprehensions cannot be nested …' }
+ */
+export function findCostProblem(ast: unknown): CostProblem | null {
+  return visit(ast, false);
+}
+
+function visit(value: unknown, inComprehension: boolean): CostProblem | null {
+  if (Array.isArray(value)) {
+    for (const item of value) {
+      const problem = visit(item, inComprehension);
+      if (problem) return problem;
+    }
+    return null;
+  }
+  if (!isNode(value)) return null;
+  const offset = value.start ?? 0;
+  if (value.op === 'rcall' || value.op === 'call') {
+    const [name, ...rest] = value.args as [unknown, ...unknown[]];
+    const receiver = value.op === 'rcall' ? rest[0] : undefined;
+    const callArgs = value.op === 'rcall' ? rest[1] : rest[0];
+    if (name === 'matches') {
+      return { message: 'matches() is not supported: a regular expression can take exponential time; use startsWith, endsWith, contains or in', offset };
+    }
+    if (name === 'bind' && isNode(receiver) && receiver.op === 'id' && receiver.args === 'cel') {
+      return { message: 'cel.bind is not supported: a bound value can be doubled at every level', offset };
+    }
+    if (typeof name === 'string' && COMPREHENSIONS.has(name) && value.op === 'rcall') {
+      if (inComprehension) {
+        return { message: `comprehensions cannot be nested (${name}() inside another): the cost grows as a power of the list size`, offset };
+      }
+      return visit(receiver, false) ?? visit(callArgs, true);
+    }
+    return visit(receiver, inComprehension) ?? visit(callArgs, inComprehension);
+  }
+  return visit(value.args, inComprehension);
+}
+
+function isNode(value: unknown): value is AstNode {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && typeof (value as { op?: unknown }).op === 'string';
+}
