@@ -112,3 +112,52 @@ describe('every kind of run-time error fails closed', () => {
     expect(result.decision).toBe('STEP_UP');
   });
 });
+
+describe('YAML documents', () => {
+  function laughs(levels: number): string {
+    let text = 'name: x\ndescription:\n  l0: &l0 [x, x, x, x, x, x, x, x, x]\n';
+    for (let level = 1; level <= levels; level += 1) {
+      text += `  l${level}: &l${level} [${Array.from({ length: 9 }, () => `*l${level - 1}`).join(', ')}]\n`;
+    }
+    return text;
+  }
+
+  it('an alias expansion bomb is a diagnostic, not an exception', () => {
+    // The YAML library's guard threw a ReferenceError out of loadPolicy (a 500 on the server, a crash of lint).
+    const result = loadPolicy(laughs(9));
+    expect(result.ok).toBe(false);
+    expect(result.diagnostics[0]).toMatchObject({ code: 'POLICY_SYNTAX' });
+    expect(result.diagnostics[0]?.message).toContain('alias');
+  });
+
+  it.each([
+    ['a number and a string', '"1": { approvedScope: [read] }\n  1: { approvedScope: ["*"] }'],
+    ['a bool and a string', '"true": { approvedScope: [read] }\n  true: { approvedScope: ["*"] }'],
+    ['null and the empty string', '"": { approvedScope: [read] }\n  ~: { approvedScope: ["*"] }'],
+  ])('keys that become the same string (%s) are refused, not resolved by the later one', (_label, entries) => {
+    const result = loadPolicy(`agents:\n  ${entries}\n`);
+    expect(result.ok).toBe(false);
+    expect(result.diagnostics[0]).toMatchObject({ code: 'POLICY_SYNTAX', line: 3 });
+  });
+
+  it.each([
+    ['duplicate keys', 'agents:\n  bot: { approvedScope: [read] }\n  "bot": { approvedScope: ["*"] }\n'],
+    ['duplicate keys in JSON', '{"agents": {"bot": {"approvedScope": ["read"]}, "bot": {"approvedScope": ["*"]}}}'],
+    ['several documents', 'agents:\n  bot: { approvedScope: [read] }\n---\nagents:\n  bot: { approvedScope: ["*"] }\n'],
+    ['a merge key (YAML 1.2 has none)', 'agents:\n  bot: &b { approvedScope: [read] }\n  bot2: { <<: *b, enforcement: block }\n'],
+    ['binary data as a name', 'agents:\n  bot: { approvedScope: [!!binary aGVsbG8=] }\n'],
+    ['deep nesting', `name: x\ndescription: ${'['.repeat(5000)}${']'.repeat(5000)}\n`],
+  ])('still refused: %s', (_label, text) => {
+    expect(loadPolicy(text).ok).toBe(false);
+  });
+
+  it('an unknown tag keeps the written text and is reported as a warning', () => {
+    const result = loadPolicy('agents:\n  bot: { approvedScope: [!!js/function "read"] }\n');
+    expect(result.ok).toBe(true);
+    expect(result.diagnostics.map((diagnostic) => diagnostic.code)).toEqual(['POLICY_SYNTAX_WARNING']);
+  });
+
+  it('a byte order mark is ignored', () => {
+    expect(loadPolicy('\uFEFFagents:\n  bot: { approvedScope: [read] }\n').ok).toBe(true);
+  });
+});

@@ -36,9 +36,20 @@ interface NodeInfo {
  */
 export function parsePolicySource(text: string): ParsedSource {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
+  // Keys are compared as the strings they become: `1:` and `"1":` (or `~:` and `"":`) name the same
+  // agent once converted, and the later one used to win silently.
+  const uniqueKeys = (a: unknown, b: unknown): boolean => keyText(a) === keyText(b);
+  const doc = parseDocument(text, { lineCounter, uniqueKeys, prettyErrors: false });
   const nodes = new Map<string, NodeInfo>();
-  collectNodes(doc.contents as Node | null, '', nodes);
+  let conversionError: unknown;
+  let value: unknown;
+  try {
+    collectNodes(doc.contents as Node | null, '', nodes);
+    if (doc.errors.length === 0) value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (error) {
+    // toJS throws on alias expansion bombs ("billion laughs"); a very deep document can overflow the stack.
+    conversionError = error;
+  }
   const toPosition = (offset: number): SourcePosition => {
     const { line, col } = lineCounter.linePos(offset);
     return { line, column: col };
@@ -57,10 +68,23 @@ export function parsePolicySource(text: string): ParsedSource {
       column,
     };
   });
+  if (conversionError !== undefined && !diagnostics.some((diagnostic) => diagnostic.severity === 'error')) {
+    const message = conversionError instanceof Error ? conversionError.message : String(conversionError);
+    diagnostics.push({ severity: 'error', code: 'POLICY_SYNTAX', message, path: '', line: 1, column: 1 });
+  }
   if (diagnostics.some((diagnostic) => diagnostic.severity === 'error')) {
     return { value: undefined, sourceMap, diagnostics };
   }
-  return { value: doc.toJS({ maxAliasCount: 100 }), sourceMap, diagnostics };
+  return { value, sourceMap, diagnostics };
+}
+
+/** How many times aliases may be expanded (the YAML library's own guard against expansion bombs). */
+const MAX_ALIAS_COUNT = 100;
+
+/** A mapping key as it appears in the converted object (null becomes the empty string). */
+function keyText(key: unknown): string {
+  if (isScalar(key)) return key.value === null ? '' : String(key.value);
+  return String(key);
 }
 
 function collectNodes(node: Node | null, path: string, nodes: Map<string, NodeInfo>): void {
@@ -68,7 +92,7 @@ function collectNodes(node: Node | null, path: string, nodes: Map<string, NodeIn
   nodes.set(path, { start: node.range?.[0] ?? 0, type: isScalar(node) ? node.type : undefined });
   if (isMap(node)) {
     for (const pair of node.items) {
-      const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
+      const key = keyText(pair.key);
       const childPath = path === '' ? key : `${path}.${key}`;
       if (isScalar(pair.key) && pair.value === null) {
         nodes.set(childPath, { start: pair.key.range?.[0] ?? 0, type: undefined });
