@@ -68,3 +68,33 @@ function visit(value: unknown, inComprehension: boolean): CostProblem | null {
 function isNode(value: unknown): value is AstNode {
   return typeof value === 'object' && value !== null && !Array.isArray(value) && typeof (value as { op?: unknown }).op === 'string';
 }
+
+/**
+ * Estimates how many AST nodes one evaluation visits: every node once, and the body of a
+ * comprehension once per element when its range is a list literal (a range read from the call
+ * counts once: its size is bounded by the request, not by the policy).
+ *
+ * @example
+ * estimateCost(env.parse('[1, 2, 3].all(x, x > 0)').ast) // 4 + 3 × 4 = 16
+ */
+export function estimateCost(ast: unknown): number {
+  if (Array.isArray(ast)) return ast.reduce((total: number, item) => total + estimateCost(item), 0);
+  if (!isNode(ast)) return 0;
+  if (ast.op === 'rcall') {
+    const [name, receiver, callArgs] = ast.args as [unknown, unknown, unknown];
+    if (typeof name === 'string' && COMPREHENSIONS.has(name)) {
+      return 1 + estimateCost(receiver) + rangeSize(receiver) * (1 + estimateCost(callArgs));
+    }
+  }
+  return 1 + estimateCost(ast.args);
+}
+
+function rangeSize(node: unknown): number {
+  if (!isNode(node)) return 1;
+  if (node.op === 'list' && Array.isArray(node.args)) return Math.max(1, node.args.length);
+  if (node.op === 'rcall') {
+    const [name, receiver] = node.args as [unknown, unknown];
+    if (name === 'map' || name === 'filter') return rangeSize(receiver);
+  }
+  return 1;
+}

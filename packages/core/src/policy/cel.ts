@@ -1,6 +1,6 @@
 import { Environment } from '@marcbachmann/cel-js';
 import { compileClosure } from './cel-closure.js';
-import { findCostProblem } from './cel-cost.js';
+import { estimateCost, findCostProblem } from './cel-cost.js';
 
 /** Variables a `when` condition can read. `output` exists only for `stage: output` rules. */
 export const CEL_VARIABLES = ['tool', 'args', 'agent', 'user', 'session', 'time', 'safety', 'output'] as const;
@@ -61,7 +61,7 @@ function emailDomain(address: string): string {
 export function compileCondition(
   env: Environment,
   expression: string,
-): { condition: CompiledCondition; uses: VariableUse } | { error: ConditionCompileError } {
+): { condition: CompiledCondition; uses: VariableUse; cost: number } | { error: ConditionCompileError } {
   let evaluate: ReturnType<Environment['parse']>;
   try {
     evaluate = env.parse(expression);
@@ -88,7 +88,7 @@ export function compileCondition(
       return error instanceof Error ? error : new Error(String(error));
     }
   };
-  return { condition, uses: findVariableUse(expression) };
+  return { condition, uses: findVariableUse(expression), cost: estimateCost(evaluate.ast) };
 }
 
 function toCompileError(error: unknown): ConditionCompileError {

@@ -25,6 +25,13 @@ export interface ResolvedAgent {
   readonly enforcement: EnforcementMode | null;
 }
 
+/**
+ * Budget for the estimated work of all conditions of a policy (see estimateCost), so one call can
+ * never run for seconds: conditions run on the server's event loop with no time limit. Ordinary
+ * policies use a few thousand steps; a 1 MB policy of plain conditions stays well below.
+ */
+export const MAX_CONDITION_COST = 200_000;
+
 /** Per-name lookups are cached; a cache is dropped whole past this many names. */
 const MAX_CACHED_NAMES = 10_000;
 
@@ -144,6 +151,7 @@ export function compilePolicy(
   const env = createCelEnvironment();
   const diagnostics: PolicyDiagnostic[] = [];
   const rules: CompiledRule[] = [];
+  let cost = 0;
   document.rules.forEach((rule, index) => {
     let condition: CompiledCondition | null = null;
     let uses: VariableUse = new Set();
@@ -159,6 +167,16 @@ export function compilePolicy(
         const path = `rules[${index}].when`;
         const position = options.sourceMap?.position(path) ?? { line: 1, column: 1 };
         diagnostics.push({ severity: 'error', code: 'POLICY_CEL', message: `rule ${rule.id}: output is only available to stage: output rules`, path, ...position });
+        return;
+      }
+      cost += compiled.cost;
+      if (cost > MAX_CONDITION_COST && cost - compiled.cost <= MAX_CONDITION_COST) {
+        const path = `rules[${index}].when`;
+        const position = options.sourceMap?.position(path) ?? { line: 1, column: 1 };
+        diagnostics.push({
+          severity: 'error', code: 'POLICY_CEL', path, ...position,
+          message: `rule ${rule.id}: the conditions up to this rule cost about ${cost} evaluation steps per call (at most ${MAX_CONDITION_COST}); a comprehension over a list literal runs its body once per element`,
+        });
         return;
       }
       condition = compiled.condition;

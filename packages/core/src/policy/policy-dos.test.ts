@@ -161,3 +161,30 @@ describe('YAML documents', () => {
     expect(loadPolicy('\uFEFFagents:\n  bot: { approvedScope: [read] }\n').ok).toBe(true);
   });
 });
+
+describe('the total cost of a policy\'s conditions is bounded', () => {
+  const list = `[${Array.from({ length: 950 }, (_, index) => index).join(', ')}]`;
+  const heavy = `${list}.all(x, ${Array.from({ length: 230 }, () => 'x').join(' + ')} > -1)`;
+
+  it('a comprehension over a large list literal with a large body is refused', () => {
+    // 215 such rules fit in 1 MB and made every call to any tool run about 2 s of CEL.
+    const result = loadPolicy(ruleWhen(heavy));
+    expect(result.ok).toBe(false);
+    expect(result.diagnostics[0]?.message).toContain('evaluation steps per call');
+  });
+
+  it('many rules that are each affordable are refused together once over the budget', () => {
+    const affordable = `[${Array.from({ length: 400 }, (_, index) => index).join(', ')}]`;
+    const when = `${affordable}.exists(x, x == args.a || x == args.b || x == args.c || x == args.d)`;
+    const rules = Array.from({ length: 60 }, (_, index) => `  - { id: r${index}, effect: BLOCK, when: ${JSON.stringify(when)} }`).join('\n');
+    const result = loadPolicy(`agents: { bot: { approvedScope: ["*"] } }\nrules:\n${rules}\n`);
+    expect(result.ok).toBe(false);
+    expect(result.diagnostics).toHaveLength(1);
+    expect(result.diagnostics[0]?.path).toMatch(/^rules\[\d+\]\.when$/);
+    expect(loadPolicy(`agents: { bot: { approvedScope: ["*"] } }\nrules:\n${rules.split('\n').slice(0, 5).join('\n')}\n`).ok).toBe(true);
+  });
+
+  it('an ordinary comprehension over a list literal is accepted', () => {
+    expect(loadPolicy(ruleWhen('["a", "b", "c"].exists(s, args.path.startsWith(s))')).ok).toBe(true);
+  });
+});
