@@ -57,7 +57,13 @@ export class CompiledPolicy {
   private readonly sourceMatchers: ReadonlyArray<readonly [DataFlowSource, NameMatcher]>;
   private readonly agentPatterns: ReadonlyArray<readonly [NameMatcher, AgentPolicy]>;
 
-  constructor(readonly document: PolicyDocument, readonly version: number | null, rules: readonly CompiledRule[]) {
+  /**
+   * @param cost estimated CEL steps of one evaluation, all conditions together (at most
+   *   MAX_CONDITION_COST), so callers that evaluate many calls in a row can pace themselves
+   */
+  constructor(
+    readonly document: PolicyDocument, readonly version: number | null, rules: readonly CompiledRule[], readonly cost = 0,
+  ) {
     this.toolMatchers = rules.map((rule) => [rule, compileNameMatcher(rule.rule.match.tools)] as const);
     this.sourceMatchers = document.dataFlowSources.map((source) => [source, compileNameMatcher(source.tools)] as const);
     const exactFirst = Object.keys(document.agents).sort((a, b) => Number(/[*?]/.test(a)) - Number(/[*?]/.test(b)));
@@ -190,7 +196,7 @@ export function compilePolicy(
     });
   });
   if (diagnostics.length > 0) return { ok: false, diagnostics };
-  return { ok: true, policy: new CompiledPolicy(document, options.version ?? null, rules), diagnostics };
+  return { ok: true, policy: new CompiledPolicy(document, options.version ?? null, rules, cost), diagnostics };
 }
 
 /**

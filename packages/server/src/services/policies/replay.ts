@@ -13,6 +13,30 @@ const PAGE = 1_000;
  * (and SQLite reads are synchronous): run in one go it stalled every other request of every tenant.
  */
 const EVALUATIONS_PER_TURN = 500;
+/**
+ * Estimated CEL steps (CompiledPolicy.cost) between two turns, and in one replay. A draft at the compile budget
+ * runs milliseconds per evaluation: 500 of them in a row stalled the event loop for seconds, and 100,000 of them
+ * kept a core busy for minutes per request.
+ */
+const STEPS_PER_TURN = 1_000_000;
+export const MAX_REPLAY_STEPS = 1_000_000_000;
+/** Work of one evaluation besides the conditions (scope, rule lookup, session state), in the same units. */
+const STEPS_PER_EVALUATION = 100;
+
+/**
+ * How a replay of `policy` is paced: evaluations between two turns of the event loop, and the most decisions
+ * it evaluates (fewer than `limit` for a costly draft; the report then says `truncated`).
+ *
+ * @example
+ * replayPace(draft, 100_000) // { perTurn: 500, maxDecisions: 100_000 } for an ordinary policy
+ */
+export function replayPace(policy: CompiledPolicy | null, limit: number): { perTurn: number; maxDecisions: number } {
+  const steps = STEPS_PER_EVALUATION + (policy?.cost ?? 0);
+  return {
+    perTurn: Math.max(1, Math.min(EVALUATIONS_PER_TURN, Math.floor(STEPS_PER_TURN / steps))),
+    maxDecisions: Math.max(1, Math.min(limit, Math.floor(MAX_REPLAY_STEPS / steps))),
+  };
+}
 
 export interface ReplayOptions {
   from?: number | undefined;
@@ -39,7 +63,7 @@ export interface ReplayReport {
   unchanged: number;
   /** Decisions taken by a kill switch: policy-independent, not compared. */
   skipped: number;
-  /** True when more decisions matched than `limit`. */
+  /** True when more decisions matched than `limit` (or than a costly draft may evaluate: see replayPace). */
   truncated: boolean;
   /** e.g. `{ "ALLOW→BLOCK": 12 }`. */
   transitions: Record<string, number>;
@@ -72,7 +96,7 @@ export async function replayDecisions(
   policy: CompiledPolicy | null,
   options: ReplayOptions = {},
 ): Promise<ReplayReport> {
-  const limit = Math.min(options.limit ?? DEFAULT_REPLAY_LIMIT, MAX_REPLAY_LIMIT);
+  const { perTurn, maxDecisions: limit } = replayPace(policy, Math.min(options.limit ?? DEFAULT_REPLAY_LIMIT, MAX_REPLAY_LIMIT));
   const decisions = await loadDecisions(repository, tenantId, options, limit + 1);
   const truncated = decisions.length > limit;
   if (truncated) decisions.length = limit;
@@ -83,7 +107,7 @@ export async function replayDecisions(
   const sessions = new Map<string, SessionState>();
   const counters = new Map<string, number>();
   for (const recorded of decisions) {
-    if (report.scanned > 0 && report.scanned % EVALUATIONS_PER_TURN === 0) await nextTurn();
+    if (report.scanned > 0 && report.scanned % perTurn === 0) await nextTurn();
     const context = (recorded.context ?? {}) as RecordedContext;
     let session = sessions.get(recorded.sessionId) ?? seedSession(context, history.get(recorded.sessionId));
     session = applyOutputs(session, outputs.get(recorded.sessionId), recorded.ts);
