@@ -213,7 +213,6 @@ export function loadPolicy(text: string, options: { version?: number | null } = 
   const { document, diagnostics } = validatePolicy(parsed.value, parsed.sourceMap);
   if (!document) return { ok: false, diagnostics: [...parsed.diagnostics, ...diagnostics] };
   const compiled = compilePolicy(document, { ...options, sourceMap: parsed.sourceMap });
-  return compiled.ok
-    ? { ...compiled, diagnostics: [...parsed.diagnostics, ...compiled.diagnostics] }
-    : { ok: false, diagnostics: [...parsed.diagnostics, ...compiled.diagnostics] };
+  const all = [...parsed.diagnostics, ...diagnostics, ...compiled.diagnostics];
+  return compiled.ok ? { ...compiled, diagnostics: all } : { ok: false, diagnostics: all };
 }

@@ -188,3 +188,37 @@ describe('the total cost of a policy\'s conditions is bounded', () => {
     expect(loadPolicy(ruleWhen('["a", "b", "c"].exists(s, args.path.startsWith(s))')).ok).toBe(true);
   });
 });
+
+describe('a policy that lints clean does what it reads', () => {
+  it.each([
+    ['a zero-width space after the tool name', 'send_email\u200b'],
+    ['a trailing space', 'send_email '],
+    ['a right-to-left override', 'send_\u202eliame'],
+    ['a line break', 'send\nemail'],
+  ])('a rule name with %s is refused (it would never match send_email)', (_label, name) => {
+    const result = loadPolicy(`agents: { bot: { approvedScope: [send_email] } }\nrules:\n  - { id: r, match: { tools: [${JSON.stringify(name)}] }, effect: BLOCK }\n`);
+    expect(result.ok).toBe(false);
+    expect(result.diagnostics[0]).toMatchObject({ code: 'POLICY_VALUE', path: 'rules[0].match.tools', line: 3 });
+    expect(result.diagnostics[0]?.message).toContain('invisible');
+  });
+
+  it('an agent key with an invisible character is refused', () => {
+    const result = loadPolicy('agents:\n  "bot\u200b": { approvedScope: ["*"] }\n');
+    expect(result.ok).toBe(false);
+  });
+
+  it('a look-alike letter (Cyrillic і in send_emaіl) is a warning a reviewer sees', () => {
+    const result = loadPolicy('agents: { bot: { approvedScope: [send_email] } }\nrules:\n  - { id: r, match: { tools: [send_ema\u0456l] }, effect: BLOCK }\n');
+    expect(result.ok).toBe(true);
+    expect(result.diagnostics).toEqual([expect.objectContaining({ severity: 'warning', code: 'POLICY_NAME_WARNING', message: expect.stringContaining('\\u{456}') })]);
+  });
+
+  it.each([
+    ['a label no source declares', 'dataFlow: { sources: [{ tools: [read_customer], label: customer_pii }] }\n', '{ labels: [customer_pi] }'],
+    ['dataFlow: true with no source', '', 'true'],
+  ])('a data-flow rule with %s is refused (it could never fire)', (_label, sources, flow) => {
+    const result = loadPolicy(`agents: { bot: { approvedScope: ["*"] } }\n${sources}rules:\n  - { id: leak, match: { tools: [send_email] }, dataFlow: ${flow}, effect: BLOCK }\n`);
+    expect(result.ok).toBe(false);
+    expect(result.diagnostics[0]?.message).toContain('can never fire');
+  });
+});

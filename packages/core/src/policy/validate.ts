@@ -19,6 +19,14 @@ const RULE_KEYS = ['id', 'description', 'match', 'when', 'after', 'dataFlow', 'r
 
 type Raw = Record<string, unknown>;
 
+const INVISIBLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u;
+const NON_ASCII = /[^\x20-\x7e]/;
+
+/** The name quoted with every character outside printable ASCII escaped, so a reader sees it. */
+function visible(name: string): string {
+  return `"${[...name].map((char) => (/[\x20-\x7e]/.test(char) ? char : `\\u{${(char.codePointAt(0) ?? 0).toString(16)}}`)).join('')}"`;
+}
+
 /** Collects diagnostics while reading the raw document. */
 class Reader {
   readonly diagnostics: PolicyDiagnostic[] = [];
@@ -48,13 +56,32 @@ class Reader {
     return undefined;
   }
 
+  warning(path: string, code: string, message: string): void {
+    const { line, column } = this.sourceMap.position(path);
+    this.diagnostics.push({ severity: 'warning', code, message, path, line, column });
+  }
+
   names(value: unknown, path: string): string[] | undefined {
     const list = typeof value === 'string' ? [value] : value;
     if (!Array.isArray(list) || list.length === 0 || !list.every((item) => typeof item === 'string' && item !== '')) {
       this.error(path, 'POLICY_TYPE', `${path} must be a name or a non-empty list of names`);
       return undefined;
     }
-    return list as string[];
+    return list.every((item: string) => this.readableName(item, path)) ? list as string[] : undefined;
+  }
+
+  /**
+   * A name that looks like another never matches it: `send_email` followed by a zero-width space, or with
+   * a trailing space, reads as send_email in a review yet the rule applies to nothing. Such names are
+   * errors; names with other non-ASCII letters (a Cyrillic і in send_emaіl) are warnings.
+   */
+  readableName(name: string, path: string): boolean {
+    if (INVISIBLE.test(name) || name !== name.trim()) {
+      this.error(path, 'POLICY_VALUE', `${path}: the name ${visible(name)} has invisible or control characters or surrounding spaces`);
+      return false;
+    }
+    if (NON_ASCII.test(name)) this.warning(path, 'POLICY_NAME_WARNING', `${path}: the name ${visible(name)} has non-ASCII characters`);
+    return true;
   }
 
   oneOf<T extends string>(value: unknown, path: string, allowed: readonly T[]): T | undefined {
@@ -97,12 +124,32 @@ export function validatePolicy(value: unknown, sourceMap: SourceMap): {
   const rules = readRules(reader, top.rules);
   const dataFlowSources = readDataFlow(reader, top.dataFlow);
   const progressive = readProgressive(reader, top.progressive);
+  if (!reader.diagnostics.some((diagnostic) => diagnostic.severity === 'error')) checkFlowLabels(reader, rules, dataFlowSources);
   const document: PolicyDocument = {
     name,
     ...(typeof top.description === 'string' ? { description: top.description } : {}),
     agents, rules, dataFlowSources, progressive,
   };
-  return { document: reader.diagnostics.length === 0 ? document : undefined, diagnostics: reader.diagnostics };
+  const valid = !reader.diagnostics.some((diagnostic) => diagnostic.severity === 'error');
+  return { document: valid ? document : undefined, diagnostics: reader.diagnostics };
+}
+
+/** A data-flow rule whose labels no source declares can never fire (a typo silently disabled it). */
+function checkFlowLabels(reader: Reader, rules: readonly PolicyRule[], sources: readonly DataFlowSource[]): void {
+  const declared = new Set(sources.map((source) => source.label));
+  rules.forEach((rule, index) => {
+    if (!rule.dataFlow) return;
+    const path = `rules[${index}].dataFlow`;
+    if (declared.size === 0) {
+      reader.error(path, 'POLICY_VALUE', `rule ${rule.id} uses dataFlow but dataFlow.sources declares no source, so it can never fire`);
+      return;
+    }
+    for (const label of rule.dataFlow.labels ?? []) {
+      if (!declared.has(label)) {
+        reader.error(`${path}.labels`, 'POLICY_VALUE', `rule ${rule.id}: no dataFlow source has the label "${label}" (declared: ${[...declared].join(', ')}), so it can never fire`);
+      }
+    }
+  });
 }
 
 function readAgents(reader: Reader, value: unknown): Record<string, AgentPolicy> {
@@ -112,6 +159,7 @@ function readAgents(reader: Reader, value: unknown): Record<string, AgentPolicy>
   if (!raw) return agents;
   for (const [agentId, spec] of Object.entries(raw)) {
     const path = `agents.${agentId}`;
+    if (!reader.readableName(agentId, path)) continue;
     const entry = reader.object(spec ?? {}, path, ['approvedScope', 'enforcement']);
     if (!entry) continue;
     const scope = entry.approvedScope === undefined ? undefined : reader.names(entry.approvedScope, `${path}.approvedScope`);
