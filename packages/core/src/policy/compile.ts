@@ -209,10 +209,25 @@ export function compilePolicy(
  */
 export function loadPolicy(text: string, options: { version?: number | null } = {}): CompileResult {
   const parsed = parsePolicySource(text);
-  if (parsed.value === undefined) return { ok: false, diagnostics: parsed.diagnostics };
+  if (parsed.value === undefined) return { ok: false, diagnostics: capDiagnostics(parsed.diagnostics) };
   const { document, diagnostics } = validatePolicy(parsed.value, parsed.sourceMap);
-  if (!document) return { ok: false, diagnostics: [...parsed.diagnostics, ...diagnostics] };
+  if (!document) return { ok: false, diagnostics: capDiagnostics([...parsed.diagnostics, ...diagnostics]) };
   const compiled = compilePolicy(document, { ...options, sourceMap: parsed.sourceMap });
-  const all = [...parsed.diagnostics, ...diagnostics, ...compiled.diagnostics];
+  const all = capDiagnostics([...parsed.diagnostics, ...diagnostics, ...compiled.diagnostics]);
   return compiled.ok ? { ...compiled, diagnostics: all } : { ok: false, diagnostics: all };
+}
+
+/** Most diagnostics loadPolicy returns: 1 MB of `[1,1,…]` as rules gave 260,000 (tens of MB in a lint answer). */
+export const MAX_DIAGNOSTICS = 200;
+
+function capDiagnostics(diagnostics: readonly PolicyDiagnostic[]): readonly PolicyDiagnostic[] {
+  if (diagnostics.length <= MAX_DIAGNOSTICS) return diagnostics;
+  const kept = diagnostics.slice(0, MAX_DIAGNOSTICS);
+  const last = kept[kept.length - 1];
+  const more = diagnostics.length - MAX_DIAGNOSTICS;
+  return [...kept, {
+    severity: diagnostics.slice(MAX_DIAGNOSTICS).some((diagnostic) => diagnostic.severity === 'error') ? 'error' : 'warning',
+    code: 'POLICY_TOO_MANY_DIAGNOSTICS', message: `${more} more diagnostics not shown`, path: '',
+    line: last?.line ?? 1, column: last?.column ?? 1,
+  }];
 }

@@ -232,3 +232,12 @@ describe('policy documents at the size limit', () => {
     expect(result.diagnostics[0]).toMatchObject({ code: 'POLICY_SYNTAX', message: 'Map keys must be unique' });
   });
 });
+
+describe('diagnostics are capped', () => {
+  it('a document with 260,000 errors reports the first 200 and how many more', () => {
+    const result = loadPolicy(`rules: [${Array.from({ length: 260_000 }, () => '1').join(',')}]\n`);
+    expect(result.ok).toBe(false);
+    expect(result.diagnostics).toHaveLength(201);
+    expect(result.diagnostics[200]).toMatchObject({ code: 'POLICY_TOO_MANY_DIAGNOSTICS', message: '259800 more diagnostics not shown' });
+  });
+});
