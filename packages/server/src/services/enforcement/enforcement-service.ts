@@ -1,4 +1,4 @@
-import { actionHash, evaluatePolicy, recordCall, redactSecretsDeep } from '@tollgate/core';
+import { TollgateError, actionHash, evaluatePolicy, recordCall, redactSecretsDeep } from '@tollgate/core';
 import type { CompiledPolicy, EvaluationInput, EvaluationResult, Fingerprint, SafetyInput, SessionState } from '@tollgate/core';
 import type { DecisionRecord, ViolationRecord } from '../../store/repositories/decisions.js';
 import type { HoldRecord } from '../../store/repositories/holds.js';
@@ -62,13 +62,16 @@ export class EnforcementService {
       toolName: request.toolName, arguments: request.arguments ?? {}, enforcement: request.enforcement ?? 'block', now,
       ...(request.approvedScope ? { approvedScope: request.approvedScope } : {}),
     };
-    const active = await this.deps.policies.activePolicy(tenantId);
+    const { active, broken } = await this.activeOrBroken(tenantId);
     return this.deps.sessions.withSession(tenantId, input.sessionId, input.agentId, async (entry) => {
       const before = entry.state;
       const halt = this.deps.killSwitch.haltReason(tenantId, input.agentId);
-      const safety = halt === null ? this.safetyFor(active?.policy ?? null, input) : undefined;
+      const refusal = halt ?? broken;
+      const safety = refusal === null ? this.safetyFor(active?.policy ?? null, input) : undefined;
       const evaluated = { ...input, ...(safety ? { safety } : {}) };
-      const result = halt === null ? await this.evaluate(tenantId, active?.policy ?? null, evaluated, before) : killed(halt, input.enforcement);
+      const result = refusal === null
+        ? await this.evaluate(tenantId, active?.policy ?? null, evaluated, before)
+        : killed(refusal, input.enforcement, halt === null ? 'policy-invalid' : 'kill-switch');
       const outcome = await this.applyHolds(tenantId, request, input, result);
       const decisionId = this.ids.next('dec', now);
       const violationId = result.violation || outcome.decision === 'BLOCK' ? this.ids.next('vio', now) : null;
@@ -111,6 +114,20 @@ export class EnforcementService {
   }
 
   /** STEP_UP: an approved hold for this exact action releases it once; otherwise a new hold. */
+  /**
+   * The tenant's active policy, or why there is none that can decide: a stored active version that no longer compiles
+   * (a construct a newer release refuses, such as `matches()`) refuses every call with that reason, recorded like any
+   * decision, instead of failing each request with an error the agent cannot act on. Never ALLOW by accident.
+   */
+  private async activeOrBroken(tenantId: string): Promise<{ active: Awaited<ReturnType<PolicyService['activePolicy']>>; broken: string | null }> {
+    try {
+      return { active: await this.deps.policies.activePolicy(tenantId), broken: null };
+    } catch (error) {
+      if (!(error instanceof TollgateError) || error.code !== 'POLICY_INVALID') throw error;
+      return { active: null, broken: `the active policy no longer compiles (${error.message}); every call is refused until a valid version is activated (tollgate policy lint shows why)` };
+    }
+  }
+
   private async applyHolds(tenantId: string, request: EnforceRequest, input: EvaluationInput, result: EvaluationResult): Promise<Outcome> {
     const base: Outcome = { result, decision: result.decision, reason: result.reason, hold: null };
     if (request.holdToken === undefined && result.decision !== 'STEP_UP') return base;
@@ -175,10 +192,10 @@ export class EnforcementService {
   }
 }
 
-function killed(reason: string, mode: EvaluationInput['enforcement']): EvaluationResult {
+function killed(reason: string, mode: EvaluationInput['enforcement'], rule: 'kill-switch' | 'policy-invalid'): EvaluationResult {
   return {
     decision: 'BLOCK', reason, mode, verdict: 'BLOCK', wouldHaveBeen: mode === 'observe' ? 'BLOCK' : null, violation: true,
-    severity: 'critical', matchedRules: ['kill-switch'], shadow: [], errors: [], captureOutput: false, rateLimitKeys: [],
+    severity: 'critical', matchedRules: [rule], shadow: [], errors: [], captureOutput: false, rateLimitKeys: [],
   };
 }
 
