@@ -48,3 +48,34 @@ describe('DoS: adversarial policy sources on the policy routes', () => {
     expect(enforced.decision).toBe('BLOCK');
   });
 });
+
+describe('an active policy that no longer compiles', () => {
+  let t: TestServer;
+  beforeAll(async () => {
+    t = await startTestServer();
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('is compiled once, not on every call, and every call is refused', async () => {
+    // A version stored before a stricter check (here: matches()) was recompiled, and failed, on every call.
+    const now = Date.now();
+    const source = rule('args.s.matches("^a+$")');
+    await t.store.policies.create(
+      { id: 'pol_old', tenantId: t.tenantA.id, name: 'old', description: null, latestVersion: 1, createdAt: now, updatedAt: now, createdBy: null },
+      { tenantId: t.tenantA.id, policyId: 'pol_old', version: 1, source, sourceHash: 'x', comment: null, createdAt: now, createdBy: null },
+    );
+    await t.store.policies.recordActivation({ tenantId: t.tenantA.id, policyId: 'pol_old', version: 1, action: 'activate', actor: null, createdAt: now });
+    const policies = t.services.policies;
+    let compiles = 0;
+    const original = policies.compile.bind(policies);
+    policies.compile = (...args) => { compiles += 1; return original(...args); };
+    for (let call = 0; call < 5; call += 1) {
+      const result = await t.services.enforcement.enforce(t.tenantA.id, { agentId: 'bot', sessionId: 's', toolName: 't', arguments: { s: 'aaa' } });
+      expect(result.decision).toBe('BLOCK');
+      expect(result.reason).toContain('no longer compiles');
+    }
+    expect(compiles).toBe(1);
+  });
+});

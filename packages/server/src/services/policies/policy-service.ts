@@ -178,7 +178,11 @@ export class PolicyService {
     if (cached === undefined) {
       cached = this.loadActive(tenantId);
       this.active.set(tenantId, cached);
-      cached.catch(() => this.active.delete(tenantId));
+      // A stored version that no longer compiles (a check added by an upgrade) stays refused until the next
+      // activation clears the cache: recompiling it on every call cost up to a second of CPU per call.
+      cached.catch((error: unknown) => {
+        if (!(error instanceof TollgateError && error.code === 'POLICY_INVALID')) this.active.delete(tenantId);
+      });
     }
     return cached;
   }
