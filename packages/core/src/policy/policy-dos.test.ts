@@ -241,3 +241,18 @@ describe('diagnostics are capped', () => {
     expect(result.diagnostics[200]).toMatchObject({ code: 'POLICY_TOO_MANY_DIAGNOSTICS', message: '259800 more diagnostics not shown' });
   });
 });
+
+describe('rate-limit rules are bounded', () => {
+  const rules = (count: number) => Array.from({ length: count }, (_, index) => `  - { id: r${index}, rateLimit: { count: 1000, window: 1d, per: session }, effect: BLOCK }`).join('\n');
+
+  it('a policy with 201 rate-limited rules is refused (each call wrote one counter per rule)', () => {
+    const result = loadPolicy(`agents: { bot: { approvedScope: ["*"] } }\nrules:\n${rules(201)}\n`);
+    expect(result.ok).toBe(false);
+    expect(result.diagnostics).toEqual([expect.objectContaining({ code: 'POLICY_VALUE', path: 'rules[200].rateLimit' })]);
+  });
+
+  it('200 are accepted, and one call then counts at most 200 keys', () => {
+    const policy = compile(`agents: { bot: { approvedScope: ["*"] } }\nrules:\n${rules(200)}\n`);
+    expect(evaluatePolicy(policy, call({}), { session: createSessionState(), rateCount: () => 0 }).rateLimitKeys).toHaveLength(200);
+  });
+});

@@ -10,6 +10,11 @@ import type {
 export const DEFAULT_PROGRESSIVE_BLOCK_AFTER = 2;
 export const DEFAULT_DATA_FLOW_MIN_LENGTH = 4;
 export const DEFAULT_RULE_SEVERITY: Severity = 'medium';
+/**
+ * Most rules with a `rateLimit`: 15,000 of them fit in 1 MB, and each call then wrote 15,000 counters
+ * (per session: memory grew by megabytes per session until the process died).
+ */
+export const MAX_RATE_LIMIT_RULES = 200;
 
 const DECISIONS: readonly Decision[] = ['ALLOW', 'STEP_UP', 'BLOCK'];
 const RATE_SCOPES: readonly RateLimitScope[] = ['agent', 'session', 'user'];
@@ -178,11 +183,15 @@ function readRules(reader: Reader, value: unknown): PolicyRule[] {
   }
   const seen = new Set<string>();
   const rules: PolicyRule[] = [];
+  let rateLimited = 0;
   value.forEach((item, index) => {
     const rule = readRule(reader, item, `rules[${index}]`);
     if (!rule) return;
     if (seen.has(rule.id)) reader.error(`rules[${index}].id`, 'POLICY_DUPLICATE_RULE', `duplicate rule id "${rule.id}"`);
     seen.add(rule.id);
+    if (rule.rateLimit && ++rateLimited === MAX_RATE_LIMIT_RULES + 1) {
+      reader.error(`rules[${index}].rateLimit`, 'POLICY_VALUE', `at most ${MAX_RATE_LIMIT_RULES} rules may have a rateLimit (each is a counter the server writes and keeps in memory, per agent, session or user, on every call it applies to)`);
+    }
     rules.push(rule);
   });
   return rules;
