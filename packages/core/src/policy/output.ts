@@ -3,7 +3,7 @@ import { collectLeaves, sha256Fingerprint, taintValue } from './data-flow.js';
 import type { Fingerprint, TaintEntry } from './data-flow.js';
 import { runRules } from './evaluate.js';
 import type { EvaluationState, RuleHit } from './evaluate.js';
-import { recordTaints } from './session-state.js';
+import { recordLabeledTaints } from './session-state.js';
 import type { SessionState } from './session-state.js';
 import type { EnforcementMode, EvaluationInput, RuleError, SafetyInput, ShadowHit } from './types.js';
 
@@ -73,14 +73,30 @@ export function recordOutputTaints(
   fingerprint: Fingerprint = sha256Fingerprint,
 ): SessionState {
   if (policy === null) return session;
-  let next = session;
+  // Sources share the walk of the output and the fingerprint of each value, and each label is recorded
+  // once: per source, 1,000 sources took 42 s for an output of 4,000 values.
+  const leavesByFields = new Map<string, string[]>();
+  const entryByValue = new Map<string, TaintEntry | null>();
+  const byFingerprint = new Map<string, { fingerprint: string; words: number; labels: Set<string> }>();
   for (const source of policy.sourcesFor(toolName)) {
-    const entries: TaintEntry[] = [];
-    for (const leaf of collectLeaves(output, source.fields)) {
-      const entry = taintValue(leaf, source.minLength, fingerprint);
-      if (entry !== null) entries.push(entry);
+    const fieldsKey = source.fields === undefined ? '' : JSON.stringify(source.fields);
+    let leaves = leavesByFields.get(fieldsKey);
+    if (leaves === undefined) {
+      leaves = collectLeaves(output, source.fields);
+      leavesByFields.set(fieldsKey, leaves);
     }
-    next = recordTaints(next, entries, source.label);
+    for (const leaf of leaves) {
+      const key = `${source.minLength}\n${leaf}`;
+      let entry = entryByValue.get(key);
+      if (entry === undefined) {
+        entry = taintValue(leaf, source.minLength, fingerprint);
+        entryByValue.set(key, entry);
+      }
+      if (entry === null) continue;
+      const known = byFingerprint.get(entry.fingerprint);
+      if (known) known.labels.add(source.label);
+      else byFingerprint.set(entry.fingerprint, { ...entry, labels: new Set([source.label]) });
+    }
   }
-  return next;
+  return recordLabeledTaints(session, [...byFingerprint.values()].map((entry) => ({ ...entry, labels: [...entry.labels] })));
 }

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { loadPolicy } from './compile.js';
 import type { CompiledPolicy } from './compile.js';
 import { evaluatePolicy } from './evaluate.js';
+import { recordOutputTaints } from './output.js';
 import { compileNameMatcher, matchesGlob } from './glob.js';
 import { createSessionState } from './session-state.js';
 import type { EvaluationInput } from './types.js';
@@ -254,5 +255,25 @@ describe('rate-limit rules are bounded', () => {
   it('200 are accepted, and one call then counts at most 200 keys', () => {
     const policy = compile(`agents: { bot: { approvedScope: ["*"] } }\nrules:\n${rules(200)}\n`);
     expect(evaluatePolicy(policy, call({}), { session: createSessionState(), rateCount: () => 0 }).rateLimitKeys).toHaveLength(200);
+  });
+});
+
+describe('data-flow sources are bounded', () => {
+  const sources = (count: number) => Array.from({ length: count }, (_, index) => `    - { tools: ["*"], label: l${index} }`).join('\n');
+  const withSources = (count: number) => `agents: { bot: { approvedScope: ["*"] } }\ndataFlow:\n  sources:\n${sources(count)}\nrules:\n  - { id: r, dataFlow: true, effect: BLOCK }\n`;
+
+  it('more than 100 sources are refused (1,000 took 42 s to record one output)', () => {
+    const result = loadPolicy(withSources(101));
+    expect(result.ok).toBe(false);
+    expect(result.diagnostics[0]).toMatchObject({ code: 'POLICY_VALUE', path: 'dataFlow.sources' });
+  });
+
+  it('sources share the fingerprint of each value: one hash per value, not one per source', () => {
+    const policy = compile(withSources(100));
+    const output = { items: Array.from({ length: 50 }, (_, index) => `customer ${index}`) };
+    let hashes = 0;
+    const session = recordOutputTaints(policy, createSessionState(), 'lookup', output, (text) => { hashes += 1; return `h:${text}`; });
+    expect(hashes).toBe(50);
+    expect(session.taints.get('h:customer 7')).toHaveLength(100);
   });
 });

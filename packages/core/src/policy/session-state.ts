@@ -69,13 +69,28 @@ export function recordTaints(
   label: string,
   maxTaints = DEFAULT_MAX_TAINTS_PER_SESSION,
 ): SessionState {
+  return recordLabeledTaints(state, entries.map((entry) => ({ ...entry, labels: [label] })), maxTaints);
+}
+
+/**
+ * Like recordTaints, with each entry's own labels, so several data-flow sources are recorded in one pass.
+ *
+ * @example
+ * state = recordLabeledTaints(state, [{ fingerprint: 'ab12…', words: 1, labels: ['customer_pii', 'secret'] }]);
+ */
+export function recordLabeledTaints(
+  state: SessionState,
+  entries: ReadonlyArray<TaintEntry & { readonly labels: readonly string[] }>,
+  maxTaints = DEFAULT_MAX_TAINTS_PER_SESSION,
+): SessionState {
   if (entries.length === 0) return state;
   const taints = new Map(state.taints);
   const windowSizes = new Set(state.windowSizes);
   for (const entry of entries) {
     const labels = taints.get(entry.fingerprint) ?? [];
     taints.delete(entry.fingerprint); // re-insert so recently seen values are dropped last
-    taints.set(entry.fingerprint, labels.includes(label) ? labels : [...labels, label]);
+    const added = entry.labels.filter((label) => !labels.includes(label));
+    taints.set(entry.fingerprint, added.length === 0 ? labels : [...labels, ...added]);
     if (entry.words > 0) windowSizes.add(entry.words);
   }
   for (const oldest of taints.keys()) {

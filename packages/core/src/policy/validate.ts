@@ -15,6 +15,8 @@ export const DEFAULT_RULE_SEVERITY: Severity = 'medium';
  * (per session: memory grew by megabytes per session until the process died).
  */
 export const MAX_RATE_LIMIT_RULES = 200;
+/** Most data-flow sources: each one walks and records a tool's output (1,000 took 42 s for one output). */
+export const MAX_DATA_FLOW_SOURCES = 100;
 
 const DECISIONS: readonly Decision[] = ['ALLOW', 'STEP_UP', 'BLOCK'];
 const RATE_SCOPES: readonly RateLimitScope[] = ['agent', 'session', 'user'];
@@ -273,6 +275,10 @@ function readDataFlow(reader: Reader, value: unknown): DataFlowSource[] {
   if (!raw || raw.sources === undefined) return [];
   if (!Array.isArray(raw.sources)) {
     reader.error('dataFlow.sources', 'POLICY_TYPE', 'dataFlow.sources must be a list');
+    return [];
+  }
+  if (raw.sources.length > MAX_DATA_FLOW_SOURCES) {
+    reader.error('dataFlow.sources', 'POLICY_VALUE', `dataFlow.sources has ${raw.sources.length} entries (at most ${MAX_DATA_FLOW_SOURCES}; list several tools in one source)`);
     return [];
   }
   const sources: DataFlowSource[] = [];
