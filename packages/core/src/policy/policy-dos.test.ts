@@ -277,3 +277,13 @@ describe('data-flow sources are bounded', () => {
     expect(session.taints.get('h:customer 7')).toHaveLength(100);
   });
 });
+
+describe('data-flow fields are bounded', () => {
+  it('more than 200 fields over all sources are refused (each is looked up through the whole output)', () => {
+    const fields = Array.from({ length: 201 }, (_, index) => `items.f${index}`).join(', ');
+    const result = loadPolicy(`dataFlow:\n  sources:\n    - { tools: [lookup], label: l, fields: [${fields}] }\n`);
+    expect(result.ok).toBe(false);
+    expect(result.diagnostics[0]).toMatchObject({ code: 'POLICY_VALUE', path: 'dataFlow.sources' });
+    expect(loadPolicy(`dataFlow:\n  sources:\n    - { tools: [lookup], label: l, fields: [${fields.split(', ').slice(0, 200).join(', ')}] }\n`).ok).toBe(true);
+  });
+});

@@ -17,6 +17,8 @@ export const DEFAULT_RULE_SEVERITY: Severity = 'medium';
 export const MAX_RATE_LIMIT_RULES = 200;
 /** Most data-flow sources: each one walks and records a tool's output (1,000 took 42 s for one output). */
 export const MAX_DATA_FLOW_SOURCES = 100;
+/** Most `fields` over all sources: each is looked up through the whole output (10,000 took 4 s per output). */
+export const MAX_DATA_FLOW_FIELDS = 200;
 
 const DECISIONS: readonly Decision[] = ['ALLOW', 'STEP_UP', 'BLOCK'];
 const RATE_SCOPES: readonly RateLimitScope[] = ['agent', 'session', 'user'];
@@ -293,6 +295,10 @@ function readDataFlow(reader: Reader, value: unknown): DataFlowSource[] {
       ? DEFAULT_DATA_FLOW_MIN_LENGTH : reader.positiveInteger(source.minLength, `${path}.minLength`);
     if (tools && label && minLength) sources.push({ tools, label, minLength, ...(fields ? { fields } : {}) });
   });
+  const fieldCount = sources.reduce((total, source) => total + (source.fields?.length ?? 0), 0);
+  if (fieldCount > MAX_DATA_FLOW_FIELDS) {
+    reader.error('dataFlow.sources', 'POLICY_VALUE', `dataFlow.sources name ${fieldCount} fields in all (at most ${MAX_DATA_FLOW_FIELDS})`);
+  }
   return sources;
 }
 
