@@ -66,7 +66,10 @@ export class CompiledPolicy {
   ) {
     this.toolMatchers = rules.map((rule) => [rule, compileNameMatcher(rule.rule.match.tools)] as const);
     this.sourceMatchers = document.dataFlowSources.map((source) => [source, compileNameMatcher(source.tools)] as const);
-    const exactFirst = Object.keys(document.agents).sort((a, b) => Number(/[*?]/.test(a)) - Number(/[*?]/.test(b)));
+    // Exact ids, then globs in document order, then "*" whatever its place (as documented): written first,
+    // "*" used to shadow every glob, so `contractor-*` with a narrow scope got the scope of "*".
+    const rank = (pattern: string): number => (pattern === '*' ? 2 : Number(/[*?]/.test(pattern)));
+    const exactFirst = Object.keys(document.agents).sort((a, b) => rank(a) - rank(b));
     this.agentPatterns = exactFirst.map((pattern) => [compileNameMatcher([pattern]), document.agents[pattern] ?? {}] as const);
   }
 

@@ -287,3 +287,16 @@ describe('data-flow fields are bounded', () => {
     expect(loadPolicy(`dataFlow:\n  sources:\n    - { tools: [lookup], label: l, fields: [${fields.split(', ').slice(0, 200).join(', ')}] }\n`).ok).toBe(true);
   });
 });
+
+describe('agent scopes resolve as documented', () => {
+  it('"*" applies only when no exact id or other glob matches, even when written first', () => {
+    // "*" written before "contractor-*" used to shadow it: contractors got the wide scope of "*".
+    const policy = compile('agents:\n  "*": { approvedScope: ["*"] }\n  "contractor-*": { approvedScope: [search_kb] }\n  contractor-lead: { approvedScope: [search_kb, send_email] }\n');
+    const decide = (agentId: string, toolName: string) => evaluatePolicy(policy, call({ agentId, toolName }), { session: createSessionState() }).decision;
+    expect(decide('contractor-7', 'delete_database')).toBe('BLOCK');
+    expect(decide('contractor-7', 'search_kb')).toBe('ALLOW');
+    expect(decide('contractor-lead', 'send_email')).toBe('ALLOW');
+    expect(decide('contractor-lead', 'delete_database')).toBe('BLOCK');
+    expect(decide('employee', 'delete_database')).toBe('ALLOW');
+  });
+});
