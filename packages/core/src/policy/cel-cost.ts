@@ -7,6 +7,9 @@
 /** Macros that iterate over a list; their body runs once per element. */
 const COMPREHENSIONS = new Set(['all', 'exists', 'exists_one', 'existsOne', 'map', 'filter']);
 
+/** Longest string or bytes literal in a condition (longer ones only served to build large inputs). */
+export const MAX_LITERAL_LENGTH = 4096;
+
 export interface CostProblem {
   readonly message: string;
   /** Offset inside the expression where the construct starts. */
@@ -25,7 +28,8 @@ interface AstNode {
  *   10^10 times);
  * - `cel.bind` (a bound `v + v`, rebound 24 times, grows a list past the heap and kills the process);
  * - `matches()` (V8's backtracking regular expressions take exponential time on patterns such as
- *   `^(a+)+$`, with no way to interrupt them).
+ *   `^(a+)+$`, with no way to interrupt them);
+ * - a string literal longer than MAX_LITERAL_LENGTH.
  *
  * @example
  * findCostProblem(env.parse('[1, 2].all(x, [3].exists(y, x == y))').ast) // { message: 'comprehensions cannot be nested …' }
@@ -44,6 +48,9 @@ function visit(value: unknown, inComprehension: boolean): CostProblem | null {
   }
   if (!isNode(value)) return null;
   const offset = value.start ?? 0;
+  if (value.op === 'value' && literalLength(value) > MAX_LITERAL_LENGTH) {
+    return { message: `a string literal may have at most ${MAX_LITERAL_LENGTH} characters`, offset };
+  }
   if (value.op === 'rcall' || value.op === 'call') {
     const [name, ...rest] = value.args as [unknown, ...unknown[]];
     const receiver = value.op === 'rcall' ? rest[0] : undefined;
@@ -95,6 +102,13 @@ function rangeSize(node: unknown): number {
   if (node.op === 'rcall') {
     const [name, receiver] = node.args as [unknown, unknown];
     if (name === 'map' || name === 'filter') return rangeSize(receiver);
+    // "a,b,c,…".split(",") is a list literal in disguise: at most one element per character, plus one.
+    if (name === 'split' && isNode(receiver) && receiver.op === 'value') return literalLength(receiver) + 1;
   }
   return 1;
+}
+
+function literalLength(node: AstNode): number {
+  const value = node.args as unknown;
+  return typeof value === 'string' || value instanceof Uint8Array ? value.length : 0;
 }

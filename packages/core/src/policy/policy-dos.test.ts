@@ -300,3 +300,19 @@ describe('agent scopes resolve as documented', () => {
     expect(decide('employee', 'delete_database')).toBe('ALLOW');
   });
 });
+
+describe('literals that build large inputs', () => {
+  it('a string literal longer than 4096 characters is refused', () => {
+    const result = loadPolicy(ruleWhen(`"${'x,'.repeat(2100)}".size() > 0`));
+    expect(result.ok).toBe(false);
+    expect(result.diagnostics[0]?.message).toContain('at most 4096 characters');
+  });
+
+  it('a comprehension over a split string literal counts one body per piece', () => {
+    // 250,000 pieces of a 500 KB literal, each running a 1,900-node body, were counted as one.
+    const body = Array.from({ length: 120 }, () => 'x').join(' + ');
+    const result = loadPolicy(ruleWhen(`"${'x,'.repeat(2000)}".split(",").all(x, ${body} != "")`));
+    expect(result.ok).toBe(false);
+    expect(result.diagnostics[0]?.message).toContain('evaluation steps per call');
+  });
+});
