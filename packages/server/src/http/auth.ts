@@ -1,7 +1,7 @@
 import { TollgateError } from '@tollgate/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { hasScope, isMachineScope, type AuthContext, type AuthResult, type KeyService, type Scope } from '../services/keys/index.js';
-import { sendError } from './errors.js';
+import { markSessionAnswer, sendError } from './errors.js';
 import type { TollgateApp } from './type-provider.js';
 
 declare module 'fastify' {
@@ -146,21 +146,6 @@ export function registerAuth(app: TollgateApp, keys: KeyService, fallback?: Fall
     const hook = createAuthHook(keys, fallback, () => route.config);
     route.onRequest = [hook as unknown as (typeof existing)[number], ...existing];
   });
-}
-
-/**
- * Marks an answer to a session-authenticated request (what the dashboard reads: approvals with tool arguments, audit
- * records, key lists, the secret of a new key) as never stored in the browser's cache, where it would outlive sign-out
- * on a shared machine, nor sniffed into another type. Set before the route runs, so a route that chooses its own
- * Cache-Control (the built files) still wins. Called by the auth hook only for cookie-authenticated requests: API-key
- * traffic pays nothing for it.
- *
- * @example
- * markSessionAnswer(reply);
- */
-export function markSessionAnswer(reply: FastifyReply): void {
-  reply.header('cache-control', 'no-store');
-  reply.header('x-content-type-options', 'nosniff');
 }
 
 type RouteAuthConfig = { scope?: Scope; anyScope?: boolean; public?: boolean } | undefined;

@@ -138,6 +138,21 @@ function sendEnvelope(reply: FastifyReply, status: number, envelope: ErrorEnvelo
 }
 
 /** Installs the error and not-found handlers that make every failure an envelope. */
+/**
+ * Marks an answer to a session-authenticated request (what the dashboard reads: approvals with tool arguments, audit
+ * records, key lists, the secret of a new key) as never stored in the browser's cache, where it would outlive sign-out
+ * on a shared machine, nor sniffed into another type. Set before the route runs, so a route that chooses its own
+ * Cache-Control (the built files) still wins. Called by the auth hook only for cookie-authenticated requests (API-key
+ * traffic pays nothing for it) and by the not-found handler for requests carrying the session cookie.
+ *
+ * @example
+ * markSessionAnswer(reply);
+ */
+export function markSessionAnswer(reply: FastifyReply): void {
+  reply.header('cache-control', 'no-store');
+  reply.header('x-content-type-options', 'nosniff');
+}
+
 export function registerErrorHandling(app: TollgateApp): void {
   app.setErrorHandler((error, request, reply) => {
     const classified = classifyError(error);
@@ -147,8 +162,8 @@ export function registerErrorHandling(app: TollgateApp): void {
   });
   app.setNotFoundHandler((request, reply) => {
     // A browser holding a dashboard session gets the same no-store/nosniff answer as on every route it reads
-    // (auth.ts markSessionAnswer); unmatched routes run no auth hook.
-    if (request.headers.cookie?.includes('tollgate_session=')) void reply.header('cache-control', 'no-store').header('x-content-type-options', 'nosniff');
+    // (markSessionAnswer above); unmatched routes run no auth hook.
+    if (request.headers.cookie?.includes('tollgate_session=')) markSessionAnswer(reply);
     return sendError(reply, request, 'NOT_FOUND', `Route ${request.method} ${request.url.split("?")[0]?.slice(0, 200)} not found`);
   });
 }
