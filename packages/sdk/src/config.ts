@@ -1,5 +1,6 @@
 import type { EnforcementMode, Redaction } from './enums.js';
 import { isEnforcementMode } from './enums.js';
+import { apiKeyProblem, apiUrlProblem } from './connection-checks.js';
 import { TollgateSdkError } from './errors.js';
 import type { LogLevel, SdkLogger } from './logger.js';
 import { parseLogLevel } from './logger.js';
@@ -136,14 +137,8 @@ function positive(value: number | undefined, fallback: number, name: string): nu
  * would quote the whole URL into refusals, logs and TOOL_CALL_POST events). Messages never echo the URL.
  */
 function resolveApiUrl(raw: string): string {
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw invalid('apiUrl must be an absolute http(s) URL');
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw invalid(`apiUrl must use http or https, got ${url.protocol}`);
-  if (url.username !== '' || url.password !== '') throw invalid('apiUrl must not contain a user name or password (the API key goes in apiKey)');
+  const problem = apiUrlProblem(raw, 'apiUrl');
+  if (problem !== undefined) throw invalid(problem);
   return raw.replace(/\/+$/, '');
 }
 
@@ -155,7 +150,8 @@ function resolveApiUrl(raw: string): string {
 function resolveApiKey(raw: string | undefined): string | undefined {
   const key = raw?.trim();
   if (key === undefined || key === '') return undefined;
-  if (!/^[\x21-\x7e]+$/.test(key)) throw invalid('apiKey may only hold printable ASCII characters, without spaces or line breaks (the value is not shown)');
+  const problem = apiKeyProblem(key);
+  if (problem !== undefined) throw invalid(problem);
   return key;
 }
 

@@ -1,3 +1,4 @@
+import { apiKeyProblem, apiUrlProblem } from '../connection-checks.js';
 import { DEFAULT_API_URL } from './http-client.js';
 import { PERMISSION_PRESETS } from './permission-presets.js';
 import { SDKError } from './sdk-error.js';
@@ -62,14 +63,8 @@ function readEnv(name: string): string | undefined {
 export function resolveBaseUrl(options: SecureAgentOptions): string {
   const raw = options.baseUrl ?? options.apiUrl ?? readEnv('TOLLGATE_API_URL') ?? DEFAULT_API_URL;
   // Checked here, never echoed: fetch's errors quote the whole URL, password included, into NETWORK_ERROR messages.
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw new SDKError('INVALID_OPTIONS', 'baseUrl must be an absolute http(s) URL');
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new SDKError('INVALID_OPTIONS', `baseUrl must use http or https, got ${url.protocol}`);
-  if (url.username !== '' || url.password !== '') throw new SDKError('INVALID_OPTIONS', 'baseUrl must not contain a user name or password (the API key goes in apiKey)');
+  const problem = apiUrlProblem(raw, 'baseUrl');
+  if (problem !== undefined) throw new SDKError('INVALID_OPTIONS', problem);
   return raw;
 }
 
@@ -84,6 +79,7 @@ export function resolveApiKey(options: SecureAgentOptions): string {
   // fetch throw an error quoting the whole Authorization header, key included; refused here without showing it.
   const apiKey = (options.apiKey ?? readEnv('TOLLGATE_API_KEY'))?.trim();
   if (!apiKey) throw new SDKError('INVALID_OPTIONS', 'apiKey is required (or set TOLLGATE_API_KEY)');
-  if (!/^[\x21-\x7e]+$/.test(apiKey)) throw new SDKError('INVALID_OPTIONS', 'apiKey may only hold printable ASCII characters, without spaces or line breaks (the value is not shown)');
+  const problem = apiKeyProblem(apiKey);
+  if (problem !== undefined) throw new SDKError('INVALID_OPTIONS', problem);
   return apiKey;
 }
