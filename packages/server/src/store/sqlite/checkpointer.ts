@@ -36,8 +36,9 @@ export const FOLLOW_UP_CHECKPOINT_MS = 5;
 /**
  * The worker: its own connection to the same file, running a PASSIVE checkpoint on a timer. PASSIVE never waits
  * for or blocks the writer; frames committed meanwhile are copied by the next round, which comes after
- * {@link FOLLOW_UP_CHECKPOINT_MS} while the WAL keeps growing (below the backstop size) and after the configured
- * interval once it is quiet or past the backstop.
+ * {@link FOLLOW_UP_CHECKPOINT_MS} while the WAL keeps growing (below 90% of the backstop size) and after the
+ * configured interval once it is quiet or near the backstop; after a pass that saw the WAL past the backstop it skips
+ * one turn.
  * Evaluated source that only uses dynamic `import()`, so it runs the same from sources (Vitest) and from `dist/`, as
  * CommonJS or as an ES module (a process started with `--input-type=module` evaluates worker source as ESM).
  */
@@ -51,16 +52,26 @@ const WORKER_SOURCE = `
   let running = true;
   let timer;
   let lastLog = -1;
+  // Near and past the backstop the serving connection checkpoints itself after its next commit (the only checkpoint
+  // that lets a WAL under a never-pausing writer start over). A pass of ours then holds the checkpoint lock and makes
+  // it skip, so the WAL keeps growing: follow-ups stop a tenth of the backstop before it, and once a pass has seen the
+  // WAL past it, the next turn is left to the serving connection.
+  const followUpBelow = Math.floor(workerData.backstopPages * 0.9);
+  let yieldNext = false;
   const pass = () => {
     let delay = workerData.intervalMs;
+    if (yieldNext) {
+      yieldNext = false;
+      lastLog = -1;
+      if (running) timer = setTimeout(pass, delay);
+      return;
+    }
     try {
       const result = checkpoint.get();
       const log = result && typeof result.log === 'number' ? result.log : -1;
       if (workerData.reportPasses) parentPort.postMessage({ pass: { busy: result.busy === 1, log, checkpointed: result.checkpointed } });
-      // Past the backstop the serving connection checkpoints itself after its next commit (the only checkpoint that
-      // lets a WAL under a never-pausing writer start over); a pass of ours then would hold the checkpoint lock and
-      // make it skip, so the WAL would keep growing.
-      if (log > 0 && log !== lastLog && log < workerData.backstopPages) delay = Math.min(delay, workerData.followUpMs);
+      if (log > 0 && log !== lastLog && log < followUpBelow) delay = Math.min(delay, workerData.followUpMs);
+      if (log >= workerData.backstopPages) yieldNext = true;
       lastLog = log;
     } catch (error) {
       if (running) parentPort.postMessage({ error: String((error && error.message) || error) });
