@@ -143,12 +143,16 @@ describe.skipIf(!available)('Sessions page with 100,000 recorded events', { time
     expect(await firstCallText(page)).toContain('delete_file'); // call 49,999 is the newest
     expect(await page.locator('.session-list li').count()).toBe(50);
 
+    // The page label changes as soon as a pager button is clicked, the rows when the page has loaded: wait for the rows.
+    const firstPageFirst = await firstCallText(page);
     const pager = page.getByRole('navigation', { name: 'Tool call pages' });
     await pager.getByRole('button', { name: 'Next →' }).click();
     await poll(() => page.getByText('Page 2 ·').count()).toBe(1);
+    await poll(() => firstCallText(page)).not.toBe(firstPageFirst);
     const secondPageFirst = await firstCallText(page);
     await pager.getByRole('button', { name: '← Previous' }).click();
     await poll(() => page.getByText('Page 1 ·').count()).toBe(1);
+    await poll(() => firstCallText(page)).toBe(firstPageFirst);
     expect(await firstCallText(page)).not.toBe(secondPageFirst);
 
     await page.getByRole('search', { name: 'Filter tool calls' }).getByLabel('Agent').fill('agent-03');
