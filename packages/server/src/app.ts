@@ -8,6 +8,7 @@ import { classifyError, errorEnvelope, registerErrorHandling } from './http/erro
 import { createLogger } from './http/logger.js';
 import { lazyChildLoggerFactory } from './http/lazy-logger.js';
 import { registerHttpMetrics } from './http/metrics.js';
+import { DirectRoutes } from './http/direct-routes.js';
 import { registerOpenApi } from './http/openapi.js';
 import { registerValidation } from './http/validation.js';
 import { registerKeyRoutes } from './http/routes/keys.js';
@@ -93,9 +94,12 @@ export interface TollgateServer {
 /** Incoming `X-Request-Id` values we trust enough to reuse (anything else gets a fresh UUID). */
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 
-function requestIdOf(request: IncomingMessage): string {
-  const header = request.headers['x-request-id'];
+function requestIdFrom(header: string | string[] | undefined): string {
   return typeof header === 'string' && REQUEST_ID_PATTERN.test(header) ? header : randomUUID();
+}
+
+function requestIdOf(request: IncomingMessage): string {
+  return requestIdFrom(request.headers['x-request-id']);
 }
 
 /** Node's own default time to receive request headers (kept unless the whole-request timeout is shorter). */
@@ -113,9 +117,10 @@ function slowClientTimeouts(config: TollgateConfig): { requestTimeout: number; h
   };
 }
 
-function buildFastify(config: TollgateConfig, logger: Logger): TollgateApp {
+function buildFastify(config: TollgateConfig, logger: Logger, direct: DirectRoutes): TollgateApp {
   return Fastify({
     ...slowClientTimeouts(config),
+    serverFactory: direct.serverFactory,
     loggerInstance: logger as FastifyBaseLogger,
     childLoggerFactory: lazyChildLoggerFactory,
     bodyLimit: config.bodyLimitBytes,
@@ -169,8 +174,10 @@ export async function createServer(deps: ServerDeps): Promise<TollgateServer> {
   const { config, store } = deps;
   const logger = deps.logger ?? createLogger(config.logLevel);
   const services = await createServices({ config, store, clock: deps.clock ?? systemClock(), logger, ...(deps.bus ? { bus: deps.bus } : {}) });
-  const app = buildFastify(config, logger);
+  const direct = new DirectRoutes({ enabled: config.httpDirectRoutes, bodyLimit: config.bodyLimitBytes, logger, requestIdFrom });
+  const app = buildFastify(config, logger, direct);
   const routes = collectRoutes(app);
+  direct.collect(app);
   registerValidation(app);
   registerErrorHandling(app);
   // Before auth, so refusals carry the header too.
@@ -179,7 +186,7 @@ export async function createServer(deps: ServerDeps): Promise<TollgateServer> {
     done();
   });
   registerAuth(app, services.keys, createSessionAuthenticator(services.dashboardSessions));
-  registerHttpMetrics(app, services.metrics);
+  direct.attach({ keys: services.keys, metrics: registerHttpMetrics(app, services.metrics, () => direct.served) });
   await registerOpenApi(app);
   registerRoutes(app, services);
   app.addHook('onClose', async () => closeServices(services));

@@ -153,6 +153,12 @@ export const CONFIG_VARIABLES = {
     integer(1_024, 104_857_600),
     'Largest accepted request body in bytes (413 above).',
   ),
+  httpDirectRoutes: variable(
+    'TOLLGATE_HTTP_DIRECT_ROUTES',
+    true,
+    boolean,
+    'Serve the ordinary requests of the hot routes (POST /v1/enforce, GET /api/v1/auth/whoami) on the direct path, before Fastify (same answers, less work per request; docs/architecture.md). false sends every request through Fastify.',
+  ),
   requestTimeoutMs: variable(
     'TOLLGATE_REQUEST_TIMEOUT_MS',
     DEFAULT_REQUEST_TIMEOUT_MS,

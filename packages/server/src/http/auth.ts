@@ -107,8 +107,18 @@ export function authOf(request: FastifyRequest): AuthContext {
  * assertSameTenant(request, request.body.tenantId);
  */
 export function assertSameTenant(request: FastifyRequest, tenantId: string | undefined | null): void {
+  assertTenantOf(authOf(request), tenantId);
+}
+
+/**
+ * {@link assertSameTenant} for a caller already authenticated (the direct path has no Fastify request).
+ *
+ * @example
+ * assertTenantOf(auth, body.tenantId);
+ */
+export function assertTenantOf(auth: AuthContext, tenantId: string | undefined | null): void {
   if (tenantId === undefined || tenantId === null) return;
-  if (tenantId !== authOf(request).tenantId) {
+  if (tenantId !== auth.tenantId) {
     throw new TollgateError('TENANT_MISMATCH', 'tenantId does not match the API key’s tenant');
   }
 }

