@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import Fastify, { type FastifyBaseLogger, type FastifyReply, type FastifySchema } from 'fastify';
 import type { Logger } from 'pino';
@@ -94,8 +94,17 @@ export interface TollgateServer {
 /** Incoming `X-Request-Id` values we trust enough to reuse (anything else gets a fresh UUID). */
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 
+/**
+ * Fresh request ids: a random per-process prefix and a counter (`r7k2m9qx4d-1a2b`): unique across restarts and
+ * replicas for log correlation, and cheaper than a UUID per request. They are identifiers, not secrets.
+ */
+const REQUEST_ID_PREFIX = randomBytes(8).readBigUInt64BE().toString(36).padStart(13, '0').slice(0, 10);
+let requestCounter = 0;
+
 function requestIdFrom(header: string | string[] | undefined): string {
-  return typeof header === 'string' && REQUEST_ID_PATTERN.test(header) ? header : randomUUID();
+  if (typeof header === 'string' && REQUEST_ID_PATTERN.test(header)) return header;
+  requestCounter += 1;
+  return `${REQUEST_ID_PREFIX}-${requestCounter.toString(36)}`;
 }
 
 function requestIdOf(request: IncomingMessage): string {

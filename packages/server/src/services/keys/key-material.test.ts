@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hashSecret, sameSecret, secretMatches } from './key-material.js';
+import { hashSecret, sameSecret, sameSecretAt, secretMatches } from './key-material.js';
 
 describe('sameSecret (constant-time equality against a known secret)', () => {
   const known = 'a1B2'.repeat(16);
@@ -21,6 +21,24 @@ describe('sameSecret (constant-time equality against a known secret)', () => {
     ]) {
       expect(sameSecret(presented, known), presented).toBe(false);
     }
+  });
+});
+
+describe('sameSecretAt (the secret inside a whole presented token)', () => {
+  const known = 'a1B2'.repeat(16);
+  const prefix = 'tg_live_abc123_';
+
+  it('accepts the token whose tail from the offset is the secret', () => {
+    expect(sameSecretAt(`${prefix}${known}`, prefix.length, known)).toBe(true);
+  });
+
+  it('refuses a tail that is longer, shorter or different, and an offset off by one', () => {
+    expect(sameSecretAt(`${prefix}${known}x`, prefix.length, known)).toBe(false);
+    expect(sameSecretAt(`${prefix}${known.slice(0, -1)}`, prefix.length, known)).toBe(false);
+    expect(sameSecretAt(`${prefix}${known.slice(0, -1)}X`, prefix.length, known)).toBe(false);
+    expect(sameSecretAt(`${prefix}${known}`, prefix.length - 1, known)).toBe(false);
+    expect(sameSecretAt(`${prefix}${known}`, prefix.length + 1, known)).toBe(false);
+    expect(sameSecretAt(prefix, prefix.length, known)).toBe(false);
   });
 });
 

@@ -3,7 +3,7 @@ import type { ApiKeyRecord, Store } from '../../store/index.js';
 import type { Bus } from '../bus.js';
 import type { Clock } from '../clock.js';
 import { AuthCache } from './auth-cache.js';
-import { API_KEY_PREFIX, generateApiKey, hashSecret, parseApiKey, sameSecret, secretMatches } from './key-material.js';
+import { API_KEY_PREFIX, generateApiKey, hashSecret, parseApiKey, sameSecretAt, secretMatches } from './key-material.js';
 import { isScope, type Scope } from './scopes.js';
 
 /** How often authentication looks for key changes written by another process to the SQLite file. */
@@ -175,7 +175,7 @@ export class KeyService {
     const separator = token.startsWith(API_KEY_PREFIX) ? token.indexOf('_', API_KEY_PREFIX.length) : -1;
     if (separator > 0) {
       const cached = this.#cache.get(token.slice(API_KEY_PREFIX.length, separator), now);
-      if (cached?.verifiedSecret !== undefined && sameSecret(token.slice(separator + 1), cached.verifiedSecret)) {
+      if (cached?.verifiedSecret !== undefined && sameSecretAt(token, separator + 1, cached.verifiedSecret)) {
         return standing(cached.record, cached.granted, now);
       }
     }
