@@ -169,6 +169,48 @@ describe('direct path of the hot routes', () => {
     }
   });
 
+  it('stops serving a key the moment it is revoked or expires, though the key was cached', async () => {
+    const { record, token } = await direct.services.keys.create({ tenantId: 'default', scopes: ['enforce'], name: 'short-lived', expiresAt: Date.now() + 1500 });
+    const body = { agentId: 'a', toolName: 't' };
+    const first = await direct.request('POST', '/v1/enforce', { key: token, body }); // caches the key
+    expect(first.status).toBe(200);
+    const before = await directServed(direct);
+    expect((await direct.request('POST', '/v1/enforce', { key: token, body })).status).toBe(200);
+    expect(await directServed(direct)).toBe(before + 1);
+    await new Promise((resolve) => setTimeout(resolve, 1600));
+    const expired = await direct.request('POST', '/v1/enforce', { key: token, body });
+    expect({ status: expired.status, code: expired.body.error.code, message: expired.body.error.message }).toEqual({ status: 401, code: 'UNAUTHENTICATED', message: 'API key expired' });
+
+    const other = await direct.services.keys.create({ tenantId: 'default', scopes: ['enforce'], name: 'to revoke' });
+    expect((await direct.request('POST', '/v1/enforce', { key: other.token, body })).status).toBe(200);
+    expect((await direct.request('POST', '/v1/enforce', { key: other.token, body })).status).toBe(200);
+    const revoke = await direct.request('POST', `/api/v1/keys/${other.record.id}/revoke`, { key: ADMIN_KEY });
+    expect(revoke.status).toBe(200);
+    const revoked = await direct.request('POST', '/v1/enforce', { key: other.token, body });
+    expect({ status: revoked.status, message: revoked.body.error.message }).toEqual({ status: 401, message: 'API key revoked' });
+    const whoami = await direct.request('GET', '/api/v1/auth/whoami', { key: other.token });
+    expect(whoami.status).toBe(401);
+    expect(record.id).not.toBe(other.record.id);
+  });
+
+  it('never lets a cached key act for another tenant', async () => {
+    const tenantAEnforce = (await direct.services.keys.create({ tenantId: 'tenant-a', scopes: ['enforce'], name: 'a enforce' })).token;
+    await direct.request('GET', '/api/v1/auth/whoami', { key: tenantAEnforce });
+    const before = await directServed(direct);
+    const refused = await direct.request('POST', '/v1/enforce', { key: tenantAEnforce, body: { agentId: 'x', toolName: 't', tenantId: 'tenant-b' } });
+    expect({ status: refused.status, code: refused.body.error.code }).toEqual({ status: 403, code: 'TENANT_MISMATCH' });
+    const own = await direct.request('POST', '/v1/enforce', { key: tenantAEnforce, body: { agentId: 'only-in-a', toolName: 't' } });
+    expect(own.status).toBe(200);
+    expect(await directServed(direct)).toBe(before + 2);
+    // The decision landed in tenant A's records, not in tenant B's nor the default tenant's.
+    const inB = await direct.request('GET', '/api/v1/audit/records?limit=200', { key: direct.tenantB.adminKey });
+    const inDefault = await direct.request('GET', '/api/v1/audit/records?limit=200', { key: ADMIN_KEY });
+    const inA = await direct.request('GET', '/api/v1/audit/records?limit=200', { key: direct.tenantA.adminKey });
+    expect(JSON.stringify(inA.body)).toContain('only-in-a');
+    expect(JSON.stringify(inB.body)).not.toContain('only-in-a');
+    expect(JSON.stringify(inDefault.body)).not.toContain('only-in-a');
+  });
+
   it('leaves bodies over the limit and chunked bodies to Fastify', async () => {
     const huge = JSON.stringify({ agentId: 'a', toolName: 't', arguments: { blob: 'x'.repeat(direct.config.bodyLimitBytes) } });
     const tooLarge = await both({ method: 'POST', path: '/v1/enforce', headers: { ...json, ...enforceKey }, body: huge });
