@@ -2,7 +2,7 @@
 // auth, scope check, metrics, request id, JSON) against a bare node:http handler answering the same JSON, measured
 // in the same run on the same machine with autocannon (50 connections), plus a plain Fastify route as a reference
 // point for the framework alone. Each server runs in its own process;
-// autocannon runs in this one. Target: ratio >= 0.8. Tollgate runs with TOLLGATE_LOG_LEVEL=warn (per-request
+// autocannon runs in this one, pinned to another CPU than the servers (lib/pinning.mjs). Target: ratio >= 0.8. Tollgate runs with TOLLGATE_LOG_LEVEL=warn (per-request
 // "incoming/completed" lines are info level; with them on, throughput is bounded by log writing, not by Tollgate).
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -11,6 +11,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { SERVER_NODE_FLAGS } from './lib/node-flags.mjs';
+import { PINNED, pinLoadGenerator, serverCommand } from './lib/pinning.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const CONNECTIONS = 50;
@@ -41,7 +42,8 @@ console.log('Fastify listening on ' + address);
 
 function startProcess(args, env) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+    const [command, commandArgs] = serverCommand([process.execPath, ...SERVER_NODE_FLAGS, ...args]);
+    const child = spawn(command, commandArgs, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
     let output = '';
     child.stdout.on('data', (chunk) => {
       output += chunk;
@@ -100,6 +102,8 @@ async function compare(targets, log) {
 export default async function run({ log = console.log } = {}) {
   const dataDirs = [];
   const servers = [];
+  pinLoadGenerator();
+  log(PINNED ? 'load generator pinned to CPU 0, servers to CPU 1 (bench/lib/pinning.mjs)' : 'not pinned (needs taskset and 2 CPUs): expect more run-to-run variance');
   try {
     const bare = await startProcess(['-e', BARE_SERVER], {});
     servers.push(bare);
@@ -142,6 +146,7 @@ export default async function run({ log = console.log } = {}) {
         connections: CONNECTIONS,
         secondsPerServer: ROUND_S * ROUNDS,
         tollgateProcesses: TOLLGATE_PROCESSES,
+        pinned: PINNED,
       },
       targets: { ratio: '>= 0.8' },
       pass: ratio >= 0.8,

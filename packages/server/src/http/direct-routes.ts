@@ -42,7 +42,17 @@ interface DirectRoute {
   readonly serializers: ReadonlyMap<number, (value: unknown) => string>;
 }
 
-/** Options of {@link createDirectRoutes}. */
+/** One request on the direct path. */
+interface Exchange {
+  readonly route: DirectRoute;
+  readonly response: ServerResponse;
+  readonly requestId: string;
+  /** performance.now() when the request reached the listener. */
+  readonly started: number;
+  readonly metrics: HttpMetricsTagger;
+}
+
+/** Options of {@link DirectRoutes}. */
 export interface DirectRoutesOptions {
   /** Off: every request goes through Fastify (`TOLLGATE_HTTP_DIRECT_ROUTES=false`). */
   readonly enabled: boolean;
@@ -235,7 +245,9 @@ export class DirectRoutes {
   readonly serverFactory: FastifyServerFactory = (fastifyHandler, opts) => {
     const options = opts as { http?: object; keepAliveTimeout?: number; requestTimeout?: number; connectionTimeout?: number; maxRequestsPerSocket?: number };
     const server: Server = createHttpServer(options.http ?? {}, (request, response) => {
-      if (!this.#tryServe(request, response)) fastifyHandler(request, response);
+      if (this.#tryServe(request, response)) return;
+      this.#deps?.metrics.begin(response);
+      fastifyHandler(request, response);
     });
     if (options.keepAliveTimeout !== undefined) server.keepAliveTimeout = options.keepAliveTimeout;
     if (options.requestTimeout !== undefined) server.requestTimeout = options.requestTimeout;
@@ -270,16 +282,16 @@ export class DirectRoutes {
     if (result === undefined || !result.ok) return false;
     if (!route.anyScope && !hasScope(result.auth.scopes, route.scope ?? 'admin')) return false;
     this.#served += 1;
-    this.#serve(route, result.auth, this.#options.requestIdFrom(seen.requestId), request, response, deps);
+    route.series ??= deps.metrics.seriesOf(route.method, route.url);
+    const exchange: Exchange = { route, response, requestId: this.#options.requestIdFrom(seen.requestId), started: performance.now(), metrics: deps.metrics };
+    this.#serve(exchange, result.auth, request);
     return true;
   }
 
-  #serve(route: DirectRoute, auth: AuthContext, requestId: string, request: IncomingMessage, response: ServerResponse, deps: DirectRoutesDeps): void {
+  #serve(exchange: Exchange, auth: AuthContext, request: IncomingMessage): void {
     const logger = this.#options.logger;
-    route.series ??= deps.metrics.seriesOf(route.method, route.url);
-    deps.metrics.tag(response, route.series);
     if (logger.isLevelEnabled('info')) {
-      const started = performance.now();
+      const { requestId, response, started } = exchange;
       const socket = request.socket;
       logger.info({ reqId: requestId, req: { method: request.method, url: request.url, host: request.headers.host, remoteAddress: socket.remoteAddress, remotePort: socket.remotePort } }, 'incoming request');
       response.once('finish', () => {
@@ -287,7 +299,7 @@ export class DirectRoutes {
       });
     }
     if (request.method === 'GET') {
-      this.#answer(route, auth, undefined, requestId, response);
+      this.#answer(exchange, auth, undefined);
       return;
     }
     const chunks: Buffer[] = [];
@@ -303,67 +315,75 @@ export class DirectRoutes {
       try {
         body = secureJsonParse(text, { protoAction: 'error', constructorAction: 'error' });
       } catch {
-        this.#sendError(route, response, requestId, 'INVALID_JSON', "Body is not valid JSON but content-type is set to 'application/json'");
+        this.#sendError(exchange, 'INVALID_JSON', "Body is not valid JSON but content-type is set to 'application/json'");
         return;
       }
       // Fastify's order: the preValidation hook (NUL and unpaired surrogates, validation.ts), then the schema.
       try {
         assertStorableText(body, 'body');
       } catch (error) {
-        this.#sendThrown(route, response, requestId, error);
+        this.#sendThrown(exchange, error);
         return;
       }
-      if (!route.validate(body)) {
-        this.#sendThrown(route, response, requestId, Object.assign(new Error('validation'), { validation: route.validate.errors ?? [], validationContext: 'body' }));
+      const validate = exchange.route.validate;
+      if (!validate(body)) {
+        this.#sendThrown(exchange, Object.assign(new Error('validation'), { validation: validate.errors ?? [], validationContext: 'body' }));
         return;
       }
-      this.#answer(route, auth, body, requestId, response);
+      this.#answer(exchange, auth, body);
     });
     // An aborted upload: Node destroys the socket; nothing to answer.
     request.once('error', () => undefined);
   }
 
-  #answer(route: DirectRoute, auth: AuthContext, body: unknown, requestId: string, response: ServerResponse): void {
+  #answer(exchange: Exchange, auth: AuthContext, body: unknown): void {
     let result: unknown;
     try {
-      result = route.handler(auth, body);
+      result = exchange.route.handler(auth, body);
     } catch (error) {
-      this.#sendThrown(route, response, requestId, error);
+      this.#sendThrown(exchange, error);
       return;
     }
     if (result instanceof Promise) {
       result.then(
-        (value) => this.#send(response, requestId, 200, route.serializers.get(200)?.(value) ?? JSON.stringify(value)),
-        (error: unknown) => this.#sendThrown(route, response, requestId, error),
+        (value) => this.#sendResult(exchange, value),
+        (error: unknown) => this.#sendThrown(exchange, error),
       );
       return;
     }
-    this.#send(response, requestId, 200, route.serializers.get(200)?.(result) ?? JSON.stringify(result));
+    this.#sendResult(exchange, result);
+  }
+
+  #sendResult(exchange: Exchange, value: unknown): void {
+    this.#send(exchange, 200, exchange.route.serializers.get(200)?.(value) ?? JSON.stringify(value));
   }
 
   /** The error handler of errors.ts, on the direct path. */
-  #sendThrown(route: DirectRoute, response: ServerResponse, requestId: string, error: unknown): void {
+  #sendThrown(exchange: Exchange, error: unknown): void {
     const classified = classifyError(error);
-    if (classified.status >= 500) this.#options.logger.error({ reqId: requestId, err: error }, 'request failed');
-    else if (this.#options.logger.isLevelEnabled('debug')) this.#options.logger.debug({ reqId: requestId, code: classified.code }, classified.message);
-    this.#sendEnvelope(route, response, classified.status, errorEnvelope(classified.code, classified.message, requestId, classified.details));
+    const logger = this.#options.logger;
+    if (classified.status >= 500) logger.error({ reqId: exchange.requestId, err: error }, 'request failed');
+    else if (logger.isLevelEnabled('debug')) logger.debug({ reqId: exchange.requestId, code: classified.code }, classified.message);
+    this.#sendEnvelope(exchange, classified.status, errorEnvelope(classified.code, classified.message, exchange.requestId, classified.details));
   }
 
-  #sendError(route: DirectRoute, response: ServerResponse, requestId: string, code: ErrorCode, message: string): void {
-    this.#sendEnvelope(route, response, statusForCode(code), errorEnvelope(code, message, requestId));
+  #sendError(exchange: Exchange, code: ErrorCode, message: string): void {
+    this.#sendEnvelope(exchange, statusForCode(code), errorEnvelope(code, message, exchange.requestId));
   }
 
-  #sendEnvelope(route: DirectRoute, response: ServerResponse, status: number, envelope: ReturnType<typeof errorEnvelope>): void {
-    const payload = route.serializers.get(status)?.(envelope) ?? JSON.stringify(envelope);
-    this.#send(response, envelope.error.requestId, status, payload, retryAfterHeader(status, envelope.error.details));
+  #sendEnvelope(exchange: Exchange, status: number, envelope: ReturnType<typeof errorEnvelope>): void {
+    const payload = exchange.route.serializers.get(status)?.(envelope) ?? JSON.stringify(envelope);
+    this.#send(exchange, status, payload, retryAfterHeader(status, envelope.error.details));
   }
 
-  #send(response: ServerResponse, requestId: string, status: number, payload: string, retryAfter?: string): void {
+  #send(exchange: Exchange, status: number, payload: string, retryAfter?: string): void {
+    const { response } = exchange;
     if (response.headersSent || response.destroyed) return;
-    const headers: Record<string, string | number> = { 'x-request-id': requestId, 'content-type': JSON_CONTENT_TYPE, 'content-length': Buffer.byteLength(payload) };
+    const headers: Record<string, string | number> = { 'x-request-id': exchange.requestId, 'content-type': JSON_CONTENT_TYPE, 'content-length': Buffer.byteLength(payload) };
     if (retryAfter !== undefined) headers['retry-after'] = retryAfter;
     response.writeHead(status, headers);
     response.end(payload);
+    exchange.metrics.record(exchange.route.series, status, (performance.now() - exchange.started) / 1000);
   }
 }
 

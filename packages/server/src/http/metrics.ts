@@ -1,5 +1,4 @@
-import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { collectDefaultMetrics, type Registry } from 'prom-client';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -104,29 +103,29 @@ class HttpMetricsSource {
 const SERIES = Symbol('tollgate.metricsSeries');
 const STARTED = Symbol('tollgate.startedAt');
 type TaggedResponse = ServerResponse & { [SERIES]?: RouteSeries; [STARTED]?: number };
-interface HttpServerMessage {
-  readonly request: IncomingMessage;
-  readonly response: TaggedResponse;
-  readonly server: unknown;
-}
 
-/** Tags a response of the direct path (`direct-routes.ts`) with its route's series, as the route's hook does. */
+/** How the HTTP server's request listener (`direct-routes.ts`) reports requests to the HTTP metrics. */
 export interface HttpMetricsTagger {
-  /** The series of a registered route (opaque; pass it to `tag`). */
+  /** The series of a registered route (opaque; pass it to `record`). */
   seriesOf(method: string, url: string): unknown;
-  tag(response: ServerResponse, series: unknown): void;
+  /** A request going to Fastify: timed from now, recorded under its route (or "unmatched") when it finishes. */
+  begin(response: ServerResponse): void;
+  /** A request answered on the direct path: recorded at once. */
+  record(series: unknown, statusCode: number, seconds: number): void;
 }
 
 /**
  * Counts requests and observes durations per route pattern (never the raw URL: bounded label cardinality).
  *
- * Each route's first `onRequest` hook tags the raw response with its series; Node's own HTTP diagnostics channels
- * (`http.server.request.start` / `http.server.response.finish`) time the request and record it when the response
- * is finished. A Fastify `onResponse` hook would do the same at several times the cost per request. Responses
- * of requests that never reached a route (404, malformed URLs) are counted under route="unmatched".
+ * The HTTP server's request listener (`direct-routes.ts`) times every request: a request answered on the direct path
+ * is recorded when it is answered; one going to Fastify is tagged with its route's series by the route's first
+ * `onRequest` hook and recorded from a shared `finish` listener (no closure per request). A Fastify `onResponse`
+ * hook would do the same at several times the cost per request, and Node's HTTP diagnostics channels allocate two
+ * messages per request even for requests that need none. Responses of requests that never reached a route (404,
+ * malformed URLs) are counted under route="unmatched".
  *
  * @example
- * registerHttpMetrics(app, services.metrics);
+ * const metrics = registerHttpMetrics(app, services.metrics);
  */
 export function registerHttpMetrics(app: TollgateApp, registry: Registry, directServed?: () => number): HttpMetricsTagger {
   collectDefaultMetrics({ register: registry, prefix: 'tollgate_' });
@@ -155,28 +154,19 @@ export function registerHttpMetrics(app: TollgateApp, registry: Registry, direct
     }
     return series;
   };
-  const onStart = (message: unknown) => {
-    const { server, response } = message as HttpServerMessage;
-    if (server === app.server) response[STARTED] = performance.now();
-  };
-  const onFinish = (message: unknown) => {
-    const { server, request, response } = message as HttpServerMessage;
-    if (server !== app.server) return;
-    const series = response[SERIES] ?? unmatchedSeries(request.method ?? 'GET');
-    const started = response[STARTED];
-    series.record(response.statusCode, started === undefined ? 0 : (performance.now() - started) / 1000);
-  };
-  subscribe('http.server.request.start', onStart);
-  subscribe('http.server.response.finish', onFinish);
-  app.addHook('onClose', (_instance, done) => {
-    unsubscribe('http.server.request.start', onStart);
-    unsubscribe('http.server.response.finish', onFinish);
-    done();
-  });
+  function onFinish(this: TaggedResponse): void {
+    const series = this[SERIES] ?? unmatchedSeries(this.req?.method ?? 'GET');
+    const started = this[STARTED];
+    series.record(this.statusCode, started === undefined ? 0 : (performance.now() - started) / 1000);
+  }
   return {
     seriesOf: (method, url) => byRoute.get(`${method} ${url}`),
-    tag(response, series) {
-      (response as TaggedResponse)[SERIES] = series as RouteSeries | undefined;
+    begin(response) {
+      (response as TaggedResponse)[STARTED] = performance.now();
+      response.on('finish', onFinish);
+    },
+    record(series, statusCode, seconds) {
+      (series as RouteSeries | undefined)?.record(statusCode, seconds);
     },
   };
 }
