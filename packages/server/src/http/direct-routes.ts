@@ -6,7 +6,7 @@ import type { FastifyServerFactory } from 'fastify';
 import type { Logger } from 'pino';
 import { parse as secureJsonParse } from 'secure-json-parse';
 import { hasScope, type AuthContext, type KeyService, type Scope } from '../services/keys/index.js';
-import { classifyError, errorEnvelope, retryAfterHeader } from './errors.js';
+import { errorAnswer, errorEnvelope, retryAfterHeader } from './errors.js';
 import type { HttpMetricsTagger } from './metrics.js';
 import { assertStorableText, createBodyValidatorCompiler } from './validation.js';
 import type { TollgateApp } from './type-provider.js';
@@ -360,11 +360,13 @@ export class DirectRoutes {
 
   /** The error handler of errors.ts, on the direct path. */
   #sendThrown(exchange: Exchange, error: unknown): void {
-    const classified = classifyError(error);
     const logger = this.#options.logger;
-    if (classified.status >= 500) logger.error({ reqId: exchange.requestId, err: error }, 'request failed');
-    else if (logger.isLevelEnabled('debug')) logger.debug({ reqId: exchange.requestId, code: classified.code }, classified.message);
-    this.#sendEnvelope(exchange, classified.status, errorEnvelope(classified.code, classified.message, exchange.requestId, classified.details));
+    const reqId = exchange.requestId;
+    const { status, envelope } = errorAnswer(error, reqId, {
+      error: (fields, message) => logger.error({ reqId, ...fields }, message),
+      debug: (fields, message) => logger.debug({ reqId, ...fields }, message),
+    });
+    this.#sendEnvelope(exchange, status, envelope);
   }
 
   #sendError(exchange: Exchange, code: ErrorCode, message: string): void {

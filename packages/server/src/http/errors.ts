@@ -153,12 +153,30 @@ export function markSessionAnswer(reply: FastifyReply): void {
   reply.header('x-content-type-options', 'nosniff');
 }
 
+/** The logger calls {@link errorAnswer} makes (a request's logger, or the direct path's with the request id). */
+export interface ErrorLog {
+  error(fields: object, message: string): void;
+  debug(fields: object, message: string): void;
+}
+
+/**
+ * What the server answers for a thrown error: its status and envelope, logged as the error handler logs it (5xx as
+ * errors with the cause, the rest at debug). Shared by Fastify's error handler and the direct path.
+ *
+ * @example
+ * const { status, envelope } = errorAnswer(error, request.id, request.log);
+ */
+export function errorAnswer(error: unknown, requestId: string, log: ErrorLog): { status: number; envelope: ErrorEnvelope } {
+  const classified = classifyError(error);
+  if (classified.status >= 500) log.error({ err: error }, 'request failed');
+  else log.debug({ code: classified.code }, classified.message);
+  return { status: classified.status, envelope: errorEnvelope(classified.code, classified.message, requestId, classified.details) };
+}
+
 export function registerErrorHandling(app: TollgateApp): void {
   app.setErrorHandler((error, request, reply) => {
-    const classified = classifyError(error);
-    if (classified.status >= 500) request.log.error({ err: error }, 'request failed');
-    else request.log.debug({ code: classified.code }, classified.message);
-    return sendEnvelope(reply, classified.status, errorEnvelope(classified.code, classified.message, request.id, classified.details));
+    const { status, envelope } = errorAnswer(error, request.id, request.log);
+    return sendEnvelope(reply, status, envelope);
   });
   app.setNotFoundHandler((request, reply) => {
     // A browser holding a dashboard session gets the same no-store/nosniff answer as on every route it reads
