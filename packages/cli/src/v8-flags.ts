@@ -1,3 +1,4 @@
+import { executionAsyncResource } from 'node:async_hooks';
 import { setFlagsFromString } from 'node:v8';
 
 /**
@@ -16,3 +17,28 @@ import { setFlagsFromString } from 'node:v8';
 if (!process.execArgv.some((flag) => flag.startsWith('--allocation-site-pretenuring'))) {
   setFlagsFromString('--no-allocation-site-pretenuring');
 }
+
+/**
+ * Tick objects kept alive for the life of the process (never read).
+ *
+ * Node's `process.nextTick` builds each tick object from one literal with computed keys (`{ [async_id_symbol]: …,
+ * [trigger_async_id_symbol]: …, callback, args }`), several per HTTP request. When no tick object is alive during a
+ * full GC, V8 may drop the map those objects share; the next ones get a new map, and after enough of those rounds
+ * during start-up (loading Tollgate's modules takes several full GCs) the literal's inline cache gives up and every
+ * tick object is built on V8's slow path (`Runtime_DefineKeyedOwnPropertyInLiteral`, map migrations) for the rest of
+ * the process: `process.nextTick` cost ~230–330 ns instead of ~60 ns in 5 of 6 started processes measured, which
+ * was most of the gap between a bare handler and the same handler inside Tollgate, and the long-observed "slow
+ * processes". Keeping one tick object of each shape (with and without arguments) alive from before any other module
+ * loads keeps that map, and the cache stays fast (6 of 6). Must run before the rest of the program is imported:
+ * `bin.ts` imports the CLI dynamically after this module.
+ */
+const retainedTickObjects: unknown[] = [];
+await new Promise<void>((resolve) => {
+  process.nextTick(() => {
+    retainedTickObjects.push(executionAsyncResource());
+    process.nextTick((_argument: unknown) => {
+      retainedTickObjects.push(executionAsyncResource());
+      resolve();
+    }, 0);
+  });
+});
