@@ -358,6 +358,19 @@ describe('adversarial: the auth cache never keeps a record older than a revocati
     };
   }
 
+  it('reads a cached key in place from an offset (the direct path passes the whole Authorization value) and refuses any other secret', async () => {
+    const keys = new KeyService({ store: store.store, clock: manualClock(1_000_000), bus: createInProcessBus(), cacheTtlMs: 30_000 });
+    const { token } = await keys.create({ tenantId: 'race', scopes: ['enforce'] });
+    expect((await keys.authenticate(token)).ok).toBe(true); // cached and verified
+    expect(keys.authenticateFromCache(`Bearer ${token}`, 7)?.ok).toBe(true);
+    const last = token.at(-1) === 'a' ? 'b' : 'a';
+    for (const header of [`Bearer ${token.slice(0, -1)}${last}`, `Bearer ${token}x`, `Bearer ${token.slice(0, -1)}`, `Bearer  ${token}`, `Bearer ${token}`.slice(0, 7)]) {
+      const result = keys.authenticateFromCache(header, 7) ?? (await keys.authenticate(header.slice(7)));
+      expect({ header, ok: result.ok }).toEqual({ header, ok: false });
+    }
+    keys.close();
+  });
+
   it.each(['revoke', 'expire'] as const)('a %s that lands while a lookup is in flight is honoured by the next request', async (change) => {
     const clock = manualClock(1_000_000);
     const slow = slowAuthLookups(store.store);

@@ -71,12 +71,14 @@ const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
 
 /** What {@link scanHeaders} read; one object reused (the scan and its use are synchronous). */
 interface SeenHeaders {
+  /** The header value holding the key, read from `tokenStart` (7 for `Bearer `): no substring per request. */
   token: string | undefined;
+  tokenStart: number;
   contentLength: string | undefined;
   contentType: string | undefined;
   requestId: string | undefined;
 }
-const seenHeaders: SeenHeaders = { token: undefined, contentLength: undefined, contentType: undefined, requestId: undefined };
+const seenHeaders: SeenHeaders = { token: undefined, tokenStart: 0, contentLength: undefined, contentType: undefined, requestId: undefined };
 
 /**
  * The headers the direct path needs, read from Node's raw header list; undefined (leave the request to Fastify)
@@ -130,15 +132,19 @@ function scanHeaders(raw: readonly string[]): SeenHeaders | undefined {
     }
   }
   let token: string | undefined;
+  let tokenStart = 0;
   if (authorization !== undefined) {
     if (!authorization.startsWith('Bearer ') || !isBareToken(authorization, 7)) return undefined;
-    token = authorization.slice(7);
+    token = authorization;
+    tokenStart = 7;
   }
   if (apiKey !== undefined) {
-    if (!isBareToken(apiKey, 0) || (token !== undefined && token !== apiKey)) return undefined;
+    if (!isBareToken(apiKey, 0) || (token !== undefined && token.slice(tokenStart) !== apiKey)) return undefined;
     token = apiKey;
+    tokenStart = 0;
   }
   seenHeaders.token = token;
+  seenHeaders.tokenStart = tokenStart;
   seenHeaders.contentLength = contentLength;
   seenHeaders.contentType = contentType;
   seenHeaders.requestId = requestId;
@@ -278,7 +284,7 @@ export class DirectRoutes {
     }
     const token = seen.token;
     if (token === undefined) return false;
-    const result = deps.keys.authenticateFromCache(token);
+    const result = deps.keys.authenticateFromCache(token, seen.tokenStart);
     if (result === undefined || !result.ok) return false;
     if (!route.anyScope && !hasScope(result.auth.scopes, route.scope ?? 'admin')) return false;
     this.#served += 1;

@@ -162,24 +162,25 @@ export class KeyService {
 
   /**
    * Synchronous verification when the key is cached (the common case: no promise, no database); undefined when
-   * the database must be asked (then use `authenticate`).
+   * the database must be asked (then use `authenticate`). `start` (default 0) reads the token from that offset of
+   * `token`, e.g. the whole `Authorization` value with 7: the secret is then compared in place, without a substring.
    *
    * @example
    * const result = keys.authenticateFromCache(token) ?? (await keys.authenticate(token));
    */
-  authenticateFromCache(token: string): AuthResult | undefined {
+  authenticateFromCache(token: string, start = 0): AuthResult | undefined {
     this.invalidateOnExternalWrite();
     const now = this.deps.clock.now();
     // Fast path: the key is cached and this very secret verified against its hash before (no regex, no SHA-256).
     // A token whose id part is malformed cannot hit: the cache only holds ids that passed `parseApiKey`.
-    const separator = token.startsWith(API_KEY_PREFIX) ? token.indexOf('_', API_KEY_PREFIX.length) : -1;
+    const separator = token.startsWith(API_KEY_PREFIX, start) ? token.indexOf('_', start + API_KEY_PREFIX.length) : -1;
     if (separator > 0) {
-      const cached = this.#cache.get(token.slice(API_KEY_PREFIX.length, separator), now);
+      const cached = this.#cache.get(token.slice(start + API_KEY_PREFIX.length, separator), now);
       if (cached?.verifiedSecret !== undefined && sameSecretAt(token, separator + 1, cached.verifiedSecret)) {
         return standing(cached.record, cached.granted, now);
       }
     }
-    const parsed = parseApiKey(token);
+    const parsed = parseApiKey(start === 0 ? token : token.slice(start));
     if (!parsed) return REFUSED.malformed;
     const cached = this.#cache.get(parsed.id, now);
     if (!cached) return undefined;
