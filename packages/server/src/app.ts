@@ -186,8 +186,7 @@ export async function createServer(deps: ServerDeps): Promise<TollgateServer> {
   const direct = new DirectRoutes({ enabled: config.httpDirectRoutes, bodyLimit: config.bodyLimitBytes, logger, requestIdFrom });
   const app = buildFastify(config, logger, direct);
   const routes = collectRoutes(app);
-  direct.collect(app);
-  registerValidation(app);
+  direct.collect(app, registerValidation(app));
   registerErrorHandling(app);
   // Before auth, so refusals carry the header too.
   app.addHook('onRequest', (request, reply, done) => {

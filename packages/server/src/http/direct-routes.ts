@@ -8,7 +8,7 @@ import { parse as secureJsonParse } from 'secure-json-parse';
 import { hasScope, type AuthContext, type KeyService, type Scope } from '../services/keys/index.js';
 import { errorAnswer, errorEnvelope, retryAfterHeader } from './errors.js';
 import type { HttpMetricsTagger } from './metrics.js';
-import { assertStorableText, createBodyValidatorCompiler } from './validation.js';
+import { assertStorableText, type BodyValidatorCompiler } from './validation.js';
 import type { TollgateApp } from './type-provider.js';
 
 /**
@@ -177,8 +177,8 @@ function isPlainJson(contentType: string | undefined): boolean {
  * a key that authenticates from the cache with the route's scope, and (POST) a JSON body with a `content-length`
  * within the body limit. Everything else (a missing, unknown, uncached or conflicting key, a lacking scope, another
  * content type, chunked or encoded bodies, a server that is closing) goes to Fastify untouched, which answers it
- * exactly as before. What both paths share is the same code: the route's handler, its body schema (compiled with
- * the same Ajv options), the NUL/surrogate check, Fastify's JSON parser (`secure-json-parse` refusing `__proto__`
+ * exactly as before. What both paths share is the same code: the route's handler, its body schema (compiled by
+ * Fastify's own Ajv instance), the NUL/surrogate check, Fastify's JSON parser (`secure-json-parse` refusing `__proto__`
  * and `constructor.prototype`), the route's response schemas (`fast-json-stringify`), the error envelope and its
  * classification, the request id, the HTTP metrics, and the "incoming request"/"request completed" log lines.
  * A test sends the same requests to a server with and without the direct path and compares the answers.
@@ -186,14 +186,13 @@ function isPlainJson(contentType: string | undefined): boolean {
  * @example
  * const direct = new DirectRoutes({ enabled: true, bodyLimit, logger, requestIdFrom });
  * const app = Fastify({ serverFactory: direct.serverFactory });
- * direct.collect(app);
+ * direct.collect(app, registerValidation(app));
  * direct.attach({ keys, metrics });
  */
 export class DirectRoutes {
   readonly #get = new Map<string, DirectRoute>();
   readonly #post = new Map<string, DirectRoute>();
   readonly #options: DirectRoutesOptions;
-  readonly #compileBody = createBodyValidatorCompiler();
   #deps: DirectRoutesDeps | undefined;
   #closing = false;
   #served = 0;
@@ -207,8 +206,11 @@ export class DirectRoutes {
     return this.#served;
   }
 
-  /** Collects the routes that declare `config.direct`; call before routes are registered. */
-  collect(app: TollgateApp): void {
+  /**
+   * Collects the routes that declare `config.direct`; call before routes are registered, with the body compiler
+   * Fastify validates with (`registerValidation`'s).
+   */
+  collect(app: TollgateApp, compileBody: BodyValidatorCompiler): void {
     app.addHook('onRoute', (route) => {
       const handler = route.config?.direct;
       if (!handler || route.url.includes(':') || route.url.includes('*')) return;
@@ -218,7 +220,7 @@ export class DirectRoutes {
       for (const [status, responseSchema] of Object.entries(schema.response ?? {})) {
         serializers.set(Number(status), fastJsonStringify(responseSchema) as (value: unknown) => string);
       }
-      const validate = schema.body ? this.#compileBody(schema.body) : Object.assign(() => true, { errors: null });
+      const validate = schema.body ? compileBody(schema.body) : Object.assign(() => true, { errors: null });
       for (const method of methods) {
         if (method !== 'GET' && method !== 'POST') continue;
         (method === 'GET' ? this.#get : this.#post).set(route.url, {

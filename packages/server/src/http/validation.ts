@@ -15,6 +15,9 @@ function createAjv(options: Options): Ajv {
   return ajv;
 }
 
+/** Compiles a body schema (strict types, defaults applied); see {@link registerValidation}. */
+export type BodyValidatorCompiler = (schema: Record<string, unknown>) => ReturnType<Ajv['compile']>;
+
 function compilerFor(ajv: Ajv): (schema: Record<string, unknown>) => ReturnType<Ajv['compile']> {
   return (schema) => {
     const id = typeof schema['$id'] === 'string' ? schema['$id'] : undefined;
@@ -24,23 +27,14 @@ function compilerFor(ajv: Ajv): (schema: Record<string, unknown>) => ReturnType<
 }
 
 /**
- * A compiler of body schemas with the options `registerValidation` gives Fastify (strict types, defaults applied),
- * for the direct path (`direct-routes.ts`), which must accept and refuse exactly what the Fastify route does.
- *
- * @example
- * const validate = createBodyValidatorCompiler()(schema); validate(body) || validate.errors;
- */
-export function createBodyValidatorCompiler(): (schema: Record<string, unknown>) => ReturnType<Ajv['compile']> {
-  return compilerFor(createAjv({ coerceTypes: false }));
-}
-
-/**
  * Request validation: bodies are validated strictly (no type coercion, extra fields refused where the schema says
  * `additionalProperties: false`), so `"scopes": "admin"` is an error rather than silently becoming `["admin"]`.
- * Querystrings, params and headers are strings on the wire and are coerced to the schema's types.
+ * Querystrings, params and headers are strings on the wire and are coerced to the schema's types. Returns the body
+ * compiler Fastify uses, for the direct path (`direct-routes.ts`), which must accept and refuse exactly what the
+ * Fastify route does (and finds the route's body schema already compiled in the same Ajv instance).
  */
-export function registerValidation(app: TollgateApp): void {
-  const strictBody = createBodyValidatorCompiler();
+export function registerValidation(app: TollgateApp): BodyValidatorCompiler {
+  const strictBody = compilerFor(createAjv({ coerceTypes: false }));
   const coercing = compilerFor(createAjv({ coerceTypes: 'array' }));
   const compiler: FastifySchemaCompiler<Record<string, unknown>> = ({ schema, httpPart }) =>
     (httpPart === 'body' ? strictBody(schema) : coercing(schema)) as ReturnType<FastifySchemaCompiler<unknown>>;
@@ -56,6 +50,7 @@ export function registerValidation(app: TollgateApp): void {
     }
     done();
   });
+  return strictBody;
 }
 
 /**
