@@ -14,7 +14,17 @@ const HOLD_COLUMNS = [
 ] as const;
 
 function insertSql(table: string, columns: readonly string[]): string {
-  return `INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map((c) => `@${c}`).join(', ')})`;
+  return `INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`;
+}
+
+/**
+ * The row's values in column order. Positional parameters: better-sqlite3 binds a named parameter by looking the
+ * name up on the object and converting it for every row, which was ~40% of the cost of a decision insert.
+ */
+function valuesOf<C extends string>(row: Record<C, unknown>, columns: readonly C[]): unknown[] {
+  const values = new Array<unknown>(columns.length);
+  for (let i = 0; i < columns.length; i++) values[i] = row[columns[i] as C];
+  return values;
 }
 
 /**
@@ -31,31 +41,24 @@ export function createSqliteBatchWriter(database: BetterSqlite3.Database): (batc
   const insertDecision = database.prepare(insertSql('decisions', DECISION_COLUMNS));
   const insertHold = database.prepare(insertSql('holds', HOLD_COLUMNS));
   const insertViolation = database.prepare(`INSERT INTO violations (id, tenant_id, decision_id, ts, agent_id, user_id, session_id, tool_name, decision, severity, reason, rule_ids)
-    VALUES (@id, @tenant_id, @decision_id, @ts, @agent_id, @user_id, @session_id, @tool_name, @decision, @severity, @reason, @rule_ids)`);
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
   const insertOutput = database.prepare(`INSERT INTO decision_outputs (tenant_id, decision_id, session_id, tool_name, ts, decision, reason, taints)
-    VALUES (@tenant_id, @decision_id, @session_id, @tool_name, @ts, @decision, @reason, @taints)`);
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
   const upsertSession = database.prepare(`INSERT INTO enforcement_sessions (tenant_id, session_id, agent_id, state, updated_at)
-    VALUES (@tenant_id, @session_id, @agent_id, @state, @updated_at)
+    VALUES (?, ?, ?, ?, ?)
     ON CONFLICT (tenant_id, session_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at, agent_id = excluded.agent_id`);
   const upsertCounter = database.prepare(`INSERT INTO rate_limit_counters (tenant_id, counter_key, count, expires_at)
-    VALUES (@tenant_id, @counter_key, @count, @expires_at)
+    VALUES (?, ?, ?, ?)
     ON CONFLICT (tenant_id, counter_key) DO UPDATE SET count = rate_limit_counters.count + excluded.count`);
   const writeAll = database.transaction((batch: EnforcementBatch) => {
-    for (const record of batch.decisions) insertDecision.run(decisionRow(record));
+    for (const record of batch.decisions) insertDecision.run(valuesOf(decisionRow(record), DECISION_COLUMNS));
     for (const v of batch.violations) {
-      insertViolation.run({
-        id: v.id, tenant_id: v.tenantId, decision_id: v.decisionId, ts: v.ts, agent_id: v.agentId, user_id: v.userId, session_id: v.sessionId,
-        tool_name: v.toolName, decision: v.decision, severity: v.severity, reason: v.reason, rule_ids: JSON.stringify(v.ruleIds),
-      });
+      insertViolation.run(v.id, v.tenantId, v.decisionId, v.ts, v.agentId, v.userId, v.sessionId, v.toolName, v.decision, v.severity, v.reason, JSON.stringify(v.ruleIds));
     }
-    for (const hold of batch.holds) insertHold.run(holdToRow(hold));
-    for (const o of batch.outputs) {
-      insertOutput.run({ tenant_id: o.tenantId, decision_id: o.decisionId, session_id: o.sessionId, tool_name: o.toolName, ts: o.ts, decision: o.decision, reason: o.reason, taints: JSON.stringify(o.taints) });
-    }
-    for (const s of lastPerKey(batch.sessions, (row) => `${row.tenantId}\n${row.sessionId}`)) {
-      upsertSession.run({ tenant_id: s.tenantId, session_id: s.sessionId, agent_id: s.agentId, state: s.state, updated_at: s.updatedAt });
-    }
-    for (const c of sumPerKey(batch.counters)) upsertCounter.run({ tenant_id: c.tenantId, counter_key: c.key, count: c.increment, expires_at: c.expiresAt });
+    for (const hold of batch.holds) insertHold.run(valuesOf(holdToRow(hold), HOLD_COLUMNS));
+    for (const o of batch.outputs) insertOutput.run(o.tenantId, o.decisionId, o.sessionId, o.toolName, o.ts, o.decision, o.reason, JSON.stringify(o.taints));
+    for (const s of lastPerKey(batch.sessions, (row) => `${row.tenantId}\n${row.sessionId}`)) upsertSession.run(s.tenantId, s.sessionId, s.agentId, s.state, s.updatedAt);
+    for (const c of sumPerKey(batch.counters)) upsertCounter.run(c.tenantId, c.key, c.increment, c.expiresAt);
   });
   return async (batch) => {
     while (database.inTransaction) await new Promise((resolve) => setImmediate(resolve));
