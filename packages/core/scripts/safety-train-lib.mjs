@@ -4,6 +4,9 @@
 // Every model-selection step (bias/threshold calibration) happens inside the data handed to
 // `trainProcedure`, by grouped cross-validation (folds by attack group and carrier group, never rows).
 import { FEATURE_BUCKETS, createFoldBuffer, sentenceFeatures, splitSentences, textFeatures } from '../dist/safety/features.js';
+import { createOffTopicAdjuster } from '../dist/safety/off-topic.js';
+import { denseContext, denseRows, headLogit, sentenceCentre, trainDense } from './safety-dense-train.mjs';
+import { serializeWordVectors } from './safety-word-vectors.mjs';
 import { EXTRA_TRAIN_WRAPPERS } from './safety-corpus/attack-goals.mjs';
 import { TRAIN_WRAPPERS, embed } from './safety-data.mjs';
 
@@ -12,6 +15,9 @@ export const DEFAULT_CONFIG = {
   smoothing: 30, windowSentences: 1, windowChars: 600,
   epochs: 20, lr: 0.5, l2: 1e-6,
   cvFolds: 4, cvRepeats: 3, targetFpr: 0.01, threshold: 0.35,
+  // Off-topic adjustment (src/safety/off-topic.ts): word vectors of the 10,000 most frequent words minus
+  // the 300 most frequent; logit − 4 × (similarity to the rest of the document − 0.25). `null` = none.
+  offTopic: { vocab: 10000, skipTop: 300, prior: 0.25, shrink: 2, beta: 4 },
 };
 
 export const WRAPPERS = { ...TRAIN_WRAPPERS, ...EXTRA_TRAIN_WRAPPERS };
@@ -33,8 +39,28 @@ export function windowFeatures(text, config = DEFAULT_CONFIG) {
   return out;
 }
 
+/** One training example for a whole text: hashed features, and pooled word vectors with a dense head. */
+const exampleOf = (text, config) => (config.dense ? denseRows(denseContext(config.dense), text, true)[0] : { x: textFeatures(text) });
+/** The scoring windows of a text as examples (one sentence each with a dense head). */
+const windowsOf = (text, config) => (config.dense ? denseRows(denseContext(config.dense), text) : windowFeatures(text, config).map((x) => ({ x })));
+
+const offTopicContext = (o) => denseContext({ vocab: o.vocab, skipTop: o.skipTop, pooling: 'mean', smoothing: 0 });
+/** With `config.offTopic`: the centre of the training carriers' sentence vectors, stored on the model. */
+export function fitCentre(model, carriers, config) {
+  if (config.offTopic) model.centre = sentenceCentre(offTopicContext(config.offTopic), carriers.map((c) => c.text));
+  return model;
+}
+
+/** The serialised off-topic adjustment of a model (format read by src/safety/off-topic.ts). */
+export function serializeOffTopic(model, config) {
+  const { beta, prior, shrink, vocab, skipTop } = config.offTopic;
+  const round = (v) => Math.round(v * 1e6) / 1e6;
+  return { format: 'tollgate-off-topic-v1', beta, prior, shrink, centre: Array.from(model.centre, round), wordVectors: serializeWordVectors(vocab, skipTop) };
+}
+
 /** Class-weighted logistic regression by SGD over hashed features (deterministic given `r`). */
 export function trainLogistic(examples, r, config = DEFAULT_CONFIG) {
+  if (config.dense) return trainDense(examples, r, config, FEATURE_BUCKETS);
   const { epochs, lr, l2, smoothing } = config;
   const w = new Float64Array(FEATURE_BUCKETS);
   let bias = 0;
@@ -61,7 +87,17 @@ export function trainLogistic(examples, r, config = DEFAULT_CONFIG) {
 
 const logitOf = (model, x, config) => { let d = 0; for (const f of x) d += model.w[f]; return model.bias + d / Math.sqrt(x.length + config.smoothing); };
 /** Document logit: the most suspicious window (as the shipped scorer computes it, before quantisation). */
-export const docLogit = (model, text, config = DEFAULT_CONFIG) => Math.max(-Infinity, ...windowFeatures(text, config).map((x) => logitOf(model, x, config)));
+export const docLogit = (model, text, config = DEFAULT_CONFIG) => {
+  if (model.head) return Math.max(-Infinity, ...windowsOf(text, config).map((row) => logitOf(model, row.x, config) + headLogit(model.head, row.e)));
+  const logits = windowFeatures(text, config).map((x) => logitOf(model, x, config));
+  if (config.offTopic) {
+    // logit − β · (similarity of the sentence to the rest of the document − prior), as the scorer does.
+    model.adjuster ??= createOffTopicAdjuster(serializeOffTopic(model, config));
+    const sims = model.adjuster.similarities(text, splitSentences(text));
+    return Math.max(-Infinity, ...logits.map((l, i) => l - model.adjuster.beta * (sims[i] - model.adjuster.prior)));
+  }
+  return Math.max(-Infinity, ...logits);
+};
 export const logit = (p) => Math.log(p / (1 - p));
 
 /** Positive examples: each attack wrapped by every training wrapper, alone and after a benign sentence. */
@@ -72,11 +108,11 @@ export function injectionExamples({ attacks, carriers, inputs, toxic }, r, confi
     for (const wrap of Object.values(wrappers)) {
       const attack = wrap(a.text);
       const before = benignSentences[Math.floor(r() * benignSentences.length)];
-      for (const text of [attack, `${before}\n${attack}`]) examples.push({ x: textFeatures(text), y: 1 });
+      for (const text of [attack, `${before}\n${attack}`]) examples.push({ ...exampleOf(text, config), y: 1 });
     }
   }
-  for (const c of carriers) for (const x of windowFeatures(c.text, config)) examples.push({ x, y: 0 });
-  for (const t of [...inputs, ...toxic]) examples.push({ x: textFeatures(t.text), y: 0 });
+  for (const c of carriers) for (const row of windowsOf(c.text, config)) examples.push({ ...row, y: 0 });
+  for (const t of [...inputs, ...toxic]) examples.push({ ...exampleOf(t.text, config), y: 0 });
   return examples;
 }
 
@@ -107,7 +143,7 @@ export function crossValidate(data, r, config = DEFAULT_CONFIG) {
       const valAttacks = attacks.filter((a) => inFold(a) && !a.trainOnly);
       if (!valCarriers.some((c) => !c.generated)) continue;
       const fold = { ...data, attacks: attacks.filter((a) => a.trainOnly || !inFold(a)), carriers: carriers.filter((c) => !carrierIn(c)) };
-      const model = trainLogistic(injectionExamples(fold, r, config, TRAIN_WRAPPERS), r, config);
+      const model = fitCentre(trainLogistic(injectionExamples(fold, r, config, TRAIN_WRAPPERS), r, config), fold.carriers, config);
       // Generated hard negatives train the model but do not set the threshold: 40 near-variants per
       // template would dominate the pool and put the cut where real tool outputs are not.
       for (const c of valCarriers) if (!c.generated) benign.push(docLogit(model, c.text, config));
@@ -141,7 +177,7 @@ export function calibrate({ benign, attacked }, config = DEFAULT_CONFIG) {
  */
 export function trainProcedure(data, r, config = DEFAULT_CONFIG) {
   const calibration = calibrate(crossValidate(data, r, config), config);
-  const model = trainLogistic(injectionExamples(data, r, config), r, config);
+  const model = fitCentre(trainLogistic(injectionExamples(data, r, config), r, config), data.carriers, config);
   model.bias += calibration.shift;
   return { model, calibration };
 }
@@ -154,5 +190,7 @@ export function serializeModel(name, model, config = DEFAULT_CONFIG, trainedOn =
   const bytes = Buffer.alloc(FEATURE_BUCKETS);
   for (let i = 0; i < FEATURE_BUCKETS; i++) bytes.writeInt8(Math.max(-127, Math.min(127, Math.round(model.w[i] / scale))), i);
   const round = (v) => Math.round(v * 1e6) / 1e6;
-  return { format: 'tollgate-linear-v1', name, buckets: FEATURE_BUCKETS, bias: round(model.bias), scale, smoothing: config.smoothing, windowSentences: config.windowSentences, windowChars: config.windowChars, weights: bytes.toString('base64'), ...(trainedOn ? { trainedOn } : {}) };
+  if (model.head) throw new Error('the dense-head experiment is not shippable (see docs/content-safety.md)');
+  const offTopic = config.offTopic ? { offTopic: serializeOffTopic(model, config) } : {};
+  return { format: 'tollgate-linear-v1', name, buckets: FEATURE_BUCKETS, bias: round(model.bias), scale, smoothing: config.smoothing, windowSentences: config.windowSentences, windowChars: config.windowChars, weights: bytes.toString('base64'), ...offTopic, ...(trainedOn ? { trainedOn } : {}) };
 }

@@ -88,6 +88,8 @@ function foldChar(c: number): number {
 /** Receives feature buckets; the scorer sums weights, the training script collects them. */
 export interface FeatureSink {
   add(bucket: number): void;
+  /** Optional: receives the FNV-1a hash of each word of the folded text, in order (see {@link hashWord}). */
+  word?(hash: number): void;
 }
 
 /** Scratch buffer large enough for one folded sentence ({@link MAX_SENTENCE_CHARS} + padding). */
@@ -139,6 +141,7 @@ function addWordGrams(folded: Int32Array, n: number, sink: FeatureSink): number 
     }
     if (!inWord) continue;
     const word = h >>> 0;
+    sink.word?.(word);
     sink.add(((word ^ SALT_WORD) >>> 0) & BUCKET_MASK);
     count++;
     if (previous !== -1) {
@@ -150,6 +153,20 @@ function addWordGrams(folded: Int32Array, n: number, sink: FeatureSink): number 
     inWord = false;
   }
   return count;
+}
+
+/**
+ * The hash {@link sentenceFeatures} gives a word (FNV-1a over its UTF-16 code units), for a word that
+ * folding leaves unchanged (lower-case ASCII letters and digits, non-ASCII letters). Word-vector
+ * tables are keyed by it, so a scan looks words up without building strings.
+ *
+ * @example
+ * hashWord('password') // a 32-bit unsigned integer
+ */
+export function hashWord(word: string): number {
+  let h = FNV_OFFSET;
+  for (let i = 0; i < word.length; i++) h = Math.imul(h ^ word.charCodeAt(i), FNV_PRIME);
+  return h >>> 0;
 }
 
 /**

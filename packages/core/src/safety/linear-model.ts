@@ -1,4 +1,7 @@
 import { FEATURE_BUCKETS, createFoldBuffer, sentenceFeatures, splitSentences } from './features.js';
+import type { Sentence } from './features.js';
+import { createOffTopicAdjuster } from './off-topic.js';
+import type { SerializedOffTopic } from './off-topic.js';
 
 /**
  * Serialised weights of a built-in scorer, as written by `packages/core/scripts/train-safety.mjs`.
@@ -17,6 +20,11 @@ export interface SerializedLinearModel {
   /** Largest number of characters in a window of more than one sentence. */
   windowChars: number;
   weights: string;
+  /**
+   * Optional: lowers the logit of sentences on the document's topic and raises off-topic ones
+   * (pretrained word vectors; see off-topic.ts). Requires one-sentence windows.
+   */
+  offTopic?: SerializedOffTopic;
   /** Provenance written by the training script (seed, data, counts); informational. */
   trainedOn?: unknown;
 }
@@ -47,8 +55,9 @@ export function createLinearScorer(model: SerializedLinearModel): LinearScorer {
     throw new Error(`unsupported safety model ${model.name}: ${model.format}/${model.buckets}`);
   }
   const weights = decodeWeights(model.weights, model.buckets, model.scale);
-  const dot = new DotSink(weights);
+  if (model.offTopic) return createOffTopicScorer(model, model.offTopic, weights);
   const fold = createFoldBuffer();
+  const dot = new DotSink(weights);
   return {
     name: model.name,
     score: (text) => scoreWindows(text, model, dot, fold),
@@ -104,6 +113,45 @@ function scoreWindows(text: string, model: SerializedLinearModel, sink: DotSink,
     }
   }
   return { score: sigmoid(best.logit), start: best.start, end: best.end };
+}
+
+/**
+ * Scorer with the off-topic adjustment: each sentence's logit is the n-gram part minus
+ * `beta × (similarity to the rest − prior)`; the text's score is its most suspicious sentence.
+ * A similarity is at least −1, so a sentence whose n-gram logit plus `beta × (1 + prior)` cannot beat
+ * the best adjusted logit so far is skipped without computing its similarity (same result, less work).
+ */
+function createOffTopicScorer(model: SerializedLinearModel, offTopic: SerializedOffTopic, weights: Float32Array): LinearScorer {
+  if (model.windowSentences !== 1) throw new Error(`safety model ${model.name}: the off-topic adjustment needs one-sentence windows`);
+  const adjuster = createOffTopicAdjuster(offTopic);
+  const headroom = adjuster.beta * (1 + adjuster.prior) + 1e-9; // + rounding of the cosine
+  return {
+    name: model.name,
+    score(text) {
+      const sentences = splitSentences(text);
+      if (sentences.length === 0) return { score: 0, start: 0, end: 0 };
+      const dots = new Float64Array(sentences.length);
+      const counts = new Float64Array(sentences.length);
+      adjuster.prepare(text, sentences, { weights, dots, counts });
+      const base = (i: number): number => model.bias + (dots[i] as number) / Math.sqrt((counts[i] as number) + model.smoothing);
+      const adjusted = (i: number): number => base(i) - adjuster.beta * (adjuster.similarity(text, sentences[i] as Sentence) - adjuster.prior);
+      let top = 0;
+      for (let i = 1; i < sentences.length; i++) if (base(i) > base(top)) top = i;
+      // Start from the sentence with the best n-gram logit, then visit all in order (first best wins ties).
+      let bestIndex = top;
+      let bestLogit = adjusted(top);
+      for (let i = 0; i < sentences.length; i++) {
+        if (i === top || base(i) + headroom < bestLogit) continue;
+        const logit = adjusted(i);
+        if (logit > bestLogit || (logit === bestLogit && i < bestIndex)) {
+          bestLogit = logit;
+          bestIndex = i;
+        }
+      }
+      const best = sentences[bestIndex] as Sentence;
+      return { score: sigmoid(bestLogit), start: best.start, end: best.end };
+    },
+  };
 }
 
 /**
