@@ -15,8 +15,10 @@ import { PINNED, pinLoadGenerator, serverCommand } from './lib/pinning.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const CONNECTIONS = 50;
-const ROUND_S = 4;
-const ROUNDS = 3;
+// The host's speed drifts by ±30% within seconds here: more, shorter alternating rounds average more of it out
+// (3 rounds of 4 s gave ratios from 0.72 to 0.82 for one build).
+const ROUND_S = 3;
+const ROUNDS = 6;
 const WARMUP_S = 2;
 const ADMIN_KEY = `tg_live_bench0000000000_${'b'.repeat(64)}`;
 
@@ -86,7 +88,7 @@ const TOLLGATE_PROCESSES = 3;
  */
 async function compare(targets, log) {
   for (const target of targets) for (const url of target.urls) await load(url, target.headers, WARMUP_S);
-  const totals = targets.map(() => ({ requests: 0, seconds: 0, p99: [] }));
+  const totals = targets.map(() => ({ requests: 0, seconds: 0, p99: [], perRound: [] }));
   for (let i = 0; i < ROUNDS; i++) {
     for (const [index, target] of targets.entries()) {
       const url = target.urls[i % target.urls.length];
@@ -94,9 +96,10 @@ async function compare(targets, log) {
       totals[index].requests += result.requests.total;
       totals[index].seconds += result.duration;
       totals[index].p99.push(result.latency.p99);
+      totals[index].perRound.push(result.requests.total / result.duration);
     }
   }
-  return totals.map((t) => ({ rps: t.requests / t.seconds, p99: Math.max(...t.p99) }));
+  return totals.map((t) => ({ rps: t.requests / t.seconds, p99: Math.max(...t.p99), perRound: t.perRound }));
 }
 
 export default async function run({ log = console.log } = {}) {
@@ -131,6 +134,10 @@ export default async function run({ log = console.log } = {}) {
       log,
     );
     const ratio = tgResult.rps / bareResult.rps;
+    // Supplementary: each round's ratio to the bare round just before it (adjacent in time, so slow drift cancels).
+    const roundRatios = tgResult.perRound.map((rps, i) => rps / bareResult.perRound[i]).sort((a, b) => a - b);
+    const medianRoundRatio = (roundRatios[(roundRatios.length - 1) >> 1] + roundRatios[roundRatios.length >> 1]) / 2;
+    log(`per-round ratios ${roundRatios.map((r) => r.toFixed(3)).join(', ')} (median ${medianRoundRatio.toFixed(3)})`);
     log(`plain Fastify ${Math.round(fastifyResult.rps)} req/s (${(fastifyResult.rps / bareResult.rps).toFixed(3)} of bare)`);
     log(`bare ${Math.round(bareResult.rps)} req/s, tollgate ${Math.round(tgResult.rps)} req/s, ratio ${ratio.toFixed(3)}`);
     return {
@@ -139,6 +146,7 @@ export default async function run({ log = console.log } = {}) {
         bareRequestsPerSecond: Math.round(bareResult.rps),
         tollgateRequestsPerSecond: Math.round(tgResult.rps),
         ratio: Number(ratio.toFixed(3)),
+        medianRoundRatio: Number(medianRoundRatio.toFixed(3)),
         plainFastifyRequestsPerSecond: Math.round(fastifyResult.rps),
         plainFastifyRatio: Number((fastifyResult.rps / bareResult.rps).toFixed(3)),
         tollgateLatencyP99Ms: tgResult.p99,
