@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { pacedLoad } from './lib/paced-load.mjs';
 import { SERVER_NODE_FLAGS } from './lib/node-flags.mjs';
+import { PINNED, pinLoadGenerator } from './lib/pinning.mjs';
 import { createSessionState, evaluatePolicy, loadPolicy } from '../packages/core/dist/index.js';
 import { BENCH_TOOLS, benchCalls, benchPolicyYaml } from './enforce-policy-fixture.mjs';
 
@@ -125,6 +126,12 @@ function paced(url, key, rate) {
 }
 
 async function measureHttp(log) {
+  // The load generator (this process) is pinned to CPU 0; the servers are NOT pinned, so each may use the other CPU
+  // and spill its background threads (Tollgate's WAL checkpointer) where the scheduler finds room. Unpinned, the
+  // bare reference moved between 16.7k and 35k req/s from run to run as the scheduler put it on the generator's
+  // core or not (ratios 0.29–0.57 for one build); with the generator pinned it measured 22–23k in three rounds.
+  pinLoadGenerator();
+  log(PINNED ? 'load generator pinned to CPU 0; servers unpinned' : 'not pinned (needs taskset and 2 CPUs): expect more run-to-run variance');
   const bare = await startChild('bare');
   const tollgate = await startChild('tollgate');
   try {
