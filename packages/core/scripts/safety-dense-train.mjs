@@ -1,25 +1,10 @@
-// EXPERIMENT (not shipped; docs/content-safety.md "What was tried"): training of the injection scorer with a dense head over pooled word vectors (src/safety/dense-head.ts):
+// EXPERIMENTS of the fourth round (not shipped; docs/content-safety.md "What was tried").
+// (1) The injection scorer with a dense head over pooled word vectors:
 // per sentence, logit = bias + (hashed n-gram dot) / sqrt(count + smoothing) + head(pooled vectors).
 // Both parts are fitted jointly by the same class-weighted SGD as the plain linear model. The pooled
 // features come from the compiled scanner code (PoolingSink), so training and inference pool alike.
-import { createFoldBuffer, sentenceFeatures, splitSentences } from '../dist/safety/features.js';
-import { PoolingSink, decodeWordVectors, pooledLength } from '../dist/safety/word-vectors.js';
-import { serializeWordVectors } from './safety-word-vectors.mjs';
-
-const tables = new Map();
-
-/** The decoded word vectors and pooling of `config.dense` (cached per vocabulary size). */
-export function denseContext(dense) {
-  const key = `${dense.vocab}:${dense.skipTop}`;
-  if (!tables.has(key)) {
-    const serialized = serializeWordVectors(dense.vocab, dense.skipTop);
-    tables.set(key, { serialized, vectors: decodeWordVectors(serialized) });
-  }
-  const { serialized, vectors } = tables.get(key);
-  // The table holds no vector for the skipped most frequent words, so the sink skips none itself.
-  const options = { pooling: dense.pooling, skipTop: 0, smoothing: dense.smoothing ?? 0 };
-  return { serialized, vectors, options, inputs: pooledLength(vectors, options), pool: new PoolingSink(vectors, null, options), fold: createFoldBuffer() };
-}
+import { sentenceFeatures, splitSentences } from '../dist/safety/features.js';
+import { wordVectorContext } from './safety-word-vectors.mjs';
 
 /**
  * Per sentence of `text`: its hashed features `x` and pooled word vectors `e`. With `whole`, one
@@ -122,29 +107,36 @@ export function trainDense(examples, r, config, buckets) {
   return { w, bias, head };
 }
 
-/** The head's logit offset for raw pooled features `e` (same arithmetic as dense-head.ts, in float64). */
+/** The head's logit offset for raw pooled features `e`. */
 export function headLogit(head, e) {
   const z = standardise(e, head.std);
   return headForward(head, z, new Float64Array(head.hidden));
 }
 
-/** Mean of the sentence mean vectors of `texts` (the centre that similarities are measured around). */
-export function sentenceCentre(ctx, texts) {
+/**
+ * (2) Cosine of each sentence's centred mean vector to the centred mean
+ * of its two neighbours (the sentences before and after), shrunk towards `prior` like the document one.
+ */
+export function neighbourSimilarities(model, text, o) {
+  const ctx = wordVectorContext({ vocab: o.vocab, skipTop: o.skipTop, pooling: 'mean', smoothing: 0 });
   const d = ctx.vectors.dimensions;
-  const centre = new Float64Array(d);
-  const mean = new Float64Array(ctx.inputs);
   const sink = { add: () => {}, word: (h) => ctx.pool.word(h) };
-  let m = 0;
-  for (const text of texts) {
-    for (const s of splitSentences(text)) {
-      ctx.pool.reset();
-      sentenceFeatures(text, s.start, s.end, sink, ctx.fold);
-      if (!ctx.pool.words) continue;
-      ctx.pool.pooled(mean);
-      for (let k = 0; k < d; k++) centre[k] += mean[k];
-      m++;
+  const rows = splitSentences(text).map((s) => {
+    ctx.pool.reset();
+    sentenceFeatures(text, s.start, s.end, sink, ctx.fold);
+    return { sum: Float64Array.from(ctx.pool.sums), n: ctx.pool.words };
+  });
+  return rows.map((row, i) => {
+    const nb = [rows[i - 1], rows[i + 1]].filter(Boolean);
+    const m = nb.reduce((a, r) => a + r.n, 0);
+    if (!row.n || !m) return o.prior;
+    let dot = 0, a = 0, b = 0;
+    for (let k = 0; k < d; k++) {
+      const own = (row.sum[k] * ctx.vectors.scale) / row.n - model.centre[k];
+      const away = (nb.reduce((acc, r) => acc + r.sum[k], 0) * ctx.vectors.scale) / m - model.centre[k];
+      dot += own * away; a += own * own; b += away * away;
     }
-  }
-  for (let k = 0; k < d; k++) centre[k] /= m || 1;
-  return centre;
+    const cos = a && b ? dot / Math.sqrt(a * b) : o.prior;
+    return (cos * row.n + o.prior * o.shrink) / (row.n + o.shrink);
+  });
 }

@@ -5,8 +5,8 @@
 // `trainProcedure`, by grouped cross-validation (folds by attack group and carrier group, never rows).
 import { FEATURE_BUCKETS, createFoldBuffer, sentenceFeatures, splitSentences, textFeatures } from '../dist/safety/features.js';
 import { createOffTopicAdjuster } from '../dist/safety/off-topic.js';
-import { denseContext, denseRows, headLogit, sentenceCentre, trainDense } from './safety-dense-train.mjs';
-import { serializeWordVectors } from './safety-word-vectors.mjs';
+import { denseRows, headLogit, neighbourSimilarities, trainDense } from './safety-dense-train.mjs';
+import { sentenceCentre, serializeWordVectors, wordVectorContext } from './safety-word-vectors.mjs';
 import { EXTRA_TRAIN_WRAPPERS } from './safety-corpus/attack-goals.mjs';
 import { TRAIN_WRAPPERS, embed } from './safety-data.mjs';
 
@@ -40,11 +40,11 @@ export function windowFeatures(text, config = DEFAULT_CONFIG) {
 }
 
 /** One training example for a whole text: hashed features, and pooled word vectors with a dense head. */
-const exampleOf = (text, config) => (config.dense ? denseRows(denseContext(config.dense), text, true)[0] : { x: textFeatures(text) });
+const exampleOf = (text, config) => (config.dense ? denseRows(wordVectorContext(config.dense), text, true)[0] : { x: textFeatures(text) });
 /** The scoring windows of a text as examples (one sentence each with a dense head). */
-const windowsOf = (text, config) => (config.dense ? denseRows(denseContext(config.dense), text) : windowFeatures(text, config).map((x) => ({ x })));
+const windowsOf = (text, config) => (config.dense ? denseRows(wordVectorContext(config.dense), text) : windowFeatures(text, config).map((x) => ({ x })));
 
-const offTopicContext = (o) => denseContext({ vocab: o.vocab, skipTop: o.skipTop, pooling: 'mean', smoothing: 0 });
+const offTopicContext = (o) => wordVectorContext({ vocab: o.vocab, skipTop: o.skipTop, pooling: 'mean', smoothing: 0 });
 /** With `config.offTopic`: the centre of the training carriers' sentence vectors, stored on the model. */
 export function fitCentre(model, carriers, config) {
   if (config.offTopic) model.centre = sentenceCentre(offTopicContext(config.offTopic), carriers.map((c) => c.text));
@@ -94,7 +94,10 @@ export const docLogit = (model, text, config = DEFAULT_CONFIG) => {
     // logit − β · (similarity of the sentence to the rest of the document − prior), as the scorer does.
     model.adjuster ??= createOffTopicAdjuster(serializeOffTopic(model, config));
     const sims = model.adjuster.similarities(text, splitSentences(text));
-    return Math.max(-Infinity, ...logits.map((l, i) => l - model.adjuster.beta * (sims[i] - model.adjuster.prior)));
+    // `mode` (experiment only, not read by the scorer): 'raise' = only off-topic sentences move, 'lower' = only on-topic ones.
+    const clip = { raise: (d) => Math.min(0, d), lower: (d) => Math.max(0, d) }[config.offTopic.mode] ?? ((d) => d);
+    const near = config.offTopic.gamma ? neighbourSimilarities(model, text, config.offTopic) : null;
+    return Math.max(-Infinity, ...logits.map((l, i) => l - model.adjuster.beta * clip(sims[i] - model.adjuster.prior) - (near ? config.offTopic.gamma * (near[i] - model.adjuster.prior) : 0)));
   }
   return Math.max(-Infinity, ...logits);
 };

@@ -12,6 +12,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createFoldBuffer, sentenceFeatures, splitSentences } from '../dist/safety/features.js';
+import { PoolingSink, decodeWordVectors, pooledLength } from '../dist/safety/word-vectors.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const CACHE_DIR = join(here, '../../../node_modules/.cache/tollgate-safety');
@@ -61,4 +63,51 @@ export function serializeWordVectors(size, skipTop = 0) {
   const bytes = Buffer.alloc(words.length * dimensions);
   vectors.forEach((v, i) => v.forEach((x, k) => bytes.writeInt8(Math.max(-127, Math.min(127, Math.round(x / scale))), i * dimensions + k)));
   return { format: 'tollgate-word-vectors-v1', dimensions, words: words.join(' '), scale, vectors: bytes.toString('base64'), source: WORD_VECTOR_SOURCE };
+}
+
+const tables = new Map();
+
+/**
+ * The decoded table (`vocab` words minus the `skipTop` most frequent) and a pooling sink over it, for
+ * training-time code (cached per table).
+ *
+ * @example
+ * const ctx = wordVectorContext({ vocab: 10000, skipTop: 300, pooling: 'mean' });
+ */
+export function wordVectorContext(dense) {
+  const key = `${dense.vocab}:${dense.skipTop}`;
+  if (!tables.has(key)) {
+    const serialized = serializeWordVectors(dense.vocab, dense.skipTop);
+    tables.set(key, { serialized, vectors: decodeWordVectors(serialized) });
+  }
+  const { serialized, vectors } = tables.get(key);
+  // The table holds no vector for the skipped most frequent words, so the sink skips none itself.
+  const options = { pooling: dense.pooling, skipTop: 0, smoothing: dense.smoothing ?? 0 };
+  return { serialized, vectors, options, inputs: pooledLength(vectors, options), pool: new PoolingSink(vectors, null, options), fold: createFoldBuffer() };
+}
+
+/**
+ * Mean of the sentence mean vectors of `texts` (the centre that similarities are measured around).
+ *
+ * @example
+ * const centre = sentenceCentre(wordVectorContext(o), carriers.map((c) => c.text));
+ */
+export function sentenceCentre(ctx, texts) {
+  const d = ctx.vectors.dimensions;
+  const centre = new Float64Array(d);
+  const mean = new Float64Array(ctx.inputs);
+  const sink = { add: () => {}, word: (h) => ctx.pool.word(h) };
+  let m = 0;
+  for (const text of texts) {
+    for (const s of splitSentences(text)) {
+      ctx.pool.reset();
+      sentenceFeatures(text, s.start, s.end, sink, ctx.fold);
+      if (!ctx.pool.words) continue;
+      ctx.pool.pooled(mean);
+      for (let k = 0; k < d; k++) centre[k] += mean[k];
+      m++;
+    }
+  }
+  for (let k = 0; k < d; k++) centre[k] /= m || 1;
+  return centre;
 }
