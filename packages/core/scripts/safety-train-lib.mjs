@@ -72,11 +72,11 @@ export function trainLogistic(examples, r, config = DEFAULT_CONFIG) {
     for (let i = order.length - 1; i > 0; i--) { const j = Math.floor(r() * (i + 1)); [order[i], order[j]] = [order[j], order[i]]; }
     const rate = lr / (1 + epoch * 0.5);
     for (const idx of order) {
-      const { x, y } = examples[idx];
+      const { x, y, offset = 0 } = examples[idx];
       const norm = 1 / Math.sqrt(x.length + smoothing);
       let dot = 0;
       for (const f of x) dot += w[f];
-      const p = 1 / (1 + Math.exp(-(bias + dot * norm)));
+      const p = 1 / (1 + Math.exp(-(bias + dot * norm + offset)));
       const g = (y - p) * classWeight[y] * rate;
       for (const f of x) w[f] += g * norm - l2 * w[f];
       bias += g * 0.1;
@@ -114,7 +114,14 @@ export function injectionExamples({ attacks, carriers, inputs, toxic }, r, confi
       for (const text of [attack, `${before}\n${attack}`]) examples.push({ ...exampleOf(text, config), y: 1 });
     }
   }
-  for (const c of carriers) for (const row of windowsOf(c.text, config)) examples.push({ ...row, y: 0 });
+  // EXPERIMENT `offTopic.trainOffset` (λ): benign sentences train with their off-topic adjustment × λ as a
+  // fixed logit offset, so the n-grams learn what the adjustment leaves unexplained.
+  const lambda = config.offTopic?.trainOffset ?? 0;
+  const adjuster = lambda ? createOffTopicAdjuster(serializeOffTopic(fitCentre({}, carriers, config), config)) : null;
+  for (const c of carriers) {
+    const sims = adjuster?.similarities(c.text, splitSentences(c.text));
+    windowsOf(c.text, config).forEach((row, i) => examples.push({ ...row, y: 0, ...(sims ? { offset: -lambda * adjuster.beta * (sims[i] - adjuster.prior) } : {}) }));
+  }
   for (const t of [...inputs, ...toxic]) examples.push({ ...exampleOf(t.text, config), y: 0 });
   return examples;
 }

@@ -12,7 +12,7 @@
  * (no change). `beta`, `prior` and `shrink` were chosen by grouped cross-validation on the training
  * split (docs/content-safety.md).
  */
-import { createFoldBuffer, sentenceFeatures, splitSentences } from './features.js';
+import { createFoldBuffer, sentenceFeatures } from './features.js';
 import type { Sentence } from './features.js';
 import { PoolingSink, decodeWordVectors } from './word-vectors.js';
 import type { SerializedWordVectors, WordVectors } from './word-vectors.js';
@@ -127,14 +127,4 @@ function similarity(pool: PoolingSink, rest: { total: Float64Array; all: number 
   }
   const cos = a > 0 && b > 0 ? dot / Math.sqrt(a * b) : o.prior;
   return (cos * n + o.prior * o.shrink) / (n + o.shrink);
-}
-
-/**
- * Similarities of every sentence of `text` (training script helper; same code as the scorer).
- *
- * @example
- * offTopicSimilarities(createOffTopicAdjuster(model.offTopic!), text) // Float64Array, one per sentence
- */
-export function offTopicSimilarities(adjuster: OffTopicAdjuster, text: string): Float64Array {
-  return adjuster.similarities(text, splitSentences(text));
 }
