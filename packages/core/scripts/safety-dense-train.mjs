@@ -114,10 +114,10 @@ export function headLogit(head, e) {
 }
 
 /**
- * (2) Cosine of each sentence's centred mean vector to the centred mean
+ * (2) / (3) Cosine of each sentence's centred mean vector to the centred mean
  * of its two neighbours (the sentences before and after), shrunk towards `prior` like the document one.
  */
-export function neighbourSimilarities(model, text, o) {
+export function neighbourSimilarities(model, text, o, mode = 'neighbours') {
   const ctx = wordVectorContext({ vocab: o.vocab, skipTop: o.skipTop, pooling: 'mean', smoothing: 0 });
   const d = ctx.vectors.dimensions;
   const sink = { add: () => {}, word: (h) => ctx.pool.word(h) };
@@ -126,8 +126,13 @@ export function neighbourSimilarities(model, text, o) {
     sentenceFeatures(text, s.start, s.end, sink, ctx.fold);
     return { sum: Float64Array.from(ctx.pool.sums), n: ctx.pool.words };
   });
+  const total = new Float64Array(d);
+  let all = 0;
+  for (const r of rows) { for (let k = 0; k < d; k++) total[k] += r.sum[k]; all += r.n; }
   return rows.map((row, i) => {
-    const nb = [rows[i - 1], rows[i + 1]].filter(Boolean);
+    // mode 'far' (3): the rest of the document WITHOUT the two neighbours (wrapper lines, the rest of a long attack).
+    const near = [rows[i - 1], rows[i + 1]].filter(Boolean);
+    const nb = mode === 'far' ? [{ sum: total.map((t, k) => t - row.sum[k] - near.reduce((acc, r) => acc + r.sum[k], 0)), n: all - row.n - near.reduce((a, r) => a + r.n, 0) }] : near;
     const m = nb.reduce((a, r) => a + r.n, 0);
     if (!row.n || !m) return o.prior;
     let dot = 0, a = 0, b = 0;

@@ -93,7 +93,8 @@ export const docLogit = (model, text, config = DEFAULT_CONFIG) => {
   if (config.offTopic) {
     // logit − β · (similarity of the sentence to the rest of the document − prior), as the scorer does.
     model.adjuster ??= createOffTopicAdjuster(serializeOffTopic(model, config));
-    const sims = model.adjuster.similarities(text, splitSentences(text));
+    // `far` (experiment only): similarity to the rest without the two neighbouring sentences.
+    const sims = config.offTopic.far ? neighbourSimilarities(model, text, config.offTopic, 'far') : model.adjuster.similarities(text, splitSentences(text));
     // `mode` (experiment only, not read by the scorer): 'raise' = only off-topic sentences move, 'lower' = only on-topic ones.
     const clip = { raise: (d) => Math.min(0, d), lower: (d) => Math.max(0, d) }[config.offTopic.mode] ?? ((d) => d);
     const near = config.offTopic.gamma ? neighbourSimilarities(model, text, config.offTopic) : null;
