@@ -16,4 +16,6 @@ export type { ExternalDetection, ExternalDetector, HttpDetectorOptions, Moderati
 export { pinoSecretRedaction } from './log-redaction.js';
 export type { PinoSecretRedactionOptions } from './log-redaction.js';
 export type { SerializedLinearModel } from './linear-model.js';
+export type { SerializedOffTopic } from './off-topic.js';
+export type { SerializedWordVectors } from './word-vectors.js';
 export type { FindingType, SafetyDirection, SafetyFinding, SafetyScanResult, SafetyScores, SafetyVerdict } from './types.js';
