@@ -2,7 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { ENFORCEMENT_MODES } from '@tollgate/core';
 import type { Services } from '../../services/index.js';
 import { MAX_HOLD_WAIT_MS, toHoldView } from '../../services/holds/hold-service.js';
-import type { AuthContext } from '../../services/keys/index.js';
+import { assertAgentAllowed, type AuthContext } from '../../services/keys/index.js';
 import { assertTenantOf, authOf, requireScope } from '../auth.js';
 import { ErrorEnvelopeSchema, RateLimitedResponseSchema } from '../errors.js';
 import { streamSlotsOf } from '../stream-credential.js';
@@ -75,13 +75,19 @@ export function registerEnforceRoutes(app: TollgateApp, services: Services): voi
   const slots = streamSlotsOf(services);
   const decide = (auth: AuthContext, body: Static<typeof EnforceBody>) => {
     assertTenantOf(auth, body.tenantId);
+    // Here, not in a hook: the direct path calls this handler without Fastify.
+    assertAgentAllowed(auth, body.agentId);
     return services.enforcement.enforce(auth.tenantId, body);
   };
   // Also served on the direct path (http/direct-routes.ts): the same handler, schema and answers.
   app.post('/v1/enforce', { config: { ...requireScope('enforce').config, direct: (auth, body) => decide(auth, body as Static<typeof EnforceBody>) }, schema: { tags, summary: 'Decide one tool call', body: EnforceBody, response: { 200: EnforceResponse, ...errors } } },
     async (request) => decide(authOf(request), request.body));
   app.post('/v1/enforce/output', { ...requireScope('enforce'), schema: { tags, summary: 'Check a tool’s output before the agent sees it', body: OutputBody, response: { 200: OutputResponse, ...errors } } },
-    async (request) => services.enforcementOutputs.check(authOf(request).tenantId, request.body));
+    async (request) => {
+      const auth = authOf(request);
+      assertAgentAllowed(auth, request.body.agentId);
+      return services.enforcementOutputs.check(auth.tenantId, request.body);
+    });
   app.get('/v1/enforce/hold/:token', {
     ...requireScope('enforce'),
     schema: {

@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { Services } from '../../services/index.js';
 import { MAX_EVENT_PAGE_SIZE, MAX_EVENTS_PER_BATCH } from '../../services/events/index.js';
+import { assertAgentAllowed } from '../../services/keys/index.js';
 import { authOf, requireScope } from '../auth.js';
 import { ErrorEnvelopeSchema } from '../errors.js';
 import type { TollgateApp } from '../type-provider.js';
@@ -85,7 +86,10 @@ export function registerEventRoutes(app: TollgateApp, services: Services): void 
       },
     },
     async (request, reply) => {
-      const result = await services.events.ingest(authOf(request).tenantId, request.body.events);
+      const auth = authOf(request);
+      // All or nothing: one event naming an agent outside the key's restriction refuses the whole batch.
+      for (const event of request.body.events) assertAgentAllowed(auth, event.agentId);
+      const result = await services.events.ingest(auth.tenantId, request.body.events);
       return reply.code(202).send(result);
     },
   );

@@ -1,7 +1,7 @@
 import { TollgateError } from '@tollgate/core';
 import { Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
-import { SCOPES, type AuthContext } from '../../services/keys/index.js';
+import { MAX_KEY_AGENT_IDS, MAX_KEY_AGENT_ID_LENGTH, SCOPES, type AuthContext } from '../../services/keys/index.js';
 import type { Services } from '../../services/index.js';
 import type { ApiKeyRecord } from '../../store/index.js';
 import { authOf, requireAnyKey, requireScope } from '../auth.js';
@@ -24,6 +24,8 @@ export const ApiKeySchema = Type.Object(
     expiresAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
     revokedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
     createdBy: Type.Union([Type.String(), Type.Null()]),
+    /** The exact agent ids the key may name; null = every agent of the tenant. */
+    agentIds: Type.Union([Type.Array(Type.String()), Type.Null()]),
   },
   { $id: 'ApiKey', title: 'ApiKey' },
 );
@@ -34,6 +36,10 @@ const CreateKeyBody = Type.Object(
     name: Type.Optional(Type.String({ maxLength: 200 })),
     expiresAt: Type.Optional(Type.Union([Type.String({ format: 'date-time' }), Type.Null()])),
     tenantId: Type.Optional(Type.String({ maxLength: 64, description: 'Operator only: create the key in another tenant' })),
+    agentIds: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: MAX_KEY_AGENT_ID_LENGTH }), {
+      minItems: 1, maxItems: MAX_KEY_AGENT_IDS,
+      description: 'Restrict the key to these exact agent ids (scopes enforce and events:write only); omit for every agent',
+    })),
   },
   { additionalProperties: false },
 );
@@ -43,10 +49,12 @@ const UpdateKeyBody = Type.Object(
   { additionalProperties: false },
 );
 
-const WhoAmISchema = Type.Object({ tenantId: Type.String(), keyId: Type.String(), scopes: Type.Array(Type.String()) });
+const WhoAmISchema = Type.Object({ tenantId: Type.String(), keyId: Type.String(), scopes: Type.Array(Type.String()), agentIds: Type.Optional(Type.Array(Type.String())) });
 
-/** `GET /api/v1/auth/whoami`: who the presented key is. */
-const whoAmI = (auth: AuthContext) => ({ tenantId: auth.tenantId, keyId: auth.keyId, scopes: [...auth.scopes] });
+/** `GET /api/v1/auth/whoami`: who the presented key is (with `agentIds` when it is restricted to agents). */
+const whoAmI = (auth: AuthContext) => ({
+  tenantId: auth.tenantId, keyId: auth.keyId, scopes: [...auth.scopes], ...(auth.agentIds ? { agentIds: [...auth.agentIds] } : {}),
+});
 
 const KeyParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
 const TenantQuery = Type.Object({ tenantId: Type.Optional(Type.String({ maxLength: 64 })) }, { additionalProperties: false });
@@ -67,6 +75,7 @@ export function apiKeyView(key: ApiKeyRecord, now: number) {
     expiresAt: iso(key.expiresAt),
     revokedAt: iso(key.revokedAt),
     createdBy: key.createdBy,
+    agentIds: key.agentIds === null ? null : [...key.agentIds],
   } as const;
 }
 
@@ -111,6 +120,7 @@ export function registerKeyRoutes(app: TollgateApp, services: Services): void {
         scopes: request.body.scopes,
         name: request.body.name,
         expiresAt: parseExpiry(request.body.expiresAt),
+        agentIds: request.body.agentIds,
         createdBy: authOf(request).keyId,
       });
       return reply.code(201).send({ key: apiKeyView(record, now()), secret: token });

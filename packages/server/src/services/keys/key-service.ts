@@ -2,6 +2,7 @@ import { TollgateError } from '@tollgate/core';
 import type { ApiKeyRecord, Store } from '../../store/index.js';
 import type { Bus } from '../bus.js';
 import type { Clock } from '../clock.js';
+import { validateAgentRestriction } from './agent-restriction.js';
 import { AuthCache } from './auth-cache.js';
 import { API_KEY_PREFIX, generateApiKey, hashSecret, parseApiKey, sameSecretAt, secretMatches } from './key-material.js';
 import { isScope, type Scope } from './scopes.js';
@@ -17,6 +18,8 @@ export interface AuthContext {
   readonly tenantId: string;
   readonly keyId: string;
   readonly scopes: readonly Scope[];
+  /** Set when the key is restricted to these agent ids (exact); see `assertAgentAllowed`. */
+  readonly agentIds?: readonly string[] | undefined;
 }
 
 /** Why authentication failed (kept out of responses except `expired`/`revoked`, which only the holder sees). */
@@ -38,6 +41,8 @@ export interface CreateKeyInput {
   expiresAt?: number | null | undefined;
   /** Key id of the creator, for the record and the ledger. */
   createdBy?: string | null | undefined;
+  /** Restrict the key to these exact agent ids (machine scopes only); unset or null = every agent. */
+  agentIds?: readonly string[] | null | undefined;
   /** Use this token instead of generating one (TOLLGATE_ADMIN_KEY). */
   token?: string | undefined;
 }
@@ -78,6 +83,7 @@ export class KeyService {
   async create(input: CreateKeyInput): Promise<{ record: ApiKeyRecord; token: string }> {
     const now = this.deps.clock.now();
     const scopes = validateScopes(input.scopes);
+    const agentIds = validateAgentRestriction(input.agentIds, scopes);
     if (input.expiresAt != null && input.expiresAt <= now) {
       throw new TollgateError('VALIDATION_FAILED', 'expiresAt must be in the future', { details: [{ field: 'expiresAt' }] });
     }
@@ -94,6 +100,7 @@ export class KeyService {
       expiresAt: input.expiresAt ?? null,
       revokedAt: null,
       createdBy: input.createdBy ?? null,
+      agentIds,
     };
     if (await this.deps.store.apiKeys.findForAuthentication(record.id)) {
       throw new TollgateError('CONFLICT', `An API key with id ${record.id} already exists`);
@@ -221,7 +228,10 @@ export class KeyService {
     await this.deps.ledger.append(record.tenantId, {
       type,
       ...(actor ? { actor: `key:${actor}` } : {}),
-      data: { keyId: record.id, name: record.name, scopes: record.scopes, expiresAt: record.expiresAt, revokedAt: record.revokedAt },
+      data: {
+        keyId: record.id, name: record.name, scopes: record.scopes, expiresAt: record.expiresAt, revokedAt: record.revokedAt,
+        ...(record.agentIds === null ? {} : { agentIds: record.agentIds }),
+      },
     });
   }
 }
@@ -236,7 +246,9 @@ const REFUSED = {
 /** What a valid key grants, built once per cached record and shared (frozen) by every request that presents it. */
 function grantOf(record: ApiKeyRecord): AuthResult {
   const scopes = Object.freeze([...record.scopes]) as readonly Scope[];
-  return Object.freeze({ ok: true, auth: Object.freeze({ tenantId: record.tenantId, keyId: record.id, scopes }) });
+  // The cached fast path returns this same object, so the restriction holds there too.
+  const restriction = record.agentIds === null ? {} : { agentIds: Object.freeze([...record.agentIds]) };
+  return Object.freeze({ ok: true, auth: Object.freeze({ tenantId: record.tenantId, keyId: record.id, scopes, ...restriction }) });
 }
 
 function verify(secret: string, record: ApiKeyRecord, granted: AuthResult, now: number): AuthResult {

@@ -3,7 +3,7 @@ import { describeStoreConformance } from '../../../../../test-utils/index.js';
 import { MIGRATIONS, migrateStore, type ApiKeyRecord } from '../index.js';
 
 function key(overrides: Partial<ApiKeyRecord> & { id: string; tenantId: string }): ApiKeyRecord {
-  return { name: 'k', secretHash: 'ab'.repeat(32), scopes: ['enforce'], createdAt: 1_000, expiresAt: null, revokedAt: null, createdBy: null, ...overrides };
+  return { name: 'k', secretHash: 'ab'.repeat(32), scopes: ['enforce'], createdAt: 1_000, expiresAt: null, revokedAt: null, createdBy: null, agentIds: null, ...overrides };
 }
 
 describeStoreConformance('foundation', (getStore) => {
@@ -36,6 +36,19 @@ describeStoreConformance('foundation', (getStore) => {
     expect(await store.apiKeys.findForAuthentication('bbbb0001')).toMatchObject({ tenantId: 'k-two' });
     expect((await store.apiKeys.list('k-one')).map((k) => k.id)).toEqual(['aaaa0002', 'aaaa0001']);
     expect(await store.apiKeys.get('k-two', 'aaaa0001')).toBeUndefined();
+  });
+
+  it('api keys: an agent restriction round-trips exactly (order, case, unicode); unset stays null', async () => {
+    const store = getStore();
+    await store.tenants.create({ id: 'a-one', name: 'one', createdAt: 1 });
+    const agentIds = ['support-bot', 'Support-Bot', 'r\u00e9sum\u00e9-agent', 'a b'];
+    await store.apiKeys.create(key({ id: 'ffff0001', tenantId: 'a-one', agentIds }));
+    await store.apiKeys.create(key({ id: 'ffff0002', tenantId: 'a-one' }));
+    expect((await store.apiKeys.get('a-one', 'ffff0001'))?.agentIds).toEqual(agentIds);
+    expect((await store.apiKeys.findForAuthentication('ffff0001'))?.agentIds).toEqual(agentIds);
+    expect((await store.apiKeys.revoke('a-one', 'ffff0001', 5))?.agentIds).toEqual(agentIds);
+    expect((await store.apiKeys.get('a-one', 'ffff0002'))?.agentIds).toBeNull();
+    expect((await store.apiKeys.list('a-one')).map((k) => k.agentIds)).toContainEqual(agentIds);
   });
 
   it('api keys: revoke and expiry only touch the owning tenant; revoke keeps the first time', async () => {

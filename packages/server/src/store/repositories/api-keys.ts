@@ -2,6 +2,13 @@ import type { Kysely, Selectable } from 'kysely';
 import type { ApiKeysTable, Database } from '../schema.js';
 import type { Dialect } from '../types.js';
 
+declare module '../schema.js' {
+  interface ApiKeysTable {
+    /** JSON array of the agent ids the key may name (migration 0009); null = every agent of the tenant. */
+    agent_ids: string | null;
+  }
+}
+
 /** An API key as stored: the secret is only ever present as its hash. */
 export interface ApiKeyRecord {
   id: string;
@@ -13,6 +20,8 @@ export interface ApiKeyRecord {
   expiresAt: number | null;
   revokedAt: number | null;
   createdBy: string | null;
+  /** Exact agent ids the key may act for; null = every agent of the tenant. */
+  agentIds: readonly string[] | null;
 }
 
 export interface ApiKeyRepository {
@@ -39,6 +48,7 @@ function toRecord(row: Selectable<ApiKeysTable>): ApiKeyRecord {
     expiresAt: row.expires_at === null ? null : Number(row.expires_at),
     revokedAt: row.revoked_at === null ? null : Number(row.revoked_at),
     createdBy: row.created_by,
+    agentIds: row.agent_ids === null ? null : (JSON.parse(row.agent_ids) as string[]),
   };
 }
 
@@ -72,6 +82,7 @@ export function createApiKeyRepository(db: Kysely<Database>, _dialect: Dialect):
           expires_at: key.expiresAt,
           revoked_at: key.revokedAt,
           created_by: key.createdBy,
+          agent_ids: key.agentIds === null ? null : JSON.stringify(key.agentIds),
         })
         .execute();
       return key;
