@@ -37,17 +37,22 @@ export function registerKeysCommand(program: Command): void {
     .requiredOption('--scopes <list>', 'comma-separated: admin, enforce, events:write, agents, audit:read, approvals, policies')
     .option('--name <name>', 'label')
     .option('--expires <when>', 'ISO date-time or duration (30d, 12h)')
-    .action(async (flags: KeyFlags & { scopes: string; name?: string; expires?: string }) => {
+    .option('--agents <list>', 'comma-separated exact agent ids the key may name (scopes enforce, events:write only); default every agent')
+    .action(async (flags: KeyFlags & { scopes: string; name?: string; expires?: string; agents?: string }) => {
       const scopes = flags.scopes.split(',').map((scope) => scope.trim()).filter(Boolean);
+      // Split only: the server refuses empty or space-padded ids rather than the CLI silently changing them.
+      const agentIds = flags.agents === undefined ? undefined : flags.agents.split(',');
       const { record, token } = await withServices(flags, (services) =>
         services.keys.create({
           tenantId: flags.tenant,
           scopes,
           name: flags.name,
           expiresAt: flags.expires ? parseExpiry(flags.expires, services.clock.now()) : null,
+          agentIds,
         }),
       );
-      print(`Created key ${record.id} for tenant ${record.tenantId} (scopes: ${record.scopes.join(',')}). Secret, shown only now:`);
+      const agents = record.agentIds === null ? '' : `, agents: ${record.agentIds.join(',')}`;
+      print(`Created key ${record.id} for tenant ${record.tenantId} (scopes: ${record.scopes.join(',')}${agents}). Secret, shown only now:`);
       print(token);
     });
   withStorageFlags(keys.command('list').description('List API keys of a tenant'))
@@ -58,7 +63,8 @@ export function registerKeysCommand(program: Command): void {
       for (const key of list) {
         const status = key.revokedAt !== null ? 'revoked' : key.expiresAt !== null && key.expiresAt <= now ? 'expired' : 'active';
         const expires = key.expiresAt === null ? '-' : new Date(key.expiresAt).toISOString();
-        print(`${key.id}\t${status}\t${key.scopes.join(',')}\texpires ${expires}\t${key.name}`);
+        const agents = key.agentIds === null ? '' : `\tagents ${key.agentIds.join(',')}`;
+        print(`${key.id}\t${status}\t${key.scopes.join(',')}\texpires ${expires}\t${key.name}${agents}`);
       }
     });
   withStorageFlags(keys.command('revoke <id>').description('Revoke an API key'))
