@@ -37,6 +37,8 @@ export interface ApiKeysTable {
   revoked_at: number | null;
   /** Id of the key that created this one; null for keys created by the CLI or at first start. */
   created_by: string | null;
+  /** JSON array of the agent ids the key may name (migration 0009); null = every agent of the tenant. */
+  agent_ids: string | null;
 }
 
 export interface MigrationsTable {

@@ -2,13 +2,6 @@ import type { Kysely, Selectable } from 'kysely';
 import type { ApiKeysTable, Database } from '../schema.js';
 import type { Dialect } from '../types.js';
 
-declare module '../schema.js' {
-  interface ApiKeysTable {
-    /** JSON array of the agent ids the key may name (migration 0009); null = every agent of the tenant. */
-    agent_ids: string | null;
-  }
-}
-
 /** An API key as stored: the secret is only ever present as its hash. */
 export interface ApiKeyRecord {
   id: string;
