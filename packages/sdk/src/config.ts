@@ -1,3 +1,5 @@
+import type { ArgumentSnapshotMode } from './argument-snapshot.js';
+import { DEFAULT_ARGUMENT_SNAPSHOT } from './argument-snapshot.js';
 import type { EnforcementMode, Redaction } from './enums.js';
 import { isEnforcementMode } from './enums.js';
 import { apiKeyProblem, apiUrlProblem } from './connection-checks.js';
@@ -81,6 +83,13 @@ export interface TollgateConfig {
   enforceTimeoutMs?: number;
   /** Event pipeline tuning. */
   events?: EventOptions;
+  /**
+   * `json` (default): the arguments are copied once, before `/v1/enforce`, and the tool receives that checked
+   * copy as plain JSON data; `off`: the tool receives the caller's own objects, which code holding them can
+   * change while the decision or a step-up approval is pending (only for trusted callers whose tools need
+   * non-JSON arguments such as class instances or callbacks).
+   */
+  argumentSnapshot?: ArgumentSnapshotMode;
   /** Decision-log level; default `$TOLLGATE_LOG_LEVEL`, `$THOTH_LOG_LEVEL`, `$LOG_LEVEL`, then WARN. */
   logLevel?: LogLevel | Lowercase<LogLevel>;
   /** Where decision logs go (default `console`). */
@@ -109,6 +118,7 @@ export interface ResolvedConfig {
   signal: AbortSignal | undefined;
   enforceTimeoutMs: number;
   events: Required<EventOptions>;
+  argumentSnapshot: ArgumentSnapshotMode;
   logLevel: LogLevel;
   logger: SdkLogger;
 }
@@ -180,6 +190,8 @@ export function resolveConfig(config: TollgateConfig, env: Record<string, string
   if (!isEnforcementMode(enforcement)) throw invalid(`enforcement must be observe, step_up, block or progressive, got ${String(enforcement)}`);
   const redaction = config.redaction ?? DEFAULT_REDACTION;
   if (!['full', 'hashed', 'none'].includes(redaction)) throw invalid(`redaction must be full, hashed or none, got ${String(redaction)}`);
+  const argumentSnapshot = config.argumentSnapshot ?? DEFAULT_ARGUMENT_SNAPSHOT;
+  if (!['json', 'off'].includes(argumentSnapshot)) throw invalid(`argumentSnapshot must be json or off, got ${String(argumentSnapshot)}`);
   return {
     agentId: config.agentId,
     tenantId: config.tenantId,
@@ -196,6 +208,7 @@ export function resolveConfig(config: TollgateConfig, env: Record<string, string
     signal: config.signal,
     enforceTimeoutMs: positive(config.enforceTimeoutMs, DEFAULT_ENFORCE_TIMEOUT_MS, 'enforceTimeoutMs'),
     events: resolveEvents(config.events),
+    argumentSnapshot,
     logLevel: parseLogLevel(config.logLevel ?? readEnv(env, 'TOLLGATE_LOG_LEVEL', 'THOTH_LOG_LEVEL', 'LOG_LEVEL')),
     logger: config.logger ?? console,
   };

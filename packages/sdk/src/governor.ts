@@ -1,3 +1,5 @@
+import type { ArgumentSnapshot } from './argument-snapshot.js';
+import { snapshotArguments } from './argument-snapshot.js';
 import type { ResolvedConfig } from './config.js';
 import { PolicyViolationError } from './errors.js';
 import type { EventBatcher } from './event-batcher.js';
@@ -14,10 +16,18 @@ const MAX_EVENT_CHUNKS = 1000;
 /** Per-call context shared by the PRE and POST events. */
 interface CallContext {
   toolName: string;
-  args: unknown;
+  /** Taken once, before the first decision request: what is checked, redeemed and run. */
+  args: ArgumentSnapshot;
   callId: string;
   startedAt: number;
   decision?: EnforcementDecision;
+}
+
+/** A call's arguments as the wrapper found them (see `CallParts` in wrap.ts). */
+export interface CallArguments {
+  args: unknown;
+  /** True when `args` is the tool function's whole parameter list. */
+  parameterList?: boolean;
 }
 
 /** Collaborators of a {@link Governor}. */
@@ -52,13 +62,15 @@ export class Governor {
 
   /**
    * Governs a call whose tool returns a value (or a promise, or an async iterable, which is then
-   * governed like a stream). Throws {@link PolicyViolationError} before `run` when refused.
+   * governed like a stream). Throws {@link PolicyViolationError} before `run` when refused. `run`
+   * receives the arguments to call the tool with: a copy of the snapshot that was checked (or approved),
+   * taken before the decision request, so a change the caller makes to its own object meanwhile is not run.
    */
-  async call<T>(toolName: string, args: unknown, run: () => T | Promise<T>, signal?: AbortSignal): Promise<T> {
-    const context = await this.#before(toolName, args, signal);
+  async call<T>(toolName: string, call: CallArguments, run: (args: unknown) => T | Promise<T>, signal?: AbortSignal): Promise<T> {
+    const context = await this.#before(toolName, call, signal);
     let result: T;
     try {
-      result = await run();
+      result = await run(context.args.forTool());
     } catch (error) {
       this.#post(context, 'error', undefined, error);
       throw error;
@@ -73,9 +85,9 @@ export class Governor {
    * Governs a streaming tool: enforcement happens before the first chunk; the POST event is sent
    * after exhaustion, an early `return()` by the consumer, or a throw.
    */
-  async *stream<T>(toolName: string, args: unknown, start: () => AsyncIterable<T>, signal?: AbortSignal): AsyncGenerator<T, void, undefined> {
-    const context = await this.#before(toolName, args, signal);
-    yield* this.#follow(context, start());
+  async *stream<T>(toolName: string, call: CallArguments, start: (args: unknown) => AsyncIterable<T>, signal?: AbortSignal): AsyncGenerator<T, void, undefined> {
+    const context = await this.#before(toolName, call, signal);
+    yield* this.#follow(context, start(context.args.forTool()));
   }
 
   async *#follow<T>(context: CallContext, iterable: AsyncIterable<T>): AsyncGenerator<T, void, undefined> {
@@ -118,9 +130,11 @@ export class Governor {
     return chunks;
   }
 
-  async #before(toolName: string, args: unknown, signal?: AbortSignal): Promise<CallContext> {
+  async #before(toolName: string, call: CallArguments, signal?: AbortSignal): Promise<CallContext> {
+    // The snapshot is taken before anything is awaited: from here on, the caller's object no longer matters.
+    const args = snapshotArguments(call.args, this.config.argumentSnapshot, call.parameterList);
     const context: CallContext = { toolName, args, callId: crypto.randomUUID(), startedAt: Date.now() };
-    this.#emit(context, 'TOOL_CALL_PRE', { arguments: redactPayload(args, this.config.redaction) });
+    this.#emit(context, 'TOOL_CALL_PRE', { arguments: redactPayload(call.args === undefined ? undefined : args.checked, this.config.redaction) });
     try {
       context.decision = await this.#decide(context);
       await this.#apply(context, context.decision, signal);
@@ -141,7 +155,7 @@ export class Governor {
           userId: config.userId,
           sessionId: config.sessionId,
           toolName: context.toolName,
-          arguments: JSON.parse(safeStringify(context.args ?? null)) as unknown,
+          arguments: context.args.checked,
           enforcement: config.enforcement,
           approvedScope: config.approvedScope,
           callId: context.callId,

@@ -34,6 +34,8 @@ export {
   DEFAULT_MAX_BATCH_BYTES,
 } from './config.js';
 export type { TollgateConfig, ThothConfig, EventOptions, ResolvedConfig } from './config.js';
+export { DEFAULT_ARGUMENT_SNAPSHOT } from './argument-snapshot.js';
+export type { ArgumentSnapshotMode } from './argument-snapshot.js';
 export type { LogLevel, SdkLogger } from './logger.js';
 
 // SecureAgent client for sandboxed agents (seed 004). Internal helpers (HTTP client, SSE parser) stay out.

@@ -3,19 +3,19 @@ import { PolicyViolationError, TollgateSdkError } from './errors.js';
 import type { Governor } from './governor.js';
 import { getDefaultRuntime } from './runtime.js';
 import type { CallShape } from './wrap.js';
-import { INSTRUMENTED, governFunction, governMethod } from './wrap.js';
+import { INSTRUMENTED, argumentAt, governFunction, governMethod } from './wrap.js';
 
 type ToolLike = Record<string, unknown>;
 
 /** LangChain's `_call(input, runManager, parentConfig)`: input first, abort signal in the config. */
 const LANGCHAIN_CALL: CallShape = {
-  args: (params) => params[0],
+  split: (params) => argumentAt(params, 0),
   signal: (params) => (params[2] as { signal?: AbortSignal } | undefined)?.signal,
 };
 
 /** Vercel AI SDK's `execute(input, { abortSignal, toolCallId, messages })`. */
 export const AI_SDK_EXECUTE: CallShape = {
-  args: (params) => params[0],
+  split: (params) => argumentAt(params, 0),
   signal: (params) => (params[1] as { abortSignal?: AbortSignal } | undefined)?.abortSignal,
 };
 

@@ -9,14 +9,47 @@ export interface WrapState {
   governor: Governor;
 }
 
+/** One call's parameters split into the tool's arguments and the way back. */
+export interface CallParts {
+  /** The arguments the policy sees. */
+  args: unknown;
+  /** True when {@link args} is the whole parameter list (a function with several parameters). */
+  parameterList?: boolean;
+  /** The parameters to call the tool with, carrying `args` (the checked snapshot) instead of the caller's arguments. */
+  rebuild: (args: unknown) => unknown[];
+}
+
 /** Extracts the tool's arguments from a call's parameters, and an optional per-call abort signal. */
 export interface CallShape {
-  args: (params: unknown[]) => unknown;
+  split: (params: unknown[]) => CallParts;
   signal?: (params: unknown[]) => AbortSignal | undefined;
 }
 
+/**
+ * The parameter at `index` holds the arguments; the others (LangChain's run manager, the AI SDK's and
+ * MCP's call options) are passed through as they are.
+ * @example
+ * const shape: CallShape = { split: (params) => argumentAt(params, 0) };
+ */
+export function argumentAt(params: unknown[], index: number): CallParts {
+  return {
+    args: params[index],
+    rebuild: (args) => {
+      const rebuilt = [...params];
+      rebuilt[index] = args;
+      return rebuilt;
+    },
+  };
+}
+
 /** Default: the single parameter, or the parameter list when there are several. */
-export const FIRST_PARAMETER: CallShape = { args: (params) => (params.length <= 1 ? params[0] : params) };
+export const FIRST_PARAMETER: CallShape = {
+  split: (params) => {
+    if (params.length === 0) return { args: undefined, rebuild: () => [] };
+    if (params.length === 1) return argumentAt(params, 0);
+    return { args: params, parameterList: true, rebuild: (args) => [...(args as unknown[])] };
+  },
+};
 
 type AnyFunction = (this: unknown, ...params: unknown[]) => unknown;
 
@@ -32,7 +65,9 @@ function isAsyncGeneratorFunction(fn: unknown): boolean {
 /**
  * Returns a governed version of `fn` for tool `toolName`. When `fn` is already governed, the same
  * wrapper is returned and only its governor is replaced (the newest configuration wins), so
- * instrumenting twice does not enforce twice. `async function*` tools stay async generators.
+ * instrumenting twice does not enforce twice. `async function*` tools stay async generators. The tool
+ * is called with the snapshot of its arguments that was checked (see `snapshotArguments`), never with
+ * the caller's own objects.
  * @example
  * const governed = governFunction(governor, 'read_file', async (path: string) => readFile(path, 'utf8'));
  */
@@ -46,10 +81,12 @@ export function governFunction<F extends (...params: never[]) => unknown>(govern
   const original = fn as unknown as AnyFunction;
   const wrapper = isAsyncGeneratorFunction(fn)
     ? async function* governedStream(this: unknown, ...params: unknown[]) {
-        yield* state.governor.stream(toolName, shape.args(params), () => original.apply(this, params) as AsyncIterable<unknown>, shape.signal?.(params));
+        const parts = shape.split(params);
+        yield* state.governor.stream(toolName, parts, (args) => original.apply(this, parts.rebuild(args)) as AsyncIterable<unknown>, shape.signal?.(params));
       }
     : async function governed(this: unknown, ...params: unknown[]) {
-        return state.governor.call(toolName, shape.args(params), () => original.apply(this, params), shape.signal?.(params));
+        const parts = shape.split(params);
+        return state.governor.call(toolName, parts, (args) => original.apply(this, parts.rebuild(args)), shape.signal?.(params));
       };
   Object.defineProperty(wrapper, INSTRUMENTED, { value: state, enumerable: false });
   Object.defineProperty(wrapper, 'name', { value: fn.name || toolName });

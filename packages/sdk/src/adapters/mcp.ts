@@ -9,7 +9,7 @@ import type { TollgateConfig } from '../config.js';
 import type { Governor } from '../governor.js';
 import { getDefaultRuntime } from '../runtime.js';
 import type { CallShape } from '../wrap.js';
-import { INSTRUMENTED, governFunction, wrapStateOf } from '../wrap.js';
+import { INSTRUMENTED, argumentAt, governFunction, wrapStateOf } from '../wrap.js';
 
 /** The part of an MCP `Client` this adapter uses. */
 export interface McpClientLike {
@@ -47,9 +47,11 @@ export function wrapMcpClient<T extends McpClientLike>(client: T, config: Tollga
   const original = current;
   const wrapperState = { governor };
   const governed = async function governedCallTool(this: unknown, ...params: unknown[]) {
-    const request = params[0] as { name: string; arguments?: unknown };
+    // The request is copied at once, name included: the tool name and arguments that are checked are the ones sent.
+    const request = { ...(params[0] as { name: string; arguments?: unknown }) };
     const options = params[2] as { signal?: AbortSignal } | undefined;
-    return wrapperState.governor.call(request.name, request.arguments ?? {}, () => original.apply(this, params), options?.signal);
+    const send = (args: unknown) => original.apply(this, [{ ...request, arguments: args }, ...params.slice(1)]);
+    return wrapperState.governor.call(request.name, { args: request.arguments ?? {} }, send, options?.signal);
   };
   Object.defineProperty(governed, INSTRUMENTED, { value: wrapperState, enumerable: false });
   record.callTool = governed;
@@ -85,7 +87,8 @@ function governRegisteredTool(governor: Governor, name: string, tool: McpRegiste
   }
   const state = { governor };
   const shape: CallShape = {
-    args: (params) => (tool.inputSchema !== undefined ? params[0] : {}),
+    // Without an input schema the handler's only parameter is the request context: nothing to snapshot.
+    split: (params) => (tool.inputSchema !== undefined ? argumentAt(params, 0) : { args: {}, rebuild: () => params }),
     signal: (params) => (params[tool.inputSchema !== undefined ? 1 : 0] as { signal?: AbortSignal } | undefined)?.signal,
   };
   // Task-based handlers ({ createTask, … }) are objects, not functions: they are left as they are.

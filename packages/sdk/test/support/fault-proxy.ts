@@ -12,8 +12,8 @@ export type Fault = { status: number } | { delayMs: number } | { loseAnswer: tru
 /** Options of {@link startFaultProxy}. */
 export interface FaultProxyOptions {
   target: string;
-  /** Decides a fault per request (method, path without query). */
-  fault?: (method: string, path: string) => Fault;
+  /** Decides a fault per request (method, path without query, the request body as text); called once the body has arrived. */
+  fault?: (method: string, path: string, body: string) => Fault;
   /** Play an older server: ignore `waitMs` on hold lookups and never announce long polling. */
   withoutLongPoll?: boolean;
 }
@@ -45,7 +45,7 @@ async function forward(options: FaultProxyOptions, request: IncomingMessage, bod
 
 async function handle(options: FaultProxyOptions, request: IncomingMessage, response: ServerResponse): Promise<void> {
   const body = await readBody(request);
-  const fault = options.fault?.(request.method ?? 'GET', (request.url ?? '').split('?')[0] ?? '');
+  const fault = options.fault?.(request.method ?? 'GET', (request.url ?? '').split('?')[0] ?? '', body.toString('utf8'));
   if (fault && 'status' in fault) {
     response.writeHead(fault.status, { 'content-type': 'text/plain' }).end('injected fault');
     return;
