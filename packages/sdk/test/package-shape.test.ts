@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -59,4 +60,12 @@ describe('the built @tollgate/sdk package', () => {
     `;
     expect(JSON.parse(node(['--input-type=module', '-e', script]))).toEqual([true, true, 2]);
   });
+
+  it('type-checks user code written with the real MCP SDK classes (test/types/*.ts) against its declarations', () => {
+    // `wrapMcpServer(new McpServer(…))` once failed to compile: McpServer's private `_registeredTools` clashed
+    // with a public member of the same name in the adapter's structural type.
+    const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+    const run = () => execFileSync(process.execPath, [tsc, '-p', join(root, 'test/types/tsconfig.json')], { cwd: root, encoding: 'utf8', stdio: 'pipe' });
+    expect(run).not.toThrow();
+  }, 60_000);
 });

@@ -25,7 +25,13 @@ export interface McpRegisteredToolLike {
 /** The part of an `McpServer` this adapter uses (`_registeredTools` is internal to the MCP SDK but stable across 1.x). */
 export interface McpServerLike {
   registerTool(name: string, ...rest: never[]): McpRegisteredToolLike;
-  _registeredTools?: Record<string, McpRegisteredToolLike>;
+  // Not declared here: the MCP SDK's `McpServer` keeps its tool table in a *private* `_registeredTools`, and a
+  // public member of the same name would make `wrapMcpServer(new McpServer(…))` fail to type-check.
+}
+
+/** The tools registered before wrapping (the MCP SDK's private table, read without declaring it). */
+function registeredTools(server: McpServerLike): Record<string, McpRegisteredToolLike> {
+  return (server as unknown as { _registeredTools?: Record<string, McpRegisteredToolLike> })._registeredTools ?? {};
 }
 
 /**
@@ -114,7 +120,7 @@ function governRegisteredTool(governor: Governor, name: string, tool: McpRegiste
  */
 export function wrapMcpServer<T extends McpServerLike>(server: T, config: TollgateConfig): T {
   const governor = getDefaultRuntime().governor(config);
-  for (const [name, tool] of Object.entries(server._registeredTools ?? {})) governRegisteredTool(governor, name, tool);
+  for (const [name, tool] of Object.entries(registeredTools(server))) governRegisteredTool(governor, name, tool);
   const record = server as unknown as { registerTool: ((...params: unknown[]) => McpRegisteredToolLike) & { [INSTRUMENTED]?: { governor: Governor } } };
   const existing = record.registerTool[INSTRUMENTED];
   if (existing) {
