@@ -129,11 +129,12 @@ async function measureHttp(log) {
   // The load generator (this process) is pinned to CPU 0; the servers are NOT pinned, so each may use the other CPU
   // and spill its background threads (Tollgate's WAL checkpointer) where the scheduler finds room. Unpinned, the
   // bare reference moved between 16.7k and 35k req/s from run to run as the scheduler put it on the generator's
-  // core or not (ratios 0.29–0.57 for one build); with the generator pinned it measured 22–23k in three rounds.
-  pinLoadGenerator();
-  log(PINNED ? 'load generator pinned to CPU 0; servers unpinned' : 'not pinned (needs taskset and 2 CPUs): expect more run-to-run variance');
+  // core or not (ratios 0.29–0.57 for one build); with the generator pinned, the ratio measured 0.30–0.38.
   const bare = await startChild('bare');
   const tollgate = await startChild('tollgate');
+  // After the servers are started: a child inherits its parent's CPU affinity.
+  pinLoadGenerator();
+  log(PINNED ? 'load generator pinned to CPU 0; servers unpinned' : 'not pinned (needs taskset and 2 CPUs): expect more run-to-run variance');
   try {
     await load(tollgate.url, tollgate.key); // warm-up run (JIT, SQLite pages); not reported
     const bareResult = await load(bare.url);
