@@ -50,6 +50,23 @@ function describeEvents(name: string, postgresUrl: () => string | undefined) {
       expect(post_).toMatchObject({ tenantId: t.tenantA.id, outcome: 'success', durationMs: 3, result: 'ok', redaction: 'full' });
     });
 
+    it('stores a timestamp far ahead of the server clock as at most five minutes ahead, so it cannot pin a session on top', async () => {
+      const before = Date.now();
+      const forged = event({ sessionId: 'from-the-future', timestamp: '2999-01-01T00:00:00.000Z' });
+      const slightlyAhead = event({ sessionId: 'slightly-ahead', timestamp: new Date(before + 60_000).toISOString() });
+      expect((await post([forged, slightlyAhead])).status).toBe(202);
+      const after = Date.now();
+      const stored = Date.parse((await list('sessionId=from-the-future')).body.events[0].timestamp as string);
+      expect(stored).toBeGreaterThanOrEqual(before + 5 * 60_000);
+      expect(stored).toBeLessThanOrEqual(after + 5 * 60_000);
+      // Within the allowed skew the claimed time is kept exactly.
+      expect((await list('sessionId=slightly-ahead')).body.events[0].timestamp).toBe(slightlyAhead.timestamp);
+      const sessions = await t.request('GET', '/api/v1/dashboard/sessions?limit=50', { key: readA });
+      expect(sessions.status).toBe(200);
+      const listed = (sessions.body.sessions as Array<{ sessionId: string; lastAt: string }>).find((s) => s.sessionId === 'from-the-future');
+      expect(Date.parse(listed!.lastAt)).toBeLessThanOrEqual(after + 5 * 60_000);
+    });
+
     it('pages by session and agent, newest first, without gaps or repeats', async () => {
       const base = Date.parse('2026-01-01T00:00:00Z');
       const events = Array.from({ length: 250 }, (_, index) =>

@@ -10,6 +10,12 @@ export const MAX_EVENTS_PER_BATCH = 1000;
 export const DEFAULT_EVENT_PAGE_SIZE = 100;
 export const MAX_EVENT_PAGE_SIZE = 1000;
 /**
+ * How far ahead of the server's clock an event's `timestamp` may be stored. Events are ordered (listing, the
+ * dashboard's sessions) by the time the SDK claims; a later one is stored as the server's time plus this, so a
+ * wrong clock or a forged far-future timestamp cannot pin a session at the top of every list for years.
+ */
+export const MAX_EVENT_CLOCK_SKEW_MS = 5 * 60_000;
+/**
  * Most stored text (arguments, result and error) one page of `GET /api/v1/events` loads: a page stops before the
  * event that would pass it (but always holds one event), so 1,000 events of up to the body limit each cannot make
  * one answer of a gigabyte in the memory every tenant shares.
@@ -119,10 +125,11 @@ export class EventService {
     if (event.tenantId !== undefined && event.tenantId !== tenantId) {
       throw new TollgateError('TENANT_MISMATCH', `events[${index}].tenantId does not match the API key’s tenant`);
     }
-    const ts = Date.parse(event.timestamp);
-    if (Number.isNaN(ts)) {
+    const claimed = Date.parse(event.timestamp);
+    if (Number.isNaN(claimed)) {
       throw new TollgateError('VALIDATION_FAILED', `events[${index}].timestamp must be an ISO date-time`, { details: [{ field: `body/events/${index}/timestamp` }] });
     }
+    const ts = Math.min(claimed, receivedAt + MAX_EVENT_CLOCK_SKEW_MS);
     return {
       tenantId,
       eventId: event.eventId,
