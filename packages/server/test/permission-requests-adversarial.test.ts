@@ -25,6 +25,37 @@ describe('permission requests under attack', () => {
   const queueDecide = (id: number, action: 'approve' | 'deny', key: string) => t.request('POST', `/api/v1/approvals/perm_${id}/${action}`, { key, body: {} });
   const config = async () => (await t.request('GET', `/api/v1/sdk/agents/${agentId}`, { key: agentKey })).body.agent.config as Record<string, unknown>;
 
+  it('holds: an approval racing an admin edit never writes back a permission the admin just removed', async () => {
+    const repository = t.services.store.sandboxAgents as unknown as Record<'update' | 'replaceConfigIf', (...args: unknown[]) => Promise<unknown>>;
+    const { update, replaceConfigIf } = repository;
+    const widened = { ...baseConfig, permissions: ['compute:read', 'data:write'] };
+    await update.call(repository, t.tenantA.id, agentId, { config: widened }, Date.now());
+    const request = (await ask({ permissions: { allow_network: true } })).body;
+    // The admin's edit (removing data:write) commits after the grant has read the config and before it writes.
+    let raced = false;
+    const raceFirst = (original: (...args: unknown[]) => Promise<unknown>) => async (...args: unknown[]) => {
+      if (!raced) {
+        raced = true;
+        await update.call(repository, t.tenantA.id, agentId, { config: baseConfig }, Date.now());
+      }
+      return original.apply(repository, args);
+    };
+    repository.update = raceFirst(update);
+    repository.replaceConfigIf = raceFirst(replaceConfigIf);
+    let after: Record<string, unknown>;
+    try {
+      expect((await decide(request.id, 'approve', approverKey)).status).toBe(200);
+      after = await config();
+    } finally {
+      repository.update = update;
+      repository.replaceConfigIf = replaceConfigIf;
+      await update.call(repository, t.tenantA.id, agentId, { config: baseConfig }, Date.now());
+    }
+    expect(raced).toBe(true);
+    expect(after.allow_network).toBe(true);
+    expect(after.permissions).not.toContain('data:write');
+  });
+
   it('holds: the agent key cannot approve or deny its own request, on either route', async () => {
     const request = (await ask({ permissions: { allow_network: true } })).body;
     for (const action of ['approve', 'deny'] as const) {

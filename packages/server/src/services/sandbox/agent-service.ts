@@ -13,6 +13,8 @@ export const DEFAULT_ENTRY_CODE = 'return { task: input?.task ?? null, received:
 export const DEFAULT_AGENT_VERSION = '1.0.0';
 export const AGENT_STATUSES = ['ready', 'draft', 'disabled'] as const;
 export const MAX_ENTRY_CODE_BYTES = 1_048_576;
+/** Read-merge-write attempts of a grant before it gives up with 409 (each lost one means the config changed). */
+const MAX_GRANT_ATTEMPTS = 5;
 
 /** Agent as the REST API shows it (the seed's snake_case shape). */
 export interface AgentView {
@@ -113,10 +115,24 @@ export class AgentService {
     return agent;
   }
 
-  /** Merges granted settings into the agent's config (approved permission requests). Scopes and domains add up. */
+  /**
+   * Merges granted settings into the agent's config (approved permission requests). Scopes and domains add up.
+   * Compare-and-set: if the config changed between the read and the write (an admin edit, another grant), the
+   * grant is merged again into the new config, so it never writes back a config someone has just changed (an
+   * admin removing a scope while a grant lands must not see the scope return).
+   */
   async grant(tenantId: string, id: number, grant: Record<string, unknown>, actor: string | null): Promise<SandboxAgent> {
-    const current = await this.get(tenantId, id);
-    return this.update(tenantId, id, { config: mergeGrant(current.config, grant) }, actor);
+    for (let attempt = 0; attempt < MAX_GRANT_ATTEMPTS; attempt += 1) {
+      const current = await this.get(tenantId, id);
+      const config = mergeGrant(current.config, grant);
+      validateFields({ ...current, config });
+      if (await this.deps.store.sandboxAgents.replaceConfigIf(tenantId, id, current.config, config, this.deps.now())) {
+        const agent = await this.get(tenantId, id);
+        await this.changed(tenantId, agent, 'updated', actor);
+        return agent;
+      }
+    }
+    throw new TollgateError('CONFLICT', `the agent's config kept changing while the grant was applied (${MAX_GRANT_ATTEMPTS} attempts); try again`);
   }
 
   /** Deletes the agent with its executions, context store and stored compliance evaluations, in one transaction. */

@@ -56,6 +56,11 @@ export interface SandboxAgentRepository {
   /** Agents of one tenant, by id. */
   list(tenantId: string): Promise<SandboxAgent[]>;
   update(tenantId: string, id: number, fields: Partial<SandboxAgentFields>, at: number): Promise<SandboxAgent | undefined>;
+  /**
+   * Compare-and-set of the config: writes `next` only if the stored config still equals `expected` (as read);
+   * false when it changed in between (or the agent is gone). Read-merge-write callers retry on false.
+   */
+  replaceConfigIf(tenantId: string, id: number, expected: Record<string, unknown>, next: Record<string, unknown>, at: number): Promise<boolean>;
   /** Deletes the agent, its executions and its context; false when it is not in this tenant. */
   delete(tenantId: string, id: number): Promise<boolean>;
   getContext(tenantId: string, agentId: number, key: string): Promise<unknown>;
@@ -109,6 +114,12 @@ export function createSandboxAgentRepository(db: Kysely<Database>, _dialect: Dia
     return get(tenantId, id);
   };
   return {
+    async replaceConfigIf(tenantId, id, expected, next, at) {
+      // The column holds JSON.stringify(config), and JSON.stringify(JSON.parse(text)) === text for such text.
+      const result = await db.updateTable('sandbox_agents').set({ config: JSON.stringify(next), updated_at: at })
+        .where('tenant_id', '=', tenantId).where('id', '=', id).where('config', '=', JSON.stringify(expected)).executeTakeFirst();
+      return Number(result.numUpdatedRows) > 0;
+    },
     async upsertByName(tenantId, fields, at) {
       const existing = await getByName(tenantId, fields.name);
       if (existing) return { agent: (await update(tenantId, existing.id, fields, at))!, created: false };

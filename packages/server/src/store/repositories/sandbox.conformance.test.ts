@@ -60,6 +60,18 @@ function conformance(name: string, open: () => Promise<{ store: Store; done: () 
       expect(await repos.agents.getContext('t1', first.agent.id, 'k')).toBeNull();
     });
 
+    it('agents: replaceConfigIf is compare-and-set on the config, per tenant', async () => {
+      const fields = { name: 'cas', version: '1', description: null, entryCode: 'return 1;', config: { permissions: ['a'], note: 'é \u2028 "q"' }, status: 'ready' };
+      const { agent } = await repos.agents.upsertByName('t1', fields, 10);
+      const read = (await repos.agents.get('t1', agent.id))!.config;
+      expect(await repos.agents.replaceConfigIf('t2', agent.id, read, { permissions: ['x'] }, 11)).toBe(false);
+      expect(await repos.agents.replaceConfigIf('t1', agent.id, read, { permissions: ['a', 'b'] }, 12)).toBe(true);
+      expect(await repos.agents.get('t1', agent.id)).toMatchObject({ config: { permissions: ['a', 'b'] }, updatedAt: 12 });
+      // A writer holding the config it read before that change loses, and changes nothing.
+      expect(await repos.agents.replaceConfigIf('t1', agent.id, read, { permissions: ['a', 'c'] }, 13)).toBe(false);
+      expect(await repos.agents.get('t1', agent.id)).toMatchObject({ config: { permissions: ['a', 'b'] }, updatedAt: 12 });
+    });
+
     it('executions: start, finish, ledger index, paged listing by status, tenant scoping', async () => {
       const { agent } = await repos.agents.upsertByName('t1', { name: 'runner', version: '1', description: null, entryCode: 'x', config: {}, status: 'ready' }, 1);
       const ids: number[] = [];
