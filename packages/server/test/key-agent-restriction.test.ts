@@ -157,6 +157,22 @@ describe.each([
     expect(await stored()).toBe(2);
   });
 
+  it('polls only the holds of its own agents; another agent\'s hold answers 404 like an unknown token', async () => {
+    const stepUp = (key: string, agentId: string) =>
+      t.request('POST', '/v1/enforce', { key, body: { agentId, toolName: 'send_email', arguments: {}, enforcement: 'step_up' } });
+    const others = (await stepUp(unbound, 'lenient-bot')).body;
+    const own = (await stepUp(bound, 'strict-bot')).body;
+    expect([others.decision, own.decision]).toEqual(['STEP_UP', 'STEP_UP']);
+    const poll = (key: string, token: string) => t.request('GET', `/v1/enforce/hold/${token}`, { key });
+    for (let round = 0; round < 2; round += 1) { // the second time with the key cached
+      const refused = await poll(bound, others.holdToken as string);
+      expect(refused.status).toBe(404);
+      expect(refused.body.error.code).toBe((await poll(bound, 'hold_no_such_token')).body.error.code);
+      expect((await poll(bound, own.holdToken as string)).body.status).toBe('pending');
+    }
+    expect((await poll(unbound, others.holdToken as string)).body.status).toBe('pending');
+  });
+
   it('an unrestricted key names any agent as before', async () => {
     expect((await enforce(unbound, 'lenient-bot')).body.decision).toBe('ALLOW');
     expect((await enforce(unbound, 'strict-bot')).body.decision).toBe('BLOCK');

@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { ENFORCEMENT_MODES } from '@tollgate/core';
+import { ENFORCEMENT_MODES, TollgateError } from '@tollgate/core';
 import type { Services } from '../../services/index.js';
 import { MAX_HOLD_WAIT_MS, toHoldView } from '../../services/holds/hold-service.js';
 import { assertAgentAllowed, type AuthContext } from '../../services/keys/index.js';
@@ -98,7 +98,12 @@ export function registerEnforceRoutes(app: TollgateApp, services: Services): voi
     },
   }, async (request, reply) => {
     reply.header('x-tollgate-long-poll', '1');
-    const { tenantId } = authOf(request);
+    const auth = authOf(request);
+    const { tenantId } = auth;
+    // A key bound to agents sees only their holds; another agent's hold answers as an unknown token would.
+    if (auth.agentIds !== undefined && !auth.agentIds.includes((await services.holds.get(tenantId, request.params.token)).agentId)) {
+      throw new TollgateError('NOT_FOUND', 'hold not found');
+    }
     const waitMs = request.query.waitMs ?? 0;
     // A waiting poll holds a connection like a stream does, so it takes one of the tenant's stream slots.
     const release = waitMs > 0 ? slots.acquire(tenantId) : undefined;
