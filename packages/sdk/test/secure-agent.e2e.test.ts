@@ -160,4 +160,34 @@ describe('SecureAgent against a real server', () => {
     expect(seen.map((e) => e.type)).toContain('connected');
     expect(seen.some((e) => e.type === 'audit' && JSON.stringify(e.data).includes('sandbox.execution'))).toBe(true);
   });
+
+  it('runs with a key restricted to its agent: configure, run, verify, ask for more, stop; cannot widen itself', async () => {
+    const entryCode = 'return input.task;';
+    const options = { baseUrl: t.url, name: 'restricted-bot', entryCode, permissions: SecureAgent.permissions.READONLY };
+    // The operator registers the agent and its permissions with an unrestricted key ...
+    await new SecureAgent({ apiKey: key, ...options }).configure();
+    const restricted = (await t.services.keys.create({ tenantId: t.tenantA.id, scopes: ['agents'], agentIds: ['restricted-bot'] })).token;
+    // ... and the agent process runs the same code with a key restricted to it.
+    const agent = new SecureAgent({ apiKey: restricted, ...options });
+    const result = await agent.run({ task: 'hello' });
+    expect(result).toMatchObject({ status: 'completed', output: 'hello' });
+    expect(await agent.verifyExecution(result.executionId)).toMatchObject({ tee_mode: 'none' });
+    const wider = new SecureAgent({ apiKey: restricted, ...options, permissions: SecureAgent.permissions.FULL });
+    await expect(wider.configure()).rejects.toMatchObject({ status: 403, code: 'KEY_AGENT_FORBIDDEN' });
+    await expect(new SecureAgent({ apiKey: restricted, baseUrl: t.url, name: 'someone-else', entryCode }).run({ task: 'x' })).rejects.toMatchObject({ status: 403, code: 'KEY_AGENT_FORBIDDEN' });
+    const asked = agent.requestPermission({ permissions: { permissions: ['network:outbound'] }, justification: 'fetch a page', timeoutMs: 5_000 });
+    for (let i = 0; i < 100; i++) {
+      const pending = await t.request('GET', '/api/sdk/permission-requests?status=pending', { key });
+      const mine = pending.body.requests?.find((request: { agent_id: number }) => request.agent_id === Number(agent.agentId));
+      if (mine) {
+        await t.request('POST', `/api/sdk/permission-requests/${mine.id}/deny`, { key: approverKey, body: { comment: 'not now' } });
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await expect(asked).rejects.toMatchObject({ code: 'PERMISSION_DENIED' });
+    await agent.stop('done');
+    await expect(agent.run({ task: 'again' })).rejects.toMatchObject({ code: 'AGENT_HALTED' });
+    await t.request('POST', `/api/sdk/agents/${agent.agentId}/unkill`, { key, body: {} });
+  });
 });

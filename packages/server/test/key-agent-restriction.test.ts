@@ -187,7 +187,7 @@ describe.each([
     ['a space-padded id', { scopes: ['enforce'], agentIds: ['strict-bot '] }],
     ['a glob', { scopes: ['enforce'], agentIds: ['strict-*'] }],
     ['a control character', { scopes: ['enforce'], agentIds: ['a\u0007'] }],
-    ['scope agents', { scopes: ['enforce', 'agents'], agentIds: ['strict-bot'] }],
+    ['scope policies', { scopes: ['enforce', 'policies'], agentIds: ['strict-bot'] }],
     ['scope admin', { scopes: ['admin'], agentIds: ['strict-bot'] }],
     ['scope audit:read', { scopes: ['audit:read'], agentIds: ['strict-bot'] }],
   ])('refuses to create a key with %s (400 VALIDATION_FAILED)', async (_, body) => {

@@ -37,7 +37,7 @@ export function registerKeysCommand(program: Command): void {
     .requiredOption('--scopes <list>', 'comma-separated: admin, enforce, events:write, agents, audit:read, approvals, policies')
     .option('--name <name>', 'label')
     .option('--expires <when>', 'ISO date-time or duration (30d, 12h)')
-    .option('--agents <list>', 'comma-separated exact agent ids the key may name (scopes enforce, events:write only); default every agent')
+    .option('--agents <list>', 'comma-separated exact agent ids (sandbox agents: names) the key may act for (scopes enforce, events:write, agents only); default every agent')
     .action(async (flags: KeyFlags & { scopes: string; name?: string; expires?: string; agents?: string }) => {
       const scopes = flags.scopes.split(',').map((scope) => scope.trim()).filter(Boolean);
       // Split only: the server refuses empty or space-padded ids rather than the CLI silently changing them.

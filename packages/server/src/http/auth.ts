@@ -16,6 +16,12 @@ declare module 'fastify' {
     public?: boolean;
     /** Any valid key, whatever its scopes (e.g. "who am I"). */
     anyScope?: boolean;
+    /**
+     * The handler itself limits a key restricted to agents (`agentIds`) to those agents. An `agents` route without it
+     * refuses such keys (403 `KEY_AGENT_FORBIDDEN`): deny by default for routes that reach the whole tenant
+     * (credentials, the global kill switch) or change what an agent may do.
+     */
+    checksAgentRestriction?: boolean;
   }
 }
 
@@ -25,8 +31,8 @@ declare module 'fastify' {
  * @example
  * app.get('/api/v1/agents', { ...requireScope('agents'), schema }, handler);
  */
-export function requireScope(scope: Scope): { config: { scope: Scope } } {
-  return { config: { scope } };
+export function requireScope(scope: Scope, options: { checksAgentRestriction?: true } = {}): { config: { scope: Scope; checksAgentRestriction?: true } } {
+  return { config: { scope, ...options } };
 }
 
 /**
@@ -158,7 +164,7 @@ export function registerAuth(app: TollgateApp, keys: KeyService, fallback?: Fall
   });
 }
 
-type RouteAuthConfig = { scope?: Scope; anyScope?: boolean; public?: boolean } | undefined;
+type RouteAuthConfig = { scope?: Scope; anyScope?: boolean; public?: boolean; checksAgentRestriction?: boolean } | undefined;
 
 function createAuthHook(keys: KeyService, fallback: FallbackAuthenticator | undefined, configOf: () => RouteAuthConfig) {
   const authorize = (request: FastifyRequest, reply: FastifyReply, auth: AuthContext, subject: 'API key' | 'Session'): boolean => {
@@ -169,6 +175,10 @@ function createAuthHook(keys: KeyService, fallback: FallbackAuthenticator | unde
     const granted = subject === 'Session' && isMachineScope(required) ? false : hasScope(auth.scopes, required);
     if (config?.anyScope !== true && !granted) {
       void sendError(reply, request, 'FORBIDDEN', `${subject} lacks scope ${required}`, { requiredScope: required });
+      return false;
+    }
+    if (auth.agentIds !== undefined && config?.anyScope !== true && !isMachineScope(required) && config?.checksAgentRestriction !== true) {
+      void sendError(reply, request, 'KEY_AGENT_FORBIDDEN', `This API key is restricted to agents (${auth.agentIds.join(', ')}) and cannot use this route, which reaches beyond them or changes what they may do`, { agentIds: [...auth.agentIds] });
       return false;
     }
     request.auth = auth;

@@ -53,24 +53,27 @@ function fileName(agentName: string, what: string, extension: string, at: number
 export function registerComplianceRoutes(app: TollgateApp, services: Services): void {
   const { compliance } = services;
   app.get('/api/v1/sdk/agents/:id/compliance', {
-    ...requireScope('agents'),
+    ...requireScope('agents', { checksAgentRestriction: true }),
     schema: { tags, summary: 'Cached compliance evaluation per configured framework (evaluates frameworks never evaluated)', params: AgentParams, response: { 200: ComplianceStatusSchema, ...errors } },
   }, async (request) => {
     const { tenantId, keyId } = authOf(request);
+    await services.sandboxAgents.getAllowed(tenantId, request.params.id, authOf(request));
     return compliance.status(tenantId, request.params.id, keyId);
   });
   app.post('/api/v1/sdk/agents/:id/compliance/evaluate', {
-    ...requireScope('agents'),
+    ...requireScope('agents', { checksAgentRestriction: true }),
     schema: { tags, summary: 'Re-run every configured framework now and refresh the cache', params: AgentParams, body: EmptyBody, response: { 200: ComplianceStatusSchema, ...errors } },
   }, async (request) => {
     const { tenantId, keyId } = authOf(request);
+    await services.sandboxAgents.getAllowed(tenantId, request.params.id, authOf(request));
     return compliance.evaluate(tenantId, request.params.id, keyId);
   });
   app.get('/api/v1/sdk/agents/:id/compliance/evidence/:framework', {
-    ...requireScope('agents'),
+    ...requireScope('agents', { checksAgentRestriction: true }),
     schema: { tags, summary: 'Evidence package of one framework: markdown (default) or json', params: EvidenceParams, querystring: EvidenceQuery, response: { 200: Type.Unknown({ description: 'text/markdown document, or the JSON package with format=json' }), ...errors } },
   }, async (request, reply) => {
     const { tenantId, keyId } = authOf(request);
+    await services.sandboxAgents.getAllowed(tenantId, request.params.id, authOf(request));
     const evaluation = await compliance.framework(tenantId, request.params.id, request.params.framework, keyId);
     const at = services.clock.now();
     const pkg = buildEvidencePackage(evaluation, serverUrl(request), at);
@@ -80,10 +83,11 @@ export function registerComplianceRoutes(app: TollgateApp, services: Services): 
       .send(renderEvidenceMarkdown(pkg));
   });
   app.get('/api/v1/sdk/agents/:id/compliance/report', {
-    ...requireScope('agents'),
+    ...requireScope('agents', { checksAgentRestriction: true }),
     schema: { tags, summary: 'Coverage report over every configured framework: json (default), markdown or pdf', params: AgentParams, querystring: ReportQuery, response: { 200: Type.Unknown({ description: 'JSON report, text/markdown, or application/pdf' }), ...errors } },
   }, async (request, reply) => {
     const { tenantId, keyId } = authOf(request);
+    await services.sandboxAgents.getAllowed(tenantId, request.params.id, authOf(request));
     const at = services.clock.now();
     const report = buildComplianceReport(await compliance.status(tenantId, request.params.id, keyId), serverUrl(request), at);
     const format = request.query.format ?? 'json';

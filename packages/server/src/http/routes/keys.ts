@@ -38,7 +38,7 @@ const CreateKeyBody = Type.Object(
     tenantId: Type.Optional(Type.String({ maxLength: 64, description: 'Operator only: create the key in another tenant' })),
     agentIds: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: MAX_KEY_AGENT_ID_LENGTH }), {
       minItems: 1, maxItems: MAX_KEY_AGENT_IDS,
-      description: 'Restrict the key to these exact agent ids (scopes enforce and events:write only); omit for every agent',
+      description: 'Restrict the key to these exact agent ids (for sandbox agents: their names; scopes enforce, events:write and agents only); omit for every agent',
     })),
   },
   { additionalProperties: false },

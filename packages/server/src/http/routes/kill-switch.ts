@@ -2,6 +2,7 @@ import { Type } from '@sinclair/typebox';
 import { TollgateError } from '@tollgate/core';
 import type { FastifyRequest } from 'fastify';
 import type { Services } from '../../services/index.js';
+import { allowsAgent, assertAgentAllowed, type AgentRestriction } from '../../services/keys/agent-restriction.js';
 import { authOf, requireScope } from '../auth.js';
 import { ErrorEnvelopeSchema } from '../errors.js';
 import type { TollgateApp } from '../type-provider.js';
@@ -59,12 +60,24 @@ function changeView(message: { tenantId: string; agentId: string | null; global:
  * registerKillSwitchRoutes(app, services);
  */
 export function registerKillSwitchRoutes(app: TollgateApp, services: Services): void {
+  /**
+   * Whether a key (restricted or not) may act on the kill-switch entry `agentId`: an id of its restriction, or the
+   * numeric id of a sandbox agent whose name is (the sandbox honours both, and SecureAgent.stop() sends the id).
+   */
+  const mayHalt = async (tenantId: string, auth: AgentRestriction, agentId: string): Promise<boolean> => {
+    if (allowsAgent(auth, agentId)) return true;
+    if (!/^[1-9][0-9]{0,14}$/.test(agentId)) return false;
+    const agent = await services.sandboxAgents.get(tenantId, Number(agentId)).catch(() => undefined);
+    return agent !== undefined && allowsAgent(auth, agent.name);
+  };
   const actorOf = (keyId: string) => keyId;
+  // A key restricted to agents may halt its own agents (never revive one, nor touch the global switch).
   app.post('/api/sdk/agents/:agentId/kill', {
-    ...requireScope('agents'), preValidation: jsonFromTextPlain,
+    ...requireScope('agents', { checksAgentRestriction: true }), preValidation: jsonFromTextPlain,
     schema: { tags, summary: 'Halt one agent', params: AgentParams, body: Type.Union([Type.Object({ reason: Reason }, { additionalProperties: false }), Type.Null()]), response: { 200: ChangeResponse, ...errors } },
   }, async (request) => {
     const { tenantId, keyId } = authOf(request);
+    if (!(await mayHalt(tenantId, authOf(request), request.params.agentId))) assertAgentAllowed(authOf(request), request.params.agentId);
     return changeView(await services.killSwitch.killAgent(tenantId, request.params.agentId, request.body?.reason ?? null, actorOf(keyId)));
   });
   app.post('/api/sdk/agents/:agentId/unkill', {
@@ -81,13 +94,19 @@ export function registerKillSwitchRoutes(app: TollgateApp, services: Services): 
     const { tenantId, keyId } = authOf(request);
     return changeView(await services.killSwitch.setGlobal(tenantId, request.body.halted, request.body.reason ?? null, actorOf(keyId)));
   });
-  app.get('/api/sdk/kill-switch', { ...requireScope('agents'), schema: { tags, summary: 'Kill-switch state of the tenant', response: { 200: StateResponse, ...errors } } },
+  app.get('/api/sdk/kill-switch', { ...requireScope('agents', { checksAgentRestriction: true }), schema: { tags, summary: 'Kill-switch state of the tenant', response: { 200: StateResponse, ...errors } } },
     async (request) => {
-      const state = await services.killSwitch.state(authOf(request).tenantId);
+      const auth = authOf(request);
+      const state = await services.killSwitch.state(auth.tenantId);
       const iso = (value: number | null) => (value === null ? null : new Date(value).toISOString());
       return {
         global: { halted: state.global.halted, reason: state.global.reason, actor: state.global.actor, updated_at: iso(state.global.updatedAt) },
-        agents: state.agents.map((agent) => ({ agent_id: agent.agentId, halted: agent.halted, reason: agent.reason, actor: agent.actor, updated_at: new Date(agent.updatedAt).toISOString() })),
+        agents: (auth.agentIds === undefined ? state.agents : await filterAsync(state.agents, (agent) => mayHalt(auth.tenantId, auth, agent.agentId))).map((agent) => ({ agent_id: agent.agentId, halted: agent.halted, reason: agent.reason, actor: agent.actor, updated_at: new Date(agent.updatedAt).toISOString() })),
       };
     });
+}
+
+async function filterAsync<T>(items: readonly T[], keep: (item: T) => Promise<boolean>): Promise<T[]> {
+  const kept = await Promise.all(items.map(keep));
+  return items.filter((_, i) => kept[i]);
 }

@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import type { Services } from '../../services/index.js';
+import { allowsAgent } from '../../services/keys/agent-restriction.js';
 import { authOf, requireScope } from '../auth.js';
 import { ErrorEnvelopeSchema } from '../errors.js';
 import type { TollgateApp } from '../type-provider.js';
@@ -49,15 +50,27 @@ const tags = ['permission requests'];
  */
 export function registerPermissionRequestRoutes(app: TollgateApp, services: Services): void {
   const requests = services.permissionRequests;
-  app.post('/api/sdk/permission-requests', { ...requireScope('agents'), schema: { tags, summary: 'Create a permission request', body: CreateBody, response: { 201: PermissionRequestSchema, ...errors } } },
+  // A key restricted to agents asks, lists and waits only for its own agents (matched by the agent's name).
+  app.post('/api/sdk/permission-requests', { ...requireScope('agents', { checksAgentRestriction: true }), schema: { tags, summary: 'Create a permission request', body: CreateBody, response: { 201: PermissionRequestSchema, ...errors } } },
     async (request, reply) => {
-      const { tenantId, keyId } = authOf(request);
-      return reply.code(201).send(await requests.create(tenantId, request.body, keyId));
+      const auth = authOf(request);
+      await services.sandboxAgents.getAllowed(auth.tenantId, request.body.agent_id, auth);
+      return reply.code(201).send(await requests.create(auth.tenantId, request.body, auth.keyId));
     });
-  app.get('/api/sdk/permission-requests', { ...requireScope('agents'), schema: { tags, summary: 'List requests by status', querystring: Type.Object({ status: Type.Optional(Status) }, { additionalProperties: false }), response: { 200: Type.Object({ requests: Type.Array(PermissionRequestSchema) }), ...errors } } },
-    async (request) => ({ requests: await requests.list(authOf(request).tenantId, request.query.status as never) }));
-  app.get('/api/sdk/permission-requests/:id', { ...requireScope('agents'), schema: { tags, summary: 'Get a request; with wait_ms, wait until it is decided', params: Params, querystring: Type.Object({ wait_ms: Type.Optional(Type.Integer({ minimum: 0, maximum: 30_000 })) }, { additionalProperties: false }), response: { 200: PermissionRequestSchema, ...errors } } },
-    async (request) => requests.waitForDecision(authOf(request).tenantId, request.params.id, request.query.wait_ms ?? 0));
+  app.get('/api/sdk/permission-requests', { ...requireScope('agents', { checksAgentRestriction: true }), schema: { tags, summary: 'List requests by status', querystring: Type.Object({ status: Type.Optional(Status) }, { additionalProperties: false }), response: { 200: Type.Object({ requests: Type.Array(PermissionRequestSchema) }), ...errors } } },
+    async (request) => {
+      const auth = authOf(request);
+      const all = await requests.list(auth.tenantId, request.query.status as never);
+      if (auth.agentIds === undefined) return { requests: all };
+      const own = new Set((await services.sandboxAgents.list(auth.tenantId)).filter((agent) => allowsAgent(auth, agent.name)).map((agent) => agent.id));
+      return { requests: all.filter((item) => own.has(item.agent_id)) };
+    });
+  app.get('/api/sdk/permission-requests/:id', { ...requireScope('agents', { checksAgentRestriction: true }), schema: { tags, summary: 'Get a request; with wait_ms, wait until it is decided', params: Params, querystring: Type.Object({ wait_ms: Type.Optional(Type.Integer({ minimum: 0, maximum: 30_000 })) }, { additionalProperties: false }), response: { 200: PermissionRequestSchema, ...errors } } },
+    async (request) => {
+      const auth = authOf(request);
+      if (auth.agentIds !== undefined) await services.sandboxAgents.getAllowed(auth.tenantId, (await requests.get(auth.tenantId, request.params.id)).agent_id, auth);
+      return requests.waitForDecision(auth.tenantId, request.params.id, request.query.wait_ms ?? 0);
+    });
   for (const action of ['approve', 'deny'] as const) {
     app.post(`/api/sdk/permission-requests/:id/${action}`, { ...requireScope('approvals'), schema: { tags, summary: `${action === 'approve' ? 'Approve' : 'Deny'} a pending request`, params: Params, body: DecisionBody, response: { 200: PermissionRequestSchema, ...errors } } },
       async (request) => {

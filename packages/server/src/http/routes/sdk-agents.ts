@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import type { Services } from '../../services/index.js';
+import { allowsAgent } from '../../services/keys/agent-restriction.js';
 import { toAgentView } from '../../services/sandbox/agent-service.js';
 import { authOf, requireScope } from '../auth.js';
 import { ErrorEnvelopeSchema, RateLimitedResponseSchema } from '../errors.js';
@@ -50,20 +51,23 @@ const tags = ['sandbox agents'];
  */
 export function registerSdkAgentRoutes(app: TollgateApp, services: Services): void {
   const { sandboxAgents: agents, executions } = services;
-  app.post('/api/v1/sdk/agents', { ...requireScope('agents'), schema: { tags, summary: 'Register or upsert an agent by name', body: CreateAgentBody, response: { 200: AgentAnswer, 201: AgentAnswer, ...errors } } },
+  app.post('/api/v1/sdk/agents', { ...requireScope('agents', { checksAgentRestriction: true }), schema: { tags, summary: 'Register or upsert an agent by name', body: CreateAgentBody, response: { 200: AgentAnswer, 201: AgentAnswer, ...errors } } },
     async (request, reply) => {
-      const { tenantId, keyId } = authOf(request);
-      const { agent, created } = await agents.upsert(tenantId, request.body, keyId);
+      const auth = authOf(request);
+      const { agent, created } = await agents.upsert(auth.tenantId, request.body, auth.keyId, auth);
       return reply.code(created ? 201 : 200).send({ success: true, agent: toAgentView(agent) });
     });
-  app.get('/api/v1/sdk/agents', { ...requireScope('agents'), schema: { tags, summary: 'List agents of the tenant', response: { 200: Type.Object({ success: Type.Boolean(), agents: Type.Array(SandboxAgentSchema) }), ...errors } } },
-    async (request) => ({ success: true, agents: (await agents.list(authOf(request).tenantId)).map((agent) => toAgentView(agent)) }));
-  app.get('/api/v1/sdk/agents/:id', { ...requireScope('agents'), schema: { tags, summary: 'Get one agent, with its code', params: AgentParams, response: { 200: AgentAnswer, ...errors } } },
-    async (request) => ({ success: true, agent: toAgentView(await agents.get(authOf(request).tenantId, request.params.id), true) }));
-  app.patch('/api/v1/sdk/agents/:id', { ...requireScope('agents'), schema: { tags, summary: 'Update code, config or status', params: AgentParams, body: UpdateAgentBody, response: { 200: AgentAnswer, ...errors } } },
+  app.get('/api/v1/sdk/agents', { ...requireScope('agents', { checksAgentRestriction: true }), schema: { tags, summary: 'List agents of the tenant', response: { 200: Type.Object({ success: Type.Boolean(), agents: Type.Array(SandboxAgentSchema) }), ...errors } } },
     async (request) => {
-      const { tenantId, keyId } = authOf(request);
-      return { success: true, agent: toAgentView(await agents.update(tenantId, request.params.id, request.body, keyId), true) };
+      const auth = authOf(request);
+      return { success: true, agents: (await agents.list(auth.tenantId)).filter((agent) => allowsAgent(auth, agent.name)).map((agent) => toAgentView(agent)) };
+    });
+  app.get('/api/v1/sdk/agents/:id', { ...requireScope('agents', { checksAgentRestriction: true }), schema: { tags, summary: 'Get one agent, with its code', params: AgentParams, response: { 200: AgentAnswer, ...errors } } },
+    async (request) => ({ success: true, agent: toAgentView(await agents.getAllowed(authOf(request).tenantId, request.params.id, authOf(request)), true) }));
+  app.patch('/api/v1/sdk/agents/:id', { ...requireScope('agents', { checksAgentRestriction: true }), schema: { tags, summary: 'Update code, config or status', params: AgentParams, body: UpdateAgentBody, response: { 200: AgentAnswer, ...errors } } },
+    async (request) => {
+      const auth = authOf(request);
+      return { success: true, agent: toAgentView(await agents.update(auth.tenantId, request.params.id, request.body, auth.keyId, auth), true) };
     });
   app.delete('/api/v1/sdk/agents/:id', { ...requireScope('agents'), schema: { tags, summary: 'Delete an agent with its executions, context store and compliance evaluations', params: AgentParams, response: { 200: Type.Object({ success: Type.Boolean() }), ...errors } } },
     async (request) => {
@@ -71,16 +75,21 @@ export function registerSdkAgentRoutes(app: TollgateApp, services: Services): vo
       await agents.delete(tenantId, request.params.id, keyId);
       return { success: true };
     });
-  app.post('/api/v1/sdk/agents/:id/execute', { ...requireScope('agents'), schema: { tags, summary: 'Execute the agent in the sandbox (synchronous)', params: AgentParams, body: ExecuteBody, response: { 200: ExecutionResponseSchema, ...executeErrors } } },
+  app.post('/api/v1/sdk/agents/:id/execute', { ...requireScope('agents', { checksAgentRestriction: true }), schema: { tags, summary: 'Execute the agent in the sandbox (synchronous)', params: AgentParams, body: ExecuteBody, response: { 200: ExecutionResponseSchema, ...executeErrors } } },
     async (request) => {
-      const { tenantId, keyId } = authOf(request);
-      return executions.execute(tenantId, request.params.id, request.body?.input ?? null, keyId);
+      const auth = authOf(request);
+      await agents.getAllowed(auth.tenantId, request.params.id, auth);
+      return executions.execute(auth.tenantId, request.params.id, request.body?.input ?? null, auth.keyId);
     });
-  app.put('/api/v1/sdk/agents/:id/context/:key', { ...requireScope('agents'), schema: { tags, summary: 'Set a value in the agent context store (read by read_context)', params: ContextParams, body: Type.Object({ value: Type.Unknown() }, { additionalProperties: false }), response: { 200: Type.Object({ key: Type.String(), value: Type.Unknown() }), ...errors } } },
+  app.put('/api/v1/sdk/agents/:id/context/:key', { ...requireScope('agents', { checksAgentRestriction: true }), schema: { tags, summary: 'Set a value in the agent context store (read by read_context)', params: ContextParams, body: Type.Object({ value: Type.Unknown() }, { additionalProperties: false }), response: { 200: Type.Object({ key: Type.String(), value: Type.Unknown() }), ...errors } } },
     async (request) => {
+      await agents.getAllowed(authOf(request).tenantId, request.params.id, authOf(request));
       await agents.setContext(authOf(request).tenantId, request.params.id, request.params.key, request.body.value);
       return { key: request.params.key, value: request.body.value ?? null };
     });
-  app.get('/api/v1/sdk/agents/:id/context/:key', { ...requireScope('agents'), schema: { tags, summary: 'Read a value of the agent context store', params: ContextParams, response: { 200: Type.Object({ key: Type.String(), value: Type.Unknown() }), ...errors } } },
-    async (request) => ({ key: request.params.key, value: await agents.getContext(authOf(request).tenantId, request.params.id, request.params.key) }));
+  app.get('/api/v1/sdk/agents/:id/context/:key', { ...requireScope('agents', { checksAgentRestriction: true }), schema: { tags, summary: 'Read a value of the agent context store', params: ContextParams, response: { 200: Type.Object({ key: Type.String(), value: Type.Unknown() }), ...errors } } },
+    async (request) => {
+      await agents.getAllowed(authOf(request).tenantId, request.params.id, authOf(request));
+      return { key: request.params.key, value: await agents.getContext(authOf(request).tenantId, request.params.id, request.params.key) };
+    });
 }

@@ -89,6 +89,10 @@ export class DashboardSessionService {
       const message = result.reason === 'expired' || result.reason === 'revoked' ? `API key ${result.reason}` : 'Invalid API key';
       throw new TollgateError('UNAUTHENTICATED', message);
     }
+    if (result.auth.agentIds !== undefined) {
+      // A session carries no agent restriction: signing in would turn an agent's key into an unrestricted one.
+      throw new TollgateError('KEY_AGENT_FORBIDDEN', 'A key restricted to agents cannot sign in to the dashboard');
+    }
     const scopes = dashboardScopesOf(result.auth.scopes);
     if (scopes.length === 0) {
       throw new TollgateError(
@@ -138,7 +142,7 @@ export class DashboardSessionService {
       return undefined;
     }
     const scopes = dashboardScopesOf(key.scopes);
-    if (scopes.length === 0) {
+    if (scopes.length === 0 || key.agentIds !== null) {
       // Ended for good: giving the scope back later must not revive a session the key's owner thought was over.
       await this.deps.store.dashboardSessions.revoke(record.id, now);
       return undefined;

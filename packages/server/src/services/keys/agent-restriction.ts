@@ -9,10 +9,12 @@ export const MAX_KEY_AGENT_ID_LENGTH = 256;
 
 /**
  * Scopes a restricted key may hold: the machine scopes, whose every route names its agent in the request and
- * checks it. Other scopes reach tenant-wide objects (policies, credentials, approvals, the ledger, other keys),
- * so restricting them to agents would promise more than the server enforces.
+ * checks it, and `agents`, whose routes either limit the key to its agents (matched by the sandbox agent's name,
+ * or the kill switch's agent id) or refuse it (see `checksAgentRestriction` in http/auth.ts). Other scopes reach
+ * tenant-wide objects (policies, approvals, the ledger, other keys), so restricting them to agents would promise
+ * more than the server enforces.
  */
-export const AGENT_RESTRICTABLE_SCOPES: readonly Scope[] = MACHINE_SCOPES;
+export const AGENT_RESTRICTABLE_SCOPES: readonly Scope[] = [...MACHINE_SCOPES, 'agents'];
 
 // Whitespace at either end, C0/C1 controls, and the glob character: exact ids only, and none that reads as a
 // pattern or hides a difference from the person who reads the key's listing.
@@ -57,4 +59,30 @@ export function validateAgentRestriction(agentIds: readonly unknown[] | null | u
 export function assertAgentAllowed(auth: { readonly agentIds?: readonly string[] | undefined }, agentId: string): void {
   if (auth.agentIds === undefined || auth.agentIds.includes(agentId)) return;
   throw new TollgateError('KEY_AGENT_FORBIDDEN', 'This API key may not act for this agent', { details: [{ field: 'agentId', agentId }] });
+}
+
+/** What the agent checks read of a request's credentials: `agentIds` is set only for a restricted key. */
+export interface AgentRestriction {
+  readonly agentIds?: readonly string[] | undefined;
+}
+
+/**
+ * True when `auth` may act for the agent `name` (always for an unrestricted key).
+ *
+ * @example
+ * agents.filter((agent) => allowsAgent(auth, agent.name));
+ */
+export function allowsAgent(auth: AgentRestriction, name: string): boolean {
+  return auth.agentIds === undefined || auth.agentIds.includes(name);
+}
+
+/**
+ * Refuses a restricted key outright (403 `KEY_AGENT_FORBIDDEN`), naming what it may not do.
+ *
+ * @example
+ * refuseRestrictedKey(auth, 'register new agents');
+ */
+export function refuseRestrictedKey(auth: AgentRestriction, action: string, details: Record<string, unknown> = {}): void {
+  if (auth.agentIds === undefined) return;
+  throw new TollgateError('KEY_AGENT_FORBIDDEN', `A key restricted to agents may not ${action}`, { details: [details] });
 }

@@ -1,9 +1,10 @@
-import { TollgateError } from '@tollgate/core';
+import { TollgateError, canonicalJson } from '@tollgate/core';
 import { resolveSandboxConfig, type AgentConfig, type ResolvedSandboxConfig } from '@tollgate/sandbox';
 import type { ComplianceRepository } from '../../store/repositories/compliance.js';
 import type { SandboxAgent, SandboxAgentFields, SandboxAgentRepository } from '../../store/repositories/sandbox-agents.js';
 import type { LedgerAppend } from '../vault/credential-service.js';
 import { CREDENTIAL_NAME } from './credential-references.js';
+import { assertAgentAllowed, refuseRestrictedKey, type AgentRestriction } from '../keys/agent-restriction.js';
 
 /**
  * Code a new agent gets when registered without `entry_code` (e.g. by `SecureAgent.configure()` with no
@@ -70,9 +71,19 @@ export function resolveAgentConfig(config: Record<string, unknown>): { sandbox: 
 export class AgentService {
   constructor(private readonly deps: { store: AgentStore; now: () => number; appendLedger?: LedgerAppend | undefined }) {}
 
-  async upsert(tenantId: string, input: AgentInput, actor: string | null): Promise<{ agent: SandboxAgent; created: boolean }> {
+  /**
+   * A key restricted to agents (`restriction.agentIds`) may re-register only an existing agent of its own, with its
+   * config and status unchanged (code, version and description may change): it cannot create agents or widen what an
+   * agent may do; more permissions come through permission requests, which a person approves.
+   */
+  async upsert(tenantId: string, input: AgentInput, actor: string | null, restriction: AgentRestriction = {}): Promise<{ agent: SandboxAgent; created: boolean }> {
     if (typeof input.name !== 'string' || input.name.trim() === '') throw invalid('name', 'is required');
     const existing = await this.deps.store.sandboxAgents.getByName(tenantId, input.name);
+    if (restriction.agentIds !== undefined) {
+      assertAgentAllowed(restriction, input.name);
+      if (!existing) refuseRestrictedKey(restriction, 'register new agents (an unrestricted key registers the agent and its permissions)', { field: 'name', name: input.name });
+      else assertSettingsUnchanged(restriction, existing, input);
+    }
     const fields: SandboxAgentFields = {
       name: input.name,
       version: input.version ?? existing?.version ?? DEFAULT_AGENT_VERSION,
@@ -97,8 +108,27 @@ export class AgentService {
     return agent;
   }
 
-  async update(tenantId: string, id: number, input: AgentInput, actor: string | null): Promise<SandboxAgent> {
+  /**
+   * The agent, if `restriction` allows it (403 `KEY_AGENT_FORBIDDEN` for another agent of a restricted key; 404 for
+   * an unknown id, as for any key).
+   *
+   * @example
+   * await agents.getAllowed(tenantId, id, authOf(request));
+   */
+  async getAllowed(tenantId: string, id: number, restriction: AgentRestriction): Promise<SandboxAgent> {
+    const agent = await this.get(tenantId, id);
+    assertAgentAllowed(restriction, agent.name);
+    return agent;
+  }
+
+  /** With a key restricted to agents: only its own agents, and neither their name, config nor status (see {@link upsert}). */
+  async update(tenantId: string, id: number, input: AgentInput, actor: string | null, restriction: AgentRestriction = {}): Promise<SandboxAgent> {
     const current = await this.get(tenantId, id);
+    if (restriction.agentIds !== undefined) {
+      assertAgentAllowed(restriction, current.name);
+      if (input.name !== undefined && input.name !== current.name) refuseRestrictedKey(restriction, 'rename an agent', { field: 'name' });
+      assertSettingsUnchanged(restriction, current, input);
+    }
     const fields: Partial<SandboxAgentFields> = {};
     if (input.name !== undefined) fields.name = input.name;
     if (input.version !== undefined) fields.version = input.version;
@@ -205,4 +235,20 @@ export function toAgentView(agent: SandboxAgent, withCode = false): AgentView {
   };
   if (withCode) view.entry_code = agent.entryCode;
   return view;
+}
+
+/** A restricted key's upsert or update must leave config and status as they are (same JSON, key order aside). */
+function assertSettingsUnchanged(restriction: AgentRestriction, current: SandboxAgent, input: AgentInput): void {
+  if (input.config !== undefined && !sameJson(input.config, current.config)) {
+    refuseRestrictedKey(restriction, "change an agent's config (scopes, limits, templates): ask through a permission request", { field: 'config' });
+  }
+  if (input.status !== undefined && input.status !== current.status) refuseRestrictedKey(restriction, "change an agent's status", { field: 'status' });
+}
+
+function sameJson(a: unknown, b: unknown): boolean {
+  try {
+    return canonicalJson(a) === canonicalJson(b);
+  } catch {
+    return false; // a value canonical JSON refuses (a lone surrogate) is not the stored one
+  }
 }
