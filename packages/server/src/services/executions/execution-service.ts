@@ -42,6 +42,8 @@ export interface ExecutionServiceDeps {
   now: () => number;
   fetch: OutboundFetch;
   resolveCredentials: (tenantId: string, names: readonly string[], context: { agentId: string; executionId: string }) => Promise<Map<string, string>>;
+  /** Current and rotated values of granted credentials, scrubbed from every response of a run (see host-handlers.ts). */
+  scrubValues?: ((tenantId: string, names: readonly string[]) => Promise<Map<string, string[]>>) | undefined;
   appendLedger?: LedgerAppend | undefined;
   haltState?: HaltState | undefined;
   contentSafety?: ContentSafetyCheck | undefined;
@@ -155,6 +157,7 @@ export class ExecutionService {
         handlers: createHostHandlers({
           tenantId, agentId: agent.id, config: sandbox, allowedCredentials: credentials, fetch: this.deps.fetch,
           resolveCredentials: (names, context) => this.deps.resolveCredentials(tenantId, names, context),
+          ...(this.deps.scrubValues ? { scrubValues: (names: readonly string[]) => this.deps.scrubValues!(tenantId, names) } : {}),
           readContext: (key) => this.deps.store.sandboxAgents.getContext(tenantId, agent.id, key),
         }),
         onHostCall: (call) => hostCalls.push(call),

@@ -19,6 +19,8 @@ export interface HostHandlerDeps {
   /** Credential names this agent may reference (agent config `credentials`). */
   allowedCredentials: readonly string[];
   resolveCredentials: (names: readonly string[], context: { agentId: string; executionId: string }) => Promise<Map<string, string>>;
+  /** Current and earlier values of these credentials (no use recorded), scrubbed from every response. */
+  scrubValues?: (names: readonly string[]) => Promise<Map<string, string[]>>;
   readContext: (key: string) => Promise<unknown>;
   fetch: OutboundFetch;
 }
@@ -35,6 +37,10 @@ export function createHostHandlers(deps: HostHandlerDeps): HostHandlers {
   // Every value substituted so far in this execution: an upstream that keeps what it was sent (a paste, an inbox, a
   // profile field) can hand it back to a later call that carries no reference, so every response is scrubbed of all.
   const sent = new Map<string, string>(); // value -> name (a name rotated mid-run keeps both values)
+  // And every value of the credentials granted to the agent, current and rotated, loaded on the first request of the
+  // run: a value sent upstream in an earlier run (kept in a paste, a profile, an inbox) can be read back in this one
+  // by a request that references nothing.
+  let granted: Promise<Map<string, string[]>> | undefined;
   return {
     http_request: async (request: HttpRequestArgs, context: HostCallContext): Promise<HttpResponseData> => {
       const names = referencedCredentials(request.headers);
@@ -49,8 +55,12 @@ export function createHostHandlers(deps: HostHandlerDeps): HostHandlers {
         outgoing = { ...request, headers: substituteCredentials(request.headers, values) };
         for (const [name, value] of values) sent.set(value, name);
       }
+      if (deps.scrubValues && deps.allowedCredentials.length > 0) granted ??= deps.scrubValues(deps.allowedCredentials);
+      const known = granted ? await granted : undefined;
       const response = await deps.fetch(outgoing, deps.config, context.signal, context.onRedirect, credentialHeaders);
-      return sent.size === 0 ? response : redactCredentials(response, [...sent].map(([value, name]) => [name, value] as const));
+      const pairs: Array<readonly [string, string]> = [...sent].map(([value, name]) => [name, value] as const);
+      for (const [name, values] of known ?? []) for (const value of values) if (!sent.has(value)) pairs.push([name, value]);
+      return pairs.length === 0 ? response : redactCredentials(response, pairs);
     },
     read_context: async (key: string): Promise<JsonValue | null> => (await deps.readContext(key)) as JsonValue | null,
   };

@@ -98,6 +98,7 @@ export function createSandboxServices(deps: SandboxServiceDeps): SandboxServices
   const executions = new ExecutionService({
     store: deps.store, runtime, running, now, fetch, appendLedger: appendLedger, haltState: deps.haltState, contentSafety: contentSafetyCheck(deps.scanContent), quota,
     resolveCredentials: (tenantId, names, context) => credentials.resolve(tenantId, names, context),
+    scrubValues: (tenantId, names) => credentials.scrubValues(tenantId, names),
   });
   const permissionRequests = new PermissionRequestService({ repository: deps.store.permissionRequests, agents, bus: deps.bus, now, appendLedger: appendLedger });
   const stopKills = listenForKills({ bus: deps.bus, runtime, running, appendLedger: appendLedger, onError: deps.onError });

@@ -5,6 +5,9 @@ import { CREDENTIAL_NAME } from '../sandbox/credential-references.js';
 import { refuseControlCharacters } from './display-text.js';
 import type { Vault } from './vault.js';
 
+
+/** How many rotations back an execution still scrubs a credential's earlier values from responses. */
+export const SCRUB_ROTATION_DEPTH = 5;
 /** What the API shows of a credential: everything except the value. */
 export interface CredentialView {
   id: string;
@@ -98,6 +101,28 @@ export class CredentialService {
       values.set(name, this.deps.vault.openCredential({ tenantId, id: record.id, name: record.name }, record.sealedValue));
       await this.deps.store.credentials.markUsed(tenantId, record.id, this.deps.now());
       await this.deps.appendLedger?.(tenantId, { type: 'credential.used', actor: null, ...context, data: { credential_id: record.id, name } });
+    }
+    return values;
+  }
+
+  /**
+   * The values an execution's responses are scrubbed of: for each name, the active value and the values it replaced
+   * by rotation (up to {@link SCRUB_ROTATION_DEPTH} back), since a value stored upstream in an earlier run can come
+   * back in any later one. Unknown names are skipped. Not a use: nothing is sent, so no `credential.used` record.
+   *
+   * @example
+   * const known = await credentials.scrubValues('acme', ['openweather']); // Map { 'openweather' => ['sk-…', 'sk-old…'] }
+   */
+  async scrubValues(tenantId: string, names: readonly string[]): Promise<Map<string, string[]>> {
+    const values = new Map<string, string[]>();
+    for (const name of new Set(names)) {
+      const list: string[] = [];
+      let record = await this.deps.store.credentials.getActiveByName(tenantId, name);
+      for (let depth = 0; record && depth <= SCRUB_ROTATION_DEPTH; depth += 1) {
+        list.push(this.deps.vault.openCredential({ tenantId, id: record.id, name: record.name }, record.sealedValue));
+        record = record.rotatedFrom === null ? undefined : await this.deps.store.credentials.get(tenantId, record.rotatedFrom);
+      }
+      if (list.length > 0) values.set(name, list);
     }
     return values;
   }
