@@ -25,10 +25,17 @@ describe('tollgate keys create --agents', () => {
     expect(listed.out).toMatch(new RegExp(`${id}\\t.*\\tagents support-bot,billing-bot`));
   });
 
+  it('creates a key with scope agents restricted to a sandbox agent name', async () => {
+    const created = await runCliCaptured('keys', 'create', '--scopes', 'agents', '--agents', 'my-summarizer', '--tenant', 'team-x', '--data-dir', dir);
+    expect(created.code).toBe(0);
+    const listed = await runCliCaptured('keys', 'list', '--tenant', 'team-x', '--data-dir', dir);
+    expect(listed.out).toMatch(/\tagents my-summarizer/);
+  });
+
   it.each([
     ['an empty id', ['--scopes', 'enforce', '--agents', 'a,,b']],
     ['a space-padded id', ['--scopes', 'enforce', '--agents', 'a, b']],
-    ['a scope other than enforce and events:write', ['--scopes', 'enforce,agents', '--agents', 'a']],
+    ['a scope other than enforce, events:write and agents', ['--scopes', 'enforce,policies', '--agents', 'a']],
   ])('refuses %s', async (_, flags) => {
     const result = await runCliCaptured('keys', 'create', '--tenant', 'team-x', ...flags, '--data-dir', dir);
     expect(result.code).toBe(1);
