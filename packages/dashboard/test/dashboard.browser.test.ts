@@ -261,6 +261,30 @@ describe.skipIf(!available)('dashboard in a real browser', { timeout: 120_000 },
     expect((await server.t.request('GET', '/api/v1/events?limit=1', { key: secret })).status).toBe(401);
   });
 
+  it('creates a key restricted to an agent from Settings, and the table shows the restriction', async () => {
+    await page.goto(`${server.t.url}/settings`);
+    const form = page.getByRole('form', { name: 'Create an API key' });
+    await form.getByLabel('Name').fill('restricted-agent-key');
+    await form.getByRole('checkbox', { name: 'events:write' }).uncheck();
+    await form.getByRole('checkbox', { name: 'agents' }).check();
+    await form.getByLabel('Only for agents (optional)').fill('support-bot, my-summarizer');
+    await form.getByRole('button', { name: 'Create key' }).click();
+    const secret = (await form.locator('code.secret').textContent()) ?? '';
+    expect(secret).toMatch(/^tg_live_/);
+    const whoami = await server.t.request('GET', '/api/v1/auth/whoami', { key: secret });
+    expect(whoami.body).toMatchObject({ scopes: ['enforce', 'agents'], agentIds: ['support-bot', 'my-summarizer'] });
+    expect((await server.t.request('POST', '/v1/enforce', { key: secret, body: { agentId: 'other-bot', toolName: 'x', arguments: {} } })).body.error.code).toBe('KEY_AGENT_FORBIDDEN');
+    const row = page.getByRole('row').filter({ hasText: 'restricted-agent-key' });
+    await poll(() => row.textContent()).toContain('only for support-bot, my-summarizer');
+    // A restriction with a scope it cannot carry is refused with the server's message, and nothing is created.
+    await form.getByLabel('Name').fill('too-wide');
+    await form.getByRole('checkbox', { name: 'policies' }).check();
+    await form.getByLabel('Only for agents (optional)').fill('support-bot');
+    await form.getByRole('button', { name: 'Create key' }).click();
+    await poll(() => form.getByRole('alert').textContent()).toMatch(/restricted to agents may only hold/);
+    expect(await page.getByRole('row').filter({ hasText: 'too-wide' }).count()).toBe(0);
+  });
+
   it('renders every page (screenshots for the docs), at desktop and phone width', async () => {
     for (const [path, name, heading] of [
       ['/', 'overview-first-calls', 'Overview'],

@@ -13,6 +13,8 @@ interface ApiKeyView {
   id: string;
   name: string;
   scopes: string[];
+  /** Set when the key may act only for these agents (enforce ids, sandbox agent names). */
+  agentIds?: string[] | null;
   createdAt: string | number;
   expiresAt: string | number | null;
   revokedAt: string | number | null;
@@ -67,15 +69,18 @@ function CreateTenant({ onCreated }: { onCreated: () => void }) {
 function CreateKey({ onCreated }: { onCreated: () => void }) {
   const [name, setName] = useState('');
   const [scopes, setScopes] = useState<string[]>(['enforce', 'events:write']);
+  const [agents, setAgents] = useState('');
   const [secret, setSecret] = useState<string | undefined>();
   const [error, setError] = useState<string | undefined>();
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     setError(undefined);
     try {
-      const created = await api.post<{ secret: string }>('/api/v1/keys', { name, scopes });
+      const agentIds = agents.split(',').map((id) => id.trim()).filter((id) => id !== '');
+      const created = await api.post<{ secret: string }>('/api/v1/keys', { name, scopes, ...(agentIds.length > 0 ? { agentIds } : {}) });
       setSecret(created.secret);
       setName('');
+      setAgents('');
       onCreated();
     } catch (failure) {
       setError((failure as Error).message);
@@ -101,6 +106,19 @@ function CreateKey({ onCreated }: { onCreated: () => void }) {
           </label>
         ))}
       </fieldset>
+      <label className="field">
+        <span>Only for agents (optional)</span>
+        <input
+          value={agents}
+          onChange={(event) => setAgents(event.target.value)}
+          placeholder="support-bot, my-summarizer"
+          aria-describedby="key-agents-help"
+        />
+      </label>
+      <p id="key-agents-help" className="small muted">
+        Comma-separated agent ids (sandbox agents: names). The key may then act only for them, and only with the scopes
+        enforce, events:write and agents; it cannot change what its agents may do.
+      </p>
       {error ? <p className="form-error" role="alert">{error}</p> : null}
       <button type="submit" className="button button-primary" disabled={scopes.length === 0}>
         Create key
@@ -151,7 +169,10 @@ export function SettingsPage({ session }: PageProps) {
                     <tr key={key.id}>
                       <td>{key.name}</td>
                       <td className="mono small">{key.prefix}</td>
-                      <td className="small">{key.scopes.join(', ')}</td>
+                      <td className="small">
+                        {key.scopes.join(', ')}
+                        {key.agentIds ? <span className="muted"> · only for {key.agentIds.join(', ')}</span> : null}
+                      </td>
                       <td className="small">{formatTime(key.createdAt)}</td>
                       <td><Badge value={key.status} /></td>
                       <td>
