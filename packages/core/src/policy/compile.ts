@@ -3,7 +3,7 @@ import type { CompiledCondition, VariableUse } from './cel.js';
 import { compileNameMatcher } from './glob.js';
 import type { NameMatcher } from './glob.js';
 import { parsePolicySource } from './source.js';
-import type { SourceMap } from './source.js';
+import type { ParsedSource, SourceMap } from './source.js';
 import type {
   AgentPolicy, DataFlowSource, EnforcementMode, PolicyDiagnostic, PolicyDocument, PolicyRule, RuleStage,
 } from './types.js';
@@ -204,14 +204,15 @@ export function compilePolicy(
 
 /**
  * Parses, validates and compiles policy text (YAML or JSON) in one step. This is what
- * `tollgate policy lint` runs: every problem comes back with its line and column.
+ * `tollgate policy lint` runs: every problem comes back with its line and column. `parsed` is the text's
+ * {@link parsePolicySource} result when it was parsed already (e.g. on another thread).
  *
  * @example
  * const result = loadPolicy(fs.readFileSync('policy.yaml', 'utf8'));
  * if (!result.ok) for (const d of result.diagnostics) console.log(`${d.line}:${d.column} ${d.message}`);
  */
-export function loadPolicy(text: string, options: { version?: number | null } = {}): CompileResult {
-  const parsed = parsePolicySource(text);
+export function loadPolicy(text: string, options: { version?: number | null; parsed?: ParsedSource } = {}): CompileResult {
+  const parsed = options.parsed ?? parsePolicySource(text);
   if (parsed.value === undefined) return { ok: false, diagnostics: capDiagnostics(parsed.diagnostics) };
   const { document, diagnostics } = validatePolicy(parsed.value, parsed.sourceMap);
   if (!document) return { ok: false, diagnostics: capDiagnostics([...parsed.diagnostics, ...diagnostics]) };

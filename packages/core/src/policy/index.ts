@@ -5,8 +5,8 @@ export type {
   PolicyDocument, PolicyRule, RateLimitScope, RuleError, RuleStage, SafetyInput, Severity, ShadowHit,
 } from './types.js';
 export { ENFORCEMENT_MODES, SEVERITIES } from './types.js';
-export { parsePolicySource } from './source.js';
-export type { ParsedSource, SourceMap, SourcePosition } from './source.js';
+export { parsePolicySource, parsePolicySourceData, parsedSourceFromData } from './source.js';
+export type { ParsedSource, ParsedSourceData, SourceMap, SourcePosition } from './source.js';
 export {
   validatePolicy, DEFAULT_PROGRESSIVE_BLOCK_AFTER, DEFAULT_DATA_FLOW_MIN_LENGTH, DEFAULT_RULE_SEVERITY,
 } from './validate.js';

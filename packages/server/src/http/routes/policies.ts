@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { loadPolicy, TollgateError } from '@tollgate/core';
+import { TollgateError } from '@tollgate/core';
 import type { Services } from '../../services/index.js';
 import { MAX_REPLAY_LIMIT } from '../../services/policies/replay.js';
 import { authOf, requireScope } from '../auth.js';
@@ -61,7 +61,7 @@ export function registerPolicyRoutes(app: TollgateApp, services: Services): void
     async (request) => ({ policies: (await policies.list(authOf(request).tenantId)).map(policyView) }));
   app.post('/api/v1/policies/lint', { ...scope, schema: { tags, summary: 'Check a policy document (nothing is stored)', body: Type.Object({ source: Source }, { additionalProperties: false }), response: { 200: Type.Object({ ok: Type.Boolean(), diagnostics: Type.Array(Diagnostic) }), ...errors } } },
     async (request) => {
-      const loaded = loadPolicy(request.body.source);
+      const loaded = await policies.loader.load(request.body.source);
       return { ok: loaded.ok, diagnostics: [...loaded.diagnostics] };
     });
   app.get('/api/v1/policies/history', { ...scope, schema: { tags, summary: 'Activation history, newest first', response: { 200: Type.Object({ activations: Type.Array(ActivationView) }), ...errors } } },

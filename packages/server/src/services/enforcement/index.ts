@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { TollgateConfig } from '../../config.js';
 import type { Store } from '../../store/index.js';
 import type { EnforcementBatch } from '../../store/repositories/decisions.js';
+import { PolicyLoader } from '../policies/policy-loader.js';
 import { createSqliteBatchWriter } from '../../store/repositories/decisions-sqlite-native.js';
 import { ApprovalService } from '../approvals/approval-service.js';
 import { holdApprovalSource, permissionRequestApprovalSource } from '../approvals/sources.js';
@@ -58,7 +59,8 @@ export async function createEnforcementServices(deps: EnforcementAreaDeps): Prom
   const onLedgerError = (error: unknown) => logger.error({ err: error }, 'ledger append of an enforcement record failed');
   const fingerprint = dataFlowFingerprint(deps.config.dataFlowKey);
   const scanner = deps.scanner ?? createSafetyScanner();
-  const policies = new PolicyService({ repository: store.policies, decisions: store.decisions, bus, clock, fingerprint, appendLedger });
+  const loader = new PolicyLoader({ onError: (message) => logger.warn(message) });
+  const policies = new PolicyService({ repository: store.policies, decisions: store.decisions, bus, clock, fingerprint, appendLedger, loader });
   const holds = new HoldService({ repository: store.holds, bus, clock, ttlMs: deps.config.holdTtlMs, appendLedger });
   const killSwitch = new KillSwitchService({ repository: store.killSwitches, bus, clock, appendLedger });
   const approvals = new ApprovalService({ bus });
@@ -93,6 +95,7 @@ export async function createEnforcementServices(deps: EnforcementAreaDeps): Prom
       clearInterval(sessionTimer);
       holds.close();
       policies.close();
+      await loader.close();
       killSwitch.close();
       await writer.drain();
       if (sessions.hasDirty()) await writeBatch({ decisions: [], violations: [], holds: [], outputs: [], counters: [], sessions: sessions.takeDirty(clock.now(), true) });

@@ -1,5 +1,5 @@
 import { loadPolicy } from '@tollgate/core';
-import type { PolicyRule } from '@tollgate/core';
+import type { CompileResult, PolicyRule } from '@tollgate/core';
 
 /** One line of a unified-style diff. */
 export interface DiffLine {
@@ -23,8 +23,18 @@ export const MAX_DIFF_LINES = 3_000;
  * diffPolicies(v1.source, v2.source).rules.added // ['no-email-outside']
  */
 export function diffPolicies(before: string, after: string): PolicyDiff {
-  const a = documentOf(before);
-  const b = documentOf(after);
+  return diffLoadedPolicies(before, after, loadPolicy(before), loadPolicy(after));
+}
+
+/**
+ * {@link diffPolicies} of two sources already loaded (e.g. by `PolicyLoader`, off the event loop).
+ *
+ * @example
+ * diffLoadedPolicies(a, b, await loader.load(a), await loader.load(b));
+ */
+export function diffLoadedPolicies(before: string, after: string, loadedBefore: CompileResult, loadedAfter: CompileResult): PolicyDiff {
+  const a = documentOf(loadedBefore);
+  const b = documentOf(loadedAfter);
   return {
     rules: compareKeyed(new Map(a.rules.map((rule) => [rule.id, rule])), new Map(b.rules.map((rule) => [rule.id, rule]))),
     agents: compareKeyed(new Map(Object.entries(a.agents)), new Map(Object.entries(b.agents))),
@@ -32,8 +42,7 @@ export function diffPolicies(before: string, after: string): PolicyDiff {
   };
 }
 
-function documentOf(source: string): { rules: readonly PolicyRule[]; agents: Record<string, unknown> } {
-  const loaded = loadPolicy(source);
+function documentOf(loaded: CompileResult): { rules: readonly PolicyRule[]; agents: Record<string, unknown> } {
   return loaded.ok ? { rules: loaded.policy.document.rules, agents: { ...loaded.policy.document.agents } } : { rules: [], agents: {} };
 }
 

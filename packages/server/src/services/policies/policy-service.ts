@@ -1,12 +1,13 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { loadPolicy, TollgateError } from '@tollgate/core';
+import { TollgateError } from '@tollgate/core';
 import type { CompiledPolicy, PolicyDiagnostic } from '@tollgate/core';
 import type {
   PolicyActivation, PolicyRecord, PolicyRepository, PolicyVersionRecord,
 } from '../../store/repositories/policies.js';
 import type { Bus } from '../bus.js';
 import type { Clock } from '../clock.js';
-import { diffPolicies } from './policy-diff.js';
+import { diffLoadedPolicies } from './policy-diff.js';
+import { PolicyLoader } from './policy-loader.js';
 import { replayDecisions } from './replay.js';
 import type { ReplayReport } from './replay.js';
 import type { DecisionRepository } from '../../store/repositories/decisions.js';
@@ -48,7 +49,14 @@ export class PolicyService {
   constructor(private readonly deps: {
     repository: PolicyRepository; decisions: Pick<DecisionRepository, 'list' | 'outputsForSessions' | 'lastCallsBefore'>; bus: Bus; clock: Clock;
     fingerprint?: Fingerprint | undefined; appendLedger?: PolicyLedgerAppend | undefined;
-  }) {}
+    /** Loads policy text with the parse of large sources off the event loop (default: a loader of its own). */
+    loader?: PolicyLoader | undefined;
+  }) {
+    this.loader = deps.loader ?? new PolicyLoader();
+  }
+
+  /** Parses, validates and compiles policy text (see {@link PolicyLoader}). */
+  readonly loader: PolicyLoader;
 
   start(): void {
     this.unsubscribe = this.deps.bus.subscribe(POLICY_CHANNEL, (payload) => {
@@ -62,17 +70,17 @@ export class PolicyService {
   }
 
   /** Compiles source or throws POLICY_INVALID with every diagnostic (line and column) in `details`. */
-  compile(source: string, version: number | null = null): CompiledPolicy {
+  async compile(source: string, version: number | null = null): Promise<CompiledPolicy> {
     if (Buffer.byteLength(source) > MAX_POLICY_SOURCE_BYTES) {
       throw new TollgateError('POLICY_INVALID', `policy source is larger than ${MAX_POLICY_SOURCE_BYTES} bytes`);
     }
-    const loaded = loadPolicy(source, { version });
+    const loaded = await this.loader.load(source, { version });
     if (!loaded.ok) throw invalid(loaded.diagnostics);
     return loaded.policy;
   }
 
   async create(tenantId: string, input: { name: string; description?: string | null; source: string; comment?: string | null }, actor: string | null): Promise<PolicyView> {
-    this.compile(input.source);
+    await this.compile(input.source);
     if (await this.deps.repository.getByName(tenantId, input.name)) {
       throw new TollgateError('POLICY_NAME_TAKEN', `a policy named ${input.name} already exists`, { details: { name: input.name } });
     }
@@ -85,7 +93,7 @@ export class PolicyService {
   }
 
   async addVersion(tenantId: string, policyId: string, input: { source: string; comment?: string | null }, actor: string | null): Promise<PolicyVersionRecord> {
-    this.compile(input.source);
+    await this.compile(input.source);
     const policy = await this.get(tenantId, policyId);
     const version = this.versionRecord(tenantId, policyId, policy.latestVersion + 1, input.source, input.comment ?? null, actor, this.deps.clock.now());
     try {
@@ -124,12 +132,13 @@ export class PolicyService {
 
   async diff(tenantId: string, policyId: string, from: number, to: number): Promise<PolicyDiff & { from: number; to: number }> {
     const [a, b] = await Promise.all([this.version(tenantId, policyId, from), this.version(tenantId, policyId, to)]);
-    return { from, to, ...diffPolicies(a.source, b.source) };
+    const [before, after] = await Promise.all([this.loader.load(a.source), this.loader.load(b.source)]);
+    return { from, to, ...diffLoadedPolicies(a.source, b.source, before, after) };
   }
 
   async activate(tenantId: string, policyId: string, version: number, actor: string | null, action: 'activate' | 'rollback' = 'activate'): Promise<PolicyActivation> {
     const found = await this.version(tenantId, policyId, version);
-    this.compile(found.source, version);
+    await this.compile(found.source, version);
     const activation = { tenantId, policyId, version, action, actor, createdAt: this.deps.clock.now() };
     await this.deps.repository.recordActivation(activation);
     await this.announce(tenantId, { type: `policy.${action === 'activate' ? 'activated' : 'rolled_back'}`, actor, data: { policyId, version } });
@@ -155,7 +164,7 @@ export class PolicyService {
     const policy = await this.get(tenantId, policyId);
     const version = input.source === undefined ? input.version ?? policy.latestVersion : null;
     const source = input.source ?? (await this.version(tenantId, policyId, version ?? policy.latestVersion)).source;
-    const draft = this.compile(source, version);
+    const draft = await this.compile(source, version);
     const report = await replayDecisions(this.deps.decisions, tenantId, draft, {
       from: input.from, to: input.to, agentId: input.agentId, limit: input.limit, examples: input.examples, fingerprint: this.deps.fingerprint,
     });
@@ -191,7 +200,7 @@ export class PolicyService {
     const current = await this.currentActivation(tenantId);
     if (!current?.policyId || current.version === null) return null;
     const version = await this.version(tenantId, current.policyId, current.version);
-    return { policyId: current.policyId, version: current.version, policy: this.compile(version.source, current.version) };
+    return { policyId: current.policyId, version: current.version, policy: await this.compile(version.source, current.version) };
   }
 
   private async currentActivation(tenantId: string): Promise<PolicyActivation | undefined> {
