@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { registerApprovalsCommand } from './approvals.js';
 import { registerAuditCommand } from './audit.js';
 import { registerKeysCommand } from './keys.js';
 import { registerMigrateCommand } from './migrate.js';
@@ -19,4 +20,5 @@ export const COMMANDS: ReadonlyArray<(program: Command) => void> = [
   registerAuditCommand,
   registerSafetyCommand,
   registerPolicyCommand,
+  registerApprovalsCommand,
 ];
