@@ -142,7 +142,8 @@ export class PolicyLoader {
         }
         // The source being parsed killed the worker (its heap limit, a stack overflow): refuse those sources; the
         // next large source starts a new worker.
-        for (const item of this.#pending.values()) item.reject(new SourceRefused(`the parser stopped (exit code ${code})`));
+        // (After close() the worker was stopped on purpose: those sources are parsed in place instead.)
+        for (const item of this.#pending.values()) item.reject(this.#closed ? new Error('closed') : new SourceRefused(`the parser stopped (exit code ${code})`));
         this.#pending.clear();
         if (!started) {
           this.#unavailable = true;
