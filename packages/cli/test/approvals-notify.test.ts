@@ -2,12 +2,11 @@
 // server and a real HTTP receiver. Nothing pending is missed across a notifier restart, a failing webhook is
 // retried, arguments never leave, and a revoked key stops the notifier instead of looping.
 import { createHmac } from 'node:crypto';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../../../test-utils/index.js';
 import { NotifierAuthError, runApprovalNotifier } from '../src/notify/approval-notifier.js';
 import { runCliCaptured } from './run-cli.js';
+import { startReceiver, until } from './webhook-receiver.js';
 
 const POLICY = `name: notify
 agents:
@@ -20,39 +19,6 @@ rules:
     effect: STEP_UP
     reason: refunds over 100 need a person
 `;
-
-interface Received {
-  headers: IncomingHttpHeaders;
-  body: string;
-}
-
-/** A webhook receiver that answers `failFirst` requests with 500, then 200. */
-function startReceiver(failFirst = 0): Promise<{ server: Server; url: string; received: Received[] }> {
-  const received: Received[] = [];
-  let failures = failFirst;
-  const server = createServer((request, response) => {
-    let body = '';
-    request.on('data', (chunk: Buffer) => (body += chunk.toString()));
-    request.on('end', () => {
-      if (failures > 0) {
-        failures -= 1;
-        response.writeHead(500).end();
-        return;
-      }
-      received.push({ headers: request.headers, body });
-      response.writeHead(200).end('ok');
-    });
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, received })));
-}
-
-async function until(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 describe('tollgate approvals notify', () => {
   let t: TestServer;
@@ -95,7 +61,7 @@ describe('tollgate approvals notify', () => {
   it('posts a held call as a Slack message with who, what, why and a link, never the arguments; once', async () => {
     const hook = await receiver();
     const running = notifier({ webhook: hook.url, dashboardUrl: 'https://tollgate.example' });
-    await new Promise((resolve) => setTimeout(resolve, 200)); // connected
+    await until(() => running.lines.includes('connected to the approvals stream'), 'the connection');
     const token = await stepUp(500, 'n-1');
     await until(() => hook.received.length === 1, 'the first message');
     const { text } = JSON.parse(hook.received[0]!.body) as { text: string };
@@ -142,7 +108,7 @@ describe('tollgate approvals notify', () => {
     const agent = await t.request('POST', '/api/v1/sdk/agents', { key: admin, body: { name: 'asker', entry_code: 'return 1;' } });
     const hook = await receiver();
     const running = notifier({ webhook: hook.url });
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await until(() => running.lines.includes('connected to the approvals stream'), 'the connection');
     const asked = await t.request('POST', '/api/sdk/permission-requests', { key: admin, body: { agent_id: agent.body.agent.id, permissions: { permissions: ['network:outbound'] }, justification: 'fetch the weather' } });
     expect(asked.status).toBe(201);
     await until(() => hook.received.some((request) => request.body.includes('asks for more permissions')), 'the permission request');
@@ -155,7 +121,7 @@ describe('tollgate approvals notify', () => {
     await expect(runApprovalNotifier({ url: t.url, apiKey: wrongScope, webhook: hook.url })).rejects.toBeInstanceOf(NotifierAuthError);
     const revocable = await t.services.keys.create({ tenantId: t.tenantA.id, scopes: ['approvals'] });
     const running = notifier({ webhook: hook.url, apiKey: revocable.token });
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await until(() => running.lines.includes('connected to the approvals stream'), 'the connection');
     expect((await t.request('POST', `/api/v1/keys/${revocable.record.id}/revoke`, { key: admin })).status).toBe(200);
     await stepUp(120, 'n-5'); // an event makes the stream check the key again
     await expect(running.done).rejects.toBeInstanceOf(NotifierAuthError);

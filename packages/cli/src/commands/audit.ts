@@ -3,6 +3,8 @@ import type { Command } from 'commander';
 import { TollgateError, merkle, openCheckpoint, parseVerifierKey, verifyBundleText } from '@tollgate/core';
 import type { BundleVerification, LedgerBundle } from '@tollgate/core';
 import { SYSTEM_TENANT_ID } from '@tollgate/server';
+import { DEFAULT_ALERT_TYPES, runAuditNotifier } from '../notify/audit-notifier.js';
+import { runNotifyCommand, withNotifyFlags, type NotifyFlags } from './notify-shared.js';
 import { print, withServices, withStorageFlags, type StorageFlags } from './shared.js';
 
 interface SourceFlags extends StorageFlags {
@@ -97,6 +99,16 @@ export function registerAuditCommand(program: Command): void {
       const result = verifyBundleFile(path, flags);
       for (const line of formatVerification(result)) print(line);
       if (!result.ok) process.exitCode = 1;
+    });
+
+  withNotifyFlags(audit.command('notify'), 'audit:read')
+    .description(`Post audit records worth an alert to a webhook as they are recorded (default: violations and ${DEFAULT_ALERT_TYPES.join(', ')}); runs until interrupted`)
+    .option('--types <list>', 'comma-separated record types to post instead (e.g. enforcement.violation,policy.activated; * for every record)')
+    .option('--state-file <path>', 'keeps the last ledger index handled, so a restart resumes right after it (no record missed or posted twice)')
+    .action((flags: NotifyFlags & { types?: string; stateFile?: string }) => {
+      const types = flags.types?.split(',').map((type) => type.trim()).filter((type) => type !== '');
+      if (types !== undefined && types.length === 0) throw new TollgateError('VALIDATION_FAILED', '--types lists no record type');
+      return runNotifyCommand(flags, 'audit alerts', (start) => runAuditNotifier({ ...start, types, stateFile: flags.stateFile }));
     });
 
   withSourceFlags(audit.command('proof').description('Inclusion proof of one record, checked against the latest signed checkpoint'))
