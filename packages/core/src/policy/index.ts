@@ -10,7 +10,7 @@ export type { ParsedSource, ParsedSourceData, SourceMap, SourcePosition } from '
 export {
   validatePolicy, DEFAULT_PROGRESSIVE_BLOCK_AFTER, DEFAULT_DATA_FLOW_MIN_LENGTH, DEFAULT_RULE_SEVERITY,
 } from './validate.js';
-export { compilePolicy, loadPolicy, CompiledPolicy, MAX_CONDITION_COST } from './compile.js';
+export { compilePolicy, compilePolicyAsync, loadPolicy, loadPolicyAsync, CompiledPolicy, MAX_CONDITION_COST, RULES_PER_PAUSE } from './compile.js';
 export type { CompileResult } from './compile.js';
 export { evaluatePolicy, rateLimitKey, rateLimitKeyExpiry } from './evaluate.js';
 export type { EvaluationState } from './evaluate.js';

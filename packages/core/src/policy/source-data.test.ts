@@ -32,3 +32,26 @@ describe('policy source parsed as plain data', () => {
     expect(result.diagnostics[0]!.column).toBeGreaterThan(40);
   });
 });
+
+describe('compiling in slices', () => {
+  it('gives the same policy and the same diagnostics as compiling in one go, pausing between slices', async () => {
+    const { loadPolicyAsync, RULES_PER_PAUSE } = await import('./compile.js');
+    const rules = (broken: number) => Array.from({ length: RULES_PER_PAUSE * 2 + 7 }, (_, i) =>
+      `  - { id: r${i}, match: { tools: [t${i}] }, when: '${i === broken ? 'args.n > > 1' : `args.n > ${i}`}', effect: BLOCK }`).join('\n');
+    for (const text of [`name: p\nrules:\n${rules(-1)}\n`, `name: p\nrules:\n${rules(RULES_PER_PAUSE + 3)}\n`]) {
+      let pauses = 0;
+      const sliced = await loadPolicyAsync(text, { pause: async () => { pauses += 1; } });
+      const whole = loadPolicy(text);
+      expect(sliced.ok).toBe(whole.ok);
+      expect(sliced.diagnostics).toEqual(whole.diagnostics);
+      if (sliced.ok && whole.ok) {
+        expect(sliced.policy.document).toEqual(whole.policy.document);
+        expect(sliced.policy.cost).toBe(whole.policy.cost);
+        for (const tool of ['t0', 't250', `t${RULES_PER_PAUSE * 2 + 6}`]) {
+          expect(sliced.policy.plan(tool).callRules.map((rule) => rule.rule.id)).toEqual(whole.policy.plan(tool).callRules.map((rule) => rule.rule.id));
+        }
+      }
+      expect(pauses).toBe(2);
+    }
+  });
+});

@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { loadPolicy, parsedSourceFromData } from '@tollgate/core';
+import { loadPolicyAsync, parsedSourceFromData } from '@tollgate/core';
 import type { CompileResult, ParsedSourceData } from '@tollgate/core';
 
 /** Sources at least this long (characters) are parsed on the worker thread; shorter ones in place (< ~20 ms). */
@@ -40,7 +40,8 @@ class SourceRefused extends Error {}
 
 /**
  * Loads policy text (parse, validate, compile; `loadPolicy` of @tollgate/core) without holding the event loop for
- * the YAML parse of a large source. Parsing is most of the cost (1 MB of rules: ~0.8 s of ~1 s here), and a policy
+ * the YAML parse of a large source, nor for its whole compilation (compiled in slices of a few hundred rules, letting
+ * other work run between them). Parsing is most of the cost (1 MB of rules: ~0.8 s of ~1 s here), and a policy
  * is loaded when it is created, versioned, linted, diffed, simulated, activated, and on every replica when its
  * activation is announced: each a stall for every request the server is handling. Sources of
  * {@link OFF_THREAD_PARSE_CHARS} and more are parsed on one worker thread (started on first use, unreferenced when
@@ -71,7 +72,7 @@ export class PolicyLoader {
 
   /** `loadPolicy(text, options)`, with the parse of a large text off the event loop. */
   async load(text: string, options: { version?: number | null } = {}): Promise<CompileResult> {
-    if (text.length < (this.options.offThreadChars ?? OFF_THREAD_PARSE_CHARS) || this.#unavailable || this.#closed) return loadPolicy(text, options);
+    if (text.length < (this.options.offThreadChars ?? OFF_THREAD_PARSE_CHARS) || this.#unavailable || this.#closed) return loadPolicyAsync(text, { ...options, pause });
     let data: ParsedSourceData;
     try {
       data = await this.#parse(text);
@@ -79,10 +80,10 @@ export class PolicyLoader {
       if (error instanceof SourceRefused) {
         return { ok: false, diagnostics: [{ severity: 'error', code: 'POLICY_SYNTAX', message: `the policy source could not be parsed: ${error.message}`, path: '', line: 1, column: 1 }] };
       }
-      return loadPolicy(text, options);
+      return loadPolicyAsync(text, { ...options, pause });
     }
     this.#offThread += 1;
-    return loadPolicy(text, { ...options, parsed: parsedSourceFromData(text, data) });
+    return loadPolicyAsync(text, { ...options, parsed: parsedSourceFromData(text, data), pause });
   }
 
   /** Stops the worker (pending loads are parsed in place). */
@@ -163,3 +164,6 @@ export class PolicyLoader {
 function coreModuleUrl(): string {
   return pathToFileURL(join(dirname(createRequire(import.meta.url).resolve('@tollgate/core/package.json')), 'dist', 'index.js')).href;
 }
+
+/** Lets the event loop run other work between two slices of a compilation. */
+const pause = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
