@@ -104,6 +104,20 @@ describe('tollgate approvals notify', () => {
     await running.stop();
   });
 
+  it('posts a burst of holds once each', async () => {
+    const hook = await receiver();
+    const running = notifier({ webhook: hook.url });
+    await until(() => running.lines.includes('connected to the approvals stream'), 'the connection');
+    const tokens = await Promise.all(Array.from({ length: 25 }, (_, i) => stepUp(101 + i, `burst-${i}`)));
+    await until(() => hook.received.length >= 25, 'every hold of the burst');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const mentioned = hook.received.map((request) => tokens.find((token) => request.body.includes(token)));
+    expect(new Set(mentioned).size).toBe(25);
+    expect(hook.received).toHaveLength(25);
+    for (const token of tokens) await t.request('POST', `/api/v1/approvals/${token}/deny`, { key: approver, body: {} });
+    await running.stop();
+  });
+
   it('posts sandbox permission requests too', async () => {
     const agent = await t.request('POST', '/api/v1/sdk/agents', { key: admin, body: { name: 'asker', entry_code: 'return 1;' } });
     const hook = await receiver();

@@ -43,17 +43,26 @@ export async function runApprovalNotifier(options: ApprovalNotifierOptions): Pro
   let chain: Promise<void> = Promise.resolve();
   const headers = { authorization: `Bearer ${options.apiKey}` };
   const link = new URL('/approvals', options.dashboardUrl ?? options.url).href;
-  const enqueue = (only: string | undefined) => {
-    chain = chain.then(() => notifyPending(only)).catch((error: unknown) => log(`listing approvals failed: ${messageOf(error)}`));
+  // One listing covers every event that arrived before it starts: a burst of events costs one listing, not one each.
+  let listingQueued = false;
+  const enqueue = () => {
+    if (listingQueued) return;
+    listingQueued = true;
+    chain = chain
+      .then(() => {
+        listingQueued = false;
+        return notifyPending();
+      })
+      .catch((error: unknown) => log(`listing approvals failed: ${messageOf(error)}`));
   };
 
-  const notifyPending = async (only: string | undefined): Promise<void> => {
+  const notifyPending = async (): Promise<void> => {
     const response = await fetch(new URL('/api/v1/approvals?status=pending', options.url), { headers, signal: options.signal ?? null });
     if (!response.ok) throw new Error(`GET /api/v1/approvals: HTTP ${response.status}`);
     const { items } = (await response.json()) as { items: PendingApproval[] };
     // Oldest first, so a backlog arrives in the order it built up.
     for (const item of [...items].reverse()) {
-      if (notified.has(item.id) || (only !== undefined && item.id !== only)) continue;
+      if (notified.has(item.id)) continue;
       notified.add(item.id);
       const payload = options.format === 'json' ? jsonPayload(item, link) : { text: slackText(item, link) };
       if (await postWebhook(options, payload, item.id)) {
@@ -70,10 +79,10 @@ export async function runApprovalNotifier(options: ApprovalNotifierOptions): Pro
         if (event.event === 'connected') {
           connected();
           log('connected to the approvals stream');
-          enqueue(undefined);
+          enqueue();
         } else if (event.event === 'approval') {
           const data = parseJson(event.data) as { id?: unknown; status?: unknown } | undefined;
-          if (typeof data?.id === 'string' && data.status === 'pending') enqueue(data.id);
+          if (typeof data?.id === 'string' && data.status === 'pending' && !notified.has(data.id)) enqueue();
         }
       }, options.signal));
   } finally {
