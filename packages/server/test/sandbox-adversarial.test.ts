@@ -1,20 +1,18 @@
-import { readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:https';
+import type { Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../../../test-utils/index.js';
 import { redactCredentials } from '../src/services/sandbox/credential-references.js';
+import { TLS_CA_FILE, startTlsUpstream } from './fixtures/tls-upstream.js';
 
 // Adversarial review of the sandbox as the server wires it (credentials, egress guard, ledger). The outside world is
 // one local HTTPS server that records every request it receives; `/hang` accepts a request and never answers.
 const SECRET = 'sk-live-adversarial-0c4f9a7e-TOPSECRET';
-const TLS = new URL('./fixtures/tls/', import.meta.url);
 let stored: string | string[] | undefined;
 const received: Array<{ method: string; url: string; host: string | undefined; authorization: string | undefined }> = [];
 
 function startUpstream(): Promise<Server> {
-  const options = { cert: readFileSync(new URL('cert.pem', TLS)), key: readFileSync(new URL('key.pem', TLS)) };
-  const server = createServer(options, (request, response) => {
+  return startTlsUpstream((request, response, server) => {
     received.push({ method: request.method ?? '', url: request.url ?? '', host: request.headers.host, authorization: request.headers.authorization });
     if (request.url === '/hang') return;
     if (request.url === '/store') stored = request.headers['x-api-key'];
@@ -38,7 +36,6 @@ function startUpstream(): Promise<Server> {
     response.writeHead(200, { 'content-type': 'application/json' });
     response.end(JSON.stringify({ path: request.url, authorization: request.headers.authorization ?? null }));
   });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
 }
 
 describe('sandbox adversarial review, through the server', () => {
@@ -49,7 +46,7 @@ describe('sandbox adversarial review, through the server', () => {
   beforeAll(async () => {
     upstream = await startUpstream();
     upstreamUrl = `https://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
-    t = await startTestServer({ config: { sandboxEgressAllow: ['127.0.0.1/32'], sandboxEgressCaFile: new URL('cert.pem', TLS).pathname } });
+    t = await startTestServer({ config: { sandboxEgressAllow: ['127.0.0.1/32'], sandboxEgressCaFile: TLS_CA_FILE } });
     key = (await t.services.keys.create({ tenantId: t.tenantA.id, scopes: ['agents'] })).token;
     const created = await t.request('POST', '/api/v1/sdk/credentials', { key, body: { name: 'granted', value: SECRET, type: 'api_key' } });
     expect(created.status).toBe(201);

@@ -3,26 +3,23 @@
 // scrubbed only of the values substituted in the same run, so the second run handed the secret to the guest, which
 // could return it as its output. Now every response is scrubbed of all values of the agent's granted credentials,
 // including values replaced by rotation.
-import { readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:https';
+import type { Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../../../test-utils/index.js';
+import { TLS_CA_FILE, startTlsUpstream } from './fixtures/tls-upstream.js';
 
 const SECRET = 'sk-live-readback-1a2b3c4d5e';
 const ROTATED = 'sk-live-readback-NEW-9z8y7x';
-const TLS = new URL('./fixtures/tls/', import.meta.url);
 
 /** POST /paste keeps the Authorization header; GET /paste answers what was kept, in the body and a header. */
 function startPasteServer(): Promise<Server> {
   let kept = '';
-  const options = { cert: readFileSync(new URL('cert.pem', TLS)), key: readFileSync(new URL('key.pem', TLS)) };
-  const server = createServer(options, (request, response) => {
+  return startTlsUpstream((request, response) => {
     if (request.method === 'POST') kept = String(request.headers.authorization ?? '');
     response.writeHead(200, { 'content-type': 'application/json', 'x-kept': kept });
     response.end(JSON.stringify({ kept, nested: { note: `token was ${kept.replace('Bearer ', '')}` } }));
   });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
 }
 
 describe('credentials: a value stored upstream in one run is scrubbed when read back in a later run', () => {
@@ -41,7 +38,7 @@ describe('credentials: a value stored upstream in one run is scrubbed when read 
   beforeAll(async () => {
     upstream = await startPasteServer();
     url = `https://127.0.0.1:${(upstream.address() as AddressInfo).port}/paste`;
-    t = await startTestServer({ config: { sandboxEgressAllow: ['127.0.0.1/32'], sandboxEgressCaFile: new URL('cert.pem', TLS).pathname } });
+    t = await startTestServer({ config: { sandboxEgressAllow: ['127.0.0.1/32'], sandboxEgressCaFile: TLS_CA_FILE } });
     key = (await t.services.keys.create({ tenantId: t.tenantA.id, scopes: ['agents'] })).token;
     expect((await t.request('POST', '/api/v1/sdk/credentials', { key, body: { name: 'paste_token', value: SECRET } })).status).toBe(201);
     const entry = `

@@ -1,9 +1,9 @@
-import { readFileSync } from 'node:fs';
 import type { IncomingHttpHeaders } from 'node:http';
-import { createServer, type Server } from 'node:https';
+import type { Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../../../test-utils/index.js';
+import { TLS_CA_FILE, startTlsUpstream } from './fixtures/tls-upstream.js';
 
 // The sandbox's guard drops credential headers on a cross-origin redirect only for the names the server hands it
 // (`credentialHeaders`, computed in host-handlers from the `{{credential:NAME}}` references). Nothing tested that
@@ -11,14 +11,12 @@ import { startTestServer, type TestServer } from '../../../test-utils/index.js';
 // `X-Weather-Key` would have followed a redirect to another allowed origin unnoticed. Two real HTTPS servers on
 // loopback (different ports, so different origins) record every header they receive.
 const SECRET = 'wk-live-5e1d2c3b4a-REDIRECTSECRET';
-const TLS = new URL('./fixtures/tls/', import.meta.url);
 
 interface Received { url: string; headers: IncomingHttpHeaders }
 
 /** A recording upstream; `route` may answer a path itself (a redirect), otherwise the received headers are echoed. */
 function startUpstream(log: Received[], route: (url: string) => { status: number; location: string } | undefined): Promise<Server> {
-  const options = { cert: readFileSync(new URL('cert.pem', TLS)), key: readFileSync(new URL('key.pem', TLS)) };
-  const server = createServer(options, (request, response) => {
+  return startTlsUpstream((request, response) => {
     const url = request.url ?? '';
     log.push({ url, headers: request.headers });
     const redirect = route(url);
@@ -31,7 +29,6 @@ function startUpstream(log: Received[], route: (url: string) => { status: number
     response.writeHead(200, { 'content-type': 'application/json' });
     response.end(JSON.stringify({ path: url, headers: request.headers }));
   });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
 }
 
 /** Every header value a server received, flattened, so a secret under any name (or split into a list) is found. */
@@ -58,7 +55,7 @@ describe('sandbox http_request: vault credentials and redirects, as the server w
       return undefined;
     });
     urlA = `https://127.0.0.1:${(serverA.address() as AddressInfo).port}`;
-    t = await startTestServer({ config: { sandboxEgressAllow: ['127.0.0.1/32'], sandboxEgressCaFile: new URL('cert.pem', TLS).pathname } });
+    t = await startTestServer({ config: { sandboxEgressAllow: ['127.0.0.1/32'], sandboxEgressCaFile: TLS_CA_FILE } });
     key = (await t.services.keys.create({ tenantId: t.tenantA.id, scopes: ['agents'] })).token;
     const created = await t.request('POST', '/api/v1/sdk/credentials', { key, body: { name: 'weather', value: SECRET, type: 'api_key' } });
     expect(created.status).toBe(201);

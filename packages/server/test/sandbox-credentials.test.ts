@@ -1,21 +1,17 @@
-import { readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:https';
+import type { Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../../../test-utils/index.js';
+import { TLS_CA_FILE, startTlsUpstream } from './fixtures/tls-upstream.js';
 
 const SECRET = 'sk-live-9f8e7d6c5b4a-TOPSECRET';
 
 // An upstream API that echoes the request headers back, the worst case for leaking a substituted secret.
-const TLS = new URL('./fixtures/tls/', import.meta.url);
-
 function startEchoServer(): Promise<Server> {
-  const options = { cert: readFileSync(new URL('cert.pem', TLS)), key: readFileSync(new URL('key.pem', TLS)) };
-  const server = createServer(options, (request, response) => {
+  return startTlsUpstream((request, response) => {
     response.writeHead(200, { 'content-type': 'application/json', 'x-echo-auth': String(request.headers.authorization ?? '') });
     response.end(JSON.stringify({ authorization: request.headers.authorization ?? null, path: request.url }));
   });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
 }
 
 describe('credentials: vault, REST, and substitution in http_request', () => {
@@ -26,7 +22,7 @@ describe('credentials: vault, REST, and substitution in http_request', () => {
   beforeAll(async () => {
     upstream = await startEchoServer();
     upstreamUrl = `https://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
-    t = await startTestServer({ config: { sandboxEgressAllow: ['127.0.0.1/32'], sandboxEgressCaFile: new URL('cert.pem', TLS).pathname } });
+    t = await startTestServer({ config: { sandboxEgressAllow: ['127.0.0.1/32'], sandboxEgressCaFile: TLS_CA_FILE } });
     key = (await t.services.keys.create({ tenantId: t.tenantA.id, scopes: ['agents'] })).token;
   });
   afterAll(async () => {
