@@ -77,6 +77,7 @@ export function registerKillSwitchRoutes(app: TollgateApp, services: Services): 
     schema: { tags, summary: 'Halt one agent', params: AgentParams, body: Type.Union([Type.Object({ reason: Reason }, { additionalProperties: false }), Type.Null()]), response: { 200: ChangeResponse, ...errors } },
   }, async (request) => {
     const { tenantId, keyId } = authOf(request);
+    // Not one of the key's agents: assertAgentAllowed answers 403 KEY_AGENT_FORBIDDEN, as on every other route.
     if (!(await mayHalt(tenantId, authOf(request), request.params.agentId))) assertAgentAllowed(authOf(request), request.params.agentId);
     return changeView(await services.killSwitch.killAgent(tenantId, request.params.agentId, request.body?.reason ?? null, actorOf(keyId)));
   });

@@ -5,9 +5,9 @@ import { CREDENTIAL_NAME } from '../sandbox/credential-references.js';
 import { refuseControlCharacters } from './display-text.js';
 import type { Vault } from './vault.js';
 
-
 /** How many rotations back an execution still scrubs a credential's earlier values from responses. */
 export const SCRUB_ROTATION_DEPTH = 5;
+
 /** What the API shows of a credential: everything except the value. */
 export interface CredentialView {
   id: string;
