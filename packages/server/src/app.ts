@@ -4,6 +4,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyReply, type FastifySchema 
 import type { Logger } from 'pino';
 import type { TollgateConfig } from './config.js';
 import { registerAuth } from './http/auth.js';
+import { KeyRateLimiter } from './http/key-rate-limit.js';
 import { classifyError, errorEnvelope, registerErrorHandling } from './http/errors.js';
 import { createLogger } from './http/logger.js';
 import { lazyChildLoggerFactory } from './http/lazy-logger.js';
@@ -183,7 +184,9 @@ export async function createServer(deps: ServerDeps): Promise<TollgateServer> {
   const { config, store } = deps;
   const logger = deps.logger ?? createLogger(config.logLevel);
   const services = await createServices({ config, store, clock: deps.clock ?? systemClock(), logger, ...(deps.bus ? { bus: deps.bus } : {}) });
-  const direct = new DirectRoutes({ enabled: config.httpDirectRoutes, bodyLimit: config.bodyLimitBytes, logger, requestIdFrom });
+  // A per-key rate limit is enforced by the auth hook, so with one every request goes through Fastify.
+  const limiter = config.keyRateLimit > 0 ? new KeyRateLimiter(config.keyRateLimit, config.keyRateBurst) : undefined;
+  const direct = new DirectRoutes({ enabled: config.httpDirectRoutes && limiter === undefined, bodyLimit: config.bodyLimitBytes, logger, requestIdFrom });
   const app = buildFastify(config, logger, direct);
   const routes = collectRoutes(app);
   direct.collect(app, registerValidation(app));
@@ -193,7 +196,7 @@ export async function createServer(deps: ServerDeps): Promise<TollgateServer> {
     reply.header('x-request-id', request.id);
     done();
   });
-  registerAuth(app, services.keys, createSessionAuthenticator(services.dashboardSessions));
+  registerAuth(app, services.keys, createSessionAuthenticator(services.dashboardSessions), limiter);
   direct.attach({ keys: services.keys, metrics: registerHttpMetrics(app, services.metrics, () => direct.served) });
   await registerOpenApi(app);
   registerRoutes(app, services);

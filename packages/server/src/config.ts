@@ -165,6 +165,18 @@ export const CONFIG_VARIABLES = {
     integer(1_000, 3_600_000),
     'Time a client has to send one whole request, headers and body (408 and the connection closed after; headers alone get at most 60 s). Slow senders cannot hold connections open; streams and long polls, whose request has arrived, are not cut.',
   ),
+  keyRateLimit: variable(
+    'TOLLGATE_KEY_RATE_LIMIT',
+    0,
+    integer(0, 1_000_000),
+    'Requests per second one API key (or a dashboard session, by its key) may make to this server process, on every authenticated route; past it 429 RATE_LIMITED with Retry-After (details.limit "requests_per_key"). 0 = no limit. With a limit, every request goes through Fastify (the direct path is off).',
+  ),
+  keyRateBurst: variable(
+    'TOLLGATE_KEY_RATE_BURST',
+    0,
+    integer(0, 10_000_000),
+    'Requests a key may make at once before its steady rate applies (the token bucket size); 0 = one second\'s worth (TOLLGATE_KEY_RATE_LIMIT).',
+  ),
   authCacheTtlMs: variable(
     'TOLLGATE_AUTH_CACHE_TTL_MS',
     DEFAULT_AUTH_CACHE_TTL_MS,

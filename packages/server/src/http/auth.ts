@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { hasScope, isMachineScope, type AuthContext, type AuthResult, type KeyService, type Scope } from '../services/keys/index.js';
 import { markSessionAnswer, sendError } from './errors.js';
 import type { TollgateApp } from './type-provider.js';
+import type { KeyRateLimiter } from './key-rate-limit.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -149,7 +150,7 @@ export type FallbackAuthenticator = (
  * declared public. Also annotates routes with the OpenAPI security requirement. `fallback` (optional) is asked
  * only when no API key is presented, so API-key authentication is unchanged by it.
  */
-export function registerAuth(app: TollgateApp, keys: KeyService, fallback?: FallbackAuthenticator): void {
+export function registerAuth(app: TollgateApp, keys: KeyService, fallback?: FallbackAuthenticator, limiter?: KeyRateLimiter): void {
   app.decorateRequest('auth', null);
   // The check is attached to each route when it is registered, with its scope resolved once: no per-request
   // route lookups (`request.routeOptions` builds a fresh object on every access), and public routes pay nothing.
@@ -159,16 +160,25 @@ export function registerAuth(app: TollgateApp, keys: KeyService, fallback?: Fall
     const existing = route.onRequest === undefined ? [] : Array.isArray(route.onRequest) ? route.onRequest : [route.onRequest];
     // `route` is read at request time: onRoute hooks of plugins (e.g. swagger-ui's, see openapi.ts) run after this
     // one and may still mark the route public.
-    const hook = createAuthHook(keys, fallback, () => route.config);
+    const hook = createAuthHook(keys, fallback, () => route.config, limiter);
     route.onRequest = [hook as unknown as (typeof existing)[number], ...existing];
   });
 }
 
 type RouteAuthConfig = { scope?: Scope; anyScope?: boolean; public?: boolean; checksAgentRestriction?: boolean } | undefined;
 
-function createAuthHook(keys: KeyService, fallback: FallbackAuthenticator | undefined, configOf: () => RouteAuthConfig) {
+function createAuthHook(keys: KeyService, fallback: FallbackAuthenticator | undefined, configOf: () => RouteAuthConfig, limiter: KeyRateLimiter | undefined) {
   const authorize = (request: FastifyRequest, reply: FastifyReply, auth: AuthContext, subject: 'API key' | 'Session'): boolean => {
     const config = configOf();
+    // Every request of a known key counts, refused ones included (a key hammering a route it may not use is limited too).
+    if (limiter) {
+      const verdict = limiter.take(auth.keyId);
+      if (!verdict.ok) {
+        void sendError(reply, request, 'RATE_LIMITED', `Too many requests for this API key (at most ${limiter.rate} per second)`, { limit: 'requests_per_key', retryAfter: verdict.retryAfterSeconds });
+        return false;
+      }
+    }
+
     const required = config?.scope ?? 'admin';
     // A dashboard session never acts with a machine scope (enforce, events:write), not even through `admin`,
     // which implies every scope for an API key: a browser session does not decide tool calls or write SDK events.
