@@ -57,7 +57,7 @@ export function registerComplianceRoutes(app: TollgateApp, services: Services): 
     schema: { tags, summary: 'Cached compliance evaluation per configured framework (evaluates frameworks never evaluated)', params: AgentParams, response: { 200: ComplianceStatusSchema, ...errors } },
   }, async (request) => {
     const { tenantId, keyId } = authOf(request);
-    await services.sandboxAgents.getAllowed(tenantId, request.params.id, authOf(request));
+    await services.sandboxAgents.assertAllowed(tenantId, request.params.id, authOf(request));
     return compliance.status(tenantId, request.params.id, keyId);
   });
   app.post('/api/v1/sdk/agents/:id/compliance/evaluate', {
@@ -65,7 +65,7 @@ export function registerComplianceRoutes(app: TollgateApp, services: Services): 
     schema: { tags, summary: 'Re-run every configured framework now and refresh the cache', params: AgentParams, body: EmptyBody, response: { 200: ComplianceStatusSchema, ...errors } },
   }, async (request) => {
     const { tenantId, keyId } = authOf(request);
-    await services.sandboxAgents.getAllowed(tenantId, request.params.id, authOf(request));
+    await services.sandboxAgents.assertAllowed(tenantId, request.params.id, authOf(request));
     return compliance.evaluate(tenantId, request.params.id, keyId);
   });
   app.get('/api/v1/sdk/agents/:id/compliance/evidence/:framework', {
@@ -73,7 +73,7 @@ export function registerComplianceRoutes(app: TollgateApp, services: Services): 
     schema: { tags, summary: 'Evidence package of one framework: markdown (default) or json', params: EvidenceParams, querystring: EvidenceQuery, response: { 200: Type.Unknown({ description: 'text/markdown document, or the JSON package with format=json' }), ...errors } },
   }, async (request, reply) => {
     const { tenantId, keyId } = authOf(request);
-    await services.sandboxAgents.getAllowed(tenantId, request.params.id, authOf(request));
+    await services.sandboxAgents.assertAllowed(tenantId, request.params.id, authOf(request));
     const evaluation = await compliance.framework(tenantId, request.params.id, request.params.framework, keyId);
     const at = services.clock.now();
     const pkg = buildEvidencePackage(evaluation, serverUrl(request), at);
@@ -87,7 +87,7 @@ export function registerComplianceRoutes(app: TollgateApp, services: Services): 
     schema: { tags, summary: 'Coverage report over every configured framework: json (default), markdown or pdf', params: AgentParams, querystring: ReportQuery, response: { 200: Type.Unknown({ description: 'JSON report, text/markdown, or application/pdf' }), ...errors } },
   }, async (request, reply) => {
     const { tenantId, keyId } = authOf(request);
-    await services.sandboxAgents.getAllowed(tenantId, request.params.id, authOf(request));
+    await services.sandboxAgents.assertAllowed(tenantId, request.params.id, authOf(request));
     const at = services.clock.now();
     const report = buildComplianceReport(await compliance.status(tenantId, request.params.id, keyId), serverUrl(request), at);
     const format = request.query.format ?? 'json';

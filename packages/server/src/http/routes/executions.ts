@@ -75,7 +75,7 @@ export function registerExecutionRoutes(app: TollgateApp, services: Services): v
     ...requireScope('agents', { checksAgentRestriction: true }),
     schema: { tags, summary: 'List executions of an agent, newest first', params: Type.Object({ id: Type.Integer({ minimum: 1 }) }), querystring: ListQuery, response: { 200: Type.Object({ success: Type.Boolean(), executions: Type.Array(ExecutionDetailSchema), total: Type.Integer() }), ...errors } },
   }, async (request) => {
-    await services.sandboxAgents.getAllowed(authOf(request).tenantId, request.params.id, authOf(request));
+    await services.sandboxAgents.assertAllowed(authOf(request).tenantId, request.params.id, authOf(request));
     const page = await services.executions.list(authOf(request).tenantId, request.params.id, request.query);
     return { success: true, ...page };
   });
@@ -83,7 +83,7 @@ export function registerExecutionRoutes(app: TollgateApp, services: Services): v
     ...requireScope('agents', { checksAgentRestriction: true }),
     schema: { tags, summary: 'Execution detail with logs and host-call audit', params: Type.Object({ id: Type.Integer({ minimum: 1 }), eid: Type.Integer({ minimum: 1 }) }), response: { 200: ExecutionDetailSchema, ...errors } },
   }, async (request) => {
-    await services.sandboxAgents.getAllowed(authOf(request).tenantId, request.params.id, authOf(request));
+    await services.sandboxAgents.assertAllowed(authOf(request).tenantId, request.params.id, authOf(request));
     return services.executions.get(authOf(request).tenantId, request.params.id, request.params.eid);
   });
   app.get('/api/v1/sdk/executions/:eid/verify', {
@@ -91,7 +91,7 @@ export function registerExecutionRoutes(app: TollgateApp, services: Services): v
     schema: { tags, summary: 'Server-signed statement about an execution (tee_mode "none": no hardware TEE)', params: Type.Object({ eid: Type.Integer({ minimum: 1 }) }), response: { 200: VerificationSchema, ...errors } },
   }, async (request) => {
     const execution = await services.executions.require(authOf(request).tenantId, request.params.eid);
-    if (authOf(request).agentIds !== undefined) await services.sandboxAgents.getAllowed(authOf(request).tenantId, execution.agentId, authOf(request));
+    await services.sandboxAgents.assertAllowed(authOf(request).tenantId, execution.agentId, authOf(request));
     return verifyExecution(execution, { signer: await services.executionSigner(), checkLedger: services.sandboxLedgerCheck, now: () => services.clock.now() });
   });
 }

@@ -54,7 +54,7 @@ export function registerPermissionRequestRoutes(app: TollgateApp, services: Serv
   app.post('/api/sdk/permission-requests', { ...requireScope('agents', { checksAgentRestriction: true }), schema: { tags, summary: 'Create a permission request', body: CreateBody, response: { 201: PermissionRequestSchema, ...errors } } },
     async (request, reply) => {
       const auth = authOf(request);
-      await services.sandboxAgents.getAllowed(auth.tenantId, request.body.agent_id, auth);
+      await services.sandboxAgents.assertAllowed(auth.tenantId, request.body.agent_id, auth);
       return reply.code(201).send(await requests.create(auth.tenantId, request.body, auth.keyId));
     });
   app.get('/api/sdk/permission-requests', { ...requireScope('agents', { checksAgentRestriction: true }), schema: { tags, summary: 'List requests by status', querystring: Type.Object({ status: Type.Optional(Status) }, { additionalProperties: false }), response: { 200: Type.Object({ requests: Type.Array(PermissionRequestSchema) }), ...errors } } },
@@ -68,7 +68,7 @@ export function registerPermissionRequestRoutes(app: TollgateApp, services: Serv
   app.get('/api/sdk/permission-requests/:id', { ...requireScope('agents', { checksAgentRestriction: true }), schema: { tags, summary: 'Get a request; with wait_ms, wait until it is decided', params: Params, querystring: Type.Object({ wait_ms: Type.Optional(Type.Integer({ minimum: 0, maximum: 30_000 })) }, { additionalProperties: false }), response: { 200: PermissionRequestSchema, ...errors } } },
     async (request) => {
       const auth = authOf(request);
-      if (auth.agentIds !== undefined) await services.sandboxAgents.getAllowed(auth.tenantId, (await requests.get(auth.tenantId, request.params.id)).agent_id, auth);
+      if (auth.agentIds !== undefined) await services.sandboxAgents.assertAllowed(auth.tenantId, (await requests.get(auth.tenantId, request.params.id)).agent_id, auth);
       return requests.waitForDecision(auth.tenantId, request.params.id, request.query.wait_ms ?? 0);
     });
   for (const action of ['approve', 'deny'] as const) {

@@ -78,18 +78,18 @@ export function registerSdkAgentRoutes(app: TollgateApp, services: Services): vo
   app.post('/api/v1/sdk/agents/:id/execute', { ...requireScope('agents', { checksAgentRestriction: true }), schema: { tags, summary: 'Execute the agent in the sandbox (synchronous)', params: AgentParams, body: ExecuteBody, response: { 200: ExecutionResponseSchema, ...executeErrors } } },
     async (request) => {
       const auth = authOf(request);
-      await agents.getAllowed(auth.tenantId, request.params.id, auth);
+      await agents.assertAllowed(auth.tenantId, request.params.id, auth);
       return executions.execute(auth.tenantId, request.params.id, request.body?.input ?? null, auth.keyId);
     });
   app.put('/api/v1/sdk/agents/:id/context/:key', { ...requireScope('agents', { checksAgentRestriction: true }), schema: { tags, summary: 'Set a value in the agent context store (read by read_context)', params: ContextParams, body: Type.Object({ value: Type.Unknown() }, { additionalProperties: false }), response: { 200: Type.Object({ key: Type.String(), value: Type.Unknown() }), ...errors } } },
     async (request) => {
-      await agents.getAllowed(authOf(request).tenantId, request.params.id, authOf(request));
+      await agents.assertAllowed(authOf(request).tenantId, request.params.id, authOf(request));
       await agents.setContext(authOf(request).tenantId, request.params.id, request.params.key, request.body.value);
       return { key: request.params.key, value: request.body.value ?? null };
     });
   app.get('/api/v1/sdk/agents/:id/context/:key', { ...requireScope('agents', { checksAgentRestriction: true }), schema: { tags, summary: 'Read a value of the agent context store', params: ContextParams, response: { 200: Type.Object({ key: Type.String(), value: Type.Unknown() }), ...errors } } },
     async (request) => {
-      await agents.getAllowed(authOf(request).tenantId, request.params.id, authOf(request));
+      await agents.assertAllowed(authOf(request).tenantId, request.params.id, authOf(request));
       return { key: request.params.key, value: await agents.getContext(authOf(request).tenantId, request.params.id, request.params.key) };
     });
 }

@@ -121,6 +121,17 @@ export class AgentService {
     return agent;
   }
 
+  /**
+   * Refuses agent `id` to a key restricted to other agents (403 `KEY_AGENT_FORBIDDEN`, 404 for an unknown id). An
+   * unrestricted key is not checked here, so the routes it uses read nothing more than before.
+   *
+   * @example
+   * await agents.assertAllowed(tenantId, id, authOf(request));
+   */
+  async assertAllowed(tenantId: string, id: number, restriction: AgentRestriction): Promise<void> {
+    if (restriction.agentIds !== undefined) await this.getAllowed(tenantId, id, restriction);
+  }
+
   /** With a key restricted to agents: only its own agents, and neither their name, config nor status (see {@link upsert}). */
   async update(tenantId: string, id: number, input: AgentInput, actor: string | null, restriction: AgentRestriction = {}): Promise<SandboxAgent> {
     const current = await this.get(tenantId, id);
