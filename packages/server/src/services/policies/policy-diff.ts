@@ -1,4 +1,3 @@
-import { loadPolicy } from '@tollgate/core';
 import type { CompileResult, PolicyRule } from '@tollgate/core';
 
 /** One line of a unified-style diff. */
@@ -17,20 +16,11 @@ export interface PolicyDiff {
 export const MAX_DIFF_LINES = 3_000;
 
 /**
- * Compares two policy sources: rules and agents by id (added, removed, changed), plus a line diff.
+ * Compares two policy sources, each with its `loadPolicy` result (e.g. from `PolicyLoader`, off the event loop):
+ * rules and agents by id (added, removed, changed), plus a line diff.
  *
  * @example
- * diffPolicies(v1.source, v2.source).rules.added // ['no-email-outside']
- */
-export function diffPolicies(before: string, after: string): PolicyDiff {
-  return diffLoadedPolicies(before, after, loadPolicy(before), loadPolicy(after));
-}
-
-/**
- * {@link diffPolicies} of two sources already loaded (e.g. by `PolicyLoader`, off the event loop).
- *
- * @example
- * diffLoadedPolicies(a, b, await loader.load(a), await loader.load(b));
+ * diffLoadedPolicies(a, b, await loader.load(a), await loader.load(b)).rules.added // ['no-email-outside']
  */
 export function diffLoadedPolicies(before: string, after: string, loadedBefore: CompileResult, loadedAfter: CompileResult): PolicyDiff {
   const a = documentOf(loadedBefore);
