@@ -38,10 +38,14 @@ describe('classifyAddress (property)', () => {
 });
 
 describe('hostMatchesDomains (property)', () => {
-  const label = fc.stringMatching(/^[a-z0-9]([a-z0-9-]{0,10}[a-z0-9])?$/);
+  // No label starts with `xn--`: that prefix marks a punycode (IDNA) label, which must decode; one that does not
+  // (`xn--a`) is not a host name, so such an entry is refused (domainEntryProblem) and matches nothing. fast-check
+  // found `a.xn--a`; valid IDNA labels are covered in domains.test.ts.
+  const notAce = (text: string) => !text.startsWith('xn--');
+  const label = fc.stringMatching(/^[a-z0-9]([a-z0-9-]{0,10}[a-z0-9])?$/).filter(notAce);
   // The last label is never all digits: a URL parser reads such a host as an IPv4 address, and an entry like that is
   // refused (domainEntryProblem), so it would match nothing.
-  const topLabel = fc.stringMatching(/^[a-z]([a-z0-9-]{0,10}[a-z0-9])?$/);
+  const topLabel = fc.stringMatching(/^[a-z]([a-z0-9-]{0,10}[a-z0-9])?$/).filter(notAce);
   const domain = fc.tuple(fc.array(label, { minLength: 1, maxLength: 3 }), topLabel).map(([labels, top]) => [...labels, top].join('.'));
 
   it('never lets a look-alike host through an exact entry', () => {

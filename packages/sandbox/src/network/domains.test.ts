@@ -56,8 +56,10 @@ describe('allowed_domains entries with ports', () => {
     [':443', /host/],
     ['https://api.example.com', /port|scheme/],
     ['https://api.example.com:443/v1', /scheme/],
+    ['a.xn--a', /host/], // an IDNA label that is not valid punycode (found by the property test)
   ])('reports %s as invalid', (entry, problem) => {
     expect(domainEntryProblem(entry)).toMatch(problem);
+    expect(hostMatchesDomains(entry.replace(/:.*$/, ''), [entry])).toBe(false);
   });
 
   it('an invalid entry allows nothing (a caller that skipped validation fails closed)', () => {
