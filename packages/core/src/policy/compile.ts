@@ -56,6 +56,11 @@ export class CompiledPolicy {
   private readonly toolMatchers: ReadonlyArray<readonly [CompiledRule, NameMatcher]>;
   private readonly sourceMatchers: ReadonlyArray<readonly [DataFlowSource, NameMatcher]>;
   private readonly agentPatterns: ReadonlyArray<readonly [NameMatcher, AgentPolicy]>;
+  /**
+   * Longest `within` of the sequence conditions with `after.across: agent` (0: none). Callers pass the agent's
+   * history (`EvaluationState.agent`) when it is above 0, and a replay reads this far back before its start.
+   */
+  readonly agentHistoryWindowMs: number;
 
   /**
    * @param cost estimated CEL steps of one evaluation, all conditions together (at most
@@ -65,6 +70,7 @@ export class CompiledPolicy {
     readonly document: PolicyDocument, readonly version: number | null, rules: readonly CompiledRule[], readonly cost = 0,
   ) {
     this.toolMatchers = rules.map((rule) => [rule, compileNameMatcher(rule.rule.match.tools)] as const);
+    this.agentHistoryWindowMs = rules.reduce((longest, { rule }) => (rule.after?.across === 'agent' ? Math.max(longest, rule.after.withinMs ?? 0) : longest), 0);
     this.sourceMatchers = document.dataFlowSources.map((source) => [source, compileNameMatcher(source.tools)] as const);
     // Exact ids, then globs in document order, then "*" whatever its place (as documented): written first,
     // "*" used to shadow every glob, so `contractor-*` with a narrow scope got the scope of "*".

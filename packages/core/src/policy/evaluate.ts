@@ -11,6 +11,11 @@ import type {
 /** What evaluation reads besides the call itself; it is never modified. */
 export interface EvaluationState {
   readonly session: SessionState;
+  /**
+   * The agent's history over all its sessions, read by sequence conditions with `after.across: agent`
+   * (`CompiledPolicy.agentHistoryWindowMs > 0`). Absent: those conditions see no earlier call.
+   */
+  readonly agent?: { readonly lastCallAt: ReadonlyMap<string, number> };
   /** Calls already counted under a rate-limit key (see `rateLimitKey`); absent counts as 0. */
   readonly rateCount?: (key: string) => number;
   /** Fingerprint function for data-flow matching; must be the one used when recording taints. */
@@ -106,7 +111,7 @@ export function runRules(
   for (const compiled of rules) {
     const { rule } = compiled;
     if (!compiled.matchesAgent(input.agentId) || !compiled.matchesUser(input.userId)) continue;
-    if (compiled.matchesAfter && !happenedBefore(compiled, state.session, input.now)) continue;
+    if (compiled.matchesAfter && !happenedBefore(compiled, rule.after?.across === 'agent' ? state.agent?.lastCallAt ?? NO_CALLS : state.session.lastCallAt, input.now)) continue;
     let failure: string | null = null;
     if (compiled.condition) {
       context ??= buildContext(input, state.session, uses, extra);
@@ -153,9 +158,11 @@ export function rateLimitKey(
   return `${ruleId}|${limit.per}:${subject}|${limit.windowMs}:${Math.floor(input.now / limit.windowMs)}`;
 }
 
-function happenedBefore(compiled: CompiledRule, session: SessionState, now: number): boolean {
+const NO_CALLS: ReadonlyMap<string, number> = new Map();
+
+function happenedBefore(compiled: CompiledRule, lastCallAt: ReadonlyMap<string, number>, now: number): boolean {
   const within = compiled.rule.after?.withinMs;
-  for (const [tool, at] of session.lastCallAt) {
+  for (const [tool, at] of lastCallAt) {
     if (compiled.matchesAfter?.(tool) && (within === undefined || now - at <= within)) return true;
   }
   return false;

@@ -2,9 +2,9 @@
 // the rule runner) stay private: callers go through load → compile → evaluate.
 export type {
   AgentPolicy, DataFlowSource, Decision, EnforcementMode, EvaluationInput, EvaluationResult, PolicyDiagnostic,
-  PolicyDocument, PolicyRule, RateLimitScope, RuleError, RuleStage, SafetyInput, Severity, ShadowHit,
+  PolicyDocument, PolicyRule, RateLimitScope, RuleError, RuleStage, SafetyInput, SequenceScope, Severity, ShadowHit,
 } from './types.js';
-export { ENFORCEMENT_MODES, SEVERITIES } from './types.js';
+export { ENFORCEMENT_MODES, MAX_AGENT_SEQUENCE_WINDOW_MS, SEQUENCE_SCOPES, SEVERITIES } from './types.js';
 export { parsePolicySource, parsePolicySourceData, parsedSourceFromData } from './source.js';
 export type { ParsedSource, ParsedSourceData, SourceMap, SourcePosition } from './source.js';
 export {
@@ -22,6 +22,10 @@ export {
   DEFAULT_MAX_TAINTS_PER_SESSION,
 } from './session-state.js';
 export type { SessionState, SerializedSessionState } from './session-state.js';
+export {
+  createAgentHistory, recordAgentCall, serializeAgentHistory, deserializeAgentHistory, DEFAULT_MAX_AGENT_HISTORY_TOOLS,
+} from './agent-history.js';
+export type { AgentHistory, SerializedAgentHistory } from './agent-history.js';
 export { normalizeValue, sha256Fingerprint, DEFAULT_SCAN_LIMITS } from './data-flow.js';
 export type { Fingerprint } from './data-flow.js';
 export { actionHash } from './action-hash.js';

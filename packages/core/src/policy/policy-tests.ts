@@ -3,6 +3,7 @@ import type { CompiledPolicy } from './compile.js';
 import { parseDuration } from './duration.js';
 import { evaluatePolicy } from './evaluate.js';
 import { recordOutputTaints } from './output.js';
+import { createAgentHistory, recordAgentCall } from './agent-history.js';
 import { createSessionState, recordCall } from './session-state.js';
 import type { SessionState } from './session-state.js';
 import { ENFORCEMENT_MODES } from './types.js';
@@ -32,6 +33,11 @@ export interface PolicyTestCall {
   /** Milliseconds after the case starts (`at: 5m` in YAML); defaults to one second per call. */
   readonly atMs?: number;
   readonly safety?: SafetyInput;
+  /**
+   * Session of this call (default: the case's session). Calls of one case under different sessions share the
+   * agent's history, which is what `after.across: agent` rules read.
+   */
+  readonly session?: string;
 }
 
 export interface PolicyTestCase {
@@ -95,6 +101,7 @@ function readCall(item: unknown, index: number, fail: (message: string) => never
   if (raw.expect !== 'ALLOW' && raw.expect !== 'STEP_UP' && raw.expect !== 'BLOCK') fail(`call ${index + 1} needs expect: ALLOW | STEP_UP | BLOCK`);
   const atMs = raw.at === undefined ? undefined : typeof raw.at === 'number' ? raw.at : parseDuration(String(raw.at));
   if (atMs === null) fail(`call ${index + 1}: "at" must be a duration such as 5m`);
+  if (raw.session !== undefined && (typeof raw.session !== 'string' || raw.session === '')) fail(`call ${index + 1}: "session" must be a non-empty string`);
   return {
     tool: raw.tool as string,
     args: raw.args ?? {},
@@ -105,12 +112,14 @@ function readCall(item: unknown, index: number, fail: (message: string) => never
     ...(typeof raw.reasonContains === 'string' ? { reasonContains: raw.reasonContains } : {}),
     ...(atMs !== undefined ? { atMs } : {}),
     ...(raw.safety !== undefined ? { safety: raw.safety as SafetyInput } : {}),
+    ...(typeof raw.session === 'string' ? { session: raw.session } : {}),
   };
 }
 
 /**
- * Runs cases against a compiled policy. Each case is one fresh session; rate-limit counters are
- * kept per case. A call's `output` is recorded (data flow) when the call was not blocked.
+ * Runs cases against a compiled policy. Each case starts with fresh sessions and a fresh agent history (a call's
+ * `session` picks another session of the same agent); rate-limit counters are kept per case. A call's `output` is
+ * recorded (data flow) when the call was not blocked.
  *
  * @example
  * const results = runPolicyTests(policy, cases);
@@ -121,20 +130,25 @@ export function runPolicyTests(policy: CompiledPolicy | null, cases: readonly Po
 }
 
 function runCase(policy: CompiledPolicy | null, testCase: PolicyTestCase): PolicyTestResult {
-  let session: SessionState = createSessionState();
+  const sessions = new Map<string, SessionState>();
+  const agent = createAgentHistory();
   const counters = new Map<string, number>();
   const failures: PolicyTestFailure[] = [];
   testCase.calls.forEach((call, index) => {
     const now = POLICY_TEST_START + (call.atMs ?? index * 1000);
+    const sessionId = call.session ?? testCase.session;
+    let session = sessions.get(sessionId) ?? createSessionState();
     const result = evaluatePolicy(policy, {
-      agentId: testCase.agent, userId: testCase.user, sessionId: testCase.session, toolName: call.tool,
+      agentId: testCase.agent, userId: testCase.user, sessionId, toolName: call.tool,
       arguments: call.args, enforcement: testCase.enforcement, now,
       ...(testCase.approvedScope ? { approvedScope: testCase.approvedScope } : {}),
       ...(call.safety ? { safety: call.safety } : {}),
-    }, { session, rateCount: (key) => counters.get(key) ?? 0 });
+    }, { session, agent, rateCount: (key) => counters.get(key) ?? 0 });
     for (const key of result.rateLimitKeys) counters.set(key, (counters.get(key) ?? 0) + 1);
     session = recordCall(session, call.tool, now, result);
+    recordAgentCall(agent, call.tool, now, result);
     if (result.decision !== 'BLOCK' && call.output !== undefined) session = recordOutputTaints(policy, session, call.tool, call.output);
+    sessions.set(sessionId, session);
     const problems = compare(call, result);
     for (const message of problems) failures.push({ call: index + 1, message });
   });

@@ -30,13 +30,29 @@ export interface RuleMatch {
   readonly users?: readonly string[];
 }
 
-/** Sequence condition: an earlier call in the same session must have happened. */
+/**
+ * Whose history a sequence condition reads: the call's session (default), or every session of the agent, so an
+ * agent cannot shake off its history by naming a new session id for each call.
+ */
+export type SequenceScope = 'session' | 'agent';
+
+export const SEQUENCE_SCOPES: readonly SequenceScope[] = ['session', 'agent'];
+
+/** Sequence condition: an earlier call in the same session (or, `across: agent`, by the same agent) must have happened. */
 export interface RuleAfter {
   /** Tool names or globs of the earlier call. */
   readonly tools: readonly string[];
-  /** Only earlier calls within this window count (milliseconds); absent means the whole session. */
+  /**
+   * Only earlier calls within this window count (milliseconds); absent means the whole session. Required with
+   * `across: agent` (an agent's history has no natural end), at most {@link MAX_AGENT_SEQUENCE_WINDOW_MS}.
+   */
   readonly withinMs?: number;
+  /** Absent means `session`. */
+  readonly across?: SequenceScope;
 }
+
+/** Longest `within` of an agent-wide sequence condition: 30 days (what the server keeps of an agent's history). */
+export const MAX_AGENT_SEQUENCE_WINDOW_MS = 30 * 24 * 60 * 60 * 1000;
 
 /** Data-flow condition: the call's arguments carry a value returned earlier by a sensitive tool. */
 export interface RuleDataFlow {

@@ -1,9 +1,9 @@
 import { parseDuration } from './duration.js';
 import type { SourceMap } from './source.js';
-import { ENFORCEMENT_MODES, SEVERITIES } from './types.js';
+import { ENFORCEMENT_MODES, MAX_AGENT_SEQUENCE_WINDOW_MS, SEQUENCE_SCOPES, SEVERITIES } from './types.js';
 import type {
   AgentPolicy, DataFlowSource, Decision, EnforcementMode, PolicyDiagnostic, PolicyDocument, PolicyRule,
-  RateLimitScope, RuleAfter, RuleDataFlow, RuleMatch, RuleRateLimit, Severity,
+  RateLimitScope, RuleAfter, RuleDataFlow, RuleMatch, RuleRateLimit, SequenceScope, Severity,
 } from './types.js';
 
 /** Defaults applied when a policy leaves a setting out. */
@@ -246,11 +246,21 @@ function readAfter(reader: Reader, value: unknown, path: string): RuleAfter | un
     const tools = reader.names(value, path);
     return tools ? { tools } : undefined;
   }
-  const raw = reader.object(value, path, ['tools', 'within']);
+  const raw = reader.object(value, path, ['tools', 'within', 'across']);
   if (!raw) return undefined;
   const tools = reader.names(raw.tools, `${path}.tools`);
   const withinMs = raw.within === undefined ? undefined : reader.duration(raw.within, `${path}.within`);
-  return tools ? { tools, ...(withinMs !== undefined ? { withinMs } : {}) } : undefined;
+  const across = raw.across === undefined ? undefined : reader.oneOf<SequenceScope>(raw.across, `${path}.across`, SEQUENCE_SCOPES);
+  if (across === 'agent' && raw.within === undefined) {
+    reader.error(`${path}.within`, 'POLICY_VALUE', 'an agent-wide sequence condition (across: agent) needs a window, e.g. within: 1h (at most 30d)');
+    return undefined;
+  }
+  if (across === 'agent' && withinMs !== undefined && withinMs > MAX_AGENT_SEQUENCE_WINDOW_MS) {
+    reader.error(`${path}.within`, 'POLICY_VALUE', 'an agent-wide sequence window is at most 30d (the server keeps 30 days of an agent\'s call history)');
+    return undefined;
+  }
+  if (!tools) return undefined;
+  return { tools, ...(withinMs !== undefined ? { withinMs } : {}), ...(across !== undefined ? { across } : {}) };
 }
 
 function readRuleDataFlow(reader: Reader, value: unknown, path: string): RuleDataFlow | undefined {

@@ -99,13 +99,14 @@ export class DecisionWriter {
 }
 
 function merge(parts: readonly BatchPart[]): EnforcementBatch {
-  const batch: EnforcementBatch = { decisions: [], violations: [], holds: [], outputs: [], sessions: [], counters: [] };
+  const batch: EnforcementBatch = { decisions: [], violations: [], holds: [], outputs: [], sessions: [], agents: [], counters: [] };
   for (const part of parts) {
     if (part.decisions) batch.decisions.push(...part.decisions);
     if (part.violations) batch.violations.push(...part.violations);
     if (part.holds) batch.holds.push(...part.holds);
     if (part.outputs) batch.outputs.push(...part.outputs);
     if (part.sessions) batch.sessions.push(...part.sessions);
+    if (part.agents) batch.agents.push(...part.agents);
     if (part.counters) batch.counters.push(...part.counters);
   }
   return batch;

@@ -1,5 +1,5 @@
 import { TollgateError, actionHash, evaluatePolicy, recordCall, redactSecretsDeep } from '@tollgate/core';
-import type { CompiledPolicy, EvaluationInput, EvaluationResult, Fingerprint, SafetyInput, SessionState } from '@tollgate/core';
+import type { AgentHistory, CompiledPolicy, EvaluationInput, EvaluationResult, Fingerprint, SafetyInput, SessionState } from '@tollgate/core';
 import type { DecisionRecord, ViolationRecord } from '../../store/repositories/decisions.js';
 import type { HoldRecord } from '../../store/repositories/holds.js';
 import type { Clock } from '../clock.js';
@@ -8,6 +8,7 @@ import type { KillSwitchService } from '../kill-switch/kill-switch-service.js';
 import type { PolicyService } from '../policies/policy-service.js';
 import type { DecisionWriter } from './decision-writer.js';
 import type { RateCounters } from './rate-counters.js';
+import type { AgentHistoryCache } from './agent-history-cache.js';
 import type { SessionCache } from './session-cache.js';
 import { IdGenerator } from './ids.js';
 import { assertJsonDepth, hasUnsafeInteger } from './input-limits.js';
@@ -20,6 +21,8 @@ export interface EnforcementDeps {
   holds: HoldService;
   killSwitch: KillSwitchService;
   sessions: SessionCache;
+  /** Agent-wide histories (sequence conditions with `after.across: agent`). */
+  agentHistories: AgentHistoryCache;
   counters: RateCounters;
   writer: DecisionWriter;
   fingerprint: Fingerprint;
@@ -63,20 +66,23 @@ export class EnforcementService {
       ...(request.approvedScope ? { approvedScope: request.approvedScope } : {}),
     };
     const { active, broken } = await this.activeOrBroken(tenantId);
+    const histories = this.deps.agentHistories;
     return this.deps.sessions.withSession(tenantId, input.sessionId, input.agentId, async (entry) => {
       const before = entry.state;
+      const agentHistory = histories.peek(tenantId, input.agentId) ?? (await histories.load(tenantId, input.agentId));
       const halt = this.deps.killSwitch.haltReason(tenantId, input.agentId);
       const refusal = halt ?? broken;
       const safety = refusal === null ? this.safetyFor(active?.policy ?? null, input) : undefined;
       const evaluated = { ...input, ...(safety ? { safety } : {}) };
       const result = refusal === null
-        ? await this.evaluate(tenantId, active?.policy ?? null, evaluated, before)
+        ? await this.evaluate(tenantId, active?.policy ?? null, evaluated, before, agentHistory.history)
         : killed(refusal, input.enforcement, halt === null ? 'policy-invalid' : 'kill-switch');
       const outcome = await this.applyHolds(tenantId, request, input, result);
       const decisionId = this.ids.next('dec', now);
       const violationId = result.violation || outcome.decision === 'BLOCK' ? this.ids.next('vio', now) : null;
       const record = this.decisionRecord(tenantId, request, input, outcome, { decisionId, violationId, active, before, safety, halt });
       entry.state = recordCall(before, input.toolName, now, { decision: outcome.decision, violation: result.violation });
+      histories.record(agentHistory, input.toolName, now, outcome.decision);
       entry.userId = input.userId;
       this.deps.sessions.markDirty(tenantId, input.sessionId, result.violation || before.violations !== entry.state.violations);
       const counters = result.rateLimitKeys.map((key) => this.deps.counters.increment(tenantId, key, now));
@@ -95,8 +101,8 @@ export class EnforcementService {
   }
 
   /** Evaluates; loads rate counters this replica has not seen and evaluates again if there were any. */
-  private async evaluate(tenantId: string, policy: CompiledPolicy | null, input: EvaluationInput, session: SessionState): Promise<EvaluationResult> {
-    const state = { session, fingerprint: this.deps.fingerprint, rateCount: (key: string) => this.deps.counters.peek(tenantId, key) ?? 0 };
+  private async evaluate(tenantId: string, policy: CompiledPolicy | null, input: EvaluationInput, session: SessionState, agent: AgentHistory): Promise<EvaluationResult> {
+    const state = { session, agent, fingerprint: this.deps.fingerprint, rateCount: (key: string) => this.deps.counters.peek(tenantId, key) ?? 0 };
     const first = evaluatePolicy(policy, input, state);
     if (first.rateLimitKeys.length === 0) return first;
     const loaded = await this.deps.counters.ensure(tenantId, first.rateLimitKeys, input.now);

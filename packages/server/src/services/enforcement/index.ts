@@ -15,6 +15,7 @@ import type { Clock } from '../clock.js';
 import { HoldService } from '../holds/hold-service.js';
 import { KillSwitchService } from '../kill-switch/kill-switch-service.js';
 import { PolicyService } from '../policies/policy-service.js';
+import { AgentHistoryCache } from './agent-history-cache.js';
 import { DecisionWriter } from './decision-writer.js';
 import { EnforcementService } from './enforcement-service.js';
 import { OutputService } from './output-service.js';
@@ -67,23 +68,31 @@ export async function createEnforcementServices(deps: EnforcementAreaDeps): Prom
   approvals.register(holdApprovalSource(holds));
   if (deps.permissionRequests) approvals.register(permissionRequestApprovalSource(deps.permissionRequests.service, deps.permissionRequests.channel));
   const sessions = new SessionCache({ load: (tenantId, sessionId) => store.decisions.loadSessionState(tenantId, sessionId) });
+  const agentHistories = new AgentHistoryCache({ load: (tenantId, agentId) => store.decisions.loadAgentHistory(tenantId, agentId) });
   const counters = new RateCounters({ load: (tenantId, keys, now) => store.decisions.loadCounters(tenantId, keys, now) });
   const native = store.native;
   const writeBatch = native.dialect === 'sqlite' ? createSqliteBatchWriter(native.database) : (batch: EnforcementBatch) => store.decisions.writeBatch(batch);
   const writer = new DecisionWriter({
     write: writeBatch,
-    extras: () => ({ sessions: sessions.takeDirty(clock.now()) }),
+    extras: () => {
+      const now = clock.now();
+      return { sessions: sessions.takeDirty(now), agents: agentHistories.takeDirty(now) };
+    },
     onFailure: (error, parts) => {
       logger.error({ err: error }, 'recording enforcement decisions failed; the calls were refused');
-      for (const part of parts) for (const decision of part.decisions ?? []) sessions.forget(decision.tenantId, decision.sessionId);
+      for (const part of parts) {
+        for (const decision of part.decisions ?? []) sessions.forget(decision.tenantId, decision.sessionId);
+        // Agent histories stay as decided (never behind what was answered): written again with a later batch.
+        agentHistories.markDirty(part.agents ?? []);
+      }
     },
   });
-  const enforcement = new EnforcementService({ clock, policies, holds, killSwitch, sessions, counters, writer, fingerprint, scanner, appendLedger, onLedgerError, actionKey: deps.config.dataFlowKey });
+  const enforcement = new EnforcementService({ clock, policies, holds, killSwitch, sessions, agentHistories, counters, writer, fingerprint, scanner, appendLedger, onLedgerError, actionKey: deps.config.dataFlowKey });
   const enforcementOutputs = new OutputService({ clock, policies, sessions, writer, fingerprint, scanner, appendLedger, onLedgerError });
   // Sessions whose only change is their last-call times are written at most once a second; this timer
   // writes them when no decision traffic carries them along.
   const sessionTimer = setInterval(() => {
-    if (sessions.hasDirty()) writer.enqueue({}).catch((error: unknown) => logger.error({ err: error }, 'writing session state failed'));
+    if (sessions.hasDirty() || agentHistories.hasDirty()) writer.enqueue({}).catch((error: unknown) => logger.error({ err: error }, 'writing session state failed'));
   }, DEFAULT_SESSION_WRITE_INTERVAL_MS);
   sessionTimer.unref();
   await killSwitch.start();
@@ -98,7 +107,10 @@ export async function createEnforcementServices(deps: EnforcementAreaDeps): Prom
       await loader.close();
       killSwitch.close();
       await writer.drain();
-      if (sessions.hasDirty()) await writeBatch({ decisions: [], violations: [], holds: [], outputs: [], counters: [], sessions: sessions.takeDirty(clock.now(), true) });
+      if (sessions.hasDirty() || agentHistories.hasDirty()) {
+        const now = clock.now();
+        await writeBatch({ decisions: [], violations: [], holds: [], outputs: [], counters: [], sessions: sessions.takeDirty(now, true), agents: agentHistories.takeDirty(now, true) });
+      }
     },
   };
 }

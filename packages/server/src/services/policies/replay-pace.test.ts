@@ -40,6 +40,7 @@ const repository = (count: number) => ({
   },
   outputsForSessions: async () => [],
   lastCallsBefore: async () => [],
+  lastAgentCallsBefore: async () => [],
 });
 
 describe('replay pacing follows the cost of the draft', () => {

@@ -1,6 +1,6 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { evaluatePolicy, recordCall, recordTaints, createSessionState } from '@tollgate/core';
-import type { CompiledPolicy, Decision, EnforcementMode, Fingerprint, SafetyInput, SessionState } from '@tollgate/core';
+import { createAgentHistory, evaluatePolicy, recordAgentCall, recordCall, recordTaints, createSessionState } from '@tollgate/core';
+import type { AgentHistory, CompiledPolicy, Decision, EnforcementMode, Fingerprint, SafetyInput, SessionState } from '@tollgate/core';
 import type { DecisionRepository, OutputRecord, StoredDecision } from '../../store/repositories/decisions.js';
 
 /** Most recorded decisions one replay looks at. */
@@ -85,13 +85,14 @@ interface RecordedContext {
  * Re-evaluates recorded decisions against a (draft) policy and reports what would change. Each session's
  * state is rebuilt as the calls replay, seeded from the first replayed decision's recorded context; tool
  * outputs' data-flow fingerprints are re-applied from what was recorded under the policy of the time.
- * Rate-limit counters start at zero at `from`.
+ * Agent-wide histories (`after.across: agent`) are rebuilt the same way, seeded from the calls recorded in the
+ * draft's longest agent-wide window before `from`. Rate-limit counters start at zero at `from`.
  *
  * @example
  * const report = await replayDecisions(store.decisions, 'acme', draft, { from: Date.now() - 86_400_000 });
  */
 export async function replayDecisions(
-  repository: Pick<DecisionRepository, 'list' | 'outputsForSessions' | 'lastCallsBefore'>,
+  repository: Pick<DecisionRepository, 'list' | 'outputsForSessions' | 'lastCallsBefore' | 'lastAgentCallsBefore'>,
   tenantId: string,
   policy: CompiledPolicy | null,
   options: ReplayOptions = {},
@@ -103,6 +104,12 @@ export async function replayDecisions(
   const sessionIds = [...new Set(decisions.map((d) => d.sessionId))];
   const outputs = groupOutputs(await repository.outputsForSessions(tenantId, sessionIds));
   const history = await lastCallsBefore(repository, tenantId, sessionIds, options.from);
+  const agents = await agentHistoriesBefore(repository, tenantId, [...new Set(decisions.map((d) => d.agentId))], options.from, policy?.agentHistoryWindowMs ?? 0);
+  const agentOf = (agentId: string): AgentHistory => {
+    let agent = agents.get(agentId);
+    if (agent === undefined) agents.set(agentId, (agent = createAgentHistory()));
+    return agent;
+  };
   const report = emptyReport(truncated);
   const sessions = new Map<string, SessionState>();
   const counters = new Map<string, number>();
@@ -117,14 +124,16 @@ export async function replayDecisions(
       sessions.set(recorded.sessionId, recordCall(session, recorded.toolName, recorded.ts, { decision: 'BLOCK', violation: true }));
       continue;
     }
+    const agent = agentOf(recorded.agentId);
     const result = evaluatePolicy(policy, {
       agentId: recorded.agentId, userId: recorded.userId, sessionId: recorded.sessionId, toolName: recorded.toolName,
       arguments: recorded.arguments ?? {}, enforcement: recorded.requestedMode as EnforcementMode, now: recorded.ts,
       ...(recorded.approvedScope ? { approvedScope: recorded.approvedScope } : {}), ...(context.safety ? { safety: context.safety } : {}),
-    }, { session, rateCount: (key) => counters.get(key) ?? 0, ...(options.fingerprint ? { fingerprint: options.fingerprint } : {}) });
+    }, { session, agent, rateCount: (key) => counters.get(key) ?? 0, ...(options.fingerprint ? { fingerprint: options.fingerprint } : {}) });
     for (const key of result.rateLimitKeys) counters.set(key, (counters.get(key) ?? 0) + 1);
     for (const rule of result.matchedRules) report.ruleHits[rule] = (report.ruleHits[rule] ?? 0) + 1;
     sessions.set(recorded.sessionId, recordCall(session, recorded.toolName, recorded.ts, result));
+    recordAgentCall(agent, recorded.toolName, recorded.ts, result);
     compare(report, recorded, context.policyDecision ?? recorded.decision, result, options.examples ?? DEFAULT_REPLAY_EXAMPLES);
   }
   return report;
@@ -158,6 +167,25 @@ async function lastCallsBefore(
     history.set(row.sessionId, tools);
   }
   return history;
+}
+
+/**
+ * Per agent, its calls recorded in the `windowMs` before `from` (the longest agent-wide window of the draft: no rule
+ * reads further back). None without `from` or without agent-wide conditions.
+ */
+async function agentHistoriesBefore(
+  repository: Pick<DecisionRepository, 'lastAgentCallsBefore'>, tenantId: string, agentIds: readonly string[], from: number | undefined, windowMs: number,
+): Promise<Map<string, AgentHistory>> {
+  const histories = new Map<string, AgentHistory>();
+  if (from === undefined || windowMs <= 0 || agentIds.length === 0) return histories;
+  const rows = await repository.lastAgentCallsBefore(tenantId, agentIds, from - windowMs, from);
+  rows.sort((a, b) => a.ts - b.ts);
+  for (const row of rows) {
+    let history = histories.get(row.agentId);
+    if (history === undefined) histories.set(row.agentId, (history = createAgentHistory()));
+    recordAgentCall(history, row.toolName, row.ts, { decision: 'ALLOW' });
+  }
+  return histories;
 }
 
 function seedSession(context: RecordedContext, lastCalls: Map<string, number> | undefined): SessionState {

@@ -24,7 +24,7 @@ function hold(tenantId: string, id: string, overrides: Partial<HoldRecord> = {})
 }
 
 function batch(part: Partial<EnforcementBatch>): EnforcementBatch {
-  return { decisions: [], violations: [], holds: [], outputs: [], sessions: [], counters: [], ...part };
+  return { decisions: [], violations: [], holds: [], outputs: [], sessions: [], agents: [], counters: [], ...part };
 }
 
 /** Both write paths: the portable repository and, on SQLite, the prepared-statement fast path. */
@@ -77,6 +77,46 @@ describeStoreConformance('enforcement', (getStore) => {
     expect(found.sort((x, y) => x.sessionId.localeCompare(y.sessionId))).toEqual([
       { sessionId: 'a', toolName: 'read', ts: 200 },
       { sessionId: 'b', toolName: 'read', ts: 150 },
+    ]);
+  });
+
+  it('agent-wide histories upsert per agent on every write path and stay inside their tenant', async () => {
+    const store = getStore();
+    await store.tenants.create({ id: 'enf-ah', name: 'h', createdAt: 1 });
+    await store.tenants.create({ id: 'enf-ai', name: 'i', createdAt: 1 });
+    for (const [label, write] of writers(store)) {
+      const agentId = `bot-${label.replace(/\W/g, '')}`;
+      await write(batch({ agents: [
+        { tenantId: 'enf-ah', agentId, state: '{"lastCallAt":[["read",1]]}', updatedAt: 1 },
+        { tenantId: 'enf-ah', agentId, state: '{"lastCallAt":[["read",2]]}', updatedAt: 2 },
+        { tenantId: 'enf-ai', agentId, state: '{"lastCallAt":[["other",9]]}', updatedAt: 2 },
+      ] }));
+      expect(await store.decisions.loadAgentHistory('enf-ah', agentId)).toBe('{"lastCallAt":[["read",2]]}');
+      await write(batch({ agents: [{ tenantId: 'enf-ah', agentId, state: '{"lastCallAt":[["read",3]]}', updatedAt: 3 }] }));
+      expect(await store.decisions.loadAgentHistory('enf-ah', agentId)).toBe('{"lastCallAt":[["read",3]]}');
+      expect(await store.decisions.loadAgentHistory('enf-ai', agentId)).toBe('{"lastCallAt":[["other",9]]}');
+      expect(await store.decisions.loadAgentHistory('enf-ah', 'nobody')).toBeUndefined();
+    }
+  });
+
+  it('last agent calls in a window, per agent and tool, ignore blocked calls and other tenants', async () => {
+    const store = getStore();
+    await store.tenants.create({ id: 'enf-m', name: 'm', createdAt: 1 });
+    await store.tenants.create({ id: 'enf-n', name: 'n', createdAt: 1 });
+    await store.decisions.writeBatch(batch({ decisions: [
+      decision('enf-m', 'dec_m1', { agentId: 'a', sessionId: 's1', toolName: 'read', ts: 50, decision: 'ALLOW' }),
+      decision('enf-m', 'dec_m2', { agentId: 'a', sessionId: 's2', toolName: 'read', ts: 150, decision: 'ALLOW' }),
+      decision('enf-m', 'dec_m3', { agentId: 'a', sessionId: 's3', toolName: 'read', ts: 180, decision: 'STEP_UP' }),
+      decision('enf-m', 'dec_m4', { agentId: 'a', sessionId: 's4', toolName: 'send', ts: 200, decision: 'BLOCK' }),
+      decision('enf-m', 'dec_m5', { agentId: 'a', sessionId: 's5', toolName: 'read', ts: 300, decision: 'ALLOW' }),
+      decision('enf-m', 'dec_m6', { agentId: 'b', sessionId: 's6', toolName: 'list', ts: 120, decision: 'ALLOW' }),
+      decision('enf-m', 'dec_m7', { agentId: 'c', sessionId: 's7', toolName: 'read', ts: 120, decision: 'ALLOW' }),
+      decision('enf-n', 'dec_n1', { agentId: 'a', sessionId: 's1', toolName: 'export', ts: 150, decision: 'ALLOW' }),
+    ] }));
+    const found = await store.decisions.lastAgentCallsBefore('enf-m', ['a', 'b'], 100, 300);
+    expect(found.sort((x, y) => x.agentId.localeCompare(y.agentId))).toEqual([
+      { agentId: 'a', toolName: 'read', ts: 180 },
+      { agentId: 'b', toolName: 'list', ts: 120 },
     ]);
   });
 

@@ -47,6 +47,9 @@ export function createSqliteBatchWriter(database: BetterSqlite3.Database): (batc
   const upsertSession = database.prepare(`INSERT INTO enforcement_sessions (tenant_id, session_id, agent_id, state, updated_at)
     VALUES (?, ?, ?, ?, ?)
     ON CONFLICT (tenant_id, session_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at, agent_id = excluded.agent_id`);
+  const upsertAgent = database.prepare(`INSERT INTO enforcement_agent_histories (tenant_id, agent_id, state, updated_at)
+    VALUES (?, ?, ?, ?)
+    ON CONFLICT (tenant_id, agent_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at`);
   const upsertCounter = database.prepare(`INSERT INTO rate_limit_counters (tenant_id, counter_key, count, expires_at)
     VALUES (?, ?, ?, ?)
     ON CONFLICT (tenant_id, counter_key) DO UPDATE SET count = rate_limit_counters.count + excluded.count`);
@@ -58,6 +61,7 @@ export function createSqliteBatchWriter(database: BetterSqlite3.Database): (batc
     for (const hold of batch.holds) insertHold.run(valuesOf(holdToRow(hold), HOLD_COLUMNS));
     for (const o of batch.outputs) insertOutput.run(o.tenantId, o.decisionId, o.sessionId, o.toolName, o.ts, o.decision, o.reason, JSON.stringify(o.taints));
     for (const s of lastPerKey(batch.sessions, (row) => `${row.tenantId}\n${row.sessionId}`)) upsertSession.run(s.tenantId, s.sessionId, s.agentId, s.state, s.updatedAt);
+    for (const a of lastPerKey(batch.agents, (row) => `${row.tenantId}\n${row.agentId}`)) upsertAgent.run(a.tenantId, a.agentId, a.state, a.updatedAt);
     for (const c of sumPerKey(batch.counters)) upsertCounter.run(c.tenantId, c.key, c.increment, c.expiresAt);
   });
   return async (batch) => {

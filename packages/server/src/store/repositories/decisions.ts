@@ -75,6 +75,8 @@ export interface EnforcementBatch {
   holds: HoldRecord[];
   outputs: OutputRecord[];
   sessions: Array<{ tenantId: string; sessionId: string; agentId: string; state: string; updatedAt: number }>;
+  /** Agent-wide histories (serialized `AgentHistory`), upserted per agent. */
+  agents: Array<{ tenantId: string; agentId: string; state: string; updatedAt: number }>;
   counters: Array<{ tenantId: string; key: string; increment: number; expiresAt: number }>;
 }
 
@@ -97,6 +99,13 @@ export interface DecisionRepository {
   listViolations(tenantId: string, query: { limit: number; beforeSeq?: number | undefined }): Promise<Array<ViolationRecord & { seq: number }>>;
   outputsForSessions(tenantId: string, sessionIds: readonly string[]): Promise<OutputRecord[]>;
   loadSessionState(tenantId: string, sessionId: string): Promise<string | undefined>;
+  /** The stored agent-wide history of an agent (serialized), if any. */
+  loadAgentHistory(tenantId: string, agentId: string): Promise<string | undefined>;
+  /**
+   * Per agent and tool, the time of its latest call in [since, before) that was not blocked (seeds the agent-wide
+   * histories of a replay; `since` bounds the scan to the longest agent-wide window).
+   */
+  lastAgentCallsBefore(tenantId: string, agentIds: readonly string[], since: number, before: number): Promise<Array<{ agentId: string; toolName: string; ts: number }>>;
   /** Per session and tool, the time of its latest call before `before` that was not blocked (seeds replay). */
   lastCallsBefore(tenantId: string, sessionIds: readonly string[], before: number): Promise<Array<{ sessionId: string; toolName: string; ts: number }>>;
   loadCounters(tenantId: string, keys: readonly string[], now: number): Promise<Map<string, number>>;
@@ -172,6 +181,14 @@ async function writeAll(db: Kysely<Database>, batch: EnforcementBatch): Promise<
       }))
       .execute();
   }
+  for (const rows of chunks(lastPerKey(batch.agents, (a) => `${a.tenantId}\n${a.agentId}`))) {
+    await db.insertInto('enforcement_agent_histories')
+      .values(rows.map((a) => ({ tenant_id: a.tenantId, agent_id: a.agentId, state: a.state, updated_at: a.updatedAt })))
+      .onConflict((conflict) => conflict.columns(['tenant_id', 'agent_id']).doUpdateSet({
+        state: (eb) => eb.ref('excluded.state'), updated_at: (eb) => eb.ref('excluded.updated_at'),
+      }))
+      .execute();
+  }
   for (const rows of chunks(sumPerKey(batch.counters))) {
     await db.insertInto('rate_limit_counters')
       .values(rows.map((c) => ({ tenant_id: c.tenantId, counter_key: c.key, count: c.increment, expires_at: c.expiresAt })))
@@ -244,6 +261,23 @@ export function createDecisionRepository(db: Kysely<Database>, _dialect: Dialect
       const row = await db.selectFrom('enforcement_sessions').select('state').where('tenant_id', '=', tenantId)
         .where('session_id', '=', sessionId).executeTakeFirst();
       return row?.state;
+    },
+    async loadAgentHistory(tenantId, agentId) {
+      const row = await db.selectFrom('enforcement_agent_histories').select('state').where('tenant_id', '=', tenantId)
+        .where('agent_id', '=', agentId).executeTakeFirst();
+      return row?.state;
+    },
+    async lastAgentCallsBefore(tenantId, agentIds, since, before) {
+      const found: Array<{ agentId: string; toolName: string; ts: number }> = [];
+      for (let start = 0; start < agentIds.length; start += 500) {
+        const rows = await db.selectFrom('decisions')
+          .select((eb) => ['agent_id', 'tool_name', eb.fn.max('ts').as('last_ts')])
+          .where('tenant_id', '=', tenantId).where('ts', '>=', since).where('ts', '<', before)
+          .where('agent_id', 'in', agentIds.slice(start, start + 500)).where('decision', '!=', 'BLOCK')
+          .groupBy(['agent_id', 'tool_name']).execute();
+        for (const row of rows) found.push({ agentId: row.agent_id, toolName: row.tool_name, ts: Number(row.last_ts) });
+      }
+      return found;
     },
     async lastCallsBefore(tenantId, sessionIds, before) {
       const found: Array<{ sessionId: string; toolName: string; ts: number }> = [];

@@ -119,6 +119,14 @@ export interface EnforcementSessionsTable {
   updated_at: number;
 }
 
+/** Agent-wide call history of sequence conditions with `after.across: agent` (migration 0010). */
+export interface EnforcementAgentHistoriesTable {
+  tenant_id: string;
+  agent_id: string;
+  state: string;
+  updated_at: number;
+}
+
 export interface KillSwitchesTable {
   tenant_id: string;
   /** `*` for the tenant-wide switch. */
@@ -146,6 +154,7 @@ declare module '../schema.js' {
     decision_outputs: DecisionOutputsTable;
     holds: HoldsTable;
     enforcement_sessions: EnforcementSessionsTable;
+    enforcement_agent_histories: EnforcementAgentHistoriesTable;
     kill_switches: KillSwitchesTable;
     rate_limit_counters: RateLimitCountersTable;
   }

@@ -1,0 +1,171 @@
+import { describe, expect, it } from 'vitest';
+import {
+  createAgentHistory, deserializeAgentHistory, recordAgentCall, serializeAgentHistory,
+} from './agent-history.js';
+import { loadPolicy } from './compile.js';
+import type { CompiledPolicy } from './compile.js';
+import { evaluatePolicy } from './evaluate.js';
+import { parsePolicyTestCases, runPolicyTests } from './policy-tests.js';
+import { createSessionState, recordCall } from './session-state.js';
+import type { SessionState } from './session-state.js';
+import type { EvaluationInput } from './types.js';
+
+function compile(yaml: string): CompiledPolicy {
+  const result = loadPolicy(yaml);
+  if (!result.ok) throw new Error(JSON.stringify(result.diagnostics));
+  return result.policy;
+}
+
+const HOUR = 3_600_000;
+
+const policy = compile(`
+name: exfiltration
+agents:
+  bot: { approvedScope: [read_customer, send_email, "delete_*"] }
+rules:
+  - id: no-mail-after-read-any-session
+    match: { tools: [send_email] }
+    after: { tools: [read_customer], within: 1h, across: agent }
+    effect: BLOCK
+    reason: e-mail after reading a customer record (any session of the agent)
+  - id: no-delete-after-read-same-session
+    match: { tools: ["delete_*"] }
+    after: { tools: [read_customer] }
+    effect: STEP_UP
+    reason: delete after reading a customer in this session
+`);
+
+function call(toolName: string, sessionId: string, now: number, overrides: Partial<EvaluationInput> = {}): EvaluationInput {
+  return { agentId: 'bot', userId: 'alice', sessionId, toolName, arguments: {}, enforcement: 'block', now, ...overrides };
+}
+
+/** Plays calls as the server does: per-session states and one shared agent history, recorded after each decision. */
+function play(steps: ReadonlyArray<Parameters<typeof call>>): string[] {
+  const sessions = new Map<string, SessionState>();
+  const agents = new Map<string, ReturnType<typeof createAgentHistory>>();
+  return steps.map((args) => {
+    const input = call(...args);
+    const session = sessions.get(input.sessionId) ?? createSessionState();
+    const agent = agents.get(input.agentId) ?? createAgentHistory();
+    agents.set(input.agentId, agent);
+    const result = evaluatePolicy(policy, input, { session, agent });
+    sessions.set(input.sessionId, recordCall(session, input.toolName, input.now, result));
+    recordAgentCall(agent, input.toolName, input.now, result);
+    return result.decision;
+  });
+}
+
+describe('agent-wide sequence conditions (after.across: agent)', () => {
+  it('a fresh session id per call does not shake off the agent history', () => {
+    expect(play([['read_customer', 's-1', 0], ['send_email', 's-2', 1_000]])).toEqual(['ALLOW', 'BLOCK']);
+  });
+
+  it('a session-scoped condition still needs the earlier call in the same session', () => {
+    expect(play([['read_customer', 's-1', 0], ['delete_customer', 's-2', 1_000], ['delete_customer', 's-1', 2_000]])).toEqual(['ALLOW', 'ALLOW', 'STEP_UP']);
+  });
+
+  it('only counts earlier calls within the window', () => {
+    expect(play([['read_customer', 's-1', 0], ['send_email', 's-2', HOUR + 1]])).toEqual(['ALLOW', 'ALLOW']);
+    expect(play([['read_customer', 's-1', 0], ['send_email', 's-2', HOUR]])).toEqual(['ALLOW', 'BLOCK']);
+  });
+
+  it('is per agent: another agent reading a customer does not block this one', () => {
+    const sessions = createSessionState();
+    const other = createAgentHistory();
+    recordAgentCall(other, 'read_customer', 0, { decision: 'ALLOW' });
+    const mine = createAgentHistory();
+    expect(evaluatePolicy(policy, call('send_email', 's-9', 10), { session: sessions, agent: mine }).decision).toBe('ALLOW');
+    expect(evaluatePolicy(policy, call('send_email', 's-9', 10), { session: sessions, agent: other }).decision).toBe('BLOCK');
+  });
+
+  it('a blocked call is not remembered (it never ran)', () => {
+    const agent = createAgentHistory();
+    recordAgentCall(agent, 'read_customer', 0, { decision: 'BLOCK' });
+    expect(agent.lastCallAt.size).toBe(0);
+    expect(evaluatePolicy(policy, call('send_email', 's-2', 10), { session: createSessionState(), agent }).decision).toBe('ALLOW');
+  });
+
+  it('without the agent history the condition sees no earlier call, and the compiled policy says it needs one', () => {
+    expect(policy.agentHistoryWindowMs).toBe(HOUR);
+    expect(compile('name: x\nrules: []').agentHistoryWindowMs).toBe(0);
+    expect(evaluatePolicy(policy, call('send_email', 's-2', 10), { session: recordCall(createSessionState(), 'read_customer', 0, { decision: 'ALLOW', violation: false }) }).decision).toBe('ALLOW');
+  });
+
+  it('keeps at most maxTools tools, forgetting the least recently called', () => {
+    const agent = createAgentHistory();
+    recordAgentCall(agent, 'read_customer', 0, { decision: 'ALLOW' }, 3);
+    recordAgentCall(agent, 'a', 1, { decision: 'ALLOW' }, 3);
+    recordAgentCall(agent, 'read_customer', 2, { decision: 'ALLOW' }, 3);
+    recordAgentCall(agent, 'b', 3, { decision: 'ALLOW' }, 3);
+    recordAgentCall(agent, 'c', 4, { decision: 'ALLOW' }, 3);
+    expect([...agent.lastCallAt.keys()]).toEqual(['read_customer', 'b', 'c']);
+  });
+
+  it('an out-of-order (older) call does not move a tool\'s latest time back', () => {
+    const agent = createAgentHistory();
+    recordAgentCall(agent, 'read_customer', 500, { decision: 'ALLOW' });
+    recordAgentCall(agent, 'read_customer', 100, { decision: 'ALLOW' });
+    expect(agent.lastCallAt.get('read_customer')).toBe(500);
+  });
+
+  it('round-trips through JSON, drops calls older than 30 days, and reads malformed input as empty', () => {
+    const agent = createAgentHistory();
+    const now = 40 * 24 * HOUR;
+    recordAgentCall(agent, 'old', 0, { decision: 'ALLOW' });
+    recordAgentCall(agent, '__proto__', now - 1, { decision: 'ALLOW' });
+    const back = deserializeAgentHistory(JSON.parse(JSON.stringify(serializeAgentHistory(agent, now))));
+    expect([...back.lastCallAt]).toEqual([['__proto__', now - 1]]);
+    for (const bad of [null, 'x', 7, { lastCallAt: 'x' }, { lastCallAt: [[1, 2], ['t', 'x'], ['u', Number.NaN], null] }]) {
+      expect(deserializeAgentHistory(bad).lastCallAt.size).toBe(0);
+    }
+  });
+});
+
+describe('validation of after.across', () => {
+  function diagnostics(after: string): string[] {
+    const result = loadPolicy(`name: x\nrules:\n  - { id: r, match: { tools: [t] }, after: ${after}, effect: BLOCK, reason: r }\n`);
+    return result.ok ? [] : result.diagnostics.map((d) => `${d.path}: ${d.message}`);
+  }
+
+  it('needs a window, at most 30 days, and a known scope', () => {
+    expect(diagnostics('{ tools: [a], across: agent }')).toEqual([expect.stringMatching(/rules\[0\]\.after\.within: .*needs a window/)]);
+    expect(diagnostics('{ tools: [a], across: agent, within: 31d }')).toEqual([expect.stringMatching(/rules\[0\]\.after\.within: .*at most 30d/)]);
+    expect(diagnostics('{ tools: [a], across: tenant, within: 1h }')).toEqual([expect.stringMatching(/rules\[0\]\.after\.across/)]);
+    expect(diagnostics('{ tools: [a], across: agent, within: 30d }')).toEqual([]);
+    expect(diagnostics('{ tools: [a], across: session }')).toEqual([]);
+  });
+
+  it('reports the line of the bad window', () => {
+    const result = loadPolicy('name: x\nrules:\n  - id: r\n    match: { tools: [t] }\n    after:\n      tools: [a]\n      across: agent\n      within: 90d\n    effect: BLOCK\n    reason: r\n');
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.diagnostics[0]?.line).toBe(8);
+  });
+});
+
+describe('policy test cases across sessions', () => {
+  it('calls of one case in different sessions share the agent history', () => {
+    const cases = parsePolicyTestCases(`
+cases:
+  - name: rotating sessions
+    agent: bot
+    calls:
+      - { tool: read_customer, session: a, expect: ALLOW }
+      - { tool: send_email, session: b, expect: BLOCK, rules: [no-mail-after-read-any-session] }
+      - { tool: delete_row, session: b, expect: ALLOW }
+      - { tool: delete_row, session: a, expect: STEP_UP }
+  - name: a fresh case starts with a fresh agent history
+    agent: bot
+    calls:
+      - { tool: send_email, session: c, expect: ALLOW }
+`);
+    expect(runPolicyTests(policy, cases).map((r) => [r.name, r.passed, r.failures])).toEqual([
+      ['rotating sessions', true, []],
+      ['a fresh case starts with a fresh agent history', true, []],
+    ]);
+  });
+
+  it('refuses an empty or non-string session', () => {
+    expect(() => parsePolicyTestCases('cases:\n  - { name: n, calls: [{ tool: t, session: "", expect: ALLOW }] }')).toThrow(/"session" must be a non-empty string/);
+    expect(() => parsePolicyTestCases('cases:\n  - { name: n, calls: [{ tool: t, session: 3, expect: ALLOW }] }')).toThrow(/"session"/);
+  });
+});

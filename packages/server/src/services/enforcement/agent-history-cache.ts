@@ -1,0 +1,141 @@
+import { createAgentHistory, deserializeAgentHistory, recordAgentCall, serializeAgentHistory } from '@tollgate/core';
+import type { AgentHistory } from '@tollgate/core';
+import { DEFAULT_SESSION_WRITE_INTERVAL_MS } from './session-cache.js';
+
+/** Agents whose history is kept in memory per replica; the least recently used are dropped (their history is stored). */
+export const DEFAULT_MAX_CACHED_AGENTS = 10_000;
+
+/** One cached agent: its history and the key it is cached under (built once, not per call). */
+export interface AgentHistoryEntry {
+  readonly tenantId: string;
+  readonly agentId: string;
+  readonly key: string;
+  readonly history: AgentHistory;
+}
+
+/** One stored row of {@link AgentHistoryCache.takeDirty}. */
+export interface AgentHistoryRow {
+  tenantId: string;
+  agentId: string;
+  state: string;
+  updatedAt: number;
+}
+
+/**
+ * Agent-wide call histories (what `after.across: agent` sequence conditions read): cached in memory, loaded from
+ * the store on a miss (one load per agent even when its calls arrive together), updated in place after every
+ * decision, and written back with a group commit at most once per write interval, like a session's last-call
+ * times. A failed write puts the agent back on the dirty list: memory is never behind what was decided.
+ *
+ * Every call is recorded, whether or not the active policy reads agent history, so a policy that starts using it
+ * sees the calls made before it was activated.
+ *
+ * Several replicas on PostgreSQL each keep their own copy; route an agent's calls to one replica for exact
+ * agent-wide sequence behaviour across replicas (docs/enforcement.md).
+ *
+ * @example
+ * const entry = histories.peek('acme', 'bot') ?? (await histories.load('acme', 'bot'));
+ * evaluatePolicy(policy, input, { session, agent: entry.history });
+ * histories.record(entry, 'read_customer', Date.now(), 'ALLOW');
+ */
+export class AgentHistoryCache {
+  private readonly entries = new Map<string, AgentHistoryEntry>();
+  private readonly loading = new Map<string, Promise<AgentHistoryEntry>>();
+  private readonly dirty = new Map<string, AgentHistoryEntry>();
+  private readonly writtenAt = new Map<string, number>();
+
+  constructor(private readonly deps: {
+    load: (tenantId: string, agentId: string) => Promise<string | undefined>;
+    maxEntries?: number;
+    writeIntervalMs?: number;
+  }) {}
+
+  /** The cached entry of the agent, without waiting; undefined when it must be loaded. */
+  peek(tenantId: string, agentId: string): AgentHistoryEntry | undefined {
+    const key = `${tenantId}\n${agentId}`;
+    const cached = this.entries.get(key);
+    // Map order is the LRU order, which only matters once entries may be dropped: below half the limit a hit
+    // leaves the entry where it stands (a re-insert per call cost measurable throughput).
+    if (cached !== undefined && this.entries.size >= this.maxEntries / 2) {
+      this.entries.delete(key);
+      this.entries.set(key, cached);
+    }
+    return cached;
+  }
+
+  /** Loads the agent's entry (from memory, or once from the store while several calls wait for it). */
+  load(tenantId: string, agentId: string): Promise<AgentHistoryEntry> {
+    const key = `${tenantId}\n${agentId}`;
+    const cached = this.entries.get(key);
+    if (cached !== undefined) return Promise.resolve(cached);
+    let pending = this.loading.get(key);
+    if (pending === undefined) {
+      pending = this.deps.load(tenantId, agentId).then((stored) => {
+        const entry = this.entries.get(key) ?? {
+          tenantId, agentId, key, history: stored === undefined ? createAgentHistory() : deserializeAgentHistory(safeParse(stored)),
+        };
+        this.remember(entry);
+        return entry;
+      }).finally(() => this.loading.delete(key));
+      this.loading.set(key, pending);
+    }
+    return pending;
+  }
+
+  /** Records one decided call of the agent (a blocked call is not remembered) and schedules the history for writing. */
+  record(entry: AgentHistoryEntry, toolName: string, at: number, decision: string): void {
+    if (decision === 'BLOCK') return;
+    recordAgentCall(entry.history, toolName, at, { decision });
+    if (this.entries.get(entry.key) !== entry) this.remember(entry); // dropped from the cache while its call was decided
+    this.dirty.set(entry.key, entry);
+  }
+
+  /** Puts agents back on the dirty list, e.g. after the write that carried them failed. */
+  markDirty(rows: ReadonlyArray<{ tenantId: string; agentId: string }>): void {
+    for (const { tenantId, agentId } of rows) {
+      const entry = this.entries.get(`${tenantId}\n${agentId}`);
+      if (entry !== undefined) this.dirty.set(entry.key, entry);
+    }
+  }
+
+  /** Serialized histories due for writing: each dirty agent at most once per write interval (all of them with `all`). */
+  takeDirty(now: number, all = false): AgentHistoryRow[] {
+    if (this.dirty.size === 0) return [];
+    const interval = this.deps.writeIntervalMs ?? DEFAULT_SESSION_WRITE_INTERVAL_MS;
+    const rows: AgentHistoryRow[] = [];
+    for (const [key, entry] of this.dirty) {
+      if (!all && now - (this.writtenAt.get(key) ?? 0) < interval) continue;
+      this.dirty.delete(key);
+      if (this.writtenAt.size >= this.maxEntries) this.writtenAt.clear();
+      this.writtenAt.set(key, now);
+      rows.push({ tenantId: entry.tenantId, agentId: entry.agentId, state: JSON.stringify(serializeAgentHistory(entry.history, now)), updatedAt: now });
+    }
+    return rows;
+  }
+
+  /** True when some history still waits to be written. */
+  hasDirty(): boolean {
+    return this.dirty.size > 0;
+  }
+
+  private get maxEntries(): number {
+    return this.deps.maxEntries ?? DEFAULT_MAX_CACHED_AGENTS;
+  }
+
+  private remember(entry: AgentHistoryEntry): void {
+    this.entries.set(entry.key, entry);
+    for (const oldest of this.entries.keys()) {
+      if (this.entries.size <= this.maxEntries) break;
+      if (this.dirty.has(oldest)) continue;
+      this.entries.delete(oldest);
+    }
+  }
+}
+
+function safeParse(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return null;
+  }
+}
