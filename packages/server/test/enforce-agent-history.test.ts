@@ -10,7 +10,7 @@ import { generateApiKey, loadConfig, manualClock, startTollgate } from '@tollgat
 import { startTestServer, type TestServer } from '../../../test-utils/index.js';
 
 const POLICY = `name: exfiltration
-agents: { "*": { approvedScope: [read_customer, send_email, list_orders] } }
+agents: { "*": { approvedScope: [read_customer, send_email, list_orders, "kb_*"] } }
 rules:
   - id: no-mail-after-customer
     match: { tools: [send_email] }
@@ -64,6 +64,16 @@ describe('agent-wide sequence conditions over HTTP', () => {
     const refused = await enforce(key, { agentId: 'careful', sessionId: 'c-1', toolName: 'read_customer', approvedScope: ['send_email'], arguments: {} });
     expect(refused.body.decision).toBe('BLOCK');
     expect((await enforce(key, { agentId: 'careful', sessionId: 'c-2', toolName: 'send_email', arguments: {} })).body.decision).toBe('ALLOW');
+  });
+
+  it('calling 1,000 other in-scope tools does not push the read out of the agent history', async () => {
+    const key = t.tenantA.adminKey;
+    expect((await enforce(key, { agentId: 'flooder', sessionId: 'f-0', toolName: 'read_customer', arguments: {} })).body.decision).toBe('ALLOW');
+    for (let start = 0; start < 1_000; start += 100) {
+      const batch = await Promise.all(Array.from({ length: 100 }, (_, i) => enforce(key, { agentId: 'flooder', sessionId: `f-${start + i + 1}`, toolName: `kb_${start + i}`, arguments: {} })));
+      expect(batch.every((res) => res.body.decision === 'ALLOW')).toBe(true);
+    }
+    expect((await enforce(key, { agentId: 'flooder', sessionId: 'f-last', toolName: 'send_email', arguments: {} })).body.decision).toBe('BLOCK');
   });
 
   it('concurrent first calls of an agent share one history (no lost update while it loads)', async () => {

@@ -93,12 +93,40 @@ describe('agent-wide sequence conditions (after.across: agent)', () => {
 
   it('keeps at most maxTools tools, forgetting the least recently called', () => {
     const agent = createAgentHistory();
-    recordAgentCall(agent, 'read_customer', 0, { decision: 'ALLOW' }, 3);
-    recordAgentCall(agent, 'a', 1, { decision: 'ALLOW' }, 3);
-    recordAgentCall(agent, 'read_customer', 2, { decision: 'ALLOW' }, 3);
-    recordAgentCall(agent, 'b', 3, { decision: 'ALLOW' }, 3);
-    recordAgentCall(agent, 'c', 4, { decision: 'ALLOW' }, 3);
+    recordAgentCall(agent, 'read_customer', 0, { decision: 'ALLOW' }, { maxTools: 3 });
+    recordAgentCall(agent, 'a', 1, { decision: 'ALLOW' }, { maxTools: 3 });
+    recordAgentCall(agent, 'read_customer', 2, { decision: 'ALLOW' }, { maxTools: 3 });
+    recordAgentCall(agent, 'b', 3, { decision: 'ALLOW' }, { maxTools: 3 });
+    recordAgentCall(agent, 'c', 4, { decision: 'ALLOW' }, { maxTools: 3 });
     expect([...agent.lastCallAt.keys()]).toEqual(['read_customer', 'b', 'c']);
+  });
+
+  it('flooding the history with other tools cannot push out a tool an agent-wide rule reads', () => {
+    const flooded = compile(`
+name: flood
+agents: { bot: { approvedScope: [read_customer, send_email, "kb_*"] } }
+rules:
+  - { id: r, match: { tools: [send_email] }, after: { tools: [read_customer], within: 1h, across: agent }, effect: BLOCK, reason: r }
+`);
+    expect(flooded.agentHistoryReads?.('read_customer')).toBe(true);
+    expect(flooded.agentHistoryReads?.('kb_1')).toBe(false);
+    const agent = createAgentHistory();
+    recordAgentCall(agent, 'read_customer', 0, { decision: 'ALLOW' }, { maxTools: 50, keep: flooded.agentHistoryReads });
+    for (let i = 0; i < 500; i += 1) recordAgentCall(agent, `kb_${i}`, 1 + i, { decision: 'ALLOW' }, { maxTools: 50, keep: flooded.agentHistoryReads });
+    expect(agent.lastCallAt.size).toBe(50);
+    expect(agent.lastCallAt.get('read_customer')).toBe(0);
+    expect(evaluatePolicy(flooded, call('send_email', 's-new', 1_000), { session: createSessionState(), agent }).decision).toBe('BLOCK');
+    // Without keep (no agent-wide rule), the least recently called tool goes first.
+    const plain = createAgentHistory();
+    recordAgentCall(plain, 'read_customer', 0, { decision: 'ALLOW' }, { maxTools: 50 });
+    for (let i = 0; i < 500; i += 1) recordAgentCall(plain, `kb_${i}`, 1 + i, { decision: 'ALLOW' }, { maxTools: 50 });
+    expect(plain.lastCallAt.has('read_customer')).toBe(false);
+  });
+
+  it('when every remembered tool is one a rule reads, the least recently called still goes (the limit holds)', () => {
+    const agent = createAgentHistory();
+    for (let i = 0; i < 10; i += 1) recordAgentCall(agent, `crm_${i}`, i, { decision: 'ALLOW' }, { maxTools: 4, keep: () => true });
+    expect([...agent.lastCallAt.keys()]).toEqual(['crm_6', 'crm_7', 'crm_8', 'crm_9']);
   });
 
   it('an out-of-order (older) call does not move a tool\'s latest time back', () => {

@@ -29,20 +29,24 @@ export function createAgentHistory(): AgentHistory {
 
 /**
  * Records one evaluated call of the agent (in place). A blocked call never ran, so it is not remembered, exactly as
- * for session history. Keeps at most `maxTools` tools, forgetting the least recently called.
+ * for session history. Keeps at most `maxTools` tools, forgetting the least recently called first, but a tool for
+ * which `keep` is true (`CompiledPolicy.agentHistoryReads`: one that an agent-wide rule reads) only once no other
+ * tool is left to forget: otherwise an agent could call `maxTools` harmless tools to push `read_customer` out of its
+ * own history before e-mailing.
  *
  * @example
- * recordAgentCall(history, 'read_customer', Date.now(), { decision: 'ALLOW' });
+ * recordAgentCall(history, 'read_customer', Date.now(), { decision: 'ALLOW' }, { keep: policy.agentHistoryReads });
  */
 export function recordAgentCall(
   history: AgentHistory,
   toolName: string,
   at: number,
   result: { readonly decision: string },
-  maxTools = DEFAULT_MAX_AGENT_HISTORY_TOOLS,
+  options: { readonly maxTools?: number; readonly keep?: ((toolName: string) => boolean) | null } = {},
 ): void {
   if (result.decision === 'BLOCK') return;
   const { lastCallAt } = history;
+  const maxTools = options.maxTools ?? DEFAULT_MAX_AGENT_HISTORY_TOOLS;
   const previous = lastCallAt.get(toolName);
   if (previous !== undefined && previous > at) return;
   // Map order is least recently called first, which only matters once tools may be forgotten: below half the limit
@@ -50,8 +54,15 @@ export function recordAgentCall(
   if (previous !== undefined && lastCallAt.size >= maxTools / 2) lastCallAt.delete(toolName);
   lastCallAt.set(toolName, at);
   if (lastCallAt.size <= maxTools) return;
+  const keep = options.keep;
+  if (keep) {
+    for (const oldest of lastCallAt.keys()) {
+      if (lastCallAt.size <= maxTools) return;
+      if (!keep(oldest)) lastCallAt.delete(oldest);
+    }
+  }
   for (const oldest of lastCallAt.keys()) {
-    if (lastCallAt.size <= maxTools) break;
+    if (lastCallAt.size <= maxTools) return;
     lastCallAt.delete(oldest);
   }
 }

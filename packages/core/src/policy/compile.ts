@@ -61,6 +61,11 @@ export class CompiledPolicy {
    * history (`EvaluationState.agent`) when it is above 0, and a replay reads this far back before its start.
    */
   readonly agentHistoryWindowMs: number;
+  /**
+   * True for a tool some agent-wide sequence condition names (null: no such condition). Pass it to
+   * `recordAgentCall` as `keep`, so flooding an agent's history with other tools cannot push these out.
+   */
+  readonly agentHistoryReads: NameMatcher | null;
 
   /**
    * @param cost estimated CEL steps of one evaluation, all conditions together (at most
@@ -71,6 +76,8 @@ export class CompiledPolicy {
   ) {
     this.toolMatchers = rules.map((rule) => [rule, compileNameMatcher(rule.rule.match.tools)] as const);
     this.agentHistoryWindowMs = rules.reduce((longest, { rule }) => (rule.after?.across === 'agent' ? Math.max(longest, rule.after.withinMs ?? 0) : longest), 0);
+    const readByAgentRules = rules.flatMap(({ rule, matchesAfter }) => (rule.after?.across === 'agent' && matchesAfter ? [matchesAfter] : []));
+    this.agentHistoryReads = readByAgentRules.length === 0 ? null : (toolName) => readByAgentRules.some((matches) => matches(toolName));
     this.sourceMatchers = document.dataFlowSources.map((source) => [source, compileNameMatcher(source.tools)] as const);
     // Exact ids, then globs in document order, then "*" whatever its place (as documented): written first,
     // "*" used to shadow every glob, so `contractor-*` with a narrow scope got the scope of "*".

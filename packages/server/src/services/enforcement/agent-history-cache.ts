@@ -47,6 +47,8 @@ export class AgentHistoryCache {
   constructor(private readonly deps: {
     load: (tenantId: string, agentId: string) => Promise<string | undefined>;
     maxEntries?: number;
+    /** Tools remembered per agent (default `DEFAULT_MAX_AGENT_HISTORY_TOOLS` of @tollgate/core). */
+    maxTools?: number;
     writeIntervalMs?: number;
   }) {}
 
@@ -82,10 +84,13 @@ export class AgentHistoryCache {
     return pending;
   }
 
-  /** Records one decided call of the agent (a blocked call is not remembered) and schedules the history for writing. */
-  record(entry: AgentHistoryEntry, toolName: string, at: number, decision: string): void {
+  /**
+   * Records one decided call of the agent (a blocked call is not remembered) and schedules the history for writing.
+   * `keep` is the active policy's `agentHistoryReads`: tools it names are forgotten last.
+   */
+  record(entry: AgentHistoryEntry, toolName: string, at: number, decision: string, keep: ((toolName: string) => boolean) | null = null): void {
     if (decision === 'BLOCK') return;
-    recordAgentCall(entry.history, toolName, at, { decision });
+    recordAgentCall(entry.history, toolName, at, { decision }, { keep, ...(this.deps.maxTools !== undefined ? { maxTools: this.deps.maxTools } : {}) });
     if (this.entries.get(entry.key) !== entry) this.remember(entry); // dropped from the cache while its call was decided
     this.dirty.set(entry.key, entry);
   }

@@ -104,7 +104,7 @@ export async function replayDecisions(
   const sessionIds = [...new Set(decisions.map((d) => d.sessionId))];
   const outputs = groupOutputs(await repository.outputsForSessions(tenantId, sessionIds));
   const history = await lastCallsBefore(repository, tenantId, sessionIds, options.from);
-  const agents = await agentHistoriesBefore(repository, tenantId, [...new Set(decisions.map((d) => d.agentId))], options.from, policy?.agentHistoryWindowMs ?? 0);
+  const agents = await agentHistoriesBefore(repository, tenantId, [...new Set(decisions.map((d) => d.agentId))], options.from, policy);
   const agentOf = (agentId: string): AgentHistory => {
     let agent = agents.get(agentId);
     if (agent === undefined) agents.set(agentId, (agent = createAgentHistory()));
@@ -133,7 +133,7 @@ export async function replayDecisions(
     for (const key of result.rateLimitKeys) counters.set(key, (counters.get(key) ?? 0) + 1);
     for (const rule of result.matchedRules) report.ruleHits[rule] = (report.ruleHits[rule] ?? 0) + 1;
     sessions.set(recorded.sessionId, recordCall(session, recorded.toolName, recorded.ts, result));
-    recordAgentCall(agent, recorded.toolName, recorded.ts, result);
+    recordAgentCall(agent, recorded.toolName, recorded.ts, result, { keep: policy?.agentHistoryReads ?? null });
     compare(report, recorded, context.policyDecision ?? recorded.decision, result, options.examples ?? DEFAULT_REPLAY_EXAMPLES);
   }
   return report;
@@ -174,16 +174,18 @@ async function lastCallsBefore(
  * reads further back). None without `from` or without agent-wide conditions.
  */
 async function agentHistoriesBefore(
-  repository: Pick<DecisionRepository, 'lastAgentCallsBefore'>, tenantId: string, agentIds: readonly string[], from: number | undefined, windowMs: number,
+  repository: Pick<DecisionRepository, 'lastAgentCallsBefore'>, tenantId: string, agentIds: readonly string[], from: number | undefined,
+  policy: CompiledPolicy | null,
 ): Promise<Map<string, AgentHistory>> {
   const histories = new Map<string, AgentHistory>();
+  const windowMs = policy?.agentHistoryWindowMs ?? 0;
   if (from === undefined || windowMs <= 0 || agentIds.length === 0) return histories;
   const rows = await repository.lastAgentCallsBefore(tenantId, agentIds, from - windowMs, from);
   rows.sort((a, b) => a.ts - b.ts);
   for (const row of rows) {
     let history = histories.get(row.agentId);
     if (history === undefined) histories.set(row.agentId, (history = createAgentHistory()));
-    recordAgentCall(history, row.toolName, row.ts, { decision: 'ALLOW' });
+    recordAgentCall(history, row.toolName, row.ts, { decision: 'ALLOW' }, { keep: policy?.agentHistoryReads ?? null });
   }
   return histories;
 }
