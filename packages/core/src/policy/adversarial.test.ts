@@ -3,7 +3,7 @@ import { loadPolicy } from './compile.js';
 import type { CompiledPolicy } from './compile.js';
 import { evaluatePolicy } from './evaluate.js';
 import { recordOutputTaints } from './output.js';
-import { createSessionState, deserializeSessionState, serializeSessionState } from './session-state.js';
+import { DEFAULT_MAX_TOOLS_PER_SESSION, createSessionState, deserializeSessionState, recordCall, serializeSessionState } from './session-state.js';
 import type { EvaluationInput } from './types.js';
 
 const compileOrThrow = (yaml: string): CompiledPolicy => compile(yaml);
@@ -102,5 +102,39 @@ describe('bad input never ends in an accidental ALLOW', () => {
     for (const stored of [null, 42, 'x', { callCount: -1, lastCallAt: 'nope', taints: [[1, 2]] }]) {
       expect(serializeSessionState(deserializeSessionState(stored))).toEqual(serializeSessionState(createSessionState()));
     }
+  });
+});
+
+describe('a session flooded with tool names', () => {
+  const sequence = compile(`
+agents: { bot: { approvedScope: [read_customer, send_email, "kb_*"] } }
+rules:
+  - { id: seq, match: { tools: [send_email] }, after: read_customer, effect: BLOCK, reason: read then mail }
+`);
+
+  it('keeps at most DEFAULT_MAX_TOOLS_PER_SESSION tools, and never the one a sequence rule reads', () => {
+    let session = createSessionState();
+    session = recordCall(session, 'read_customer', 0, { decision: 'ALLOW', violation: false }, { keep: sequence.sessionHistoryReads });
+    for (let i = 0; i < DEFAULT_MAX_TOOLS_PER_SESSION + 500; i += 1) {
+      session = recordCall(session, `kb_${i}`, i + 1, { decision: 'ALLOW', violation: false }, { keep: sequence.sessionHistoryReads });
+    }
+    expect(session.lastCallAt.size).toBe(DEFAULT_MAX_TOOLS_PER_SESSION);
+    expect(session.callCount).toBe(DEFAULT_MAX_TOOLS_PER_SESSION + 501);
+    expect(session.lastCallAt.has('read_customer')).toBe(true);
+    expect(session.lastCallAt.has('kb_0')).toBe(false);
+    expect(evaluatePolicy(sequence, call({ toolName: 'send_email' }), { session }).decision).toBe('BLOCK');
+    // The stored form is bounded too, and reads back the same.
+    const stored = JSON.stringify(serializeSessionState(session));
+    expect(stored.length).toBeLessThan(40_000);
+    expect(deserializeSessionState(JSON.parse(stored)).lastCallAt.size).toBe(DEFAULT_MAX_TOOLS_PER_SESSION);
+  });
+
+  it('a state stored before the bound existed is trimmed by its next call', () => {
+    const big = { callCount: 5_000, violations: 0, taints: [], windowSizes: [], lastCallAt: Array.from({ length: 5_000 }, (_, i) => [`t${i}`, i]) };
+    const next = recordCall(deserializeSessionState(big), 'x', 10_000, { decision: 'ALLOW', violation: false });
+    expect(next.lastCallAt.size).toBe(DEFAULT_MAX_TOOLS_PER_SESSION);
+    expect(next.lastCallAt.get('x')).toBe(10_000);
+    expect(sequence.sessionHistoryReads?.('read_customer')).toBe(true);
+    expect(sequence.agentHistoryReads).toBeNull();
   });
 });

@@ -1,3 +1,5 @@
+import { rememberCall } from './call-history.js';
+import type { CallHistoryLimits } from './call-history.js';
 import { MAX_AGENT_SEQUENCE_WINDOW_MS } from './types.js';
 
 /**
@@ -42,29 +44,10 @@ export function recordAgentCall(
   toolName: string,
   at: number,
   result: { readonly decision: string },
-  options: { readonly maxTools?: number; readonly keep?: ((toolName: string) => boolean) | null } = {},
+  limits: CallHistoryLimits = {},
 ): void {
   if (result.decision === 'BLOCK') return;
-  const { lastCallAt } = history;
-  const maxTools = options.maxTools ?? DEFAULT_MAX_AGENT_HISTORY_TOOLS;
-  const previous = lastCallAt.get(toolName);
-  if (previous !== undefined && previous > at) return;
-  // Map order is least recently called first, which only matters once tools may be forgotten: below half the limit
-  // a tool is updated where it stands (a re-insert on every call costs two more hash operations).
-  if (previous !== undefined && lastCallAt.size >= maxTools / 2) lastCallAt.delete(toolName);
-  lastCallAt.set(toolName, at);
-  if (lastCallAt.size <= maxTools) return;
-  const keep = options.keep;
-  if (keep) {
-    for (const oldest of lastCallAt.keys()) {
-      if (lastCallAt.size <= maxTools) return;
-      if (!keep(oldest)) lastCallAt.delete(oldest);
-    }
-  }
-  for (const oldest of lastCallAt.keys()) {
-    if (lastCallAt.size <= maxTools) return;
-    lastCallAt.delete(oldest);
-  }
+  rememberCall(history.lastCallAt, toolName, at, limits.maxTools ?? DEFAULT_MAX_AGENT_HISTORY_TOOLS, limits.keep);
 }
 
 /** JSON form of an agent history, for storage. */

@@ -66,6 +66,8 @@ export class CompiledPolicy {
    * `recordAgentCall` as `keep`, so flooding an agent's history with other tools cannot push these out.
    */
   readonly agentHistoryReads: NameMatcher | null;
+  /** The same for session-scoped sequence conditions: `recordCall`'s `keep`. */
+  readonly sessionHistoryReads: NameMatcher | null;
 
   /**
    * @param cost estimated CEL steps of one evaluation, all conditions together (at most
@@ -76,8 +78,8 @@ export class CompiledPolicy {
   ) {
     this.toolMatchers = rules.map((rule) => [rule, compileNameMatcher(rule.rule.match.tools)] as const);
     this.agentHistoryWindowMs = rules.reduce((longest, { rule }) => (rule.after?.across === 'agent' ? Math.max(longest, rule.after.withinMs ?? 0) : longest), 0);
-    const readByAgentRules = rules.flatMap(({ rule, matchesAfter }) => (rule.after?.across === 'agent' && matchesAfter ? [matchesAfter] : []));
-    this.agentHistoryReads = readByAgentRules.length === 0 ? null : (toolName) => readByAgentRules.some((matches) => matches(toolName));
+    this.agentHistoryReads = readsOf(rules, 'agent');
+    this.sessionHistoryReads = readsOf(rules, 'session');
     this.sourceMatchers = document.dataFlowSources.map((source) => [source, compileNameMatcher(source.tools)] as const);
     // Exact ids, then globs in document order, then "*" whatever its place (as documented): written first,
     // "*" used to shadow every glob, so `contractor-*` with a narrow scope got the scope of "*".
@@ -135,6 +137,12 @@ export class CompiledPolicy {
   needsSafety(toolName: string, stage: RuleStage = 'call'): boolean {
     return this.rulesFor(toolName, stage).some((rule) => rule.uses.has('safety'));
   }
+}
+
+/** True for a tool that some sequence condition of that scope names; null when there is none. */
+function readsOf(rules: readonly CompiledRule[], scope: 'session' | 'agent'): NameMatcher | null {
+  const matchers = rules.flatMap(({ rule, matchesAfter }) => ((rule.after?.across ?? 'session') === scope && matchesAfter ? [matchesAfter] : []));
+  return matchers.length === 0 ? null : (toolName) => matchers.some((matches) => matches(toolName));
 }
 
 function memoize(matcher: NameMatcher): NameMatcher {

@@ -19,13 +19,14 @@ export type { OutputInput, OutputResult } from './output.js';
 export { applyMode, strongest } from './modes.js';
 export {
   createSessionState, recordCall, recordTaints, serializeSessionState, deserializeSessionState,
-  DEFAULT_MAX_TAINTS_PER_SESSION,
+  DEFAULT_MAX_TAINTS_PER_SESSION, DEFAULT_MAX_TOOLS_PER_SESSION,
 } from './session-state.js';
 export type { SessionState, SerializedSessionState } from './session-state.js';
 export {
   createAgentHistory, recordAgentCall, serializeAgentHistory, deserializeAgentHistory, DEFAULT_MAX_AGENT_HISTORY_TOOLS,
 } from './agent-history.js';
 export type { AgentHistory, SerializedAgentHistory } from './agent-history.js';
+export type { CallHistoryLimits } from './call-history.js';
 export { normalizeValue, sha256Fingerprint, DEFAULT_SCAN_LIMITS } from './data-flow.js';
 export type { Fingerprint } from './data-flow.js';
 export { actionHash } from './action-hash.js';

@@ -145,7 +145,7 @@ function runCase(policy: CompiledPolicy | null, testCase: PolicyTestCase): Polic
       ...(call.safety ? { safety: call.safety } : {}),
     }, { session, agent, rateCount: (key) => counters.get(key) ?? 0 });
     for (const key of result.rateLimitKeys) counters.set(key, (counters.get(key) ?? 0) + 1);
-    session = recordCall(session, call.tool, now, result);
+    session = recordCall(session, call.tool, now, result, { keep: policy?.sessionHistoryReads ?? null });
     recordAgentCall(agent, call.tool, now, result, { keep: policy?.agentHistoryReads ?? null });
     if (result.decision !== 'BLOCK' && call.output !== undefined) session = recordOutputTaints(policy, session, call.tool, call.output);
     sessions.set(sessionId, session);

@@ -81,7 +81,7 @@ export class EnforcementService {
       const decisionId = this.ids.next('dec', now);
       const violationId = result.violation || outcome.decision === 'BLOCK' ? this.ids.next('vio', now) : null;
       const record = this.decisionRecord(tenantId, request, input, outcome, { decisionId, violationId, active, before, safety, halt });
-      entry.state = recordCall(before, input.toolName, now, { decision: outcome.decision, violation: result.violation });
+      entry.state = recordCall(before, input.toolName, now, { decision: outcome.decision, violation: result.violation }, { keep: active?.policy.sessionHistoryReads ?? null });
       histories.record(agentHistory, input.toolName, now, outcome.decision, active?.policy.agentHistoryReads ?? null);
       entry.userId = input.userId;
       this.deps.sessions.markDirty(tenantId, input.sessionId, result.violation || before.violations !== entry.state.violations);

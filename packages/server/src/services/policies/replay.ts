@@ -132,7 +132,7 @@ export async function replayDecisions(
     }, { session, agent, rateCount: (key) => counters.get(key) ?? 0, ...(options.fingerprint ? { fingerprint: options.fingerprint } : {}) });
     for (const key of result.rateLimitKeys) counters.set(key, (counters.get(key) ?? 0) + 1);
     for (const rule of result.matchedRules) report.ruleHits[rule] = (report.ruleHits[rule] ?? 0) + 1;
-    sessions.set(recorded.sessionId, recordCall(session, recorded.toolName, recorded.ts, result));
+    sessions.set(recorded.sessionId, recordCall(session, recorded.toolName, recorded.ts, result, { keep: policy?.sessionHistoryReads ?? null }));
     recordAgentCall(agent, recorded.toolName, recorded.ts, result, { keep: policy?.agentHistoryReads ?? null });
     compare(report, recorded, context.policyDecision ?? recorded.decision, result, options.examples ?? DEFAULT_REPLAY_EXAMPLES);
   }
