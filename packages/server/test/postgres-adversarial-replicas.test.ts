@@ -1,5 +1,6 @@
 // Races that SQLite's single writer hides: two Tollgate replicas on one PostgreSQL database appending to one tenant's
-// ledger at once, and one approved hold token presented many times in parallel (READ COMMITTED).
+// ledger at once, one approved hold token presented many times in parallel (READ COMMITTED), and an agent-wide
+// sequence rule whose earlier call was decided by the other replica.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -43,6 +44,31 @@ describe.skipIf(!pgUrl)('two replicas on one PostgreSQL', () => {
       ((await (await fetch(`${url}/api/v1/audit/records/${last.id}/verify`, { headers: { authorization: `Bearer ${first.tenantA.adminKey}` } })).json()) as { verified?: boolean }).verified;
     await expect.poll(() => verify(first.url), { timeout: 5_000 }).toBe(true);
     await expect.poll(() => verify(second.url), { timeout: 5_000 }).toBe(true);
+  });
+
+  it('a customer read on one replica blocks an e-mail on the other, from a new session (agent-wide rule)', async () => {
+    const outside = { toolName: 'send_email', arguments: { to: 'partner@evil.example', body: 'hi' } };
+    // Both replicas have the agent cached before the read: the second learns of it from the bus.
+    for (const url of [first.url, second.url]) expect((await enforceAt(url, { agentId: 'support-bot', sessionId: `warm-${url}`, toolName: 'search_kb', arguments: {} })).body.decision).toBe('ALLOW');
+    expect((await enforceAt(first.url, { agentId: 'support-bot', sessionId: 'replica-read', toolName: 'read_customer', arguments: { id: 7 } })).body.decision).toBe('ALLOW');
+    let attempt = 0;
+    await expect.poll(async () => (await enforceAt(second.url, { agentId: 'support-bot', sessionId: `replica-mail-${attempt++}`, ...outside })).body.matchedRules, { timeout: 2_000 })
+      .toContain('no-email-outside-after-customer-read');
+  });
+
+  it('an agent the other replica has never seen is loaded with a read decided a moment ago (written with its decision)', async () => {
+    const keyB = first.tenantB.adminKey;
+    const created = await first.request('POST', '/api/v1/policies', { key: keyB, body: { name: 'support', source: examplePolicy, activate: true } });
+    expect(created.status).toBe(201);
+    const asB = (url: string, body: unknown) =>
+      fetch(`${url}/v1/enforce`, { method: 'POST', headers: { authorization: `Bearer ${keyB}`, 'content-type': 'application/json' }, body: JSON.stringify(body) })
+        .then(async (res) => (await res.json()) as { decision: string; matchedRules: string[] });
+    // A call just before: the agent's history was written a moment ago, so a read only waiting for the once-a-second
+    // write would not be in the database yet.
+    expect((await asB(first.url, { agentId: 'support-bot', sessionId: 'b-warm', toolName: 'search_kb', arguments: {} })).decision).toBe('ALLOW');
+    expect((await asB(first.url, { agentId: 'support-bot', sessionId: 'b-read', toolName: 'read_customer', arguments: { id: 8 } })).decision).toBe('ALLOW');
+    expect(await asB(second.url, { agentId: 'support-bot', sessionId: 'b-mail', toolName: 'send_email', arguments: { to: 'partner@evil.example', body: 'hi' } }))
+      .toMatchObject({ decision: 'BLOCK', matchedRules: expect.arrayContaining(['no-email-outside-after-customer-read']) });
   });
 
   it('an approved hold token sent to both replicas many times at once is honoured exactly once', async () => {

@@ -30,8 +30,9 @@ export interface AgentHistoryRow {
  * Every call is recorded, whether or not the active policy reads agent history, so a policy that starts using it
  * sees the calls made before it was activated.
  *
- * Several replicas on PostgreSQL each keep their own copy; route an agent's calls to one replica for exact
- * agent-wide sequence behaviour across replicas (docs/enforcement.md).
+ * Several replicas on PostgreSQL each keep their own copy. A call of a tool that an agent-wide rule reads is written
+ * with the decision's own commit and announced on the bus (`agent-history`), and every replica applies it to its
+ * cached copy, so a read on one replica is seen by an e-mail on another (docs/enforcement.md).
  *
  * @example
  * const entry = histories.peek('acme', 'bot') ?? (await histories.load('acme', 'bot'));
@@ -42,6 +43,8 @@ export class AgentHistoryCache {
   private readonly entries = new Map<string, AgentHistoryEntry>();
   private readonly loading = new Map<string, Promise<AgentHistoryEntry>>();
   private readonly dirty = new Map<string, AgentHistoryEntry>();
+  /** Dirty agents to write with the very next commit (a call of a tool an agent-wide rule reads). */
+  private readonly urgent = new Set<string>();
   private readonly writtenAt = new Map<string, number>();
 
   constructor(private readonly deps: {
@@ -86,20 +89,39 @@ export class AgentHistoryCache {
 
   /**
    * Records one decided call of the agent (a blocked call is not remembered) and schedules the history for writing.
-   * `keep` is the active policy's `agentHistoryReads`: tools it names are forgotten last.
+   * `keep` is the active policy's `agentHistoryReads`: tools it names are forgotten last, and a call of one of them is
+   * written with the very next group commit (the one that records the decision), not within the write interval, so
+   * another replica that loads the agent afterwards sees it. Returns true for such a call: the caller announces it
+   * to the other replicas' caches ({@link apply}).
    */
-  record(entry: AgentHistoryEntry, toolName: string, at: number, decision: string, keep: ((toolName: string) => boolean) | null = null): void {
-    if (decision === 'BLOCK') return;
+  record(entry: AgentHistoryEntry, toolName: string, at: number, decision: string, keep: ((toolName: string) => boolean) | null = null): boolean {
+    if (decision === 'BLOCK') return false;
     recordAgentCall(entry.history, toolName, at, { decision }, { keep, ...(this.deps.maxTools !== undefined ? { maxTools: this.deps.maxTools } : {}) });
     if (this.entries.get(entry.key) !== entry) this.remember(entry); // dropped from the cache while its call was decided
     this.dirty.set(entry.key, entry);
+    if (keep === null || !keep(toolName)) return false;
+    this.urgent.add(entry.key);
+    return true;
   }
 
-  /** Puts agents back on the dirty list, e.g. after the write that carried them failed. */
+  /**
+   * Applies a call announced by another replica to this replica's cached copy of the agent (nothing when the agent
+   * is not cached: it is loaded from the store, where the announcing replica wrote it, when it is next needed).
+   * Not marked dirty: the announcing replica writes it.
+   */
+  apply(tenantId: string, agentId: string, toolName: string, at: number, keep: ((toolName: string) => boolean) | null): void {
+    const entry = this.entries.get(`${tenantId}\n${agentId}`);
+    if (entry === undefined) return;
+    recordAgentCall(entry.history, toolName, at, { decision: 'ALLOW' }, { keep, ...(this.deps.maxTools !== undefined ? { maxTools: this.deps.maxTools } : {}) });
+  }
+
+  /** Puts agents back on the dirty list, e.g. after the write that carried them failed (written with the next commit). */
   markDirty(rows: ReadonlyArray<{ tenantId: string; agentId: string }>): void {
     for (const { tenantId, agentId } of rows) {
       const entry = this.entries.get(`${tenantId}\n${agentId}`);
-      if (entry !== undefined) this.dirty.set(entry.key, entry);
+      if (entry === undefined) continue;
+      this.dirty.set(entry.key, entry);
+      this.urgent.add(entry.key);
     }
   }
 
@@ -109,8 +131,9 @@ export class AgentHistoryCache {
     const interval = this.deps.writeIntervalMs ?? DEFAULT_SESSION_WRITE_INTERVAL_MS;
     const rows: AgentHistoryRow[] = [];
     for (const [key, entry] of this.dirty) {
-      if (!all && now - (this.writtenAt.get(key) ?? 0) < interval) continue;
+      if (!all && !this.urgent.has(key) && now - (this.writtenAt.get(key) ?? 0) < interval) continue;
       this.dirty.delete(key);
+      this.urgent.delete(key);
       if (this.writtenAt.size >= this.maxEntries) this.writtenAt.clear();
       this.writtenAt.set(key, now);
       rows.push({ tenantId: entry.tenantId, agentId: entry.agentId, state: JSON.stringify(serializeAgentHistory(entry.history, now)), updatedAt: now });

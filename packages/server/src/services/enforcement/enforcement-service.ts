@@ -2,6 +2,7 @@ import { TollgateError, actionHash, evaluatePolicy, recordCall, redactSecretsDee
 import type { AgentHistory, CompiledPolicy, EvaluationInput, EvaluationResult, Fingerprint, SafetyInput, SessionState } from '@tollgate/core';
 import type { DecisionRecord, ViolationRecord } from '../../store/repositories/decisions.js';
 import type { HoldRecord } from '../../store/repositories/holds.js';
+import type { Bus } from '../bus.js';
 import type { Clock } from '../clock.js';
 import type { HoldService } from '../holds/hold-service.js';
 import type { KillSwitchService } from '../kill-switch/kill-switch-service.js';
@@ -15,6 +16,24 @@ import { assertJsonDepth, hasUnsafeInteger } from './input-limits.js';
 import { defaultSessionId } from './types.js';
 import type { EnforceRequest, EnforceResponse, EnforcementLedgerAppend, SafetyScannerLike } from './types.js';
 
+/** Bus channel of calls that agent-wide sequence rules read (payload {@link AgentHistoryAnnouncement}). */
+export const AGENT_HISTORY_CHANNEL = 'agent-history';
+
+export interface AgentHistoryAnnouncement {
+  tenantId: string;
+  agentId: string;
+  toolName: string;
+  at: number;
+}
+
+/** Reads an announcement off the bus; undefined for anything malformed. */
+export function readAgentHistoryAnnouncement(payload: unknown): AgentHistoryAnnouncement | undefined {
+  if (typeof payload !== 'object' || payload === null) return undefined;
+  const { tenantId, agentId, toolName, at } = payload as Record<string, unknown>;
+  if (typeof tenantId !== 'string' || typeof agentId !== 'string' || typeof toolName !== 'string' || typeof at !== 'number' || !Number.isFinite(at)) return undefined;
+  return { tenantId, agentId, toolName, at };
+}
+
 export interface EnforcementDeps {
   clock: Clock;
   policies: PolicyService;
@@ -23,6 +42,9 @@ export interface EnforcementDeps {
   sessions: SessionCache;
   /** Agent-wide histories (sequence conditions with `after.across: agent`). */
   agentHistories: AgentHistoryCache;
+  /** Announces calls that agent-wide rules read to the other replicas (channel {@link AGENT_HISTORY_CHANNEL}). */
+  bus?: Bus | undefined;
+  onBusError?: (error: unknown) => void;
   counters: RateCounters;
   writer: DecisionWriter;
   fingerprint: Fingerprint;
@@ -82,7 +104,7 @@ export class EnforcementService {
       const violationId = result.violation || outcome.decision === 'BLOCK' ? this.ids.next('vio', now) : null;
       const record = this.decisionRecord(tenantId, request, input, outcome, { decisionId, violationId, active, before, safety, halt });
       entry.state = recordCall(before, input.toolName, now, { decision: outcome.decision, violation: result.violation }, { keep: active?.policy.sessionHistoryReads ?? null });
-      histories.record(agentHistory, input.toolName, now, outcome.decision, active?.policy.agentHistoryReads ?? null);
+      const announce = histories.record(agentHistory, input.toolName, now, outcome.decision, active?.policy.agentHistoryReads ?? null);
       entry.userId = input.userId;
       this.deps.sessions.markDirty(tenantId, input.sessionId, result.violation || before.violations !== entry.state.violations);
       const counters = result.rateLimitKeys.map((key) => this.deps.counters.increment(tenantId, key, now));
@@ -91,6 +113,11 @@ export class EnforcementService {
         violations: violationId ? [violationRecord(record, violationId, result)] : [],
       });
       if (outcome.hold) await this.deps.holds.announceCreated([outcome.hold]);
+      if (announce && this.deps.bus) {
+        // Before the answer: the agent cannot act on what it read until every replica knows it read it.
+        const payload: AgentHistoryAnnouncement = { tenantId, agentId: input.agentId, toolName: input.toolName, at: now };
+        await this.deps.bus.publish(AGENT_HISTORY_CHANNEL, payload).catch((error: unknown) => this.deps.onBusError?.(error));
+      }
       this.ledger(tenantId, record, result);
       return {
         decision: outcome.decision, reason: outcome.reason, decisionId, violationId, holdToken: outcome.hold?.id ?? null,

@@ -17,7 +17,7 @@ import { KillSwitchService } from '../kill-switch/kill-switch-service.js';
 import { PolicyService } from '../policies/policy-service.js';
 import { AgentHistoryCache } from './agent-history-cache.js';
 import { DecisionWriter } from './decision-writer.js';
-import { EnforcementService } from './enforcement-service.js';
+import { AGENT_HISTORY_CHANNEL, EnforcementService, readAgentHistoryAnnouncement } from './enforcement-service.js';
 import { OutputService } from './output-service.js';
 import { RateCounters } from './rate-counters.js';
 import { DEFAULT_SESSION_WRITE_INTERVAL_MS, SessionCache } from './session-cache.js';
@@ -87,7 +87,7 @@ export async function createEnforcementServices(deps: EnforcementAreaDeps): Prom
       }
     },
   });
-  const enforcement = new EnforcementService({ clock, policies, holds, killSwitch, sessions, agentHistories, counters, writer, fingerprint, scanner, appendLedger, onLedgerError, actionKey: deps.config.dataFlowKey });
+  const enforcement = new EnforcementService({ clock, policies, holds, killSwitch, sessions, agentHistories, bus, onBusError: (error) => logger.error({ err: error }, 'announcing an agent-wide history call failed'), counters, writer, fingerprint, scanner, appendLedger, onLedgerError, actionKey: deps.config.dataFlowKey });
   const enforcementOutputs = new OutputService({ clock, policies, sessions, writer, fingerprint, scanner, appendLedger, onLedgerError });
   // Sessions whose only change is their last-call times are written at most once a second; this timer
   // writes them when no decision traffic carries them along.
@@ -95,6 +95,15 @@ export async function createEnforcementServices(deps: EnforcementAreaDeps): Prom
     if (sessions.hasDirty() || agentHistories.hasDirty()) writer.enqueue({}).catch((error: unknown) => logger.error({ err: error }, 'writing session state failed'));
   }, DEFAULT_SESSION_WRITE_INTERVAL_MS);
   sessionTimer.unref();
+  // Calls that agent-wide rules read, decided on other replicas (and on this one: applying it twice changes nothing).
+  const unsubscribeAgentHistory = bus.subscribe(AGENT_HISTORY_CHANNEL, (payload) => {
+    const call = readAgentHistoryAnnouncement(payload);
+    if (call === undefined) return;
+    policies.activePolicy(call.tenantId).then(
+      (active) => agentHistories.apply(call.tenantId, call.agentId, call.toolName, call.at, active?.policy.agentHistoryReads ?? null),
+      () => agentHistories.apply(call.tenantId, call.agentId, call.toolName, call.at, null),
+    );
+  });
   await killSwitch.start();
   policies.start();
   holds.start();
@@ -102,6 +111,7 @@ export async function createEnforcementServices(deps: EnforcementAreaDeps): Prom
     services: { policies, holds, approvals, killSwitch, enforcement, enforcementOutputs },
     close: async () => {
       clearInterval(sessionTimer);
+      unsubscribeAgentHistory();
       holds.close();
       policies.close();
       await loader.close();
