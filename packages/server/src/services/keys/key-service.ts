@@ -205,11 +205,12 @@ export class KeyService {
    * {@link EXTERNAL_WRITE_CHECK_MS} (the check is a native call that costs more than the rest of authentication).
    */
   private invalidateOnExternalWrite(): void {
-    const native = this.deps.store.native;
-    if (native.dialect !== 'sqlite' || !native.database.open) return;
+    // The clock first: `database.open` is a native getter, too dear to read on every request.
     const now = performance.now();
     if (now - this.#dataVersionCheckedAt < EXTERNAL_WRITE_CHECK_MS) return;
     this.#dataVersionCheckedAt = now;
+    const native = this.deps.store.native;
+    if (native.dialect !== 'sqlite' || !native.database.open) return;
     // A prepared statement: `database.pragma()` prepares anew on every call, which costs more than the lookup saved.
     this.#dataVersionStatement ??= native.database.prepare('PRAGMA data_version').pluck();
     const version = this.#dataVersionStatement.get() as number;
