@@ -18,7 +18,7 @@ function startPasteServer(): Promise<Server> {
   return startTlsUpstream((request, response) => {
     if (request.method === 'POST') kept = String(request.headers.authorization ?? '');
     response.writeHead(200, { 'content-type': 'application/json', 'x-kept': kept });
-    response.end(JSON.stringify({ kept, nested: { note: `token was ${kept.replace('Bearer ', '')}` } }));
+    response.end(JSON.stringify({ kept, nested: { note: `token was ${kept.replace('Bearer ', '')}` }, encoded: { base64: Buffer.from(kept).toString('base64'), hex: Buffer.from(kept).toString('hex') } }));
   });
 }
 
@@ -61,6 +61,11 @@ describe('credentials: a value stored upstream in one run is scrubbed when read 
     expect(later.output.body.kept).toBe('Bearer [credential:paste_token]');
     expect(later.output.body.nested.note).toBe('token was [credential:paste_token]');
     expect(later.output.headers['x-kept']).toBe('Bearer [credential:paste_token]');
+    // Encoded copies too: what is left of the base64 decodes to at most a few bytes at the secret's ends.
+    expect(later.output.body.encoded.hex).toBe(`${Buffer.from('Bearer ').toString('hex')}[credential:paste_token]`);
+    expect(later.output.body.encoded.base64).toContain('[credential:paste_token]');
+    const leftover = String(later.output.body.encoded.base64).split('[credential:paste_token]').map((part) => Buffer.from(part, 'base64').toString('latin1')).join('');
+    expect(leftover).not.toMatch(/readback|1a2b3c4d/);
     const stored = JSON.stringify(await t.store.sandboxExecutions.get(t.tenantA.id, later.execution_id));
     expect(JSON.stringify(later) + stored).not.toContain('1a2b3c4d5e');
   });

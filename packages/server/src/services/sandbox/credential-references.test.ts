@@ -29,4 +29,39 @@ describe('credential references', () => {
       body: ['[credential:long]', 7, null, { '[credential:k]': true }],
     });
   });
+
+  describe('encoded copies an echoing server may send back', () => {
+    const SECRET = 'sk-live-Q7vT2pX9mW4zR8kL1nB6';
+    const values = new Map([['tok', SECRET]]);
+    /** Base64 runs of the middle of the secret, in every alignment: any of them left in the text leaks most of it. */
+    const middleRuns = (encoding: 'base64' | 'base64url'): string[] => {
+      const middle = Buffer.from(SECRET.slice(6, -6));
+      return [0, 1, 2].map((skip) => {
+        const rest = middle.subarray(skip);
+        return rest.subarray(0, rest.length - (rest.length % 3)).toString(encoding).slice(4, -4);
+      });
+    };
+
+    it.each([0, 1, 2, 3, 4, 5])('base64 and base64url of data holding the secret %i bytes in are masked', (offset) => {
+      const data = Buffer.concat([Buffer.from('x'.repeat(offset)), Buffer.from(`{"authorization":"Bearer ${SECRET}"}`)]);
+      for (const encoding of ['base64', 'base64url'] as const) {
+        const masked = redactCredentials({ blob: data.toString(encoding) }, values).blob;
+        expect(masked).toContain('[credential:tok]');
+        for (const run of middleRuns(encoding)) expect(masked).not.toContain(run);
+      }
+    });
+
+    it('hex in either case and the reversed secret are masked; unrelated encoded data is left alone', () => {
+      const hex = Buffer.from(SECRET).toString('hex');
+      const echoed = { lower: `id=${hex};`, upper: hex.toUpperCase(), reversed: [...SECRET].reverse().join(''), other: Buffer.from('nothing secret in here at all').toString('base64') };
+      expect(redactCredentials(echoed, values)).toEqual({ lower: 'id=[credential:tok];', upper: '[credential:tok]', reversed: '[credential:tok]', other: echoed.other });
+    });
+
+    it('a short secret gets no base64 or hex forms (too likely to match unrelated encoded data)', () => {
+      const short = new Map([['pin', 'abcd1234']]);
+      const blob = Buffer.from('abcd1234').toString('base64');
+      expect(redactCredentials({ blob }, short)).toEqual({ blob });
+      expect(redactCredentials({ plain: 'pin abcd1234' }, short)).toEqual({ plain: 'pin [credential:pin]' });
+    });
+  });
 });

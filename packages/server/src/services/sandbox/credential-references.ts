@@ -75,11 +75,38 @@ export function redactCredentials<T>(value: T, values: Iterable<readonly [name: 
   return walk(value) as T;
 }
 
-/** The secret and the encodings of it an echoing server writes into text (distinct, each at least as long). */
+/** Shortest stable base64/hex run worth matching: shorter runs would mask unrelated text of encoded data. */
+const MIN_ENCODED_FORM = 12;
+
+/**
+ * The secret and the encodings of it an echoing server writes into text (distinct, each at least as long):
+ * JSON, percent and HTML escapes; hex (both cases); the secret reversed; and base64 and base64url. Base64 depends on
+ * where the secret starts within the encoded data (its offset modulo 3), so for each of the three alignments the
+ * run of complete 4-character groups that only the secret's bytes determine is matched: what is left unmasked is at
+ * most two bytes' worth at each end.
+ */
 function encodedForms(secret: string): string[] {
   const json = JSON.stringify(secret).slice(1, -1);
   const html = secret.replace(/[&<>"']/g, (c) => `&${({ '&': 'amp', '<': 'lt', '>': 'gt', '"': 'quot', "'": '#39' } as Record<string, string>)[c]};`);
   let percent: string[] = [];
   try { percent = [encodeURIComponent(secret), encodeURI(secret)]; } catch { /* lone surrogate: no percent form */ }
-  return [...new Set([secret, json, json.replace(/\//g, '\\/'), html, ...percent, ...percent.map((p) => p.replace(/%[0-9A-F]{2}/g, (escape) => escape.toLowerCase()))])];
+  const bytes = Buffer.from(secret, 'utf8');
+  const hex = bytes.toString('hex');
+  const binary = [hex, hex.toUpperCase(), ...base64Runs(bytes)].filter((form) => form.length >= MIN_ENCODED_FORM);
+  return [...new Set([
+    secret, json, json.replace(/\//g, '\\/'), html, ...percent, ...percent.map((p) => p.replace(/%[0-9A-F]{2}/g, (escape) => escape.toLowerCase())),
+    [...secret].reverse().join(''), ...binary,
+  ])];
+}
+
+/** For each alignment (the secret starting 0, 1 or 2 bytes into a 3-byte group), its stable base64 and base64url runs. */
+function base64Runs(bytes: Buffer): string[] {
+  const runs: string[] = [];
+  for (let skip = 0; skip < 3 && skip < bytes.length; skip += 1) {
+    const rest = bytes.subarray(skip);
+    const whole = rest.subarray(0, rest.length - (rest.length % 3));
+    if (whole.length === 0) continue;
+    runs.push(whole.toString('base64'), whole.toString('base64url'));
+  }
+  return runs;
 }
