@@ -3,7 +3,7 @@ import { loadPolicy } from './compile.js';
 import type { CompiledPolicy } from './compile.js';
 import { evaluatePolicy } from './evaluate.js';
 import { recordOutputTaints } from './output.js';
-import { DEFAULT_MAX_TOOLS_PER_SESSION, createSessionState, deserializeSessionState, recordCall, serializeSessionState } from './session-state.js';
+import { DEFAULT_MAX_TOOLS_PER_SESSION, createSessionState, deserializeSessionState, recordCall, recordLabeledTaints, recordLabeledTaintsInPlace, serializeSessionState } from './session-state.js';
 import type { EvaluationInput } from './types.js';
 
 const compileOrThrow = (yaml: string): CompiledPolicy => compile(yaml);
@@ -136,5 +136,30 @@ rules:
     expect(next.lastCallAt.get('x')).toBe(10_000);
     expect(sequence.sessionHistoryReads?.('read_customer')).toBe(true);
     expect(sequence.agentHistoryReads).toBeNull();
+  });
+});
+
+describe('remembered values added in place (the server\'s cached sessions)', () => {
+  it('leaves the same state as the copying form and reports exactly the values whose labels changed', () => {
+    let seed = 7; // mulberry32
+    const random = (n: number) => {
+      seed = (seed + 0x6d2b79f5) | 0;
+      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return ((t ^ (t >>> 14)) >>> 0) % n;
+    };
+    let copied = createSessionState();
+    const owned = createSessionState();
+    for (let round = 0; round < 300; round += 1) {
+      const entries = Array.from({ length: 1 + random(5) }, () => ({ fingerprint: `f${random(60)}`, words: random(4), labels: [['pii'], ['secret'], ['pii', 'secret']][random(3)]! }));
+      const before = copied;
+      copied = recordLabeledTaints(copied, entries, 40);
+      const changed = recordLabeledTaintsInPlace(owned, entries, 40);
+      expect([...owned.taints]).toEqual([...copied.taints]);
+      expect([...owned.windowSizes].sort()).toEqual([...copied.windowSizes].sort());
+      const expected = [...copied.taints].filter(([fingerprint, labels]) => before.taints.get(fingerprint) !== labels);
+      expect(new Map(changed)).toEqual(new Map(expected));
+    }
+    expect(owned.taints.size).toBe(40);
   });
 });

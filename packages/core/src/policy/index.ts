@@ -14,14 +14,14 @@ export { compilePolicy, compilePolicyAsync, loadPolicy, loadPolicyAsync, Compile
 export type { CompileResult } from './compile.js';
 export { evaluatePolicy, rateLimitKey, rateLimitKeyExpiry } from './evaluate.js';
 export type { EvaluationState } from './evaluate.js';
-export { evaluateOutput, recordOutputTaints } from './output.js';
+export { evaluateOutput, outputTaintEntries, recordOutputTaints } from './output.js';
 export type { OutputInput, OutputResult } from './output.js';
 export { applyMode, strongest } from './modes.js';
 export {
-  createSessionState, recordCall, recordTaints, serializeSessionState, deserializeSessionState,
+  createSessionState, recordCall, recordTaints, recordLabeledTaintsInPlace, serializeSessionState, deserializeSessionState,
   DEFAULT_MAX_TAINTS_PER_SESSION, DEFAULT_MAX_TOOLS_PER_SESSION,
 } from './session-state.js';
-export type { SessionState, SerializedSessionState } from './session-state.js';
+export type { LabeledTaintEntry, SessionState, SerializedSessionState } from './session-state.js';
 export {
   createAgentHistory, recordAgentCall, serializeAgentHistory, deserializeAgentHistory, DEFAULT_MAX_AGENT_HISTORY_TOOLS,
 } from './agent-history.js';

@@ -84,6 +84,9 @@ export function recordTaints(
   return recordLabeledTaints(state, entries.map((entry) => ({ ...entry, labels: [label] })), maxTaints);
 }
 
+/** A remembered value with the labels of the sources that returned it. */
+export type LabeledTaintEntry = TaintEntry & { readonly labels: readonly string[] };
+
 /**
  * Like recordTaints, with each entry's own labels, so several data-flow sources are recorded in one pass.
  *
@@ -92,24 +95,55 @@ export function recordTaints(
  */
 export function recordLabeledTaints(
   state: SessionState,
-  entries: ReadonlyArray<TaintEntry & { readonly labels: readonly string[] }>,
+  entries: readonly LabeledTaintEntry[],
   maxTaints = DEFAULT_MAX_TAINTS_PER_SESSION,
 ): SessionState {
   if (entries.length === 0) return state;
   const taints = new Map(state.taints);
   const windowSizes = new Set(state.windowSizes);
+  addTaints(taints, windowSizes, entries, maxTaints);
+  return { ...state, taints, windowSizes };
+}
+
+/**
+ * {@link recordLabeledTaints} without the copy: adds to `state`'s own maps and returns the fingerprints whose labels
+ * changed (new ones included), as `[fingerprint, labels]`. Only for a state nobody else holds (the server's cached
+ * session, updated one call at a time): copying a full session's 10,000 values on every output cost ~1.7 ms.
+ *
+ * @example
+ * const added = recordLabeledTaintsInPlace(entry.state, entries);
+ */
+export function recordLabeledTaintsInPlace(
+  state: SessionState,
+  entries: readonly LabeledTaintEntry[],
+  maxTaints = DEFAULT_MAX_TAINTS_PER_SESSION,
+): Array<[string, readonly string[]]> {
+  if (entries.length === 0) return [];
+  return addTaints(state.taints as Map<string, readonly string[]>, state.windowSizes as Set<number>, entries, maxTaints);
+}
+
+function addTaints(
+  taints: Map<string, readonly string[]>,
+  windowSizes: Set<number>,
+  entries: readonly LabeledTaintEntry[],
+  maxTaints: number,
+): Array<[string, readonly string[]]> {
+  const changed = new Map<string, readonly string[]>();
   for (const entry of entries) {
-    const labels = taints.get(entry.fingerprint) ?? [];
+    const labels = taints.get(entry.fingerprint);
     taints.delete(entry.fingerprint); // re-insert so recently seen values are dropped last
-    const added = entry.labels.filter((label) => !labels.includes(label));
-    taints.set(entry.fingerprint, added.length === 0 ? labels : [...labels, ...added]);
+    const added = entry.labels.filter((label) => !(labels ?? []).includes(label));
+    const next = labels !== undefined && added.length === 0 ? labels : [...(labels ?? []), ...added];
+    taints.set(entry.fingerprint, next);
+    if (next !== labels) changed.set(entry.fingerprint, next);
     if (entry.words > 0) windowSizes.add(entry.words);
   }
   for (const oldest of taints.keys()) {
     if (taints.size <= maxTaints) break;
     taints.delete(oldest);
+    changed.delete(oldest);
   }
-  return { ...state, taints, windowSizes };
+  return [...changed];
 }
 
 /** JSON form of a session state, for storage. */

@@ -1,5 +1,5 @@
-import { evaluateOutput, recordOutputTaints } from '@tollgate/core';
-import type { CompiledPolicy, Fingerprint, SafetyInput, SessionState } from '@tollgate/core';
+import { evaluateOutput, outputTaintEntries, recordLabeledTaintsInPlace } from '@tollgate/core';
+import type { CompiledPolicy, Fingerprint, SafetyInput } from '@tollgate/core';
 import type { Clock } from '../clock.js';
 import type { PolicyService } from '../policies/policy-service.js';
 import type { DecisionWriter } from './decision-writer.js';
@@ -36,9 +36,11 @@ export class OutputService {
         agentId: request.agentId, userId: entry.userId, sessionId, toolName: request.toolName, output: request.output ?? null,
         enforcement: 'block', now, ...(safety ? { safety } : {}),
       }, { session: entry.state, fingerprint: this.deps.fingerprint });
-      const before = entry.state;
-      if (result.decision === 'ALLOW') entry.state = recordOutputTaints(policy, before, request.toolName, request.output, this.deps.fingerprint);
-      const added = addedTaints(before, entry.state);
+      // In place: the cached session belongs to this call (one call per session at a time), and copying a session
+      // that holds 10,000 values on every output cost ~1.7 ms.
+      const added = result.decision === 'ALLOW'
+        ? recordLabeledTaintsInPlace(entry.state, outputTaintEntries(policy, request.toolName, request.output, this.deps.fingerprint))
+        : [];
       if (added.length > 0) this.deps.sessions.markDirty(tenantId, sessionId, true);
       const violationId = result.violation ? this.ids.next('vio', now) : null;
       const decisionId = request.decisionId ?? this.ids.next('out', now);
@@ -69,14 +71,4 @@ export class OutputService {
       return undefined; // without `safety`, the rules that read it fail closed
     }
   }
-}
-
-/** Fingerprints whose labels changed, as `[fingerprint, labels]` pairs (what replay re-applies). */
-function addedTaints(before: SessionState, after: SessionState): Array<[string, readonly string[]]> {
-  if (before === after) return [];
-  const added: Array<[string, readonly string[]]> = [];
-  for (const [fingerprint, labels] of after.taints) {
-    if (before.taints.get(fingerprint) !== labels) added.push([fingerprint, labels]);
-  }
-  return added;
 }

@@ -9,6 +9,14 @@ export const DEFAULT_MAX_CACHED_SESSIONS = 50_000;
  */
 export const DEFAULT_SESSION_WRITE_INTERVAL_MS = 1_000;
 
+/**
+ * A session remembering more values than this is written at most once per write interval even when urgent: its state
+ * is tens to hundreds of KB of JSON (10,000 values: ~290 KB, ~3 ms to serialize), and writing it with every output
+ * that added a value let one caller spend the server's time for every tenant. After a crash such a session may miss
+ * up to the last interval of remembered values and violations.
+ */
+export const LARGE_SESSION_TAINTS = 1_000;
+
 interface Entry {
   state: SessionState;
   agentId: string;
@@ -61,14 +69,14 @@ export class SessionCache {
     this.entries.delete(`${tenantId}\n${sessionId}`);
   }
 
-  /** Serialized states due for writing: urgent ones, and the others once per write interval. */
+  /** Serialized states due for writing: urgent ones (large ones at most once per interval), the others once per write interval. */
   takeDirty(now: number, all = false): Array<{ tenantId: string; sessionId: string; agentId: string; state: string; updatedAt: number }> {
     const interval = this.deps.writeIntervalMs ?? DEFAULT_SESSION_WRITE_INTERVAL_MS;
     const rows = [];
     for (const [key, { tenantId, sessionId, urgent }] of this.dirty) {
-      if (!all && !urgent && now - (this.writtenAt.get(key) ?? 0) < interval) continue;
-      this.dirty.delete(key);
       const entry = this.entries.get(key);
+      if (!all && entry && now - (this.writtenAt.get(key) ?? 0) < interval && (!urgent || entry.state.taints.size > LARGE_SESSION_TAINTS)) continue;
+      this.dirty.delete(key);
       if (!entry) continue;
       if (this.writtenAt.size >= (this.deps.maxEntries ?? DEFAULT_MAX_CACHED_SESSIONS)) this.writtenAt.clear();
       this.writtenAt.set(key, now);
