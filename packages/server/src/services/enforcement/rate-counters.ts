@@ -44,8 +44,19 @@ export class RateCounters {
     return { tenantId, key, increment: 1, expiresAt: entry.expiresAt };
   }
 
+  /**
+   * Drops expired counters, then, if that was not enough, the oldest ones down to 90% of the limit: their counts are
+   * in the store (added with each commit) and are loaded again when next needed. Without the second step, a caller
+   * naming a new session per call under a `per: session` limit kept the map above the limit with nothing expired,
+   * and every further call walked all of it.
+   */
   private prune(now: number): void {
     for (const [key, entry] of this.counts) if (entry.expiresAt <= now) this.counts.delete(key);
+    const target = Math.floor((this.deps.maxEntries ?? DEFAULT_MAX_COUNTERS) * 0.9);
+    for (const key of this.counts.keys()) {
+      if (this.counts.size <= target) break;
+      this.counts.delete(key);
+    }
   }
 }
 
