@@ -215,6 +215,12 @@ export const CONFIG_VARIABLES = {
     integer(1_000, 604_800_000),
     'How long a step-up hold waits for an approver before it expires (default 15 min).',
   ),
+  maxPendingHoldsPerAgent: variable(
+    'TOLLGATE_MAX_PENDING_HOLDS_PER_AGENT',
+    100,
+    integer(0, 1_000_000),
+    'Most step-up holds one agent may have waiting for an approver at once; a call that would need one more is refused (BLOCK, with the reason) instead of queued, so an agent cannot bury a request among thousands. A re-sent call that already waits gets its existing hold. 0 = no cap.',
+  ),
   dataFlowKey: variable<string | undefined>(
     'TOLLGATE_DATA_FLOW_KEY',
     undefined,

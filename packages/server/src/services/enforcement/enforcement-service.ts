@@ -58,13 +58,21 @@ export interface EnforcementDeps {
   redact?: ((value: unknown) => unknown) | undefined;
   /** HMAC key of hold action hashes (`TOLLGATE_DATA_FLOW_KEY`); unset = plain SHA-256. */
   actionKey?: string | undefined;
+  /** `TOLLGATE_MAX_PENDING_HOLDS_PER_AGENT` (default {@link DEFAULT_MAX_PENDING_HOLDS_PER_AGENT}; 0 = no cap). */
+  maxPendingHoldsPerAgent?: number | undefined;
 }
+
+/** Default of `TOLLGATE_MAX_PENDING_HOLDS_PER_AGENT`. */
+export const DEFAULT_MAX_PENDING_HOLDS_PER_AGENT = 100;
 
 interface Outcome {
   result: EvaluationResult;
   decision: EvaluationResult['decision'];
   reason: string;
+  /** A new hold, written with the decision. */
   hold: HoldRecord | null;
+  /** The hold that already waits for exactly this action (a re-sent call): answered with its token, not written again. */
+  waiting?: HoldRecord;
 }
 
 /**
@@ -113,6 +121,7 @@ export class EnforcementService {
         violations: violationId ? [violationRecord(record, violationId, result)] : [],
       });
       if (outcome.hold) await this.deps.holds.announceCreated([outcome.hold]);
+      const held = outcome.hold ?? outcome.waiting ?? null;
       if (announce && this.deps.bus) {
         // Before the answer: the agent cannot act on what it read until every replica knows it read it.
         const payload: AgentHistoryAnnouncement = { tenantId, agentId: input.agentId, toolName: input.toolName, at: now };
@@ -120,8 +129,8 @@ export class EnforcementService {
       }
       this.ledger(tenantId, record, result);
       return {
-        decision: outcome.decision, reason: outcome.reason, decisionId, violationId, holdToken: outcome.hold?.id ?? null,
-        holdExpiresAt: outcome.hold ? new Date(outcome.hold.expiresAt).toISOString() : null, matchedRules: [...result.matchedRules],
+        decision: outcome.decision, reason: outcome.reason, decisionId, violationId, holdToken: held?.id ?? null,
+        holdExpiresAt: held ? new Date(held.expiresAt).toISOString() : null, matchedRules: [...result.matchedRules],
         policyVersion: active?.version ?? null, wouldHaveBeen: result.wouldHaveBeen, captureOutput: result.captureOutput, mode: result.mode,
       };
     });
@@ -176,6 +185,12 @@ export class EnforcementService {
     }
     const approved = await this.deps.holds.redeemByAction(tenantId, hash);
     if (approved) return { ...base, decision: 'ALLOW', reason: `approved by ${approved.approver ?? 'a person'} (hold ${approved.id}): ${result.reason}` };
+    const waiting = await this.deps.holds.pendingForAction(tenantId, hash);
+    if (waiting) return { ...base, waiting };
+    const cap = this.deps.maxPendingHoldsPerAgent ?? DEFAULT_MAX_PENDING_HOLDS_PER_AGENT;
+    if (cap > 0 && (await this.deps.holds.countPending(tenantId, input.agentId, cap)) >= cap) {
+      return { ...base, decision: 'BLOCK', reason: `${result.reason} (not queued for approval: this agent already has ${cap} approvals pending; decide them or let them expire)` };
+    }
     const hold = this.deps.holds.newHold({
       tenantId, decisionId: '', actionHash: hash, agentId: input.agentId, userId: input.userId, sessionId: input.sessionId,
       toolName: input.toolName, arguments: this.redact(input.arguments), reason: result.reason,
@@ -193,7 +208,7 @@ export class EnforcementService {
       id: extra.decisionId, tenantId, ts: input.now, agentId: input.agentId, userId: input.userId, sessionId: input.sessionId,
       toolName: input.toolName, callId: request.callId ?? null, requestedMode: input.enforcement, mode: result.mode,
       decision: outcome.decision, verdict: result.verdict, wouldHaveBeen: result.wouldHaveBeen, reason: outcome.reason,
-      violationId: extra.violationId, severity: result.severity, holdId: outcome.hold?.id ?? null, policyId: extra.active?.policyId ?? null,
+      violationId: extra.violationId, severity: result.severity, holdId: outcome.hold?.id ?? outcome.waiting?.id ?? null, policyId: extra.active?.policyId ?? null,
       policyVersion: extra.active?.version ?? null, matchedRules: [...result.matchedRules], shadow: [...result.shadow], errors: [...result.errors],
       // A STEP_UP's hold already holds the masked arguments: reuse them rather than scanning the call twice.
       arguments: outcome.hold ? outcome.hold.arguments : this.redact(input.arguments), approvedScope: request.approvedScope ?? null,

@@ -87,7 +87,7 @@ export async function createEnforcementServices(deps: EnforcementAreaDeps): Prom
       }
     },
   });
-  const enforcement = new EnforcementService({ clock, policies, holds, killSwitch, sessions, agentHistories, bus, onBusError: (error) => logger.error({ err: error }, 'announcing an agent-wide history call failed'), counters, writer, fingerprint, scanner, appendLedger, onLedgerError, actionKey: deps.config.dataFlowKey });
+  const enforcement = new EnforcementService({ clock, policies, holds, killSwitch, sessions, agentHistories, bus, onBusError: (error) => logger.error({ err: error }, 'announcing an agent-wide history call failed'), counters, writer, fingerprint, scanner, appendLedger, onLedgerError, actionKey: deps.config.dataFlowKey, maxPendingHoldsPerAgent: deps.config.maxPendingHoldsPerAgent });
   const enforcementOutputs = new OutputService({ clock, policies, sessions, writer, fingerprint, scanner, appendLedger, onLedgerError });
   // Sessions whose only change is their last-call times are written at most once a second; this timer
   // writes them when no decision traffic carries them along.

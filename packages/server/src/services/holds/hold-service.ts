@@ -133,6 +133,19 @@ export class HoldService {
     return { ok: true, hold };
   }
 
+  /**
+   * The hold already waiting for a human for exactly this action (same tenant, agent, user, session, tool and
+   * arguments): a re-sent call gets the same hold instead of a second request in the approvers' queue.
+   */
+  pendingForAction(tenantId: string, actionHash: string): Promise<HoldRecord | undefined> {
+    return this.deps.repository.findPending(tenantId, actionHash, this.deps.clock.now());
+  }
+
+  /** Pending, unexpired holds of an agent, counted up to `atMost`. */
+  countPending(tenantId: string, agentId: string, atMost: number): Promise<number> {
+    return this.deps.repository.countPending(tenantId, agentId, this.deps.clock.now(), atMost);
+  }
+
   /** An approved, unused hold for exactly this action, consumed on the spot. */
   async redeemByAction(tenantId: string, actionHash: string): Promise<HoldRecord | undefined> {
     const hold = await this.deps.repository.findApproved(tenantId, actionHash, this.deps.clock.now());

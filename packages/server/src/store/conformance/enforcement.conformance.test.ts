@@ -142,6 +142,28 @@ describeStoreConformance('enforcement', (getStore) => {
     expect(await store.decisions.get('enf-c', 'dec_other')).toBeUndefined();
   });
 
+  it('holds: the pending hold of an action and the pending holds of an agent, unexpired only, inside the tenant', async () => {
+    const store = getStore();
+    await store.tenants.create({ id: 'enf-hp', name: 'p', createdAt: 1 });
+    await store.tenants.create({ id: 'enf-hq', name: 'q', createdAt: 1 });
+    await store.decisions.writeBatch(batch({ holds: [
+      hold('enf-hp', 'hold_p1', { createdAt: 1_000, expiresAt: 5_000 }),
+      hold('enf-hp', 'hold_p2', { createdAt: 1_100, expiresAt: 5_000 }),
+      hold('enf-hp', 'hold_p3', { createdAt: 1_200, expiresAt: 1_500, actionHash: 'c'.repeat(64) }),
+      hold('enf-hp', 'hold_p4', { createdAt: 1_300, expiresAt: 5_000, actionHash: 'd'.repeat(64), agentId: 'other' }),
+      hold('enf-hp', 'hold_p5', { createdAt: 1_400, expiresAt: 5_000, actionHash: 'e'.repeat(64), status: 'denied' }),
+      hold('enf-hq', 'hold_q1', { createdAt: 1_500, expiresAt: 5_000 }),
+    ] }));
+    expect((await store.holds.findPending('enf-hp', 'a'.repeat(64), 2_000))?.id).toBe('hold_p2');
+    expect(await store.holds.findPending('enf-hp', 'c'.repeat(64), 2_000)).toBeUndefined(); // expired
+    expect(await store.holds.findPending('enf-hp', 'e'.repeat(64), 2_000)).toBeUndefined(); // decided
+    expect(await store.holds.countPending('enf-hp', 'bot', 2_000, 100)).toBe(2);
+    expect(await store.holds.countPending('enf-hp', 'bot', 2_000, 1)).toBe(1);
+    expect(await store.holds.countPending('enf-hp', 'bot', 1_400, 100)).toBe(3); // hold_p3 not yet expired
+    expect(await store.holds.countPending('enf-hp', 'other', 2_000, 100)).toBe(1);
+    expect(await store.holds.countPending('enf-hq', 'bot', 2_000, 100)).toBe(1);
+  });
+
   it('holds: one decision wins a race, expiry and single use are conditional', async () => {
     const store = getStore();
     await store.tenants.create({ id: 'enf-h', name: 'h', createdAt: 1 });

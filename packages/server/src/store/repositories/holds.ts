@@ -39,6 +39,10 @@ export interface HoldRepository {
   findApproved(tenantId: string, actionHash: string, now: number): Promise<HoldRecord | undefined>;
   /** Marks an approved hold as used; false when it was already used. */
   consume(tenantId: string, id: string, at: number): Promise<boolean>;
+  /** The newest pending, unexpired hold for exactly this action (the agent re-sent a call that waits for a human). */
+  findPending(tenantId: string, actionHash: string, now: number): Promise<HoldRecord | undefined>;
+  /** Pending, unexpired holds of one agent, counted up to `atMost` (enough to compare with a cap). */
+  countPending(tenantId: string, agentId: string, now: number, atMost: number): Promise<number>;
 }
 
 export function holdToRow(hold: HoldRecord) {
@@ -104,6 +108,16 @@ export function createHoldRepository(db: Kysely<Database>, _dialect: Dialect): H
         .where('status', '=', 'approved').where('consumed_at', 'is', null).where('expires_at', '>', now)
         .orderBy('decided_at', 'desc').executeTakeFirst();
       return row ? toHold(row) : undefined;
+    },
+    async findPending(tenantId, actionHash, now) {
+      const row = await db.selectFrom('holds').selectAll().where('tenant_id', '=', tenantId).where('action_hash', '=', actionHash)
+        .where('status', '=', 'pending').where('expires_at', '>', now).orderBy('created_at', 'desc').executeTakeFirst();
+      return row ? toHold(row) : undefined;
+    },
+    async countPending(tenantId, agentId, now, atMost) {
+      const rows = await db.selectFrom('holds').select('id').where('tenant_id', '=', tenantId).where('status', '=', 'pending')
+        .where('agent_id', '=', agentId).where('expires_at', '>', now).limit(atMost).execute();
+      return rows.length;
     },
     async consume(tenantId, id, at) {
       const result = await db.updateTable('holds').set({ consumed_at: at })
