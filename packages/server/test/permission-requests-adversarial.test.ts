@@ -131,6 +131,24 @@ describe('permission requests under attack', () => {
     expect(answer.body.error.code).toBe('VALIDATION_FAILED');
   });
 
+  it('holds: one agent cannot fill the approvers\' queue (20 pending at most; deciding one frees a place)', async () => {
+    const flooder = (await t.request('POST', '/api/v1/sdk/agents', { key: agentKey, body: { name: 'flooder', entry_code: 'return 1;', config: baseConfig } })).body.agent.id;
+    const askAs = (agent: number) => t.request('POST', '/api/sdk/permission-requests', { key: agentKey, body: { agent_id: agent, permissions: { allow_network: true }, justification: 'please' } });
+    const ids: number[] = [];
+    for (let i = 0; i < 20; i += 1) {
+      const created = await askAs(flooder);
+      expect(created.status).toBe(201);
+      ids.push(created.body.id);
+    }
+    const refused = await askAs(flooder);
+    expect(refused.status).toBe(429);
+    expect(refused.body.error).toMatchObject({ code: 'RATE_LIMITED', details: { pending: 20, limit: 20 } });
+    expect(refused.body.error.message).toMatch(/already has 20 permission requests pending/);
+    expect((await askAs(agentId)).status).toBe(201); // another agent is unaffected
+    expect((await decide(ids[0]!, 'deny', approverKey)).status).toBe(200);
+    expect((await askAs(flooder)).status).toBe(201);
+  });
+
   it('holds: an oversized justification or comment is refused', async () => {
     expect((await ask({ permissions: { allow_network: true }, justification: 'x'.repeat(4001) })).status).toBe(400);
     const request = (await ask({ permissions: { allow_network: true } })).body;

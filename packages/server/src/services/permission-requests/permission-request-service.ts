@@ -10,6 +10,11 @@ export const PERMISSION_REQUEST_CHANNEL = 'permission-request';
 export const DEFAULT_PERMISSION_REQUEST_TIMEOUT_MS = 180_000;
 export const MAX_PERMISSION_REQUEST_TIMEOUT_MS = 86_400_000;
 export const MAX_LONG_POLL_MS = 30_000;
+/**
+ * Most permission requests one agent may have waiting for a person; past it `create` answers 429 RATE_LIMITED, so an
+ * agent cannot bury a request among thousands in the approvers' queue.
+ */
+export const MAX_PENDING_PERMISSION_REQUESTS_PER_AGENT = 20;
 /** Keys a request may ask for: AgentConfig fields plus the seed's `allow_external_apis` (recorded; grants nothing extra). */
 export const GRANTABLE_KEYS = [
   'allow_network', 'allow_external_apis', 'allow_filesystem', 'max_api_calls_per_run', 'max_api_calls_per_minute', 'memory_limit_mb',
@@ -67,6 +72,12 @@ export class PermissionRequestService {
       throw new TollgateError('VALIDATION_FAILED', `timeout_ms must be an integer from 1 to ${MAX_PERMISSION_REQUEST_TIMEOUT_MS}`, { details: { field: 'timeout_ms' } });
     }
     const now = this.deps.now();
+    const pending = await this.deps.repository.countPending(tenantId, agent.id, now, MAX_PENDING_PERMISSION_REQUESTS_PER_AGENT);
+    if (pending >= MAX_PENDING_PERMISSION_REQUESTS_PER_AGENT) {
+      throw new TollgateError('RATE_LIMITED', `agent ${agent.id} already has ${MAX_PENDING_PERMISSION_REQUESTS_PER_AGENT} permission requests pending; wait for a decision or let them expire`, {
+        details: { pending, limit: MAX_PENDING_PERMISSION_REQUESTS_PER_AGENT },
+      });
+    }
     const request = await this.deps.repository.create({
       tenantId, agentId: agent.id, permissions: input.permissions, justification: maskText(input.justification), createdAt: now, expiresAt: now + timeout,
     });

@@ -60,6 +60,8 @@ export interface PermissionRequestRepository {
   decide(tenantId: string, id: number, decision: PermissionRequestDecision): Promise<PermissionRequest | undefined>;
   /** Pending requests whose expiry is at or before `now`, across tenants (for the expiry sweep). */
   listDue(now: number, limit: number): Promise<PermissionRequest[]>;
+  /** Pending, unexpired requests of one agent, counted up to `atMost` (enough to compare with a cap). */
+  countPending(tenantId: string, agentId: number, now: number, atMost: number): Promise<number>;
 }
 
 function toRequest(row: Selectable<PermissionRequestsTable>): PermissionRequest {
@@ -120,6 +122,11 @@ export function createPermissionRequestRepository(db: Kysely<Database>, _dialect
         .where('status', '=', 'pending')
         .executeTakeFirst();
       return Number(result.numUpdatedRows) > 0 ? get(tenantId, id) : undefined;
+    },
+    async countPending(tenantId, agentId, now, atMost) {
+      const rows = await db.selectFrom('permission_requests').select('id').where('tenant_id', '=', tenantId).where('agent_id', '=', agentId)
+        .where('status', '=', 'pending').where('expires_at', '>', now).limit(atMost).execute();
+      return rows.length;
     },
     async listDue(now, limit) {
       const rows = await db
