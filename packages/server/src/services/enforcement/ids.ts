@@ -6,7 +6,8 @@ import { randomBytes } from 'node:crypto';
  */
 export class IdGenerator {
   private counter = 0;
-  private pool = randomBytes(0);
+  /** 512 random tails at a time, already encoded: 9 random bytes are exactly 12 base64url characters. */
+  private pool = '';
   private offset = 0;
 
   next(prefix: string, now: number): string {
@@ -15,12 +16,12 @@ export class IdGenerator {
   }
 
   private random(): string {
-    if (this.offset + 9 > this.pool.length) {
-      this.pool = randomBytes(9 * 512);
+    if (this.offset + 12 > this.pool.length) {
+      this.pool = randomBytes(9 * 512).toString('base64url');
       this.offset = 0;
     }
-    const slice = this.pool.subarray(this.offset, this.offset + 9);
-    this.offset += 9;
-    return slice.toString('base64url');
+    const tail = this.pool.slice(this.offset, this.offset + 12);
+    this.offset += 12;
+    return tail;
   }
 }

@@ -49,12 +49,27 @@ export class SessionCache {
   /** Runs `fn` with the session's entry, one call per session at a time. Mutate `entry.state` to update it. */
   withSession<T>(tenantId: string, sessionId: string, agentId: string, fn: (entry: Entry) => Promise<T>): Promise<T> {
     const key = `${tenantId}\n${sessionId}`;
-    const previous = this.locks.get(key) ?? Promise.resolve();
-    const run = previous.then(async () => fn(await this.entry(key, tenantId, sessionId, agentId)), async () => fn(await this.entry(key, tenantId, sessionId, agentId)));
-    const settled = run.then(() => undefined, () => undefined);
+    const previous = this.locks.get(key);
+    // No call of this session in flight and the session cached (the common case): run now, no promise hops.
+    const run = previous === undefined
+      ? this.runWith(key, tenantId, sessionId, agentId, fn)
+      : previous.then(() => this.runWith(key, tenantId, sessionId, agentId, fn));
+    const settled = run.then(ignore, ignore);
     this.locks.set(key, settled);
     void settled.then(() => { if (this.locks.get(key) === settled) this.locks.delete(key); });
     return run;
+  }
+
+  private runWith<T>(key: string, tenantId: string, sessionId: string, agentId: string, fn: (entry: Entry) => Promise<T>): Promise<T> {
+    const cached = this.entries.get(key);
+    if (cached === undefined) return this.entry(key, tenantId, sessionId, agentId).then(fn);
+    this.entries.delete(key); // re-insert: Map order is the LRU order
+    this.entries.set(key, cached);
+    try {
+      return fn(cached);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /** Schedules the session's state for writing; `urgent` writes it with the next group commit. */
@@ -109,6 +124,10 @@ export class SessionCache {
     }
     return entry;
   }
+}
+
+function ignore(): undefined {
+  return undefined;
 }
 
 function safeParse(text: string): unknown {
