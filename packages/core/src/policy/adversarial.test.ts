@@ -3,7 +3,7 @@ import { loadPolicy } from './compile.js';
 import type { CompiledPolicy } from './compile.js';
 import { evaluatePolicy } from './evaluate.js';
 import { recordOutputTaints } from './output.js';
-import { DEFAULT_MAX_TOOLS_PER_SESSION, createSessionState, deserializeSessionState, recordCall, recordLabeledTaints, recordLabeledTaintsInPlace, serializeSessionState } from './session-state.js';
+import { DEFAULT_MAX_TOOLS_PER_SESSION, createSessionState, deserializeSessionState, recordCall, recordCallInPlace, recordLabeledTaints, recordLabeledTaintsInPlace, serializeSessionState } from './session-state.js';
 import type { EvaluationInput } from './types.js';
 
 const compileOrThrow = (yaml: string): CompiledPolicy => compile(yaml);
@@ -161,5 +161,22 @@ describe('remembered values added in place (the server\'s cached sessions)', () 
       expect(new Map(changed)).toEqual(new Map(expected));
     }
     expect(owned.taints.size).toBe(40);
+  });
+});
+
+describe('calls recorded in place (the server\'s cached sessions)', () => {
+  it('leave the same counts and last-call times as the copying form', () => {
+    let copied = createSessionState();
+    let owned = createSessionState();
+    for (let i = 0; i < 3_000; i += 1) {
+      const result = { decision: i % 7 === 0 ? 'BLOCK' : 'ALLOW', violation: i % 5 === 0 };
+      const tool = `t${(i * 37) % 1_300}`;
+      copied = recordCall(copied, tool, i, result);
+      owned = recordCallInPlace(owned, tool, i, result);
+      if (i % 250 === 0) expect([...owned.lastCallAt]).toEqual([...copied.lastCallAt]);
+    }
+    expect(owned.callCount).toBe(copied.callCount);
+    expect(owned.violations).toBe(copied.violations);
+    expect([...owned.lastCallAt]).toEqual([...copied.lastCallAt]);
   });
 });

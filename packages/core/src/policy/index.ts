@@ -18,7 +18,7 @@ export { evaluateOutput, outputTaintEntries, recordOutputTaints } from './output
 export type { OutputInput, OutputResult } from './output.js';
 export { applyMode, strongest } from './modes.js';
 export {
-  createSessionState, recordCall, recordTaints, recordLabeledTaintsInPlace, serializeSessionState, deserializeSessionState,
+  createSessionState, recordCall, recordCallInPlace, recordTaints, recordLabeledTaintsInPlace, serializeSessionState, deserializeSessionState,
   DEFAULT_MAX_TAINTS_PER_SESSION, DEFAULT_MAX_TOOLS_PER_SESSION,
 } from './session-state.js';
 export type { LabeledTaintEntry, SessionState, SerializedSessionState } from './session-state.js';

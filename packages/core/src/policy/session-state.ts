@@ -70,6 +70,26 @@ export function recordCall(
 }
 
 /**
+ * {@link recordCall} for a state nobody else holds (the server's cached session, updated one call at a time): the
+ * last-call map is updated in place instead of copied; the returned state shares it with `state`.
+ *
+ * @example
+ * entry.state = recordCallInPlace(entry.state, 'read_customer', Date.now(), { decision: 'ALLOW', violation: false });
+ */
+export function recordCallInPlace(
+  state: SessionState,
+  toolName: string,
+  at: number,
+  result: { readonly decision: string; readonly violation: boolean },
+  limits: CallHistoryLimits = {},
+): SessionState {
+  if (result.decision !== 'BLOCK') {
+    rememberCall(state.lastCallAt as Map<string, number>, toolName, at, limits.maxTools ?? DEFAULT_MAX_TOOLS_PER_SESSION, limits.keep);
+  }
+  return { ...state, callCount: state.callCount + 1, violations: state.violations + (result.violation ? 1 : 0) };
+}
+
+/**
  * Adds fingerprints of sensitive values returned by a tool, keeping at most `maxTaints`.
  *
  * @example

@@ -1,4 +1,4 @@
-import { TollgateError, actionHash, evaluatePolicy, recordCall, redactSecretsDeep } from '@tollgate/core';
+import { TollgateError, actionHash, evaluatePolicy, recordCallInPlace, redactSecretsDeep } from '@tollgate/core';
 import type { AgentHistory, CompiledPolicy, EvaluationInput, EvaluationResult, Fingerprint, SafetyInput, SessionState } from '@tollgate/core';
 import type { DecisionRecord, ViolationRecord } from '../../store/repositories/decisions.js';
 import type { HoldRecord } from '../../store/repositories/holds.js';
@@ -111,7 +111,8 @@ export class EnforcementService {
       const decisionId = this.ids.next('dec', now);
       const violationId = result.violation || outcome.decision === 'BLOCK' ? this.ids.next('vio', now) : null;
       const record = this.decisionRecord(tenantId, request, input, outcome, { decisionId, violationId, active, before, safety, halt });
-      entry.state = recordCall(before, input.toolName, now, { decision: outcome.decision, violation: result.violation }, { keep: active?.policy.sessionHistoryReads ?? null });
+      // In place: the cached session belongs to this call (one call per session at a time).
+      entry.state = recordCallInPlace(before, input.toolName, now, { decision: outcome.decision, violation: result.violation }, { keep: active?.policy.sessionHistoryReads ?? null });
       const announce = histories.record(agentHistory, input.toolName, now, outcome.decision, active?.policy.agentHistoryReads ?? null);
       entry.userId = input.userId;
       this.deps.sessions.markDirty(tenantId, input.sessionId, result.violation || before.violations !== entry.state.violations);

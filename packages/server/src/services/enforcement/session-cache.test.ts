@@ -37,4 +37,17 @@ describe('SessionCache writes', () => {
     cache.markDirty('t', 'big', true);
     expect(cache.takeDirty(21_001, true)).toHaveLength(1);
   });
+
+  it('writes a session whose only change is its last-call times once its interval has passed', async () => {
+    const cache = new SessionCache({ load: async () => undefined, writeIntervalMs: 1_000 });
+    await cache.withSession('t', 'quiet', 'bot', async () => undefined);
+    cache.markDirty('t', 'quiet', true);
+    expect(cache.takeDirty(10_000)).toHaveLength(1);
+    cache.markDirty('t', 'quiet', false);
+    expect(cache.takeDirty(10_500)).toEqual([]);
+    expect(cache.takeDirty(10_550)).toEqual([]);
+    expect(cache.hasDirty()).toBe(true);
+    expect(cache.takeDirty(11_000)).toHaveLength(1);
+    expect(cache.hasDirty()).toBe(false);
+  });
 });
