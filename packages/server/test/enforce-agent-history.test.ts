@@ -100,6 +100,22 @@ describe('agent-wide sequence conditions over HTTP', () => {
     expect(simulated.body.examples[0]).toMatchObject({ agentId: 'replayed', sessionId: 'p-2', replayed: { decision: 'BLOCK', matchedRules: ['no-mail-after-customer'] } });
   });
 
+  it('simulate seeds a window of several days (read 36 hours before the range, rule window 2 days)', async () => {
+    const key = t.tenantA.adminKey;
+    const created = await t.request('POST', '/api/v1/policies', { key, body: { name: 'session-only-2', source: SESSION_ONLY, activate: true } });
+    expect(created.status).toBe(201);
+    clock.advance(7_200_000);
+    await enforce(key, { agentId: 'slow-reader', sessionId: 'd-1', toolName: 'read_customer', arguments: {} });
+    clock.advance(36 * 3_600_000);
+    const from = clock.now() - 1;
+    expect((await enforce(key, { agentId: 'slow-reader', sessionId: 'd-2', toolName: 'send_email', arguments: {} })).body.decision).toBe('ALLOW');
+    const twoDays = POLICY.replace('within: 1h', 'within: 2d');
+    const simulated = await t.request('POST', `/api/v1/policies/${created.body.id}/simulate`, { key, body: { source: twoDays, from: new Date(from).toISOString() } });
+    expect(simulated.body).toMatchObject({ scanned: 1, changed: 1, transitions: { 'ALLOW→BLOCK': 1 } });
+    const oneHour = await t.request('POST', `/api/v1/policies/${created.body.id}/simulate`, { key, body: { source: POLICY, from: new Date(from).toISOString() } });
+    expect(oneHour.body).toMatchObject({ scanned: 1, changed: 0 });
+  });
+
   it('refuses a policy whose agent-wide condition has no window, naming the field', async () => {
     const res = await t.request('POST', '/api/v1/policies', { key: t.tenantA.adminKey, body: { name: 'bad', source: POLICY.replace('within: 1h, ', '') } });
     expect(res.status).toBe(422);

@@ -1,6 +1,6 @@
 import { createAgentHistory, deserializeAgentHistory, recordAgentCall, serializeAgentHistory } from '@tollgate/core';
 import type { AgentHistory } from '@tollgate/core';
-import { DEFAULT_SESSION_WRITE_INTERVAL_MS } from './session-cache.js';
+import { DEFAULT_SESSION_WRITE_INTERVAL_MS, NON_URGENT_SCAN_MS } from './session-cache.js';
 
 /** Agents whose history is kept in memory per replica; the least recently used are dropped (their history is stored). */
 export const DEFAULT_MAX_CACHED_AGENTS = 10_000;
@@ -46,6 +46,7 @@ export class AgentHistoryCache {
   /** Dirty agents to write with the very next commit (a call of a tool an agent-wide rule reads). */
   private readonly urgent = new Set<string>();
   private readonly writtenAt = new Map<string, number>();
+  private scannedAt = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly deps: {
     load: (tenantId: string, agentId: string) => Promise<string | undefined>;
@@ -125,10 +126,16 @@ export class AgentHistoryCache {
     }
   }
 
-  /** Serialized histories due for writing: each dirty agent at most once per write interval (all of them with `all`). */
+  /**
+   * Serialized histories due for writing: each dirty agent at most once per write interval (all of them with `all`),
+   * urgent ones at once. Called at every group commit: without an urgent one it looks through the dirty agents at most
+   * every {@link NON_URGENT_SCAN_MS}.
+   */
   takeDirty(now: number, all = false): AgentHistoryRow[] {
     if (this.dirty.size === 0) return [];
     const interval = this.deps.writeIntervalMs ?? DEFAULT_SESSION_WRITE_INTERVAL_MS;
+    if (!all && this.urgent.size === 0 && now - this.scannedAt < Math.min(NON_URGENT_SCAN_MS, interval)) return [];
+    this.scannedAt = now;
     const rows: AgentHistoryRow[] = [];
     for (const [key, entry] of this.dirty) {
       if (!all && !this.urgent.has(key) && now - (this.writtenAt.get(key) ?? 0) < interval) continue;

@@ -8,6 +8,8 @@ export const DEFAULT_REPLAY_LIMIT = 10_000;
 export const MAX_REPLAY_LIMIT = 100_000;
 export const DEFAULT_REPLAY_EXAMPLES = 20;
 const PAGE = 1_000;
+/** Time slice of one query seeding agent histories (see agentHistoriesBefore). */
+const SEED_SLICE_MS = 86_400_000;
 /**
  * Decisions evaluated between two turns of the event loop. A replay of 100,000 decisions takes seconds of CPU
  * (and SQLite reads are synchronous): run in one go it stalled every other request of every tenant.
@@ -180,7 +182,13 @@ async function agentHistoriesBefore(
   const histories = new Map<string, AgentHistory>();
   const windowMs = policy?.agentHistoryWindowMs ?? 0;
   if (from === undefined || windowMs <= 0 || agentIds.length === 0) return histories;
-  const rows = await repository.lastAgentCallsBefore(tenantId, agentIds, from - windowMs, from);
+  // A day at a time, yielding between: the window may reach 30 days back, and on SQLite one query over all of it
+  // would hold the event loop (every tenant's requests) for as long as it reads.
+  const rows: Awaited<ReturnType<DecisionRepository['lastAgentCallsBefore']>> = [];
+  for (let end = from; end > from - windowMs; end -= SEED_SLICE_MS) {
+    rows.push(...(await repository.lastAgentCallsBefore(tenantId, agentIds, Math.max(from - windowMs, end - SEED_SLICE_MS), end)));
+    await nextTurn();
+  }
   rows.sort((a, b) => a.ts - b.ts);
   for (const row of rows) {
     let history = histories.get(row.agentId);
