@@ -16,6 +16,7 @@ import { HoldService } from '../holds/hold-service.js';
 import { KillSwitchService } from '../kill-switch/kill-switch-service.js';
 import { PolicyService } from '../policies/policy-service.js';
 import { AgentHistoryCache } from './agent-history-cache.js';
+import { COUNTER_SWEEP_INTERVAL_MS, sweepExpiredCounters } from './counter-sweeper.js';
 import { DecisionWriter } from './decision-writer.js';
 import { AGENT_HISTORY_CHANNEL, EnforcementService, readAgentHistoryAnnouncement } from './enforcement-service.js';
 import { OutputService } from './output-service.js';
@@ -95,6 +96,14 @@ export async function createEnforcementServices(deps: EnforcementAreaDeps): Prom
     if (sessions.hasDirty() || agentHistories.hasDirty()) writer.enqueue({}).catch((error: unknown) => logger.error({ err: error }, 'writing session state failed'));
   }, DEFAULT_SESSION_WRITE_INTERVAL_MS);
   sessionTimer.unref();
+  let sweeping: Promise<void> | undefined;
+  const sweepCounters = () => {
+    sweeping ??= sweepExpiredCounters(store.decisions, clock.now())
+      .then(() => undefined, (error: unknown) => logger.warn({ err: error }, 'deleting expired rate-limit counters failed; the next sweep tries again'))
+      .finally(() => { sweeping = undefined; });
+  };
+  const counterTimer = setInterval(sweepCounters, COUNTER_SWEEP_INTERVAL_MS);
+  counterTimer.unref();
   // Calls that agent-wide rules read, decided on other replicas (and on this one: applying it twice changes nothing).
   const unsubscribeAgentHistory = bus.subscribe(AGENT_HISTORY_CHANNEL, (payload) => {
     const call = readAgentHistoryAnnouncement(payload);
@@ -111,6 +120,8 @@ export async function createEnforcementServices(deps: EnforcementAreaDeps): Prom
     services: { policies, holds, approvals, killSwitch, enforcement, enforcementOutputs },
     close: async () => {
       clearInterval(sessionTimer);
+      clearInterval(counterTimer);
+      await sweeping;
       unsubscribeAgentHistory();
       holds.close();
       policies.close();

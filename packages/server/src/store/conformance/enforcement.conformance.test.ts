@@ -3,6 +3,7 @@ import { describeStoreConformance } from '../../../../../test-utils/index.js';
 import type { Store } from '../index.js';
 import type { DecisionRecord, EnforcementBatch } from '../repositories/decisions.js';
 import { createSqliteBatchWriter } from '../repositories/decisions-sqlite-native.js';
+import { sweepExpiredCounters } from '../../services/enforcement/counter-sweeper.js';
 import type { HoldRecord } from '../repositories/holds.js';
 
 function decision(tenantId: string, id: string, overrides: Partial<DecisionRecord> = {}): DecisionRecord {
@@ -118,6 +119,24 @@ describeStoreConformance('enforcement', (getStore) => {
       { agentId: 'a', toolName: 'read', ts: 180 },
       { agentId: 'b', toolName: 'list', ts: 120 },
     ]);
+  });
+
+  it('expired rate-limit counters are deleted a chunk at a time, live ones and other tenants\' live ones kept', async () => {
+    const store = getStore();
+    await store.tenants.create({ id: 'enf-rc', name: 'rc', createdAt: 1 });
+    await store.tenants.create({ id: 'enf-rd', name: 'rd', createdAt: 1 });
+    const counters = [
+      ...Array.from({ length: 450 }, (_, i) => ({ tenantId: i % 2 === 0 ? 'enf-rc' : 'enf-rd', key: `old|session:s-${i}|1000:1`, increment: 1, expiresAt: 2_000 })),
+      { tenantId: 'enf-rc', key: 'live|agent:a|1000:9', increment: 4, expiresAt: 10_000 },
+      { tenantId: 'enf-rd', key: 'live|agent:a|1000:9', increment: 5, expiresAt: 10_000 },
+    ];
+    await store.decisions.writeBatch(batch({ counters }));
+    expect(await store.decisions.deleteExpiredCounters(2_500, 300)).toBe(300);
+    expect(await sweepExpiredCounters(store.decisions, 2_500, 100)).toBe(150);
+    expect(await store.decisions.deleteExpiredCounters(2_500)).toBe(0);
+    expect((await store.decisions.loadCounters('enf-rc', ['live|agent:a|1000:9', 'old|session:s-0|1000:1'], 0)).get('live|agent:a|1000:9')).toBe(4);
+    expect((await store.decisions.loadCounters('enf-rc', ['old|session:s-0|1000:1'], 0)).size).toBe(0);
+    expect((await store.decisions.loadCounters('enf-rd', ['live|agent:a|1000:9'], 0)).get('live|agent:a|1000:9')).toBe(5);
   });
 
   it('a failing batch writes nothing of itself', async () => {

@@ -109,7 +109,8 @@ export interface DecisionRepository {
   /** Per session and tool, the time of its latest call before `before` that was not blocked (seeds replay). */
   lastCallsBefore(tenantId: string, sessionIds: readonly string[], before: number): Promise<Array<{ sessionId: string; toolName: string; ts: number }>>;
   loadCounters(tenantId: string, keys: readonly string[], now: number): Promise<Map<string, number>>;
-  deleteExpiredCounters(now: number): Promise<number>;
+  /** Deletes up to `limit` counters whose window ended at or before `now`; returns how many were deleted. */
+  deleteExpiredCounters(now: number, limit?: number): Promise<number>;
 }
 
 /** Rows per multi-row INSERT (26 columns × 200 stays under both dialects' parameter limits). */
@@ -299,9 +300,17 @@ export function createDecisionRepository(db: Kysely<Database>, _dialect: Dialect
       for (const row of rows) counts.set(row.counter_key, Number(row.count));
       return counts;
     },
-    async deleteExpiredCounters(now) {
-      const result = await db.deleteFrom('rate_limit_counters').where('expires_at', '<=', now).executeTakeFirst();
-      return Number(result.numDeletedRows);
+    async deleteExpiredCounters(now, limit = 2_000) {
+      const expired = await db.selectFrom('rate_limit_counters').select(['tenant_id', 'counter_key']).where('expires_at', '<=', now)
+        .limit(limit).execute();
+      let deleted = 0;
+      for (const group of chunks(expired)) {
+        const result = await db.deleteFrom('rate_limit_counters').where('expires_at', '<=', now)
+          .where((eb) => eb.or(group.map((row) => eb.and([eb('tenant_id', '=', row.tenant_id), eb('counter_key', '=', row.counter_key)]))))
+          .executeTakeFirst();
+        deleted += Number(result.numDeletedRows);
+      }
+      return deleted;
     },
   };
 }
