@@ -215,6 +215,12 @@ export const CONFIG_VARIABLES = {
     integer(1_000, 604_800_000),
     'How long a step-up hold waits for an approver before it expires (default 15 min).',
   ),
+  retentionDays: variable(
+    'TOLLGATE_RETENTION_DAYS',
+    0,
+    integer(0, 36_500),
+    'Data retention: decisions, violations, tool-output records, SDK events, decided holds, and session and agent states idle for longer than this many days are deleted (hourly, in chunks). The ledger is never deleted. 0 = keep everything.',
+  ),
   maxPendingHoldsPerAgent: variable(
     'TOLLGATE_MAX_PENDING_HOLDS_PER_AGENT',
     100,

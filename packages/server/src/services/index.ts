@@ -12,6 +12,7 @@ import { KeyService } from './keys/index.js';
 import { LedgerService } from './ledger/index.js';
 import { TenantService } from './tenants/index.js';
 import { createEnforcementServices, type EnforcementServices } from './enforcement/index.js';
+import { RetentionService } from './retention/retention-service.js';
 import { PERMISSION_REQUEST_CHANNEL } from './permission-requests/permission-request-service.js';
 import { createSandboxServices, type SandboxServices } from './sandbox/index.js';
 import { loadMasterKey } from './vault/master-key.js';
@@ -70,6 +71,8 @@ export interface Services {
   readonly safety: SafetyService;
   /** Compliance evidence of sandboxed agents (EU AI Act, SOC 2, NIST AI RMF control mapping). */
   readonly compliance: ComplianceService;
+  /** Data retention (`TOLLGATE_RETENTION_DAYS`; off by default). */
+  readonly retention: RetentionService;
 }
 
 async function createBus(deps: ServiceDeps): Promise<Bus> {
@@ -133,11 +136,13 @@ export async function createServices(deps: ServiceDeps): Promise<Services> {
     store: deps.store, clock: deps.clock, ledger, activePolicy: (tenantId) => policies.activePolicy(tenantId),
     haltReason: (tenantId, agent) => killSwitch.haltReason(tenantId, String(agent.id)) ?? killSwitch.haltReason(tenantId, agent.name),
   });
+  const retention = new RetentionService({ repository: deps.store.retention, clock: deps.clock, logger: deps.logger, days: deps.config.retentionDays });
+  retention.start();
   const closeSandbox = async (): Promise<void> => {
     sandboxTenantCap.stop();
     await sandbox.closeSandbox();
   };
-  return { ...base, keys, tenants, ledger, events, vault, ...sandbox, closeSandbox, ...enforcementArea.services, closeEnforcement: enforcementArea.close, dashboardSessions, safety, compliance };
+  return { ...base, keys, tenants, ledger, events, vault, ...sandbox, closeSandbox, ...enforcementArea.services, closeEnforcement: enforcementArea.close, dashboardSessions, safety, compliance, retention };
 }
 
 /** How often the automatic per-tenant sandbox cap re-counts tenants (other replicas may have created one). */
@@ -184,6 +189,7 @@ function automaticSandboxTenantCap(deps: ServiceDeps, runtime: SandboxServices['
  */
 export async function closeServices(services: Services): Promise<void> {
   services.keys.close();
+  await services.retention.close();
   await services.ledger.close();
   await services.closeEnforcement();
   await services.closeSandbox();

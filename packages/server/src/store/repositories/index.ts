@@ -16,6 +16,7 @@ import { createHoldRepository, type HoldRepository } from './holds.js';
 import { createKillSwitchRepository, type KillSwitchRepository } from './kill-switches.js';
 import { createDashboardSessionRepository, type DashboardSessionRepository } from './dashboard-sessions.js';
 import { createComplianceRepository, type ComplianceRepository } from './compliance.js';
+import { createRetentionRepository, type RetentionRepository } from './retention.js';
 
 /**
  * Every repository of the store. Shared registration point: to add one, write `repositories/<area>.ts`
@@ -38,6 +39,7 @@ export interface Repositories {
   readonly killSwitches: KillSwitchRepository;
   readonly dashboardSessions: DashboardSessionRepository;
   readonly compliance: ComplianceRepository;
+  readonly retention: RetentionRepository;
 }
 
 /**
@@ -63,6 +65,7 @@ export function createRepositories(db: Kysely<Database>, dialect: Dialect): Repo
     killSwitches: createKillSwitchRepository(db, dialect),
     dashboardSessions: createDashboardSessionRepository(db, dialect),
     compliance: createComplianceRepository(db, dialect),
+    retention: createRetentionRepository(db, dialect),
   };
 }
 
