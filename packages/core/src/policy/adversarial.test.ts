@@ -175,6 +175,11 @@ describe('calls recorded in place (the server\'s cached sessions)', () => {
       owned = recordCallInPlace(owned, tool, i, result);
       if (i % 250 === 0) expect([...owned.lastCallAt]).toEqual([...copied.lastCallAt]);
     }
+    // The copying form leaves the state it was given as it was (replay and tests keep earlier states).
+    const snapshot = [...copied.lastCallAt];
+    const next = recordCall(copied, 'brand-new-tool', 10_000, { decision: 'ALLOW', violation: false });
+    expect([...copied.lastCallAt]).toEqual(snapshot);
+    expect(next.lastCallAt.get('brand-new-tool')).toBe(10_000);
     expect(owned.callCount).toBe(copied.callCount);
     expect(owned.violations).toBe(copied.violations);
     expect([...owned.lastCallAt]).toEqual([...copied.lastCallAt]);

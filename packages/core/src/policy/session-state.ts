@@ -55,18 +55,9 @@ export function recordCall(
   result: { readonly decision: string; readonly violation: boolean },
   limits: CallHistoryLimits = {},
 ): SessionState {
-  let lastCallAt = state.lastCallAt;
-  if (result.decision !== 'BLOCK') {
-    const copy = new Map(state.lastCallAt);
-    rememberCall(copy, toolName, at, limits.maxTools ?? DEFAULT_MAX_TOOLS_PER_SESSION, limits.keep);
-    lastCallAt = copy;
-  }
-  return {
-    ...state,
-    callCount: state.callCount + 1,
-    violations: state.violations + (result.violation ? 1 : 0),
-    lastCallAt,
-  };
+  // A blocked call leaves the last-call map alone, so only a remembered call needs its own copy.
+  const own = result.decision === 'BLOCK' ? state : { ...state, lastCallAt: new Map(state.lastCallAt) };
+  return recordCallInPlace(own, toolName, at, result, limits);
 }
 
 /**
