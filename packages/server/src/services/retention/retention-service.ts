@@ -1,6 +1,7 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { RetentionRepository, RetentionTarget } from '../../store/repositories/retention.js';
+import type { TenantRepository } from '../../store/repositories/tenants.js';
 import { RETENTION_TARGETS } from '../../store/repositories/retention.js';
 import type { Clock } from '../clock.js';
 
@@ -28,7 +29,9 @@ export class RetentionService {
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<RetentionReport> | undefined;
 
-  constructor(private readonly deps: { repository: RetentionRepository; clock: Clock; logger: Logger; days: number; chunk?: number }) {}
+  constructor(private readonly deps: {
+    repository: RetentionRepository; tenants: Pick<TenantRepository, 'list'>; clock: Clock; logger: Logger; days: number; chunk?: number;
+  }) {}
 
   /** Schedules passes (first one minute after start-up, then hourly); nothing when retention is off. */
   start(): void {
@@ -60,12 +63,14 @@ export class RetentionService {
     const report = Object.fromEntries(Object.keys(RETENTION_TARGETS).map((target) => [target, 0])) as RetentionReport;
     if (this.deps.days <= 0) return report; // retention off: keep everything
     try {
-      for (const target of Object.keys(RETENTION_TARGETS) as RetentionTarget[]) {
-        for (;;) {
-          const deleted = await this.deps.repository.deleteBefore(target, cutoff, chunk);
-          report[target] += deleted;
-          await nextTurn();
-          if (deleted < chunk) break;
+      for (const { id: tenantId } of await this.deps.tenants.list()) {
+        for (const target of Object.keys(RETENTION_TARGETS) as RetentionTarget[]) {
+          for (;;) {
+            const deleted = await this.deps.repository.deleteBefore(target, tenantId, cutoff, chunk);
+            report[target] += deleted;
+            await nextTurn();
+            if (deleted < chunk) break;
+          }
         }
       }
     } catch (error) {

@@ -51,11 +51,11 @@ describeStoreConformance('retention', (getStore) => {
     await store.events.insertMany('ret-a', [event(OLD), event(OLD + 1), event(NEW)]);
 
     // Retention off: nothing goes, whatever the clock says.
-    const off = new RetentionService({ repository: store.retention, clock: manualClock(NEW * 1_000), logger: pino({ level: 'silent' }), days: 0 });
+    const off = new RetentionService({ repository: store.retention, tenants: store.tenants, clock: manualClock(NEW * 1_000), logger: pino({ level: 'silent' }), days: 0 });
     expect(Object.values(await off.runOnce()).every((n) => n === 0)).toBe(true);
 
     // One day of retention, the clock a day past 50,000: everything dated before 50,000 goes, 3 rows per statement.
-    const retention = new RetentionService({ repository: store.retention, clock: manualClock(50_000 + DAY), logger: pino({ level: 'silent' }), days: 1, chunk: 3 });
+    const retention = new RetentionService({ repository: store.retention, tenants: store.tenants, clock: manualClock(50_000 + DAY), logger: pino({ level: 'silent' }), days: 1, chunk: 3 });
     expect(await retention.runOnce()).toEqual({
       decisions: 7, violations: 7, decision_outputs: 1, events: 2, holds: 1, enforcement_sessions: 1, enforcement_agent_histories: 1,
     });

@@ -21,8 +21,11 @@ export const RETENTION_TARGETS = {
 export type RetentionTarget = keyof typeof RETENTION_TARGETS;
 
 export interface RetentionRepository {
-  /** Deletes up to `limit` rows of `target` dated before `cutoff` (epoch ms); returns how many. */
-  deleteBefore(target: RetentionTarget, cutoff: number, limit: number): Promise<number>;
+  /**
+   * Deletes up to `limit` rows of one tenant in `target` dated before `cutoff` (epoch ms); returns how many. Per
+   * tenant, so each statement reads a range of a `(tenant_id, <time>…)` index (migration 0011) rather than the table.
+   */
+  deleteBefore(target: RetentionTarget, tenantId: string, cutoff: number, limit: number): Promise<number>;
 }
 
 /**
@@ -34,14 +37,14 @@ export interface RetentionRepository {
  */
 export function createRetentionRepository(db: Kysely<Database>, _dialect: Dialect): RetentionRepository {
   return {
-    async deleteBefore(target, cutoff, limit) {
+    async deleteBefore(target, tenantId, cutoff, limit) {
       const { key, time, keep } = RETENTION_TARGETS[target];
       const table = sql.raw(target);
       const keyList = sql.raw(key.includes(',') ? `(${key})` : key);
       const columns = sql.raw(key);
       const timeColumn = sql.raw(time);
       const kept = keep === null ? sql`` : sql` AND NOT (${sql.raw(keep)})`;
-      const result = await sql`DELETE FROM ${table} WHERE ${keyList} IN (SELECT ${columns} FROM ${table} WHERE ${timeColumn} < ${cutoff}${kept} LIMIT ${limit})`.execute(db);
+      const result = await sql`DELETE FROM ${table} WHERE ${keyList} IN (SELECT ${columns} FROM ${table} WHERE tenant_id = ${tenantId} AND ${timeColumn} < ${cutoff}${kept} LIMIT ${limit})`.execute(db);
       return Number(result.numAffectedRows ?? 0n);
     },
   };
