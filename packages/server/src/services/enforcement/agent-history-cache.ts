@@ -1,6 +1,6 @@
 import { createAgentHistory, deserializeAgentHistory, recordAgentCall, serializeAgentHistory } from '@tollgate/core';
-import type { AgentHistory } from '@tollgate/core';
-import { DEFAULT_SESSION_WRITE_INTERVAL_MS, NON_URGENT_SCAN_MS } from './session-cache.js';
+import type { AgentHistory, CallHistoryLimits } from '@tollgate/core';
+import { DEFAULT_SESSION_WRITE_INTERVAL_MS, NON_URGENT_SCAN_MS, parseStoredState } from './session-cache.js';
 
 /** Agents whose history is kept in memory per replica; the least recently used are dropped (their history is stored). */
 export const DEFAULT_MAX_CACHED_AGENTS = 10_000;
@@ -78,7 +78,7 @@ export class AgentHistoryCache {
     if (pending === undefined) {
       pending = this.deps.load(tenantId, agentId).then((stored) => {
         const entry = this.entries.get(key) ?? {
-          tenantId, agentId, key, history: stored === undefined ? createAgentHistory() : deserializeAgentHistory(safeParse(stored)),
+          tenantId, agentId, key, history: stored === undefined ? createAgentHistory() : deserializeAgentHistory(parseStoredState(stored)),
         };
         this.remember(entry);
         return entry;
@@ -97,7 +97,7 @@ export class AgentHistoryCache {
    */
   record(entry: AgentHistoryEntry, toolName: string, at: number, decision: string, keep: ((toolName: string) => boolean) | null = null): boolean {
     if (decision === 'BLOCK') return false;
-    recordAgentCall(entry.history, toolName, at, { decision }, { keep, ...(this.deps.maxTools !== undefined ? { maxTools: this.deps.maxTools } : {}) });
+    recordAgentCall(entry.history, toolName, at, { decision }, this.limits(keep));
     if (this.entries.get(entry.key) !== entry) this.remember(entry); // dropped from the cache while its call was decided
     this.dirty.set(entry.key, entry);
     if (keep === null || !keep(toolName)) return false;
@@ -113,7 +113,7 @@ export class AgentHistoryCache {
   apply(tenantId: string, agentId: string, toolName: string, at: number, keep: ((toolName: string) => boolean) | null): void {
     const entry = this.entries.get(`${tenantId}\n${agentId}`);
     if (entry === undefined) return;
-    recordAgentCall(entry.history, toolName, at, { decision: 'ALLOW' }, { keep, ...(this.deps.maxTools !== undefined ? { maxTools: this.deps.maxTools } : {}) });
+    recordAgentCall(entry.history, toolName, at, { decision: 'ALLOW' }, this.limits(keep));
   }
 
   /** Puts agents back on the dirty list, e.g. after the write that carried them failed (written with the next commit). */
@@ -153,6 +153,10 @@ export class AgentHistoryCache {
     return this.dirty.size > 0;
   }
 
+  private limits(keep: ((toolName: string) => boolean) | null): CallHistoryLimits {
+    return this.deps.maxTools === undefined ? { keep } : { keep, maxTools: this.deps.maxTools };
+  }
+
   private get maxEntries(): number {
     return this.deps.maxEntries ?? DEFAULT_MAX_CACHED_AGENTS;
   }
@@ -164,13 +168,5 @@ export class AgentHistoryCache {
       if (this.dirty.has(oldest)) continue;
       this.entries.delete(oldest);
     }
-  }
-}
-
-function safeParse(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return null;
   }
 }

@@ -129,7 +129,7 @@ export class SessionCache {
       return cached;
     }
     const stored = await this.deps.load(tenantId, sessionId);
-    const state = stored === undefined ? createSessionState() : deserializeSessionState(safeParse(stored));
+    const state = stored === undefined ? createSessionState() : deserializeSessionState(parseStoredState(stored));
     const entry: Entry = { state, agentId, userId: 'system' };
     this.entries.set(key, entry);
     const max = this.deps.maxEntries ?? DEFAULT_MAX_CACHED_SESSIONS;
@@ -146,7 +146,8 @@ function ignore(): undefined {
   return undefined;
 }
 
-function safeParse(text: string): unknown {
+/** A stored state's JSON, or null when it is damaged (the caller then starts from a fresh state). */
+export function parseStoredState(text: string): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch {

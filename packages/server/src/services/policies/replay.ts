@@ -107,11 +107,6 @@ export async function replayDecisions(
   const outputs = groupOutputs(await repository.outputsForSessions(tenantId, sessionIds));
   const history = await lastCallsBefore(repository, tenantId, sessionIds, options.from);
   const agents = await agentHistoriesBefore(repository, tenantId, [...new Set(decisions.map((d) => d.agentId))], options.from, policy);
-  const agentOf = (agentId: string): AgentHistory => {
-    let agent = agents.get(agentId);
-    if (agent === undefined) agents.set(agentId, (agent = createAgentHistory()));
-    return agent;
-  };
   const report = emptyReport(truncated);
   const sessions = new Map<string, SessionState>();
   const counters = new Map<string, number>();
@@ -126,7 +121,7 @@ export async function replayDecisions(
       sessions.set(recorded.sessionId, recordCall(session, recorded.toolName, recorded.ts, { decision: 'BLOCK', violation: true }));
       continue;
     }
-    const agent = agentOf(recorded.agentId);
+    const agent = historyOf(agents, recorded.agentId);
     const result = evaluatePolicy(policy, {
       agentId: recorded.agentId, userId: recorded.userId, sessionId: recorded.sessionId, toolName: recorded.toolName,
       arguments: recorded.arguments ?? {}, enforcement: recorded.requestedMode as EnforcementMode, now: recorded.ts,
@@ -190,12 +185,15 @@ async function agentHistoriesBefore(
     await nextTurn();
   }
   rows.sort((a, b) => a.ts - b.ts);
-  for (const row of rows) {
-    let history = histories.get(row.agentId);
-    if (history === undefined) histories.set(row.agentId, (history = createAgentHistory()));
-    recordAgentCall(history, row.toolName, row.ts, { decision: 'ALLOW' }, { keep: policy?.agentHistoryReads ?? null });
-  }
+  for (const row of rows) recordAgentCall(historyOf(histories, row.agentId), row.toolName, row.ts, { decision: 'ALLOW' }, { keep: policy?.agentHistoryReads ?? null });
   return histories;
+}
+
+/** The agent's history in `histories`, created empty on first use. */
+function historyOf(histories: Map<string, AgentHistory>, agentId: string): AgentHistory {
+  let history = histories.get(agentId);
+  if (history === undefined) histories.set(agentId, (history = createAgentHistory()));
+  return history;
 }
 
 function seedSession(context: RecordedContext, lastCalls: Map<string, number> | undefined): SessionState {
