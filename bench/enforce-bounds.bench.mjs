@@ -2,13 +2,15 @@
 // names its sessions, tools and agents and may choose observe mode (every call allowed, so every tool remembered):
 // - a session at its 1,000-tool bound: one more call (the server's in-place form, and the copying form replay uses);
 // - an agent at its 1,000-tool bound with a tool an agent-wide rule reads kept;
+// - an agent at its 1,000-violation bound (agent-wide progressive escalation): one more violation, and counting the
+//   violations within a window when a call is evaluated;
 // - a session holding 10,000 data-flow values: one more output adding a value (in place), and serializing the state
 //   (what the at-most-once-a-second write costs);
 // - rate-limit counters at their 200,000 bound with nothing expired: one more counter (amortized).
 // Before the bounds, the first grew without limit (20,000 tools: 2.4 ms per call), an output copied all 10,000 values
 // and every output serialized them, and the counters walked all 200,000 per call. Targets: bounded per-call costs.
 import {
-  createAgentHistory, createSessionState, recordAgentCall, recordCall, recordCallInPlace, recordLabeledTaintsInPlace,
+  MAX_AGENT_VIOLATIONS, agentViolationsSince, createAgentHistory, createSessionState, recordAgentCall, recordAgentViolation, recordCall, recordCallInPlace, recordLabeledTaintsInPlace,
   serializeSessionState, sha256Fingerprint,
 } from '../packages/core/dist/index.js';
 import { RateCounters } from '../packages/server/dist/services/enforcement/rate-counters.js';
@@ -44,6 +46,16 @@ export default async function run({ log = console.log } = {}) {
   const agentUs = best(3, () => timePerOp(20_000, (i) => recordAgentCall(agent, `flood_${i}`, 10_000 + i, allowed, { keep })));
   log(`agent at 1,000 tools, one more call: ${agentUs.toFixed(2)} µs; read_customer kept: ${agent.lastCallAt.has('read_customer')}`);
 
+  // Agent at its violation bound (every call a violation, e.g. observe mode out of scope).
+  const violator = createAgentHistory();
+  for (let i = 0; i < MAX_AGENT_VIOLATIONS; i += 1) recordAgentViolation(violator, i);
+  let at = MAX_AGENT_VIOLATIONS;
+  const violationUs = best(3, () => timePerOp(20_000, () => recordAgentViolation(violator, at++)));
+  let counted = 0;
+  const newest = violator.violations.at(-1);
+  const countUs = best(3, () => timePerOp(20_000, (i) => { counted = agentViolationsSince(violator, newest - 499 - (i % 2)); }));
+  log(`agent at ${MAX_AGENT_VIOLATIONS} violations, one more: ${violationUs.toFixed(2)} µs; counting the last 500 within a window: ${countUs.toFixed(2)} µs (counted ${counted}); kept ${violator.violations.length}`);
+
   // Session full of data-flow values.
   const full = createSessionState();
   for (let i = 0; i < 10_000; i += 1) recordLabeledTaintsInPlace(full, [{ fingerprint: sha256Fingerprint(`value-${i}`), words: 1, labels: ['pii'] }]);
@@ -65,6 +77,8 @@ export default async function run({ log = console.log } = {}) {
     session_at_bound_call_in_place_us: Number(sessionInPlaceUs.toFixed(3)),
     session_at_bound_call_copying_us: Number(sessionCopyUs.toFixed(2)),
     agent_at_bound_call_us: Number(agentUs.toFixed(3)),
+    agent_at_violation_bound_us: Number(violationUs.toFixed(3)),
+    agent_violations_count_500_us: Number(countUs.toFixed(3)),
     full_session_output_in_place_us: Number(outputUs.toFixed(3)),
     full_session_serialize_ms: Number(serializeMs.toFixed(2)),
     full_session_state_bytes: bytes,
@@ -73,10 +87,12 @@ export default async function run({ log = console.log } = {}) {
   const targets = {
     session_at_bound_call_in_place_us: '<= 10',
     agent_at_bound_call_us: '<= 10',
+    agent_at_violation_bound_us: '<= 10',
+    agent_violations_count_500_us: '<= 10',
     full_session_output_in_place_us: '<= 20',
     rate_counter_at_bound_us: '<= 20',
   };
-  const pass = sessionInPlaceUs <= 10 && agentUs <= 10 && outputUs <= 20 && counterUs <= 20
-    && agent.lastCallAt.has('read_customer');
+  const pass = sessionInPlaceUs <= 10 && agentUs <= 10 && outputUs <= 20 && counterUs <= 20 && violationUs <= 10 && countUs <= 10
+    && agent.lastCallAt.has('read_customer') && violator.violations.length === MAX_AGENT_VIOLATIONS;
   return { name: 'enforce-bounds', metrics, targets, pass };
 }

@@ -82,4 +82,30 @@ describe.skipIf(!pgUrl)('two replicas on one PostgreSQL', () => {
     expect(answers.filter((answer) => answer.status >= 500)).toEqual([]);
     expect(answers.filter((answer) => answer.body.decision === 'ALLOW')).toHaveLength(1);
   });
+
+  it('agent-wide escalation counts a violation decided on the other replica once (bus), and from the database for an agent it never saw', async () => {
+    const keyB = first.tenantB.adminKey;
+    const escalation = 'name: escalation\nagents: { "*": { approvedScope: [search_kb] } }\nprogressive: { blockAfter: 2, across: agent, within: 1h }\nrules: []\n';
+    expect((await first.request('POST', '/api/v1/policies', { key: keyB, body: { name: 'escalation', source: escalation, activate: true } })).status).toBe(201);
+    const asB = (url: string, body: Record<string, unknown>) =>
+      fetch(`${url}/v1/enforce`, { method: 'POST', headers: { authorization: `Bearer ${keyB}`, 'content-type': 'application/json' }, body: JSON.stringify({ enforcement: 'progressive', arguments: {}, ...body }) })
+        .then(async (res) => (await res.json()) as { decision: string; reason: string });
+    // Both replicas have the agent cached: the second learns of the violation from the bus.
+    for (const url of [first.url, second.url]) {
+      await expect.poll(async () => (await asB(url, { agentId: 'escalator', sessionId: `warm-${url}`, toolName: 'search_kb' })).decision, { timeout: 5_000 }).toBe('ALLOW');
+    }
+    expect((await asB(first.url, { agentId: 'escalator', sessionId: 'e-1', toolName: 'drop_tables' })).decision).toBe('STEP_UP');
+    let violationsOnSecond = 0;
+    await expect.poll(async () => {
+      violationsOnSecond += 1;
+      return (await asB(second.url, { agentId: 'escalator', sessionId: `e-2-${violationsOnSecond}`, toolName: 'drop_tables' })).decision;
+    }, { timeout: 2_000 }).toBe('BLOCK');
+    // The deciding replica does not count its own violation again when its announcement comes back from the bus.
+    expect((await asB(first.url, { agentId: 'once', sessionId: 'o-1', toolName: 'drop_tables' })).decision).toBe('STEP_UP');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect((await asB(first.url, { agentId: 'once', sessionId: 'o-2', toolName: 'drop_tables' })).reason).toMatch(/violation 2 of this agent within 1h/);
+    // An agent the second replica has never seen: loaded with the violation written with its decision.
+    expect((await asB(first.url, { agentId: 'fresh-escalator', sessionId: 'f-1', toolName: 'drop_tables' })).decision).toBe('STEP_UP');
+    expect((await asB(second.url, { agentId: 'fresh-escalator', sessionId: 'f-2', toolName: 'drop_tables' }))).toMatchObject({ decision: 'BLOCK', reason: expect.stringMatching(/violation 2 of this agent within 1h/) });
+  });
 });

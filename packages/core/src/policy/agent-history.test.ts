@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  createAgentHistory, deserializeAgentHistory, recordAgentCall, serializeAgentHistory,
+  agentViolationsSince, createAgentHistory, deserializeAgentHistory, recordAgentCall, recordAgentViolation, serializeAgentHistory,
 } from './agent-history.js';
 import { loadPolicy } from './compile.js';
 import type { CompiledPolicy } from './compile.js';
@@ -8,6 +8,7 @@ import { evaluatePolicy } from './evaluate.js';
 import { parsePolicyTestCases, runPolicyTests } from './policy-tests.js';
 import { createSessionState, recordCall } from './session-state.js';
 import type { SessionState } from './session-state.js';
+import { MAX_AGENT_VIOLATIONS } from './types.js';
 import type { EvaluationInput } from './types.js';
 
 function compile(yaml: string): CompiledPolicy {
@@ -195,5 +196,95 @@ cases:
   it('refuses an empty or non-string session', () => {
     expect(() => parsePolicyTestCases('cases:\n  - { name: n, calls: [{ tool: t, session: "", expect: ALLOW }] }')).toThrow(/"session" must be a non-empty string/);
     expect(() => parsePolicyTestCases('cases:\n  - { name: n, calls: [{ tool: t, session: 3, expect: ALLOW }] }')).toThrow(/"session"/);
+  });
+});
+
+describe('agent-wide progressive escalation (progressive.across: agent)', () => {
+  const escalating = (progressive: string) => compile(`
+name: escalation
+agents:
+  bot: { approvedScope: [search] }
+progressive: ${progressive}
+rules: []
+`);
+
+  /** Out-of-scope calls (violations) of `bot` in progressive mode, each under the given session; returns decision and reason. */
+  function playViolations(policyUnderTest: CompiledPolicy, steps: ReadonlyArray<readonly [string, number]>): Array<[string, string]> {
+    const sessions = new Map<string, SessionState>();
+    const agent = createAgentHistory();
+    return steps.map(([sessionId, now]) => {
+      const input = call('delete_everything', sessionId, now, { enforcement: 'progressive' });
+      const session = sessions.get(sessionId) ?? createSessionState();
+      const result = evaluatePolicy(policyUnderTest, input, { session, agent });
+      sessions.set(sessionId, recordCall(session, input.toolName, now, result));
+      recordAgentCall(agent, input.toolName, now, result);
+      return [result.decision, result.reason];
+    });
+  }
+
+  it('a fresh session id per call does not start the escalation over', () => {
+    const decisions = playViolations(escalating('{ blockAfter: 2, across: agent, within: 1h }'), [['s1', 0], ['s2', 1_000], ['s3', 2_000]]);
+    expect(decisions.map(([decision]) => decision)).toEqual(['STEP_UP', 'BLOCK', 'BLOCK']);
+    expect(decisions[1]?.[1]).toMatch(/progressive: violation 2 of this agent within 1h, BLOCK from 2/);
+  });
+
+  it('session-scoped escalation (the default) still starts over in each session', () => {
+    const decisions = playViolations(escalating('{ blockAfter: 2 }'), [['s1', 0], ['s2', 1_000], ['s2', 2_000]]);
+    expect(decisions.map(([decision]) => decision)).toEqual(['STEP_UP', 'STEP_UP', 'BLOCK']);
+    expect(decisions[0]?.[1]).toMatch(/violation 1 in this session/);
+  });
+
+  it('only violations within the window count', () => {
+    const decisions = playViolations(escalating('{ blockAfter: 2, across: agent, within: 1h }'), [['s1', 0], ['s2', HOUR + 1], ['s3', HOUR + 2]]);
+    expect(decisions.map(([decision]) => decision)).toEqual(['STEP_UP', 'STEP_UP', 'BLOCK']);
+  });
+
+  it('a blocked violation still counts (its tool is not remembered)', () => {
+    const agent = createAgentHistory();
+    recordAgentCall(agent, 'delete_everything', 5, { decision: 'BLOCK', violation: true });
+    expect(agent.violations).toEqual([5]);
+    expect(agent.lastCallAt.size).toBe(0);
+  });
+
+  it('keeps the most recent MAX_AGENT_VIOLATIONS, in time order even when they arrive out of order', () => {
+    const agent = createAgentHistory();
+    for (let i = 0; i < MAX_AGENT_VIOLATIONS + 10; i += 1) recordAgentViolation(agent, 1_000 + i);
+    recordAgentViolation(agent, 1_500.5);
+    expect(agent.violations).toHaveLength(MAX_AGENT_VIOLATIONS);
+    expect(agent.violations[0]).toBe(1_011);
+    expect([...agent.violations].sort((a, b) => a - b)).toEqual(agent.violations);
+    expect(agentViolationsSince(agent, 1_000 + MAX_AGENT_VIOLATIONS + 5)).toBe(5);
+  });
+
+  it('violations round-trip through JSON, older than 30 days dropped, malformed entries ignored', () => {
+    const agent = createAgentHistory();
+    const now = 40 * 24 * HOUR;
+    recordAgentViolation(agent, 0);
+    recordAgentViolation(agent, now - 2);
+    recordAgentViolation(agent, now - 1);
+    const back = deserializeAgentHistory(JSON.parse(JSON.stringify(serializeAgentHistory(agent, now))));
+    expect(back.violations).toEqual([now - 2, now - 1]);
+    expect(deserializeAgentHistory({ lastCallAt: [], violations: [3, 'x', null, Number.NaN, 1] }).violations).toEqual([1, 3]);
+    expect(deserializeAgentHistory({ lastCallAt: [] }).violations).toEqual([]);
+    expect(serializeAgentHistory(createAgentHistory(), now)).toEqual({ lastCallAt: [] });
+  });
+
+  it('is validated: across agent needs a window of at most 30d and blockAfter of at most MAX_AGENT_VIOLATIONS', () => {
+    const diagnostics = (progressive: string) => {
+      const result = loadPolicy(`name: x\nprogressive: ${progressive}\nrules: []\n`);
+      return result.ok ? [] : result.diagnostics.map((d) => `${d.path}: ${d.message}`);
+    };
+    expect(diagnostics('{ across: agent }')).toEqual([expect.stringMatching(/^progressive\.within: .*needs a window/)]);
+    expect(diagnostics('{ across: agent, within: 31d }')).toEqual([expect.stringMatching(/^progressive\.within: .*at most 30d/)]);
+    expect(diagnostics(`{ across: agent, within: 1h, blockAfter: ${MAX_AGENT_VIOLATIONS + 1} }`)).toEqual([expect.stringMatching(/^progressive\.blockAfter: /)]);
+    expect(diagnostics('{ within: 1h }')).toEqual([expect.stringMatching(/^progressive\.within: .*only applies with across: agent/)]);
+    expect(diagnostics('{ across: tenant, within: 1h }')).toEqual([expect.stringMatching(/^progressive\.across/)]);
+    expect(diagnostics('{ across: agent, within: 30d, blockAfter: 3 }')).toEqual([]);
+    expect(diagnostics('{ across: session }')).toEqual([]);
+  });
+
+  it('the compiled policy asks for the agent history as far back as the escalation window', () => {
+    expect(escalating('{ across: agent, within: 2h }').agentHistoryWindowMs).toBe(2 * HOUR);
+    expect(escalating('{ blockAfter: 3 }').agentHistoryWindowMs).toBe(0);
   });
 });

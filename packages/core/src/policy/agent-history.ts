@@ -1,6 +1,6 @@
 import { rememberCall } from './call-history.js';
 import type { CallHistoryLimits } from './call-history.js';
-import { MAX_AGENT_SEQUENCE_WINDOW_MS } from './types.js';
+import { MAX_AGENT_SEQUENCE_WINDOW_MS, MAX_AGENT_VIOLATIONS } from './types.js';
 
 /**
  * What the policy remembers about one agent across all of its sessions, for sequence conditions with
@@ -14,6 +14,11 @@ import { MAX_AGENT_SEQUENCE_WINDOW_MS } from './types.js';
  */
 export interface AgentHistory {
   readonly lastCallAt: Map<string, number>;
+  /**
+   * Epoch ms of the agent's violations, oldest first, at most {@link MAX_AGENT_VIOLATIONS} (the most recent): what
+   * `progressive: { across: agent }` counts, so a fresh session id does not start the escalation over.
+   */
+  readonly violations: number[];
 }
 
 /** Most tools remembered per agent; the least recently called are forgotten first. */
@@ -26,12 +31,12 @@ export const DEFAULT_MAX_AGENT_HISTORY_TOOLS = 1_000;
  * const history = createAgentHistory();
  */
 export function createAgentHistory(): AgentHistory {
-  return { lastCallAt: new Map() };
+  return { lastCallAt: new Map(), violations: [] };
 }
 
 /**
- * Records one evaluated call of the agent (in place). A blocked call never ran, so it is not remembered, exactly as
- * for session history. Keeps at most `maxTools` tools, forgetting the least recently called first, but a tool for
+ * Records one evaluated call of the agent (in place). A violation is counted whatever the decision (as a session
+ * counts it); a blocked call never ran, so its tool is not remembered, exactly as for session history. Keeps at most `maxTools` tools, forgetting the least recently called first, but a tool for
  * which `keep` is true (`CompiledPolicy.agentHistoryReads`: one that an agent-wide rule reads) only once no other
  * tool is left to forget: otherwise an agent could call `maxTools` harmless tools to push `read_customer` out of its
  * own history before e-mailing.
@@ -43,16 +48,46 @@ export function recordAgentCall(
   history: AgentHistory,
   toolName: string,
   at: number,
-  result: { readonly decision: string },
+  result: { readonly decision: string; readonly violation?: boolean },
   limits: CallHistoryLimits = {},
 ): void {
+  if (result.violation === true) recordAgentViolation(history, at);
   if (result.decision === 'BLOCK') return;
   rememberCall(history.lastCallAt, toolName, at, limits.maxTools ?? DEFAULT_MAX_AGENT_HISTORY_TOOLS, limits.keep);
+}
+
+/**
+ * Counts one violation of the agent at `at` (in place), keeping the {@link MAX_AGENT_VIOLATIONS} most recent. Times
+ * may arrive slightly out of order (several replicas): the list stays sorted.
+ *
+ * @example
+ * recordAgentViolation(history, Date.now());
+ */
+export function recordAgentViolation(history: AgentHistory, at: number): void {
+  const list = history.violations;
+  let index = list.length;
+  while (index > 0 && list[index - 1]! > at) index -= 1;
+  list.splice(index, 0, at);
+  if (list.length > MAX_AGENT_VIOLATIONS) list.splice(0, list.length - MAX_AGENT_VIOLATIONS);
+}
+
+/**
+ * The agent's violations at or after `since` (what agent-wide progressive escalation counts).
+ *
+ * @example
+ * agentViolationsSince(history, Date.now() - 3_600_000) // violations in the last hour
+ */
+export function agentViolationsSince(history: { readonly violations: readonly number[] }, since: number): number {
+  const list = history.violations;
+  let count = 0;
+  for (let i = list.length - 1; i >= 0 && list[i]! >= since; i -= 1) count += 1;
+  return count;
 }
 
 /** JSON form of an agent history, for storage. */
 export interface SerializedAgentHistory {
   readonly lastCallAt: ReadonlyArray<readonly [string, number]>;
+  readonly violations?: readonly number[];
 }
 
 /**
@@ -67,7 +102,8 @@ export function serializeAgentHistory(history: AgentHistory, now: number): Seria
   for (const entry of history.lastCallAt) {
     if (now - entry[1] <= MAX_AGENT_SEQUENCE_WINDOW_MS) lastCallAt.push(entry);
   }
-  return { lastCallAt };
+  const violations = history.violations.filter((at) => now - at <= MAX_AGENT_SEQUENCE_WINDOW_MS);
+  return violations.length > 0 ? { lastCallAt, violations } : { lastCallAt };
 }
 
 /**
@@ -78,7 +114,12 @@ export function serializeAgentHistory(history: AgentHistory, now: number): Seria
  */
 export function deserializeAgentHistory(value: unknown): AgentHistory {
   const history = createAgentHistory();
-  const entries = typeof value === 'object' && value !== null ? (value as { lastCallAt?: unknown }).lastCallAt : undefined;
+  const stored = typeof value === 'object' && value !== null ? (value as { lastCallAt?: unknown; violations?: unknown }) : {};
+  if (Array.isArray(stored.violations)) {
+    const times = stored.violations.filter((at): at is number => typeof at === 'number' && Number.isFinite(at)).sort((a, b) => a - b);
+    history.violations.push(...times.slice(-MAX_AGENT_VIOLATIONS));
+  }
+  const entries = stored.lastCallAt;
   if (!Array.isArray(entries)) return history;
   for (const entry of entries) {
     if (Array.isArray(entry) && typeof entry[0] === 'string' && typeof entry[1] === 'number' && Number.isFinite(entry[1])) {

@@ -57,8 +57,9 @@ export class CompiledPolicy {
   private readonly sourceMatchers: ReadonlyArray<readonly [DataFlowSource, NameMatcher]>;
   private readonly agentPatterns: ReadonlyArray<readonly [NameMatcher, AgentPolicy]>;
   /**
-   * Longest `within` of the sequence conditions with `after.across: agent` (0: none). Callers pass the agent's
-   * history (`EvaluationState.agent`) when it is above 0, and a replay reads this far back before its start.
+   * Longest `within` of the sequence conditions with `after.across: agent` and of agent-wide progressive escalation
+   * (`progressive.across: agent`) (0: none). Callers pass the agent's history (`EvaluationState.agent`) when it is
+   * above 0, and a replay reads this far back before its start.
    */
   readonly agentHistoryWindowMs: number;
   /**
@@ -77,7 +78,8 @@ export class CompiledPolicy {
     readonly document: PolicyDocument, readonly version: number | null, rules: readonly CompiledRule[], readonly cost = 0,
   ) {
     this.toolMatchers = rules.map((rule) => [rule, compileNameMatcher(rule.rule.match.tools)] as const);
-    this.agentHistoryWindowMs = rules.reduce((longest, { rule }) => (rule.after?.across === 'agent' ? Math.max(longest, rule.after.withinMs ?? 0) : longest), 0);
+    const progressiveMs = document.progressive.across === 'agent' ? document.progressive.withinMs ?? 0 : 0;
+    this.agentHistoryWindowMs = rules.reduce((longest, { rule }) => (rule.after?.across === 'agent' ? Math.max(longest, rule.after.withinMs ?? 0) : longest), progressiveMs);
     this.agentHistoryReads = readsOf(rules, 'agent');
     this.sessionHistoryReads = readsOf(rules, 'session');
     this.sourceMatchers = document.dataFlowSources.map((source) => [source, compileNameMatcher(source.tools)] as const);

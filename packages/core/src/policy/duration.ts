@@ -15,3 +15,17 @@ export function parseDuration(text: string): number | null {
   if (unit === undefined || !Number.isSafeInteger(amount) || amount <= 0) return null;
   return amount * unit;
 }
+
+/**
+ * Writes milliseconds back in the largest unit of {@link parseDuration} that divides them (`3600000` → `1h`).
+ *
+ * @example
+ * formatDuration(90_000) // '90s'
+ */
+export function formatDuration(ms: number): string {
+  for (const unit of ['d', 'h', 'm', 's'] as const) {
+    const size = UNIT_MS[unit]!;
+    if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
+  }
+  return `${ms}ms`;
+}

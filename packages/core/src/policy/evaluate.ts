@@ -3,6 +3,8 @@ import { scanForTaints, sha256Fingerprint } from './data-flow.js';
 import type { Fingerprint, FlowScan } from './data-flow.js';
 import { isGlob, matchesGlob } from './glob.js';
 import { applyMode, strongest } from './modes.js';
+import { agentViolationsSince } from './agent-history.js';
+import { formatDuration } from './duration.js';
 import type { SessionState } from './session-state.js';
 import type {
   Decision, EvaluationInput, EvaluationResult, RuleError, Severity, ShadowHit,
@@ -12,10 +14,11 @@ import type {
 export interface EvaluationState {
   readonly session: SessionState;
   /**
-   * The agent's history over all its sessions, read by sequence conditions with `after.across: agent`
-   * (`CompiledPolicy.agentHistoryWindowMs > 0`). Absent: those conditions see no earlier call.
+   * The agent's history over all its sessions, read by sequence conditions with `after.across: agent` and by
+   * `progressive.across: agent` (`CompiledPolicy.agentHistoryWindowMs > 0`). Absent: those conditions see no earlier
+   * call and the escalation counts no earlier violation.
    */
-  readonly agent?: { readonly lastCallAt: ReadonlyMap<string, number> };
+  readonly agent?: { readonly lastCallAt: ReadonlyMap<string, number>; readonly violations: readonly number[] };
   /** Calls already counted under a rate-limit key (see `rateLimitKey`); absent counts as 0. */
   readonly rateCount?: (key: string) => number;
   /** Fingerprint function for data-flow matching; must be the one used when recording taints. */
@@ -72,7 +75,12 @@ export function evaluatePolicy(
   const plan = policy?.plan(input.toolName);
   if (plan !== undefined) runRules(plan.callRules, input, state, { hits, shadow, errors, rateLimitKeys }, plan.uses);
   const verdict = combine(hits);
-  const applied = applyMode(mode, verdict.decision, verdict.violation, state.session.violations, policy?.document.progressive.blockAfter);
+  const progressive = policy?.document.progressive;
+  const agentWide = progressive?.across === 'agent';
+  const previousViolations = agentWide
+    ? (state.agent ? agentViolationsSince(state.agent, input.now - (progressive?.withinMs ?? 0)) : 0)
+    : state.session.violations;
+  const applied = applyMode(mode, verdict.decision, verdict.violation, previousViolations, progressive?.blockAfter, agentWide ? `of this agent within ${formatDuration(progressive?.withinMs ?? 0)}` : undefined);
   return {
     decision: applied.decision,
     reason: verdict.reason + applied.note,

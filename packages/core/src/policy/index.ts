@@ -4,7 +4,7 @@ export type {
   AgentPolicy, DataFlowSource, Decision, EnforcementMode, EvaluationInput, EvaluationResult, PolicyDiagnostic,
   PolicyDocument, PolicyRule, RateLimitScope, RuleError, RuleStage, SafetyInput, SequenceScope, Severity, ShadowHit,
 } from './types.js';
-export { ENFORCEMENT_MODES, MAX_AGENT_SEQUENCE_WINDOW_MS, SEQUENCE_SCOPES, SEVERITIES } from './types.js';
+export { ENFORCEMENT_MODES, MAX_AGENT_SEQUENCE_WINDOW_MS, MAX_AGENT_VIOLATIONS, SEQUENCE_SCOPES, SEVERITIES } from './types.js';
 export { parsePolicySource, parsePolicySourceData, parsedSourceFromData } from './source.js';
 export type { ParsedSource, ParsedSourceData, SourceMap, SourcePosition } from './source.js';
 export {
@@ -23,7 +23,7 @@ export {
 } from './session-state.js';
 export type { LabeledTaintEntry, SessionState, SerializedSessionState } from './session-state.js';
 export {
-  createAgentHistory, recordAgentCall, serializeAgentHistory, deserializeAgentHistory, DEFAULT_MAX_AGENT_HISTORY_TOOLS,
+  createAgentHistory, recordAgentCall, recordAgentViolation, agentViolationsSince, serializeAgentHistory, deserializeAgentHistory, DEFAULT_MAX_AGENT_HISTORY_TOOLS,
 } from './agent-history.js';
 export type { AgentHistory, SerializedAgentHistory } from './agent-history.js';
 export type { CallHistoryLimits } from './call-history.js';

@@ -18,7 +18,8 @@ export function strongest(a: Decision, b: Decision): Decision {
  * - `observe`: always ALLOW (the verdict is reported as `wouldHaveBeen`);
  * - `block`: the verdict as is;
  * - `step_up`: a BLOCK becomes STEP_UP, so a human decides;
- * - `progressive`: a violation is STEP_UP until the session's `blockAfter`-th violation, then BLOCK.
+ * - `progressive`: a violation is STEP_UP until the `blockAfter`-th violation, then BLOCK; `previousViolations` are
+ *   the session's, or the agent's within the window for `progressive.across: agent` (`counted` says which).
  *
  * `note` explains a changed decision and is appended to the reason.
  *
@@ -31,6 +32,7 @@ export function applyMode(
   violation: boolean,
   previousViolations: number,
   blockAfter = DEFAULT_PROGRESSIVE_BLOCK_AFTER,
+  counted = 'in this session',
 ): { decision: Decision; note: string } {
   switch (mode) {
     case 'observe':
@@ -43,7 +45,7 @@ export function applyMode(
       if (!violation) return { decision: verdict, note: '' };
       const count = previousViolations + 1;
       const decision: Decision = count >= blockAfter ? 'BLOCK' : 'STEP_UP';
-      return { decision, note: ` (progressive: violation ${count} in this session, BLOCK from ${blockAfter})` };
+      return { decision, note: ` (progressive: violation ${count} ${counted}, BLOCK from ${blockAfter})` };
     }
   }
 }

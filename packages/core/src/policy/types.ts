@@ -103,9 +103,22 @@ export interface AgentPolicy {
 }
 
 export interface ProgressiveSettings {
-  /** The n-th violation in a session (1-based) and every later one is BLOCKed; earlier ones STEP_UP. Default 2. */
+  /**
+   * The n-th violation (1-based) and every later one is BLOCKed; earlier ones STEP_UP. Default 2. Counted in the
+   * session, or with `across: agent` over all of the agent's sessions within `withinMs`.
+   */
   readonly blockAfter: number;
+  /** Where violations are counted: the call's session (default) or every session of the agent. */
+  readonly across?: SequenceScope;
+  /** With `across: agent`: violations older than this do not count (required, at most 30 days). */
+  readonly withinMs?: number;
 }
+
+/**
+ * Most violations remembered per agent (the most recent), and so the largest `progressive.blockAfter` an
+ * agent-wide count can use.
+ */
+export const MAX_AGENT_VIOLATIONS = 1_000;
 
 export interface PolicyDocument {
   readonly name: string;

@@ -1,8 +1,8 @@
 import { parseDuration } from './duration.js';
 import type { SourceMap } from './source.js';
-import { ENFORCEMENT_MODES, MAX_AGENT_SEQUENCE_WINDOW_MS, SEQUENCE_SCOPES, SEVERITIES } from './types.js';
+import { ENFORCEMENT_MODES, MAX_AGENT_SEQUENCE_WINDOW_MS, MAX_AGENT_VIOLATIONS, SEQUENCE_SCOPES, SEVERITIES } from './types.js';
 import type {
-  AgentPolicy, DataFlowSource, Decision, EnforcementMode, PolicyDiagnostic, PolicyDocument, PolicyRule,
+  AgentPolicy, DataFlowSource, Decision, EnforcementMode, PolicyDiagnostic, PolicyDocument, PolicyRule, ProgressiveSettings,
   RateLimitScope, RuleAfter, RuleDataFlow, RuleMatch, RuleRateLimit, SequenceScope, Severity,
 } from './types.js';
 
@@ -312,12 +312,32 @@ function readDataFlow(reader: Reader, value: unknown): DataFlowSource[] {
   return sources;
 }
 
-function readProgressive(reader: Reader, value: unknown): { blockAfter: number } {
+function readProgressive(reader: Reader, value: unknown): ProgressiveSettings {
   if (value === undefined) return { blockAfter: DEFAULT_PROGRESSIVE_BLOCK_AFTER };
-  const raw = reader.object(value, 'progressive', ['blockAfter']);
+  const raw = reader.object(value, 'progressive', ['blockAfter', 'across', 'within']);
   const blockAfter = raw?.blockAfter === undefined
     ? DEFAULT_PROGRESSIVE_BLOCK_AFTER : reader.positiveInteger(raw.blockAfter, 'progressive.blockAfter');
-  return { blockAfter: blockAfter ?? DEFAULT_PROGRESSIVE_BLOCK_AFTER };
+  const settings = { blockAfter: blockAfter ?? DEFAULT_PROGRESSIVE_BLOCK_AFTER };
+  if (raw?.across === undefined) {
+    if (raw?.within !== undefined) reader.error('progressive.within', 'POLICY_VALUE', 'progressive.within only applies with across: agent');
+    return settings;
+  }
+  const across = reader.oneOf<SequenceScope>(raw.across, 'progressive.across', SEQUENCE_SCOPES);
+  if (across !== 'agent') return settings;
+  if (raw.within === undefined) {
+    reader.error('progressive.within', 'POLICY_VALUE', 'agent-wide progressive escalation (across: agent) needs a window, e.g. within: 1h (at most 30d)');
+    return settings;
+  }
+  const withinMs = reader.duration(raw.within, 'progressive.within');
+  if (withinMs !== undefined && withinMs > MAX_AGENT_SEQUENCE_WINDOW_MS) {
+    reader.error('progressive.within', 'POLICY_VALUE', 'an agent-wide progressive window is at most 30d (the server keeps 30 days of an agent\'s history)');
+    return settings;
+  }
+  if (settings.blockAfter > MAX_AGENT_VIOLATIONS) {
+    reader.error('progressive.blockAfter', 'POLICY_VALUE', `with across: agent, progressive.blockAfter is at most ${MAX_AGENT_VIOLATIONS} (the violations remembered per agent)`);
+    return settings;
+  }
+  return withinMs === undefined ? settings : { ...settings, across, withinMs };
 }
 
 function join(path: string, key: string): string {

@@ -89,18 +89,24 @@ export class AgentHistoryCache {
   }
 
   /**
-   * Records one decided call of the agent (a blocked call is not remembered) and schedules the history for writing.
-   * `keep` is the active policy's `agentHistoryReads`: tools it names are forgotten last, and a call of one of them is
-   * written with the very next group commit (the one that records the decision), not within the write interval, so
-   * another replica that loads the agent afterwards sees it. Returns true for such a call: the caller announces it
-   * to the other replicas' caches ({@link apply}).
+   * Records one decided call of the agent (a blocked call's tool is not remembered; a violation is counted whatever
+   * the decision) and schedules the history for writing. `keep` is the active policy's `agentHistoryReads`: tools it
+   * names are forgotten last, and a call of one of them is written with the very next group commit (the one that
+   * records the decision), not within the write interval, so another replica that loads the agent afterwards sees it.
+   * The same for a violation when `countsViolations` (the active policy escalates agent-wide:
+   * `progressive.across: agent`). Returns true for such a call: the caller announces it to the other replicas'
+   * caches ({@link apply}).
    */
-  record(entry: AgentHistoryEntry, toolName: string, at: number, decision: string, keep: ((toolName: string) => boolean) | null = null): boolean {
-    if (decision === 'BLOCK') return false;
-    recordAgentCall(entry.history, toolName, at, { decision }, this.limits(keep));
+  record(
+    entry: AgentHistoryEntry, toolName: string, at: number, decision: string, keep: ((toolName: string) => boolean) | null = null,
+    violation = false, countsViolations = false,
+  ): boolean {
+    if (decision === 'BLOCK' && !violation) return false;
+    recordAgentCall(entry.history, toolName, at, { decision, violation }, this.limits(keep));
     if (this.entries.get(entry.key) !== entry) this.remember(entry); // dropped from the cache while its call was decided
     this.dirty.set(entry.key, entry);
-    if (keep === null || !keep(toolName)) return false;
+    const urgent = (violation && countsViolations) || (decision !== 'BLOCK' && keep !== null && keep(toolName));
+    if (!urgent) return false;
     this.urgent.add(entry.key);
     return true;
   }
@@ -110,10 +116,13 @@ export class AgentHistoryCache {
    * is not cached: it is loaded from the store, where the announcing replica wrote it, when it is next needed).
    * Not marked dirty: the announcing replica writes it.
    */
-  apply(tenantId: string, agentId: string, toolName: string, at: number, keep: ((toolName: string) => boolean) | null): void {
+  apply(
+    tenantId: string, agentId: string, toolName: string, at: number, keep: ((toolName: string) => boolean) | null,
+    outcome: { readonly decision: string; readonly violation: boolean } = { decision: 'ALLOW', violation: false },
+  ): void {
     const entry = this.entries.get(`${tenantId}\n${agentId}`);
     if (entry === undefined) return;
-    recordAgentCall(entry.history, toolName, at, { decision: 'ALLOW' }, this.limits(keep));
+    recordAgentCall(entry.history, toolName, at, outcome, this.limits(keep));
   }
 
   /** Puts agents back on the dirty list, e.g. after the write that carried them failed (written with the next commit). */

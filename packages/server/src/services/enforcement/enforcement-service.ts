@@ -24,14 +24,20 @@ export interface AgentHistoryAnnouncement {
   agentId: string;
   toolName: string;
   at: number;
+  /** The call was a violation (counted by `progressive.across: agent`); absent = false. */
+  violation?: boolean;
+  /** The call was blocked (its tool is not remembered); absent = false. */
+  blocked?: boolean;
+  /** The announcing replica (`EnforcementDeps.replicaId`): it does not apply its own announcement again. */
+  origin?: string;
 }
 
 /** Reads an announcement off the bus; undefined for anything malformed. */
-export function readAgentHistoryAnnouncement(payload: unknown): AgentHistoryAnnouncement | undefined {
+export function readAgentHistoryAnnouncement(payload: unknown): Required<AgentHistoryAnnouncement> | undefined {
   if (typeof payload !== 'object' || payload === null) return undefined;
-  const { tenantId, agentId, toolName, at } = payload as Record<string, unknown>;
+  const { tenantId, agentId, toolName, at, violation, blocked, origin } = payload as Record<string, unknown>;
   if (typeof tenantId !== 'string' || typeof agentId !== 'string' || typeof toolName !== 'string' || typeof at !== 'number' || !Number.isFinite(at)) return undefined;
-  return { tenantId, agentId, toolName, at };
+  return { tenantId, agentId, toolName, at, violation: violation === true, blocked: blocked === true, origin: typeof origin === 'string' ? origin : '' };
 }
 
 export interface EnforcementDeps {
@@ -44,6 +50,8 @@ export interface EnforcementDeps {
   agentHistories: AgentHistoryCache;
   /** Announces calls that agent-wide rules read to the other replicas (channel {@link AGENT_HISTORY_CHANNEL}). */
   bus?: Bus | undefined;
+  /** Names this replica in its announcements, so it skips its own (a violation must not count twice). */
+  replicaId?: string;
   onBusError?: (error: unknown) => void;
   counters: RateCounters;
   writer: DecisionWriter;
@@ -113,7 +121,10 @@ export class EnforcementService {
       const record = this.decisionRecord(tenantId, request, input, outcome, { decisionId, violationId, active, before, safety, halt });
       // In place: the cached session belongs to this call (one call per session at a time).
       entry.state = recordCallInPlace(before, input.toolName, now, { decision: outcome.decision, violation: result.violation }, { keep: active?.policy.sessionHistoryReads ?? null });
-      const announce = histories.record(agentHistory, input.toolName, now, outcome.decision, active?.policy.agentHistoryReads ?? null);
+      const announce = histories.record(
+        agentHistory, input.toolName, now, outcome.decision, active?.policy.agentHistoryReads ?? null,
+        result.violation, active?.policy.document.progressive.across === 'agent',
+      );
       entry.userId = input.userId;
       this.deps.sessions.markDirty(tenantId, input.sessionId, result.violation || before.violations !== entry.state.violations);
       const counters = result.rateLimitKeys.map((key) => this.deps.counters.increment(tenantId, key, now));
@@ -125,7 +136,10 @@ export class EnforcementService {
       const held = outcome.hold ?? outcome.waiting ?? null;
       if (announce && this.deps.bus) {
         // Before the answer: the agent cannot act on what it read until every replica knows it read it.
-        const payload: AgentHistoryAnnouncement = { tenantId, agentId: input.agentId, toolName: input.toolName, at: now };
+        const payload: AgentHistoryAnnouncement = {
+          tenantId, agentId: input.agentId, toolName: input.toolName, at: now, ...(this.deps.replicaId ? { origin: this.deps.replicaId } : {}),
+          ...(result.violation ? { violation: true } : {}), ...(outcome.decision === 'BLOCK' ? { blocked: true } : {}),
+        };
         await this.deps.bus.publish(AGENT_HISTORY_CHANNEL, payload).catch((error: unknown) => this.deps.onBusError?.(error));
       }
       this.ledger(tenantId, record, result);

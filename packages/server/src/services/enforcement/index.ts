@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { createHmac } from 'node:crypto';
 import { createSafetyScanner, sha256Fingerprint } from '@tollgate/core';
 import type { Fingerprint } from '@tollgate/core';
@@ -88,7 +89,8 @@ export async function createEnforcementServices(deps: EnforcementAreaDeps): Prom
       }
     },
   });
-  const enforcement = new EnforcementService({ clock, policies, holds, killSwitch, sessions, agentHistories, bus, onBusError: (error) => logger.error({ err: error }, 'announcing an agent-wide history call failed'), counters, writer, fingerprint, scanner, appendLedger, onLedgerError, actionKey: deps.config.dataFlowKey, maxPendingHoldsPerAgent: deps.config.maxPendingHoldsPerAgent });
+  const replicaId = randomUUID();
+  const enforcement = new EnforcementService({ clock, policies, holds, killSwitch, sessions, agentHistories, bus, replicaId, onBusError: (error) => logger.error({ err: error }, 'announcing an agent-wide history call failed'), counters, writer, fingerprint, scanner, appendLedger, onLedgerError, actionKey: deps.config.dataFlowKey, maxPendingHoldsPerAgent: deps.config.maxPendingHoldsPerAgent });
   const enforcementOutputs = new OutputService({ clock, policies, sessions, writer, fingerprint, scanner, appendLedger, onLedgerError });
   // Sessions whose only change is their last-call times are written at most once a second; this timer
   // writes them when no decision traffic carries them along.
@@ -107,10 +109,11 @@ export async function createEnforcementServices(deps: EnforcementAreaDeps): Prom
   // Calls that agent-wide rules read, decided on other replicas (and on this one: applying it twice changes nothing).
   const unsubscribeAgentHistory = bus.subscribe(AGENT_HISTORY_CHANNEL, (payload) => {
     const call = readAgentHistoryAnnouncement(payload);
-    if (call === undefined) return;
+    // This replica recorded its own call already: a violation applied again would count twice.
+    if (call === undefined || call.origin === replicaId) return;
     policies.activePolicy(call.tenantId).then(
-      (active) => agentHistories.apply(call.tenantId, call.agentId, call.toolName, call.at, active?.policy.agentHistoryReads ?? null),
-      () => agentHistories.apply(call.tenantId, call.agentId, call.toolName, call.at, null),
+      (active) => agentHistories.apply(call.tenantId, call.agentId, call.toolName, call.at, active?.policy.agentHistoryReads ?? null, outcomeOf(call)),
+      () => agentHistories.apply(call.tenantId, call.agentId, call.toolName, call.at, null, outcomeOf(call)),
     );
   });
   await killSwitch.start();
@@ -146,4 +149,9 @@ export async function createEnforcementServices(deps: EnforcementAreaDeps): Prom
 export function dataFlowFingerprint(key: string | undefined): Fingerprint {
   if (key === undefined || key === '') return sha256Fingerprint;
   return (normalized) => createHmac('sha256', key).update(normalized).digest('hex').slice(0, 16);
+}
+
+/** What an announced call did, as the agent history records it. */
+function outcomeOf(call: { blocked: boolean; violation: boolean }): { decision: string; violation: boolean } {
+  return { decision: call.blocked ? 'BLOCK' : 'ALLOW', violation: call.violation };
 }

@@ -41,6 +41,7 @@ const repository = (count: number) => ({
   outputsForSessions: async () => [],
   lastCallsBefore: async () => [],
   lastAgentCallsBefore: async () => [],
+  agentViolationsBefore: async () => [],
 });
 
 describe('replay pacing follows the cost of the draft', () => {

@@ -1,5 +1,5 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { createAgentHistory, evaluatePolicy, recordAgentCall, recordCall, recordTaints, createSessionState } from '@tollgate/core';
+import { MAX_AGENT_VIOLATIONS, createAgentHistory, evaluatePolicy, recordAgentCall, recordAgentViolation, recordCall, recordTaints, createSessionState } from '@tollgate/core';
 import type { AgentHistory, CompiledPolicy, Decision, EnforcementMode, Fingerprint, SafetyInput, SessionState } from '@tollgate/core';
 import type { DecisionRepository, OutputRecord, StoredDecision } from '../../store/repositories/decisions.js';
 
@@ -10,6 +10,8 @@ export const DEFAULT_REPLAY_EXAMPLES = 20;
 const PAGE = 1_000;
 /** Time slice of one query seeding agent histories (see agentHistoriesBefore). */
 const SEED_SLICE_MS = 86_400_000;
+/** Most violations read to seed agent-wide progressive escalation (the most recent; at most 1,000 count per agent). */
+const MAX_SEEDED_VIOLATIONS = 100_000;
 /**
  * Decisions evaluated between two turns of the event loop. A replay of 100,000 decisions takes seconds of CPU
  * (and SQLite reads are synchronous): run in one go it stalled every other request of every tenant.
@@ -94,7 +96,7 @@ interface RecordedContext {
  * const report = await replayDecisions(store.decisions, 'acme', draft, { from: Date.now() - 86_400_000 });
  */
 export async function replayDecisions(
-  repository: Pick<DecisionRepository, 'list' | 'outputsForSessions' | 'lastCallsBefore' | 'lastAgentCallsBefore'>,
+  repository: Pick<DecisionRepository, 'list' | 'outputsForSessions' | 'lastCallsBefore' | 'lastAgentCallsBefore' | 'agentViolationsBefore'>,
   tenantId: string,
   policy: CompiledPolicy | null,
   options: ReplayOptions = {},
@@ -118,6 +120,7 @@ export async function replayDecisions(
     report.scanned += 1;
     if (context.killSwitch) {
       report.skipped += 1;
+      recordAgentViolation(historyOf(agents, recorded.agentId), recorded.ts); // as the live decision counted it
       sessions.set(recorded.sessionId, recordCall(session, recorded.toolName, recorded.ts, { decision: 'BLOCK', violation: true }));
       continue;
     }
@@ -171,7 +174,7 @@ async function lastCallsBefore(
  * reads further back). None without `from` or without agent-wide conditions.
  */
 async function agentHistoriesBefore(
-  repository: Pick<DecisionRepository, 'lastAgentCallsBefore'>, tenantId: string, agentIds: readonly string[], from: number | undefined,
+  repository: Pick<DecisionRepository, 'lastAgentCallsBefore' | 'agentViolationsBefore'>, tenantId: string, agentIds: readonly string[], from: number | undefined,
   policy: CompiledPolicy | null,
 ): Promise<Map<string, AgentHistory>> {
   const histories = new Map<string, AgentHistory>();
@@ -186,6 +189,20 @@ async function agentHistoriesBefore(
   }
   rows.sort((a, b) => a.ts - b.ts);
   for (const row of rows) recordAgentCall(historyOf(histories, row.agentId), row.toolName, row.ts, { decision: 'ALLOW' }, { keep: policy?.agentHistoryReads ?? null });
+  const progressive = policy?.document.progressive;
+  if (progressive?.across === 'agent' && progressive.withinMs !== undefined) {
+    // The escalation counts at most MAX_AGENT_VIOLATIONS per agent; the most recent that many cover every agent.
+    // A day at a time from `from` backwards, as above, until enough are found.
+    const limit = Math.min(MAX_AGENT_VIOLATIONS * agentIds.length, MAX_SEEDED_VIOLATIONS);
+    const violations: Awaited<ReturnType<DecisionRepository['agentViolationsBefore']>> = [];
+    for (let end = from; end > from - progressive.withinMs && violations.length < limit; end -= SEED_SLICE_MS) {
+      const since = Math.max(from - progressive.withinMs, end - SEED_SLICE_MS);
+      violations.push(...(await repository.agentViolationsBefore(tenantId, agentIds, since, end, limit - violations.length)));
+      await nextTurn();
+    }
+    violations.sort((a, b) => a.ts - b.ts);
+    for (const row of violations) recordAgentViolation(historyOf(histories, row.agentId), row.ts);
+  }
   return histories;
 }
 

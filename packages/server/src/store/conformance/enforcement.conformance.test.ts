@@ -121,6 +121,26 @@ describeStoreConformance('enforcement', (getStore) => {
     ]);
   });
 
+  it('agent violations in a window: newest first up to the limit, only violations, only the named agents of the tenant', async () => {
+    const store = getStore();
+    await store.tenants.create({ id: 'enf-v', name: 'v', createdAt: 1 });
+    await store.tenants.create({ id: 'enf-w', name: 'w', createdAt: 1 });
+    await store.decisions.writeBatch(batch({ decisions: [
+      decision('enf-v', 'dec_v1', { agentId: 'a', ts: 50 }),
+      decision('enf-v', 'dec_v2', { agentId: 'a', ts: 110 }),
+      decision('enf-v', 'dec_v3', { agentId: 'a', ts: 120, decision: 'ALLOW', violationId: null }),
+      decision('enf-v', 'dec_v4', { agentId: 'b', ts: 130, decision: 'STEP_UP' }),
+      decision('enf-v', 'dec_v5', { agentId: 'a', ts: 140 }),
+      decision('enf-v', 'dec_v6', { agentId: 'c', ts: 150 }),
+      decision('enf-v', 'dec_v7', { agentId: 'a', ts: 300 }),
+      decision('enf-w', 'dec_w1', { agentId: 'a', ts: 160 }),
+    ] }));
+    const all = await store.decisions.agentViolationsBefore('enf-v', ['a', 'b'], 100, 300, 100);
+    expect(all.sort((x, y) => x.ts - y.ts)).toEqual([{ agentId: 'a', ts: 110 }, { agentId: 'b', ts: 130 }, { agentId: 'a', ts: 140 }]);
+    expect(await store.decisions.agentViolationsBefore('enf-v', ['a', 'b'], 100, 300, 2)).toEqual([{ agentId: 'a', ts: 140 }, { agentId: 'b', ts: 130 }]);
+    expect(await store.decisions.agentViolationsBefore('enf-w', ['b'], 0, 1_000, 10)).toEqual([]);
+  });
+
   it('expired rate-limit counters are deleted a chunk at a time, live ones and other tenants\' live ones kept', async () => {
     const store = getStore();
     await store.tenants.create({ id: 'enf-rc', name: 'rc', createdAt: 1 });

@@ -106,6 +106,11 @@ export interface DecisionRepository {
    * histories of a replay; `since` bounds the scan to the longest agent-wide window).
    */
   lastAgentCallsBefore(tenantId: string, agentIds: readonly string[], since: number, before: number): Promise<Array<{ agentId: string; toolName: string; ts: number }>>;
+  /**
+   * Times of the agents' recorded violations in [`since`, `before`), at most `limit` (the most recent), for the
+   * agent-wide progressive escalation of a replay.
+   */
+  agentViolationsBefore(tenantId: string, agentIds: readonly string[], since: number, before: number, limit: number): Promise<Array<{ agentId: string; ts: number }>>;
   /** Per session and tool, the time of its latest call before `before` that was not blocked (seeds replay). */
   lastCallsBefore(tenantId: string, sessionIds: readonly string[], before: number): Promise<Array<{ sessionId: string; toolName: string; ts: number }>>;
   loadCounters(tenantId: string, keys: readonly string[], now: number): Promise<Map<string, number>>;
@@ -277,6 +282,17 @@ export function createDecisionRepository(db: Kysely<Database>, _dialect: Dialect
           .where('agent_id', 'in', agentIds.slice(start, start + 500)).where('decision', '!=', 'BLOCK')
           .groupBy(['agent_id', 'tool_name']).execute();
         for (const row of rows) found.push({ agentId: row.agent_id, toolName: row.tool_name, ts: Number(row.last_ts) });
+      }
+      return found;
+    },
+    async agentViolationsBefore(tenantId, agentIds, since, before, limit) {
+      const found: Array<{ agentId: string; ts: number }> = [];
+      for (let start = 0; start < agentIds.length && found.length < limit; start += 500) {
+        const rows = await db.selectFrom('decisions').select(['agent_id', 'ts'])
+          .where('tenant_id', '=', tenantId).where('ts', '>=', since).where('ts', '<', before)
+          .where('agent_id', 'in', agentIds.slice(start, start + 500)).where('violation_id', 'is not', null)
+          .orderBy('ts', 'desc').limit(limit - found.length).execute();
+        for (const row of rows) found.push({ agentId: row.agent_id, ts: Number(row.ts) });
       }
       return found;
     },
