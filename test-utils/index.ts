@@ -5,4 +5,5 @@ export { describeStoreConformance, openTestSqliteStore, openTestPostgresStore, t
 export { rawRequest, type RawResponse, type RawRequestOptions } from './raw-http.js';
 export { sampleFromSchema, wrongTypeFor, fillPath, pathParams, encodeSegment } from './schema-sample.js';
 export { TENANT_FIXTURES, defineTenantFixture, type TenantFixture, type TenantFixtureContext, type TenantFixtureDefinition } from './tenant-fixtures/index.js';
+export { acrossRestart, type RestartEnforce } from './restart.js';
 export { signInDashboard, withSessionCookie, type DashboardSignIn } from './dashboard-session.js';

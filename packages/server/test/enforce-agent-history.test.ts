@@ -2,12 +2,9 @@
 // be shaken off by sending every call under a fresh session id: read a customer in session 1, e-mail it out in
 // session 2. These tests play that evasion against a running server, across a restart, across agents and tenants,
 // against concurrent first calls of an agent, and through simulate (replay).
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateApiKey, loadConfig, manualClock, startTollgate } from '@tollgate/server';
-import { startTestServer, type TestServer } from '../../../test-utils/index.js';
+import { manualClock } from '@tollgate/server';
+import { acrossRestart, startTestServer, type TestServer } from '../../../test-utils/index.js';
 
 const POLICY = `name: exfiltration
 agents: { "*": { approvedScope: [read_customer, send_email, list_orders, "kb_*"] } }
@@ -125,35 +122,12 @@ describe('agent-wide sequence conditions over HTTP', () => {
 });
 
 describe('agent-wide history survives a restart (SQLite file)', () => {
-  let dataDir: string;
-  beforeAll(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'tollgate-agent-history-'));
-  });
-  afterAll(async () => {
-    await rm(dataDir, { recursive: true, force: true });
-  });
-
   it('a read before the restart still blocks an e-mail from a new session after it', async () => {
-    const adminKey = generateApiKey().token;
-    const config = loadConfig({}, { port: 0, host: '127.0.0.1', dataDir, adminKey, logLevel: 'silent' });
-    const enforce = async (url: string, body: Record<string, unknown>) => {
-      const res = await fetch(`${url}/v1/enforce`, { method: 'POST', headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
-      return (await res.json()) as { decision: string };
-    };
-    const first = await startTollgate({ config });
-    try {
-      const created = await fetch(`${first.url}/api/v1/policies`, { method: 'POST', headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'p', source: POLICY, activate: true }) });
-      expect(created.status).toBe(201);
-      expect((await enforce(first.url, { agentId: 'persisted', sessionId: 'before', toolName: 'read_customer' })).decision).toBe('ALLOW');
-    } finally {
-      await first.close();
-    }
-    const second = await startTollgate({ config });
-    try {
-      expect((await enforce(second.url, { agentId: 'persisted', sessionId: 'after', toolName: 'send_email' })).decision).toBe('BLOCK');
-      expect((await enforce(second.url, { agentId: 'someone-else', sessionId: 'after', toolName: 'send_email' })).decision).toBe('ALLOW');
-    } finally {
-      await second.close();
-    }
+    await acrossRestart(POLICY, async (enforce) => {
+      expect((await enforce({ agentId: 'persisted', sessionId: 'before', toolName: 'read_customer' })).decision).toBe('ALLOW');
+    }, async (enforce) => {
+      expect((await enforce({ agentId: 'persisted', sessionId: 'after', toolName: 'send_email' })).decision).toBe('BLOCK');
+      expect((await enforce({ agentId: 'someone-else', sessionId: 'after', toolName: 'send_email' })).decision).toBe('ALLOW');
+    });
   });
 });

@@ -2,12 +2,9 @@
 // STEP_UP and the `blockAfter`-th is BLOCK, counted per session by default; the caller names the session, so an agent
 // that sends each call under a fresh session id was never escalated. These tests play that evasion against a
 // running server, across agents and tenants, past the window, across a restart, and through simulate (replay).
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateApiKey, loadConfig, manualClock, startTollgate } from '@tollgate/server';
-import { startTestServer, type TestServer } from '../../../test-utils/index.js';
+import { manualClock } from '@tollgate/server';
+import { acrossRestart, startTestServer, type TestServer } from '../../../test-utils/index.js';
 
 const POLICY = `name: escalation
 agents: { "*": { approvedScope: [search_kb, lookup_order] } }
@@ -86,35 +83,12 @@ describe('agent-wide progressive escalation over HTTP', () => {
 });
 
 describe('agent-wide escalation survives a restart (SQLite file)', () => {
-  let dataDir: string;
-  beforeAll(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'tollgate-agent-progressive-'));
-  });
-  afterAll(async () => {
-    await rm(dataDir, { recursive: true, force: true });
-  });
-
   it('a violation before the restart makes the first one after it, from a new session, a BLOCK', async () => {
-    const adminKey = generateApiKey().token;
-    const config = loadConfig({}, { port: 0, host: '127.0.0.1', dataDir, adminKey, logLevel: 'silent' });
-    const enforce = async (url: string, body: Record<string, unknown>) => {
-      const res = await fetch(`${url}/v1/enforce`, { method: 'POST', headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
-      return (await res.json()) as { decision: string };
-    };
-    const first = await startTollgate({ config });
-    try {
-      const created = await fetch(`${first.url}/api/v1/policies`, { method: 'POST', headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'p', source: POLICY, activate: true }) });
-      expect(created.status).toBe(201);
-      expect((await enforce(first.url, violation('persisted', 'before'))).decision).toBe('STEP_UP');
-    } finally {
-      await first.close();
-    }
-    const second = await startTollgate({ config });
-    try {
-      expect((await enforce(second.url, violation('persisted', 'after'))).decision).toBe('BLOCK');
-      expect((await enforce(second.url, violation('someone-else', 'after'))).decision).toBe('STEP_UP');
-    } finally {
-      await second.close();
-    }
+    await acrossRestart(POLICY, async (enforce) => {
+      expect((await enforce(violation('persisted', 'before'))).decision).toBe('STEP_UP');
+    }, async (enforce) => {
+      expect((await enforce(violation('persisted', 'after'))).decision).toBe('BLOCK');
+      expect((await enforce(violation('someone-else', 'after'))).decision).toBe('STEP_UP');
+    });
   });
 });
