@@ -219,7 +219,7 @@ export const CONFIG_VARIABLES = {
     'TOLLGATE_RETENTION_DAYS',
     0,
     integer(0, 36_500),
-    'Data retention: decisions, violations, tool-output records, SDK events, decided holds past their expiry, and session and agent states idle for longer than this many days are deleted (hourly, in chunks). The ledger is never deleted. 0 = keep everything.',
+    'Data retention: decisions, violations, tool-output records, SDK events, decided holds past their expiry, and session and agent states idle for longer than this many days are deleted (hourly, in chunks). The ledger is never deleted. 0 = keep everything. A tenant\'s own period (PATCH /api/v1/tenants/{id}, tollgate tenants retention) overrides it.',
   ),
   maxPendingHoldsPerAgent: variable(
     'TOLLGATE_MAX_PENDING_HOLDS_PER_AGENT',

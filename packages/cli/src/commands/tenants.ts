@@ -1,8 +1,10 @@
+import { TollgateError } from '@tollgate/core';
 import type { Command } from 'commander';
 import { print, withServices, withStorageFlags, type StorageFlags } from './shared.js';
 
 /**
- * `tollgate tenants create <id> [--name]`, `tollgate tenants list` (directly on the database).
+ * `tollgate tenants create <id> [--name]`, `tollgate tenants list`, `tollgate tenants retention <id> <days|default>`
+ * (directly on the database).
  *
  * @example
  * registerTenantsCommand(program);
@@ -17,6 +19,19 @@ export function registerTenantsCommand(program: Command): void {
     });
   withStorageFlags(tenants.command('list').description('List tenants')).action(async (flags: StorageFlags) => {
     const list = await withServices(flags, (services) => services.tenants.list());
-    for (const tenant of list) print(`${tenant.id}\t${tenant.name}\t${new Date(tenant.createdAt).toISOString()}`);
+    for (const tenant of list) print(`${tenant.id}\t${tenant.name}\t${new Date(tenant.createdAt).toISOString()}\t${retentionText(tenant.retentionDays)}`);
   });
+  withStorageFlags(
+    tenants.command('retention <id> <days>').description("Set a tenant's data-retention period in days (0 = keep everything), or `default` for the server's TOLLGATE_RETENTION_DAYS"),
+  ).action(async (id: string, days: string, flags: StorageFlags) => {
+    const value = days === 'default' ? null : /^\d+$/.test(days) ? Number(days) : Number.NaN;
+    if (Number.isNaN(value)) throw new TollgateError('VALIDATION_FAILED', `days must be a whole number or "default", got ${JSON.stringify(days)}`);
+    const tenant = await withServices(flags, (services) => services.tenants.setRetention(id, value));
+    print(`Tenant ${tenant.id}: ${retentionText(tenant.retentionDays)}`);
+  });
+}
+
+function retentionText(days: number | null | undefined): string {
+  if (days === null || days === undefined) return 'retention: server default';
+  return days === 0 ? 'retention: keep everything' : `retention: ${days} days`;
 }

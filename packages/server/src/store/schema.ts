@@ -1,3 +1,5 @@
+import type { ColumnType } from 'kysely';
+
 /**
  * Kysely table types of the database, shared by both dialects.
  *
@@ -22,6 +24,8 @@ export interface TenantsTable {
   id: string;
   name: string;
   created_at: number;
+  /** Migration 0012: days of data retention; NULL = the server's default. */
+  retention_days: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
 export interface ApiKeysTable {

@@ -2,15 +2,27 @@ import { TollgateError } from '@tollgate/core';
 import { Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
 import type { Services } from '../../services/index.js';
-import { SYSTEM_TENANT_ID, TENANT_ID_PATTERN } from '../../services/tenants/index.js';
+import { MAX_RETENTION_DAYS, SYSTEM_TENANT_ID, TENANT_ID_PATTERN } from '../../services/tenants/index.js';
 import type { Tenant } from '../../store/index.js';
 import { authOf, requireScope } from '../auth.js';
 import { ErrorEnvelopeSchema } from '../errors.js';
 import type { TollgateApp } from '../type-provider.js';
 
 export const TenantSchema = Type.Object(
-  { id: Type.String(), name: Type.String(), createdAt: Type.String({ format: 'date-time' }) },
+  {
+    id: Type.String(), name: Type.String(), createdAt: Type.String({ format: 'date-time' }),
+    retentionDays: Type.Union([Type.Integer(), Type.Null()], { description: "The tenant's own data-retention period in days; null = the server's TOLLGATE_RETENTION_DAYS, 0 = keep everything" }),
+  },
   { $id: 'Tenant', title: 'Tenant' },
+);
+
+const UpdateTenantBody = Type.Object(
+  {
+    retentionDays: Type.Union([Type.Integer({ minimum: 0, maximum: MAX_RETENTION_DAYS }), Type.Null()], {
+      description: "Days of data retention for this tenant (0 = keep everything); null = the server's TOLLGATE_RETENTION_DAYS",
+    }),
+  },
+  { additionalProperties: false },
 );
 
 const CreateTenantBody = Type.Object(
@@ -24,7 +36,7 @@ const CreateTenantBody = Type.Object(
 const TenantParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
 
 function tenantView(tenant: Tenant) {
-  return { id: tenant.id, name: tenant.name, createdAt: new Date(tenant.createdAt).toISOString() };
+  return { id: tenant.id, name: tenant.name, createdAt: new Date(tenant.createdAt).toISOString(), retentionDays: tenant.retentionDays ?? null };
 }
 
 /** True when the caller's key belongs to the operator's tenant, which manages every tenant. */
@@ -33,7 +45,8 @@ export function isSystemCaller(request: FastifyRequest): boolean {
 }
 
 /**
- * `/api/v1/tenants`: create (operator's tenant only), list (the operator sees all, others only their own), get.
+ * `/api/v1/tenants`: create (operator's tenant only), list (the operator sees all, others only their own), get, and
+ * set a tenant's data-retention period (operator only).
  *
  * @example
  * registerTenantRoutes(app, services);
@@ -64,6 +77,17 @@ export function registerTenantRoutes(app: TollgateApp, services: Services): void
       const { id } = request.params;
       if (!isSystemCaller(request) && id !== authOf(request).tenantId) throw new TollgateError('NOT_FOUND', `Tenant ${id} not found`);
       return tenantView(await services.tenants.get(id));
+    },
+  );
+  app.patch(
+    '/api/v1/tenants/:id',
+    {
+      ...requireScope('admin'),
+      schema: { tags: ['tenants'], summary: "Set a tenant's data-retention period (operator only)", params: TenantParams, body: UpdateTenantBody, response: { 200: TenantSchema, ...errors, 404: ErrorEnvelopeSchema } },
+    },
+    async (request) => {
+      if (!isSystemCaller(request)) throw new TollgateError('FORBIDDEN', `Only admin keys of tenant ${SYSTEM_TENANT_ID} set retention periods`);
+      return tenantView(await services.tenants.setRetention(request.params.id, request.body.retentionDays));
     },
   );
 }

@@ -16,10 +16,10 @@ export const RETENTION_INTERVAL_MS = 3_600_000;
 export type RetentionReport = Record<RetentionTarget, number>;
 
 /**
- * Data retention (`TOLLGATE_RETENTION_DAYS`): deletes decisions, violations, tool-output records, SDK events, decided
+ * Data retention (`TOLLGATE_RETENTION_DAYS`, or a tenant's own `retentionDays`): deletes decisions, violations, tool-output records, SDK events, decided
  * holds, and session and agent states idle for longer than the retention period, in chunks with a turn of the event
  * loop between them. The ledger is never touched (its records are the audit trail, and deleting any would break
- * every later proof). Off (0) by default: nothing is deleted.
+ * every later proof). Off (0) by default: nothing is deleted unless a tenant sets its own period.
  *
  * @example
  * const retention = new RetentionService({ repository: store.retention, clock, logger, days: 90 });
@@ -33,9 +33,12 @@ export class RetentionService {
     repository: RetentionRepository; tenants: Pick<TenantRepository, 'list'>; clock: Clock; logger: Logger; days: number; chunk?: number;
   }) {}
 
-  /** Schedules passes (first one minute after start-up, then hourly); nothing when retention is off. */
+  /**
+   * Schedules passes (first one minute after start-up, then hourly). With retention off by default a pass only reads
+   * the tenant list (a tenant may set its own period, `PATCH /api/v1/tenants/{id}`).
+   */
   start(): void {
-    if (this.deps.days <= 0 || this.#timer) return;
+    if (this.#timer) return;
     const schedule = (delay: number) => {
       this.#timer = setTimeout(() => {
         void this.runOnce().catch(() => undefined).finally(() => { if (this.#timer) schedule(RETENTION_INTERVAL_MS); });
@@ -58,12 +61,15 @@ export class RetentionService {
   }
 
   async #pass(): Promise<RetentionReport> {
-    const cutoff = this.deps.clock.now() - this.deps.days * DAY_MS;
+    const now = this.deps.clock.now();
     const chunk = this.deps.chunk ?? RETENTION_CHUNK;
     const report = Object.fromEntries(Object.keys(RETENTION_TARGETS).map((target) => [target, 0])) as RetentionReport;
-    if (this.deps.days <= 0) return report; // retention off: keep everything
     try {
-      for (const { id: tenantId } of await this.deps.tenants.list()) {
+      for (const { id: tenantId, retentionDays } of await this.deps.tenants.list()) {
+        // The tenant's own period, else the server's; 0 keeps everything of the tenant.
+        const days = retentionDays ?? this.deps.days;
+        if (days <= 0) continue;
+        const cutoff = now - days * DAY_MS;
         for (const target of Object.keys(RETENTION_TARGETS) as RetentionTarget[]) {
           for (;;) {
             const deleted = await this.deps.repository.deleteBefore(target, tenantId, cutoff, chunk);
@@ -78,7 +84,7 @@ export class RetentionService {
       throw error;
     }
     const total = Object.values(report).reduce((sum, n) => sum + n, 0);
-    if (total > 0) this.deps.logger.info({ deleted: report, before: new Date(cutoff).toISOString() }, 'data retention: deleted rows older than the retention period');
+    if (total > 0) this.deps.logger.info({ deleted: report }, 'data retention: deleted rows older than the retention periods');
     return report;
   }
 }

@@ -1,2 +1,2 @@
-export { TenantService, SYSTEM_TENANT_ID, TENANT_ID_PATTERN } from './tenant-service.js';
+export { TenantService, SYSTEM_TENANT_ID, TENANT_ID_PATTERN, MAX_RETENTION_DAYS } from './tenant-service.js';
 export type { BootstrapResult, TenantServiceDeps } from './tenant-service.js';

@@ -7,6 +7,9 @@ import type { KeyService, LedgerAppender } from '../keys/index.js';
 export const SYSTEM_TENANT_ID = 'default';
 
 /** Allowed tenant ids: lower-case slug, 1–64 chars (they appear in URLs, logs and SDK configs). */
+/** Longest per-tenant retention period accepted (100 years). */
+export const MAX_RETENTION_DAYS = 36_500;
+
 export const TENANT_ID_PATTERN = '^[a-z0-9][a-z0-9._-]{0,63}$';
 
 /** Collaborators of the tenant service. */
@@ -56,6 +59,24 @@ export class TenantService {
 
   list(): Promise<Tenant[]> {
     return this.deps.store.tenants.list();
+  }
+
+  /**
+   * Sets the tenant's own data-retention period in days (0 = keep everything of this tenant), or with null goes back
+   * to the server's `TOLLGATE_RETENTION_DAYS`. Recorded in the tenant's ledger (a shorter period deletes evidence).
+   *
+   * @example
+   * await tenants.setRetention('acme', 30);
+   */
+  async setRetention(id: string, days: number | null): Promise<Tenant> {
+    if (days !== null && !(Number.isSafeInteger(days) && days >= 0 && days <= MAX_RETENTION_DAYS)) {
+      throw new TollgateError('VALIDATION_FAILED', `retentionDays must be a whole number of days from 0 to ${MAX_RETENTION_DAYS}, or null`, { details: [{ field: 'retentionDays' }] });
+    }
+    const before = await this.get(id);
+    const tenant = await this.deps.store.tenants.setRetentionDays(id, days);
+    if (!tenant) throw new TollgateError('NOT_FOUND', `Tenant ${id} not found`);
+    await this.deps.ledger?.append(id, { type: 'tenant.retention_changed', data: { tenantId: id, from: before.retentionDays ?? null, to: days } });
+    return tenant;
   }
 
   /**

@@ -17,7 +17,7 @@ describeStoreConformance('foundation', (getStore) => {
     const store = getStore();
     await store.tenants.create({ id: 'zeta', name: 'Zeta', createdAt: 1_700_000_000_123 });
     await store.tenants.create({ id: 'alpha', name: 'Alpha', createdAt: 2 });
-    expect(await store.tenants.get('zeta')).toEqual({ id: 'zeta', name: 'Zeta', createdAt: 1_700_000_000_123 });
+    expect(await store.tenants.get('zeta')).toEqual({ id: 'zeta', name: 'Zeta', createdAt: 1_700_000_000_123, retentionDays: null });
     expect(await store.tenants.get('missing')).toBeUndefined();
     const ids = (await store.tenants.list()).map((t) => t.id);
     expect(ids.indexOf('alpha')).toBeLessThan(ids.indexOf('zeta'));

@@ -73,4 +73,28 @@ describeStoreConformance('retention', (getStore) => {
     // A second pass finds nothing more.
     expect(Object.values(await retention.runOnce()).every((n) => n === 0)).toBe(true);
   });
+
+  it('a tenant\'s own period overrides the server\'s: its own days, 0 keeps everything, null goes back to the default', async () => {
+    const store = getStore();
+    for (const id of ['own-short', 'own-keep', 'own-default', 'own-unset']) await store.tenants.create({ id, name: id, createdAt: 1 });
+    expect(await store.tenants.setRetentionDays('own-short', 1)).toMatchObject({ id: 'own-short', retentionDays: 1 });
+    expect(await store.tenants.setRetentionDays('own-keep', 0)).toMatchObject({ retentionDays: 0 });
+    await store.tenants.setRetentionDays('own-default', 5);
+    expect(await store.tenants.setRetentionDays('own-default', null)).toMatchObject({ retentionDays: null });
+    expect(await store.tenants.setRetentionDays('no-such-tenant', 3)).toBeUndefined();
+    expect((await store.tenants.get('own-unset'))?.retentionDays).toBeNull();
+    await store.decisions.writeBatch(batch({ decisions: ['own-short', 'own-keep', 'own-default', 'own-unset'].map((t) => decision(t, `dec_${t}`, OLD)) }));
+    const remaining = async () => {
+      const left: string[] = [];
+      for (const t of ['own-short', 'own-keep', 'own-default', 'own-unset']) left.push(...(await store.decisions.list(t, { limit: 10 })).map((d) => d.tenantId));
+      return left;
+    };
+    const run = (days: number) => new RetentionService({ repository: store.retention, tenants: store.tenants, clock: manualClock(OLD + 2 * DAY), logger: pino({ level: 'silent' }), days }).runOnce();
+    // Server default off: only the tenant with its own 1-day period loses its 2-day-old decision.
+    await run(0);
+    expect(await remaining()).toEqual(['own-keep', 'own-default', 'own-unset']);
+    // Server default 1 day: the tenants without a period of their own follow it; the one keeping everything keeps it.
+    await run(1);
+    expect(await remaining()).toEqual(['own-keep']);
+  });
 });

@@ -7,6 +7,8 @@ export interface Tenant {
   id: string;
   name: string;
   createdAt: number;
+  /** Days of data retention for this tenant; null or absent = the server's `TOLLGATE_RETENTION_DAYS`, 0 = keep everything. */
+  retentionDays?: number | null;
 }
 
 export interface TenantRepository {
@@ -15,10 +17,12 @@ export interface TenantRepository {
   get(id: string): Promise<Tenant | undefined>;
   /** All tenants ordered by id (tenants are few; operators list them). */
   list(): Promise<Tenant[]>;
+  /** Sets (or with null clears) the tenant's retention period; undefined when there is no such tenant. */
+  setRetentionDays(id: string, days: number | null): Promise<Tenant | undefined>;
 }
 
 function toTenant(row: Selectable<TenantsTable>): Tenant {
-  return { id: row.id, name: row.name, createdAt: Number(row.created_at) };
+  return { id: row.id, name: row.name, createdAt: Number(row.created_at), retentionDays: row.retention_days === null || row.retention_days === undefined ? null : Number(row.retention_days) };
 }
 
 /**
@@ -30,7 +34,9 @@ function toTenant(row: Selectable<TenantsTable>): Tenant {
 export function createTenantRepository(db: Kysely<Database>, _dialect: Dialect): TenantRepository {
   return {
     async create(tenant) {
-      await db.insertInto('tenants').values({ id: tenant.id, name: tenant.name, created_at: tenant.createdAt }).execute();
+      // The column only when set: a database migrated to an earlier version (0001) still takes new tenants.
+      const retention = tenant.retentionDays === undefined || tenant.retentionDays === null ? {} : { retention_days: tenant.retentionDays };
+      await db.insertInto('tenants').values({ id: tenant.id, name: tenant.name, created_at: tenant.createdAt, ...retention }).execute();
       return tenant;
     },
     async get(id) {
@@ -40,6 +46,12 @@ export function createTenantRepository(db: Kysely<Database>, _dialect: Dialect):
     async list() {
       const rows = await db.selectFrom('tenants').selectAll().orderBy('id').execute();
       return rows.map(toTenant);
+    },
+    async setRetentionDays(id, days) {
+      const result = await db.updateTable('tenants').set({ retention_days: days }).where('id', '=', id).executeTakeFirst();
+      if (Number(result.numUpdatedRows) === 0) return undefined;
+      const row = await db.selectFrom('tenants').selectAll().where('id', '=', id).executeTakeFirst();
+      return row ? toTenant(row) : undefined;
     },
   };
 }
