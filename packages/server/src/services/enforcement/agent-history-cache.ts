@@ -1,4 +1,4 @@
-import { createAgentHistory, deserializeAgentHistory, recordAgentCall, serializeAgentHistory } from '@tollgate/core';
+import { agentViolationsSince, createAgentHistory, deserializeAgentHistory, recordAgentCall, serializeAgentHistory } from '@tollgate/core';
 import type { AgentHistory, CallHistoryLimits } from '@tollgate/core';
 import { DEFAULT_SESSION_WRITE_INTERVAL_MS, NON_URGENT_SCAN_MS, parseStoredState } from './session-cache.js';
 
@@ -93,22 +93,26 @@ export class AgentHistoryCache {
    * the decision) and schedules the history for writing. `keep` is the active policy's `agentHistoryReads`: tools it
    * names are forgotten last, and a call of one of them is written with the very next group commit (the one that
    * records the decision), not within the write interval, so another replica that loads the agent afterwards sees it.
-   * The same for a violation when `countsViolations` (the active policy escalates agent-wide:
-   * `progressive.across: agent`). Returns true for such a call: the caller announces it to the other replicas'
-   * caches ({@link apply}).
+   * `escalation` is the active policy's agent-wide progressive setting (`progressive.across: agent`), or null: a
+   * violation is then written with the next commit too while the agent's count in the window is still below
+   * `blockAfter` (once it is reached, further violations change no decision until older ones leave the window, and a
+   * flood of them must not rewrite the agent's state with every commit). Returns true for a call the other replicas
+   * must hear of ({@link apply}): a `keep` tool's call, and every violation under agent-wide escalation (their cached
+   * counts must not fall behind when older violations leave the window).
    */
   record(
     entry: AgentHistoryEntry, toolName: string, at: number, decision: string, keep: ((toolName: string) => boolean) | null = null,
-    violation = false, countsViolations = false,
+    violation = false, escalation: { readonly withinMs: number; readonly blockAfter: number } | null = null,
   ): boolean {
     if (decision === 'BLOCK' && !violation) return false;
+    const escalates = violation && escalation !== null;
+    const below = escalates && agentViolationsSince(entry.history, at - escalation.withinMs) < escalation.blockAfter;
     recordAgentCall(entry.history, toolName, at, { decision, violation }, this.limits(keep));
     if (this.entries.get(entry.key) !== entry) this.remember(entry); // dropped from the cache while its call was decided
     this.dirty.set(entry.key, entry);
-    const urgent = (violation && countsViolations) || (decision !== 'BLOCK' && keep !== null && keep(toolName));
-    if (!urgent) return false;
-    this.urgent.add(entry.key);
-    return true;
+    const kept = decision !== 'BLOCK' && keep !== null && keep(toolName);
+    if (kept || below) this.urgent.add(entry.key);
+    return kept || escalates;
   }
 
   /**

@@ -122,8 +122,7 @@ export class EnforcementService {
       // In place: the cached session belongs to this call (one call per session at a time).
       entry.state = recordCallInPlace(before, input.toolName, now, { decision: outcome.decision, violation: result.violation }, { keep: active?.policy.sessionHistoryReads ?? null });
       const announce = histories.record(
-        agentHistory, input.toolName, now, outcome.decision, active?.policy.agentHistoryReads ?? null,
-        result.violation, active?.policy.document.progressive.across === 'agent',
+        agentHistory, input.toolName, now, outcome.decision, active?.policy.agentHistoryReads ?? null, result.violation, agentEscalation(active?.policy),
       );
       entry.userId = input.userId;
       this.deps.sessions.markDirty(tenantId, input.sessionId, result.violation || before.violations !== entry.state.violations);
@@ -268,4 +267,10 @@ function violationRecord(record: DecisionRecord, id: string, result: EvaluationR
     sessionId: record.sessionId, toolName: record.toolName, decision: record.decision, severity: result.severity,
     reason: record.reason, ruleIds: [...result.matchedRules],
   };
+}
+
+/** The policy's agent-wide progressive setting (`progressive.across: agent`), or null. */
+function agentEscalation(policy: CompiledPolicy | undefined): { withinMs: number; blockAfter: number } | null {
+  const progressive = policy?.document.progressive;
+  return progressive?.across === 'agent' && progressive.withinMs !== undefined ? { withinMs: progressive.withinMs, blockAfter: progressive.blockAfter } : null;
 }
