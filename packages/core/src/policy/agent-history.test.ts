@@ -278,6 +278,7 @@ rules: []
     expect(diagnostics('{ across: agent, within: 31d }')).toEqual([expect.stringMatching(/^progressive\.within: .*at most 30d/)]);
     expect(diagnostics(`{ across: agent, within: 1h, blockAfter: ${MAX_AGENT_VIOLATIONS + 1} }`)).toEqual([expect.stringMatching(/^progressive\.blockAfter: /)]);
     expect(diagnostics('{ within: 1h }')).toEqual([expect.stringMatching(/^progressive\.within: .*only applies with across: agent/)]);
+    expect(diagnostics('{ across: session, within: 1h }')).toEqual([expect.stringMatching(/^progressive\.within: .*only applies with across: agent/)]);
     expect(diagnostics('{ across: tenant, within: 1h }')).toEqual([expect.stringMatching(/^progressive\.across/)]);
     expect(diagnostics('{ across: agent, within: 30d, blockAfter: 3 }')).toEqual([]);
     expect(diagnostics('{ across: session }')).toEqual([]);

@@ -318,12 +318,13 @@ function readProgressive(reader: Reader, value: unknown): ProgressiveSettings {
   const blockAfter = raw?.blockAfter === undefined
     ? DEFAULT_PROGRESSIVE_BLOCK_AFTER : reader.positiveInteger(raw.blockAfter, 'progressive.blockAfter');
   const settings = { blockAfter: blockAfter ?? DEFAULT_PROGRESSIVE_BLOCK_AFTER };
-  if (raw?.across === undefined) {
-    if (raw?.within !== undefined) reader.error('progressive.within', 'POLICY_VALUE', 'progressive.within only applies with across: agent');
+  const across = raw?.across === undefined ? undefined : reader.oneOf<SequenceScope>(raw.across, 'progressive.across', SEQUENCE_SCOPES);
+  if (!raw || across !== 'agent') {
+    // (An unknown `across` is reported on its own.)
+    const scoped = raw?.across === undefined || across === 'session';
+    if (scoped && raw?.within !== undefined) reader.error('progressive.within', 'POLICY_VALUE', 'progressive.within only applies with across: agent');
     return settings;
   }
-  const across = reader.oneOf<SequenceScope>(raw.across, 'progressive.across', SEQUENCE_SCOPES);
-  if (across !== 'agent') return settings;
   if (raw.within === undefined) {
     reader.error('progressive.within', 'POLICY_VALUE', 'agent-wide progressive escalation (across: agent) needs a window, e.g. within: 1h (at most 30d)');
     return settings;
