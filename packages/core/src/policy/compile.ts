@@ -1,6 +1,7 @@
 import { compileCondition, createCelEnvironment } from './cel.js';
 import type { CompiledCondition, VariableUse } from './cel.js';
 import { compileNameMatcher } from './glob.js';
+import { formatDuration } from './duration.js';
 import type { NameMatcher } from './glob.js';
 import { parsePolicySource } from './source.js';
 import type { ParsedSource, SourceMap } from './source.js';
@@ -62,6 +63,10 @@ export class CompiledPolicy {
    * above 0, and a replay reads this far back before its start.
    */
   readonly agentHistoryWindowMs: number;
+  /** Longest `within` of the sequence conditions with `after.across: agent` alone (0: none): how far back their calls matter. */
+  readonly agentSequenceWindowMs: number;
+  /** How progressive mode's reason names the violations it counted: `in this session` or `of this agent within 1h`. */
+  readonly progressiveCounted: string;
   /**
    * True for a tool some agent-wide sequence condition names (null: no such condition). Pass it to
    * `recordAgentCall` as `keep`, so flooding an agent's history with other tools cannot push these out.
@@ -79,7 +84,9 @@ export class CompiledPolicy {
   ) {
     this.toolMatchers = rules.map((rule) => [rule, compileNameMatcher(rule.rule.match.tools)] as const);
     const progressiveMs = document.progressive.across === 'agent' ? document.progressive.withinMs ?? 0 : 0;
-    this.agentHistoryWindowMs = rules.reduce((longest, { rule }) => (rule.after?.across === 'agent' ? Math.max(longest, rule.after.withinMs ?? 0) : longest), progressiveMs);
+    this.agentSequenceWindowMs = rules.reduce((longest, { rule }) => (rule.after?.across === 'agent' ? Math.max(longest, rule.after.withinMs ?? 0) : longest), 0);
+    this.agentHistoryWindowMs = Math.max(this.agentSequenceWindowMs, progressiveMs);
+    this.progressiveCounted = document.progressive.across === 'agent' ? `of this agent within ${formatDuration(progressiveMs)}` : 'in this session';
     this.agentHistoryReads = readsOf(rules, 'agent');
     this.sessionHistoryReads = readsOf(rules, 'session');
     this.sourceMatchers = document.dataFlowSources.map((source) => [source, compileNameMatcher(source.tools)] as const);

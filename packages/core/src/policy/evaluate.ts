@@ -4,7 +4,6 @@ import type { Fingerprint, FlowScan } from './data-flow.js';
 import { isGlob, matchesGlob } from './glob.js';
 import { applyMode, strongest } from './modes.js';
 import { agentViolationsSince } from './agent-history.js';
-import { formatDuration } from './duration.js';
 import type { SessionState } from './session-state.js';
 import type {
   Decision, EvaluationInput, EvaluationResult, RuleError, Severity, ShadowHit,
@@ -76,11 +75,11 @@ export function evaluatePolicy(
   if (plan !== undefined) runRules(plan.callRules, input, state, { hits, shadow, errors, rateLimitKeys }, plan.uses);
   const verdict = combine(hits);
   const progressive = policy?.document.progressive;
-  const agentWide = progressive?.across === 'agent';
-  const previousViolations = agentWide
-    ? (state.agent ? agentViolationsSince(state.agent, input.now - (progressive?.withinMs ?? 0)) : 0)
-    : state.session.violations;
-  const applied = applyMode(mode, verdict.decision, verdict.violation, previousViolations, progressive?.blockAfter, agentWide ? `of this agent within ${formatDuration(progressive?.withinMs ?? 0)}` : undefined);
+  // Counted only where it decides something: a violation in progressive mode (an agent's count walks its list).
+  const previousViolations = mode !== 'progressive' || !verdict.violation ? 0
+    : progressive?.across === 'agent' ? (state.agent ? agentViolationsSince(state.agent, input.now - (progressive.withinMs ?? 0)) : 0)
+      : state.session.violations;
+  const applied = applyMode(mode, verdict.decision, verdict.violation, previousViolations, progressive?.blockAfter, policy?.progressiveCounted);
   return {
     decision: applied.decision,
     reason: verdict.reason + applied.note,

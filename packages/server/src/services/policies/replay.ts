@@ -170,40 +170,44 @@ async function lastCallsBefore(
 }
 
 /**
- * Per agent, its calls recorded in the `windowMs` before `from` (the longest agent-wide window of the draft: no rule
- * reads further back). None without `from` or without agent-wide conditions.
+ * Per agent, its calls recorded in the longest agent-wide sequence window of the draft before `from` (no rule reads
+ * further back), and with agent-wide escalation its violations in that window. None without `from` or without
+ * agent-wide conditions.
  */
 async function agentHistoriesBefore(
   repository: Pick<DecisionRepository, 'lastAgentCallsBefore' | 'agentViolationsBefore'>, tenantId: string, agentIds: readonly string[], from: number | undefined,
   policy: CompiledPolicy | null,
 ): Promise<Map<string, AgentHistory>> {
   const histories = new Map<string, AgentHistory>();
-  const windowMs = policy?.agentHistoryWindowMs ?? 0;
-  if (from === undefined || windowMs <= 0 || agentIds.length === 0) return histories;
-  // A day at a time, yielding between: the window may reach 30 days back, and on SQLite one query over all of it
-  // would hold the event loop (every tenant's requests) for as long as it reads.
-  const rows: Awaited<ReturnType<DecisionRepository['lastAgentCallsBefore']>> = [];
-  for (let end = from; end > from - windowMs; end -= SEED_SLICE_MS) {
-    rows.push(...(await repository.lastAgentCallsBefore(tenantId, agentIds, Math.max(from - windowMs, end - SEED_SLICE_MS), end)));
-    await nextTurn();
-  }
-  rows.sort((a, b) => a.ts - b.ts);
-  for (const row of rows) recordAgentCall(historyOf(histories, row.agentId), row.toolName, row.ts, { decision: 'ALLOW' }, { keep: policy?.agentHistoryReads ?? null });
+  if (from === undefined || (policy?.agentHistoryWindowMs ?? 0) <= 0 || agentIds.length === 0) return histories;
+  const calls = await readBackByDay(from, policy?.agentSequenceWindowMs ?? 0, Number.POSITIVE_INFINITY,
+    (since, end) => repository.lastAgentCallsBefore(tenantId, agentIds, since, end));
+  calls.sort((a, b) => a.ts - b.ts);
+  for (const row of calls) recordAgentCall(historyOf(histories, row.agentId), row.toolName, row.ts, { decision: 'ALLOW' }, { keep: policy?.agentHistoryReads ?? null });
   const progressive = policy?.document.progressive;
   if (progressive?.across === 'agent' && progressive.withinMs !== undefined) {
     // The escalation counts at most MAX_AGENT_VIOLATIONS per agent; the most recent that many cover every agent.
-    // A day at a time from `from` backwards, as above, until enough are found.
     const limit = Math.min(MAX_AGENT_VIOLATIONS * agentIds.length, MAX_SEEDED_VIOLATIONS);
-    const violations: Awaited<ReturnType<DecisionRepository['agentViolationsBefore']>> = [];
-    for (let end = from; end > from - progressive.withinMs && violations.length < limit; end -= SEED_SLICE_MS) {
-      const since = Math.max(from - progressive.withinMs, end - SEED_SLICE_MS);
-      violations.push(...(await repository.agentViolationsBefore(tenantId, agentIds, since, end, limit - violations.length)));
-      await nextTurn();
-    }
+    const violations = await readBackByDay(from, progressive.withinMs, limit,
+      (since, end, remaining) => repository.agentViolationsBefore(tenantId, agentIds, since, end, remaining));
     violations.sort((a, b) => a.ts - b.ts);
     for (const row of violations) recordAgentViolation(historyOf(histories, row.agentId), row.ts);
   }
   return histories;
+}
+
+/**
+ * The rows `read` returns for [`from` - `windowMs`, `from`), a day at a time from `from` backwards, yielding between
+ * reads, until `limit` rows. The window may reach 30 days back, and on SQLite one query over all of it would hold the
+ * event loop (every tenant's requests) for as long as it reads.
+ */
+async function readBackByDay<T>(from: number, windowMs: number, limit: number, read: (since: number, end: number, remaining: number) => Promise<T[]>): Promise<T[]> {
+  const rows: T[] = [];
+  for (let end = from; end > from - windowMs && rows.length < limit; end -= SEED_SLICE_MS) {
+    rows.push(...(await read(Math.max(from - windowMs, end - SEED_SLICE_MS), end, limit - rows.length)));
+    await nextTurn();
+  }
+  return rows;
 }
 
 /** The agent's history in `histories`, created empty on first use. */

@@ -48,9 +48,7 @@ export function createTenantRepository(db: Kysely<Database>, _dialect: Dialect):
       return rows.map(toTenant);
     },
     async setRetentionDays(id, days) {
-      const result = await db.updateTable('tenants').set({ retention_days: days }).where('id', '=', id).executeTakeFirst();
-      if (Number(result.numUpdatedRows) === 0) return undefined;
-      const row = await db.selectFrom('tenants').selectAll().where('id', '=', id).executeTakeFirst();
+      const row = await db.updateTable('tenants').set({ retention_days: days }).where('id', '=', id).returningAll().executeTakeFirst();
       return row ? toTenant(row) : undefined;
     },
   };
