@@ -1,5 +1,6 @@
 import { rememberCall } from './call-history.js';
 import type { CallHistoryLimits } from './call-history.js';
+import type { AgentTaints } from './data-flow.js';
 import { MAX_AGENT_SEQUENCE_WINDOW_MS, MAX_AGENT_VIOLATIONS } from './types.js';
 
 /**
@@ -19,6 +20,12 @@ export interface AgentHistory {
    * `progressive: { across: agent }` counts, so a fresh session id does not start the escalation over.
    */
   readonly violations: number[];
+  /**
+   * Values returned to the agent in any session, for data-flow rules with `across: agent` (not part of the
+   * serialized form: each tool output's values are stored with the output; the server loads them when a policy
+   * reads them). Absent: such rules see no value.
+   */
+  taints?: AgentTaints;
 }
 
 /** Most tools remembered per agent; the least recently called are forgotten first. */

@@ -58,13 +58,18 @@ export class CompiledPolicy {
   private readonly sourceMatchers: ReadonlyArray<readonly [DataFlowSource, NameMatcher]>;
   private readonly agentPatterns: ReadonlyArray<readonly [NameMatcher, AgentPolicy]>;
   /**
-   * Longest `within` of the sequence conditions with `after.across: agent` and of agent-wide progressive escalation
-   * (`progressive.across: agent`) (0: none). Callers pass the agent's history (`EvaluationState.agent`) when it is
+   * Longest `within` of the sequence conditions with `after.across: agent`, of data-flow conditions with
+   * `dataFlow.across: agent` and of agent-wide progressive escalation (`progressive.across: agent`) (0: none). Callers pass the agent's history (`EvaluationState.agent`) when it is
    * above 0, and a replay reads this far back before its start.
    */
   readonly agentHistoryWindowMs: number;
   /** Longest `within` of the sequence conditions with `after.across: agent` alone (0: none): how far back their calls matter. */
   readonly agentSequenceWindowMs: number;
+  /**
+   * Longest `within` of the data-flow conditions with `dataFlow.across: agent` (0: none): the values returned to the
+   * agent in this window must be in `EvaluationState.agent.taints`.
+   */
+  readonly agentFlowWindowMs: number;
   /** How progressive mode's reason names the violations it counted: `in this session` or `of this agent within 1h`. */
   readonly progressiveCounted: string;
   /**
@@ -85,7 +90,8 @@ export class CompiledPolicy {
     this.toolMatchers = rules.map((rule) => [rule, compileNameMatcher(rule.rule.match.tools)] as const);
     const progressiveMs = document.progressive.across === 'agent' ? document.progressive.withinMs ?? 0 : 0;
     this.agentSequenceWindowMs = rules.reduce((longest, { rule }) => (rule.after?.across === 'agent' ? Math.max(longest, rule.after.withinMs ?? 0) : longest), 0);
-    this.agentHistoryWindowMs = Math.max(this.agentSequenceWindowMs, progressiveMs);
+    this.agentFlowWindowMs = rules.reduce((longest, { rule }) => (rule.dataFlow?.across === 'agent' ? Math.max(longest, rule.dataFlow.withinMs ?? 0) : longest), 0);
+    this.agentHistoryWindowMs = Math.max(this.agentSequenceWindowMs, progressiveMs, this.agentFlowWindowMs);
     this.progressiveCounted = document.progressive.across === 'agent' ? `of this agent within ${formatDuration(progressiveMs)}` : 'in this session';
     this.agentHistoryReads = readsOf(rules, 'agent');
     this.sessionHistoryReads = readsOf(rules, 'session');

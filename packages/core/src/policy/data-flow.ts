@@ -149,23 +149,60 @@ export function scanForTaints(
   fingerprint: Fingerprint,
   limits = DEFAULT_SCAN_LIMITS,
 ): FlowScan {
+  const labels = new Set<string>();
+  const complete = visitCandidates(args, windowSizes, (text) => {
+    for (const label of taints.get(fingerprint(text)) ?? []) labels.add(label);
+  }, limits);
+  return { labels, incomplete: !complete };
+}
+
+/** Result of looking for values returned to the agent (any session) in a call's arguments. */
+export interface AgentFlowScan {
+  /** Label → the latest time a value with that label, found in the arguments, was returned to the agent. */
+  readonly labels: ReadonlyMap<string, number>;
+  readonly incomplete: boolean;
+}
+
+/**
+ * {@link scanForTaints} over an agent's remembered values ({@link AgentTaints}): reports, per label, when the agent
+ * was last given a value the arguments carry, so each rule can apply its own window.
+ *
+ * @example
+ * scanForAgentTaints({ to: 'jane@example.com' }, agentTaints, sha256Fingerprint).labels.get('customer_pii') // epoch ms
+ */
+export function scanForAgentTaints(
+  args: unknown,
+  taints: AgentTaints,
+  fingerprint: Fingerprint,
+  limits = DEFAULT_SCAN_LIMITS,
+): AgentFlowScan {
+  const labels = new Map<string, number>();
+  const complete = visitCandidates(args, taints.windowSizes, (text) => {
+    const found = taints.entries.get(fingerprint(text));
+    if (found === undefined) return;
+    for (const label of found.labels) if ((labels.get(label) ?? Number.NEGATIVE_INFINITY) < found.at) labels.set(label, found.at);
+  }, limits);
+  return { labels, incomplete: !complete };
+}
+
+/**
+ * Calls `check` with every normalized text of the arguments a remembered value could equal; false when the arguments
+ * were too large or deep to visit completely.
+ */
+function visitCandidates(args: unknown, windowSizes: ReadonlySet<number>, check: (text: string) => void, limits: ScanLimits): boolean {
   const leaves: string[] = [];
   const complete = walkLeaves(args, 0, limits, leaves, true);
-  const labels = new Set<string>();
-  const check = (text: string): void => {
-    for (const label of taints.get(fingerprint(text)) ?? []) labels.add(label);
-  };
   let chars = 0;
   // `leaves` grows while it is read: the values inside JSON text are appended and scanned in turn.
   for (let index = 0; index < leaves.length; index += 1) {
     const leaf = leaves[index] ?? '';
     const parsed = parseJsonText(leaf);
     if (parsed !== undefined) {
-      if (!walkLeaves(parsed, 0, limits, leaves, true)) return { labels, incomplete: true };
+      if (!walkLeaves(parsed, 0, limits, leaves, true)) return false;
       continue;
     }
     chars += leaf.length;
-    if (chars > limits.maxChars) return { labels, incomplete: true };
+    if (chars > limits.maxChars) return false;
     const normalized = normalizeValue(leaf);
     check(normalized);
     const words = toWords(normalized);
@@ -174,7 +211,66 @@ export function scanForTaints(
     }
     checkDigitRuns(words, check);
   }
-  return { labels, incomplete: !complete };
+  return complete;
+}
+
+/** Most values remembered per agent (the most recently returned); the oldest are forgotten first. */
+export const MAX_AGENT_TAINTS = 10_000;
+
+/**
+ * The values returned to one agent in all its sessions, for data-flow rules with `across: agent`: fingerprint →
+ * the labels of the sources that returned it and when it was last returned. Updated in place with
+ * {@link recordAgentTaints}; at most {@link MAX_AGENT_TAINTS} values, the least recently returned forgotten first.
+ */
+export interface AgentTaints {
+  readonly entries: Map<string, { labels: readonly string[]; at: number }>;
+  /** Word counts of remembered values, so a scan only tries those run lengths. */
+  readonly windowSizes: Set<number>;
+}
+
+/**
+ * An agent with no remembered values.
+ *
+ * @example
+ * const taints = createAgentTaints();
+ */
+export function createAgentTaints(): AgentTaints {
+  return { entries: new Map(), windowSizes: new Set() };
+}
+
+/**
+ * Remembers values returned to the agent at `at` (in place). Idempotent: recording the same value again (a replica
+ * reloading what it already applied) merges its labels and keeps the later time.
+ *
+ * @example
+ * recordAgentTaints(taints, [['ab12…', ['customer_pii']]], [1, 2], Date.now());
+ */
+export function recordAgentTaints(
+  taints: AgentTaints,
+  added: ReadonlyArray<readonly [string, readonly string[]]>,
+  windowSizes: Iterable<number>,
+  at: number,
+  max = MAX_AGENT_TAINTS,
+): void {
+  for (const size of windowSizes) if (Number.isInteger(size) && size >= 1 && size <= MAX_WINDOW_WORDS) taints.windowSizes.add(size);
+  for (const [fingerprint, labels] of added) {
+    const seen = taints.entries.get(fingerprint);
+    if (seen === undefined) {
+      taints.entries.set(fingerprint, { labels: [...labels], at });
+    } else {
+      const merged = labels.every((label) => seen.labels.includes(label)) ? seen.labels : [...new Set([...seen.labels, ...labels])];
+      if (at > seen.at) {
+        taints.entries.delete(fingerprint); // re-inserted last: the most recently returned
+        taints.entries.set(fingerprint, { labels: merged, at });
+      } else if (merged !== seen.labels) {
+        taints.entries.set(fingerprint, { labels: merged, at: seen.at });
+      }
+    }
+  }
+  for (const oldest of taints.entries.keys()) {
+    if (taints.entries.size <= max) break;
+    taints.entries.delete(oldest);
+  }
 }
 
 /**

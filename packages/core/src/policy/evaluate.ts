@@ -1,6 +1,6 @@
 import type { CompiledPolicy, CompiledRule } from './compile.js';
-import { scanForTaints, sha256Fingerprint } from './data-flow.js';
-import type { Fingerprint, FlowScan } from './data-flow.js';
+import { scanForAgentTaints, scanForTaints, sha256Fingerprint } from './data-flow.js';
+import type { AgentFlowScan, AgentTaints, Fingerprint, FlowScan } from './data-flow.js';
 import { isGlob, matchesGlob } from './glob.js';
 import { applyMode, strongest } from './modes.js';
 import { agentViolationsSince } from './agent-history.js';
@@ -14,10 +14,11 @@ export interface EvaluationState {
   readonly session: SessionState;
   /**
    * The agent's history over all its sessions, read by sequence conditions with `after.across: agent` and by
-   * `progressive.across: agent` (`CompiledPolicy.agentHistoryWindowMs > 0`). Absent: those conditions see no earlier
-   * call and the escalation counts no earlier violation.
+   * `progressive.across: agent` (`CompiledPolicy.agentHistoryWindowMs > 0`), and its `taints` by data-flow conditions
+   * with `across: agent` (`CompiledPolicy.agentFlowWindowMs > 0`). Absent: those conditions see no earlier call or
+   * value and the escalation counts no earlier violation.
    */
-  readonly agent?: { readonly lastCallAt: ReadonlyMap<string, number>; readonly violations: readonly number[] };
+  readonly agent?: { readonly lastCallAt: ReadonlyMap<string, number>; readonly violations: readonly number[]; readonly taints?: AgentTaints | undefined };
   /** Calls already counted under a rate-limit key (see `rateLimitKey`); absent counts as 0. */
   readonly rateCount?: (key: string) => number;
   /** Fingerprint function for data-flow matching; must be the one used when recording taints. */
@@ -115,6 +116,7 @@ export function runRules(
 ): void {
   let context: Record<string, unknown> | undefined;
   let flow: FlowScan | undefined;
+  let agentFlow: AgentFlowScan | undefined;
   for (const compiled of rules) {
     const { rule } = compiled;
     if (!compiled.matchesAgent(input.agentId) || !compiled.matchesUser(input.userId)) continue;
@@ -127,10 +129,22 @@ export function runRules(
       else if (!outcome) continue;
     }
     if (rule.dataFlow && failure === null) {
-      flow ??= scanForTaints(input.arguments, state.session.taints, state.session.windowSizes, state.fingerprint ?? sha256Fingerprint);
       const labels = rule.dataFlow.labels;
-      const flowed = labels ? labels.some((label) => flow?.labels.has(label)) : (flow.labels.size > 0);
-      if (flow.incomplete) failure = 'arguments too large to scan for sensitive data';
+      let flowed: boolean;
+      let incomplete: boolean;
+      if (rule.dataFlow.across === 'agent') {
+        agentFlow ??= scanForAgentTaints(input.arguments, state.agent?.taints ?? NO_TAINTS, state.fingerprint ?? sha256Fingerprint);
+        const since = input.now - (rule.dataFlow.withinMs ?? 0);
+        const found = agentFlow.labels;
+        flowed = labels ? labels.some((label) => (found.get(label) ?? Number.NEGATIVE_INFINITY) >= since) : [...found.values()].some((at) => at >= since);
+        incomplete = agentFlow.incomplete;
+      } else {
+        flow ??= scanForTaints(input.arguments, state.session.taints, state.session.windowSizes, state.fingerprint ?? sha256Fingerprint);
+        const found = flow.labels;
+        flowed = labels ? labels.some((label) => found.has(label)) : found.size > 0;
+        incomplete = flow.incomplete;
+      }
+      if (incomplete) failure = 'arguments too large to scan for sensitive data';
       else if (!flowed) continue;
     }
     if (rule.rateLimit && failure === null) {
@@ -166,6 +180,7 @@ export function rateLimitKey(
 }
 
 const NO_CALLS: ReadonlyMap<string, number> = new Map();
+const NO_TAINTS: AgentTaints = { entries: new Map(), windowSizes: new Set() };
 
 function happenedBefore(compiled: CompiledRule, lastCallAt: ReadonlyMap<string, number>, now: number): boolean {
   const within = compiled.rule.after?.withinMs;

@@ -27,8 +27,8 @@ export {
 } from './agent-history.js';
 export type { AgentHistory, SerializedAgentHistory } from './agent-history.js';
 export type { CallHistoryLimits } from './call-history.js';
-export { normalizeValue, sha256Fingerprint, DEFAULT_SCAN_LIMITS } from './data-flow.js';
-export type { Fingerprint } from './data-flow.js';
+export { normalizeValue, sha256Fingerprint, DEFAULT_SCAN_LIMITS, createAgentTaints, recordAgentTaints, scanForAgentTaints, MAX_AGENT_TAINTS } from './data-flow.js';
+export type { Fingerprint, AgentTaints, AgentFlowScan } from './data-flow.js';
 export { actionHash } from './action-hash.js';
 export type { HeldAction } from './action-hash.js';
 export { parseDuration } from './duration.js';

@@ -2,9 +2,10 @@ import { parse as parseYaml } from 'yaml';
 import type { CompiledPolicy } from './compile.js';
 import { parseDuration } from './duration.js';
 import { evaluatePolicy } from './evaluate.js';
-import { recordOutputTaints } from './output.js';
+import { outputTaintEntries } from './output.js';
+import { createAgentTaints, recordAgentTaints } from './data-flow.js';
 import { createAgentHistory, recordAgentCall } from './agent-history.js';
-import { createSessionState, recordCall } from './session-state.js';
+import { createSessionState, recordCall, recordLabeledTaints } from './session-state.js';
 import type { SessionState } from './session-state.js';
 import { ENFORCEMENT_MODES } from './types.js';
 import type { Decision, EnforcementMode, SafetyInput } from './types.js';
@@ -147,7 +148,14 @@ function runCase(policy: CompiledPolicy | null, testCase: PolicyTestCase): Polic
     for (const key of result.rateLimitKeys) counters.set(key, (counters.get(key) ?? 0) + 1);
     session = recordCall(session, call.tool, now, result, { keep: policy?.sessionHistoryReads ?? null });
     recordAgentCall(agent, call.tool, now, result, { keep: policy?.agentHistoryReads ?? null });
-    if (result.decision !== 'BLOCK' && call.output !== undefined) session = recordOutputTaints(policy, session, call.tool, call.output);
+    if (result.decision !== 'BLOCK' && call.output !== undefined) {
+      const entries = outputTaintEntries(policy, call.tool, call.output);
+      session = recordLabeledTaints(session, entries);
+      if (entries.length > 0) {
+        agent.taints ??= createAgentTaints();
+        recordAgentTaints(agent.taints, entries.map((entry) => [entry.fingerprint, entry.labels] as const), entries.map((entry) => entry.words), now);
+      }
+    }
     sessions.set(sessionId, session);
     const problems = compare(call, result);
     for (const message of problems) failures.push({ call: index + 1, message });

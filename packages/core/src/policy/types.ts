@@ -58,6 +58,13 @@ export const MAX_AGENT_SEQUENCE_WINDOW_MS = 30 * 24 * 60 * 60 * 1000;
 export interface RuleDataFlow {
   /** Labels of `dataFlow.sources` whose values must not flow here; absent means any label. */
   readonly labels?: readonly string[];
+  /**
+   * Where remembered values come from: outputs of the call's session (default), or with `agent` outputs returned to
+   * the agent in any of its sessions within `withinMs`.
+   */
+  readonly across?: SequenceScope;
+  /** With `across: agent`: values returned longer ago than this do not count (required, at most 30 days). */
+  readonly withinMs?: number;
 }
 
 export interface RuleRateLimit {

@@ -265,11 +265,30 @@ function readAfter(reader: Reader, value: unknown, path: string): RuleAfter | un
 
 function readRuleDataFlow(reader: Reader, value: unknown, path: string): RuleDataFlow | undefined {
   if (value === true) return {};
-  const raw = reader.object(value, path, ['labels']);
+  const raw = reader.object(value, path, ['labels', 'across', 'within']);
   if (!raw) return undefined;
-  if (raw.labels === undefined) return {};
-  const labels = reader.names(raw.labels, `${path}.labels`);
-  return labels ? { labels } : undefined;
+  const labels = raw.labels === undefined ? undefined : reader.names(raw.labels, `${path}.labels`);
+  if (raw.labels !== undefined && !labels) return undefined;
+  const across = raw.across === undefined ? undefined : reader.oneOf<SequenceScope>(raw.across, `${path}.across`, SEQUENCE_SCOPES);
+  if (raw.across !== undefined && across === undefined) return undefined;
+  if (across !== 'agent') {
+    if (raw.within !== undefined) {
+      reader.error(`${path}.within`, 'POLICY_VALUE', 'dataFlow.within only applies with across: agent (a session remembers its values for as long as it lasts)');
+      return undefined;
+    }
+    return { ...(labels ? { labels } : {}), ...(across !== undefined ? { across } : {}) };
+  }
+  if (raw.within === undefined) {
+    reader.error(`${path}.within`, 'POLICY_VALUE', 'an agent-wide data-flow condition (across: agent) needs a window, e.g. within: 1h (at most 30d)');
+    return undefined;
+  }
+  const withinMs = reader.duration(raw.within, `${path}.within`);
+  if (withinMs === undefined) return undefined;
+  if (withinMs > MAX_AGENT_SEQUENCE_WINDOW_MS) {
+    reader.error(`${path}.within`, 'POLICY_VALUE', 'an agent-wide data-flow window is at most 30d (the server keeps 30 days of the values returned to an agent)');
+    return undefined;
+  }
+  return { ...(labels ? { labels } : {}), across, withinMs };
 }
 
 function readRateLimit(reader: Reader, value: unknown, path: string): RuleRateLimit | undefined {
