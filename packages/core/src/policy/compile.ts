@@ -45,6 +45,8 @@ export interface ToolPlan {
   readonly sources: readonly DataFlowSource[];
   /** The SDK should send the output back (data-flow source or output rules). */
   readonly captureOutput: boolean;
+  /** Some call-stage rule has a data-flow condition with `across: agent`: evaluation needs `EvaluationState.agent.taints`. */
+  readonly readsAgentTaints: boolean;
 }
 
 /**
@@ -112,7 +114,8 @@ export class CompiledPolicy {
       const outputRules = rules.filter((rule) => rule.rule.stage === 'output');
       const sources = this.sourceMatchers.filter(([, matches]) => matches(toolName)).map(([source]) => source);
       const uses = new Set(callRules.flatMap((rule) => [...rule.uses]));
-      plan = { callRules, outputRules, uses, sources, captureOutput: sources.length > 0 || outputRules.length > 0 };
+      const readsAgentTaints = callRules.some((rule) => rule.rule.dataFlow?.across === 'agent');
+      plan = { callRules, outputRules, uses, sources, captureOutput: sources.length > 0 || outputRules.length > 0, readsAgentTaints };
       remember(this.plans, toolName, plan);
     }
     return plan;

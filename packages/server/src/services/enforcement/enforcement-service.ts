@@ -10,6 +10,7 @@ import type { PolicyService } from '../policies/policy-service.js';
 import type { DecisionWriter } from './decision-writer.js';
 import type { RateCounters } from './rate-counters.js';
 import type { AgentHistoryCache } from './agent-history-cache.js';
+import type { AgentTaintCache } from './agent-taint-cache.js';
 import type { SessionCache } from './session-cache.js';
 import { IdGenerator } from './ids.js';
 import { assertJsonDepth, hasUnsafeInteger } from './input-limits.js';
@@ -48,6 +49,8 @@ export interface EnforcementDeps {
   sessions: SessionCache;
   /** Agent-wide histories (sequence conditions with `after.across: agent`). */
   agentHistories: AgentHistoryCache;
+  /** Values returned to each agent in any session, loaded when a data-flow rule with `across: agent` reads them. */
+  agentTaints?: AgentTaintCache | undefined;
   /** Announces calls that agent-wide rules read to the other replicas (channel {@link AGENT_HISTORY_CHANNEL}). */
   bus?: Bus | undefined;
   /** Names this replica in its announcements, so it skips its own (a violation must not count twice). */
@@ -112,6 +115,9 @@ export class EnforcementService {
       const refusal = halt ?? broken;
       const safety = refusal === null ? this.safetyFor(active?.policy ?? null, input) : undefined;
       const evaluated = { ...input, ...(safety ? { safety } : {}) };
+      if (refusal === null && this.deps.agentTaints && active?.policy.plan(input.toolName).readsAgentTaints) {
+        await this.deps.agentTaints.ensure(agentHistory, now);
+      }
       const result = refusal === null
         ? await this.evaluate(tenantId, active?.policy ?? null, evaluated, before, agentHistory.history)
         : killed(refusal, input.enforcement, halt === null ? 'policy-invalid' : 'kill-switch');

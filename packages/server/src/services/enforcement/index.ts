@@ -17,6 +17,7 @@ import { HoldService } from '../holds/hold-service.js';
 import { KillSwitchService } from '../kill-switch/kill-switch-service.js';
 import { PolicyService } from '../policies/policy-service.js';
 import { AgentHistoryCache } from './agent-history-cache.js';
+import { AGENT_TAINTS_CHANNEL, AgentTaintCache, readAgentTaintAnnouncement } from './agent-taint-cache.js';
 import { COUNTER_SWEEP_INTERVAL_MS, sweepExpiredCounters } from './counter-sweeper.js';
 import { DecisionWriter } from './decision-writer.js';
 import { AGENT_HISTORY_CHANNEL, EnforcementService, readAgentHistoryAnnouncement } from './enforcement-service.js';
@@ -71,6 +72,7 @@ export async function createEnforcementServices(deps: EnforcementAreaDeps): Prom
   if (deps.permissionRequests) approvals.register(permissionRequestApprovalSource(deps.permissionRequests.service, deps.permissionRequests.channel));
   const sessions = new SessionCache({ load: (tenantId, sessionId) => store.decisions.loadSessionState(tenantId, sessionId) });
   const agentHistories = new AgentHistoryCache({ load: (tenantId, agentId) => store.decisions.loadAgentHistory(tenantId, agentId) });
+  const agentTaints = new AgentTaintCache({ load: (tenantId, agentId, query) => store.decisions.agentOutputs(tenantId, agentId, query) });
   const counters = new RateCounters({ load: (tenantId, keys, now) => store.decisions.loadCounters(tenantId, keys, now) });
   const native = store.native;
   const writeBatch = native.dialect === 'sqlite' ? createSqliteBatchWriter(native.database) : (batch: EnforcementBatch) => store.decisions.writeBatch(batch);
@@ -90,8 +92,11 @@ export async function createEnforcementServices(deps: EnforcementAreaDeps): Prom
     },
   });
   const replicaId = randomUUID();
-  const enforcement = new EnforcementService({ clock, policies, holds, killSwitch, sessions, agentHistories, bus, replicaId, onBusError: (error) => logger.error({ err: error }, 'announcing an agent-wide history call failed'), counters, writer, fingerprint, scanner, appendLedger, onLedgerError, actionKey: deps.config.dataFlowKey, maxPendingHoldsPerAgent: deps.config.maxPendingHoldsPerAgent });
-  const enforcementOutputs = new OutputService({ clock, policies, sessions, writer, fingerprint, scanner, appendLedger, onLedgerError });
+  const enforcement = new EnforcementService({ clock, policies, holds, killSwitch, sessions, agentHistories, agentTaints, bus, replicaId, onBusError: (error) => logger.error({ err: error }, 'announcing an agent-wide history call failed'), counters, writer, fingerprint, scanner, appendLedger, onLedgerError, actionKey: deps.config.dataFlowKey, maxPendingHoldsPerAgent: deps.config.maxPendingHoldsPerAgent });
+  const enforcementOutputs = new OutputService({
+    clock, policies, sessions, writer, fingerprint, scanner, appendLedger, onLedgerError, agentTaints: { histories: agentHistories, cache: agentTaints },
+    bus, replicaId, onBusError: (error) => logger.error({ err: error }, 'announcing values returned to an agent failed'),
+  });
   // Sessions whose only change is their last-call times are written at most once a second; this timer
   // writes them when no decision traffic carries them along.
   const sessionTimer = setInterval(() => {
@@ -116,6 +121,12 @@ export async function createEnforcementServices(deps: EnforcementAreaDeps): Prom
       () => agentHistories.apply(call.tenantId, call.agentId, call.toolName, call.at, null, outcomeOf(call)),
     );
   });
+  // Values returned to an agent on another replica: its next agent-wide data-flow check reads the rows added since.
+  const unsubscribeAgentTaints = bus.subscribe(AGENT_TAINTS_CHANNEL, (payload) => {
+    const announced = readAgentTaintAnnouncement(payload);
+    if (announced === undefined || announced.origin === replicaId) return;
+    agentTaints.markStale(`${announced.tenantId}\n${announced.agentId}`);
+  });
   await killSwitch.start();
   policies.start();
   holds.start();
@@ -126,6 +137,7 @@ export async function createEnforcementServices(deps: EnforcementAreaDeps): Prom
       clearInterval(counterTimer);
       await sweeping;
       unsubscribeAgentHistory();
+      unsubscribeAgentTaints();
       holds.close();
       policies.close();
       await loader.close();

@@ -47,7 +47,7 @@ export class PolicyService {
   private unsubscribe: (() => void) | null = null;
 
   constructor(private readonly deps: {
-    repository: PolicyRepository; decisions: Pick<DecisionRepository, 'list' | 'outputsForSessions' | 'lastCallsBefore' | 'lastAgentCallsBefore' | 'agentViolationsBefore'>; bus: Bus; clock: Clock;
+    repository: PolicyRepository; decisions: Pick<DecisionRepository, 'list' | 'outputsForSessions' | 'lastCallsBefore' | 'lastAgentCallsBefore' | 'agentViolationsBefore' | 'agentOutputs'>; bus: Bus; clock: Clock;
     fingerprint?: Fingerprint | undefined; appendLedger?: PolicyLedgerAppend | undefined;
     /** Loads policy text with the parse of large sources off the event loop (default: a loader of its own). */
     loader?: PolicyLoader | undefined;

@@ -1,5 +1,5 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { MAX_AGENT_VIOLATIONS, createAgentHistory, evaluatePolicy, recordAgentCall, recordAgentViolation, recordCall, recordTaints, createSessionState } from '@tollgate/core';
+import { MAX_AGENT_VIOLATIONS, createAgentHistory, createAgentTaints, evaluatePolicy, recordAgentCall, recordAgentTaints, recordAgentViolation, recordCall, recordTaints, createSessionState } from '@tollgate/core';
 import type { AgentHistory, CompiledPolicy, Decision, EnforcementMode, Fingerprint, SafetyInput, SessionState } from '@tollgate/core';
 import type { DecisionRepository, OutputRecord, StoredDecision } from '../../store/repositories/decisions.js';
 
@@ -96,7 +96,7 @@ interface RecordedContext {
  * const report = await replayDecisions(store.decisions, 'acme', draft, { from: Date.now() - 86_400_000 });
  */
 export async function replayDecisions(
-  repository: Pick<DecisionRepository, 'list' | 'outputsForSessions' | 'lastCallsBefore' | 'lastAgentCallsBefore' | 'agentViolationsBefore'>,
+  repository: Pick<DecisionRepository, 'list' | 'outputsForSessions' | 'lastCallsBefore' | 'lastAgentCallsBefore' | 'agentViolationsBefore' | 'agentOutputs'>,
   tenantId: string,
   policy: CompiledPolicy | null,
   options: ReplayOptions = {},
@@ -109,6 +109,7 @@ export async function replayDecisions(
   const outputs = groupOutputs(await repository.outputsForSessions(tenantId, sessionIds));
   const history = await lastCallsBefore(repository, tenantId, sessionIds, options.from);
   const agents = await agentHistoriesBefore(repository, tenantId, [...new Set(decisions.map((d) => d.agentId))], options.from, policy);
+  const agentOutputs = await agentOutputsFor(repository, tenantId, decisions, options.from, policy);
   const report = emptyReport(truncated);
   const sessions = new Map<string, SessionState>();
   const counters = new Map<string, number>();
@@ -125,6 +126,7 @@ export async function replayDecisions(
       continue;
     }
     const agent = historyOf(agents, recorded.agentId);
+    applyAgentOutputs(agent, agentOutputs.get(recorded.agentId), recorded.ts);
     const result = evaluatePolicy(policy, {
       agentId: recorded.agentId, userId: recorded.userId, sessionId: recorded.sessionId, toolName: recorded.toolName,
       arguments: recorded.arguments ?? {}, enforcement: recorded.requestedMode as EnforcementMode, now: recorded.ts,
@@ -194,6 +196,51 @@ async function agentHistoriesBefore(
     for (const row of violations) recordAgentViolation(historyOf(histories, row.agentId), row.ts);
   }
   return histories;
+}
+
+/** Most recorded outputs re-applied per agent for data-flow rules with `across: agent` (the most recent). */
+export const MAX_REPLAYED_AGENT_OUTPUTS = 20_000;
+
+/**
+ * With data-flow rules of `across: agent` in the draft: per agent, its recorded outputs (any session) from the longest
+ * such window before the first replayed call (or `from`) up to the last replayed call, oldest first.
+ */
+async function agentOutputsFor(
+  repository: Pick<DecisionRepository, 'agentOutputs'>, tenantId: string, decisions: readonly StoredDecision[], from: number | undefined, policy: CompiledPolicy | null,
+): Promise<Map<string, OutputRecord[]>> {
+  const byAgent = new Map<string, OutputRecord[]>();
+  const windowMs = policy?.agentFlowWindowMs ?? 0;
+  const first = decisions[0];
+  const last = decisions[decisions.length - 1];
+  if (windowMs <= 0 || first === undefined || last === undefined) return byAgent;
+  const since = Math.min(from ?? first.ts, first.ts) - windowMs;
+  for (const agentId of new Set(decisions.map((d) => d.agentId))) {
+    const rows: OutputRecord[] = [];
+    let before: { ts: number; seq: number } | undefined = { ts: last.ts, seq: Number.MAX_SAFE_INTEGER };
+    while (before !== undefined && rows.length < MAX_REPLAYED_AGENT_OUTPUTS) {
+      const page = await repository.agentOutputs(tenantId, agentId, { since, before, limit: Math.min(PAGE, MAX_REPLAYED_AGENT_OUTPUTS - rows.length) });
+      rows.push(...page);
+      const tail = page[page.length - 1];
+      before = tail === undefined || page.length < PAGE ? undefined : { ts: tail.ts, seq: tail.seq };
+      await nextTurn();
+    }
+    byAgent.set(agentId, rows.reverse());
+  }
+  return byAgent;
+}
+
+/** Applies (and removes) the agent's recorded outputs that happened at or before `ts` to its values. */
+function applyAgentOutputs(agent: AgentHistory, outputs: OutputRecord[] | undefined, ts: number): void {
+  while (outputs && outputs.length > 0 && (outputs[0]?.ts ?? Infinity) <= ts) {
+    const output = outputs.shift();
+    const taints = (output?.taints ?? {}) as { added?: Array<[string, string[]]>; windowSizes?: number[] };
+    agent.taints ??= createAgentTaints();
+    recordAgentTaints(agent.taints, Array.isArray(taints.added) ? taints.added.filter(isTaintPair) : [], Array.isArray(taints.windowSizes) ? taints.windowSizes : [], output?.ts ?? ts);
+  }
+}
+
+function isTaintPair(item: unknown): item is [string, string[]] {
+  return Array.isArray(item) && typeof item[0] === 'string' && Array.isArray(item[1]) && item[1].every((label) => typeof label === 'string');
 }
 
 /**

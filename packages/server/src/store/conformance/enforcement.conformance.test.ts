@@ -46,7 +46,7 @@ describeStoreConformance('enforcement', (getStore) => {
         violations: [{ id: `vio_${id}`, tenantId: 'enf-a', decisionId: id, ts: 1_000, agentId: 'bot', userId: 'alice', sessionId: `s-${label}`, toolName: 'send_email', decision: 'BLOCK', severity: 'high', reason: 'r', ruleIds: ['approved-scope'] }],
         sessions: [{ tenantId: 'enf-a', sessionId: `s-${label}`, agentId: 'bot', state: '{"callCount":1}', updatedAt: 1 }, { tenantId: 'enf-a', sessionId: `s-${label}`, agentId: 'bot', state: '{"callCount":2}', updatedAt: 2 }],
         counters: [{ tenantId: 'enf-a', key: `k-${label}`, increment: 1, expiresAt: 5_000 }, { tenantId: 'enf-a', key: `k-${label}`, increment: 1, expiresAt: 5_000 }],
-        outputs: [{ tenantId: 'enf-a', decisionId: id, sessionId: `s-${label}`, toolName: 'read', ts: 1_001, decision: 'ALLOW', reason: 'ok', taints: { added: [['f1', ['pii']]] } }],
+        outputs: [{ tenantId: 'enf-a', decisionId: id, agentId: 'bot', sessionId: `s-${label}`, toolName: 'read', ts: 1_001, decision: 'ALLOW', reason: 'ok', taints: { added: [['f1', ['pii']]] } }],
       }));
       const { seq, ...stored } = (await store.decisions.get('enf-a', id))!;
       expect(seq).toBeGreaterThan(0);
@@ -56,8 +56,9 @@ describeStoreConformance('enforcement', (getStore) => {
       expect((await store.decisions.loadCounters('enf-a', [`k-${label}`, 'missing'], 1_000)).get(`k-${label}`)).toBe(5);
       expect((await store.decisions.loadCounters('enf-a', [`k-${label}`], 5_000)).size).toBe(0);
       expect(await store.decisions.outputsForSessions('enf-a', [`s-${label}`])).toEqual([
-        { tenantId: 'enf-a', decisionId: id, sessionId: `s-${label}`, toolName: 'read', ts: 1_001, decision: 'ALLOW', reason: 'ok', taints: { added: [['f1', ['pii']]] } },
+        { tenantId: 'enf-a', decisionId: id, agentId: 'bot', sessionId: `s-${label}`, toolName: 'read', ts: 1_001, decision: 'ALLOW', reason: 'ok', taints: { added: [['f1', ['pii']]] } },
       ]);
+      expect((await store.decisions.agentOutputs('enf-a', 'bot', { since: 0, limit: 10 })).filter((o) => o.sessionId === `s-${label}`).map((o) => o.decisionId)).toEqual([id]);
     }
     const violations = await store.decisions.listViolations('enf-a', { limit: 10 });
     expect(violations.length).toBe(writers(store).length);
@@ -139,6 +140,34 @@ describeStoreConformance('enforcement', (getStore) => {
     expect(all.sort((x, y) => x.ts - y.ts)).toEqual([{ agentId: 'a', ts: 110 }, { agentId: 'b', ts: 130 }, { agentId: 'a', ts: 140 }]);
     expect(await store.decisions.agentViolationsBefore('enf-v', ['a', 'b'], 100, 300, 2)).toEqual([{ agentId: 'a', ts: 140 }, { agentId: 'b', ts: 130 }]);
     expect(await store.decisions.agentViolationsBefore('enf-w', ['b'], 0, 1_000, 10)).toEqual([]);
+  });
+
+  it('agent outputs: newest first (time, then seq) from `since`, paged by keyset, only the agent\'s of the tenant', async () => {
+    const store = getStore();
+    await store.tenants.create({ id: 'enf-o', name: 'o', createdAt: 1 });
+    await store.tenants.create({ id: 'enf-oq', name: 'p', createdAt: 1 });
+    const output = (tenantId: string, decisionId: string, agentId: string, sessionId: string, ts: number) => ({
+      tenantId, decisionId, agentId, sessionId, toolName: 'read_customer', ts, decision: 'ALLOW', reason: 'ok', taints: { added: [[`fp-${decisionId}`, ['pii']]], windowSizes: [1] },
+    });
+    for (const [label, write] of writers(store)) {
+      await write(batch({ outputs: [
+        output('enf-o', `${label}-1`, 'a', 's1', 100), output('enf-o', `${label}-2`, 'a', 's2', 200), output('enf-o', `${label}-3`, 'a', 's3', 200),
+        output('enf-o', `${label}-4`, 'a', 's1', 300), output('enf-o', `${label}-5`, 'b', 's1', 250), output('enf-oq', `${label}-6`, 'a', 's1', 260),
+      ] }));
+      const ids = (rows: Array<{ decisionId: string }>) => rows.filter((row) => row.decisionId.startsWith(`${label}-`)).map((row) => row.decisionId.slice(label.length + 1));
+      const all = await store.decisions.agentOutputs('enf-o', 'a', { since: 150, limit: 100 });
+      expect(ids(all)).toEqual(['4', '3', '2']);
+      expect(all.find((row) => row.decisionId === `${label}-3`)).toMatchObject({ agentId: 'a', sessionId: 's3', ts: 200, taints: { added: [[`fp-${label}-3`, ['pii']]], windowSizes: [1] } });
+      // Two rows at the same time: the keyset continues between them, nothing skipped or repeated.
+      const first = await store.decisions.agentOutputs('enf-o', 'a', { since: 0, limit: 2 });
+      const last = first[first.length - 1]!;
+      const rest = await store.decisions.agentOutputs('enf-o', 'a', { since: 0, before: { ts: last.ts, seq: last.seq }, limit: 100 });
+      expect([...ids(first), ...ids(rest)]).toEqual(['4', '3', '2', '1']);
+      expect(ids(await store.decisions.agentOutputs('enf-oq', 'b', { since: 0, limit: 100 }))).toEqual([]);
+      expect(ids(await store.decisions.agentOutputs('enf-oq', 'a', { since: 0, limit: 100 }))).toEqual(['6']);
+      // Write paths run one after the other: the second's rows come later in seq, so clear the way for it.
+      await store.db.deleteFrom('decision_outputs').where('tenant_id', 'in', ['enf-o', 'enf-oq']).execute();
+    }
   });
 
   it('expired rate-limit counters are deleted a chunk at a time, live ones and other tenants\' live ones kept', async () => {

@@ -38,7 +38,7 @@ describeStoreConformance('retention', (getStore) => {
     await store.decisions.writeBatch(batch({
       decisions,
       violations: decisions.map((d) => ({ id: `vio_${d.id}`, tenantId: d.tenantId, decisionId: d.id, ts: d.ts, agentId: 'bot', userId: 'u', sessionId: 's', toolName: 't', decision: 'BLOCK', severity: null, reason: 'r', ruleIds: [] })),
-      outputs: [OLD, NEW].map((ts) => ({ tenantId: 'ret-a', decisionId: `d${ts}`, sessionId: 's', toolName: 't', ts, decision: 'ALLOW', reason: 'r', taints: {} })),
+      outputs: [OLD, NEW].map((ts) => ({ tenantId: 'ret-a', decisionId: `d${ts}`, agentId: 'bot', sessionId: 's', toolName: 't', ts, decision: 'ALLOW', reason: 'r', taints: {} })),
       holds: [hold('ret-a', 'hold_old_denied', OLD, 'denied'), hold('ret-a', 'hold_old_pending', OLD, 'pending'), hold('ret-a', 'hold_new', NEW, 'approved')],
       sessions: [{ tenantId: 'ret-a', sessionId: 'idle', agentId: 'bot', state: '{}', updatedAt: OLD }, { tenantId: 'ret-a', sessionId: 'busy', agentId: 'bot', state: '{}', updatedAt: NEW }],
       agents: [{ tenantId: 'ret-a', agentId: 'idle-bot', state: '{}', updatedAt: OLD }, { tenantId: 'ret-b', agentId: 'busy-bot', state: '{}', updatedAt: NEW }],

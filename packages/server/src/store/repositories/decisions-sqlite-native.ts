@@ -42,8 +42,8 @@ export function createSqliteBatchWriter(database: BetterSqlite3.Database): (batc
   const insertHold = database.prepare(insertSql('holds', HOLD_COLUMNS));
   const insertViolation = database.prepare(`INSERT INTO violations (id, tenant_id, decision_id, ts, agent_id, user_id, session_id, tool_name, decision, severity, reason, rule_ids)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
-  const insertOutput = database.prepare(`INSERT INTO decision_outputs (tenant_id, decision_id, session_id, tool_name, ts, decision, reason, taints)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
+  const insertOutput = database.prepare(`INSERT INTO decision_outputs (tenant_id, decision_id, session_id, tool_name, ts, decision, reason, taints, agent_id)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`);
   const upsertSession = database.prepare(`INSERT INTO enforcement_sessions (tenant_id, session_id, agent_id, state, updated_at)
     VALUES (?, ?, ?, ?, ?)
     ON CONFLICT (tenant_id, session_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at, agent_id = excluded.agent_id`);
@@ -59,7 +59,7 @@ export function createSqliteBatchWriter(database: BetterSqlite3.Database): (batc
       insertViolation.run(v.id, v.tenantId, v.decisionId, v.ts, v.agentId, v.userId, v.sessionId, v.toolName, v.decision, v.severity, v.reason, JSON.stringify(v.ruleIds));
     }
     for (const hold of batch.holds) insertHold.run(valuesOf(holdToRow(hold), HOLD_COLUMNS));
-    for (const o of batch.outputs) insertOutput.run(o.tenantId, o.decisionId, o.sessionId, o.toolName, o.ts, o.decision, o.reason, JSON.stringify(o.taints));
+    for (const o of batch.outputs) insertOutput.run(o.tenantId, o.decisionId, o.sessionId, o.toolName, o.ts, o.decision, o.reason, JSON.stringify(o.taints), o.agentId);
     for (const s of lastPerKey(batch.sessions, (row) => `${row.tenantId}\n${row.sessionId}`)) upsertSession.run(s.tenantId, s.sessionId, s.agentId, s.state, s.updatedAt);
     for (const a of lastPerKey(batch.agents, (row) => `${row.tenantId}\n${row.agentId}`)) upsertAgent.run(a.tenantId, a.agentId, a.state, a.updatedAt);
     for (const c of sumPerKey(batch.counters)) upsertCounter.run(c.tenantId, c.key, c.increment, c.expiresAt);

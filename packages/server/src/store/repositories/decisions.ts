@@ -3,7 +3,7 @@ import type { Kysely, Selectable } from 'kysely';
 import type { Database } from '../schema.js';
 import type { Dialect } from '../types.js';
 import { parseJsonColumn } from './enforcement-tables.js';
-import type { DecisionsTable, ViolationsTable } from './enforcement-tables.js';
+import type { DecisionOutputsTable, DecisionsTable, ViolationsTable } from './enforcement-tables.js';
 import type { HoldRecord } from './holds.js';
 import { holdToRow } from './holds.js';
 
@@ -60,6 +60,8 @@ export interface ViolationRecord {
 export interface OutputRecord {
   tenantId: string;
   decisionId: string;
+  /** The agent the output was returned to (null only for rows older than migration 0013 it could not be found for). */
+  agentId: string | null;
   sessionId: string;
   toolName: string;
   ts: number;
@@ -98,6 +100,11 @@ export interface DecisionRepository {
   list(tenantId: string, query: DecisionQuery): Promise<StoredDecision[]>;
   listViolations(tenantId: string, query: { limit: number; beforeSeq?: number | undefined }): Promise<Array<ViolationRecord & { seq: number }>>;
   outputsForSessions(tenantId: string, sessionIds: readonly string[]): Promise<OutputRecord[]>;
+  /**
+   * Outputs returned to an agent (any session) at or after `since`, newest first (by time, then seq), at most `limit`;
+   * `before` continues a previous page after its last row. What data-flow rules with `across: agent` read.
+   */
+  agentOutputs(tenantId: string, agentId: string, query: { since: number; before?: { ts: number; seq: number } | undefined; limit: number }): Promise<Array<OutputRecord & { seq: number }>>;
   loadSessionState(tenantId: string, sessionId: string): Promise<string | undefined>;
   /** The stored agent-wide history of an agent (serialized), if any. */
   loadAgentHistory(tenantId: string, agentId: string): Promise<string | undefined>;
@@ -155,6 +162,13 @@ function toDecision(row: Selectable<DecisionsTable>): StoredDecision {
   };
 }
 
+function toOutput(row: Selectable<DecisionOutputsTable>): OutputRecord {
+  return {
+    tenantId: row.tenant_id, decisionId: row.decision_id, agentId: row.agent_id, sessionId: row.session_id, toolName: row.tool_name,
+    ts: Number(row.ts), decision: row.decision, reason: row.reason, taints: parseJsonColumn(row.taints),
+  };
+}
+
 function toViolation(row: Selectable<ViolationsTable>): ViolationRecord & { seq: number } {
   return {
     seq: Number(row.seq), id: row.id, tenantId: row.tenant_id, decisionId: row.decision_id, ts: Number(row.ts),
@@ -176,7 +190,7 @@ async function writeAll(db: Kysely<Database>, batch: EnforcementBatch): Promise<
   for (const rows of chunks(batch.outputs)) {
     await db.insertInto('decision_outputs').values(rows.map((o) => ({
       tenant_id: o.tenantId, decision_id: o.decisionId, session_id: o.sessionId, tool_name: o.toolName, ts: o.ts,
-      decision: o.decision, reason: o.reason, taints: JSON.stringify(o.taints),
+      decision: o.decision, reason: o.reason, taints: JSON.stringify(o.taints), agent_id: o.agentId,
     }))).execute();
   }
   for (const rows of chunks(lastPerKey(batch.sessions, (s) => `${s.tenantId}\n${s.sessionId}`))) {
@@ -258,10 +272,17 @@ export function createDecisionRepository(db: Kysely<Database>, _dialect: Dialect
       if (sessionIds.length === 0) return [];
       const rows = await db.selectFrom('decision_outputs').selectAll().where('tenant_id', '=', tenantId)
         .where('session_id', 'in', [...sessionIds]).orderBy('seq', 'asc').execute();
-      return rows.map((row) => ({
-        tenantId: row.tenant_id, decisionId: row.decision_id, sessionId: row.session_id, toolName: row.tool_name,
-        ts: Number(row.ts), decision: row.decision, reason: row.reason, taints: parseJsonColumn(row.taints),
-      }));
+      return rows.map(toOutput);
+    },
+    async agentOutputs(tenantId, agentId, query) {
+      let select = db.selectFrom('decision_outputs').selectAll().where('tenant_id', '=', tenantId).where('agent_id', '=', agentId)
+        .where('ts', '>=', query.since);
+      const before = query.before;
+      if (before !== undefined) {
+        select = select.where((eb) => eb.or([eb('ts', '<', before.ts), eb.and([eb('ts', '=', before.ts), eb('seq', '<', before.seq)])]));
+      }
+      const rows = await select.orderBy('ts', 'desc').orderBy('seq', 'desc').limit(query.limit).execute();
+      return rows.map((row) => ({ ...toOutput(row), seq: Number(row.seq) }));
     },
     async loadSessionState(tenantId, sessionId) {
       const row = await db.selectFrom('enforcement_sessions').select('state').where('tenant_id', '=', tenantId)

@@ -89,6 +89,8 @@ export interface DecisionOutputsTable {
   decision: string;
   reason: string;
   taints: string;
+  /** Migration 0013; NULL for older rows whose agent could not be found. */
+  agent_id: string | null;
 }
 
 export interface HoldsTable {
