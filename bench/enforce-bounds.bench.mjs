@@ -6,14 +6,22 @@
 //   violations within a window when a call is evaluated;
 // - a session holding 10,000 data-flow values: one more output adding a value (in place), and serializing the state
 //   (what the at-most-once-a-second write costs);
-// - rate-limit counters at their 200,000 bound with nothing expired: one more counter (amortized).
+// - rate-limit counters at their 200,000 bound with nothing expired: one more counter (amortized);
+// - an agent holding 10,000 values returned in any session (agent-wide data flow): one more output, and reading the
+//   10,000 back from a SQLite store when a rule first needs them (100 outputs of 100 values).
 // Before the bounds, the first grew without limit (20,000 tools: 2.4 ms per call), an output copied all 10,000 values
 // and every output serialized them, and the counters walked all 200,000 per call. Targets: bounded per-call costs.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
-  MAX_AGENT_VIOLATIONS, agentViolationsSince, createAgentHistory, createSessionState, recordAgentCall, recordAgentViolation, recordCall, recordCallInPlace, recordLabeledTaintsInPlace,
+  MAX_AGENT_TAINTS, MAX_AGENT_VIOLATIONS, createAgentTaints, recordAgentTaints, agentViolationsSince, createAgentHistory, createSessionState, recordAgentCall, recordAgentViolation, recordCall, recordCallInPlace, recordLabeledTaintsInPlace,
   serializeSessionState, sha256Fingerprint,
 } from '../packages/core/dist/index.js';
 import { RateCounters } from '../packages/server/dist/services/enforcement/rate-counters.js';
+import { AgentHistoryCache } from '../packages/server/dist/services/enforcement/agent-history-cache.js';
+import { AgentTaintCache } from '../packages/server/dist/services/enforcement/agent-taint-cache.js';
+import { migrateStore, openSqliteStore } from '../packages/server/dist/index.js';
 
 function timePerOp(ops, fn) {
   const started = process.hrtime.bigint();
@@ -73,6 +81,41 @@ export default async function run({ log = console.log } = {}) {
   const counterUs = best(3, () => timePerOp(50_000, () => counters.increment('t', `emails|session:s-${next++}|3600000:0`, now)));
   log(`rate counters at 200,000, one more (amortized over the prunes): ${counterUs.toFixed(2)} µs`);
 
+  // Agent holding MAX_AGENT_TAINTS values (any session), one more output; then reading them back from a store.
+  const agentTaints = createAgentTaints();
+  recordAgentTaints(agentTaints, Array.from({ length: MAX_AGENT_TAINTS }, (_, i) => [sha256Fingerprint(`agent-value-${i}`), ['pii']]), [1], 0);
+  let outputAt = 1;
+  const agentOutputUs = best(3, () => timePerOp(5_000, (i) => recordAgentTaints(agentTaints, [[fingerprints[i % fingerprints.length], ['pii']]], [1], outputAt++)));
+  const dir = await mkdtemp(join(tmpdir(), 'tollgate-bounds-'));
+  let agentLoadMs = 0;
+  let loadedValues = 0;
+  try {
+    const store = openSqliteStore({ filename: join(dir, 'bounds.db') });
+    await migrateStore(store);
+    await store.tenants.create({ id: 't', name: 't', createdAt: 1 });
+    const loadAt = Date.now();
+    const outputs = Array.from({ length: 100 }, (_, o) => ({
+      tenantId: 't', decisionId: `out_${o}`, agentId: 'reader', sessionId: `s-${o}`, toolName: 'read_customer', ts: loadAt - 100_000 + o, decision: 'ALLOW', reason: 'ok',
+      taints: { added: Array.from({ length: 100 }, (_, v) => [sha256Fingerprint(`stored-${o}-${v}`), ['customer_pii']]), windowSizes: [1, 2] },
+    }));
+    await store.decisions.writeBatch({ decisions: [], violations: [], holds: [], sessions: [], agents: [], counters: [], outputs });
+    const histories = new AgentHistoryCache({ load: async () => undefined });
+    const rounds = [];
+    for (let round = 0; round < 3; round += 1) {
+      const cache = new AgentTaintCache({ load: (tenantId, agentId, query) => store.decisions.agentOutputs(tenantId, agentId, query) });
+      const entry = await histories.load('t', 'reader');
+      delete entry.history.taints;
+      const started = process.hrtime.bigint();
+      loadedValues = (await cache.ensure(entry, loadAt)).entries.size;
+      rounds.push(Number(process.hrtime.bigint() - started) / 1e6);
+    }
+    agentLoadMs = Math.min(...rounds);
+    await store.close();
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+  log(`agent with ${MAX_AGENT_TAINTS} values (any session), one more output: ${agentOutputUs.toFixed(2)} µs; reading ${loadedValues} back from SQLite on first use: ${agentLoadMs.toFixed(1)} ms`);
+
   const metrics = {
     session_at_bound_call_in_place_us: Number(sessionInPlaceUs.toFixed(3)),
     session_at_bound_call_copying_us: Number(sessionCopyUs.toFixed(2)),
@@ -83,6 +126,8 @@ export default async function run({ log = console.log } = {}) {
     full_session_serialize_ms: Number(serializeMs.toFixed(2)),
     full_session_state_bytes: bytes,
     rate_counter_at_bound_us: Number(counterUs.toFixed(3)),
+    agent_taints_at_bound_output_us: Number(agentOutputUs.toFixed(3)),
+    agent_taints_load_10000_ms: Number(agentLoadMs.toFixed(2)),
   };
   const targets = {
     session_at_bound_call_in_place_us: '<= 10',
@@ -91,8 +136,11 @@ export default async function run({ log = console.log } = {}) {
     agent_violations_count_500_us: '<= 10',
     full_session_output_in_place_us: '<= 20',
     rate_counter_at_bound_us: '<= 20',
+    agent_taints_at_bound_output_us: '<= 20',
+    agent_taints_load_10000_ms: '<= 100',
   };
   const pass = sessionInPlaceUs <= 10 && agentUs <= 10 && outputUs <= 20 && counterUs <= 20 && violationUs <= 10 && countUs <= 10
+    && agentOutputUs <= 20 && agentLoadMs <= 100 && loadedValues === MAX_AGENT_TAINTS
     && agent.lastCallAt.has('read_customer') && violator.violations.length === MAX_AGENT_VIOLATIONS;
   return { name: 'enforce-bounds', metrics, targets, pass };
 }

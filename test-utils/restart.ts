@@ -3,8 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateApiKey, loadConfig, startTollgate } from '@tollgate/server';
 
-/** Sends one `/v1/enforce` call as the admin key of {@link acrossRestart}; resolves to the decision body. */
-export type RestartEnforce = (body: Record<string, unknown>) => Promise<{ decision: string; reason: string }>;
+/**
+ * Sends one `/v1/enforce` call (or, with `path`, a call to another enforcement route such as `/v1/enforce/output`) as
+ * the admin key of {@link acrossRestart}; resolves to the decision body.
+ */
+export type RestartEnforce = (body: Record<string, unknown>, path?: string) => Promise<{ decision: string; reason: string }>;
 
 /**
  * Starts Tollgate on a fresh SQLite data directory with `policySource` active, runs `before`, stops it, starts it
@@ -18,8 +21,8 @@ export async function acrossRestart(policySource: string, before: (enforce: Rest
   const adminKey = generateApiKey().token;
   const config = loadConfig({}, { port: 0, host: '127.0.0.1', dataDir, adminKey, logLevel: 'silent' });
   const headers = { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' };
-  const enforceAt = (url: string): RestartEnforce => async (body) => {
-    const res = await fetch(`${url}/v1/enforce`, { method: 'POST', headers, body: JSON.stringify(body) });
+  const enforceAt = (url: string): RestartEnforce => async (body, path = '/v1/enforce') => {
+    const res = await fetch(`${url}${path}`, { method: 'POST', headers, body: JSON.stringify(body) });
     return (await res.json()) as { decision: string; reason: string };
   };
   try {

@@ -72,8 +72,11 @@ describe('/v1/enforce', () => {
       expect(outside.body.matchedRules).toContain('no-email-outside-after-customer-read');
       const leak = await enforce({ ...session, toolName: 'http_post', arguments: { body: 'mail JANE@customer.example' } });
       expect(leak.body.matchedRules).toContain('no-customer-pii-outbound');
+      // The example's data-flow rule is agent-wide: another session of the agent carries the value too.
       const other = await enforce({ ...session, sessionId: 'flow-2', toolName: 'http_post', arguments: { body: 'mail jane@customer.example' } });
-      expect(other.body.decision).toBe('ALLOW');
+      expect(other.body).toMatchObject({ decision: 'BLOCK', matchedRules: ['no-customer-pii-outbound'] });
+      const clean = await enforce({ ...session, sessionId: 'flow-2', toolName: 'http_post', arguments: { body: 'status: all good' } });
+      expect(clean.body.decision).toBe('ALLOW');
     });
 
     it('concurrent calls of one session are serialized: progressive mode escalates exactly once', async () => {

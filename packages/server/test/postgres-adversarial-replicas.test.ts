@@ -108,4 +108,35 @@ describe.skipIf(!pgUrl)('two replicas on one PostgreSQL', () => {
     expect((await asB(first.url, { agentId: 'fresh-escalator', sessionId: 'f-1', toolName: 'drop_tables' })).decision).toBe('STEP_UP');
     expect((await asB(second.url, { agentId: 'fresh-escalator', sessionId: 'f-2', toolName: 'drop_tables' }))).toMatchObject({ decision: 'BLOCK', reason: expect.stringMatching(/violation 2 of this agent within 1h/) });
   });
+  it('agent-wide data flow: a value returned on one replica is caught leaving through the other (bus for a cached agent, database otherwise)', async () => {
+    const keyB = first.tenantB.adminKey;
+    const policy = [
+      'name: agent-data-flow',
+      'agents: { "*": { approvedScope: [read_customer, send_email] } }',
+      'dataFlow: { sources: [{ tools: [read_customer], label: customer_pii }] }',
+      'rules:',
+      '  - { id: no-pii-out, match: { tools: [send_email] }, dataFlow: { labels: [customer_pii], across: agent, within: 1h }, effect: BLOCK, reason: customer data leaves }',
+      '',
+    ].join('\n');
+    expect((await first.request('POST', '/api/v1/policies', { key: keyB, body: { name: 'agent-data-flow', source: policy, activate: true } })).status).toBe(201);
+    const asB = (url: string, path: string, body: Record<string, unknown>) =>
+      fetch(`${url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${keyB}`, 'content-type': 'application/json' }, body: JSON.stringify(body) })
+        .then(async (res) => (await res.json()) as { decision: string; matchedRules?: string[] });
+    const mail = (url: string, agentId: string, sessionId: string, body: string) => asB(url, '/v1/enforce', { agentId, sessionId, toolName: 'send_email', arguments: { body } });
+    const read = async (url: string, agentId: string, email: string) => {
+      expect((await asB(url, '/v1/enforce', { agentId, sessionId: `read-${agentId}`, toolName: 'read_customer', arguments: {} })).decision).toBe('ALLOW');
+      expect((await asB(url, '/v1/enforce/output', { agentId, sessionId: `read-${agentId}`, toolName: 'read_customer', output: { email } })).decision).toBe('ALLOW');
+    };
+    // Both replicas have the agent's (empty) values in memory before the read: the second learns of it from the bus.
+    for (const url of [first.url, second.url]) {
+      await expect.poll(async () => (await mail(url, 'courier', `warm-${url}`, 'hello')).decision, { timeout: 5_000 }).toBe('ALLOW');
+    }
+    await read(first.url, 'courier', 'first.replica@customer.example');
+    let attempt = 0;
+    await expect.poll(async () => (await mail(second.url, 'courier', `mail-${attempt++}`, 'first.replica@customer.example')).decision, { timeout: 2_000 }).toBe('BLOCK');
+    // An agent the second replica has never seen: its values are read from the database, where the output was written.
+    await read(first.url, 'fresh-courier', 'fresh@customer.example');
+    expect(await mail(second.url, 'fresh-courier', 'f-1', 'fresh@customer.example')).toMatchObject({ decision: 'BLOCK', matchedRules: ['no-pii-out'] });
+    expect((await mail(second.url, 'fresh-courier', 'f-2', 'no customer data here')).decision).toBe('ALLOW');
+  });
 });
