@@ -134,3 +134,35 @@ describe('AgentTaintCache', () => {
     for (const bad of [null, 'x', 7, {}, { tenantId: 't' }, { tenantId: 1, agentId: 'a' }]) expect(readAgentTaintAnnouncement(bad)).toBeUndefined();
   });
 });
+
+describe('AgentTaintCache under a stream of announcements', () => {
+  it('a call waits for a read already under way and then reads once more at most, however many announcements arrive', async () => {
+    const table = outputsTable();
+    const histories = new AgentHistoryCache({ load: async () => undefined });
+    let reads = 0;
+    let entryKey = '';
+    const cache: AgentTaintCache = new AgentTaintCache({
+      load: async (tenantId, agentId, query) => {
+        reads += 1;
+        const rows = await table.load(tenantId, agentId, query);
+        // Every read races with another replica's output: committed and announced while the read runs.
+        table.add('bot', NOW + reads, [`announced-during-read-${reads}`]);
+        cache.markStale(entryKey);
+        await new Promise((resolve) => setTimeout(resolve, 1));
+        return rows;
+      },
+    });
+    const entry = await histories.load('t', 'bot');
+    entryKey = entry.key;
+    table.add('bot', NOW, ['before-the-calls']);
+    const first = cache.ensure(entry, NOW);
+    const second = cache.ensure(entry, NOW); // arrives while the first read runs
+    const [a, b] = await Promise.all([first, second]);
+    expect(reads).toBe(2); // the first call's read, and one more for the second call; not one per announcement
+    expect(a.entries.has('before-the-calls')).toBe(true);
+    expect(b.entries.has('announced-during-read-1')).toBe(true); // announced before the second call's own read
+    await cache.ensure(entry, NOW);
+    expect(reads).toBe(3); // the announcement during the second read is read by the next call
+    expect(b.entries.has('announced-during-read-2')).toBe(true);
+  });
+});

@@ -75,15 +75,19 @@ export class AgentTaintCache {
       this.loaded.delete(entry.key); // most recently used last
       this.loaded.set(entry.key, state);
     }
-    // A failed read rejects this call (fail closed: no rule is evaluated without the values) and leaves the agent stale.
-    while (state.stale || state.pending) {
-      if (!state.pending) {
-        const current = state;
-        current.stale = false;
-        current.pending = this.read(current, now).finally(() => { current.pending = undefined; });
-        current.pending.catch(() => { current.stale = true; });
-      }
-      await state.pending;
+    // A read already under way may have started before an output this call must see was committed: wait for it, then
+    // read once more if an announcement arrived meanwhile. At most these two, however many announcements keep coming
+    // (later ones are for later calls). A failed read rejects this call (fail closed: no rule is evaluated without
+    // the values) and leaves the agent stale for the next one.
+    if (state.pending) await state.pending;
+    // Another call may have started the read after an announcement while this one waited: that is the one to wait for.
+    if (state.pending) await state.pending;
+    else if (state.stale) {
+      const current = state;
+      current.stale = false;
+      current.pending = this.read(current, now).finally(() => { current.pending = undefined; });
+      current.pending.catch(() => { current.stale = true; });
+      await current.pending;
     }
     this.trim(entry.key);
     return entry.history.taints ?? createAgentTaints();
