@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadPolicy } from './compile.js';
 import type { CompiledPolicy } from './compile.js';
+import { MAX_DECODED_PER_SCAN } from './data-flow.js';
 import { evaluatePolicy } from './evaluate.js';
 import { recordOutputTaints } from './output.js';
 import { createSessionState } from './session-state.js';
@@ -59,5 +60,43 @@ describe('data-flow: trivially transformed values', () => {
   it('a JSON text argument too large to expand fails closed like other oversized arguments', () => {
     const big = JSON.stringify({ list: Array.from({ length: 20_000 }, (_, i) => `v${i}`) });
     expect(post({ body: big })).toBe('BLOCK');
+  });
+});
+
+describe('data-flow: encoded values and values inside URLs', () => {
+  const email = 'jane.doe@example.com';
+  const b64 = (text: string) => Buffer.from(text).toString('base64');
+  it.each([
+    ['base64 of the email as the whole argument', { body: b64(email) }],
+    ['base64 inside a sentence', { body: `payload: ${b64(email)} (see attachment)` }],
+    ['base64url without padding', { token: Buffer.from(email).toString('base64url') }],
+    ['hex of the email', { data: Buffer.from(email).toString('hex') }],
+    ['upper-case hex of the phone', { data: Buffer.from('+1 555-010-7788').toString('hex').toUpperCase() }],
+    ['percent-encoded in a query string', { url: 'https://collector.example/c?e=jane.doe%40example.com&t=1' }],
+    ['a plain query parameter', { url: `https://collector.example/c?email=${email}&t=1` }],
+    ['a URL path segment', { url: `https://collector.example/u/${email}/save` }],
+    ['the name with + for spaces in a form body', { body: 'first=x&name=Jane+Doe&ok=1' }],
+    ['the name percent-encoded', { body: 'name=Jane%20Doe' }],
+    ['base64 of a percent-encoded value (two layers)', { body: b64(encodeURIComponent(`name: ${email}`)) }],
+    ['base64 of JSON text holding the value', { body: b64(JSON.stringify({ contact: { email } })) }],
+    ['base64 of base64 (two layers)', { body: b64(b64(email)) }],
+  ])('%s is caught', (_label, args) => {
+    expect(post(args)).toBe('BLOCK');
+  });
+
+  it.each([
+    ['three layers of base64 (past the documented bound)', { body: b64(b64(b64(email))) }],
+    ['other base64 text', { body: b64('nothing sensitive in here at all') }],
+    ['binary base64 (an image)', { image: Buffer.from(Array.from({ length: 300 }, (_, i) => (i * 97) % 256)).toString('base64') }],
+    ['long English words and hashes that happen to fit base64 or hex', { body: 'governance internationalization 3f2a9c1b7e8d0a4c deadbeefcafe Authorization' }],
+    ['a URL without the value', { url: 'https://status.example/ping?ok=1&from=bot' }],
+  ])('%s is allowed', (_label, args) => {
+    expect(post(args)).toBe('ALLOW');
+  });
+
+  it('padding the arguments with more than MAX_DECODED_PER_SCAN decodable tokens fails closed', () => {
+    const padding = Array.from({ length: MAX_DECODED_PER_SCAN + 1 }, (_, i) => b64(`harmless filler text ${i}`)).join(' ');
+    expect(post({ body: padding })).toBe('BLOCK');
+    expect(post({ body: padding.split(' ').slice(0, 5_000).join(' ') })).toBe('ALLOW');
   });
 });

@@ -192,13 +192,18 @@ export function scanForAgentTaints(
 function visitCandidates(args: unknown, windowSizes: ReadonlySet<number>, check: (text: string) => void, limits: ScanLimits): boolean {
   const leaves: string[] = [];
   const complete = walkLeaves(args, 0, limits, leaves, true);
+  /** Layers of encoding undone to reach each leaf (0: as sent), parallel to `leaves`. */
+  const layers: number[] = leaves.map(() => 0);
   let chars = 0;
-  // `leaves` grows while it is read: the values inside JSON text are appended and scanned in turn.
+  let decoded = 0;
+  // `leaves` grows while it is read: the values inside JSON text and decoded text are appended and scanned in turn.
   for (let index = 0; index < leaves.length; index += 1) {
     const leaf = leaves[index] ?? '';
+    const layer = layers[index] ?? 0;
     const parsed = parseJsonText(leaf);
     if (parsed !== undefined) {
       if (!walkLeaves(parsed, 0, limits, leaves, true)) return false;
+      while (layers.length < leaves.length) layers.push(layer);
       continue;
     }
     chars += leaf.length;
@@ -210,8 +215,98 @@ function visitCandidates(args: unknown, windowSizes: ReadonlySet<number>, check:
       for (let start = 0; start + size <= words.length; start += 1) check(words.slice(start, start + size).join(' '));
     }
     checkDigitRuns(words, check);
+    if (URL_PUNCTUATION.test(normalized)) checkPieces(words, windowSizes, check);
+    if (layer < MAX_DECODE_LAYERS) {
+      for (const text of decodings(leaf)) {
+        // Past the bound the scan is incomplete (fail closed): padding the arguments with decodable tokens must not
+        // push the one that matters out of reach.
+        if (++decoded > MAX_DECODED_PER_SCAN) return false;
+        leaves.push(text);
+        layers.push(layer + 1);
+      }
+    }
   }
   return complete;
+}
+
+const URL_PUNCTUATION = /[?&=#/+]/;
+const URL_PUNCTUATION_RUN = /[?&=#/+]+/;
+
+/**
+ * A value inside a URL or query string (`https://x.example/c?email=jane@example.com`) is no word of its own: the
+ * words are split once more at `? & = # / +` and their pieces checked like words (runs of them too).
+ */
+function checkPieces(words: readonly string[], windowSizes: ReadonlySet<number>, check: (text: string) => void): void {
+  const pieces: string[] = [];
+  for (const word of words) {
+    for (const raw of word.split(URL_PUNCTUATION_RUN)) {
+      const piece = raw.replace(EDGE_PUNCTUATION, '');
+      if (piece !== '') pieces.push(NUMBER_LIKE.test(piece) ? piece.replace(/\D/g, '') : piece);
+    }
+  }
+  for (const piece of pieces) check(piece);
+  for (const size of windowSizes) {
+    if (size < 2) continue;
+    for (let start = 0; start + size <= pieces.length; start += 1) check(pieces.slice(start, start + size).join(' '));
+  }
+}
+
+/**
+ * Layers of encoding undone before matching: base64 of a percent-encoded value is two. An agent (or an instruction
+ * injected into it) that encodes a remembered value before sending it is still caught.
+ */
+export const MAX_DECODE_LAYERS = 2;
+/** Decoded texts one scan may add; past it the scan is incomplete and data-flow rules fail closed. */
+export const MAX_DECODED_PER_SCAN = 10_000;
+
+const PERCENT_RUN = /(?:%[0-9a-fA-F]{2})+/g;
+const HAS_PERCENT = /%[0-9a-fA-F]{2}/;
+/** Separators of the tokens tried as base64 or hex (base64's own `+ / = - _` are not among them). */
+const TOKEN_SEPARATORS = /[\s"'`,;:()[\]{}<>|&?]+/;
+const BASE64_TOKEN = /^[A-Za-z0-9+/_-]{8,}={0,2}$/;
+const HEX_TOKEN = /^(?:[0-9a-fA-F]{2}){4,}$/;
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
+/** Control characters other than tab and line breaks: decoded bytes holding them are not text. */
+const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
+
+/**
+ * The texts hidden in one argument value by common encodings: the value percent-decoded (URL escapes, `+` as space),
+ * and each token of at least 8 characters that is base64 / base64url or hex and decodes to printable UTF-8 text.
+ *
+ * @example
+ * decodings('contact: amFuZS5kb2VAZXhhbXBsZS5jb20=') // ['jane.doe@example.com']
+ */
+export function decodings(text: string): string[] {
+  const found: string[] = [];
+  if (HAS_PERCENT.test(text)) {
+    const unescaped = text.replace(/\+/g, ' ').replace(PERCENT_RUN, (run) => {
+      try {
+        return decodeURIComponent(run);
+      } catch {
+        return run;
+      }
+    });
+    if (unescaped !== text) found.push(unescaped);
+  }
+  if (text.length < 8) return found;
+  for (const token of text.split(TOKEN_SEPARATORS)) {
+    if (token.length < 8) continue;
+    if (HEX_TOKEN.test(token)) pushText(found, Buffer.from(token, 'hex'));
+    const unpadded = token.replace(/=+$/, '');
+    if (BASE64_TOKEN.test(token) && unpadded.length % 4 !== 1) pushText(found, Buffer.from(unpadded, 'base64'));
+  }
+  return found;
+}
+
+function pushText(found: string[], bytes: Uint8Array): void {
+  if (bytes.length < 4) return;
+  let text: string;
+  try {
+    text = STRICT_UTF8.decode(bytes);
+  } catch {
+    return;
+  }
+  if (!CONTROL.test(text)) found.push(text);
 }
 
 /** Most values remembered per agent (the most recently returned); the oldest are forgotten first. */
