@@ -59,6 +59,10 @@ describe('agent-wide data flow over HTTP', () => {
     expect(caught.body).toMatchObject({ decision: 'BLOCK', matchedRules: ['no-customer-data-out'] });
     // No session id at all (the default session) is one more fresh session: still caught.
     expect((await enforce(t.tenantA.adminKey, { agentId: 'rotator', toolName: 'send_email', arguments: { body: 'dear jane doe' } })).body.decision).toBe('BLOCK');
+    // Encoded (base64 inside the text, or a query parameter of a URL): still the value.
+    const encoded = Buffer.from('jane.doe@customer.example').toString('base64');
+    expect((await mail(t.tenantA.adminKey, 'rotator', 'r-4', `attachment: ${encoded}`)).body.decision).toBe('BLOCK');
+    expect((await enforce(t.tenantA.adminKey, { agentId: 'rotator', sessionId: 'r-5', toolName: 'send_email', arguments: { body: 'https://c.example/x?e=jane.doe%40customer.example' } })).body.decision).toBe('BLOCK');
     // An e-mail without the value passes: the rule is about the data, not about having read it.
     expect((await mail(t.tenantA.adminKey, 'rotator', 'r-3', 'weekly summary, nothing personal')).body.decision).toBe('ALLOW');
     // Tenant B runs the session-scoped rule: shaken off by the new session (and caught in the same one).
