@@ -8,20 +8,23 @@
 //   (what the at-most-once-a-second write costs);
 // - rate-limit counters at their 200,000 bound with nothing expired: one more counter (amortized);
 // - an agent holding 10,000 values returned in any session (agent-wide data flow): one more output, and reading the
-//   10,000 back from a SQLite store when a rule first needs them (100 outputs of 100 values).
+//   10,000 back from a SQLite store when a rule first needs them (100 outputs of 100 values);
+// - a data-flow rule scanning a 100 KB argument against a session holding 10,000 values, with the server's keyed
+//   fingerprint: words that all differ (the worst case: each one fingerprinted) and English-like text.
 // Before the bounds, the first grew without limit (20,000 tools: 2.4 ms per call), an output copied all 10,000 values
 // and every output serialized them, and the counters walked all 200,000 per call. Targets: bounded per-call costs.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  MAX_AGENT_TAINTS, MAX_AGENT_VIOLATIONS, createAgentTaints, recordAgentTaints, agentViolationsSince, createAgentHistory, createSessionState, recordAgentCall, recordAgentViolation, recordCall, recordCallInPlace, recordLabeledTaintsInPlace,
+  MAX_AGENT_TAINTS, MAX_AGENT_VIOLATIONS, createAgentTaints, recordAgentTaints, scanForAgentTaints, agentViolationsSince, createAgentHistory, createSessionState, recordAgentCall, recordAgentViolation, recordCall, recordCallInPlace, recordLabeledTaintsInPlace,
   serializeSessionState, sha256Fingerprint,
 } from '../packages/core/dist/index.js';
 import { RateCounters } from '../packages/server/dist/services/enforcement/rate-counters.js';
 import { AgentHistoryCache } from '../packages/server/dist/services/enforcement/agent-history-cache.js';
 import { AgentTaintCache } from '../packages/server/dist/services/enforcement/agent-taint-cache.js';
 import { migrateStore, openSqliteStore } from '../packages/server/dist/index.js';
+import { dataFlowFingerprint } from '../packages/server/dist/services/enforcement/index.js';
 
 function timePerOp(ops, fn) {
   const started = process.hrtime.bigint();
@@ -116,6 +119,22 @@ export default async function run({ log = console.log } = {}) {
   }
   log(`agent with ${MAX_AGENT_TAINTS} values (any session), one more output: ${agentOutputUs.toFixed(2)} µs; reading ${loadedValues} back from SQLite on first use: ${agentLoadMs.toFixed(1)} ms`);
 
+  // Scanning a 100 KB argument for remembered values (keyed fingerprint, as the server computes it).
+  const keyed = dataFlowFingerprint('bench-data-flow-key');
+  const scanned = createAgentTaints();
+  recordAgentTaints(scanned, Array.from({ length: MAX_AGENT_TAINTS }, (_, i) => [keyed(`value-${i}`), ['pii']]), [1, 2], 0);
+  let seed = 7;
+  const random = () => (seed = (seed * 1_103_515_245 + 12_345) >>> 0) / 2 ** 32;
+  const vocabulary = Array.from({ length: 3_000 }, (_, i) => `w${((i * 2_654_435_761) >>> 0).toString(36).slice(0, 3 + (i % 7))}`);
+  let distinct = '';
+  for (let i = 0; distinct.length < 100 * 1024; i += 1) distinct += `r${i.toString(36)}x `;
+  let english = '';
+  while (english.length < 100 * 1024) english += vocabulary[Math.floor(vocabulary.length * random() ** 3)] + (random() < 0.1 ? '. ' : ' ');
+  const scanMs = (body) => best(3, () => timePerOp(3, () => scanForAgentTaints({ body }, scanned, keyed))) / 1_000;
+  const scanDistinctMs = scanMs(distinct);
+  const scanEnglishMs = scanMs(english);
+  log(`data-flow scan of a 100 KB argument (10,000 values, keyed fingerprint): ${scanDistinctMs.toFixed(1)} ms all words distinct, ${scanEnglishMs.toFixed(1)} ms English-like`);
+
   const metrics = {
     session_at_bound_call_in_place_us: Number(sessionInPlaceUs.toFixed(3)),
     session_at_bound_call_copying_us: Number(sessionCopyUs.toFixed(2)),
@@ -128,6 +147,8 @@ export default async function run({ log = console.log } = {}) {
     rate_counter_at_bound_us: Number(counterUs.toFixed(3)),
     agent_taints_at_bound_output_us: Number(agentOutputUs.toFixed(3)),
     agent_taints_load_10000_ms: Number(agentLoadMs.toFixed(2)),
+    data_flow_scan_100kb_distinct_ms: Number(scanDistinctMs.toFixed(1)),
+    data_flow_scan_100kb_english_ms: Number(scanEnglishMs.toFixed(1)),
   };
   const targets = {
     session_at_bound_call_in_place_us: '<= 10',

@@ -189,7 +189,19 @@ export function scanForAgentTaints(
  * Calls `check` with every normalized text of the arguments a remembered value could equal; false when the arguments
  * were too large or deep to visit completely.
  */
-function visitCandidates(args: unknown, windowSizes: ReadonlySet<number>, check: (text: string) => void, limits: ScanLimits): boolean {
+function visitCandidates(args: unknown, windowSizes: ReadonlySet<number>, checkOnce: (text: string) => void, limits: ScanLimits): boolean {
+  // Each distinct word is fingerprinted once per scan (a keyed hash is ~1.5 µs; words repeat in real text).
+  const seen = new Set<string>();
+  const check = (text: string): void => {
+    // Single words repeat; runs of words rarely do, and remembering them cost more than it saved.
+    if (text.includes(' ')) {
+      checkOnce(text);
+      return;
+    }
+    if (seen.has(text)) return;
+    if (seen.size < MAX_DEDUPLICATED_PER_SCAN) seen.add(text);
+    checkOnce(text);
+  };
   const leaves: string[] = [];
   const complete = walkLeaves(args, 0, limits, leaves, true);
   /** Layers of encoding undone to reach each leaf (0: as sent), parallel to `leaves`. */
@@ -212,7 +224,8 @@ function visitCandidates(args: unknown, windowSizes: ReadonlySet<number>, check:
     check(normalized);
     const words = toWords(normalized);
     for (const size of windowSizes) {
-      for (let start = 0; start + size <= words.length; start += 1) check(words.slice(start, start + size).join(' '));
+      if (size === 1) for (const word of words) check(word);
+      else for (let start = 0; start + size <= words.length; start += 1) check(words.slice(start, start + size).join(' '));
     }
     checkDigitRuns(words, check);
     if (URL_PUNCTUATION.test(normalized)) checkPieces(words, windowSizes, check);
@@ -250,6 +263,9 @@ function checkPieces(words: readonly string[], windowSizes: ReadonlySet<number>,
     for (let start = 0; start + size <= pieces.length; start += 1) check(pieces.slice(start, start + size).join(' '));
   }
 }
+
+/** Distinct words remembered per scan to skip fingerprinting them again (past it, repeats are fingerprinted again). */
+const MAX_DEDUPLICATED_PER_SCAN = 200_000;
 
 /**
  * Layers of encoding undone before matching: base64 of a percent-encoded value is two. An agent (or an instruction
