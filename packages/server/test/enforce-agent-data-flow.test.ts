@@ -143,3 +143,25 @@ describe('agent-wide data flow survives a restart (SQLite file)', () => {
     });
   });
 });
+
+describe('agent-wide data flow and data retention', () => {
+  it('values whose outputs a retention pass deleted are forgotten in memory too', async () => {
+    const clock = manualClock(Date.parse('2026-07-01T09:00:00Z'));
+    const t = await startTestServer({ clock });
+    try {
+      const key = t.tenantA.adminKey;
+      const policy = POLICY.replace('within: 1h', 'within: 30d');
+      expect((await t.request('POST', '/api/v1/policies', { key, body: { name: 'p', source: policy, activate: true } })).status).toBe(201);
+      expect((await t.request('PATCH', `/api/v1/tenants/${t.tenantA.id}`, { key: t.systemAdminKey, body: { retentionDays: 1 } })).status).toBe(200);
+      const send = (sessionId: string) => t.request('POST', '/v1/enforce', { key, body: { agentId: 'kept', sessionId, toolName: 'send_email', arguments: { body: 'old.customer@customer.example' } } });
+      await t.request('POST', '/v1/enforce', { key, body: { agentId: 'kept', sessionId: 'k-1', toolName: 'read_customer', arguments: {} } });
+      await t.request('POST', '/v1/enforce/output', { key, body: { agentId: 'kept', sessionId: 'k-1', toolName: 'read_customer', output: { email: 'old.customer@customer.example' } } });
+      clock.advance(2 * 86_400_000);
+      expect((await send('k-2')).body.decision).toBe('BLOCK'); // in memory, inside the 30-day window
+      await t.services.retention.runOnce();
+      expect((await send('k-3')).body.decision).toBe('ALLOW'); // its output was deleted two days after: forgotten
+    } finally {
+      await t.close();
+    }
+  });
+});

@@ -136,7 +136,10 @@ export async function createServices(deps: ServiceDeps): Promise<Services> {
     store: deps.store, clock: deps.clock, ledger, activePolicy: (tenantId) => policies.activePolicy(tenantId),
     haltReason: (tenantId, agent) => killSwitch.haltReason(tenantId, String(agent.id)) ?? killSwitch.haltReason(tenantId, agent.name),
   });
-  const retention = new RetentionService({ repository: deps.store.retention, tenants: deps.store.tenants, clock: deps.clock, logger: deps.logger, days: deps.config.retentionDays });
+  const retention = new RetentionService({
+    repository: deps.store.retention, tenants: deps.store.tenants, clock: deps.clock, logger: deps.logger, days: deps.config.retentionDays,
+    onCutoff: enforcementArea.forgetBefore,
+  });
   retention.start();
   const closeSandbox = async (): Promise<void> => {
     sandboxTenantCap.stop();

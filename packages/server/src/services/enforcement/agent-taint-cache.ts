@@ -119,6 +119,22 @@ export class AgentTaintCache {
     if (state !== undefined) state.stale = true;
   }
 
+  /**
+   * Forgets the tenant's values returned before `cutoff` (a data-retention pass deleted their outputs): memory must
+   * not keep matching what the store no longer holds.
+   */
+  forgetBefore(tenantId: string, cutoff: number): void {
+    for (const state of this.loaded.values()) {
+      const taints = state.entry.history.taints;
+      if (state.entry.tenantId !== tenantId || taints === undefined) continue;
+      for (const [fingerprint, value] of taints.entries) {
+        if (value.at >= cutoff) continue;
+        taints.entries.delete(fingerprint);
+        this.held -= 1;
+      }
+    }
+  }
+
   /** Values held in memory over all agents. */
   get size(): number {
     return this.held;

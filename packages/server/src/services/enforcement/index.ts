@@ -57,7 +57,7 @@ export interface EnforcementAreaDeps {
  * const area = await createEnforcementServices({ config, store, clock, logger, bus });
  * // … later: await area.close();
  */
-export async function createEnforcementServices(deps: EnforcementAreaDeps): Promise<{ services: EnforcementServices; close: () => Promise<void> }> {
+export async function createEnforcementServices(deps: EnforcementAreaDeps): Promise<{ services: EnforcementServices; close: () => Promise<void>; forgetBefore: (tenantId: string, cutoff: number) => void }> {
   const { store, clock, bus, logger } = deps;
   const appendLedger = deps.ledger ? (tenantId: string, entry: Parameters<EnforcementLedgerAppend>[1]) => deps.ledger!.append(tenantId, entry) : undefined;
   const onLedgerError = (error: unknown) => logger.error({ err: error }, 'ledger append of an enforcement record failed');
@@ -132,6 +132,8 @@ export async function createEnforcementServices(deps: EnforcementAreaDeps): Prom
   holds.start();
   return {
     services: { policies, holds, approvals, killSwitch, enforcement, enforcementOutputs },
+    /** Called by data retention after it deleted a tenant's rows older than `cutoff`. */
+    forgetBefore: (tenantId: string, cutoff: number) => agentTaints.forgetBefore(tenantId, cutoff),
     close: async () => {
       clearInterval(sessionTimer);
       clearInterval(counterTimer);

@@ -31,6 +31,8 @@ export class RetentionService {
 
   constructor(private readonly deps: {
     repository: RetentionRepository; tenants: Pick<TenantRepository, 'list'>; clock: Clock; logger: Logger; days: number; chunk?: number;
+    /** Told after a tenant's rows older than `cutoff` were deleted, so in-memory copies can forget them too. */
+    onCutoff?: (tenantId: string, cutoff: number) => void;
   }) {}
 
   /**
@@ -78,6 +80,7 @@ export class RetentionService {
             if (deleted < chunk) break;
           }
         }
+        this.deps.onCutoff?.(tenantId, cutoff);
       }
     } catch (error) {
       this.deps.logger.error({ err: error, deleted: report }, 'data retention pass failed; the next pass continues');
