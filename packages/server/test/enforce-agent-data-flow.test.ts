@@ -144,22 +144,40 @@ describe('agent-wide data flow survives a restart (SQLite file)', () => {
   });
 });
 
-describe('agent-wide data flow and data retention', () => {
-  it('values whose outputs a retention pass deleted are forgotten in memory too', async () => {
+describe('data retention reaches what enforcement keeps in memory', () => {
+  const RETAINED = `name: retained
+agents: { "*": { approvedScope: [read_customer, send_email, http_post, export_data] } }
+dataFlow:
+  sources:
+    - { tools: [read_customer], label: customer_pii }
+rules:
+  - { id: agent-flow, match: { tools: [send_email] }, dataFlow: { across: agent, within: 30d }, effect: BLOCK, reason: agent-wide value }
+  - { id: session-flow, match: { tools: [http_post] }, dataFlow: true, effect: BLOCK, reason: session value }
+  - { id: agent-sequence, match: { tools: [export_data] }, after: { tools: [read_customer], within: 30d, across: agent }, effect: BLOCK, reason: read before }
+`;
+
+  it('values, calls and sessions whose rows a retention pass deleted are forgotten in memory too', async () => {
     const clock = manualClock(Date.parse('2026-07-01T09:00:00Z'));
     const t = await startTestServer({ clock });
     try {
       const key = t.tenantA.adminKey;
-      const policy = POLICY.replace('within: 1h', 'within: 30d');
-      expect((await t.request('POST', '/api/v1/policies', { key, body: { name: 'p', source: policy, activate: true } })).status).toBe(201);
+      expect((await t.request('POST', '/api/v1/policies', { key, body: { name: 'p', source: RETAINED, activate: true } })).status).toBe(201);
       expect((await t.request('PATCH', `/api/v1/tenants/${t.tenantA.id}`, { key: t.systemAdminKey, body: { retentionDays: 1 } })).status).toBe(200);
-      const send = (sessionId: string) => t.request('POST', '/v1/enforce', { key, body: { agentId: 'kept', sessionId, toolName: 'send_email', arguments: { body: 'old.customer@customer.example' } } });
-      await t.request('POST', '/v1/enforce', { key, body: { agentId: 'kept', sessionId: 'k-1', toolName: 'read_customer', arguments: {} } });
+      const call = (sessionId: string, toolName: string) =>
+        t.request('POST', '/v1/enforce', { key, body: { agentId: 'kept', sessionId, toolName, arguments: { body: 'old.customer@customer.example' } } });
+      await call('k-1', 'read_customer');
       await t.request('POST', '/v1/enforce/output', { key, body: { agentId: 'kept', sessionId: 'k-1', toolName: 'read_customer', output: { email: 'old.customer@customer.example' } } });
       clock.advance(2 * 86_400_000);
-      expect((await send('k-2')).body.decision).toBe('BLOCK'); // in memory, inside the 30-day window
+      // In memory, inside the rules' windows: all three still match.
+      expect((await call('k-2', 'send_email')).body.matchedRules).toEqual(['agent-flow']);
+      expect((await call('k-1', 'http_post')).body.matchedRules).toEqual(['session-flow']);
+      expect((await call('k-3', 'export_data')).body.matchedRules).toEqual(['agent-sequence']);
+      clock.advance(2 * 86_400_000);
       await t.services.retention.runOnce();
-      expect((await send('k-3')).body.decision).toBe('ALLOW'); // its output was deleted two days after: forgotten
+      // The read and its output were deleted by the pass (older than the tenant's one day): nothing matches any more.
+      expect((await call('k-4', 'send_email')).body.decision).toBe('ALLOW');
+      expect((await call('k-1', 'http_post')).body.decision).toBe('ALLOW');
+      expect((await call('k-5', 'export_data')).body.decision).toBe('ALLOW');
     } finally {
       await t.close();
     }

@@ -129,6 +129,21 @@ export class AgentHistoryCache {
     recordAgentCall(entry.history, toolName, at, outcome, this.limits(keep));
   }
 
+  /**
+   * Forgets the tenant's calls and violations before `cutoff` in memory (a data-retention pass deleted what the store
+   * held of them), so no agent-wide rule matches on them any more.
+   */
+  forgetBefore(tenantId: string, cutoff: number): void {
+    for (const entry of this.entries.values()) {
+      if (entry.tenantId !== tenantId) continue;
+      for (const [tool, at] of entry.history.lastCallAt) if (at < cutoff) entry.history.lastCallAt.delete(tool);
+      const violations = entry.history.violations;
+      let old = 0;
+      while (old < violations.length && violations[old]! < cutoff) old += 1;
+      if (old > 0) violations.splice(0, old);
+    }
+  }
+
   /** Puts agents back on the dirty list, e.g. after the write that carried them failed (written with the next commit). */
   markDirty(rows: ReadonlyArray<{ tenantId: string; agentId: string }>): void {
     for (const { tenantId, agentId } of rows) {

@@ -132,8 +132,15 @@ export async function createEnforcementServices(deps: EnforcementAreaDeps): Prom
   holds.start();
   return {
     services: { policies, holds, approvals, killSwitch, enforcement, enforcementOutputs },
-    /** Called by data retention after it deleted a tenant's rows older than `cutoff`. */
-    forgetBefore: (tenantId: string, cutoff: number) => agentTaints.forgetBefore(tenantId, cutoff),
+    /**
+     * Called by data retention after it deleted a tenant's rows older than `cutoff`: memory forgets them too (agent-wide
+     * values and calls before the cut-off; cached sessions with nothing to write are loaded again from the store).
+     */
+    forgetBefore: (tenantId: string, cutoff: number) => {
+      agentTaints.forgetBefore(tenantId, cutoff);
+      agentHistories.forgetBefore(tenantId, cutoff);
+      sessions.forgetTenant(tenantId);
+    },
     close: async () => {
       clearInterval(sessionTimer);
       clearInterval(counterTimer);

@@ -51,3 +51,34 @@ describe('SessionCache writes', () => {
     expect(cache.hasDirty()).toBe(false);
   });
 });
+
+describe('SessionCache after a data-retention pass', () => {
+  it('drops the tenant\'s settled sessions (reloaded from the store), never one with unwritten changes or a call in flight', async () => {
+    const stored = new Map<string, string>();
+    let loads = 0;
+    const cache = new SessionCache({ load: async (tenantId, sessionId) => { loads += 1; return stored.get(`${tenantId}/${sessionId}`); }, writeIntervalMs: 1_000 });
+    const touch = (tenantId: string, sessionId: string) => cache.withSession(tenantId, sessionId, 'bot', async (entry) => {
+      recordLabeledTaintsInPlace(entry.state, taints(0, 1));
+    });
+    for (const id of ['settled', 'dirty', 'busy']) await touch('t', id);
+    await touch('other', 'settled');
+    cache.takeDirty(10_000, true); // everything written
+    await touch('t', 'dirty');
+    cache.markDirty('t', 'dirty', false); // an unwritten change
+    let release!: () => void;
+    const inFlight = cache.withSession('t', 'busy', 'bot', () => new Promise<void>((resolve) => { release = resolve; }));
+    expect(cache.forgetTenant('t')).toBe(1);
+    release();
+    await inFlight;
+    loads = 0;
+    let seen = -1;
+    await cache.withSession('t', 'settled', 'bot', async (entry) => { seen = entry.state.taints.size; });
+    expect([loads, seen]).toEqual([1, 0]); // reloaded: the store no longer holds it (the pass deleted it)
+    for (const [tenantId, id] of [['t', 'dirty'], ['t', 'busy'], ['other', 'settled']] as const) {
+      await cache.withSession(tenantId, id, 'bot', async (entry) => { seen = entry.state.taints.size; });
+      expect(seen).toBe(1);
+    }
+    expect(loads).toBe(1);
+    expect(cache.takeDirty(20_000, true).map((row) => row.sessionId)).toContain('dirty'); // its change still goes out
+  });
+});

@@ -87,6 +87,21 @@ export class SessionCache {
     if (urgent) this.urgentCount += 1;
   }
 
+  /**
+   * Drops the tenant's cached sessions that have nothing left to write and no call in flight (a data-retention pass
+   * may have deleted their stored state: the next call loads what the store still holds). Returns how many.
+   */
+  forgetTenant(tenantId: string): number {
+    let dropped = 0;
+    const prefix = `${tenantId}\n`;
+    for (const key of this.entries.keys()) {
+      if (!key.startsWith(prefix) || this.dirty.has(key) || this.locks.has(key)) continue;
+      this.entries.delete(key);
+      dropped += 1;
+    }
+    return dropped;
+  }
+
   /** Drops a session (its persisted state is loaded again next time), e.g. after a failed write. */
   forget(tenantId: string, sessionId: string): void {
     this.entries.delete(`${tenantId}\n${sessionId}`);
