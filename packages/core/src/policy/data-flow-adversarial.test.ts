@@ -100,3 +100,23 @@ describe('data-flow: encoded values and values inside URLs', () => {
     expect(post({ body: padding.split(' ').slice(0, 5_000).join(' ') })).toBe('ALLOW');
   });
 });
+
+describe('data-flow: values split across neighbouring arguments', () => {
+  it.each([
+    ['the name in first and last name fields', { first: 'Jane', last: 'Doe', note: 'hi' }],
+    ['the email as user and domain', { user: 'Jane.Doe', domain: 'Example.com' }],
+    ['the phone in three fields', { country: '+1', area: '555', number: '010-7788' }],
+    ['the name in an array', { parts: ['Dear', 'Jane', 'Doe'] }],
+    ['nested neighbours', { contact: { given: 'jane', family: 'doe' } }],
+  ])('%s is caught', (_label, args) => {
+    expect(post(args)).toBe('BLOCK');
+  });
+
+  it.each([
+    ['the first name alone', { first: 'Jane', last: 'Smith' }],
+    ['the parts not next to each other', { first: 'Jane', middle: 'Q', city: 'Lisbon', last: 'Doe' }],
+    ['a user and domain of someone else', { user: 'john.doe', domain: 'example.com' }],
+  ])('%s is allowed', (_label, args) => {
+    expect(post(args)).toBe('ALLOW');
+  });
+});

@@ -239,7 +239,49 @@ function visitCandidates(args: unknown, windowSizes: ReadonlySet<number>, checkO
       }
     }
   }
+  checkSplitValues(args, check, limits);
   return complete;
+}
+
+/** Longest argument value (characters) tried as a part of a value split across arguments. */
+const MAX_SPLIT_PART = 64;
+
+/**
+ * A value split across neighbouring arguments (`{ first: 'Jane', last: 'Doe' }`, `{ user: 'jane.doe', domain:
+ * 'example.com' }`, an SSN in three fields) is checked joined again: each pair and triple of neighbouring short values
+ * (in the order they were sent) with a space, a pair also with `@`, and runs of numbers as their digits.
+ */
+function checkSplitValues(args: unknown, check: (text: string) => void, limits: ScanLimits): void {
+  if (typeof args !== 'object' || args === null) return;
+  const values: string[] = [];
+  walkLeaves(args, 0, limits, values, false);
+  // What a value joined again is remembered as (see taintValue): its words joined by one space, or the whole text.
+  const remembered = (text: string): string => {
+    const normalized = normalizeValue(text);
+    const words = toWords(normalized);
+    return words.length >= 1 && words.length <= MAX_WINDOW_WORDS ? words.join(' ') : normalized;
+  };
+  let previous: string | undefined;
+  let beforePrevious: string | undefined;
+  for (const raw of values) {
+    const value = raw.length <= MAX_SPLIT_PART ? normalizeValue(raw) : '';
+    if (value === '') {
+      previous = undefined;
+      beforePrevious = undefined;
+      continue;
+    }
+    if (previous !== undefined) {
+      check(remembered(`${previous} ${value}`));
+      if (!previous.includes('@') && !value.includes('@') && value.includes('.')) check(`${previous}@${value}`);
+      if (DIGITS.test(previous) && DIGITS.test(value)) check(previous + value);
+      if (beforePrevious !== undefined) {
+        check(remembered(`${beforePrevious} ${previous} ${value}`));
+        if (DIGITS.test(beforePrevious) && DIGITS.test(previous) && DIGITS.test(value)) check(beforePrevious + previous + value);
+      }
+    }
+    beforePrevious = previous;
+    previous = value;
+  }
 }
 
 const URL_PUNCTUATION = /[?&=#/+]/;
