@@ -3,7 +3,7 @@ import { loadPolicy, MAX_CONDITION_COST } from '@tollgate/core';
 import type { CompiledPolicy } from '@tollgate/core';
 import { describe, expect, it } from 'vitest';
 import type { StoredDecision } from '../../store/repositories/decisions.js';
-import { MAX_REPLAY_LIMIT, replayDecisions, replayPace } from './replay.js';
+import { MAX_REPLAYED_AGENT_OUTPUTS, MAX_REPLAYED_OUTPUTS_TOTAL, MAX_REPLAY_LIMIT, replayDecisions, replayPace } from './replay.js';
 
 // Simulate paced itself by a fixed 500 evaluations per turn of the event loop and up to 100,000 decisions,
 // whatever the draft cost: a draft near the compile budget (milliseconds per evaluation) stalled every tenant's
@@ -42,6 +42,7 @@ const repository = (count: number) => ({
   lastCallsBefore: async () => [],
   lastAgentCallsBefore: async () => [],
   agentViolationsBefore: async () => [],
+  agentOutputs: async () => [],
 });
 
 describe('replay pacing follows the cost of the draft', () => {
@@ -68,5 +69,35 @@ describe('replay pacing follows the cost of the draft', () => {
     expect(replayPace(costly, MAX_REPLAY_LIMIT).maxDecisions).toBeLessThan(MAX_REPLAY_LIMIT / 10);
     expect(replayPace(cheap, MAX_REPLAY_LIMIT)).toEqual({ perTurn: 500, maxDecisions: MAX_REPLAY_LIMIT });
     expect(replayPace(null, 10)).toEqual({ perTurn: 500, maxDecisions: 10 });
+  });
+});
+
+describe('replay of agent-wide data flow holds a bounded number of outputs', () => {
+  it('reads at most MAX_REPLAYED_AGENT_OUTPUTS per agent and MAX_REPLAYED_OUTPUTS_TOTAL in all, however many are stored', async () => {
+    const draft = compile(`agents: { "*": { approvedScope: [t] } }
+dataFlow: { sources: [{ tools: [read], label: pii }] }
+rules:
+  - { id: r, match: { tools: [t] }, dataFlow: { across: agent, within: 1h }, effect: BLOCK, reason: r }
+`);
+    const agents = 15;
+    const read = new Map<string, number>();
+    const endless = {
+      ...repository(agents),
+      list: async (_tenant: string, options: { afterSeq?: number | undefined; limit?: number | undefined }) => {
+        const start = (options.afterSeq ?? -1) + 1;
+        return Array.from({ length: Math.max(0, Math.min(options.limit ?? 1000, agents - start)) }, (_, i) => ({ ...decision(start + i), agentId: `agent-${start + i}` }));
+      },
+      // Every agent has more outputs than any bound: each page is full.
+      agentOutputs: async (_tenant: string, agentId: string, query: { limit: number }) => {
+        read.set(agentId, (read.get(agentId) ?? 0) + query.limit);
+        return Array.from({ length: query.limit }, (_, i) => ({
+          tenantId: 'acme', decisionId: `o${i}`, agentId, sessionId: 's', toolName: 'read', ts: 0, decision: 'ALLOW', reason: 'ok', taints: { added: [] }, seq: 1_000_000 - i,
+        }));
+      },
+    };
+    const report = await replayDecisions(endless, 'acme', draft);
+    expect(report.scanned).toBe(agents);
+    expect(Math.max(...read.values())).toBe(MAX_REPLAYED_AGENT_OUTPUTS);
+    expect([...read.values()].reduce((sum, n) => sum + n, 0)).toBe(MAX_REPLAYED_OUTPUTS_TOTAL);
   });
 });

@@ -200,6 +200,8 @@ async function agentHistoriesBefore(
 
 /** Most recorded outputs re-applied per agent for data-flow rules with `across: agent` (the most recent). */
 export const MAX_REPLAYED_AGENT_OUTPUTS = 20_000;
+/** Most recorded outputs one replay holds for them over all its agents (its memory stays bounded). */
+export const MAX_REPLAYED_OUTPUTS_TOTAL = 200_000;
 
 /**
  * With data-flow rules of `across: agent` in the draft: per agent, its recorded outputs (any session) from the longest
@@ -214,16 +216,19 @@ async function agentOutputsFor(
   const last = decisions[decisions.length - 1];
   if (windowMs <= 0 || first === undefined || last === undefined) return byAgent;
   const since = Math.min(from ?? first.ts, first.ts) - windowMs;
+  let budget = MAX_REPLAYED_OUTPUTS_TOTAL;
   for (const agentId of new Set(decisions.map((d) => d.agentId))) {
     const rows: OutputRecord[] = [];
+    const max = Math.min(MAX_REPLAYED_AGENT_OUTPUTS, budget);
     let before: { ts: number; seq: number } | undefined = { ts: last.ts, seq: Number.MAX_SAFE_INTEGER };
-    while (before !== undefined && rows.length < MAX_REPLAYED_AGENT_OUTPUTS) {
-      const page = await repository.agentOutputs(tenantId, agentId, { since, before, limit: Math.min(PAGE, MAX_REPLAYED_AGENT_OUTPUTS - rows.length) });
+    while (before !== undefined && rows.length < max) {
+      const page = await repository.agentOutputs(tenantId, agentId, { since, before, limit: Math.min(PAGE, max - rows.length) });
       rows.push(...page);
       const tail = page[page.length - 1];
       before = tail === undefined || page.length < PAGE ? undefined : { ts: tail.ts, seq: tail.seq };
       await nextTurn();
     }
+    budget -= rows.length;
     byAgent.set(agentId, rows.reverse());
   }
   return byAgent;
