@@ -73,11 +73,14 @@ export interface TaintEntry {
 export function taintValue(value: string, minLength: number, fingerprint: Fingerprint): TaintEntry | null {
   const normalized = normalizeValue(value);
   if (normalized.length < minLength) return null;
+  const form = rememberedForm(normalized);
+  return { fingerprint: fingerprint(form.text), words: form.words };
+}
+
+/** What a normalized value is remembered as: its words joined by one space (1 to 4 words, `words`), else the whole text (`words` 0). */
+function rememberedForm(normalized: string): { text: string; words: number } {
   const words = toWords(normalized);
-  if (words.length >= 1 && words.length <= MAX_WINDOW_WORDS) {
-    return { fingerprint: fingerprint(words.join(' ')), words: words.length };
-  }
-  return { fingerprint: fingerprint(normalized), words: 0 };
+  return words.length >= 1 && words.length <= MAX_WINDOW_WORDS ? { text: words.join(' '), words: words.length } : { text: normalized, words: 0 };
 }
 
 /**
@@ -255,12 +258,7 @@ function checkSplitValues(args: unknown, check: (text: string) => void, limits: 
   if (typeof args !== 'object' || args === null) return;
   const values: string[] = [];
   walkLeaves(args, 0, limits, values, false);
-  // What a value joined again is remembered as (see taintValue): its words joined by one space, or the whole text.
-  const remembered = (text: string): string => {
-    const normalized = normalizeValue(text);
-    const words = toWords(normalized);
-    return words.length >= 1 && words.length <= MAX_WINDOW_WORDS ? words.join(' ') : normalized;
-  };
+  const remembered = (text: string): string => rememberedForm(normalizeValue(text)).text;
   let previous: string | undefined;
   let beforePrevious: string | undefined;
   for (const raw of values) {

@@ -86,11 +86,11 @@ describe('AgentTaintCache', () => {
     const entry = await histories.load('t', 'bot');
     await cache.ensure(entry, NOW);
     table.add('bot', NOW + 5_000, ['from-the-other-replica']);
-    cache.markStale(entry.key);
+    cache.markStale('t', 'bot');
     const taints = await cache.ensure(entry, NOW + 6_000);
     expect(taints.entries.has('from-the-other-replica')).toBe(true);
     expect(table.queries.at(-1)).toEqual({ agentId: 'bot', since: NOW - 1_000 - RELOAD_OVERLAP_MS });
-    cache.markStale('t\nnever-loaded'); // harmless
+    cache.markStale('t', 'never-loaded'); // harmless
   });
 
   it('a failed read fails the call (closed) and is retried by the next one', async () => {
@@ -140,20 +140,18 @@ describe('AgentTaintCache under a stream of announcements', () => {
     const table = outputsTable();
     const histories = new AgentHistoryCache({ load: async () => undefined });
     let reads = 0;
-    let entryKey = '';
     const cache: AgentTaintCache = new AgentTaintCache({
       load: async (tenantId, agentId, query) => {
         reads += 1;
         const rows = await table.load(tenantId, agentId, query);
         // Every read races with another replica's output: committed and announced while the read runs.
         table.add('bot', NOW + reads, [`announced-during-read-${reads}`]);
-        cache.markStale(entryKey);
+        cache.markStale('t', 'bot');
         await new Promise((resolve) => setTimeout(resolve, 1));
         return rows;
       },
     });
     const entry = await histories.load('t', 'bot');
-    entryKey = entry.key;
     table.add('bot', NOW, ['before-the-calls']);
     const first = cache.ensure(entry, NOW);
     const second = cache.ensure(entry, NOW); // arrives while the first read runs

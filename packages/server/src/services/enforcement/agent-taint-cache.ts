@@ -1,6 +1,7 @@
 import { MAX_AGENT_SEQUENCE_WINDOW_MS, MAX_AGENT_TAINTS, createAgentTaints, recordAgentTaints } from '@tollgate/core';
 import type { AgentTaints } from '@tollgate/core';
-import type { OutputRecord } from '../../store/repositories/decisions.js';
+import { outputTaintsOf } from '../../store/repositories/decisions.js';
+import type { DecisionRepository, StoredOutputTaints } from '../../store/repositories/decisions.js';
 import type { AgentHistoryEntry } from './agent-history-cache.js';
 
 /** Bus channel announcing that values were returned to an agent (payload {@link AgentTaintAnnouncement}). */
@@ -31,7 +32,7 @@ const PAGE_ROWS = 200;
  */
 export const RELOAD_OVERLAP_MS = 10_000;
 
-type LoadOutputs = (tenantId: string, agentId: string, query: { since: number; before?: { ts: number; seq: number } | undefined; limit: number }) => Promise<Array<OutputRecord & { seq: number }>>;
+type LoadOutputs = DecisionRepository['agentOutputs'];
 
 interface Loaded {
   readonly entry: AgentHistoryEntry;
@@ -114,8 +115,8 @@ export class AgentTaintCache {
   }
 
   /** Another replica recorded values for the agent: the next read loads what was added since. */
-  markStale(key: string): void {
-    const state = this.loaded.get(key);
+  markStale(tenantId: string, agentId: string): void {
+    const state = this.loaded.get(`${tenantId}\n${agentId}`); // the key of AgentHistoryCache entries
     if (state !== undefined) state.stale = true;
   }
 
@@ -144,13 +145,16 @@ export class AgentTaintCache {
   private async read(state: Loaded, now: number): Promise<void> {
     const { tenantId, agentId } = state.entry;
     const since = Number.isFinite(state.newest) ? state.newest - RELOAD_OVERLAP_MS : now - MAX_AGENT_SEQUENCE_WINDOW_MS;
-    const rows: Array<OutputRecord & { seq: number }> = [];
+    const rows: Array<{ ts: number; taints: StoredOutputTaints }> = [];
     let values = 0;
     let before: { ts: number; seq: number } | undefined;
     while (values < this.maxPerAgent) {
       const page = await this.deps.load(tenantId, agentId, { since, before, limit: PAGE_ROWS });
-      for (const row of page) values += addedOf(row).length;
-      rows.push(...page);
+      for (const row of page) {
+        const taints = outputTaintsOf(row);
+        values += taints.added.length;
+        rows.push({ ts: row.ts, taints });
+      }
       const last = page[page.length - 1];
       if (last === undefined || page.length < PAGE_ROWS) break;
       before = { ts: last.ts, seq: last.seq };
@@ -161,7 +165,7 @@ export class AgentTaintCache {
     // Oldest first, so the most recent values are the last forgotten.
     for (let index = rows.length - 1; index >= 0; index -= 1) {
       const row = rows[index]!;
-      recordAgentTaints(taints, addedOf(row), windowSizesOf(row), row.ts, this.maxPerAgent);
+      recordAgentTaints(taints, row.taints.added, row.taints.windowSizes, row.ts, this.maxPerAgent);
       state.newest = Math.max(state.newest, row.ts);
     }
     this.held += taints.entries.size - count;
@@ -186,22 +190,4 @@ export class AgentTaintCache {
   private get maxPerAgent(): number {
     return this.deps.maxPerAgent ?? MAX_AGENT_TAINTS;
   }
-}
-
-/** `[fingerprint, labels]` pairs of a stored output (anything malformed is skipped). */
-function addedOf(row: OutputRecord): Array<readonly [string, readonly string[]]> {
-  const added = (row.taints as { added?: unknown } | null)?.added;
-  if (!Array.isArray(added)) return [];
-  const pairs: Array<readonly [string, readonly string[]]> = [];
-  for (const item of added) {
-    if (Array.isArray(item) && typeof item[0] === 'string' && Array.isArray(item[1])) {
-      pairs.push([item[0], item[1].filter((label): label is string => typeof label === 'string')]);
-    }
-  }
-  return pairs;
-}
-
-function windowSizesOf(row: OutputRecord): number[] {
-  const sizes = (row.taints as { windowSizes?: unknown } | null)?.windowSizes;
-  return Array.isArray(sizes) ? sizes.filter((size): size is number => typeof size === 'number') : [];
 }

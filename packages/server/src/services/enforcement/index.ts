@@ -125,7 +125,7 @@ export async function createEnforcementServices(deps: EnforcementAreaDeps): Prom
   const unsubscribeAgentTaints = bus.subscribe(AGENT_TAINTS_CHANNEL, (payload) => {
     const announced = readAgentTaintAnnouncement(payload);
     if (announced === undefined || announced.origin === replicaId) return;
-    agentTaints.markStale(`${announced.tenantId}\n${announced.agentId}`);
+    agentTaints.markStale(announced.tenantId, announced.agentId);
   });
   await killSwitch.start();
   policies.start();

@@ -1,6 +1,7 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { MAX_AGENT_VIOLATIONS, createAgentHistory, createAgentTaints, evaluatePolicy, recordAgentCall, recordAgentTaints, recordAgentViolation, recordCall, recordTaints, createSessionState } from '@tollgate/core';
 import type { AgentHistory, CompiledPolicy, Decision, EnforcementMode, Fingerprint, SafetyInput, SessionState } from '@tollgate/core';
+import { outputTaintsOf } from '../../store/repositories/decisions.js';
 import type { DecisionRepository, OutputRecord, StoredDecision } from '../../store/repositories/decisions.js';
 
 /** Most recorded decisions one replay looks at. */
@@ -237,15 +238,11 @@ async function agentOutputsFor(
 /** Applies (and removes) the agent's recorded outputs that happened at or before `ts` to its values. */
 function applyAgentOutputs(agent: AgentHistory, outputs: OutputRecord[] | undefined, ts: number): void {
   while (outputs && outputs.length > 0 && (outputs[0]?.ts ?? Infinity) <= ts) {
-    const output = outputs.shift();
-    const taints = (output?.taints ?? {}) as { added?: Array<[string, string[]]>; windowSizes?: number[] };
+    const output = outputs.shift()!;
+    const { added, windowSizes } = outputTaintsOf(output);
     agent.taints ??= createAgentTaints();
-    recordAgentTaints(agent.taints, Array.isArray(taints.added) ? taints.added.filter(isTaintPair) : [], Array.isArray(taints.windowSizes) ? taints.windowSizes : [], output?.ts ?? ts);
+    recordAgentTaints(agent.taints, added, windowSizes, output.ts);
   }
-}
-
-function isTaintPair(item: unknown): item is [string, string[]] {
-  return Array.isArray(item) && typeof item[0] === 'string' && Array.isArray(item[1]) && item[1].every((label) => typeof label === 'string');
 }
 
 /**
@@ -295,12 +292,11 @@ function groupOutputs(outputs: readonly OutputRecord[]): Map<string, OutputRecor
 function applyOutputs(session: SessionState, outputs: OutputRecord[] | undefined, ts: number): SessionState {
   let state = session;
   while (outputs && outputs.length > 0 && (outputs[0]?.ts ?? Infinity) <= ts) {
-    const output = outputs.shift();
-    const taints = (output?.taints ?? {}) as { added?: Array<[string, string[]]>; windowSizes?: number[] };
-    for (const [fingerprint, labels] of taints.added ?? []) {
+    const { added, windowSizes } = outputTaintsOf(outputs.shift()!);
+    for (const [fingerprint, labels] of added) {
       for (const label of labels) state = recordTaints(state, [{ fingerprint, words: 0 }], label);
     }
-    if (taints.windowSizes) state = { ...state, windowSizes: new Set([...state.windowSizes, ...taints.windowSizes]) };
+    if (windowSizes.length > 0) state = { ...state, windowSizes: new Set([...state.windowSizes, ...windowSizes]) };
   }
   return state;
 }

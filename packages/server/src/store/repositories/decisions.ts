@@ -70,6 +70,32 @@ export interface OutputRecord {
   taints: unknown;
 }
 
+/** The values an output recorded (`OutputRecord.taints`): `[fingerprint, labels]` pairs and the session's word counts. */
+export interface StoredOutputTaints {
+  added: Array<[string, string[]]>;
+  windowSizes: number[];
+}
+
+/**
+ * Reads `OutputRecord.taints` back; malformed parts (a damaged or hand-edited row) are skipped, never thrown.
+ *
+ * @example
+ * for (const [fingerprint, labels] of outputTaintsOf(row).added) …
+ */
+export function outputTaintsOf(row: Pick<OutputRecord, 'taints'>): StoredOutputTaints {
+  const stored = (typeof row.taints === 'object' && row.taints !== null ? row.taints : {}) as { added?: unknown; windowSizes?: unknown };
+  const added: Array<[string, string[]]> = [];
+  if (Array.isArray(stored.added)) {
+    for (const item of stored.added) {
+      if (Array.isArray(item) && typeof item[0] === 'string' && Array.isArray(item[1])) {
+        added.push([item[0], item[1].filter((label): label is string => typeof label === 'string')]);
+      }
+    }
+  }
+  const windowSizes = Array.isArray(stored.windowSizes) ? stored.windowSizes.filter((size): size is number => typeof size === 'number') : [];
+  return { added, windowSizes };
+}
+
 /** Everything one group commit writes, in one transaction. */
 export interface EnforcementBatch {
   decisions: DecisionRecord[];
