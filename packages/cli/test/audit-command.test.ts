@@ -44,7 +44,7 @@ function suite(name: string, postgresUrl: string | undefined) {
       }
       bundlePath = join(dir, 'bundle.json');
       trustedPath = join(dir, 'trusted.txt');
-      const exported = await cli('audit', 'export', '--url', t.url, '--api-key', t.tenantA.adminKey, '--out', bundlePath);
+      const exported = await cli('audit', 'export', '--format', 'json', '--url', t.url, '--api-key', t.tenantA.adminKey, '--out', bundlePath);
       expect(exported.code).toBe(0);
       const bundle = JSON.parse(await readFile(bundlePath, 'utf8')) as Bundle;
       await writeFile(trustedPath, bundle.checkpoints.at(-1)!);
@@ -108,9 +108,76 @@ function suite(name: string, postgresUrl: string | undefined) {
     // Direct database access is the same code on both dialects; one run (SQLite) covers it.
     if (postgresUrl === undefined) it('exports straight from the database with --data-dir', async () => {
       const path = join(dir, 'direct.json');
-      const result = await cli('audit', 'export', '--data-dir', t.config.dataDir, '--tenant', t.tenantA.id, '--out', path);
+      const result = await cli('audit', 'export', '--format', 'json', '--data-dir', t.config.dataDir, '--tenant', t.tenantA.id, '--out', path);
       expect(result.code).toBe(0);
       expect((await cli('audit', 'verify', path, '--trusted-checkpoint', trustedPath)).code).toBe(0);
+      const lines = join(dir, 'direct.jsonl');
+      expect((await cli('audit', 'export', '--data-dir', t.config.dataDir, '--tenant', t.tenantA.id, '--out', lines)).code).toBe(0);
+      expect((await readFile(lines, 'utf8')).split('\n')[0]).toContain('"format":"tollgate-ledger-bundle/v2"');
+      expect((await cli('audit', 'verify', lines, '--trusted-checkpoint', trustedPath)).code).toBe(0);
+    });
+
+    it('exports JSON Lines by default and continues from the checkpoint the last export kept (--from-checkpoint, --checkpoint-out)', async () => {
+      const first = join(dir, 'day1.jsonl');
+      const kept = join(dir, 'day1-checkpoint.txt');
+      const exported = await cli('audit', 'export', '--url', t.url, '--api-key', t.tenantA.adminKey, '--out', first, '--checkpoint-out', kept);
+      expect(exported.code).toBe(0);
+      expect(exported.err).toMatch(/^wrote \d+ records to /);
+      expect(exported.err).toContain('keep this checkpoint');
+      expect(exported.err).toContain(await readFile(kept, 'utf8'));
+      expect((await cli('audit', 'verify', first, '--trusted-checkpoint', trustedPath)).code).toBe(0);
+      const keptSize = Number((await readFile(kept, 'utf8')).split('\n')[1]);
+
+      await Promise.all(Array.from({ length: 5 }, (_, i) => t.services.ledger.append(t.tenantA.id, { type: 'enforce.decision', agentId: 'a', data: { day: 2, n: i } })));
+      const second = join(dir, 'day2.jsonl');
+      const next = await cli('audit', 'export', '--url', t.url, '--api-key', t.tenantA.adminKey, '--out', second, '--from-checkpoint', kept, '--checkpoint-out', join(dir, 'day2-checkpoint.txt'));
+      expect(next.code).toBe(0);
+      expect(next.err).toContain(`(from record ${keptSize})`);
+      const text = await readFile(second, 'utf8');
+      expect(text.split('\n').filter((line) => line.startsWith('{"record":'))).toHaveLength(Number((await readFile(join(dir, 'day2-checkpoint.txt'), 'utf8')).split('\n')[1]) - keptSize);
+      const verified = await cli('audit', 'verify', second, '--trusted-checkpoint', kept);
+      expect(verified.code).toBe(0);
+      expect(verified.out).toContain(`(records ${keptSize}..`);
+      // The day-2 file does not prove anything about a checkpoint from before it started.
+      const earlier = (await t.services.store.ledger.checkpoints(t.tenantA.id, keptSize - 1)).at(-1)!;
+      await writeFile(join(dir, 'earlier-checkpoint.txt'), earlier.note);
+      const older = await cli('audit', 'verify', second, '--trusted-checkpoint', join(dir, 'earlier-checkpoint.txt'));
+      expect(older.code).toBe(1);
+      expect(older.out).toContain('TRUSTED_CHECKPOINT_BEFORE_BUNDLE');
+    });
+
+    it('catches edits and truncation of a JSON Lines bundle', async () => {
+      const path = join(dir, 'whole.jsonl');
+      expect((await cli('audit', 'export', '--url', t.url, '--api-key', t.tenantA.adminKey, '--out', path)).code).toBe(0);
+      const lines = (await readFile(path, 'utf8')).split('\n');
+      const at = lines.findIndex((line) => line.includes('"n":4'));
+      const edited = [...lines];
+      edited[at] = (edited[at] as string).replace('"n":4', '"n":5');
+      await writeFile(join(dir, 'edited.jsonl'), edited.join('\n'));
+      const result = await cli('audit', 'verify', join(dir, 'edited.jsonl'));
+      expect(result.code).toBe(1);
+      expect(result.out).toContain('CHECKPOINT_ROOT_MISMATCH');
+      await writeFile(join(dir, 'cut.jsonl'), lines.slice(0, at).join('\n'));
+      const cut = await cli('audit', 'verify', join(dir, 'cut.jsonl'));
+      expect(cut.code).toBe(1);
+      expect(cut.out).toContain('BUNDLE_INCOMPLETE');
+    });
+
+    it('refuses bad export flags with a message, and a start beyond the log with the server\'s code', async () => {
+      const bad = await cli('audit', 'export', '--format', 'xml', '--url', t.url, '--api-key', t.tenantA.adminKey);
+      expect(bad.code).not.toBe(0);
+      expect(bad.err).toContain('--format must be jsonl or json');
+      const mixed = await cli('audit', 'export', '--format', 'json', '--from', '3', '--url', t.url, '--api-key', t.tenantA.adminKey);
+      expect(mixed.err).toContain('need --format jsonl');
+      const notCheckpoint = await cli('audit', 'export', '--from-checkpoint', bundlePath, '--url', t.url, '--api-key', t.tenantA.adminKey);
+      expect(notCheckpoint.err).toContain('is not a checkpoint note');
+      const out = join(dir, 'beyond.jsonl');
+      const beyond = await cli('audit', 'export', '--from', '999999', '--url', t.url, '--api-key', t.tenantA.adminKey, '--out', out);
+      expect(beyond.code).not.toBe(0);
+      expect(beyond.err).toContain('LEDGER_RANGE_INVALID');
+      // Nothing half-written is left behind.
+      await expect(readFile(out)).rejects.toThrow();
+      await expect(readFile(`${out}.partial`)).rejects.toThrow();
     });
 
     it('refuses a file that is not a bundle', async () => {

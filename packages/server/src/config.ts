@@ -208,6 +208,12 @@ export const CONFIG_VARIABLES = {
     integer(1_024, 1_073_741_824),
     'Most bytes of stored records one `/api/v1/audit/export` reads (besides its 100,000-record cap); past it the export stops and says `truncated`.',
   ),
+  auditBundleJsonMaxRecords: variable(
+    'TOLLGATE_AUDIT_BUNDLE_JSON_MAX_RECORDS',
+    100_000,
+    integer(1, 10_000_000),
+    'Most records a one-document ledger bundle (`GET /api/v1/audit/bundle`, `tollgate audit export --format json`) may hold: it is built in memory. Larger logs answer 422 LEDGER_BUNDLE_TOO_LARGE; export them as JSON Lines (`?format=jsonl`, the CLI default), which streams.',
+  ),
   // enforcement (issue 3, docs/enforcement.md)
   holdTtlMs: variable(
     'TOLLGATE_HOLD_TTL_MS',

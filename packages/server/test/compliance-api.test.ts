@@ -158,7 +158,7 @@ describe('compliance API', () => {
     expect(markdown.body).toContain(`tree size **${checkpoint.tree_size}**`);
     expect(markdown.body).toContain('not a certification');
     expect(markdown.body).toContain('Article 14(4)(e)');
-    expect(markdown.body).toContain('tollgate audit verify bundle.json --trusted-checkpoint checkpoint.txt');
+    expect(markdown.body).toContain('tollgate audit verify bundle.jsonl --trusted-checkpoint checkpoint.txt');
   });
 
   it('exports the coverage report as json, markdown and pdf', async () => {

@@ -1,7 +1,10 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { createWriteStream, readFileSync, writeFileSync } from 'node:fs';
+import { rename, rm, writeFile } from 'node:fs/promises';
+import type { Writable } from 'node:stream';
 import type { Command } from 'commander';
-import { TollgateError, merkle, openCheckpoint, parseVerifierKey, verifyBundleText } from '@tollgate/core';
-import type { BundleVerification, LedgerBundle } from '@tollgate/core';
+import { TollgateError, merkle, openCheckpoint, parseCheckpoint, parseSignedNote, parseVerifierKey, verifyBundleLines, verifyBundleText } from '@tollgate/core';
+import type { BundleStreamVerification, BundleVerification, LedgerBundle } from '@tollgate/core';
+import { createProgress, openBundleInput, readAll, readLines, writeText } from './bundle-io.js';
 import { SYSTEM_TENANT_ID } from '@tollgate/server';
 import { DEFAULT_ALERT_TYPES, runAuditNotifier } from '../notify/audit-notifier.js';
 import { runNotifyCommand, withNotifyFlags, type NotifyFlags } from './notify-shared.js';
@@ -42,13 +45,138 @@ function inlineOrFile(value: string): string {
  * Human report of a bundle verification, one line per problem.
  * @example formatVerification(verifyBundle(bundle))
  */
-export function formatVerification(result: BundleVerification): string[] {
+export function formatVerification(result: BundleVerification | BundleStreamVerification): string[] {
+  const from = 'from' in result ? result.from : 0;
+  const range = from > 0 ? ` (records ${from}..${result.size - 1} in this bundle, the ones before through its frontier)` : '';
   const lines = [
-    `${result.ok ? 'OK' : 'FAILED'}: ${result.size} records, root ${result.rootHash}, ${result.checkpointsVerified} checkpoints checked`,
+    `${result.ok ? 'OK' : 'FAILED'}: ${result.size} records, root ${result.rootHash}, ${result.checkpointsVerified} checkpoints checked${range}`,
   ];
   for (const problem of result.problems) lines.push(`${problem.code}: ${problem.message}`);
+  if ('problemsOmitted' in result && result.problemsOmitted > 0) lines.push(`… and ${result.problemsOmitted} more problems`);
   return lines;
 }
+
+/**
+ * Verifies a bundle file, or stdin for `-`, of either format: a streaming (JSON Lines) bundle is read line by line in
+ * bounded memory with progress on stderr; a one-document bundle as {@link verifyBundleFile} does.
+ * @example await verifyBundleInput('audit.jsonl', { trustedCheckpoint: 'cp.txt' })
+ */
+export async function verifyBundleInput(path: string, options: { trustedCheckpoint?: string; publicKey?: string }): Promise<BundleVerification | BundleStreamVerification> {
+  const verifyOptions = {
+    ...(options.trustedCheckpoint === undefined ? {} : { trustedCheckpoint: readFileSync(options.trustedCheckpoint, 'utf8') }),
+    ...(options.publicKey === undefined ? {} : { expectedPublicKey: inlineOrFile(options.publicKey).trim() }),
+  };
+  const input = await openBundleInput(path);
+  if (!input.streaming) {
+    const text = await readAll(input.chunks);
+    try {
+      JSON.parse(text);
+    } catch (cause) {
+      throw new TollgateError('LEDGER_BUNDLE_INVALID', `cannot read bundle ${path}: ${(cause as Error).message}`, { cause });
+    }
+    return verifyBundleText(text, verifyOptions);
+  }
+  const progress = createProgress('verified');
+  return verifyBundleLines(readLines(input.chunks), {
+    ...verifyOptions,
+    onProgress: (size, header) => progress.update(size - (header?.from ?? 0), header === undefined ? undefined : header.to - header.from),
+  });
+}
+
+/** The size of a checkpoint note read from a file (its signature is checked by `verify`, not here). */
+function checkpointSizeOf(path: string): number {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (cause) {
+    throw new TollgateError('VALIDATION_FAILED', `--from-checkpoint: cannot read ${path}: ${(cause as Error).message}`, { cause });
+  }
+  try {
+    return parseCheckpoint(parseSignedNote(text).text).size;
+  } catch (cause) {
+    throw new TollgateError('VALIDATION_FAILED', `--from-checkpoint: ${path} is not a checkpoint note: ${(cause as Error).message}`, { cause });
+  }
+}
+
+interface ExportFlags extends SourceFlags {
+  out?: string;
+  format: string;
+  from?: string;
+  fromCheckpoint?: string;
+  checkpointOut?: string;
+}
+
+/** Where an export starts, from `--from` or `--from-checkpoint`; undefined for a one-document bundle. */
+function exportStart(flags: ExportFlags): number {
+  if (flags.format !== 'jsonl' && flags.format !== 'json') throw new TollgateError('VALIDATION_FAILED', `--format must be jsonl or json, not ${flags.format}`);
+  if (flags.from !== undefined && flags.fromCheckpoint !== undefined) throw new TollgateError('VALIDATION_FAILED', 'give --from or --from-checkpoint, not both');
+  if (flags.format === 'json' && (flags.from !== undefined || flags.fromCheckpoint !== undefined)) {
+    throw new TollgateError('VALIDATION_FAILED', '--from and --from-checkpoint need --format jsonl (a one-document bundle always starts at record 0)');
+  }
+  if (flags.fromCheckpoint !== undefined) return checkpointSizeOf(flags.fromCheckpoint);
+  if (flags.from === undefined) return 0;
+  const from = Number(flags.from);
+  if (!/^\d+$/.test(flags.from) || !Number.isSafeInteger(from)) throw new TollgateError('VALIDATION_FAILED', '--from must be a non-negative integer');
+  return from;
+}
+
+/**
+ * Streams a JSON Lines bundle to `out`, from the server (`--url`) or the database, with progress on stderr.
+ * Returns the number of records written and the last line (the checkpoint covering them).
+ */
+async function exportLines(flags: ExportFlags, from: number, out: Writable | NodeJS.WriteStream): Promise<{ records: number; lastLine: string }> {
+  let lastLine = '';
+  if (flags.url) {
+    if (!flags.apiKey) throw new TollgateError('VALIDATION_FAILED', '--url needs --api-key');
+    const response = await fetch(new URL(`/api/v1/audit/bundle?format=jsonl&from=${from}`, flags.url), { headers: { authorization: `Bearer ${flags.apiKey}` } });
+    if (!response.ok || response.body === null) {
+      const body = (await response.json().catch(() => ({}))) as { error?: { code?: string; message?: string } };
+      throw new TollgateError('UNAVAILABLE', `/api/v1/audit/bundle: HTTP ${response.status} ${body.error?.code ?? ''} ${body.error?.message ?? ''}`.trim());
+    }
+    const total = Number(response.headers.get('x-tollgate-bundle-to')) - from;
+    const progress = createProgress('exported', Number.isFinite(total) ? total : undefined);
+    const decoder = new TextDecoder();
+    let tail = '';
+    let records = 0;
+    for await (const bytes of response.body as unknown as AsyncIterable<Uint8Array>) {
+      const text = decoder.decode(bytes, { stream: true });
+      await writeText(out, text);
+      // Complete lines counted and the last one (the closing checkpoint) kept, holding at most one partial line.
+      const joined = tail + text;
+      const end = joined.lastIndexOf('\n');
+      if (end === -1) {
+        tail = joined;
+        continue;
+      }
+      for (const line of joined.slice(0, end).split('\n')) {
+        if (line.startsWith('{"record":')) records += 1;
+        lastLine = line;
+      }
+      tail = joined.slice(end + 1);
+      progress.update(records);
+    }
+    return { records, lastLine };
+  }
+  return withServices(flags, async (services) => {
+    const bundle = await services.ledger.bundleLines(flags.tenant, { from });
+    const progress = createProgress('exported', bundle.to - bundle.from);
+    let chunk = '';
+    let records = 0;
+    for await (const line of bundle.lines) {
+      chunk += `${line}\n`;
+      lastLine = line;
+      if (line.startsWith('{"record":')) records += 1;
+      if (chunk.length >= 65_536) {
+        await writeText(out, chunk);
+        chunk = '';
+        progress.update(records);
+      }
+    }
+    if (chunk !== '') await writeText(out, chunk);
+    return { records, lastLine };
+  });
+}
+
 
 /**
  * Offline verification of a bundle file (no server, no database).
@@ -77,26 +205,56 @@ export function registerAuditCommand(program: Command): void {
   const audit = program.command('audit').description('Export, verify and prove the tamper-evident audit ledger');
 
   withSourceFlags(audit.command('export').description('Write a bundle (records, checkpoints, public key) for offline verification'))
-    .option('--out <file>', 'write the bundle here (default: stdout)')
-    .action(async (flags: SourceFlags & { out?: string }) => {
-      const bundle = flags.url
-        ? ((await fetchJson(flags, '/api/v1/audit/bundle')) as LedgerBundle)
-        : await withServices(flags, (services) => services.ledger.bundle(flags.tenant));
-      const json = `${JSON.stringify(bundle)}\n`;
-      if (!flags.out) return void process.stdout.write(json);
-      writeFileSync(flags.out, json);
-      const last = bundle.checkpoints.at(-1);
-      process.stderr.write(`wrote ${bundle.records.length} records and ${bundle.checkpoints.length} checkpoints to ${flags.out}\n`);
-      if (last) process.stderr.write(`keep this checkpoint to detect a later rollback (--trusted-checkpoint):\n${last}`);
+    .option('--out <file>', 'write the bundle here (default: stdout); written to FILE.partial and renamed once complete')
+    .option('--format <format>', 'jsonl: JSON Lines, streamed in bounded memory, any log size, can start from a kept checkpoint; json: one document (logs up to TOLLGATE_AUDIT_BUNDLE_JSON_MAX_RECORDS)', 'jsonl')
+    .option('--from <index>', 'jsonl: first record to export (default 0); the records before it are vouched for by the frontier in the header')
+    .option('--from-checkpoint <file>', 'jsonl: continue from a checkpoint kept from an earlier export (its size is the first record); verify with --trusted-checkpoint FILE')
+    .option('--checkpoint-out <file>', 'also write the checkpoint the export ends at to FILE (to keep, and to pass to the next --from-checkpoint)')
+    .action(async (flags: ExportFlags) => {
+      const from = exportStart(flags);
+      const partial = flags.out === undefined ? undefined : `${flags.out}.partial`;
+      const out = partial === undefined ? process.stdout : createWriteStream(partial);
+      let summary: { records: number; checkpoint: string | undefined };
+      try {
+        if (flags.format === 'json') {
+          const bundle = flags.url
+            ? ((await fetchJson(flags, '/api/v1/audit/bundle')) as LedgerBundle)
+            : await withServices(flags, (services) => services.ledger.bundle(flags.tenant));
+          await writeText(out, `${JSON.stringify(bundle)}\n`);
+          summary = { records: bundle.records.length, checkpoint: bundle.checkpoints.at(-1) };
+        } else {
+          const { records, lastLine } = await exportLines(flags, from, out);
+          const last = lastLine.startsWith('{"checkpoint":') ? (JSON.parse(lastLine) as { checkpoint: string }).checkpoint : undefined;
+          summary = { records, checkpoint: last };
+        }
+        if (partial !== undefined) {
+          await new Promise<void>((resolve, reject) => (out as Writable).end((error?: Error | null) => (error ? reject(error) : resolve())));
+          await rename(partial, flags.out as string);
+        }
+      } catch (error) {
+        if (partial !== undefined) {
+          (out as Writable).destroy();
+          await rm(partial, { force: true });
+        }
+        throw error;
+      }
+      const where = flags.out === undefined ? 'stdout' : flags.out;
+      process.stderr.write(`wrote ${summary.records} records${from > 0 ? ` (from record ${from})` : ''} to ${where}\n`);
+      if (summary.checkpoint === undefined) return;
+      if (flags.checkpointOut !== undefined) {
+        await writeFile(`${flags.checkpointOut}.partial`, summary.checkpoint);
+        await rename(`${flags.checkpointOut}.partial`, flags.checkpointOut);
+      }
+      process.stderr.write(`keep this checkpoint: verify later exports against it (--trusted-checkpoint) and continue from it (--from-checkpoint):\n${summary.checkpoint}`);
     });
 
   audit
     .command('verify <bundle>')
-    .description('Verify a bundle offline: rebuild the tree, check signatures, consistency and rollback')
+    .description('Verify a bundle offline (a file, or - for stdin; JSON Lines or one document): rebuild the tree, check signatures, consistency and rollback')
     .option('--trusted-checkpoint <file>', 'a signed checkpoint kept from earlier; the bundle must extend it')
     .option('--public-key <vkey-or-file>', 'the log key known out of band; the bundle must be signed by it')
-    .action((path: string, flags: { trustedCheckpoint?: string; publicKey?: string }) => {
-      const result = verifyBundleFile(path, flags);
+    .action(async (path: string, flags: { trustedCheckpoint?: string; publicKey?: string }) => {
+      const result = await verifyBundleInput(path, flags);
       for (const line of formatVerification(result)) print(line);
       if (!result.ok) process.exitCode = 1;
     });

@@ -46,7 +46,11 @@ export interface BundleProblem {
     | 'CHECKPOINTS_OUT_OF_ORDER'
     | 'RECORDS_UNSIGNED'
     | 'TRUSTED_CHECKPOINT_INVALID'
-    | 'ROLLBACK';
+    | 'ROLLBACK'
+    /** v2 only: the header announces more (or fewer) records than the bundle holds (a cut download). */
+    | 'BUNDLE_INCOMPLETE'
+    /** v2 only: the bundle starts after the trusted checkpoint, so it cannot show that the log extends it. */
+    | 'TRUSTED_CHECKPOINT_BEFORE_BUNDLE';
   readonly message: string;
 }
 

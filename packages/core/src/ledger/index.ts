@@ -33,6 +33,17 @@ export type { Checkpoint } from './checkpoint.js';
 export { canonicalRecordJson, recordLeaf, recordLeafHash, toLedgerRecord } from './record.js';
 export type { LedgerEntry, LedgerRecord } from './record.js';
 export { BUNDLE_FORMAT, verifyBundle, verifyBundleText } from './bundle.js';
+export {
+  BUNDLE_STREAM_FORMAT,
+  BundleStreamVerifier,
+  MAX_STREAM_PROBLEMS,
+  bundleCheckpointLine,
+  bundleHeaderLine,
+  bundleRecordLine,
+  frontierHashes,
+  verifyBundleLines,
+} from './bundle-stream.js';
+export type { BundleStreamHeader, BundleStreamVerification } from './bundle-stream.js';
 export { findJsonAmbiguities } from './json-ambiguity.js';
 export type { BundleProblem, BundleVerification, LedgerBundle, VerifyBundleOptions } from './bundle.js';
 export { exportNoteKey, generateNoteKey, importNoteKey } from './note-keys.js';

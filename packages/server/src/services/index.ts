@@ -99,7 +99,7 @@ export async function createServices(deps: ServiceDeps): Promise<Services> {
   const ledger = new LedgerService({
     store: deps.store, clock: deps.clock, bus, keyWrapper: vault, origin: deps.config.ledgerOrigin,
     checkpointEvery: deps.config.ledgerCheckpointEvery, checkpointIntervalMs: deps.config.ledgerCheckpointIntervalMs,
-    witnessKeys: deps.config.ledgerWitnessKeys, reportError: (error) => deps.logger.error({ err: error }, 'ledger checkpoint failed'),
+    witnessKeys: deps.config.ledgerWitnessKeys, maxJsonBundleRecords: deps.config.auditBundleJsonMaxRecords, reportError: (error) => deps.logger.error({ err: error }, 'ledger checkpoint failed'),
   });
   await ledger.start();
   const keys = new KeyService({ store: deps.store, clock: deps.clock, bus, cacheTtlMs: deps.config.authCacheTtlMs, ledger });

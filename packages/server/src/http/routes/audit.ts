@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import { Type } from '@sinclair/typebox';
 import { TollgateError } from '@tollgate/core';
 import type { LedgerRecord } from '@tollgate/core';
@@ -33,6 +34,26 @@ const RecordsQuery = Type.Object({
 });
 const ExportQuery = Type.Object({ ...FilterQuery, format: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('csv'), Type.Literal('summary')], { default: 'json' })) });
 const Index = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
+const BundleQuery = Type.Object({
+  format: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('jsonl')], { description: 'json (default): one document, logs up to TOLLGATE_AUDIT_BUNDLE_JSON_MAX_RECORDS; jsonl: streamed lines, any size' })),
+  from: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: 'jsonl only: first record (the size of a checkpoint kept from an earlier export)' })),
+});
+/** Response headers of a JSON Lines bundle: its first record and the log size it ends at (for progress). */
+export const BUNDLE_FROM_HEADER = 'x-tollgate-bundle-from';
+export const BUNDLE_TO_HEADER = 'x-tollgate-bundle-to';
+
+/** Lines joined with line breaks into chunks of ~64 KB (one chunk per line would cost a write per record). */
+async function* joinLines(lines: AsyncIterable<string>): AsyncGenerator<string> {
+  let chunk = '';
+  for await (const line of lines) {
+    chunk += `${line}\n`;
+    if (chunk.length >= 65_536) {
+      yield chunk;
+      chunk = '';
+    }
+  }
+  if (chunk !== '') yield chunk;
+}
 /** Shape of `GET /api/v1/audit/checkpoint` (documented; not enforced, the route can also answer text). */
 export const CheckpointSchema = Type.Object({
   origin: Type.String(),
@@ -190,8 +211,20 @@ export function registerAuditRoutes(app: TollgateApp, services: Services, stream
       return { events: records.map(toEventView), total: records.length, anchored, truncated };
     });
 
-  app.get('/api/v1/audit/bundle', { ...read, schema: { tags, summary: 'The whole log for offline verification (tollgate audit verify)' } },
-    async (request) => ledger.bundle(authOf(request).tenantId));
+  app.get('/api/v1/audit/bundle', { ...read, schema: { tags, summary: 'The log for offline verification (tollgate audit verify): one JSON document, or JSON Lines streamed from any record on', querystring: BundleQuery } },
+    async (request, reply) => {
+      const { tenantId } = authOf(request);
+      if (request.query.format !== 'jsonl') {
+        if (request.query.from !== undefined) throw new TollgateError('VALIDATION_FAILED', 'from needs format=jsonl (a one-document bundle always starts at record 0)', { details: { field: 'from' } });
+        return ledger.bundle(tenantId);
+      }
+      const bundle = await ledger.bundleLines(tenantId, { from: request.query.from });
+      return reply
+        .type('application/x-ndjson; charset=utf-8')
+        .header(BUNDLE_FROM_HEADER, String(bundle.from))
+        .header(BUNDLE_TO_HEADER, String(bundle.to))
+        .send(Readable.from(joinLines(bundle.lines)));
+    });
 
   app.get('/api/v1/audit/public-key', { ...read, schema: { tags, summary: "Verifier key of this tenant's checkpoints", response: { 200: Type.Object({ origin: Type.String(), publicKey: Type.String() }), ...errors } } },
     async (request) => {

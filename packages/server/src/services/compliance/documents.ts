@@ -35,11 +35,11 @@ function verificationSteps(evaluation: StoredFrameworkEvaluation | undefined, se
   const checkpoint = evaluation?.ledger_checkpoint ?? null;
   const index = evaluation?.ledger_index ?? null;
   const commands = [
-    `tollgate audit export --url ${serverUrl} --api-key <key with audit:read> --out bundle.json`,
+    `tollgate audit export --url ${serverUrl} --api-key <key with audit:read> --out bundle.jsonl`,
     ...(checkpoint ? [
       '# save the checkpoint note below, verbatim, as checkpoint.txt',
-      `tollgate audit verify bundle.json --trusted-checkpoint checkpoint.txt --public-key '${checkpoint.public_key}'`,
-    ] : ['tollgate audit verify bundle.json']),
+      `tollgate audit verify bundle.jsonl --trusted-checkpoint checkpoint.txt --public-key '${checkpoint.public_key}'`,
+    ] : ['tollgate audit verify bundle.jsonl']),
     ...(index === null ? [] : [`tollgate audit proof --url ${serverUrl} --api-key <key with audit:read> --index ${index}`]),
   ];
   return { checkpoint, evaluation_record_index: index, commands };

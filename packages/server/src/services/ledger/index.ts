@@ -1,4 +1,5 @@
-export { LedgerService, LEDGER_APPENDED_CHANNEL, DEFAULT_LEDGER_ORIGIN } from './ledger-service.js';
+export { LedgerService, LEDGER_APPENDED_CHANNEL, DEFAULT_LEDGER_ORIGIN, DEFAULT_MAX_JSON_BUNDLE_RECORDS, BUNDLE_PAGE_RECORDS } from './ledger-service.js';
+export type { BundleStream } from './ledger-service.js';
 export type { LedgerServiceOptions, CheckpointView, RecordVerification } from './ledger-service.js';
 export { DEFAULT_CHECKPOINT_EVERY, DEFAULT_CHECKPOINT_INTERVAL_MS } from './checkpoints.js';
 export { DEFAULT_MAX_BATCH } from './append-queue.js';

@@ -1,6 +1,10 @@
 import {
   BUNDLE_FORMAT,
+  BUNDLE_STREAM_FORMAT,
   TollgateError,
+  bundleCheckpointLine,
+  bundleHeaderLine,
+  bundleRecordLine,
   formatVerifierKey,
   merkle,
   openCheckpoint,
@@ -20,7 +24,7 @@ import type { Clock } from '../clock.js';
 import { AppendQueue, DEFAULT_MAX_BATCH } from './append-queue.js';
 import type { AppendedRecord, CommittedBatch } from './append-queue.js';
 import { Checkpointer, DEFAULT_CHECKPOINT_EVERY, DEFAULT_CHECKPOINT_INTERVAL_MS, withCosignatures } from './checkpoints.js';
-import { LOG_INCOMPLETE_CODE, consistencyProofFromStore, inclusionProofFromStore } from './proofs.js';
+import { LOG_INCOMPLETE_CODE, consistencyProofFromStore, frontierFromStore, inclusionProofFromStore } from './proofs.js';
 import type { ConsistencyProofView, InclusionProofView } from './proofs.js';
 import { parseStoredRecord } from './record-views.js';
 import { loadOrCreateSigningKey } from './signing-key.js';
@@ -44,6 +48,27 @@ export interface LedgerServiceOptions {
   readonly witnessKeys?: readonly string[];
   readonly maxBatch?: number;
   readonly reportError?: (error: unknown) => void;
+  /**
+   * Most records a one-document (v1) bundle may hold (`TOLLGATE_AUDIT_BUNDLE_JSON_MAX_RECORDS`): it is built in
+   * memory. Larger logs are exported as JSON Lines ({@link LedgerService.bundleLines}). Default 100,000.
+   */
+  readonly maxJsonBundleRecords?: number;
+}
+
+/** Default of {@link LedgerServiceOptions.maxJsonBundleRecords}. */
+export const DEFAULT_MAX_JSON_BUNDLE_RECORDS = 100_000;
+
+/** Records read from the store per page of a streaming bundle. */
+export const BUNDLE_PAGE_RECORDS = 5_000;
+
+/** A streaming (v2, JSON Lines) bundle being exported: its range is known before its first line is read. */
+export interface BundleStream {
+  /** Index of the first record (= size of the log before it). */
+  readonly from: number;
+  /** Size of the log at its end (a checkpoint of this size, signed before the export, is its last line). */
+  readonly to: number;
+  /** The lines, without line breaks; the store is read page by page as they are consumed. */
+  readonly lines: AsyncIterable<string>;
 }
 
 /** A checkpoint as the API returns it. */
@@ -195,9 +220,19 @@ export class LedgerService {
     return { ...proof, leafHash: merkle.toHex(leaf), recordId: index, verified, checkpoint: checkpoint.note, chain_valid: verified, verified_at: new Date(now).toISOString(), anchor_tx_hash: null };
   }
 
-  /** Everything `tollgate audit verify` needs: all records, every checkpoint, the public key. */
+  /**
+   * Everything `tollgate audit verify` needs as one JSON document (v1): all records, every checkpoint, the public key.
+   * Built in memory, so refused (`LEDGER_BUNDLE_TOO_LARGE`) for logs larger than `maxJsonBundleRecords`: use
+   * {@link bundleLines}.
+   */
   async bundle(tenantId: string): Promise<LedgerBundle> {
     const latest = await this.#checkpoints.latest(tenantId, true);
+    const max = this.options.maxJsonBundleRecords ?? DEFAULT_MAX_JSON_BUNDLE_RECORDS;
+    if (latest.size > max) {
+      throw new TollgateError('LEDGER_BUNDLE_TOO_LARGE', `the log holds ${latest.size} records, more than a one-document bundle may (${max}, TOLLGATE_AUDIT_BUNDLE_JSON_MAX_RECORDS): export it as JSON Lines (GET /api/v1/audit/bundle?format=jsonl, tollgate audit export --format jsonl)`, {
+        details: { size: latest.size, max },
+      });
+    }
     const records = [];
     for (let after = -1; after < latest.size - 1; ) {
       const page = await this.options.store.ledger.records(tenantId, { afterIndex: after }, Math.min(10_000, latest.size - 1 - after));
@@ -207,6 +242,59 @@ export class LedgerService {
     }
     const checkpoints = (await this.options.store.ledger.checkpoints(tenantId, latest.size)).map((cp) => cp.note);
     return { format: BUNDLE_FORMAT, origin: this.originOf(tenantId), publicKey: await this.publicKey(tenantId), records, checkpoints };
+  }
+
+  /**
+   * A streaming bundle (v2, JSON Lines, `docs/ledger.md`) of records [`from`, size): signs a checkpoint covering every
+   * record first, then reads the store page by page while the lines are consumed, so memory stays bounded whatever
+   * the log's size. `from` defaults to 0; a bundle that starts at the size of a checkpoint kept from an earlier
+   * export lets the verifier check, from the frontier in its header, that the log still extends that checkpoint.
+   * Throws `LEDGER_RANGE_INVALID` for a `from` beyond the log, `CONFLICT` when stored rows are missing.
+   *
+   * @example
+   * const { to, lines } = await ledger.bundleLines('acme', { from: keptCheckpointSize });
+   * for await (const line of lines) out.write(`${line}\n`);
+   */
+  async bundleLines(tenantId: string, options: { from?: number; pageSize?: number } = {}): Promise<BundleStream> {
+    await this.flush();
+    const latest = await this.#checkpoints.latest(tenantId, true);
+    const from = options.from ?? 0;
+    const to = latest.size;
+    if (!Number.isSafeInteger(from) || from < 0 || from > to) {
+      throw new TollgateError('LEDGER_RANGE_INVALID', `a bundle cannot start at record ${from}: the log holds ${to} records`, { details: { from, size: to } });
+    }
+    const header = bundleHeaderLine({
+      format: BUNDLE_STREAM_FORMAT,
+      origin: this.originOf(tenantId),
+      publicKey: await this.publicKey(tenantId),
+      from,
+      to,
+      frontier: await frontierFromStore(this.#native, tenantId, from),
+    });
+    const repo = this.options.store.ledger;
+    const pageSize = options.pageSize ?? BUNDLE_PAGE_RECORDS;
+    async function* lines(): AsyncGenerator<string> {
+      yield header;
+      for (const checkpoint of await repo.checkpoints(tenantId, from, from)) yield bundleCheckpointLine(checkpoint.note);
+      for (let after = from - 1; after < to - 1; ) {
+        const page = await repo.records(tenantId, { afterIndex: after }, Math.min(pageSize, to - 1 - after));
+        const last = page.at(-1)?.index;
+        // A missing tail: the verifier reports the bundle incomplete; saying so here gives the reason.
+        if (last === undefined) throw new TollgateError(LOG_INCOMPLETE_CODE, `records ${after + 1}..${to - 1} are missing from the stored log`);
+        // Each checkpoint right after the record that completes it (the v2 verifier checks it there).
+        const checkpoints = await repo.checkpoints(tenantId, last + 1, after + 2);
+        let next = 0;
+        for (const row of page) {
+          yield bundleRecordLine(parseStoredRecord(row));
+          while (next < checkpoints.length && (checkpoints[next] as StoredCheckpoint).size <= row.index + 1) {
+            yield bundleCheckpointLine((checkpoints[next] as StoredCheckpoint).note);
+            next += 1;
+          }
+        }
+        after = last;
+      }
+    }
+    return { from, to, lines: lines() };
   }
 
   /**

@@ -1,4 +1,4 @@
-import { TollgateError, merkle } from '@tollgate/core';
+import { TollgateError, frontierHashes, merkle } from '@tollgate/core';
 import type { LedgerNative } from '../../store/repositories/ledger-native.js';
 
 /** An inclusion proof with what a client needs to check it. */
@@ -75,4 +75,14 @@ export async function consistencyProofFromStore(native: LedgerNative, tenantId: 
     toRootHash: merkle.toHex(merkle.rootHash(reader, to)),
     proof: ranges.map((range) => merkle.toHex(merkle.rangeHash(range, reader))),
   }));
+}
+
+/**
+ * The frontier of the first `size` records (hex hashes of the perfect subtrees covering them, largest first), as a
+ * streaming bundle's header carries it.
+ * @example await frontierFromStore(native, 'acme', 1000) // 6 hashes
+ */
+export async function frontierFromStore(native: LedgerNative, tenantId: string, size: number): Promise<string[]> {
+  const reader = merkle.readerFromMap(await native.readNodes(tenantId, merkle.rangeNodes({ start: 0, end: size })));
+  return fromStore(`the frontier of size ${size}`, () => frontierHashes(size, reader));
 }

@@ -113,8 +113,8 @@ export interface LedgerRepository {
   /** Index of the first record recorded at or after a time (`since`, time ranges), or the size when none. */
   firstIndexAtOrAfter(tenantId: string, atMs: number): Promise<number>;
   latestCheckpoint(tenantId: string): Promise<StoredCheckpoint | undefined>;
-  /** Checkpoints ascending by size, optionally only those up to `maxSize`. */
-  checkpoints(tenantId: string, maxSize?: number): Promise<StoredCheckpoint[]>;
+  /** Checkpoints ascending by size, optionally only those up to `maxSize` and from `minSize`. */
+  checkpoints(tenantId: string, maxSize?: number, minSize?: number): Promise<StoredCheckpoint[]>;
   /** Inserts unless one exists at that size (replicas may race). */
   insertCheckpoint(tenantId: string, checkpoint: StoredCheckpoint): Promise<void>;
   insertCosignature(tenantId: string, cosignature: StoredCosignature, createdAt: number): Promise<boolean>;
@@ -211,9 +211,10 @@ export function createLedgerRepository(db: Kysely<Database>, _dialect: Dialect):
       const row = await db.selectFrom('ledger_checkpoints').selectAll().where('tenant_id', '=', tenantId).orderBy('size', 'desc').limit(1).executeTakeFirst();
       return row ? toCheckpoint(row) : undefined;
     },
-    async checkpoints(tenantId, maxSize) {
+    async checkpoints(tenantId, maxSize, minSize) {
       let q = db.selectFrom('ledger_checkpoints').selectAll().where('tenant_id', '=', tenantId);
       if (maxSize !== undefined) q = q.where('size', '<=', maxSize);
+      if (minSize !== undefined) q = q.where('size', '>=', minSize);
       return (await q.orderBy('size').execute()).map(toCheckpoint);
     },
     async insertCheckpoint(tenantId, checkpoint) {
