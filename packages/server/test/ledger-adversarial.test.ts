@@ -1,7 +1,7 @@
 // Adversarial review of the audit trail over HTTP: the live SSE stream, proofs, record verification, exports and
 // bundles, attacked by another tenant, by a key that was revoked mid-stream, and by whoever owns the database file.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { merkle, openCheckpoint, parseVerifierKey, verifyBundle } from '@tollgate/core';
+import { merkle, openCheckpoint, parseVerifierKey, verifyBundle, verifyBundleLines } from '@tollgate/core';
 import { signInDashboard, startTestServer } from '../../../test-utils/index.js';
 import type { TestServer } from '../../../test-utils/index.js';
 
@@ -211,6 +211,23 @@ describe('adversarial: the audit trail over HTTP', () => {
         const result = verifyBundle(bundle, { trustedCheckpoint: kept.note, expectedPublicKey: kept.publicKey });
         expect(result.ok).toBe(false);
         expect(result.problems.map((p) => p.code)).toEqual(expect.arrayContaining(['RECORD_OUT_OF_ORDER', 'ROLLBACK']));
+        // The same through a streaming bundle: whatever the server manages to send fails verification.
+        const lines: string[] = [];
+        let streamError: unknown;
+        try {
+          for await (const line of (await t.services.ledger.bundleLines(tenant.id)).lines) lines.push(line);
+        } catch (error) {
+          streamError = error;
+        }
+        const streamed = await verifyBundleLines(lines, { trustedCheckpoint: kept.note, expectedPublicKey: kept.publicKey });
+        expect(streamed.ok).toBe(false);
+        expect(streamed.problems.map((p) => p.code)).toEqual(expect.arrayContaining(['RECORD_OUT_OF_ORDER']));
+        if (streamError !== undefined) expect(streamError).toMatchObject({ code: 'CONFLICT' });
+        // Over HTTP the response is cut off rather than completed, and the server carries on.
+        const response = await fetch(`${t.url}/api/v1/audit/bundle?format=jsonl`, { headers: { authorization: `Bearer ${tenant.adminKey}` } });
+        const text = await response.text().catch(() => '');
+        expect((await verifyBundleLines(text.split('\n').filter((line) => line !== ''))).ok).toBe(false);
+        expect((await get('/api/v1/audit/checkpoint', tenant.adminKey)).status).toBe(200);
         // The log's root at the kept size can no longer be produced: the server cannot re-sign the past.
         const proof = await get(`/api/v1/audit/proof/consistency?from=${kept.size - 1}&to=${kept.size - 1}`, tenant.adminKey);
         expect(proof.body.toRootHash).not.toBe(kept.rootHash);
