@@ -77,14 +77,14 @@ export class Checkpointer {
   }
 
   async #signNow(tenantId: string, size: number, root: Uint8Array): Promise<StoredCheckpoint> {
-    const existing = (await this.deps.repo.checkpoints(tenantId, size)).at(-1);
+    const existing = (await this.deps.repo.checkpoints(tenantId, size, size)).at(-1);
     if (existing && existing.size === size) return existing;
     const origin = this.deps.originOf(tenantId);
     const key = (await this.deps.signingKey()).forOrigin(origin);
     const note = signCheckpoint({ origin, size, rootHash: root, extensions: [] }, key);
     await this.deps.repo.insertCheckpoint(tenantId, { size, rootHash: root, note, createdAt: this.deps.clock.now() });
     this.#lastSize.set(tenantId, Math.max(size, this.#lastSize.get(tenantId) ?? 0));
-    const stored = (await this.deps.repo.checkpoints(tenantId, size)).at(-1);
+    const stored = (await this.deps.repo.checkpoints(tenantId, size, size)).at(-1);
     return stored ?? { size, rootHash: root, note, createdAt: this.deps.clock.now() };
   }
 

@@ -304,7 +304,7 @@ export class LedgerService {
   async addCosignatures(tenantId: string, note: string): Promise<{ size: number; accepted: string[] }> {
     const parsed = parseSignedNote(note);
     const checkpoint = parseCheckpoint(parsed.text);
-    const stored = (await this.options.store.ledger.checkpoints(tenantId, checkpoint.size)).at(-1);
+    const stored = (await this.options.store.ledger.checkpoints(tenantId, checkpoint.size, checkpoint.size)).at(-1);
     if (!stored || stored.size !== checkpoint.size || parseSignedNote(stored.note).text !== parsed.text) {
       throw new TollgateError('NOT_FOUND', `no checkpoint of this log with that size and root`);
     }
