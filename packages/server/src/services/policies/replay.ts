@@ -107,7 +107,9 @@ export async function replayDecisions(
   const truncated = decisions.length > limit;
   if (truncated) decisions.length = limit;
   const sessionIds = [...new Set(decisions.map((d) => d.sessionId))];
-  const outputs = groupOutputs(await repository.outputsForSessions(tenantId, sessionIds));
+  // Outputs after the last replayed call cannot change a replayed decision.
+  const lastTs = decisions.reduce((max, d) => Math.max(max, d.ts), Number.NEGATIVE_INFINITY);
+  const outputs = groupOutputs(await repository.outputsForSessions(tenantId, sessionIds, decisions.length === 0 ? undefined : lastTs));
   const history = await lastCallsBefore(repository, tenantId, sessionIds, options.from);
   const agents = await agentHistoriesBefore(repository, tenantId, [...new Set(decisions.map((d) => d.agentId))], options.from, policy);
   const agentOutputs = await agentOutputsFor(repository, tenantId, decisions, options.from, policy);

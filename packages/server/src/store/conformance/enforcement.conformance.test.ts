@@ -64,6 +64,20 @@ describeStoreConformance('enforcement', (getStore) => {
     expect(violations.length).toBe(writers(store).length);
   });
 
+  // Regression: one IN list of every session of a replay failed on SQLite past 32,766 sessions ("too many SQL
+  // variables"); a replay may cover 100,000 decisions, each in its own session.
+  it('outputs of any number of sessions, oldest first across reads, bounded by time', async () => {
+    const store = getStore();
+    await store.tenants.create({ id: 'enf-many', name: 'many', createdAt: 1 });
+    const output = (sessionId: string, ts: number) => ({ tenantId: 'enf-many', decisionId: `d-${sessionId}-${ts}`, agentId: 'bot', sessionId, toolName: 'read', ts, decision: 'ALLOW' as const, reason: 'ok', taints: {} });
+    // Written so that seq order differs from session order: the result must follow seq across the 500-id reads.
+    await store.decisions.writeBatch(batch({ outputs: [output('s-39999', 10), output('s-0', 20), output('s-20000', 30), output('s-0', 40), output('other', 15)] }));
+    const sessionIds = Array.from({ length: 40_000 }, (_, i) => `s-${i}`);
+    expect((await store.decisions.outputsForSessions('enf-many', sessionIds)).map((o) => `${o.sessionId}@${o.ts}`)).toEqual(['s-39999@10', 's-0@20', 's-20000@30', 's-0@40']);
+    expect((await store.decisions.outputsForSessions('enf-many', sessionIds, 30)).map((o) => o.ts)).toEqual([10, 20, 30]);
+    expect(await store.decisions.outputsForSessions('enf-many', [])).toEqual([]);
+  });
+
   it('last calls before a time, per session and tool, ignore blocked calls', async () => {
     const store = getStore();
     await store.tenants.create({ id: 'enf-l', name: 'l', createdAt: 1 });

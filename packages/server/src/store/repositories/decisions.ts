@@ -125,7 +125,11 @@ export interface DecisionRepository {
   /** Oldest first by seq within [from, to]. */
   list(tenantId: string, query: DecisionQuery): Promise<StoredDecision[]>;
   listViolations(tenantId: string, query: { limit: number; beforeSeq?: number | undefined }): Promise<Array<ViolationRecord & { seq: number }>>;
-  outputsForSessions(tenantId: string, sessionIds: readonly string[]): Promise<OutputRecord[]>;
+  /**
+   * Outputs recorded in these sessions, oldest first by seq; with `until`, only those at or before that time. Any
+   * number of sessions (read 500 at a time: SQLite refuses more than 32,766 bound values in one statement).
+   */
+  outputsForSessions(tenantId: string, sessionIds: readonly string[], until?: number): Promise<OutputRecord[]>;
   /**
    * Outputs returned to an agent (any session) at or after `since`, newest first (by time, then seq), at most `limit`;
    * `before` continues a previous page after its last row. What data-flow rules with `across: agent` read.
@@ -294,11 +298,15 @@ export function createDecisionRepository(db: Kysely<Database>, _dialect: Dialect
       if (query.beforeSeq !== undefined) select = select.where('seq', '<', query.beforeSeq);
       return (await select.orderBy('seq', 'desc').limit(query.limit).execute()).map(toViolation);
     },
-    async outputsForSessions(tenantId, sessionIds) {
-      if (sessionIds.length === 0) return [];
-      const rows = await db.selectFrom('decision_outputs').selectAll().where('tenant_id', '=', tenantId)
-        .where('session_id', 'in', [...sessionIds]).orderBy('seq', 'asc').execute();
-      return rows.map(toOutput);
+    async outputsForSessions(tenantId, sessionIds, until) {
+      const found: Array<{ seq: number; output: OutputRecord }> = [];
+      for (let start = 0; start < sessionIds.length; start += 500) {
+        let select = db.selectFrom('decision_outputs').selectAll().where('tenant_id', '=', tenantId)
+          .where('session_id', 'in', sessionIds.slice(start, start + 500));
+        if (until !== undefined) select = select.where('ts', '<=', until);
+        for (const row of await select.execute()) found.push({ seq: Number(row.seq), output: toOutput(row) });
+      }
+      return found.sort((a, b) => a.seq - b.seq).map((entry) => entry.output);
     },
     async agentOutputs(tenantId, agentId, query) {
       let select = db.selectFrom('decision_outputs').selectAll().where('tenant_id', '=', tenantId).where('agent_id', '=', agentId)
