@@ -97,6 +97,17 @@ function suite(name: string, postgresUrl: string | undefined) {
       expect((await get('/api/v1/audit/bundle?format=jsonl')).status).toBe(200);
     });
 
+    it('counts records per type and agent in one read, as separate counts would', async () => {
+      const groups = await t.services.store.ledger.countByTypeAndAgent(t.tenantA.id, {});
+      expect(groups).toContainEqual({ type: 'enforce.decision', agentId: 'a', count: 44 });
+      for (const group of groups) {
+        if (group.agentId === null) continue;
+        expect(await t.services.store.ledger.count(t.tenantA.id, { types: [group.type], agentId: group.agentId })).toBe(group.count);
+      }
+      expect(groups.reduce((sum, group) => sum + group.count, 0)).toBe(await t.services.store.ledger.size(t.tenantA.id));
+      expect(await t.services.store.ledger.countByTypeAndAgent('no-such-tenant', {})).toEqual([]);
+    });
+
     it('needs audit:read', async () => {
       const { token } = await t.services.keys.create({ tenantId: t.tenantA.id, scopes: ['enforce'], name: 'no audit' });
       expect((await get('/api/v1/audit/bundle?format=jsonl', token)).status).toBe(403);

@@ -109,6 +109,8 @@ export interface LedgerRepository {
   /** Records matching the filter, ascending by index. */
   records(tenantId: string, filter: LedgerRecordFilter, limit: number): Promise<StoredLedgerRecord[]>;
   count(tenantId: string, filter: LedgerRecordFilter): Promise<number>;
+  /** Counts of matching records per (type, agent) in one read (several counts over a large log: one pass, not one each). */
+  countByTypeAndAgent(tenantId: string, filter: LedgerRecordFilter): Promise<Array<{ type: string; agentId: string | null; count: number }>>;
   record(tenantId: string, index: number): Promise<StoredLedgerRecord | undefined>;
   /** Index of the first record recorded at or after a time (`since`, time ranges), or the size when none. */
   firstIndexAtOrAfter(tenantId: string, atMs: number): Promise<number>;
@@ -201,6 +203,12 @@ export function createLedgerRepository(db: Kysely<Database>, _dialect: Dialect):
       const ranged = await withIndexRange(tenantId, filter);
       const row = await applyFilter(base(), tenantId, ranged).select((eb) => eb.fn.countAll().as('n')).executeTakeFirst();
       return Number(row?.n ?? 0);
+    },
+    async countByTypeAndAgent(tenantId, filter) {
+      const ranged = await withIndexRange(tenantId, filter);
+      const rows = await applyFilter(base(), tenantId, ranged)
+        .select((eb) => ['type', 'agent_id', eb.fn.countAll().as('n')]).groupBy(['type', 'agent_id']).execute();
+      return rows.map((row) => ({ type: row.type, agentId: row.agent_id, count: Number(row.n) }));
     },
     async record(tenantId, index) {
       const row = await base().select(['idx', 'recorded_at', 'body']).where('tenant_id', '=', tenantId).where('idx', '=', index).executeTakeFirst();
