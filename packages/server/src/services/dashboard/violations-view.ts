@@ -13,6 +13,8 @@ export interface ViolationsQuery {
 
 /** How far after a violation its ledger record is looked for (appends are group-committed, so it is close). */
 const LEDGER_SEARCH_WINDOW_MS = 60_000;
+/** Ledger records read per page while looking for a violation's record. */
+const LEDGER_SEARCH_PAGE = 1_000;
 
 /**
  * Violations with their full decision context (arguments, matched rules, policy version), newest first.
@@ -64,8 +66,10 @@ export async function listViolations(store: Store, tenantId: string, query: Viol
 }
 
 /**
- * Index of the ledger record that logged a violation (or its decision), found in a short time window after
- * it over the ledger's (tenant, recorded_at) index. Undefined when not (yet) in the ledger.
+ * Index of the ledger record that logged a violation (or, failing that, its decision), found in a short time window
+ * after it. The window becomes an index range by binary search over record times (the ledger has no time index, so
+ * a time filter would read every record of the tenant), and is read in pages, stopping at the violation's record.
+ * Undefined when not (yet) in the ledger.
  *
  * @example
  * const index = await findViolationLedgerIndex(store, 'acme', 'vio_1');
@@ -79,14 +83,18 @@ export async function findViolationLedgerIndex(store: Store, tenantId: string, v
     .executeTakeFirst();
   if (!violation) return undefined;
   const ts = Number(violation.ts);
-  const rows = await store.db
-    .selectFrom('ledger_records')
-    .select(['idx', 'body'])
-    .where('tenant_id', '=', tenantId)
-    .where('recorded_at', '>=', ts - 1_000)
-    .where('recorded_at', '<=', ts + LEDGER_SEARCH_WINDOW_MS)
-    .orderBy('idx', 'asc')
-    .execute();
-  const match = rows.find((row) => row.body.includes(`"${violationId}"`)) ?? rows.find((row) => row.body.includes(`"${violation.decision_id}"`));
-  return match ? Number(match.idx) : undefined;
+  const first = await store.ledger.firstIndexAtOrAfter(tenantId, ts - 1_000);
+  const end = await store.ledger.firstIndexAtOrAfter(tenantId, ts + LEDGER_SEARCH_WINDOW_MS + 1);
+  let decisionMatch: number | undefined;
+  for (let after = first - 1; after < end - 1; ) {
+    const page = await store.ledger.records(tenantId, { afterIndex: after, beforeIndex: end }, LEDGER_SEARCH_PAGE);
+    for (const record of page) {
+      if (record.body.includes(`"${violationId}"`)) return record.index;
+      if (decisionMatch === undefined && record.body.includes(`"${violation.decision_id}"`)) decisionMatch = record.index;
+    }
+    const last = page.at(-1);
+    if (last === undefined || page.length < LEDGER_SEARCH_PAGE) break;
+    after = last.index;
+  }
+  return decisionMatch;
 }
