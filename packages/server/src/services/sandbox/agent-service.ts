@@ -1,7 +1,7 @@
 import { TollgateError, canonicalJson } from '@tollgate/core';
 import { resolveSandboxConfig, type AgentConfig, type ResolvedSandboxConfig } from '@tollgate/sandbox';
 import type { ComplianceRepository } from '../../store/repositories/compliance.js';
-import type { SandboxAgent, SandboxAgentFields, SandboxAgentRepository } from '../../store/repositories/sandbox-agents.js';
+import type { SandboxAgent, SandboxAgentFields, SandboxAgentRepository, SandboxAgentSummary } from '../../store/repositories/sandbox-agents.js';
 import type { LedgerAppend } from '../vault/credential-service.js';
 import { CREDENTIAL_NAME } from './credential-references.js';
 import { assertAgentAllowed, refuseRestrictedKey, type AgentRestriction } from '../keys/agent-restriction.js';
@@ -98,7 +98,8 @@ export class AgentService {
     return result;
   }
 
-  list(tenantId: string): Promise<SandboxAgent[]> {
+  /** The tenant's agents, without their code. */
+  list(tenantId: string): Promise<SandboxAgentSummary[]> {
     return this.deps.store.sandboxAgents.list(tenantId);
   }
 
@@ -239,12 +240,12 @@ function invalid(field: string, message: string): TollgateError {
  * @example
  * reply.send({ success: true, agent: toAgentView(agent, true) });
  */
-export function toAgentView(agent: SandboxAgent, withCode = false): AgentView {
+export function toAgentView(agent: SandboxAgentSummary & { entryCode?: string }, withCode = false): AgentView {
   const view: AgentView = {
     id: agent.id, name: agent.name, version: agent.version, description: agent.description, status: agent.status,
     config: agent.config, created_at: new Date(agent.createdAt).toISOString(), updated_at: new Date(agent.updatedAt).toISOString(),
   };
-  if (withCode) view.entry_code = agent.entryCode;
+  if (withCode && agent.entryCode !== undefined) view.entry_code = agent.entryCode;
   return view;
 }
 

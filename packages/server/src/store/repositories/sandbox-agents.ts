@@ -33,6 +33,9 @@ declare module '../schema.js' {
 }
 
 /** A sandboxed agent: code plus configuration overrides. */
+/** An agent as lists show it: everything but its code. */
+export type SandboxAgentSummary = Omit<SandboxAgent, 'entryCode'>;
+
 export interface SandboxAgent {
   id: number;
   tenantId: string;
@@ -54,7 +57,8 @@ export interface SandboxAgentRepository {
   get(tenantId: string, id: number): Promise<SandboxAgent | undefined>;
   getByName(tenantId: string, name: string): Promise<SandboxAgent | undefined>;
   /** Agents of one tenant, by id. */
-  list(tenantId: string): Promise<SandboxAgent[]>;
+  /** The tenant's agents without their code (up to 1 MiB each: a list of thousands would be gigabytes). */
+  list(tenantId: string): Promise<SandboxAgentSummary[]>;
   update(tenantId: string, id: number, fields: Partial<SandboxAgentFields>, at: number): Promise<SandboxAgent | undefined>;
   /**
    * Compare-and-set of the config: writes `next` only if the stored config still equals `expected` (as read);
@@ -133,8 +137,13 @@ export function createSandboxAgentRepository(db: Kysely<Database>, _dialect: Dia
     get,
     getByName,
     async list(tenantId) {
-      const rows = await db.selectFrom('sandbox_agents').selectAll().where('tenant_id', '=', tenantId).orderBy('id').execute();
-      return rows.map(toAgent);
+      const rows = await db.selectFrom('sandbox_agents')
+        .select(['id', 'tenant_id', 'name', 'version', 'description', 'config', 'status', 'created_at', 'updated_at'])
+        .where('tenant_id', '=', tenantId).orderBy('id').execute();
+      return rows.map((row) => {
+        const { entryCode: _code, ...summary } = toAgent({ ...row, entry_code: '' });
+        return summary;
+      });
     },
     update,
     async delete(tenantId, id) {
