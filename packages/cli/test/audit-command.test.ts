@@ -178,12 +178,18 @@ function suite(name: string, postgresUrl: string | undefined) {
       // Nothing half-written is left behind.
       await expect(readFile(out)).rejects.toThrow();
       await expect(readFile(`${out}.partial`)).rejects.toThrow();
+      // Regression: a missing directory crashed with an unhandled stream error instead of a message.
+      const nowhere = await cli('audit', 'export', '--url', t.url, '--api-key', t.tenantA.adminKey, '--out', join(dir, 'no-such-dir', 'x.jsonl'));
+      expect(nowhere.code).toBe(1);
+      expect(nowhere.err).toMatch(/^tollgate: VALIDATION_FAILED: --out: cannot write .*no-such-dir.*ENOENT/);
     });
 
     it('refuses a file that is not a bundle', async () => {
       const path = join(dir, 'not-json.json');
       await writeFile(path, 'hello');
-      expect((await cli('audit', 'verify', path)).code).toBe(1);
+      const result = await cli('audit', 'verify', path);
+      expect(result.code).toBe(1);
+      expect(result.out).toMatch(/^FAILED: 0 records[\s\S]*\nBUNDLE_MALFORMED: not JSON/);
     });
   });
 }

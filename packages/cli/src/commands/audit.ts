@@ -1,5 +1,5 @@
 import { createWriteStream, readFileSync, writeFileSync } from 'node:fs';
-import { rename, rm, writeFile } from 'node:fs/promises';
+import { open, rename, rm, writeFile } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import type { Command } from 'commander';
 import { TollgateError, merkle, openCheckpoint, parseCheckpoint, parseSignedNote, parseVerifierKey, verifyBundleLines, verifyBundleText } from '@tollgate/core';
@@ -49,7 +49,7 @@ export function formatVerification(result: BundleVerification | BundleStreamVeri
   const from = 'from' in result ? result.from : 0;
   const range = from > 0 ? ` (records ${from}..${result.size - 1} in this bundle, the ones before through its frontier)` : '';
   const lines = [
-    `${result.ok ? 'OK' : 'FAILED'}: ${result.size} records, root ${result.rootHash}, ${result.checkpointsVerified} checkpoints checked${range}`,
+    `${result.ok ? 'OK' : 'FAILED'}: ${result.size} records, root ${result.rootHash}, ${result.checkpointsVerified} checkpoint${result.checkpointsVerified === 1 ? '' : 's'} checked${range}`,
   ];
   for (const problem of result.problems) lines.push(`${problem.code}: ${problem.message}`);
   if ('problemsOmitted' in result && result.problemsOmitted > 0) lines.push(`… and ${result.problemsOmitted} more problems`);
@@ -68,19 +68,30 @@ export async function verifyBundleInput(path: string, options: { trustedCheckpoi
   };
   const input = await openBundleInput(path);
   if (!input.streaming) {
-    const text = await readAll(input.chunks);
-    try {
-      JSON.parse(text);
-    } catch (cause) {
-      throw new TollgateError('LEDGER_BUNDLE_INVALID', `cannot read bundle ${path}: ${(cause as Error).message}`, { cause });
-    }
-    return verifyBundleText(text, verifyOptions);
+    // Text that is not JSON is a failed verification (BUNDLE_MALFORMED), like any other problem of the file.
+    return verifyBundleText(await readAll(input.chunks), verifyOptions);
   }
   const progress = createProgress('verified');
   return verifyBundleLines(readLines(input.chunks), {
     ...verifyOptions,
     onProgress: (size, header) => progress.update(size - (header?.from ?? 0), header === undefined ? undefined : header.to - header.from),
   });
+}
+
+/**
+ * The export's output file, opened before anything is fetched so a missing directory or a read-only disk is a clear
+ * error; a later write error (a full disk) fails the export instead of going unhandled.
+ */
+async function openOutput(path: string): Promise<Writable> {
+  let handle;
+  try {
+    handle = await open(path, 'w');
+  } catch (cause) {
+    throw new TollgateError('VALIDATION_FAILED', `--out: cannot write ${path}: ${(cause as Error).message}`, { cause });
+  }
+  const stream = createWriteStream(path, { fd: handle });
+  stream.on('error', () => undefined); // reported by the write or the close that meets it (writeText, end)
+  return stream;
 }
 
 /** The size of a checkpoint note read from a file (its signature is checked by `verify`, not here). */
@@ -186,7 +197,6 @@ export function verifyBundleFile(path: string, options: { trustedCheckpoint?: st
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
-    JSON.parse(text);
   } catch (cause) {
     throw new TollgateError('LEDGER_BUNDLE_INVALID', `cannot read bundle ${path}: ${(cause as Error).message}`, { cause });
   }
@@ -213,7 +223,7 @@ export function registerAuditCommand(program: Command): void {
     .action(async (flags: ExportFlags) => {
       const from = exportStart(flags);
       const partial = flags.out === undefined ? undefined : `${flags.out}.partial`;
-      const out = partial === undefined ? process.stdout : createWriteStream(partial);
+      const out = partial === undefined ? process.stdout : await openOutput(partial);
       let summary: { records: number; checkpoint: string | undefined };
       try {
         if (flags.format === 'json') {

@@ -100,7 +100,7 @@ describe('tollgate audit verify - (stdin)', () => {
       });
     const ok = await run(`${lines.join('\n')}\n`);
     expect(ok.code).toBe(0);
-    expect(ok.out).toMatch(/^OK: 30 records, root [0-9a-f]{64}, 1 checkpoints checked/);
+    expect(ok.out).toMatch(/^OK: 30 records, root [0-9a-f]{64}, 1 checkpoint checked/);
     const tampered = await run(lines.join('\n').replace('"n":7', '"n":8'));
     expect(tampered.code).toBe(1);
     expect(tampered.out).toContain('CHECKPOINT_ROOT_MISMATCH');

@@ -120,7 +120,9 @@ export async function readAll(chunks: AsyncIterable<Uint8Array>): Promise<string
  * log in memory).
  */
 export async function writeText(out: Writable | NodeJS.WriteStream, text: string): Promise<void> {
+  if (out.errored) throw out.errored;
   if (!out.write(text)) await once(out, 'drain');
+  if (out.errored) throw out.errored;
 }
 
 /**

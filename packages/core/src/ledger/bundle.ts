@@ -126,7 +126,7 @@ export function verifyBundleText(text: string, options: VerifyBundleOptions = {}
 
 function resolveKey(bundle: LedgerBundle, options: VerifyBundleOptions, problems: Problems): NoteKey | undefined {
   if (bundle?.format !== BUNDLE_FORMAT || !Array.isArray(bundle.records) || !Array.isArray(bundle.checkpoints)) {
-    problems.push({ code: 'BUNDLE_MALFORMED', message: `not a ${BUNDLE_FORMAT} bundle` });
+    problems.push({ code: 'BUNDLE_MALFORMED', message: `not a ledger bundle (a ${BUNDLE_FORMAT} document, or tollgate-ledger-bundle/v2 JSON Lines)` });
     return undefined;
   }
   try {
