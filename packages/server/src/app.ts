@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
+import { STATUS_CODES, type IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
+import type { ErrorCode } from '@tollgate/core';
 import Fastify, { type FastifyBaseLogger, type FastifyReply, type FastifySchema } from 'fastify';
 import type { Logger } from 'pino';
 import type { TollgateConfig } from './config.js';
@@ -127,6 +129,26 @@ function slowClientTimeouts(config: TollgateConfig): { requestTimeout: number; h
   };
 }
 
+/**
+ * Requests Node's HTTP parser refuses before any route sees them (headers over the size limit, a malformed request
+ * line, headers that did not arrive in time) still get the error envelope, then the connection is closed as Node
+ * closes it (Fastify's default answered `{"error":"Request Header Fields Too Large",…}` in another shape).
+ */
+function clientErrorHandler(this: { log: FastifyBaseLogger }, error: Error & { code?: string }, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, code, message]: [number, ErrorCode, string] = error.code === 'HPE_HEADER_OVERFLOW'
+    ? [431, 'HEADERS_TOO_LARGE', 'request headers exceed the server\'s limit (16 KB in all)']
+    : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, 'REQUEST_TIMEOUT', 'the request did not arrive in time (TOLLGATE_REQUEST_TIMEOUT_MS)']
+      : [400, 'BAD_REQUEST', 'malformed HTTP request'];
+  this.log.debug({ err: error }, 'client error');
+  if (socket.writable) {
+    const body = JSON.stringify(errorEnvelope(code, message, requestIdFrom(undefined)));
+    socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  }
+  socket.destroy(error);
+}
+
 function buildFastify(config: TollgateConfig, logger: Logger, direct: DirectRoutes): TollgateApp {
   return Fastify({
     ...slowClientTimeouts(config),
@@ -136,6 +158,7 @@ function buildFastify(config: TollgateConfig, logger: Logger, direct: DirectRout
     bodyLimit: config.bodyLimitBytes,
     genReqId: requestIdOf,
     return503OnClosing: true,
+    clientErrorHandler,
     routerOptions: { maxParamLength: 512 },
     // Errors raised before routing (bad URL encoding, over-long path parameters) also get the envelope.
     frameworkErrors: (error, request, reply) => {

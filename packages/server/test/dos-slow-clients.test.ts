@@ -25,6 +25,11 @@ function sendAndWaitForClose(port: number, bytes: string): Promise<string> {
   });
 }
 
+/** The JSON body of a raw HTTP answer. */
+function envelopeOf(answer: string): { error: { code: string; message: string; requestId: string } } {
+  return JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)) as { error: { code: string; message: string; requestId: string } };
+}
+
 describe('DoS: slow clients', () => {
   let t: TestServer;
   let port: number;
@@ -46,7 +51,23 @@ describe('DoS: slow clients', () => {
   }, 20_000);
 
   it('closes a connection whose headers never finish with 408', async () => {
-    expect(await sendAndWaitForClose(port, 'GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: a')).toMatch(/^HTTP\/1\.1 408 /);
+    const answer = await sendAndWaitForClose(port, 'GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: a');
+    expect(answer).toMatch(/^HTTP\/1\.1 408 /);
+    expect(envelopeOf(answer).error.code).toBe('REQUEST_TIMEOUT');
+  }, 20_000);
+
+  // Regression: requests Node's parser refuses got Fastify's own body ({"error":"Request Header Fields Too Large",
+  // "statusCode":431}) instead of the envelope every other error has.
+  it('answers oversized headers (431) and a malformed request line (400) with the envelope, then closes', async () => {
+    const big = await sendAndWaitForClose(port, `GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
+    expect(big).toMatch(/^HTTP\/1\.1 431 /);
+    const bigBody = envelopeOf(big);
+    expect(bigBody.error.code).toBe('HEADERS_TOO_LARGE');
+    expect(bigBody.error.requestId).toMatch(/\S+/);
+    const garbage = await sendAndWaitForClose(port, 'NOT A REQUEST\r\n\r\n');
+    expect(garbage).toMatch(/^HTTP\/1\.1 400 /);
+    expect(envelopeOf(garbage).error.code).toBe('BAD_REQUEST');
+    expect((await rawRequest(`${t.url}/healthz`, { method: 'GET' })).status).toBe(200);
   }, 20_000);
 
   it('leaves a long poll that waits longer than the request timeout alone (the request itself arrived)', async () => {
