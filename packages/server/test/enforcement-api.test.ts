@@ -51,6 +51,12 @@ describe('/v1/enforce', () => {
     expect(((await deep.json()) as { error: { code: string } }).error.code).toBe('VALIDATION_FAILED');
     const deepOutput = await t.request('POST', '/v1/enforce/output', { key, body: { agentId: 'bot', toolName: 'x', output: JSON.parse(`${'{"a":'.repeat(100)}1${'}'.repeat(100)}`) } });
     expect(deepOutput.status).toBe(400);
+    // Regression: an output check without the output answered "output allowed" without scanning anything.
+    const noOutput = await t.request('POST', '/v1/enforce/output', { key, body: { agentId: 'bot', toolName: 'x' } });
+    expect(noOutput.status).toBe(400);
+    expect(noOutput.body.error.code).toBe('VALIDATION_FAILED');
+    expect(JSON.stringify(noOutput.body.error)).toContain('output');
+    expect((await t.request('POST', '/v1/enforce/output', { key, body: { agentId: 'bot', toolName: 'x', output: null } })).status).toBe(200);
   });
 
   describe('with the example policy active', () => {

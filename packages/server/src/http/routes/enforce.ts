@@ -45,7 +45,8 @@ const OutputBody = Type.Object({
   sessionId: Type.Optional(Name('Session id')),
   agentId: Name('Agent id'),
   toolName: Name('Tool name'),
-  output: Type.Optional(Type.Unknown()),
+  // Required: an output left out (a misspelt field is refused as unknown) would be "allowed" without being scanned.
+  output: Type.Unknown(),
 }, { additionalProperties: false });
 
 const OutputResponse = Type.Object({ decision: Type.Union([Type.Literal('ALLOW'), Type.Literal('BLOCK')]), reason: Type.String(), violationId: NullableString });
