@@ -71,4 +71,22 @@ describe('tollgate policy replay', () => {
     expect(res.out).toContain('3 decisions replayed: 2 would change');
     expect(res.code).toBe(6);
   });
+
+  // Regression: --limit -4 and 0 replayed 1 decision, abc replayed none, 2.5 crashed with a SQL error; all exited 0.
+  it.each(['-4', '0', 'abc', '2.5', '100001'])('refuses --limit %s with a message and exit 1', async (limit) => {
+    const res = await cli('policy', 'replay', `${examples}support-agent.yaml`, '--data-dir', t.config.dataDir, '--tenant', t.tenantA.id, '--limit', limit);
+    expect(res.code).toBe(1);
+    expect(res.err).toContain('tollgate: VALIDATION_FAILED: --limit must be a whole number from 1 to 100000');
+  });
+
+  it('refuses --from later than --to, locally and on the server', async () => {
+    const local = await cli('policy', 'replay', `${examples}support-agent.yaml`, '--data-dir', t.config.dataDir, '--from', '2026-02-02T00:00:00Z', '--to', '2026-02-01T00:00:00Z');
+    expect(local.code).toBe(1);
+    expect(local.err).toContain('--from is later than --to');
+    const policies = await t.request('GET', '/api/v1/policies', { key: t.tenantA.adminKey });
+    const id = policies.body.policies[0].id as string;
+    const remote = await t.request('POST', `/api/v1/policies/${id}/simulate`, { key: t.tenantA.adminKey, body: { from: '2026-02-02T00:00:00Z', to: '2026-02-01T00:00:00Z' } });
+    expect(remote.status).toBe(400);
+    expect(remote.body.error.code).toBe('VALIDATION_FAILED');
+  });
 });

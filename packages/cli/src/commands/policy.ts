@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { loadPolicy, parsePolicyTestCases, runPolicyTests, TollgateError } from '@tollgate/core';
 import type { CompiledPolicy, PolicyDiagnostic } from '@tollgate/core';
-import { dataFlowFingerprint, migrateStore, replayDecisions } from '@tollgate/server';
+import { MAX_REPLAY_LIMIT, dataFlowFingerprint, migrateStore, replayDecisions } from '@tollgate/server';
 import type { ReplayReport } from '@tollgate/server';
 import { configFrom, openCommandStore, print, withStorageFlags, type StorageFlags } from './shared.js';
 
@@ -69,6 +69,24 @@ function parseTime(value: string | undefined, flag: string): number | undefined 
   return ms;
 }
 
+/** `--limit`: a whole number of decisions, 1 to the server's most (a bad value was replayed as 1, 0 or a SQL error). */
+function parseLimit(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const limit = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(limit) || limit < 1 || limit > MAX_REPLAY_LIMIT) {
+    throw new TollgateError('VALIDATION_FAILED', `--limit must be a whole number from 1 to ${MAX_REPLAY_LIMIT}, not ${value}`);
+  }
+  return limit;
+}
+
+/** Checks the replay flags before any database or server is touched. */
+function checkReplayFlags(flags: ReplayFlags): void {
+  parseLimit(flags.limit);
+  const from = parseTime(flags.from, '--from');
+  const to = parseTime(flags.to, '--to');
+  if (from !== undefined && to !== undefined && from > to) throw new TollgateError('VALIDATION_FAILED', '--from is later than --to');
+}
+
 async function replayRemote(source: string, flags: ReplayFlags): Promise<ReplayReport> {
   if (!flags.url || !flags.apiKey) throw new TollgateError('VALIDATION_FAILED', '--url needs --api-key (scope policies)');
   const headers = { 'content-type': 'application/json', authorization: `Bearer ${flags.apiKey}` };
@@ -81,7 +99,7 @@ async function replayRemote(source: string, flags: ReplayFlags): Promise<ReplayR
   }
   const response = await fetch(new URL(`/api/v1/policies/${encodeURIComponent(policyId)}/simulate`, flags.url), {
     method: 'POST', headers,
-    body: JSON.stringify({ source, ...(flags.from ? { from: flags.from } : {}), ...(flags.to ? { to: flags.to } : {}), ...(flags.agent ? { agentId: flags.agent } : {}), ...(flags.limit ? { limit: Number(flags.limit) } : {}) }),
+    body: JSON.stringify({ source, ...(flags.from ? { from: flags.from } : {}), ...(flags.to ? { to: flags.to } : {}), ...(flags.agent ? { agentId: flags.agent } : {}), ...(flags.limit ? { limit: parseLimit(flags.limit) } : {}) }),
   });
   const answer = (await response.json()) as ReplayReport & { error?: { code?: string; message?: string } };
   if (!response.ok) throw new TollgateError('UNAVAILABLE', `simulate: HTTP ${response.status} ${answer.error?.code ?? ''} ${answer.error?.message ?? ''}`.trim());
@@ -95,7 +113,7 @@ async function replayLocal(policy: CompiledPolicy, flags: ReplayFlags): Promise<
     await migrateStore(store);
     return await replayDecisions(store.decisions, flags.tenant ?? 'default', policy, {
       from: parseTime(flags.from, '--from'), to: parseTime(flags.to, '--to'), agentId: flags.agent,
-      limit: flags.limit === undefined ? undefined : Number(flags.limit), fingerprint: dataFlowFingerprint(config.dataFlowKey),
+      limit: parseLimit(flags.limit), fingerprint: dataFlowFingerprint(config.dataFlowKey),
     });
   } finally {
     await store.close();
@@ -151,6 +169,7 @@ export function registerPolicyCommand(program: Command): void {
         process.exitCode = lint.exitCode;
         return;
       }
+      checkReplayFlags(flags);
       const report = flags.url ? await replayRemote(readFileSync(file, 'utf8'), flags) : await replayLocal(lint.policy, flags);
       for (const line of flags.json ? [JSON.stringify(report, null, 2)] : formatReport(report)) print(line);
       process.exitCode = flags.failOnChange && report.changed > 0 ? POLICY_EXIT_CODES.decisionsChanged : POLICY_EXIT_CODES.ok;

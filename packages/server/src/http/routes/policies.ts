@@ -114,8 +114,11 @@ export function registerPolicyRoutes(app: TollgateApp, services: Services): void
   }, async (request) => {
     const { tenantId } = authOf(request);
     const body = request.body;
+    const from = parseTime(body.from, 'from');
+    const to = parseTime(body.to, 'to');
+    if (from !== undefined && to !== undefined && from > to) throw new TollgateError('VALIDATION_FAILED', 'from is later than to', { details: { field: 'from' } });
     return policies.simulate(tenantId, request.params.id, {
-      source: body.source, version: body.version, from: parseTime(body.from, 'from'), to: parseTime(body.to, 'to'),
+      source: body.source, version: body.version, from, to,
       agentId: body.agentId, limit: body.limit, examples: body.examples,
     });
   });
