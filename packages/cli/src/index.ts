@@ -29,8 +29,35 @@ export async function runCli(argv: readonly string[]): Promise<void> {
       process.exitCode = error.exitCode;
       return;
     }
-    const message = isTollgateError(error) ? `${error.code}: ${error.message}` : String((error as Error)?.stack ?? error);
-    process.stderr.write(`tollgate: ${message}\n`);
+    process.stderr.write(`tollgate: ${describeError(error)}\n`);
     process.exitCode = isTollgateError(error) && error.code === 'CONFIG_INVALID' ? 2 : 1;
   }
+}
+
+/** A Node system error (a file, a socket, a port): its message says what and where; a stack would say nothing more. */
+function isSystemError(error: unknown): error is Error & { code: string } {
+  const code = error instanceof Error ? (error as Error & { code?: unknown }).code : undefined;
+  return typeof code === 'string' && /^E[A-Z]+$/.test(code);
+}
+
+/**
+ * One line for an error: Tollgate's own with their code; a missing file, a refused connection or a port in use with
+ * Node's message (and what to do for a port); a failed `fetch` with its cause; anything else (a bug) with its stack.
+ *
+ * @example describeError(new TollgateError('NOT_FOUND', 'no policy')) // 'NOT_FOUND: no policy'
+ */
+export function describeError(error: unknown): string {
+  if (isTollgateError(error)) return `${error.code}: ${error.message}`;
+  if (isSystemError(error)) {
+    return error.code === 'EADDRINUSE' ? `${error.message} (another process listens there: stop it or pick --port)` : error.message;
+  }
+  const cause = (error as { cause?: unknown } | null)?.cause;
+  if (error instanceof TypeError && error.message === 'fetch failed') {
+    return `cannot reach the server: ${cause instanceof Error ? cause.message : String(cause)}`;
+  }
+  if (error instanceof AggregateError && error.errors.length > 0 && error.errors.every(isSystemError)) {
+    return [...new Set(error.errors.map((inner: Error) => inner.message))].join('; ');
+  }
+  if (error instanceof Error && /^SQLITE_/.test(String((error as { code?: unknown }).code))) return `${(error as Error & { code: string }).code}: ${error.message}`;
+  return String((error as Error)?.stack ?? error);
 }

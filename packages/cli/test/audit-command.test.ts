@@ -174,7 +174,12 @@ function suite(name: string, postgresUrl: string | undefined) {
       const out = join(dir, 'beyond.jsonl');
       const beyond = await cli('audit', 'export', '--from', '999999', '--url', t.url, '--api-key', t.tenantA.adminKey, '--out', out);
       expect(beyond.code).not.toBe(0);
-      expect(beyond.err).toContain('LEDGER_RANGE_INVALID');
+      expect(beyond.err).toMatch(/^tollgate: LEDGER_RANGE_INVALID: \/api\/v1\/audit\/bundle: the server answered HTTP 400: /);
+      // The server's own code, so a script can tell a wrong key from an outage (was UNAVAILABLE for every refusal).
+      const wrongKey = await cli('audit', 'export', '--url', t.url, '--api-key', 'tg_live_nope_nope', '--out', out);
+      expect(wrongKey.err).toMatch(/^tollgate: UNAUTHENTICATED: /);
+      const proofBeyond = await cli('audit', 'proof', '--index', '999999', '--url', t.url, '--api-key', t.tenantA.adminKey);
+      expect(proofBeyond.err).toMatch(/^tollgate: LEDGER_RANGE_INVALID: /);
       // Nothing half-written is left behind.
       await expect(readFile(out)).rejects.toThrow();
       await expect(readFile(`${out}.partial`)).rejects.toThrow();

@@ -8,7 +8,7 @@ import { createProgress, openBundleInput, readAll, readLines, writeText } from '
 import { SYSTEM_TENANT_ID } from '@tollgate/server';
 import { DEFAULT_ALERT_TYPES, runAuditNotifier } from '../notify/audit-notifier.js';
 import { runNotifyCommand, withNotifyFlags, type NotifyFlags } from './notify-shared.js';
-import { print, withServices, withStorageFlags, type StorageFlags } from './shared.js';
+import { answerOf, print, serverRefusal, withServices, withStorageFlags, type StorageFlags } from './shared.js';
 
 interface SourceFlags extends StorageFlags {
   tenant: string;
@@ -27,9 +27,7 @@ function withSourceFlags(command: Command): Command {
 async function fetchJson(flags: SourceFlags, path: string): Promise<unknown> {
   if (!flags.apiKey) throw new TollgateError('VALIDATION_FAILED', '--url needs --api-key');
   const response = await fetch(new URL(path, flags.url), { headers: { authorization: `Bearer ${flags.apiKey}` } });
-  const body = (await response.json()) as { error?: { code?: string; message?: string } };
-  if (!response.ok) throw new TollgateError('UNAVAILABLE', `${path}: HTTP ${response.status} ${body.error?.code ?? ''} ${body.error?.message ?? ''}`.trim());
-  return body;
+  return answerOf(path, response);
 }
 
 /** Reads a value given inline or as a file path. */
@@ -142,7 +140,7 @@ async function exportLines(flags: ExportFlags, from: number, out: Writable | Nod
     const response = await fetch(new URL(`/api/v1/audit/bundle?format=jsonl&from=${from}`, flags.url), { headers: { authorization: `Bearer ${flags.apiKey}` } });
     if (!response.ok || response.body === null) {
       const body = (await response.json().catch(() => ({}))) as { error?: { code?: string; message?: string } };
-      throw new TollgateError('UNAVAILABLE', `/api/v1/audit/bundle: HTTP ${response.status} ${body.error?.code ?? ''} ${body.error?.message ?? ''}`.trim());
+      throw serverRefusal('/api/v1/audit/bundle', response.status, body);
     }
     const total = Number(response.headers.get('x-tollgate-bundle-to')) - from;
     const progress = createProgress('exported', Number.isFinite(total) ? total : undefined);

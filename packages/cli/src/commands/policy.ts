@@ -4,7 +4,7 @@ import { loadPolicy, parsePolicyTestCases, runPolicyTests, TollgateError } from 
 import type { CompiledPolicy, PolicyDiagnostic } from '@tollgate/core';
 import { MAX_REPLAY_LIMIT, dataFlowFingerprint, migrateStore, replayDecisions } from '@tollgate/server';
 import type { ReplayReport } from '@tollgate/server';
-import { configFrom, openCommandStore, print, withStorageFlags, type StorageFlags } from './shared.js';
+import { answerOf, configFrom, openCommandStore, print, withStorageFlags, type StorageFlags } from './shared.js';
 
 /** Exit codes of `tollgate policy` (1 = error, 2 = configuration error, as for every command). */
 export const POLICY_EXIT_CODES = { ok: 0, invalid: 4, testsFailed: 5, decisionsChanged: 6 } as const;
@@ -93,7 +93,7 @@ async function replayRemote(source: string, flags: ReplayFlags): Promise<ReplayR
   let policyId = flags.policyId;
   if (policyId === undefined) {
     const listed = await fetch(new URL('/api/v1/policies', flags.url), { headers });
-    const body = (await listed.json()) as { policies?: Array<{ id: string; active: boolean }> };
+    const body = await answerOf<{ policies?: Array<{ id: string; active: boolean }> }>('/api/v1/policies', listed);
     policyId = body.policies?.find((policy) => policy.active)?.id ?? body.policies?.[0]?.id;
     if (!policyId) throw new TollgateError('NOT_FOUND', 'the server has no policy to simulate against; create one or pass --policy-id');
   }
@@ -101,9 +101,7 @@ async function replayRemote(source: string, flags: ReplayFlags): Promise<ReplayR
     method: 'POST', headers,
     body: JSON.stringify({ source, ...(flags.from ? { from: flags.from } : {}), ...(flags.to ? { to: flags.to } : {}), ...(flags.agent ? { agentId: flags.agent } : {}), ...(flags.limit ? { limit: parseLimit(flags.limit) } : {}) }),
   });
-  const answer = (await response.json()) as ReplayReport & { error?: { code?: string; message?: string } };
-  if (!response.ok) throw new TollgateError('UNAVAILABLE', `simulate: HTTP ${response.status} ${answer.error?.code ?? ''} ${answer.error?.message ?? ''}`.trim());
-  return answer;
+  return answerOf<ReplayReport>('simulate', response);
 }
 
 async function replayLocal(policy: CompiledPolicy, flags: ReplayFlags): Promise<ReplayReport> {

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { TollgateError, createSafetyScanner } from '@tollgate/core';
 import type { SafetyDirection, SafetyScanResult, SafetyTemplate } from '@tollgate/core';
-import { print } from './shared.js';
+import { answerOf, print } from './shared.js';
 
 /** Exit codes of `tollgate safety scan` (1 = error, 2 = configuration error, as for every command). */
 export const SAFETY_EXIT_CODES = { allow: 0, review: 3, block: 4 } as const;
@@ -32,9 +32,7 @@ async function scanRemote(url: string, apiKey: string | undefined, body: Record<
     headers: { 'content-type': 'application/json', authorization: `Bearer ${apiKey}` },
     body: JSON.stringify(body),
   });
-  const answer = (await response.json()) as SafetyScanResult & { error?: { code?: string; message?: string } };
-  if (!response.ok) throw new TollgateError('UNAVAILABLE', `safety scan: HTTP ${response.status} ${answer.error?.code ?? ''} ${answer.error?.message ?? ''}`.trim());
-  return answer;
+  return answerOf<SafetyScanResult>('safety scan', response);
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { TollgateError, isErrorCode } from '@tollgate/core';
 import {
   closeServices,
   createLogger,
@@ -84,4 +85,30 @@ export async function withServices<T>(flags: StorageFlags, fn: (services: Servic
 /** Writes one line to stdout. */
 export function print(line: string): void {
   process.stdout.write(`${line}\n`);
+}
+
+/**
+ * The error for a server's refusal, under the server's own code (`UNAUTHENTICATED`, `LEDGER_RANGE_INVALID`, …) so
+ * scripts can tell a wrong key from an outage; `UNAVAILABLE` only when the answer carries no code Tollgate knows.
+ *
+ * @example throw serverRefusal('simulate', response.status, await response.json().catch(() => ({})));
+ */
+export function serverRefusal(what: string, status: number, body: unknown): TollgateError {
+  const error = (body as { error?: { code?: unknown; message?: unknown } } | null)?.error;
+  const code = isErrorCode(error?.code) ? error.code : 'UNAVAILABLE';
+  const message = typeof error?.message === 'string' ? error.message : 'no error message';
+  return new TollgateError(code, `${what}: the server answered HTTP ${status}: ${message}`, { details: { status } });
+}
+
+/**
+ * The JSON body of a server's answer, or the error for a refusal (see {@link serverRefusal}); an answer that is not
+ * JSON (a proxy's error page) is `UNAVAILABLE` with its status, never a parser's stack trace.
+ *
+ * @example const report = await answerOf<ReplayReport>('simulate', response);
+ */
+export async function answerOf<T>(what: string, response: Response): Promise<T> {
+  const body = (await response.json().catch(() => undefined)) as unknown;
+  if (!response.ok) throw serverRefusal(what, response.status, body);
+  if (body === undefined) throw new TollgateError('UNAVAILABLE', `${what}: the server's answer (HTTP ${response.status}) is not JSON`);
+  return body as T;
 }

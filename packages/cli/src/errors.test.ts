@@ -1,0 +1,36 @@
+import { createServer } from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { TollgateError } from '@tollgate/core';
+import { runCliCaptured as cli } from '../test/run-cli.js';
+import { describeError } from './index.js';
+
+// Regression: a missing file, an unreachable server or a port in use printed a stack trace instead of one line.
+describe('CLI errors are one line saying what went wrong', () => {
+  it('a missing file', async () => {
+    for (const args of [['policy', 'lint', '/nonexistent/policy.yaml'], ['safety', 'scan', '--file', '/nonexistent/input.txt']]) {
+      const result = await cli(...args);
+      expect(result.code).toBe(1);
+      expect(result.err).toMatch(/^tollgate: ENOENT: no such file or directory, open '\/nonexistent\/[a-z.]+'\n$/);
+    }
+  });
+
+  it('a server that cannot be reached', async () => {
+    const port = await new Promise<number>((resolve) => {
+      const server = createServer().listen(0, '127.0.0.1', () => {
+        const { port: free } = server.address() as { port: number };
+        server.close(() => resolve(free));
+      });
+    });
+    const result = await cli('audit', 'export', '--url', `http://127.0.0.1:${port}`, '--api-key', 'tg_live_x_y');
+    expect(result.code).toBe(1);
+    expect(result.err).toBe(`tollgate: cannot reach the server: connect ECONNREFUSED 127.0.0.1:${port}\n`);
+  });
+
+  it('a port in use, with what to do', () => {
+    const error = Object.assign(new Error('listen EADDRINUSE: address already in use 127.0.0.1:8787'), { code: 'EADDRINUSE', syscall: 'listen' });
+    expect(describeError(error)).toBe('listen EADDRINUSE: address already in use 127.0.0.1:8787 (another process listens there: stop it or pick --port)');
+    expect(describeError(new TollgateError('NOT_FOUND', 'no policy'))).toBe('NOT_FOUND: no policy');
+    // A bug keeps its stack, for the report.
+    expect(describeError(new RangeError('boom'))).toMatch(/^RangeError: boom\n\s+at /);
+  });
+});
