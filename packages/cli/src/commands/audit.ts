@@ -8,7 +8,7 @@ import { createProgress, openBundleInput, readAll, readLines, writeText } from '
 import { SYSTEM_TENANT_ID } from '@tollgate/server';
 import { DEFAULT_ALERT_TYPES, runAuditNotifier } from '../notify/audit-notifier.js';
 import { runNotifyCommand, withNotifyFlags, type NotifyFlags } from './notify-shared.js';
-import { answerOf, print, serverRefusal, withServices, withStorageFlags, type StorageFlags } from './shared.js';
+import { answerOf, apiKeyOf, print, serverRefusal, withServices, withStorageFlags, type StorageFlags } from './shared.js';
 
 interface SourceFlags extends StorageFlags {
   tenant: string;
@@ -21,12 +21,11 @@ function withSourceFlags(command: Command): Command {
   return withStorageFlags(command)
     .option('--tenant <id>', 'tenant (direct database access)', SYSTEM_TENANT_ID)
     .option('--url <url>', 'read from a running server instead of the database (needs --api-key, scope audit:read)')
-    .option('--api-key <key>', 'API key for --url');
+    .option('--api-key <key>', 'API key for --url (default: env TOLLGATE_API_KEY, which keeps it out of the process list)');
 }
 
 async function fetchJson(flags: SourceFlags, path: string): Promise<unknown> {
-  if (!flags.apiKey) throw new TollgateError('VALIDATION_FAILED', '--url needs --api-key');
-  const response = await fetch(new URL(path, flags.url), { headers: { authorization: `Bearer ${flags.apiKey}` } });
+  const response = await fetch(new URL(path, flags.url), { headers: { authorization: `Bearer ${apiKeyOf(flags, 'audit:read')}` } });
   return answerOf(path, response);
 }
 
@@ -136,8 +135,7 @@ function exportStart(flags: ExportFlags): number {
 async function exportLines(flags: ExportFlags, from: number, out: Writable | NodeJS.WriteStream): Promise<{ records: number; lastLine: string }> {
   let lastLine = '';
   if (flags.url) {
-    if (!flags.apiKey) throw new TollgateError('VALIDATION_FAILED', '--url needs --api-key');
-    const response = await fetch(new URL(`/api/v1/audit/bundle?format=jsonl&from=${from}`, flags.url), { headers: { authorization: `Bearer ${flags.apiKey}` } });
+    const response = await fetch(new URL(`/api/v1/audit/bundle?format=jsonl&from=${from}`, flags.url), { headers: { authorization: `Bearer ${apiKeyOf(flags, 'audit:read')}` } });
     if (!response.ok || response.body === null) {
       const body = (await response.json().catch(() => ({}))) as { error?: { code?: string; message?: string } };
       throw serverRefusal('/api/v1/audit/bundle', response.status, body);

@@ -4,7 +4,7 @@ import { loadPolicy, parsePolicyTestCases, runPolicyTests, TollgateError } from 
 import type { CompiledPolicy, PolicyDiagnostic } from '@tollgate/core';
 import { MAX_REPLAY_LIMIT, dataFlowFingerprint, migrateStore, replayDecisions } from '@tollgate/server';
 import type { ReplayReport } from '@tollgate/server';
-import { answerOf, configFrom, openCommandStore, print, withStorageFlags, type StorageFlags } from './shared.js';
+import { answerOf, apiKeyOf, configFrom, openCommandStore, print, withStorageFlags, type StorageFlags } from './shared.js';
 
 /** Exit codes of `tollgate policy` (1 = error, 2 = configuration error, as for every command). */
 export const POLICY_EXIT_CODES = { ok: 0, invalid: 4, testsFailed: 5, decisionsChanged: 6 } as const;
@@ -88,8 +88,8 @@ function checkReplayFlags(flags: ReplayFlags): void {
 }
 
 async function replayRemote(source: string, flags: ReplayFlags): Promise<ReplayReport> {
-  if (!flags.url || !flags.apiKey) throw new TollgateError('VALIDATION_FAILED', '--url needs --api-key (scope policies)');
-  const headers = { 'content-type': 'application/json', authorization: `Bearer ${flags.apiKey}` };
+  if (!flags.url) throw new TollgateError('VALIDATION_FAILED', 'replay over a server needs --url');
+  const headers = { 'content-type': 'application/json', authorization: `Bearer ${apiKeyOf(flags, 'policies')}` };
   let policyId = flags.policyId;
   if (policyId === undefined) {
     const listed = await fetch(new URL('/api/v1/policies', flags.url), { headers });
@@ -151,7 +151,7 @@ export function registerPolicyCommand(program: Command): void {
   withStorageFlags(policy.command('replay <file>'))
     .description('Re-evaluate recorded decisions against a policy file and report what would change')
     .option('--url <url>', 'replay on a running server (POST /api/v1/policies/{id}/simulate) instead of the database')
-    .option('--api-key <key>', 'API key for --url (scope policies)')
+    .option('--api-key <key>', 'API key for --url (scope policies; default: env TOLLGATE_API_KEY)')
     .option('--policy-id <id>', 'with --url: the policy to simulate under (default: the active one)')
     .option('--tenant <id>', 'without --url: tenant whose decisions to replay', 'default')
     .option('--from <iso>', 'first decision time (ISO-8601)')

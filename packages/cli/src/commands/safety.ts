@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { TollgateError, createSafetyScanner } from '@tollgate/core';
 import type { SafetyDirection, SafetyScanResult, SafetyTemplate } from '@tollgate/core';
-import { answerOf, print } from './shared.js';
+import { answerOf, apiKeyOf, print } from './shared.js';
 
 /** Exit codes of `tollgate safety scan` (1 = error, 2 = configuration error, as for every command). */
 export const SAFETY_EXIT_CODES = { allow: 0, review: 3, block: 4 } as const;
@@ -26,10 +26,9 @@ async function readStdin(): Promise<string> {
 }
 
 async function scanRemote(url: string, apiKey: string | undefined, body: Record<string, unknown>): Promise<SafetyScanResult> {
-  if (!apiKey) throw new TollgateError('VALIDATION_FAILED', '--url needs --api-key (scope enforce)');
   const response = await fetch(new URL('/api/v1/safety/scan', url), {
     method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${apiKey}` },
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${apiKeyOf({ apiKey }, 'enforce')}` },
     body: JSON.stringify(body),
   });
   return answerOf<SafetyScanResult>('safety scan', response);
@@ -70,7 +69,7 @@ export function registerSafetyCommand(program: Command): void {
     .option('--file <path>', 'read the text from a file instead of stdin')
     .option('--redacted', 'also print redactedText (secrets and PII masked)')
     .option('--url <url>', 'scan on a running server instead of locally (POST /api/v1/safety/scan)')
-    .option('--api-key <key>', 'API key for --url (scope enforce)')
+    .option('--api-key <key>', 'API key for --url (scope enforce; default: env TOLLGATE_API_KEY)')
     .action(async (flags: ScanFlags) => {
       const text = flags.file ? readFileSync(flags.file, 'utf8') : await readStdin();
       const { result, exitCode } = await scanText(text, flags);

@@ -112,3 +112,15 @@ export async function answerOf<T>(what: string, response: Response): Promise<T> 
   if (body === undefined) throw new TollgateError('UNAVAILABLE', `${what}: the server's answer (HTTP ${response.status}) is not JSON`);
   return body as T;
 }
+
+/**
+ * The API key for `--url`: `--api-key`, else env `TOLLGATE_API_KEY` (which keeps the key out of the process list and
+ * shell history); `VALIDATION_FAILED` naming both when neither is set.
+ *
+ * @example const key = apiKeyOf(flags, 'audit:read');
+ */
+export function apiKeyOf(flags: { apiKey?: string | undefined }, scope: string): string {
+  const key = flags.apiKey ?? process.env.TOLLGATE_API_KEY;
+  if (key === undefined || key === '') throw new TollgateError('VALIDATION_FAILED', `--url needs an API key with scope ${scope}: pass --api-key or set TOLLGATE_API_KEY`);
+  return key;
+}
