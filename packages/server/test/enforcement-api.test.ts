@@ -43,6 +43,9 @@ describe('/v1/enforce', () => {
     expect(missing.status).toBe(400);
     const badMode = await enforce({ agentId: 'bot', toolName: 'x', enforcement: 'lenient' });
     expect(badMode.status).toBe(400);
+    // One detail that lists the allowed values (was "must be equal to constant" once per value, then "anyOf").
+    expect(badMode.body.error.details).toEqual([{ field: 'body/enforcement', message: 'must be one of "observe", "block", "step_up", "progressive"' }]);
+    expect(badMode.body.error.message).toBe('body/enforcement must be one of "observe", "block", "step_up", "progressive"');
     const huge = await enforce({ agentId: 'bot', toolName: 'x', arguments: { blob: 'x'.repeat(2_000_000) } });
     expect(huge.status).toBe(413);
     const deepBody = `{"agentId":"bot","toolName":"x","approvedScope":["x"],"arguments":${'['.repeat(100_000)}${']'.repeat(100_000)}}`;

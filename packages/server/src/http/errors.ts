@@ -61,12 +61,38 @@ const STATUS_CODES: Record<number, ErrorCode> = {
   503: 'UNAVAILABLE',
 };
 
+/**
+ * One detail per problem, naming the field. A field that must be one of several values (a union of literals: Ajv
+ * reports "must be equal to constant" once per value, then "must match a schema in anyOf") becomes one detail listing
+ * the values.
+ */
 function validationDetails(error: FastifyError) {
-  return (error.validation ?? []).map((issue) => {
+  const issues = error.validation ?? [];
+  const allowed = new Map<string, string[]>();
+  const otherKeywords = new Set<string>();
+  for (const issue of issues) {
+    const params = issue.params as Record<string, unknown>;
+    if (issue.keyword === 'const') allowed.set(issue.instancePath, [...(allowed.get(issue.instancePath) ?? []), JSON.stringify(params['allowedValue'])]);
+    else if (issue.keyword !== 'anyOf') otherKeywords.add(issue.instancePath);
+  }
+  const details: Array<{ field: string; message: string }> = [];
+  const listed = new Set<string>();
+  for (const issue of issues) {
     const params = issue.params as Record<string, unknown>;
     const extra = typeof params['missingProperty'] === 'string' ? `/${params['missingProperty']}` : typeof params['additionalProperty'] === 'string' ? `/${params['additionalProperty']}` : '';
-    return { field: `${error.validationContext ?? 'body'}${issue.instancePath}${extra}`, message: issue.message ?? 'is invalid' };
-  });
+    const field = `${error.validationContext ?? 'body'}${issue.instancePath}${extra}`;
+    const values = allowed.get(issue.instancePath);
+    if (values !== undefined && (issue.keyword === 'const' || (issue.keyword === 'anyOf' && !otherKeywords.has(issue.instancePath)))) {
+      if (!listed.has(issue.instancePath)) details.push({ field, message: `must be one of ${values.join(', ')}` });
+      listed.add(issue.instancePath);
+      continue;
+    }
+    const message = issue.keyword === 'enum' && Array.isArray(params['allowedValues'])
+      ? `must be one of ${(params['allowedValues'] as unknown[]).map((value) => JSON.stringify(value)).join(', ')}`
+      : issue.message ?? 'is invalid';
+    details.push({ field, message });
+  }
+  return details;
 }
 
 /** Maps any thrown value to status, code, message and details, without leaking internals of 5xx errors. */
