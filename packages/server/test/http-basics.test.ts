@@ -49,6 +49,17 @@ describe('HTTP basics', () => {
     expect(res.headers.get('x-request-id')).toBe('abc-123');
   });
 
+  it('answers a known path asked with another method with 405 and the methods it allows', async () => {
+    const get = await t.request('GET', '/v1/enforce', { key: t.tenantA.adminKey });
+    expect(get.status).toBe(405);
+    expectEnvelope(get.body, 'METHOD_NOT_ALLOWED');
+    expect(get.headers.get('allow')).toBe('POST');
+    const deletePolicy = await t.request('DELETE', '/api/v1/policies/some-id/simulate', { key: t.tenantA.adminKey });
+    expect(deletePolicy.status).toBe(405);
+    expect(deletePolicy.body.error.message).toContain('allowed: POST');
+    expect((await t.request('POST', '/api/v1/nope', { key: t.tenantA.adminKey })).status).toBe(404);
+  });
+
   it('maps bad JSON to 400 INVALID_JSON, wrong types to 400 naming the field, big bodies to 413, odd media to 415', async () => {
     const post = (body: string, contentType = 'application/json') =>
       fetch(`${t.url}/api/v1/keys`, { method: 'POST', headers: { authorization: `Bearer ${t.tenantA.adminKey}`, 'content-type': contentType }, body });

@@ -199,7 +199,21 @@ export function errorAnswer(error: unknown, requestId: string, log: ErrorLog): {
   return { status: classified.status, envelope: errorEnvelope(classified.code, classified.message, requestId, classified.details) };
 }
 
+/** A route's path pattern as a regular expression (`:param` = one segment); undefined for wildcard routes. */
+function pathPattern(url: string): RegExp | undefined {
+  if (url.includes('*')) return undefined;
+  const source = url.split('/').map((segment) => (segment.startsWith(':') ? '[^/]+' : segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))).join('/');
+  return new RegExp(`^${source}/?$`);
+}
+
 export function registerErrorHandling(app: TollgateApp): void {
+  // Which methods each path answers, for 405 (a path that exists, asked with another method) instead of 404.
+  const routes: Array<{ method: string; pattern: RegExp }> = [];
+  app.addHook('onRoute', (route) => {
+    const pattern = pathPattern(route.url);
+    if (pattern === undefined) return;
+    for (const method of Array.isArray(route.method) ? route.method : [route.method]) routes.push({ method, pattern });
+  });
   app.setErrorHandler((error, request, reply) => {
     const { status, envelope } = errorAnswer(error, request.id, request.log);
     return sendEnvelope(reply, status, envelope);
@@ -208,6 +222,12 @@ export function registerErrorHandling(app: TollgateApp): void {
     // A browser holding a dashboard session gets the same no-store/nosniff answer as on every route it reads
     // (markSessionAnswer above); unmatched routes run no auth hook.
     if (request.headers.cookie?.includes('tollgate_session=')) markSessionAnswer(reply);
-    return sendError(reply, request, 'NOT_FOUND', `Route ${request.method} ${request.url.split("?")[0]?.slice(0, 200)} not found`);
+    const path = request.url.split('?')[0] ?? '';
+    const allowed = [...new Set(routes.filter((route) => route.pattern.test(path)).map((route) => route.method))];
+    if (allowed.length > 0 && !allowed.includes(request.method)) {
+      reply.header('allow', allowed.join(', '));
+      return sendError(reply, request, 'METHOD_NOT_ALLOWED', `${request.method} is not allowed on ${path.slice(0, 200)}; allowed: ${allowed.join(', ')}`);
+    }
+    return sendError(reply, request, 'NOT_FOUND', `Route ${request.method} ${path.slice(0, 200)} not found`);
   });
 }
