@@ -119,10 +119,11 @@ async function replayLocal(policy: CompiledPolicy, flags: ReplayFlags): Promise<
 }
 
 function formatReport(report: ReplayReport): string[] {
-  const lines = [`${report.scanned} decisions replayed: ${report.changed} would change, ${report.unchanged} unchanged, ${report.skipped} skipped (kill switch)${report.truncated ? ' — truncated at --limit' : ''}`];
+  const lines = [`${report.scanned} decisions replayed: ${report.changed} would change, ${report.unchanged} unchanged, ${report.skipped} skipped (kill switch)${report.truncated ? ' — truncated at --limit' : ''}; compared with the policy's decision at the time (before modes and approvals)`];
   for (const [transition, count] of Object.entries(report.transitions)) lines.push(`  ${transition}: ${count}`);
   for (const example of report.examples) {
-    lines.push(`  ${example.ts} ${example.agentId} ${example.toolName} (${example.decisionId}): ${example.recorded.decision} → ${example.replayed.decision}: ${example.replayed.reason}`);
+    const answered = example.recorded.answered !== example.recorded.decision ? ` (answered ${example.recorded.answered})` : '';
+    lines.push(`  ${example.ts} ${example.agentId} ${example.toolName} (${example.decisionId}): ${example.recorded.decision}${answered} → ${example.replayed.decision}: ${example.replayed.reason}`);
   }
   return lines;
 }

@@ -58,7 +58,12 @@ export interface ReplayChange {
   agentId: string;
   sessionId: string;
   toolName: string;
-  recorded: { decision: string; reason: string; matchedRules: string[] };
+  /**
+   * `decision`: the policy's decision when the call was made, the one a draft is compared with (before the
+   * enforcement mode and approvals: a call let through by an approved hold was recorded STEP_UP); `answered`: what the
+   * caller got (ALLOW after an approval, ALLOW in observe mode, BLOCK for a reused token); `reason`: the answer's.
+   */
+  recorded: { decision: string; answered: string; reason: string; matchedRules: string[] };
   replayed: { decision: Decision; reason: string; matchedRules: string[] };
 }
 
@@ -323,7 +328,7 @@ function compare(
   if (report.examples.length < maxExamples) {
     report.examples.push({
       decisionId: recorded.id, ts: new Date(recorded.ts).toISOString(), agentId: recorded.agentId, sessionId: recorded.sessionId,
-      toolName: recorded.toolName, recorded: { decision: recordedDecision, reason: recorded.reason, matchedRules: recorded.matchedRules },
+      toolName: recorded.toolName, recorded: { decision: recordedDecision, answered: recorded.decision, reason: recorded.reason, matchedRules: recorded.matchedRules },
       replayed: { decision: result.decision, reason: result.reason, matchedRules: [...result.matchedRules] },
     });
   }
