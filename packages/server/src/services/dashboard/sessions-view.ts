@@ -1,5 +1,4 @@
 import { TollgateError } from '@tollgate/core';
-import { sql } from 'kysely';
 import type { Store } from '../../store/index.js';
 
 export interface SessionsQuery {
@@ -36,55 +35,31 @@ function decodeSessionCursor(cursor: string | undefined): { lastTs: number; sess
 }
 
 /**
- * Sessions seen in the events table, most recently active first, with call and block counts.
- * Aggregates in the database (one GROUP BY over the tenant's, or the agent's, index range).
+ * Sessions seen in the events table, most recently active first, with call and block counts: one page of the
+ * per-session summaries kept as events are stored (`event_sessions`, migration 0015), read by its (tenant, last
+ * activity) index, so a page costs the same with a thousand events or a hundred million. With `agentId`, the sessions
+ * of that agent. Counts cover the session's whole life (retention removes a session's summary with its last events).
  *
  * @example
  * const { sessions, nextCursor } = await listSessions(store, 'acme', { limit: 50 });
  */
 export async function listSessions(store: Store, tenantId: string, query: SessionsQuery) {
   const after = decodeSessionCursor(query.cursor);
-  let select = store.db
-    .selectFrom('events')
-    .select((eb) => [
-      'session_id',
-      eb.fn.max('agent_id').as('agent_id'),
-      eb.fn.max('user_id').as('user_id'),
-      sql<number>`sum(case when event_type = 'TOOL_CALL_POST' then 1 else 0 end)`.as('calls'),
-      sql<number>`sum(case when outcome = 'blocked' then 1 else 0 end)`.as('blocked'),
-      eb.fn.min('ts').as('first_ts'),
-      eb.fn.max('ts').as('last_ts'),
-    ])
-    .where('tenant_id', '=', tenantId);
-  if (query.agentId) select = select.where('agent_id', '=', query.agentId);
-  let grouped = select.groupBy('session_id');
-  if (after) {
-    grouped = grouped.having((eb) =>
-      eb.or([
-        eb(eb.fn.max('ts'), '<', after.lastTs),
-        eb.and([eb(eb.fn.max('ts'), '=', after.lastTs), eb('session_id', '<', after.sessionId)]),
-      ]),
-    );
-  }
-  const rows = await grouped
-    .orderBy(sql`max(ts)`, 'desc')
-    .orderBy('session_id', 'desc')
-    .limit(query.limit + 1)
-    .execute();
+  const rows = await store.events.sessions(tenantId, { agentId: query.agentId, after, limit: query.limit + 1 });
   const page = rows.slice(0, query.limit);
   const last = page[page.length - 1];
   return {
     sessions: page.map(
       (row): SessionView => ({
         sessionId: row.session_id,
-        agentId: String(row.agent_id),
-        userId: String(row.user_id),
-        calls: Number(row.calls),
-        blocked: Number(row.blocked),
-        firstAt: new Date(Number(row.first_ts)).toISOString(),
-        lastAt: new Date(Number(row.last_ts)).toISOString(),
+        agentId: row.agent_id,
+        userId: row.user_id,
+        calls: row.calls,
+        blocked: row.blocked,
+        firstAt: new Date(row.first_ts).toISOString(),
+        lastAt: new Date(row.last_ts).toISOString(),
       }),
     ),
-    nextCursor: rows.length > query.limit && last ? encodeSessionCursor(Number(last.last_ts), last.session_id) : null,
+    nextCursor: rows.length > query.limit && last ? encodeSessionCursor(last.last_ts, last.session_id) : null,
   };
 }

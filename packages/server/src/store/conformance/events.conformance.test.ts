@@ -25,6 +25,31 @@ describeStoreConformance('events', (getStore) => {
     expect(stored).toMatchObject({ ...first, seq: expect.any(Number) });
   });
 
+  it('keeps one summary per session as events arrive: counts stored events once, first and last times, newest first', async () => {
+    const store = getStore();
+    for (const id of ['sum-a', 'sum-b']) await store.tenants.create({ id, name: id, createdAt: 1 });
+    const post = (sessionId: string, ts: number, outcome: NewEvent['outcome'] = 'success', agentId = 'bot') =>
+      event('sum-a', { eventType: 'TOOL_CALL_POST', sessionId, ts, outcome, agentId });
+    const resent = post('s1', 500);
+    await store.events.insertMany('sum-a', [event('sum-a', { sessionId: 's1', ts: 100 }), post('s1', 200, 'blocked'), resent, post('s2', 300), post('s3', 400, 'success', 'other')]);
+    // A second batch: a re-sent event (not counted again), a later and an earlier event of s1, a new session.
+    await store.events.insertMany('sum-a', [resent, post('s1', 900), post('s1', 50, 'blocked'), post('s4', 400)]);
+    await store.events.insertMany('sum-b', [post('s1', 10_000)]);
+    const sessions = await store.events.sessions('sum-a', { limit: 10 });
+    expect(sessions.map((row) => [row.session_id, row.calls, row.blocked, row.first_ts, row.last_ts])).toEqual([
+      ['s1', 4, 2, 50, 900],
+      ['s4', 1, 0, 400, 400],
+      ['s3', 1, 0, 400, 400],
+      ['s2', 1, 0, 300, 300],
+    ]);
+    // Keyset pages: (last time, session id) descending, ties broken by session id.
+    const first = await store.events.sessions('sum-a', { limit: 2 });
+    const rest = await store.events.sessions('sum-a', { limit: 10, after: { lastTs: first[1]!.last_ts, sessionId: first[1]!.session_id } });
+    expect([...first, ...rest].map((row) => row.session_id)).toEqual(['s1', 's4', 's3', 's2']);
+    expect((await store.events.sessions('sum-a', { agentId: 'other', limit: 10 })).map((row) => row.session_id)).toEqual(['s3']);
+    expect((await store.events.sessions('sum-b', { limit: 10 })).map((row) => [row.session_id, row.last_ts])).toEqual([['s1', 10_000]]);
+  });
+
   it('pages newest first by (ts, seq) with filters, and never across tenants', async () => {
     const store = getStore();
     await store.tenants.create({ id: 'pg-a', name: 'a', createdAt: 1 });

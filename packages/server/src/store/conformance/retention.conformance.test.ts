@@ -48,7 +48,7 @@ describeStoreConformance('retention', (getStore) => {
       tenantId: 'ret-a', eventId: randomUUID(), eventType: 'TOOL_CALL_PRE', sourceType: 'SDK', agentId: 'bot', userId: 'u', sessionId: 's', toolName: 't',
       callId: randomUUID(), decisionId: null, ts, receivedAt: ts, durationMs: null, outcome: null, redaction: 'full', arguments: {}, result: undefined, error: null,
     });
-    await store.events.insertMany('ret-a', [event(OLD), event(OLD + 1), event(NEW)]);
+    await store.events.insertMany('ret-a', [event(OLD), event(OLD + 1), event(NEW), { ...event(OLD + 2), sessionId: 'idle-sdk' }]);
 
     // Retention off: nothing goes, whatever the clock says.
     const off = new RetentionService({ repository: store.retention, tenants: store.tenants, clock: manualClock(NEW * 1_000), logger: pino({ level: 'silent' }), days: 0 });
@@ -57,8 +57,10 @@ describeStoreConformance('retention', (getStore) => {
     // One day of retention, the clock a day past 50,000: everything dated before 50,000 goes, 3 rows per statement.
     const retention = new RetentionService({ repository: store.retention, tenants: store.tenants, clock: manualClock(50_000 + DAY), logger: pino({ level: 'silent' }), days: 1, chunk: 3 });
     expect(await retention.runOnce()).toEqual({
-      decisions: 7, violations: 7, decision_outputs: 1, events: 2, holds: 1, enforcement_sessions: 1, enforcement_agent_histories: 1,
+      decisions: 7, violations: 7, decision_outputs: 1, events: 3, event_sessions: 1, holds: 1, enforcement_sessions: 1, enforcement_agent_histories: 1,
     });
+    // The SDK session idle since before the cutoff is gone from the sessions list; the active one stays, whole.
+    expect((await store.events.sessions('ret-a', { limit: 10 })).map((row) => [row.session_id, row.first_ts, row.last_ts])).toEqual([['s', OLD, NEW]]);
     expect((await store.decisions.list('ret-a', { limit: 100 })).map((d) => d.id)).toEqual(['dec_new']);
     expect(await store.decisions.list('ret-b', { limit: 100 })).toEqual([]);
     expect((await store.decisions.listViolations('ret-a', { limit: 100 })).map((v) => v.id)).toEqual(['vio_dec_new']);

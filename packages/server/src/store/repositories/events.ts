@@ -28,9 +28,25 @@ export interface EventsTable {
   error: string | null;
 }
 
+/** Row of `event_sessions` (migration 0015): one per SDK session, kept up to date as events are stored. */
+export interface EventSessionsTable {
+  tenant_id: string;
+  session_id: string;
+  /** The largest agent id seen in the session (sessions normally have one). */
+  agent_id: string;
+  user_id: string;
+  /** TOOL_CALL_POST events. */
+  calls: number;
+  /** Events with outcome `blocked`. */
+  blocked: number;
+  first_ts: number;
+  last_ts: number;
+}
+
 declare module '../schema.js' {
   interface Database {
     events: EventsTable;
+    event_sessions: EventSessionsTable;
   }
 }
 
@@ -70,8 +86,16 @@ export interface EventPageQuery {
 }
 
 export interface EventRepository {
-  /** Inserts events, skipping those whose (tenant, eventId) already exists. Returns how many were new. */
+  /**
+   * Inserts events, skipping those whose (tenant, eventId) already exists, and updates their sessions' summaries in
+   * the same transaction. Returns how many were new.
+   */
   insertMany(tenantId: string, events: readonly NewEvent[]): Promise<number>;
+  /**
+   * Session summaries, most recently active first (by last event time, then session id, descending), after the
+   * keyset `after`; with `agentId`, the sessions of that agent. One index range, whatever the number of events.
+   */
+  sessions(tenantId: string, query: { agentId?: string | undefined; after?: { lastTs: number; sessionId: string } | undefined; limit: number }): Promise<EventSessionsTable[]>;
   /** Newest first by (ts, seq); at most `limit` rows. */
   page(tenantId: string, query: EventPageQuery): Promise<StoredEvent[]>;
   /**
@@ -143,6 +167,44 @@ function toRow(tenantId: string, event: NewEvent) {
   };
 }
 
+/** Session summaries upserted per statement (8 values each). */
+const SUMMARY_CHUNK = 500;
+
+/** Adds one stored event to its session's summary of this write. */
+function summarizeInto(sessions: Map<string, EventSessionsTable>, tenantId: string, row: { session_id: string; agent_id: string; user_id: string; event_type: string; outcome: string | null; ts: number }): void {
+  const ts = Number(row.ts);
+  const call = row.event_type === 'TOOL_CALL_POST' ? 1 : 0;
+  const blocked = row.outcome === 'blocked' ? 1 : 0;
+  const summary = sessions.get(row.session_id);
+  if (summary === undefined) {
+    sessions.set(row.session_id, { tenant_id: tenantId, session_id: row.session_id, agent_id: row.agent_id, user_id: row.user_id, calls: call, blocked, first_ts: ts, last_ts: ts });
+    return;
+  }
+  summary.calls += call;
+  summary.blocked += blocked;
+  summary.first_ts = Math.min(summary.first_ts, ts);
+  summary.last_ts = Math.max(summary.last_ts, ts);
+  if (row.agent_id > summary.agent_id) summary.agent_id = row.agent_id;
+  if (row.user_id > summary.user_id) summary.user_id = row.user_id;
+}
+
+/** Adds this write's counts to stored summaries (same arithmetic as the migration's backfill: sums, min, max). */
+async function upsertSummaries(trx: Kysely<Database>, summaries: readonly EventSessionsTable[]): Promise<void> {
+  const larger = <T>(column: string) => sql.raw<T>(`CASE WHEN excluded.${column} > event_sessions.${column} THEN excluded.${column} ELSE event_sessions.${column} END`);
+  await trx
+    .insertInto('event_sessions')
+    .values([...summaries])
+    .onConflict((conflict) => conflict.columns(['tenant_id', 'session_id']).doUpdateSet({
+      calls: sql`event_sessions.calls + excluded.calls`,
+      blocked: sql`event_sessions.blocked + excluded.blocked`,
+      first_ts: sql`CASE WHEN excluded.first_ts < event_sessions.first_ts THEN excluded.first_ts ELSE event_sessions.first_ts END`,
+      last_ts: larger<number>('last_ts'),
+      agent_id: larger<string>('agent_id'),
+      user_id: larger<string>('user_id'),
+    }))
+    .execute();
+}
+
 /**
  * Event repository over both dialects. Deduplication relies on the unique index and
  * `ON CONFLICT DO NOTHING`, so concurrent replicas receiving the same batch still store it once.
@@ -165,17 +227,37 @@ export function createEventRepository(db: Kysely<Database>, _dialect: Dialect): 
   };
   return {
     async insertMany(tenantId, events) {
-      let inserted = 0;
-      for (let start = 0; start < events.length; start += INSERT_CHUNK) {
-        const rows = events.slice(start, start + INSERT_CHUNK).map((event) => toRow(tenantId, event));
-        const result = await db
-          .insertInto('events')
-          .values(rows)
-          .onConflict((conflict) => conflict.columns(['tenant_id', 'event_id']).doNothing())
-          .executeTakeFirst();
-        inserted += Number(result.numInsertedOrUpdatedRows ?? 0n);
+      // Events and their sessions' summaries in one transaction: a summary counts exactly the events stored (a
+      // re-sent event is skipped by the unique index and returns no row).
+      const write = async (trx: Kysely<Database>): Promise<number> => {
+        const sessions = new Map<string, EventSessionsTable>();
+        let inserted = 0;
+        for (let start = 0; start < events.length; start += INSERT_CHUNK) {
+          const rows = events.slice(start, start + INSERT_CHUNK).map((event) => toRow(tenantId, event));
+          const stored = await trx
+            .insertInto('events')
+            .values(rows)
+            .onConflict((conflict) => conflict.columns(['tenant_id', 'event_id']).doNothing())
+            .returning(['session_id', 'agent_id', 'user_id', 'event_type', 'outcome', 'ts'])
+            .execute();
+          inserted += stored.length;
+          for (const row of stored) summarizeInto(sessions, tenantId, row);
+        }
+        const summaries = [...sessions.values()];
+        for (let start = 0; start < summaries.length; start += SUMMARY_CHUNK) await upsertSummaries(trx, summaries.slice(start, start + SUMMARY_CHUNK));
+        return inserted;
+      };
+      return db.isTransaction ? write(db) : db.transaction().execute(write);
+    },
+    async sessions(tenantId, query) {
+      let select = db.selectFrom('event_sessions').selectAll().where('tenant_id', '=', tenantId);
+      if (query.agentId !== undefined) select = select.where('agent_id', '=', query.agentId);
+      const after = query.after;
+      if (after !== undefined) {
+        select = select.where((eb) => eb.or([eb('last_ts', '<', after.lastTs), eb.and([eb('last_ts', '=', after.lastTs), eb('session_id', '<', after.sessionId)])]));
       }
-      return inserted;
+      const rows = await select.orderBy('last_ts', 'desc').orderBy('session_id', 'desc').limit(query.limit).execute();
+      return rows.map((row) => ({ ...row, calls: Number(row.calls), blocked: Number(row.blocked), first_ts: Number(row.first_ts), last_ts: Number(row.last_ts) }));
     },
     async page(tenantId, query) {
       const rows = await pageQuery(tenantId, query).selectAll().limit(query.limit).execute();
