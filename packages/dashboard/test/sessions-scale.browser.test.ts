@@ -46,6 +46,15 @@ async function bulkInsert(server: DashboardServer, events: NewEvent[]): Promise<
       insert.run(event.tenantId, event.eventId, event.eventType, event.sourceType, event.agentId, event.userId, event.sessionId, event.toolName,
         event.callId, event.decisionId, event.ts, event.receivedAt, event.durationMs, event.outcome, event.redaction, json(event.arguments), json(event.result), event.error);
     }
+    // The per-session summaries the repository keeps as it stores events (migration 0015), rebuilt as its backfill does.
+    const tenantId = server.t.tenantA.id;
+    native.database.prepare('DELETE FROM event_sessions WHERE tenant_id = ?').run(tenantId);
+    native.database.prepare(
+      `INSERT INTO event_sessions (tenant_id, session_id, agent_id, user_id, calls, blocked, first_ts, last_ts)
+       SELECT tenant_id, session_id, max(agent_id), max(user_id), sum(CASE WHEN event_type = 'TOOL_CALL_POST' THEN 1 ELSE 0 END),
+              sum(CASE WHEN outcome = 'blocked' THEN 1 ELSE 0 END), min(ts), max(ts)
+       FROM events WHERE tenant_id = ? GROUP BY tenant_id, session_id`,
+    ).run(tenantId);
   })();
   return events.length;
 }
