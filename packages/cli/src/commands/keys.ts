@@ -50,6 +50,7 @@ export function registerKeysCommand(program: Command): void {
           expiresAt: flags.expires ? parseExpiry(flags.expires, services.clock.now()) : null,
           agentIds,
         }),
+        { create: true },
       );
       const agents = record.agentIds === null ? '' : `, agents: ${record.agentIds.join(',')}`;
       print(`Created key ${record.id} for tenant ${record.tenantId} (scopes: ${record.scopes.join(',')}${agents}). Secret, shown only now:`);

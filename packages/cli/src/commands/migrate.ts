@@ -10,7 +10,7 @@ import { configFrom, openCommandStore, print, withStorageFlags, type StorageFlag
  */
 export function registerMigrateCommand(program: Command): void {
   withStorageFlags(program.command('migrate').description('Apply pending database migrations')).action(async (flags: StorageFlags) => {
-    const store = openCommandStore(configFrom(flags));
+    const store = openCommandStore(configFrom(flags), { create: true });
     try {
       const result = await migrateStore(store);
       print(result.applied.length ? `Applied migrations ${result.applied.join(', ')}; schema version ${result.current}` : `Schema up to date (version ${result.current})`);

@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { TollgateError, isErrorCode } from '@tollgate/core';
 import {
@@ -8,6 +10,7 @@ import {
   migrateStore,
   openStore,
   parseConfigValue,
+  SQLITE_FILE_NAME,
   systemClock,
   type Services,
   type Store,
@@ -54,7 +57,16 @@ export function configFrom(flags: StorageFlags & { port?: string; host?: string 
  * @example
  * const store = openCommandStore(configFrom(flags));
  */
-export function openCommandStore(config: TollgateConfig): Store {
+export function openCommandStore(config: TollgateConfig, options: { create?: boolean } = {}): Store {
+  // A mistyped --data-dir must not quietly become a new, empty installation (with its own vault master key) that
+  // lists no keys and replays no decisions: only `serve`, `migrate` and the provisioning commands (`tenants create`,
+  // `keys create`) create the database.
+  if (config.databaseUrl === undefined && options.create !== true) {
+    const file = join(config.dataDir, SQLITE_FILE_NAME);
+    if (!existsSync(file)) {
+      throw new TollgateError('CONFIG_INVALID', `no Tollgate database at ${file}: check --data-dir (env TOLLGATE_DATA_DIR), or create it with tollgate migrate (tollgate serve does too)`);
+    }
+  }
   return openStore({ ...config, sqliteCheckpointIntervalMs: 0 });
 }
 
@@ -66,9 +78,9 @@ export function openCommandStore(config: TollgateConfig): Store {
  * @example
  * await withServices(flags, (services) => services.tenants.list());
  */
-export async function withServices<T>(flags: StorageFlags, fn: (services: Services) => Promise<T>): Promise<T> {
+export async function withServices<T>(flags: StorageFlags, fn: (services: Services) => Promise<T>, options: { create?: boolean } = {}): Promise<T> {
   const config = configFrom(flags);
-  const store = openCommandStore(config);
+  const store = openCommandStore(config, options);
   try {
     await migrateStore(store);
     const services = await createServices({ config, store, clock: systemClock(), logger: createLogger('silent') });

@@ -14,7 +14,7 @@ export function registerTenantsCommand(program: Command): void {
   withStorageFlags(tenants.command('create <id>').description('Create a tenant'))
     .option('--name <name>', 'display name')
     .action(async (id: string, flags: StorageFlags & { name?: string }) => {
-      const tenant = await withServices(flags, (services) => services.tenants.create({ id, name: flags.name }));
+      const tenant = await withServices(flags, (services) => services.tenants.create({ id, name: flags.name }), { create: true });
       print(`Created tenant ${tenant.id}`);
     });
   withStorageFlags(tenants.command('list').description('List tenants')).action(async (flags: StorageFlags) => {
