@@ -201,6 +201,13 @@ export function createLedgerRepository(db: Kysely<Database>, _dialect: Dialect):
     },
     async count(tenantId, filter) {
       const ranged = await withIndexRange(tenantId, filter);
+      // Indexes are dense per tenant: a count bounded by index and time only is arithmetic, not a scan (the audit
+      // list counts on every page; a scan of a large log took seconds).
+      const unfiltered = (filter.types === undefined || filter.types.length === 0) && !filter.violationsOnly && filter.agentId === undefined && filter.executionId === undefined;
+      if (unfiltered) {
+        const end = Math.min(ranged.beforeIndex ?? Number.MAX_SAFE_INTEGER, await size(tenantId));
+        return Math.max(0, end - ((ranged.afterIndex ?? -1) + 1));
+      }
       const row = await applyFilter(base(), tenantId, ranged).select((eb) => eb.fn.countAll().as('n')).executeTakeFirst();
       return Number(row?.n ?? 0);
     },
