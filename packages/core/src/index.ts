@@ -5,3 +5,4 @@ export type { ErrorCode, TollgateErrorOptions } from './errors.js';
 export * from './ledger/index.js';
 export * from './policy/index.js';
 export * from './safety/index.js';
+export { parseIsoTime } from './time.js';

@@ -168,6 +168,8 @@ describe('adversarial: the audit trail over HTTP', () => {
       '/api/v1/audit/proof/inclusion?index=-1',
       '/api/v1/audit/proof/inclusion?index=0&size=0',
       '/api/v1/audit/proof/inclusion?index=99999999999999999999',
+      '/api/v1/audit/records?from=2026-02-30',
+      '/api/v1/audit/export?to=2026-04-31T10:00:00Z',
       '/api/v1/audit/proof/consistency?from=5&to=2',
       '/api/v1/audit/records/1.5/verify',
       '/api/sdk/audit/stream?since=not-a-time',

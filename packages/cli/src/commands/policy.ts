@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { loadPolicy, parsePolicyTestCases, runPolicyTests, TollgateError } from '@tollgate/core';
+import { loadPolicy, parseIsoTime, parsePolicyTestCases, runPolicyTests, TollgateError } from '@tollgate/core';
 import type { CompiledPolicy, PolicyDiagnostic } from '@tollgate/core';
 import { MAX_REPLAY_LIMIT, dataFlowFingerprint, migrateStore, replayDecisions } from '@tollgate/server';
 import type { ReplayReport } from '@tollgate/server';
@@ -64,8 +64,8 @@ interface ReplayFlags extends StorageFlags {
 
 function parseTime(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
-  const ms = Date.parse(value);
-  if (Number.isNaN(ms)) throw new TollgateError('VALIDATION_FAILED', `${flag} must be an ISO-8601 date-time`);
+  const ms = parseIsoTime(value);
+  if (ms === undefined) throw new TollgateError('VALIDATION_FAILED', `${flag} must be an ISO-8601 date or date-time`);
   return ms;
 }
 

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { Type } from '@sinclair/typebox';
-import { TollgateError } from '@tollgate/core';
+import { TollgateError, parseIsoTime } from '@tollgate/core';
 import type { LedgerRecord } from '@tollgate/core';
 import type { Services } from '../../services/index.js';
 import { parseStoredRecord, summarize, toCsv, toEventView } from '../../services/ledger/index.js';
@@ -69,12 +69,9 @@ const ConsistencySchema = Type.Object({ from: Type.Integer(), to: Type.Integer()
 
 function parseTime(value: string | undefined, name: string, endOfDay: boolean): number | undefined {
   if (value === undefined || value === '') return undefined;
-  const dateOnly = /^\d{4}-\d{2}-\d{2}$/.test(value);
-  const ms = Date.parse(dateOnly ? `${value}T00:00:00.000Z` : value);
-  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(ms)) {
-    throw new TollgateError('VALIDATION_FAILED', `${name} must be an ISO 8601 date or date-time`, { details: { field: name } });
-  }
-  return dateOnly && endOfDay ? ms + 86_399_999 : ms;
+  const ms = parseIsoTime(value, { endOfDay });
+  if (ms === undefined) throw new TollgateError('VALIDATION_FAILED', `${name} must be an ISO 8601 date or date-time`, { details: { field: name } });
+  return ms;
 }
 
 /**

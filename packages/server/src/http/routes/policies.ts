@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { TollgateError } from '@tollgate/core';
+import { TollgateError, parseIsoTime } from '@tollgate/core';
 import type { Services } from '../../services/index.js';
 import { MAX_REPLAY_LIMIT } from '../../services/policies/replay.js';
 import { authOf, requireScope } from '../auth.js';
@@ -37,8 +37,8 @@ const activationView = (a: { policyId: string | null; version: number | null; ac
 
 function parseTime(value: string | undefined, field: string): number | undefined {
   if (value === undefined) return undefined;
-  const ms = Date.parse(value);
-  if (Number.isNaN(ms)) throw new TollgateError('VALIDATION_FAILED', `${field} must be an ISO-8601 date-time`, { details: { field } });
+  const ms = parseIsoTime(value);
+  if (ms === undefined) throw new TollgateError('VALIDATION_FAILED', `${field} must be an ISO-8601 date or date-time`, { details: { field } });
   return ms;
 }
 
