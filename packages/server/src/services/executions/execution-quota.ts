@@ -5,7 +5,7 @@ import type { LedgerAppend } from '../vault/credential-service.js';
 const HOUR_MS = 3_600_000;
 
 export interface ExecutionQuotaDeps {
-  executions: Pick<SandboxExecutionRepository, 'listByAgent'>;
+  executions: Pick<SandboxExecutionRepository, 'nthNewest'>;
   /** Executions an agent may start per rolling hour; 0 = unlimited. */
   perHour: number;
   now: () => number;
@@ -50,8 +50,8 @@ export class ExecutionQuota {
   private async check(tenantId: string, agent: { id: number; name: string }, actor: string | null): Promise<void> {
     const { perHour } = this.deps;
     const now = this.deps.now();
-    const page = await this.deps.executions.listByAgent(tenantId, agent.id, { page: perHour, limit: 1 });
-    const oldestInWindow = page.executions[0];
+    // No count of the agent's executions on every start (that grew with the agent's history): one index lookup.
+    const oldestInWindow = await this.deps.executions.nthNewest(tenantId, agent.id, perHour);
     if (!oldestInWindow || oldestInWindow.startedAt <= now - HOUR_MS) return;
     const retryAfter = Math.max(1, Math.ceil((oldestInWindow.startedAt + HOUR_MS - now) / 1000));
     const message = `agent ${agent.id} reached its quota of ${perHour} executions per hour; retry after ${retryAfter} s`;

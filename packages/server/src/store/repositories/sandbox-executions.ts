@@ -83,6 +83,8 @@ export interface SandboxExecutionRepository {
   get(tenantId: string, id: number): Promise<SandboxExecution | undefined>;
   /** Executions of one agent, newest first. */
   listByAgent(tenantId: string, agentId: number, query?: ExecutionListQuery): Promise<{ executions: SandboxExecution[]; total: number }>;
+  /** Id and start time of the agent's `n`-th newest execution (1 = newest), read from the index without a count. */
+  nthNewest(tenantId: string, agentId: number, n: number): Promise<{ id: number; startedAt: number } | undefined>;
 }
 
 const parse = <T>(text: string | null, fallback: T): T => (text === null ? fallback : (JSON.parse(text) as T));
@@ -161,6 +163,12 @@ export function createSandboxExecutionRepository(db: Kysely<Database>, _dialect:
       await db.updateTable('sandbox_executions').set({ ledger_index: ledgerIndex }).where('tenant_id', '=', tenantId).where('id', '=', id).execute();
     },
     get,
+    async nthNewest(tenantId, agentId, n) {
+      if (!Number.isSafeInteger(n) || n < 1) return undefined;
+      const row = await db.selectFrom('sandbox_executions').select(['id', 'started_at']).where('tenant_id', '=', tenantId).where('agent_id', '=', agentId)
+        .orderBy('id', 'desc').limit(1).offset(n - 1).executeTakeFirst();
+      return row ? { id: Number(row.id), startedAt: Number(row.started_at) } : undefined;
+    },
     async listByAgent(tenantId, agentId, query = {}) {
       const limit = Math.min(Math.max(query.limit ?? DEFAULT_EXECUTION_PAGE_SIZE, 1), MAX_EXECUTION_PAGE_SIZE);
       const offset = (Math.max(query.page ?? 1, 1) - 1) * limit;

@@ -94,6 +94,12 @@ function conformance(name: string, open: () => Promise<{ store: Store; done: () 
       expect(page.executions.map((e) => e.id)).toEqual([ids[2], ids[1]]);
       const completed = await repos.executions.listByAgent('t1', agent.id, { status: 'completed' });
       expect(completed).toMatchObject({ total: 1, executions: [{ id: ids[0] }] });
+      // The quota's lookup: the n-th newest execution of the agent, nothing past the end, nothing of another tenant.
+      expect((await repos.executions.nthNewest('t1', agent.id, 1))?.id).toBe(ids[2]);
+      expect((await repos.executions.nthNewest('t1', agent.id, 3))?.id).toBe(ids[0]);
+      expect(await repos.executions.nthNewest('t1', agent.id, 4)).toBeUndefined();
+      expect(await repos.executions.nthNewest('t2', agent.id, 1)).toBeUndefined();
+      expect(await repos.executions.nthNewest('t1', agent.id, 0)).toBeUndefined();
     });
 
     it('permission requests: decide is compare-and-set; due listing finds expired pending ones', async () => {
