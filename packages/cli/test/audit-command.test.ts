@@ -103,6 +103,11 @@ function suite(name: string, postgresUrl: string | undefined) {
       const other = await cli('audit', 'proof', '--index', '3', '--url', t.url, '--api-key', t.tenantA.adminKey, '--public-key', impostor);
       expect(other.code).toBe(1);
       expect(JSON.parse(other.out)).toMatchObject({ verified: false, problem: 'PUBLIC_KEY_MISMATCH' });
+      // Something that is not a key at all is said to be so, before anything is fetched.
+      const garbage = await cli('audit', 'proof', '--index', '3', '--url', t.url, '--api-key', t.tenantA.adminKey, '--public-key', 'garbage');
+      expect(garbage.code).toBe(1);
+      expect(garbage.err).toMatch(/^tollgate: VALIDATION_FAILED: --public-key is not a verifier key/);
+      expect((await cli('audit', 'proof', '--index', '1.5', '--url', t.url, '--api-key', t.tenantA.adminKey)).err).toContain('--index must be a non-negative integer');
     });
 
     // Direct database access is the same code on both dialects; one run (SQLite) covers it.

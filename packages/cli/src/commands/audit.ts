@@ -280,7 +280,15 @@ export function registerAuditCommand(program: Command): void {
     .option('--public-key <vkey-or-file>', 'the log key known out of band; without it the key the server names is trusted')
     .action(async (flags: SourceFlags & { index: string; publicKey?: string }) => {
       const index = Number(flags.index);
-      if (!Number.isSafeInteger(index) || index < 0) throw new TollgateError('VALIDATION_FAILED', '--index must be a non-negative integer');
+      if (!/^\d+$/.test(flags.index) || !Number.isSafeInteger(index)) throw new TollgateError('VALIDATION_FAILED', '--index must be a non-negative integer');
+      const expectedKey = flags.publicKey === undefined ? undefined : inlineOrFile(flags.publicKey).trim();
+      if (expectedKey !== undefined) {
+        try {
+          parseVerifierKey(expectedKey);
+        } catch (cause) {
+          throw new TollgateError('VALIDATION_FAILED', `--public-key is not a verifier key (name+keyid+base64, as GET /api/v1/audit/public-key gives it): ${(cause as Error).message}`, { cause });
+        }
+      }
       const { proof, checkpoint } = flags.url
         ? await (async () => {
             const checkpoint = (await fetchJson(flags, '/api/v1/audit/checkpoint')) as { note: string; publicKey: string; origin: string; size: number };
@@ -291,7 +299,6 @@ export function registerAuditCommand(program: Command): void {
             const checkpoint = await services.ledger.checkpoint(flags.tenant);
             return { checkpoint, proof: await services.ledger.inclusionProof(flags.tenant, index, checkpoint.size) };
           });
-      const expectedKey = flags.publicKey === undefined ? undefined : inlineOrFile(flags.publicKey).trim();
       if (expectedKey !== undefined && expectedKey !== checkpoint.publicKey.trim()) {
         print(JSON.stringify({ index, verified: false, problem: 'PUBLIC_KEY_MISMATCH', message: 'the checkpoint is signed by another key than --public-key' }, null, 2));
         process.exitCode = 1;

@@ -291,7 +291,7 @@ export function loadPolicy(text: string, options: { version?: number | null; par
   const parsed = options.parsed ?? parsePolicySource(text);
   if (parsed.value === undefined) return { ok: false, diagnostics: capDiagnostics(parsed.diagnostics) };
   const { document, diagnostics } = validatePolicy(parsed.value, parsed.sourceMap);
-  if (!document) return { ok: false, diagnostics: capDiagnostics([...parsed.diagnostics, ...diagnostics]) };
+  if (!document) return { ok: false, diagnostics: capDiagnostics(byPosition([...parsed.diagnostics, ...diagnostics, ...conditionSyntax(parsed.value, parsed.sourceMap)])) };
   const compiled = compilePolicy(document, { ...options, sourceMap: parsed.sourceMap });
   const all = capDiagnostics([...parsed.diagnostics, ...diagnostics, ...compiled.diagnostics]);
   return compiled.ok ? { ...compiled, diagnostics: all } : { ok: false, diagnostics: all };
@@ -308,10 +308,37 @@ export async function loadPolicyAsync(text: string, options: { version?: number 
   const parsed = options.parsed ?? parsePolicySource(text);
   if (parsed.value === undefined) return { ok: false, diagnostics: capDiagnostics(parsed.diagnostics) };
   const { document, diagnostics } = validatePolicy(parsed.value, parsed.sourceMap);
-  if (!document) return { ok: false, diagnostics: capDiagnostics([...parsed.diagnostics, ...diagnostics]) };
+  if (!document) return { ok: false, diagnostics: capDiagnostics(byPosition([...parsed.diagnostics, ...diagnostics, ...conditionSyntax(parsed.value, parsed.sourceMap)])) };
   const compiled = await compilePolicyAsync(document, { version: options.version ?? null, sourceMap: parsed.sourceMap, pause: options.pause });
   const all = capDiagnostics([...parsed.diagnostics, ...diagnostics, ...compiled.diagnostics]);
   return compiled.ok ? { ...compiled, diagnostics: all } : { ok: false, diagnostics: all };
+}
+
+/**
+ * CEL errors of the `when` conditions of a document that failed validation (a bad `effect` elsewhere), so one lint
+ * run reports every problem instead of the CEL ones only after the others are fixed.
+ */
+function conditionSyntax(value: unknown, sourceMap: SourceMap | undefined): PolicyDiagnostic[] {
+  const rules = (value as { rules?: unknown } | null)?.rules;
+  if (!Array.isArray(rules)) return [];
+  const env = createCelEnvironment();
+  const found: PolicyDiagnostic[] = [];
+  for (const [index, rule] of rules.slice(0, MAX_DIAGNOSTICS).entries()) {
+    const when = (rule as { when?: unknown } | null)?.when;
+    if (typeof when !== 'string') continue;
+    const compiled = compileCondition(env, when);
+    if (!('error' in compiled)) continue;
+    const path = `rules[${index}].when`;
+    const position = sourceMap?.positionInString(path, when, compiled.error.offset) ?? { line: 1, column: 1 };
+    const id = (rule as { id?: unknown }).id;
+    found.push({ severity: 'error', code: 'POLICY_CEL', message: `rule ${typeof id === 'string' ? id : `#${index + 1}`}: ${compiled.error.message}`, path, ...position });
+  }
+  return found;
+}
+
+/** Diagnostics in the order of the file. */
+function byPosition(diagnostics: readonly PolicyDiagnostic[]): PolicyDiagnostic[] {
+  return [...diagnostics].sort((a, b) => a.line - b.line || a.column - b.column);
 }
 
 /** Most diagnostics loadPolicy returns: 1 MB of `[1,1,…]` as rules gave 260,000 (tens of MB in a lint answer). */

@@ -20,6 +20,12 @@ describe('policy lint diagnostics', () => {
     expect(found).toContainEqual(expect.objectContaining({ code, line }));
   });
 
+  // Regression: a bad effect in one rule hid the CEL error of another until the effect was fixed.
+  it('reports CEL errors of a document that also fails validation, in file order', () => {
+    const text = 'rules:\n  - id: a\n    effect: BLOCK\n    when: args.x > > 1\n  - id: b\n    effect: DENY\n';
+    expect(diagnosticsOf(text).map(({ code, line }) => [code, line])).toEqual([['POLICY_CEL', 4], ['POLICY_VALUE', 6]]);
+  });
+
   it('points at the column of a CEL syntax error inside a plain scalar', () => {
     const [diagnostic] = diagnosticsOf('rules:\n  - id: a\n    effect: BLOCK\n    when: args.x > > 1\n');
     expect(diagnostic).toMatchObject({ code: 'POLICY_CEL', line: 4, column: 20 });
