@@ -214,6 +214,12 @@ export const CONFIG_VARIABLES = {
     integer(1, 10_000_000),
     'Most records a one-document ledger bundle (`GET /api/v1/audit/bundle`, `tollgate audit export --format json`) may hold: it is built in memory. Larger logs answer 422 LEDGER_BUNDLE_TOO_LARGE; export them as JSON Lines (`?format=jsonl`, the CLI default), which streams.',
   ),
+  auditBundleExportsPerTenant: variable(
+    'TOLLGATE_AUDIT_BUNDLE_EXPORTS_PER_TENANT',
+    2,
+    integer(0, 1_000),
+    'Ledger bundle exports (`GET /api/v1/audit/bundle`, either format) one tenant may run at once in this process: each reads the whole log; past it 429 RATE_LIMITED with Retry-After. 0 = no cap.',
+  ),
   // enforcement (issue 3, docs/enforcement.md)
   holdTtlMs: variable(
     'TOLLGATE_HOLD_TTL_MS',

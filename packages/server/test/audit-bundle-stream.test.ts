@@ -116,6 +116,32 @@ function suite(name: string, postgresUrl: string | undefined) {
       expect(await ledger.count('no-such-tenant', {})).toBe(0);
     });
 
+    it('runs at most TOLLGATE_AUDIT_BUNDLE_EXPORTS_PER_TENANT exports of a tenant at once (429 with Retry-After), per tenant', async () => {
+      // A log of ~15 MB, more than socket buffers hold: an export whose reader does not read stays open.
+      const big = await t.createTenant(`big-${name.toLowerCase()}`);
+      for (let start = 0; start < 30_000; start += 5_000) {
+        await Promise.all(Array.from({ length: 5_000 }, (_, i) => t.services.ledger.append(big.id, { type: 'bulk.note', data: { i: start + i, text: 'x'.repeat(400) } })));
+      }
+      const open = await Promise.all([1, 2].map(() => get('/api/v1/audit/bundle?format=jsonl', big.adminKey)));
+      expect(open.map((response) => response.status)).toEqual([200, 200]);
+      const third = await get('/api/v1/audit/bundle?format=jsonl', big.adminKey);
+      expect(third.status).toBe(429);
+      expect(third.headers.get('retry-after')).toBe('5');
+      expect(((await third.json()) as { error: { details: { limit: string } } }).error.details.limit).toBe('bundle_exports_per_tenant');
+      expect((await get('/api/v1/audit/bundle', big.adminKey)).status).toBe(429);
+      // Another tenant's export runs meanwhile.
+      const other = await get('/api/v1/audit/bundle?format=jsonl');
+      expect(other.status).toBe(200);
+      await other.text();
+      // A finished export and a dropped one give their slots back.
+      expect((await verifyBundleLines(linesOf(await open[0]!.text()))).ok).toBe(true);
+      await open[1]!.body?.cancel();
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const after = await get('/api/v1/audit/bundle?format=jsonl', big.adminKey);
+      expect(after.status).toBe(200);
+      await after.body?.cancel();
+    });
+
     it('needs audit:read', async () => {
       const { token } = await t.services.keys.create({ tenantId: t.tenantA.id, scopes: ['enforce'], name: 'no audit' });
       expect((await get('/api/v1/audit/bundle?format=jsonl', token)).status).toBe(403);

@@ -51,15 +51,15 @@ const STREAM_RETRY_AFTER_SECONDS = 5;
 export class StreamSlots {
   private readonly open = new Map<string, number>();
 
-  /** `limit` 0 means no cap. */
-  constructor(private readonly limit: number) {}
+  /** `limit` 0 means no cap; `what` names the slots in the refusal (and `details.limit`). */
+  constructor(private readonly limit: number, private readonly what: { noun: string; limit: string } = { noun: 'open streams and long polls', limit: 'streams_per_tenant' }) {}
 
   /** Takes one of the tenant's slots; the returned function gives it back (calling it again does nothing). */
   acquire(tenantId: string): () => void {
     const count = this.open.get(tenantId) ?? 0;
     if (this.limit > 0 && count >= this.limit) {
-      throw new TollgateError('RATE_LIMITED', `tenant ${tenantId} already holds ${this.limit} open streams and long polls; close one or retry later`, {
-        details: { limit: 'streams_per_tenant', quota: this.limit, retryAfter: STREAM_RETRY_AFTER_SECONDS },
+      throw new TollgateError('RATE_LIMITED', `tenant ${tenantId} already holds ${this.limit} ${this.what.noun}; close one or retry later`, {
+        details: { limit: this.what.limit, quota: this.limit, retryAfter: STREAM_RETRY_AFTER_SECONDS },
       });
     }
     this.open.set(tenantId, count + 1);

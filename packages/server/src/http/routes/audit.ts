@@ -6,7 +6,8 @@ import type { Services } from '../../services/index.js';
 import { parseStoredRecord, summarize, toCsv, toEventView } from '../../services/ledger/index.js';
 import type { LedgerRecordFilter } from '../../store/repositories/ledger.js';
 import { authOf, requireScope } from '../auth.js';
-import { ErrorEnvelopeSchema } from '../errors.js';
+import { StreamSlots } from '../stream-credential.js';
+import { ErrorEnvelopeSchema, RateLimitedResponseSchema } from '../errors.js';
 import type { TollgateApp } from '../type-provider.js';
 import { registerAuditStream } from './audit-stream.js';
 import type { AuditStreamOptions } from './audit-stream.js';
@@ -151,6 +152,7 @@ async function exportRecords(services: Services, tenantId: string, filter: Ledge
 export function registerAuditRoutes(app: TollgateApp, services: Services, stream: AuditStreamOptions = streamOptionsOf(services)): void {
   const ledger = services.ledger;
   const read = requireScope('audit:read');
+  const exportSlots = new StreamSlots(services.config.auditBundleExportsPerTenant, { noun: 'ledger bundle exports running', limit: 'bundle_exports_per_tenant' });
 
   app.get('/api/v1/audit/checkpoint', { ...read, schema: { tags, summary: 'Latest signed checkpoint (C2SP signed note)', querystring: Type.Object({ format: Type.Optional(Type.Literal('note')) }) } },
     async (request, reply) => {
@@ -208,14 +210,29 @@ export function registerAuditRoutes(app: TollgateApp, services: Services, stream
       return { events: records.map(toEventView), total: records.length, anchored, truncated };
     });
 
-  app.get('/api/v1/audit/bundle', { ...read, schema: { tags, summary: 'The log for offline verification (tollgate audit verify): one JSON document, or JSON Lines streamed from any record on', querystring: BundleQuery } },
+  app.get('/api/v1/audit/bundle', { ...read, schema: { tags, summary: 'The log for offline verification (tollgate audit verify): one JSON document, or JSON Lines streamed from any record on', querystring: BundleQuery, response: { 200: Type.Unknown({ description: 'a ledger bundle (JSON) or its lines (application/x-ndjson)' }), 429: RateLimitedResponseSchema } } },
     async (request, reply) => {
       const { tenantId } = authOf(request);
-      if (request.query.format !== 'jsonl') {
-        if (request.query.from !== undefined) throw new TollgateError('VALIDATION_FAILED', 'from needs format=jsonl (a one-document bundle always starts at record 0)', { details: { field: 'from' } });
-        return ledger.bundle(tenantId);
+      if (request.query.format !== 'jsonl' && request.query.from !== undefined) {
+        throw new TollgateError('VALIDATION_FAILED', 'from needs format=jsonl (a one-document bundle always starts at record 0)', { details: { field: 'from' } });
       }
-      const bundle = await ledger.bundleLines(tenantId, { from: request.query.from });
+      // Each export reads the whole log: a few at once per tenant, the slot held until the answer is sent or cut.
+      const release = exportSlots.acquire(tenantId);
+      reply.raw.once('close', release);
+      if (request.query.format !== 'jsonl') {
+        try {
+          return await ledger.bundle(tenantId);
+        } finally {
+          release();
+        }
+      }
+      let bundle;
+      try {
+        bundle = await ledger.bundleLines(tenantId, { from: request.query.from });
+      } catch (error) {
+        release();
+        throw error;
+      }
       return reply
         .type('application/x-ndjson; charset=utf-8')
         .header(BUNDLE_FROM_HEADER, String(bundle.from))

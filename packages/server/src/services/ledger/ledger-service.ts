@@ -58,8 +58,11 @@ export interface LedgerServiceOptions {
 /** Default of {@link LedgerServiceOptions.maxJsonBundleRecords}. */
 export const DEFAULT_MAX_JSON_BUNDLE_RECORDS = 100_000;
 
-/** Records read from the store per page of a streaming bundle. */
-export const BUNDLE_PAGE_RECORDS = 5_000;
+/**
+ * Records read from the store per page of a streaming bundle: small enough that one read (synchronous on SQLite)
+ * holds the event loop for a few milliseconds while an export runs beside live traffic.
+ */
+export const BUNDLE_PAGE_RECORDS = 1_000;
 
 /** A streaming (v2, JSON Lines) bundle being exported: its range is known before its first line is read. */
 export interface BundleStream {
