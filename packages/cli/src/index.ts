@@ -22,6 +22,7 @@ export function buildProgram(): Command {
  * await runCli(process.argv);
  */
 export async function runCli(argv: readonly string[]): Promise<void> {
+  if (argv[2] !== 'serve') quietOnClosedPipe();
   try {
     await buildProgram().exitOverride().parseAsync([...argv]);
   } catch (error) {
@@ -60,4 +61,22 @@ export function describeError(error: unknown): string {
   }
   if (error instanceof Error && /^SQLITE_/.test(String((error as { code?: unknown }).code))) return `${(error as Error & { code: string }).code}: ${error.message}`;
   return String((error as Error)?.stack ?? error);
+}
+
+let pipeGuarded = false;
+
+/**
+ * Output piped into a reader that stopped (`tollgate … | head`): stop quietly, as other command-line tools do,
+ * instead of an EPIPE stack trace. Not for `serve` (its output is logs, and a server whose stdout listeners were set
+ * up this way measured slower in bench/http.bench.mjs: ratio 0.70–0.76 against 0.86 without, in one session's runs).
+ */
+function quietOnClosedPipe(): void {
+  if (pipeGuarded) return;
+  pipeGuarded = true;
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      throw error;
+    });
+  }
 }
