@@ -12,15 +12,16 @@ export interface TestStore {
 }
 
 /**
- * Opens a fresh SQLite store in a temp dir, with every migration applied.
+ * Opens a fresh SQLite store in a temp dir, with every migration applied (`migrate: false`: none, for migration
+ * tests that apply them step by step).
  *
  * @example
  * const { store, dispose } = await openTestSqliteStore();
  */
-export async function openTestSqliteStore(): Promise<TestStore> {
+export async function openTestSqliteStore(options: { migrate?: boolean } = {}): Promise<TestStore> {
   const dir = await mkdtemp(join(tmpdir(), 'tollgate-store-'));
   const store = openSqliteStore({ filename: join(dir, 'tollgate.db') });
-  await migrateStore(store);
+  if (options.migrate !== false) await migrateStore(store);
   return {
     store,
     async dispose() {
@@ -31,15 +32,16 @@ export async function openTestSqliteStore(): Promise<TestStore> {
 }
 
 /**
- * Opens a fresh PostgreSQL store in a new database next to `adminUrl`, with every migration applied.
+ * Opens a fresh PostgreSQL store in a new database next to `adminUrl`, with every migration applied (`migrate: false`:
+ * none).
  *
  * @example
  * const { store, dispose } = await openTestPostgresStore(pgUrl);
  */
-export async function openTestPostgresStore(adminUrl: string): Promise<TestStore> {
+export async function openTestPostgresStore(adminUrl: string, options: { migrate?: boolean } = {}): Promise<TestStore> {
   const database: TestDatabase = await createTestDatabase(adminUrl);
   const store = openPostgresStore({ connectionString: database.url });
-  await migrateStore(store);
+  if (options.migrate !== false) await migrateStore(store);
   return {
     store,
     async dispose() {

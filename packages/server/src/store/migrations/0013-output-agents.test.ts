@@ -1,37 +1,20 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createTestDatabase, postgresTestUrl } from '../../../../../test-utils/index.js';
-import { openPostgresStore } from '../postgres/index.js';
+import { openTestPostgresStore, openTestSqliteStore, postgresTestUrl, type TestStore } from '../../../../../test-utils/index.js';
 import { decisionRow } from '../repositories/decisions.js';
-import { openSqliteStore } from '../sqlite/index.js';
-import type { Store } from '../types.js';
 import { MIGRATIONS, runMigrations } from './index.js';
 
 const pgUrl = postgresTestUrl('migration 0013');
 
-async function sqlite(): Promise<{ store: Store; done: () => Promise<void> }> {
-  const dir = await mkdtemp(join(tmpdir(), 'tollgate-0013-'));
-  const store = openSqliteStore({ filename: join(dir, 'tollgate.db') });
-  return { store, done: async () => { await store.close(); await rm(dir, { recursive: true, force: true }); } };
-}
-
-async function postgres(): Promise<{ store: Store; done: () => Promise<void> }> {
-  const database = await createTestDatabase(pgUrl ?? '');
-  const store = openPostgresStore({ connectionString: database.url });
-  return { store, done: async () => { await store.close(); await database.drop(); } };
-}
-
-const cases: Array<[string, () => Promise<{ store: Store; done: () => Promise<void> }>, boolean]> = [
-  ['sqlite', sqlite, true],
-  ['postgres', postgres, Boolean(pgUrl)],
+/** Stores with no migration applied: each test applies them up to the one under test. */
+const cases: Array<[string, () => Promise<TestStore>, boolean]> = [
+  ['sqlite', () => openTestSqliteStore({ migrate: false }), true],
+  ['postgres', () => openTestPostgresStore(pgUrl ?? '', { migrate: false }), Boolean(pgUrl)],
 ];
 
 for (const [dialect, open, enabled] of cases) {
   describe.skipIf(!enabled)(`migration 0013 (output agents) on ${dialect}`, () => {
     it('gives outputs recorded before it the agent of their decision, else of their session; others stay unread', async () => {
-      const { store, done } = await open();
+      const { store, dispose } = await open();
       try {
         await runMigrations(store.db, store.dialect, MIGRATIONS.filter((migration) => migration.version <= 12));
         await store.tenants.create({ id: 't1', name: 't1', createdAt: 1 });
@@ -58,7 +41,7 @@ for (const [dialect, open, enabled] of cases) {
         expect(await store.decisions.agentOutputs('t1', 'intruder', { since: 0, limit: 10 })).toEqual([]);
         expect(await store.decisions.agentOutputs('t2', 'intruder', { since: 0, limit: 10 })).toEqual([]);
       } finally {
-        await done();
+        await dispose();
       }
     });
   });

@@ -1,19 +1,13 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
-import { openSqliteStore } from '../sqlite/index.js';
-import { MIGRATIONS, runMigrations } from './index.js';
+import { openTestSqliteStore } from '../../../../../test-utils/index.js';
 
 // The queries of the hold sweeper, the approvals list without a status and the counter sweep (as the repositories
 // build them) read an index instead of scanning their table: SQLite's plan says which.
 describe('migration 0014 (scale indexes) on sqlite', () => {
   it('the hold sweeper, the newest-holds list and the counter sweep use an index', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'tollgate-0014-'));
-    const store = openSqliteStore({ filename: join(dir, 'tollgate.db') });
+    const { store, dispose } = await openTestSqliteStore();
     try {
-      await runMigrations(store.db, store.dialect, MIGRATIONS);
       const db = store.db;
       const plan = async (query: { compile(): { sql: string; parameters: readonly unknown[] } }) => {
         const compiled = query.compile();
@@ -28,8 +22,7 @@ describe('migration 0014 (scale indexes) on sqlite', () => {
       const counters = await plan(db.selectFrom('rate_limit_counters').select(['tenant_id', 'counter_key']).where('expires_at', '<=', 5).limit(2000));
       expect(counters).toContain('rate_limit_counters_expires_idx');
     } finally {
-      await store.close();
-      await rm(dir, { recursive: true, force: true });
+      await dispose();
     }
   });
 });

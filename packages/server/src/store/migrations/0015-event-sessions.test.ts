@@ -1,36 +1,19 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createTestDatabase, postgresTestUrl } from '../../../../../test-utils/index.js';
-import { openPostgresStore } from '../postgres/index.js';
-import { openSqliteStore } from '../sqlite/index.js';
-import type { Store } from '../types.js';
+import { openTestPostgresStore, openTestSqliteStore, postgresTestUrl, type TestStore } from '../../../../../test-utils/index.js';
 import { MIGRATIONS, runMigrations } from './index.js';
 
 const pgUrl = postgresTestUrl('migration 0015');
 
-async function sqlite(): Promise<{ store: Store; done: () => Promise<void> }> {
-  const dir = await mkdtemp(join(tmpdir(), 'tollgate-0015-'));
-  const store = openSqliteStore({ filename: join(dir, 'tollgate.db') });
-  return { store, done: async () => { await store.close(); await rm(dir, { recursive: true, force: true }); } };
-}
-
-async function postgres(): Promise<{ store: Store; done: () => Promise<void> }> {
-  const database = await createTestDatabase(pgUrl ?? '');
-  const store = openPostgresStore({ connectionString: database.url });
-  return { store, done: async () => { await store.close(); await database.drop(); } };
-}
-
-const cases: Array<[string, () => Promise<{ store: Store; done: () => Promise<void> }>, boolean]> = [
-  ['sqlite', sqlite, true],
-  ['postgres', postgres, Boolean(pgUrl)],
+/** Stores with no migration applied: each test applies them up to the one under test. */
+const cases: Array<[string, () => Promise<TestStore>, boolean]> = [
+  ['sqlite', () => openTestSqliteStore({ migrate: false }), true],
+  ['postgres', () => openTestPostgresStore(pgUrl ?? '', { migrate: false }), Boolean(pgUrl)],
 ];
 
 for (const [dialect, open, enabled] of cases) {
   describe.skipIf(!enabled)(`migration 0015 (event sessions) on ${dialect}`, () => {
     it('summarizes the events stored before it, per tenant and session, and later events add to the summaries', async () => {
-      const { store, done } = await open();
+      const { store, dispose } = await open();
       try {
         await runMigrations(store.db, store.dialect, MIGRATIONS.filter((migration) => migration.version <= 14));
         for (const id of ['t1', 't2']) await store.tenants.create({ id, name: id, createdAt: 1 });
@@ -55,7 +38,7 @@ for (const [dialect, open, enabled] of cases) {
         }]);
         expect(await summary('t1')).toEqual([['s1', 3, 2, 100, 500], ['s2', 1, 0, 300, 300]]);
       } finally {
-        await done();
+        await dispose();
       }
     });
   });
