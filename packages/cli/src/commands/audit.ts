@@ -1,9 +1,9 @@
-import { createWriteStream, readFileSync, writeFileSync } from 'node:fs';
+import { createWriteStream, readFileSync } from 'node:fs';
 import { open, rename, rm, writeFile } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import type { Command } from 'commander';
 import { TollgateError, merkle, openCheckpoint, parseCheckpoint, parseSignedNote, parseVerifierKey, verifyBundleLines, verifyBundleText } from '@tollgate/core';
-import type { BundleStreamVerification, BundleVerification, LedgerBundle } from '@tollgate/core';
+import type { BundleStreamVerification, BundleVerification, LedgerBundle, VerifyBundleOptions } from '@tollgate/core';
 import { createProgress, openBundleInput, readAll, readLines, writeText } from './bundle-io.js';
 import { SYSTEM_TENANT_ID } from '@tollgate/server';
 import { DEFAULT_ALERT_TYPES, runAuditNotifier } from '../notify/audit-notifier.js';
@@ -53,16 +53,27 @@ export function formatVerification(result: BundleVerification | BundleStreamVeri
   return lines;
 }
 
+/** `tollgate audit verify`'s flags: file paths (or an inline key). */
+interface VerifyFlags {
+  trustedCheckpoint?: string;
+  publicKey?: string;
+}
+
+/** The verifier's options from the flags: the trusted checkpoint read from its file, the key inline or from a file. */
+function verifyOptionsOf(flags: VerifyFlags): VerifyBundleOptions {
+  return {
+    ...(flags.trustedCheckpoint === undefined ? {} : { trustedCheckpoint: readFileSync(flags.trustedCheckpoint, 'utf8') }),
+    ...(flags.publicKey === undefined ? {} : { expectedPublicKey: inlineOrFile(flags.publicKey).trim() }),
+  };
+}
+
 /**
  * Verifies a bundle file, or stdin for `-`, of either format: a streaming (JSON Lines) bundle is read line by line in
  * bounded memory with progress on stderr; a one-document bundle as {@link verifyBundleFile} does.
  * @example await verifyBundleInput('audit.jsonl', { trustedCheckpoint: 'cp.txt' })
  */
-export async function verifyBundleInput(path: string, options: { trustedCheckpoint?: string; publicKey?: string }): Promise<BundleVerification | BundleStreamVerification> {
-  const verifyOptions = {
-    ...(options.trustedCheckpoint === undefined ? {} : { trustedCheckpoint: readFileSync(options.trustedCheckpoint, 'utf8') }),
-    ...(options.publicKey === undefined ? {} : { expectedPublicKey: inlineOrFile(options.publicKey).trim() }),
-  };
+export async function verifyBundleInput(path: string, options: VerifyFlags): Promise<BundleVerification | BundleStreamVerification> {
+  const verifyOptions = verifyOptionsOf(options);
   const input = await openBundleInput(path);
   if (!input.streaming) {
     // Text that is not JSON is a failed verification (BUNDLE_MALFORMED), like any other problem of the file.
@@ -114,7 +125,7 @@ interface ExportFlags extends SourceFlags {
   checkpointOut?: string;
 }
 
-/** Where an export starts, from `--from` or `--from-checkpoint`; undefined for a one-document bundle. */
+/** Where an export starts: `--from`, or the size of the `--from-checkpoint` note; 0 by default and for `--format json`. */
 function exportStart(flags: ExportFlags): number {
   if (flags.format !== 'jsonl' && flags.format !== 'json') throw new TollgateError('VALIDATION_FAILED', `--format must be jsonl or json, not ${flags.format}`);
   if (flags.from !== undefined && flags.fromCheckpoint !== undefined) throw new TollgateError('VALIDATION_FAILED', 'give --from or --from-checkpoint, not both');
@@ -189,7 +200,7 @@ async function exportLines(flags: ExportFlags, from: number, out: Writable | Nod
  * Offline verification of a bundle file (no server, no database).
  * @example verifyBundleFile('audit.json', { trustedCheckpoint: 'cp.txt' })
  */
-export function verifyBundleFile(path: string, options: { trustedCheckpoint?: string; publicKey?: string }): BundleVerification {
+export function verifyBundleFile(path: string, options: VerifyFlags): BundleVerification {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -197,10 +208,7 @@ export function verifyBundleFile(path: string, options: { trustedCheckpoint?: st
     throw new TollgateError('LEDGER_BUNDLE_INVALID', `cannot read bundle ${path}: ${(cause as Error).message}`, { cause });
   }
   // From the text, not the parsed value: repeated keys and inexact integers are invisible once parsed.
-  return verifyBundleText(text, {
-    ...(options.trustedCheckpoint === undefined ? {} : { trustedCheckpoint: readFileSync(options.trustedCheckpoint, 'utf8') }),
-    ...(options.publicKey === undefined ? {} : { expectedPublicKey: inlineOrFile(options.publicKey).trim() }),
-  });
+  return verifyBundleText(text, verifyOptionsOf(options));
 }
 
 /**
@@ -259,7 +267,7 @@ export function registerAuditCommand(program: Command): void {
     .description('Verify a bundle offline (a file, or - for stdin; JSON Lines or one document): rebuild the tree, check signatures, consistency and rollback')
     .option('--trusted-checkpoint <file>', 'a signed checkpoint kept from earlier; the bundle must extend it')
     .option('--public-key <vkey-or-file>', 'the log key known out of band; the bundle must be signed by it')
-    .action(async (path: string, flags: { trustedCheckpoint?: string; publicKey?: string }) => {
+    .action(async (path: string, flags: VerifyFlags) => {
       const result = await verifyBundleInput(path, flags);
       for (const line of formatVerification(result)) print(line);
       if (!result.ok) process.exitCode = 1;
