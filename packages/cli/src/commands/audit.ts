@@ -2,7 +2,7 @@ import { createWriteStream, readFileSync } from 'node:fs';
 import { open, rename, rm, writeFile } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import type { Command } from 'commander';
-import { TollgateError, merkle, openCheckpoint, parseCheckpoint, parseSignedNote, parseVerifierKey, verifyBundleLines, verifyBundleText } from '@tollgate/core';
+import { TollgateError, bundleChunks, merkle, openCheckpoint, parseCheckpoint, parseSignedNote, parseVerifierKey, verifyBundleLines, verifyBundleText } from '@tollgate/core';
 import type { BundleStreamVerification, BundleVerification, LedgerBundle, VerifyBundleOptions } from '@tollgate/core';
 import { createProgress, openBundleInput, readAll, readLines, writeText } from './bundle-io.js';
 import { SYSTEM_TENANT_ID } from '@tollgate/server';
@@ -178,19 +178,18 @@ async function exportLines(flags: ExportFlags, from: number, out: Writable | Nod
   return withServices(flags, async (services) => {
     const bundle = await services.ledger.bundleLines(flags.tenant, { from });
     const progress = createProgress('exported', bundle.to - bundle.from);
-    let chunk = '';
     let records = 0;
-    for await (const line of bundle.lines) {
-      chunk += `${line}\n`;
-      lastLine = line;
-      if (line.startsWith('{"record":')) records += 1;
-      if (chunk.length >= 65_536) {
-        await writeText(out, chunk);
-        chunk = '';
-        progress.update(records);
+    async function* counted(lines: AsyncIterable<string>): AsyncGenerator<string> {
+      for await (const line of lines) {
+        lastLine = line;
+        if (line.startsWith('{"record":')) records += 1;
+        yield line;
       }
     }
-    if (chunk !== '') await writeText(out, chunk);
+    for await (const chunk of bundleChunks(counted(bundle.lines))) {
+      await writeText(out, chunk);
+      progress.update(records);
+    }
     return { records, lastLine };
   });
 }

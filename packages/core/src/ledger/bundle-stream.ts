@@ -78,6 +78,24 @@ export function bundleCheckpointLine(note: string): string {
 }
 
 /**
+ * A bundle's lines as text to write, each followed by a line break, joined into chunks of about `size` characters (a
+ * write per record would cost more than the record).
+ *
+ * @example for await (const chunk of bundleChunks(lines)) out.write(chunk);
+ */
+export async function* bundleChunks(lines: AsyncIterable<string>, size = 65_536): AsyncGenerator<string> {
+  let chunk = '';
+  for await (const line of lines) {
+    chunk += `${line}\n`;
+    if (chunk.length >= size) {
+      yield chunk;
+      chunk = '';
+    }
+  }
+  if (chunk !== '') yield chunk;
+}
+
+/**
  * The frontier a v2 header carries for a log of `size` records, from any node reader (hashes of perfect subtrees).
  * @example frontierHashes(1000, reader) // 6 hex hashes (1000 = 512 + 256 + 128 + 64 + 32 + 8)
  */

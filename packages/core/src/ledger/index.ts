@@ -38,6 +38,7 @@ export {
   BundleStreamVerifier,
   MAX_STREAM_PROBLEMS,
   bundleCheckpointLine,
+  bundleChunks,
   bundleHeaderLine,
   bundleRecordLine,
   frontierHashes,

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { Type } from '@sinclair/typebox';
-import { TollgateError, parseIsoTime } from '@tollgate/core';
+import { TollgateError, bundleChunks, parseIsoTime } from '@tollgate/core';
 import type { LedgerRecord } from '@tollgate/core';
 import type { Services } from '../../services/index.js';
 import { parseStoredRecord, summarize, toCsv, toEventView } from '../../services/ledger/index.js';
@@ -43,18 +43,6 @@ const BundleQuery = Type.Object({
 export const BUNDLE_FROM_HEADER = 'x-tollgate-bundle-from';
 export const BUNDLE_TO_HEADER = 'x-tollgate-bundle-to';
 
-/** Lines joined with line breaks into chunks of ~64 KB (one chunk per line would cost a write per record). */
-async function* joinLines(lines: AsyncIterable<string>): AsyncGenerator<string> {
-  let chunk = '';
-  for await (const line of lines) {
-    chunk += `${line}\n`;
-    if (chunk.length >= 65_536) {
-      yield chunk;
-      chunk = '';
-    }
-  }
-  if (chunk !== '') yield chunk;
-}
 /** Shape of `GET /api/v1/audit/checkpoint` (documented; not enforced, the route can also answer text). */
 export const CheckpointSchema = Type.Object({
   origin: Type.String(),
@@ -237,7 +225,7 @@ export function registerAuditRoutes(app: TollgateApp, services: Services, stream
         .type('application/x-ndjson; charset=utf-8')
         .header(BUNDLE_FROM_HEADER, String(bundle.from))
         .header(BUNDLE_TO_HEADER, String(bundle.to))
-        .send(Readable.from(joinLines(bundle.lines)));
+        .send(Readable.from(bundleChunks(bundle.lines)));
     });
 
   app.get('/api/v1/audit/public-key', { ...read, schema: { tags, summary: "Verifier key of this tenant's checkpoints", response: { 200: Type.Object({ origin: Type.String(), publicKey: Type.String() }), ...errors } } },
