@@ -79,15 +79,22 @@ function parseLimit(value: string | undefined): number | undefined {
   return limit;
 }
 
-/** Checks the replay flags before any database or server is touched. */
-function checkReplayFlags(flags: ReplayFlags): void {
-  parseLimit(flags.limit);
+/** The replay flags that need parsing, parsed once, before any database or server is touched. */
+interface ReplayRange {
+  readonly from: number | undefined;
+  readonly to: number | undefined;
+  readonly limit: number | undefined;
+}
+
+function replayRangeOf(flags: ReplayFlags): ReplayRange {
+  const limit = parseLimit(flags.limit);
   const from = parseTime(flags.from, '--from');
   const to = parseTime(flags.to, '--to');
   if (from !== undefined && to !== undefined && from > to) throw new TollgateError('VALIDATION_FAILED', '--from is later than --to');
+  return { from, to, limit };
 }
 
-async function replayRemote(source: string, flags: ReplayFlags): Promise<ReplayReport> {
+async function replayRemote(source: string, flags: ReplayFlags, range: ReplayRange): Promise<ReplayReport> {
   if (!flags.url) throw new TollgateError('VALIDATION_FAILED', 'replay over a server needs --url');
   const headers = { 'content-type': 'application/json', authorization: `Bearer ${apiKeyOf(flags, 'policies')}` };
   let policyId = flags.policyId;
@@ -99,19 +106,18 @@ async function replayRemote(source: string, flags: ReplayFlags): Promise<ReplayR
   }
   const response = await fetch(new URL(`/api/v1/policies/${encodeURIComponent(policyId)}/simulate`, flags.url), {
     method: 'POST', headers,
-    body: JSON.stringify({ source, ...(flags.from ? { from: flags.from } : {}), ...(flags.to ? { to: flags.to } : {}), ...(flags.agent ? { agentId: flags.agent } : {}), ...(flags.limit ? { limit: parseLimit(flags.limit) } : {}) }),
+    body: JSON.stringify({ source, ...(flags.from ? { from: flags.from } : {}), ...(flags.to ? { to: flags.to } : {}), ...(flags.agent ? { agentId: flags.agent } : {}), ...(range.limit === undefined ? {} : { limit: range.limit }) }),
   });
   return answerOf<ReplayReport>('simulate', response);
 }
 
-async function replayLocal(policy: CompiledPolicy, flags: ReplayFlags): Promise<ReplayReport> {
+async function replayLocal(policy: CompiledPolicy, flags: ReplayFlags, range: ReplayRange): Promise<ReplayReport> {
   const config = configFrom(flags);
   const store = openCommandStore(config);
   try {
     await migrateStore(store);
     return await replayDecisions(store.decisions, flags.tenant ?? 'default', policy, {
-      from: parseTime(flags.from, '--from'), to: parseTime(flags.to, '--to'), agentId: flags.agent,
-      limit: parseLimit(flags.limit), fingerprint: dataFlowFingerprint(config.dataFlowKey),
+      from: range.from, to: range.to, agentId: flags.agent, limit: range.limit, fingerprint: dataFlowFingerprint(config.dataFlowKey),
     });
   } finally {
     await store.close();
@@ -168,8 +174,8 @@ export function registerPolicyCommand(program: Command): void {
         process.exitCode = lint.exitCode;
         return;
       }
-      checkReplayFlags(flags);
-      const report = flags.url ? await replayRemote(readFileSync(file, 'utf8'), flags) : await replayLocal(lint.policy, flags);
+      const range = replayRangeOf(flags);
+      const report = flags.url ? await replayRemote(readFileSync(file, 'utf8'), flags, range) : await replayLocal(lint.policy, flags, range);
       for (const line of flags.json ? [JSON.stringify(report, null, 2)] : formatReport(report)) print(line);
       process.exitCode = flags.failOnChange && report.changed > 0 ? POLICY_EXIT_CODES.decisionsChanged : POLICY_EXIT_CODES.ok;
     });

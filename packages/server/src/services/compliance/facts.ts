@@ -74,9 +74,10 @@ export async function gatherFacts(sources: FactSources, tenantId: string, agent:
     store.compliance.triggersOn(LEDGER_TRIGGER_TABLES),
   ]);
   const active = credentials.filter((credential) => credential.revokedAt === null);
+  const keys = [...new Set(agentKeys)];
   const countAgent = async (types: string[] | undefined, extra: { violationsOnly?: boolean; fromMs?: number } = {}) => {
     let total = 0;
-    for (const agentId of new Set(agentKeys)) total += await store.ledger.count(tenantId, { types, agentId, ...extra });
+    for (const agentId of keys) total += await store.ledger.count(tenantId, { types, agentId, ...extra });
     return total;
   };
   // Every all-time count below from one pass over the tenant's log (they were 14 full scans: seconds on a large log,
@@ -85,7 +86,6 @@ export async function gatherFacts(sources: FactSources, tenantId: string, agent:
   const counted = (types: readonly string[] | undefined, agents: readonly string[] | undefined) => groups
     .filter((group) => (types === undefined || types.includes(group.type)) && (agents === undefined || (group.agentId !== null && agents.includes(group.agentId))))
     .reduce((sum, group) => sum + group.count, 0);
-  const keys = [...new Set(agentKeys)];
   const since = sources.now() - VIOLATION_WINDOW_DAYS * DAY_MS;
   const switches = (await store.killSwitches.list(tenantId)).filter((entry) => entry.agentId === GLOBAL_KILL_AGENT || agentKeys.includes(entry.agentId));
   const latestSwitch = switches.sort((a, b) => b.updatedAt - a.updatedAt)[0];

@@ -32,10 +32,10 @@ declare module '../schema.js' {
   }
 }
 
-/** A sandboxed agent: code plus configuration overrides. */
 /** An agent as lists show it: everything but its code. */
 export type SandboxAgentSummary = Omit<SandboxAgent, 'entryCode'>;
 
+/** A sandboxed agent: code plus configuration overrides. */
 export interface SandboxAgent {
   id: number;
   tenantId: string;
@@ -56,8 +56,7 @@ export interface SandboxAgentRepository {
   upsertByName(tenantId: string, fields: SandboxAgentFields, at: number): Promise<{ agent: SandboxAgent; created: boolean }>;
   get(tenantId: string, id: number): Promise<SandboxAgent | undefined>;
   getByName(tenantId: string, name: string): Promise<SandboxAgent | undefined>;
-  /** Agents of one tenant, by id. */
-  /** The tenant's agents without their code (up to 1 MiB each: a list of thousands would be gigabytes). */
+  /** Agents of one tenant, by id, without their code (up to 1 MiB each: a list of thousands would be gigabytes). */
   list(tenantId: string): Promise<SandboxAgentSummary[]>;
   update(tenantId: string, id: number, fields: Partial<SandboxAgentFields>, at: number): Promise<SandboxAgent | undefined>;
   /**
