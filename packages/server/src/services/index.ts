@@ -20,6 +20,7 @@ import { Vault } from './vault/vault.js';
 import { DashboardSessionService } from './dashboard/index.js';
 import { SafetyService } from './safety/index.js';
 import { ComplianceService } from './compliance/index.js';
+import { DomainMetrics } from './metrics/domain-metrics.js';
 
 /** What every service may depend on. */
 export interface ServiceDeps {
@@ -43,6 +44,8 @@ export interface Services {
   readonly bus: Bus;
   /** prom-client registry of this server (no global default registry); `/metrics` exposes it. */
   readonly metrics: Registry;
+  /** Tollgate's own series on that registry (decisions, holds, ledger, safety, sandbox, events, kill switch). */
+  readonly domainMetrics: DomainMetrics;
   readonly keys: KeyService;
   readonly tenants: TenantService;
   readonly ledger: LedgerService;
@@ -94,17 +97,18 @@ async function createBus(deps: ServiceDeps): Promise<Bus> {
 export async function createServices(deps: ServiceDeps): Promise<Services> {
   const bus = await createBus(deps);
   const metrics = new Registry();
-  const base = { config: deps.config, store: deps.store, clock: deps.clock, logger: deps.logger, bus, metrics };
+  const domainMetrics = new DomainMetrics(metrics);
+  const base = { config: deps.config, store: deps.store, clock: deps.clock, logger: deps.logger, bus, metrics, domainMetrics };
   const vault = new Vault(loadMasterKey({ configuredKey: deps.config.vaultKey, dataDir: deps.config.dataDir }));
   const ledger = new LedgerService({
     store: deps.store, clock: deps.clock, bus, keyWrapper: vault, origin: deps.config.ledgerOrigin,
     checkpointEvery: deps.config.ledgerCheckpointEvery, checkpointIntervalMs: deps.config.ledgerCheckpointIntervalMs,
-    witnessKeys: deps.config.ledgerWitnessKeys, maxJsonBundleRecords: deps.config.auditBundleJsonMaxRecords, reportError: (error) => deps.logger.error({ err: error }, 'ledger checkpoint failed'),
+    witnessKeys: deps.config.ledgerWitnessKeys, maxJsonBundleRecords: deps.config.auditBundleJsonMaxRecords, metrics: domainMetrics, reportError: (error) => deps.logger.error({ err: error }, 'ledger checkpoint failed'),
   });
   await ledger.start();
   const keys = new KeyService({ store: deps.store, clock: deps.clock, bus, cacheTtlMs: deps.config.authCacheTtlMs, ledger });
   const tenants = new TenantService({ store: deps.store, clock: deps.clock, keys, ledger, onCreated: () => void sandboxTenantCap.refresh() });
-  const events = new EventService({ store: deps.store, clock: deps.clock, redact: redactSecretsDeep });
+  const events = new EventService({ store: deps.store, clock: deps.clock, redact: redactSecretsDeep, onIngested: (count) => domainMetrics.eventsIngested(count) });
   const sandbox = createSandboxServices({
     store: deps.store, clock: deps.clock, bus, vault, ledger,
     haltState: async (tenantId, agent) => {
@@ -119,17 +123,20 @@ export async function createServices(deps: ServiceDeps): Promise<Services> {
     executionsPerHour: deps.config.executionsPerHour,
     supervisor: { maxRunningPerTenant: deps.config.sandboxMaxRunningPerTenant },
     onError: (error) => deps.logger.error({ err: error }, 'sandbox kill handling failed'),
+    metrics: domainMetrics,
   });
   const sandboxTenantCap = automaticSandboxTenantCap(deps, sandbox.sandboxRuntime);
   await sandboxTenantCap.refresh();
   const safety = new SafetyService({
     template: deps.config.safetyTemplate.toUpperCase() as 'STRICT' | 'STANDARD' | 'DEV', maxChars: deps.config.safetyMaxChars,
     detectorUrl: deps.config.safetyDetectorUrl, detectorTimeoutMs: deps.config.safetyDetectorTimeoutMs, detectorFailure: deps.config.safetyDetectorFailure,
+    onScanned: (direction, verdict) => domainMetrics.safetyScanned(direction, verdict),
   });
   const enforcementArea = await createEnforcementServices({
     config: deps.config, store: deps.store, clock: deps.clock, logger: deps.logger, bus, ledger, scanner: safety.scanner,
-    permissionRequests: { service: sandbox.permissionRequests, channel: PERMISSION_REQUEST_CHANNEL },
+    permissionRequests: { service: sandbox.permissionRequests, channel: PERMISSION_REQUEST_CHANNEL }, metrics: domainMetrics,
   });
+  domainMetrics.watchKillSwitch(() => enforcementArea.services.killSwitch.haltedCounts());
   const dashboardSessions = new DashboardSessionService({ store: deps.store, clock: deps.clock, keys, ledger, ttlMs: deps.config.dashboardSessionTtlMs });
   const { policies, killSwitch } = enforcementArea.services;
   const compliance = new ComplianceService({

@@ -22,6 +22,7 @@ interface Pending {
  */
 export class DecisionWriter {
   private pending: Pending[] = [];
+  private writing = 0;
   private flushing = false;
   private scheduled = false;
 
@@ -33,6 +34,11 @@ export class DecisionWriter {
     onFailure?: (error: unknown, parts: readonly BatchPart[]) => void;
     maxBatch?: number;
   }) {}
+
+  /** Calls waiting for their part to be committed (queued or in the transaction being written). */
+  get waiting(): number {
+    return this.pending.length + this.writing;
+  }
 
   enqueue(part: BatchPart): Promise<void> {
     return new Promise<void>((resolve, reject) => {
@@ -60,6 +66,7 @@ export class DecisionWriter {
     this.flushing = true;
     const taken = this.pending.splice(0, this.options.maxBatch ?? DEFAULT_MAX_BATCH);
     const extras = this.options.extras?.() ?? {};
+    this.writing = taken.length;
     try {
       await this.options.write(merge([...taken.map((item) => item.part), extras]));
       for (const item of taken) item.resolve();
@@ -67,6 +74,7 @@ export class DecisionWriter {
       if (taken.length === 1) this.fail(taken, error, [extras]);
       else await this.isolate(taken, extras);
     } finally {
+      this.writing = 0;
       this.flushing = false;
       if (this.pending.length > 0) this.schedule();
     }

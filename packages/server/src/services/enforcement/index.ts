@@ -25,6 +25,7 @@ import { OutputService } from './output-service.js';
 import { RateCounters } from './rate-counters.js';
 import { DEFAULT_SESSION_WRITE_INTERVAL_MS, SessionCache } from './session-cache.js';
 import type { EnforcementLedgerAppend, SafetyScannerLike } from './types.js';
+import type { DomainMetrics } from '../metrics/domain-metrics.js';
 
 /** The services of the enforcement area, as they appear on `Services`. */
 export interface EnforcementServices {
@@ -48,6 +49,8 @@ export interface EnforcementAreaDeps {
   scanner?: SafetyScannerLike | undefined;
   /** Sandbox permission requests, listed in the same approvals queue. */
   permissionRequests?: { service: PermissionRequestsLike; channel: string } | undefined;
+  /** `/metrics` figures of decisions, holds and group commits. */
+  metrics?: DomainMetrics | undefined;
 }
 
 /**
@@ -65,7 +68,10 @@ export async function createEnforcementServices(deps: EnforcementAreaDeps): Prom
   const scanner = deps.scanner ?? createSafetyScanner();
   const loader = new PolicyLoader({ onError: (message) => logger.warn(message) });
   const policies = new PolicyService({ repository: store.policies, decisions: store.decisions, bus, clock, fingerprint, appendLedger, loader });
-  const holds = new HoldService({ repository: store.holds, bus, clock, ttlMs: deps.config.holdTtlMs, appendLedger });
+  const holds = new HoldService({
+    repository: store.holds, bus, clock, ttlMs: deps.config.holdTtlMs, appendLedger,
+    onResolved: deps.metrics ? (status, count) => deps.metrics!.holdResolved(status, count) : undefined,
+  });
   const killSwitch = new KillSwitchService({ repository: store.killSwitches, bus, clock, appendLedger });
   const approvals = new ApprovalService({ bus });
   approvals.register(holdApprovalSource(holds));
@@ -77,7 +83,7 @@ export async function createEnforcementServices(deps: EnforcementAreaDeps): Prom
   const native = store.native;
   const writeBatch = native.dialect === 'sqlite' ? createSqliteBatchWriter(native.database) : (batch: EnforcementBatch) => store.decisions.writeBatch(batch);
   const writer = new DecisionWriter({
-    write: writeBatch,
+    write: deps.metrics ? measuredWrite(writeBatch, deps.metrics) : writeBatch,
     extras: () => {
       const now = clock.now();
       return { sessions: sessions.takeDirty(now), agents: agentHistories.takeDirty(now) };
@@ -91,6 +97,7 @@ export async function createEnforcementServices(deps: EnforcementAreaDeps): Prom
       }
     },
   });
+  deps.metrics?.watchDecisionWriter(() => writer.waiting);
   const replicaId = randomUUID();
   const enforcement = new EnforcementService({ clock, policies, holds, killSwitch, sessions, agentHistories, agentTaints, bus, replicaId, onBusError: (error) => logger.error({ err: error }, 'announcing an agent-wide history call failed'), counters, writer, fingerprint, scanner, appendLedger, onLedgerError, actionKey: deps.config.dataFlowKey, maxPendingHoldsPerAgent: deps.config.maxPendingHoldsPerAgent });
   const enforcementOutputs = new OutputService({
@@ -170,6 +177,20 @@ export async function createEnforcementServices(deps: EnforcementAreaDeps): Prom
 export function dataFlowFingerprint(key: string | undefined): Fingerprint {
   if (key === undefined || key === '') return sha256Fingerprint;
   return (normalized) => createHmac('sha256', key).update(normalized).digest('hex').slice(0, 16);
+}
+
+/** The group commit, timed and counted for `/metrics` (a failed commit is counted and rethrown). */
+function measuredWrite(write: (batch: EnforcementBatch) => Promise<void>, metrics: DomainMetrics): (batch: EnforcementBatch) => Promise<void> {
+  return async (batch) => {
+    const started = performance.now();
+    try {
+      await write(batch);
+    } catch (error) {
+      metrics.decisionWriteFailed();
+      throw error;
+    }
+    metrics.decisionsRecorded(batch, (performance.now() - started) / 1000);
+  };
 }
 
 /** What an announced call did, as the agent history records it. */

@@ -79,6 +79,8 @@ export interface EventServiceDeps {
   clock: Clock;
   /** Masks secrets in stored arguments, results and errors (default: content safety's `redactSecretsDeep`). */
   redact?: (<T>(value: T) => T) | undefined;
+  /** Events stored (for `/metrics`). */
+  onIngested?: ((count: number) => void) | undefined;
 }
 
 /**
@@ -92,11 +94,13 @@ export class EventService {
   readonly #repository: EventRepository;
   readonly #clock: Clock;
   readonly #redact: <T>(value: T) => T;
+  readonly #onIngested: ((count: number) => void) | undefined;
 
   constructor(deps: EventServiceDeps) {
     this.#repository = deps.store.events;
     this.#clock = deps.clock;
     this.#redact = deps.redact ?? redactSecretsDeep;
+    this.#onIngested = deps.onIngested;
   }
 
   /** Stores a batch; events already stored (same tenant and eventId) count as duplicates. */
@@ -107,6 +111,7 @@ export class EventService {
     const receivedAt = this.#clock.now();
     const rows = events.map((event, index) => this.#toNewEvent(tenantId, event, index, receivedAt));
     const accepted = rows.length === 0 ? 0 : await this.#repository.insertMany(tenantId, rows);
+    this.#onIngested?.(accepted);
     return { accepted, duplicates: rows.length - accepted };
   }
 

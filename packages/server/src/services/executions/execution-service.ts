@@ -51,6 +51,8 @@ export interface ExecutionServiceDeps {
   quota?: ExecutionQuota | undefined;
   /** Masks stored forms off the request thread (default: a {@link MaskingPool} of its own). */
   masker?: ExecutionMasker | undefined;
+  /** An execution finished with this status (`failed` when refused before or by the runtime); for `/metrics`. */
+  onFinished?: ((status: string) => void) | undefined;
 }
 
 /**
@@ -98,6 +100,7 @@ export class ExecutionService {
       // Refused before or by the runtime (queue full, closing, halted meanwhile): the row must not stay `running`.
       const refused = await this.masker.maskOutcome(refusedOutcome(error, this.deps.now()));
       await this.deps.store.sandboxExecutions.finish(tenantId, started.id, refused.outcome);
+      this.deps.onFinished?.(refused.outcome.status);
       throw error;
     }
     if (sandbox.content_safety && outcome.status === 'completed') await this.checkOutput(tenantId, outcome, sandbox.template);
@@ -110,6 +113,7 @@ export class ExecutionService {
       ledgerIndex = await this.recordExecution(tenantId, agent, started, outcome, masked.logsHash, actor);
     } finally {
       await this.deps.store.sandboxExecutions.finish(tenantId, started.id, outcome, ledgerIndex);
+      this.deps.onFinished?.(outcome.status);
     }
     return toExecutionResponse({ ...started, ...outcome });
   }

@@ -46,6 +46,8 @@ export class HoldService {
 
   constructor(private readonly deps: {
     repository: HoldRepository; bus: Bus; clock: Clock; ttlMs?: number; sweepMs?: number; appendLedger?: HoldLedgerAppend | undefined;
+    /** Holds this process approved, denied or expired (for `/metrics`). */
+    onResolved?: ((status: 'approved' | 'denied' | 'expired', count: number) => void) | undefined;
   }) {}
 
   get ttlMs(): number {
@@ -156,6 +158,7 @@ export class HoldService {
   /** Expires pending holds past their time (one tenant or all) and announces them. */
   async sweep(tenantId: string | null = null): Promise<number> {
     const expired = await this.deps.repository.expireDue(tenantId, this.deps.clock.now());
+    this.deps.onResolved?.('expired', expired.length);
     for (const hold of expired) {
       await this.deps.bus.publish(HOLD_CHANNEL, { tenantId: hold.tenantId, holdId: hold.id, status: 'expired' } satisfies HoldMessage);
       await this.deps.appendLedger?.(hold.tenantId, { type: 'hold.expired', agentId: hold.agentId, sessionId: hold.sessionId, data: { holdId: hold.id, toolName: hold.toolName } });
@@ -172,6 +175,7 @@ export class HoldService {
     if (current.status !== 'pending') throw new TollgateError('HOLD_DECIDED', `hold ${id} is already ${current.status}`, { details: { status: current.status } });
     const decided = await this.deps.repository.decide(tenantId, id, { status, at: this.deps.clock.now(), ...decision });
     if (!decided) return this.decide(tenantId, id, status, { ...decision, keyId }); // lost a race: report the winner's outcome
+    this.deps.onResolved?.(status, 1);
     await this.deps.bus.publish(HOLD_CHANNEL, { tenantId, holdId: id, status } satisfies HoldMessage);
     await this.deps.appendLedger?.(tenantId, {
       // The actor is the key that decided (authenticated); the approver name is what it typed.

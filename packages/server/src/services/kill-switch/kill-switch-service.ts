@@ -62,6 +62,13 @@ export class KillSwitchService {
     this.unsubscribe = null;
   }
 
+  /** Switches engaged right now (as this process knows them): tenants halted as a whole and halted agents. */
+  haltedCounts(): { global: number; agents: number } {
+    let agents = 0;
+    for (const byKey of this.halted.values()) for (const spellings of byKey.values()) agents += spellings.size;
+    return { global: this.globals.size, agents };
+  }
+
   /**
    * Why calls of this agent are refused right now, or null. The tenant-wide switch wins. The agent id is matched
    * under {@link killSwitchKey}: a halted agent is not reached by calling it `Bot`, ` bot ` or `b\u200bot`.

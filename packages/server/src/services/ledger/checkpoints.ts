@@ -17,6 +17,8 @@ export interface CheckpointerDeps {
   readonly signingKey: () => Promise<LedgerSigningKey>;
   readonly originOf: (tenantId: string) => string;
   readonly every: number;
+  /** A checkpoint was signed and stored here, at this time (ms). */
+  readonly onSigned?: ((at: number) => void) | undefined;
 }
 
 /**
@@ -34,6 +36,12 @@ export class Checkpointer {
     return this.#serial(tenantId, async () => {
       if (size - (await this.#knownLastSize(tenantId)) >= this.deps.every) await this.#signNow(tenantId, size, root);
     });
+  }
+
+  /** Records of a log of `size` not covered by the last checkpoint this process knows of (0 when unknown yet). */
+  unsignedOf(tenantId: string, size: number): number {
+    const last = this.#lastSize.get(tenantId);
+    return last === undefined ? 0 : Math.max(0, size - last);
   }
 
   /** Sizes this process knows to be ahead of their last checkpoint (for the timer). */
@@ -82,8 +90,10 @@ export class Checkpointer {
     const origin = this.deps.originOf(tenantId);
     const key = (await this.deps.signingKey()).forOrigin(origin);
     const note = signCheckpoint({ origin, size, rootHash: root, extensions: [] }, key);
-    await this.deps.repo.insertCheckpoint(tenantId, { size, rootHash: root, note, createdAt: this.deps.clock.now() });
+    const createdAt = this.deps.clock.now();
+    await this.deps.repo.insertCheckpoint(tenantId, { size, rootHash: root, note, createdAt });
     this.#lastSize.set(tenantId, Math.max(size, this.#lastSize.get(tenantId) ?? 0));
+    this.deps.onSigned?.(createdAt);
     const stored = (await this.deps.repo.checkpoints(tenantId, size, size)).at(-1);
     return stored ?? { size, rootHash: root, note, createdAt: this.deps.clock.now() };
   }

@@ -19,6 +19,7 @@ import type { Store } from '../../store/index.js';
 import { createLedgerNative } from '../../store/repositories/ledger-native.js';
 import type { LedgerNative } from '../../store/repositories/ledger-native.js';
 import type { StoredCheckpoint } from '../../store/repositories/ledger.js';
+import type { DomainMetrics } from '../metrics/domain-metrics.js';
 import type { Bus } from '../bus.js';
 import type { Clock } from '../clock.js';
 import { AppendQueue, DEFAULT_MAX_BATCH } from './append-queue.js';
@@ -48,6 +49,8 @@ export interface LedgerServiceOptions {
   readonly witnessKeys?: readonly string[];
   readonly maxBatch?: number;
   readonly reportError?: (error: unknown) => void;
+  /** `/metrics` figures of appends and checkpoint signing. */
+  readonly metrics?: DomainMetrics;
   /**
    * Most records a one-document (v1) bundle may hold (`TOLLGATE_AUDIT_BUNDLE_JSON_MAX_RECORDS`): it is built in
    * memory. Larger logs are exported as JSON Lines ({@link LedgerService.bundleLines}). Default 100,000.
@@ -124,6 +127,12 @@ export class LedgerService {
       signingKey: () => this.signingKey(),
       originOf: (tenantId) => this.originOf(tenantId),
       every: options.checkpointEvery ?? DEFAULT_CHECKPOINT_EVERY,
+      onSigned: options.metrics ? (at) => options.metrics!.checkpointSigned(at) : undefined,
+    });
+    options.metrics?.watchUnsignedRecords(() => {
+      let unsigned = 0;
+      for (const [tenantId, frontier] of this.#queue.frontiers()) unsigned += this.#checkpoints.unsignedOf(tenantId, frontier.size);
+      return unsigned;
     });
   }
 
@@ -359,15 +368,21 @@ export class LedgerService {
 
   #afterCommit(batch: CommittedBatch): void {
     const report = this.options.reportError ?? (() => undefined);
+    this.options.metrics?.ledgerAppended(batch.size - batch.firstIndex);
     void this.options.bus.publish(LEDGER_APPENDED_CHANNEL, { tenantId: batch.tenantId, firstIndex: batch.firstIndex, size: batch.size }).catch(report);
     if (!batch.joinedOuterTransaction) {
-      this.#checkpoints.afterCommit(batch.tenantId, batch.size, batch.frontier.root()).catch(report);
+      this.#checkpoints.afterCommit(batch.tenantId, batch.size, batch.frontier.root()).catch((error: unknown) => this.#checkpointFailed(error));
     }
   }
 
   async #timedCheckpoints(): Promise<void> {
     const sizes = new Map<string, { size: number; root: Uint8Array }>();
     for (const [tenantId, frontier] of this.#queue.frontiers()) sizes.set(tenantId, { size: frontier.size, root: frontier.root() });
-    await this.#checkpoints.signPending(sizes).catch(this.options.reportError ?? (() => undefined));
+    await this.#checkpoints.signPending(sizes).catch((error: unknown) => this.#checkpointFailed(error));
+  }
+
+  #checkpointFailed(error: unknown): void {
+    this.options.metrics?.checkpointFailed();
+    this.options.reportError?.(error);
   }
 }

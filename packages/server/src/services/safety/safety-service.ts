@@ -10,6 +10,8 @@ export interface SafetyServiceOptions {
   detectorFailure?: 'open' | 'closed';
   /** Extra detectors (tests, embedding applications). */
   detectors?: ExternalDetector[];
+  /** Every finished scan, by the enforcer, the scan endpoint or the sandbox (for `/metrics`). */
+  onScanned?: ((direction: SafetyDirection, verdict: SafetyScanResult['verdict']) => void) | undefined;
 }
 
 /** Per-request choices of a scan. */
@@ -34,12 +36,12 @@ export class SafetyService {
   private readonly withDetectors: SafetyScanner | null;
 
   constructor(readonly options: SafetyServiceOptions) {
-    this.scanner = createSafetyScanner({ template: options.template, maxChars: options.maxChars });
+    this.scanner = counted(createSafetyScanner({ template: options.template, maxChars: options.maxChars }), options.onScanned);
     const detectors = [...(options.detectors ?? [])];
     if (options.detectorUrl) {
       detectors.push(createHttpDetector({ name: 'configured', url: options.detectorUrl, timeoutMs: options.detectorTimeoutMs, failure: options.detectorFailure }));
     }
-    this.withDetectors = detectors.length ? createSafetyScanner({ template: options.template, maxChars: options.maxChars, detectors }) : null;
+    this.withDetectors = detectors.length ? counted(createSafetyScanner({ template: options.template, maxChars: options.maxChars, detectors }), options.onScanned) : null;
   }
 
   /**
@@ -53,4 +55,21 @@ export class SafetyService {
     if (this.withDetectors) return this.withDetectors.scanAsync(request.text, request.direction, opts);
     return this.scanner.scan(request.text, request.direction, opts);
   }
+}
+
+/** The scanner, reporting each finished scan's direction and verdict (scans that throw are not counted). */
+function counted(scanner: SafetyScanner, onScanned: SafetyServiceOptions['onScanned']): SafetyScanner {
+  if (onScanned === undefined) return scanner;
+  return {
+    scan(text, direction, options) {
+      const result = scanner.scan(text, direction, options);
+      onScanned(direction, result.verdict);
+      return result;
+    },
+    async scanAsync(text, direction, options) {
+      const result = await scanner.scanAsync(text, direction, options);
+      onScanned(direction, result.verdict);
+      return result;
+    },
+  };
 }

@@ -1,6 +1,7 @@
 import tls from 'node:tls';
 import { guardedHttpRequest, SandboxSupervisor, type SupervisorOptions } from '@tollgate/sandbox';
 import type { Store } from '../../store/index.js';
+import type { DomainMetrics } from '../metrics/domain-metrics.js';
 import type { Bus } from '../bus.js';
 import type { Clock } from '../clock.js';
 import { ExecutionQuota } from '../executions/execution-quota.js';
@@ -50,6 +51,8 @@ export interface SandboxServiceDeps {
   /** Executions each agent may start per rolling hour (`TOLLGATE_EXECUTIONS_PER_HOUR`); 0 or absent = no quota. */
   executionsPerHour?: number | undefined;
   onError?: (error: unknown) => void;
+  /** `/metrics` figures of executions. */
+  metrics?: DomainMetrics | undefined;
 }
 
 /** The content-safety scan the sandbox calls (shape of `services.safety.scan`). */
@@ -99,7 +102,9 @@ export function createSandboxServices(deps: SandboxServiceDeps): SandboxServices
     store: deps.store, runtime, running, now, fetch, appendLedger: appendLedger, haltState: deps.haltState, contentSafety: contentSafetyCheck(deps.scanContent), quota,
     resolveCredentials: (tenantId, names, context) => credentials.resolve(tenantId, names, context),
     scrubValues: (tenantId, names) => credentials.scrubValues(tenantId, names),
+    onFinished: deps.metrics ? (status) => deps.metrics!.executionFinished(status) : undefined,
   });
+  deps.metrics?.watchRunningExecutions(() => runtime.activeCount);
   const permissionRequests = new PermissionRequestService({ repository: deps.store.permissionRequests, agents, bus: deps.bus, now, appendLedger: appendLedger });
   const stopKills = listenForKills({ bus: deps.bus, runtime, running, appendLedger: appendLedger, onError: deps.onError });
   let signer: Promise<StatementSigner> | undefined;
