@@ -47,7 +47,11 @@ describe('domain metrics on /metrics (SQLite)', () => {
     expect((await enforce(t, key, { enforcement: 'block', approvedScope: ['lookup'] })).body.decision).toBe('ALLOW');
     expect((await enforce(t, key, { enforcement: 'block', approvedScope: ['other'] })).body.decision).toBe('BLOCK');
     expect((await enforce(t, key, { enforcement: 'observe', approvedScope: ['other'] })).body.decision).toBe('ALLOW');
+    const output = await t.request('POST', '/v1/enforce/output', { key, body: { agentId: 'metrics-bot', sessionId: 's1', toolName: 'lookup', output: { rows: 3 } } });
+    expect(output.status).toBe(200);
     const after = await scrape(t);
+    const answered = { decision: output.body.decision as string };
+    expect(after('tollgate_enforce_output_decisions_total', answered) - before('tollgate_enforce_output_decisions_total', answered)).toBe(1);
     const delta = (labels: Record<string, string>) => after('tollgate_enforce_decisions_total', labels) - before('tollgate_enforce_decisions_total', labels);
     expect(delta({ decision: 'ALLOW', verdict: 'ALLOW', mode: 'block' })).toBe(1);
     expect(delta({ decision: 'BLOCK', verdict: 'BLOCK', mode: 'block' })).toBe(1);
