@@ -6,6 +6,9 @@ import { authOf, requireScope } from '../auth.js';
 import { ErrorEnvelopeSchema } from '../errors.js';
 import type { TollgateApp } from '../type-provider.js';
 
+/** Versions per page of `GET /api/v1/policies/{id}` (each page also stops at 8 MiB of source). */
+const DEFAULT_VERSIONS_PER_PAGE = 100;
+const MAX_VERSIONS_PER_PAGE = 1_000;
 const Source = Type.String({ minLength: 1, maxLength: 1_048_576, description: 'Policy document, YAML or JSON (docs/policy-language.md)' });
 const Comment = Type.Optional(Type.Union([Type.String({ maxLength: 2000 }), Type.Null()]));
 const PolicyView = Type.Object({
@@ -77,11 +80,22 @@ export function registerPolicyRoutes(app: TollgateApp, services: Services): void
       await policies.deactivate(tenantId, keyId);
       return { ok: true };
     });
-  app.get('/api/v1/policies/:id', { ...scope, schema: { tags, summary: 'A policy and its versions', params: IdParams, response: { 200: Type.Object({ policy: PolicyView, versions: Type.Array(VersionView) }), ...errors } } },
+  app.get('/api/v1/policies/:id', {
+    ...scope,
+    schema: {
+      tags, summary: 'A policy and a page of its versions (newest first)', params: IdParams,
+      querystring: Type.Object({
+        limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_VERSIONS_PER_PAGE, description: `Most versions in the page (default ${DEFAULT_VERSIONS_PER_PAGE})` })),
+        before: Type.Optional(Type.Integer({ minimum: 1, description: 'Only versions below this one (the previous page\'s nextBefore)' })),
+      }, { additionalProperties: false }),
+      response: { 200: Type.Object({ policy: PolicyView, versions: Type.Array(VersionView), nextBefore: Type.Union([Type.Integer(), Type.Null()]) }), ...errors },
+    },
+  },
     async (request) => {
       const { tenantId } = authOf(request);
       const policy = await policies.getView(tenantId, request.params.id);
-      return { policy: policyView(policy), versions: (await policies.versions(tenantId, policy.id)).map(versionView) };
+      const page = await policies.versionsPage(tenantId, policy.id, { before: request.query.before, limit: request.query.limit ?? DEFAULT_VERSIONS_PER_PAGE });
+      return { policy: policyView(policy), versions: page.versions.map(versionView), nextBefore: page.nextBefore };
     });
   app.post('/api/v1/policies/:id/versions', { ...scope, schema: { tags, summary: 'Add a version', params: IdParams, body: Type.Object({ source: Source, comment: Comment, activate: Type.Optional(Type.Boolean()) }, { additionalProperties: false }), response: { 201: VersionView, ...errors } } },
     async (request, reply) => {

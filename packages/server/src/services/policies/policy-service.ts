@@ -17,6 +17,11 @@ import type { PolicyDiff } from './policy-diff.js';
 /** Bus channel announcing that a tenant's active policy changed (every replica reloads it). */
 export const POLICY_CHANNEL = 'policy';
 
+/** Most bytes of policy source one page of `GET /api/v1/policies/{id}` carries (past its first version). */
+export const VERSION_PAGE_SOURCE_BYTES = 8 * 1024 * 1024;
+/** Versions read from the store per query while a page is assembled (sources are up to 1 MiB each). */
+const VERSION_READ_CHUNK = 8;
+
 /** Largest accepted policy source. */
 export const MAX_POLICY_SOURCE_BYTES = 1_048_576;
 
@@ -128,6 +133,34 @@ export class PolicyService {
 
   versions(tenantId: string, policyId: string): Promise<PolicyVersionRecord[]> {
     return this.deps.repository.listVersions(tenantId, policyId);
+  }
+
+  /**
+   * A page of versions, newest first: at most `limit` versions and, past the first, at most
+   * {@link VERSION_PAGE_SOURCE_BYTES} of source in all (a source may be 1 MiB and a policy may have thousands of
+   * versions), read a few at a time so the page is all that is held in memory. `nextBefore` continues the listing.
+   *
+   * @example
+   * const { versions, nextBefore } = await policies.versionsPage('acme', 'pol_1', { limit: 100 });
+   */
+  async versionsPage(tenantId: string, policyId: string, page: { before?: number | undefined; limit: number }): Promise<{ versions: PolicyVersionRecord[]; nextBefore: number | null }> {
+    const versions: PolicyVersionRecord[] = [];
+    let bytes = 0;
+    let before = page.before;
+    for (;;) {
+      const want = Math.min(VERSION_READ_CHUNK, page.limit - versions.length);
+      const chunk = await this.deps.repository.listVersions(tenantId, policyId, { before, limit: want });
+      for (const version of chunk) {
+        const size = Buffer.byteLength(version.source);
+        if (versions.length > 0 && bytes + size > VERSION_PAGE_SOURCE_BYTES) return { versions, nextBefore: versions.at(-1)!.version };
+        versions.push(version);
+        bytes += size;
+      }
+      const last = versions.at(-1);
+      if (chunk.length < want || last === undefined || last.version <= 1) return { versions, nextBefore: null };
+      if (versions.length >= page.limit) return { versions, nextBefore: last.version };
+      before = last.version;
+    }
   }
 
   async diff(tenantId: string, policyId: string, from: number, to: number): Promise<PolicyDiff & { from: number; to: number }> {

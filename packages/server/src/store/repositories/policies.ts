@@ -43,7 +43,8 @@ export interface PolicyRepository {
   /** Adds version `latestVersion + 1`; fails (unique key) if another writer added it first. */
   addVersion(version: PolicyVersionRecord): Promise<void>;
   getVersion(tenantId: string, policyId: string, version: number): Promise<PolicyVersionRecord | undefined>;
-  listVersions(tenantId: string, policyId: string): Promise<PolicyVersionRecord[]>;
+  /** Newest first; with `before`, only versions below it; with `limit`, at most that many. */
+  listVersions(tenantId: string, policyId: string, page?: { before?: number | undefined; limit?: number | undefined }): Promise<PolicyVersionRecord[]>;
   recordActivation(activation: Omit<PolicyActivation, 'seq'>): Promise<void>;
   /** Newest first. */
   activations(tenantId: string, limit: number): Promise<PolicyActivation[]>;
@@ -115,9 +116,12 @@ export function createPolicyRepository(db: Kysely<Database>, _dialect: Dialect):
         .where('policy_id', '=', policyId).where('version', '=', version).executeTakeFirst();
       return row ? toVersion(row) : undefined;
     },
-    async listVersions(tenantId, policyId) {
-      return (await db.selectFrom('policy_versions').selectAll().where('tenant_id', '=', tenantId).where('policy_id', '=', policyId)
-        .orderBy('version', 'desc').execute()).map(toVersion);
+    async listVersions(tenantId, policyId, page = {}) {
+      let query = db.selectFrom('policy_versions').selectAll().where('tenant_id', '=', tenantId).where('policy_id', '=', policyId);
+      if (page.before !== undefined) query = query.where('version', '<', page.before);
+      query = query.orderBy('version', 'desc');
+      if (page.limit !== undefined) query = query.limit(page.limit);
+      return (await query.execute()).map(toVersion);
     },
     async recordActivation(activation) {
       await db.insertInto('policy_activations').values({
