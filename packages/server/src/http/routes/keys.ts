@@ -58,6 +58,13 @@ const whoAmI = (auth: AuthContext) => ({
 
 const KeyParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
 const TenantQuery = Type.Object({ tenantId: Type.Optional(Type.String({ maxLength: 64 })) }, { additionalProperties: false });
+/** Keys per page of `GET /api/v1/keys` unless `limit` says otherwise (keys bound to agents can number thousands). */
+const DEFAULT_KEYS_PER_PAGE = 500;
+const ListKeysQuery = Type.Object({
+  tenantId: Type.Optional(Type.String({ maxLength: 64 })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000, description: `Most keys in the page (default ${DEFAULT_KEYS_PER_PAGE})` })),
+  cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: "The previous page's nextCursor" })),
+}, { additionalProperties: false });
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
@@ -128,10 +135,10 @@ export function registerKeyRoutes(app: TollgateApp, services: Services): void {
   );
   app.get(
     '/api/v1/keys',
-    { ...requireScope('admin'), schema: { tags: ['keys'], summary: 'List API keys of the tenant', querystring: TenantQuery, response: { 200: Type.Object({ keys: Type.Array(ApiKeySchema) }), ...errors } } },
+    { ...requireScope('admin'), schema: { tags: ['keys'], summary: 'List API keys of the tenant, newest first, a page at a time', querystring: ListKeysQuery, response: { 200: Type.Object({ keys: Type.Array(ApiKeySchema), nextCursor: Type.Union([Type.String(), Type.Null()]) }), ...errors } } },
     async (request) => {
-      const keys = await services.keys.list(targetTenant(request, request.query.tenantId));
-      return { keys: keys.map((key) => apiKeyView(key, now())) };
+      const page = await services.keys.listPage(targetTenant(request, request.query.tenantId), { cursor: request.query.cursor, limit: request.query.limit ?? DEFAULT_KEYS_PER_PAGE });
+      return { keys: page.keys.map((key) => apiKeyView(key, now())), nextCursor: page.nextCursor };
     },
   );
   app.get(

@@ -114,6 +114,21 @@ export class KeyService {
     return this.deps.store.apiKeys.list(tenantId);
   }
 
+  /**
+   * A page of a tenant's keys, newest first, and the cursor of the next page (null after the last). A cursor is
+   * opaque (base64url of the last key's creation time and id); a malformed one is a 400.
+   *
+   * @example
+   * const { keys: page, nextCursor } = await keys.listPage('acme', { limit: 100 });
+   */
+  async listPage(tenantId: string, page: { cursor?: string | undefined; limit: number }): Promise<{ keys: ApiKeyRecord[]; nextCursor: string | null }> {
+    const after = page.cursor === undefined ? undefined : decodeKeyCursor(page.cursor);
+    const rows = await this.deps.store.apiKeys.listPage(tenantId, { after, limit: page.limit + 1 });
+    const keys = rows.slice(0, page.limit);
+    const last = keys.at(-1);
+    return { keys, nextCursor: rows.length > page.limit && last ? Buffer.from(`${last.createdAt}.${last.id}`, 'utf8').toString('base64url') : null };
+  }
+
   async get(tenantId: string, id: string): Promise<ApiKeyRecord> {
     const record = await this.deps.store.apiKeys.get(tenantId, id);
     if (!record) throw new TollgateError('NOT_FOUND', `API key ${id} not found`);
@@ -235,6 +250,13 @@ export class KeyService {
       },
     });
   }
+}
+
+/** The position a key-list cursor names; anything but a cursor the server issued is a 400. */
+function decodeKeyCursor(cursor: string): { createdAt: number; id: string } {
+  const match = /^(\d{1,16})\.([A-Za-z0-9]{1,64})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
+  if (!match) throw new TollgateError('VALIDATION_FAILED', 'cursor is not valid', { details: [{ field: 'querystring/cursor', message: 'must be a nextCursor of this listing' }] });
+  return { createdAt: Number(match[1]), id: match[2]! };
 }
 
 const REFUSED = {

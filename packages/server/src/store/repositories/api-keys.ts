@@ -24,6 +24,8 @@ export interface ApiKeyRepository {
   get(tenantId: string, id: string): Promise<ApiKeyRecord | undefined>;
   /** Keys of one tenant, newest first. */
   list(tenantId: string): Promise<ApiKeyRecord[]>;
+  /** At most `limit` keys of one tenant in the order of {@link list}, after the key at `after` (keyset paging). */
+  listPage(tenantId: string, page: { after?: { createdAt: number; id: string } | undefined; limit: number }): Promise<ApiKeyRecord[]>;
   /** Sets `revokedAt` if not yet revoked; returns the key, or undefined when it is not in this tenant. */
   revoke(tenantId: string, id: string, at: number): Promise<ApiKeyRecord | undefined>;
   /** Sets or clears the expiry; returns the key, or undefined when it is not in this tenant. */
@@ -93,6 +95,13 @@ export function createApiKeyRepository(db: Kysely<Database>, _dialect: Dialect):
         .orderBy('created_at', 'desc')
         .orderBy('id')
         .execute();
+      return rows.map(toRecord);
+    },
+    async listPage(tenantId, page) {
+      let query = db.selectFrom('api_keys').selectAll().where('tenant_id', '=', tenantId);
+      const after = page.after;
+      if (after) query = query.where((eb) => eb.or([eb('created_at', '<', after.createdAt), eb.and([eb('created_at', '=', after.createdAt), eb('id', '>', after.id)])]));
+      const rows = await query.orderBy('created_at', 'desc').orderBy('id').limit(page.limit).execute();
       return rows.map(toRecord);
     },
     async revoke(tenantId, id, at) {
