@@ -114,6 +114,12 @@ export interface HostCallContext {
 export interface HostHandlers {
   http_request?: (request: HttpRequestArgs, context: HostCallContext) => Promise<HttpResponseData>;
   read_context?: (key: string, context: HostCallContext) => Promise<JsonValue | null>;
+  /**
+   * Masks what the handlers know to be secret (e.g. credential values they substituted) in text the broker records or
+   * returns: redirect hops appended to the audit summary, handler error messages (returned to the guest, audited,
+   * counted as violations). An upstream can put a header it was sent into a redirect's host or path.
+   */
+  redact?: (text: string) => string;
 }
 
 /** One execution request. */

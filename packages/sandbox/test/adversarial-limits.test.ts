@@ -116,3 +116,18 @@ describe('recursion inside the engine', () => {
     expect((await runCode(sandbox, 'return 1')).output).toBe(1);
   });
 });
+
+// The output limit counted UTF-16 code units: an output of three-byte characters passed at three times the limit.
+describe('output size is measured in UTF-8 bytes', () => {
+  it.each([
+    ['returned', 'return "€".repeat(input.n)'],
+    ['written with write_result', 'await tollgate.write_result("€".repeat(input.n)); return null'],
+  ])('refuses an output of multi-byte characters over the byte limit (%s)', async (_how, code) => {
+    const limit = sandbox.options.maxOutputBytes;
+    const over = await runCode(sandbox, code, {}, { input: { n: Math.ceil(limit / 3) + 10 } });
+    expect(over.status).toBe('failed');
+    expect(JSON.stringify(over.error)).toMatch(/OUTPUT_TOO_LARGE|larger than/);
+    const under = await runCode(sandbox, code, {}, { input: { n: Math.floor(limit / 3) - 10 } });
+    expect(under.status).toBe('completed');
+  });
+});

@@ -63,7 +63,8 @@ export async function brokerHostCall(run: ExecutionRun, fn: string, argsJson: st
   const limited = QUOTA_COUNTED_FUNCTIONS.has(fn) ? checkRate(run) : null;
   if (limited) return finish(false, deny(run, fn, limited), limited.reason);
   token = run.beginCall(call, started);
-  const onRedirect = (url: URL): void => { call.args_summary += ` -> ${describeUrl(url)}`; };
+  const redact = run.request.handlers?.redact ?? ((text: string) => text);
+  const onRedirect = (url: URL): void => { call.args_summary += ` -> ${redact(describeUrl(url))}`; };
   try {
     const json = JSON.stringify((await invokeHandler(run, checked, onRedirect)) ?? null);
     if (json.length > run.options.maxHostResponseBytes) {
@@ -72,7 +73,7 @@ export async function brokerHostCall(run: ExecutionRun, fn: string, argsJson: st
     return finish(true, { ok: true, json });
   } catch (error) {
     const code = errorCode(error);
-    const message = error instanceof Error ? error.message : 'host call failed';
+    const message = redact(error instanceof Error ? error.message : 'host call failed');
     const refusal = HANDLER_REFUSALS[code];
     if (refusal === undefined) return finish(true, failure(code, message), `failed: ${code}`);
     run.addViolation({ kind: refusal.violation, fn, reason: message, t_ms: tMs });

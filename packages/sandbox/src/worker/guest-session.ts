@@ -1,7 +1,7 @@
 import type { QuickJSContext, QuickJSDeferredPromise, QuickJSHandle, QuickJSRuntime, QuickJSWASMModule } from 'quickjs-emscripten';
 import { wrapEntryCode } from './entry-code.js';
 import { GuestBuiltins } from './guest-bridge.js';
-import { installHostApi } from './host-api.js';
+import { installHostApi, utf8Exceeds } from './host-api.js';
 import type { GuestTimer } from './host-api.js';
 import { guestErrorOutcome, interruptOutcome } from './outcomes.js';
 import type { InterruptReason } from './outcomes.js';
@@ -198,8 +198,8 @@ export class GuestSession {
       const json = this.serialize(state.value);
       state.value.dispose();
       if (json === undefined) return;
-      if (json !== null && json.length > this.message.limits.maxOutputBytes) {
-        return this.finish({ kind: 'error', code: 'OUTPUT_TOO_LARGE', message: `returned value is ${json.length} bytes, limit ${this.message.limits.maxOutputBytes}` });
+      if (json !== null && utf8Exceeds(json, this.message.limits.maxOutputBytes)) {
+        return this.finish({ kind: 'error', code: 'OUTPUT_TOO_LARGE', message: `returned value is ${Buffer.byteLength(json, 'utf8')} bytes, limit ${this.message.limits.maxOutputBytes}` });
       }
       return this.finish({ kind: 'completed', returnJson: json });
     }

@@ -95,12 +95,22 @@ function guestLog(session: GuestSession, ctx: QuickJSContext, builtins: GuestBui
   return resolved(ctx);
 }
 
+/**
+ * True when `text` takes more than `max` bytes as UTF-8 (what the limit and the stored output measure; a UTF-16 length
+ * let `"€".repeat(n)` through at three times the limit). Counted only when the length alone cannot tell.
+ */
+export function utf8Exceeds(text: string, max: number): boolean {
+  if (text.length > max) return true;
+  if (text.length * 3 <= max) return false;
+  return Buffer.byteLength(text, 'utf8') > max;
+}
+
 function writeResult(session: GuestSession, ctx: QuickJSContext, builtins: GuestBuiltins, output?: QuickJSHandle) {
   const max = session.limits.maxOutputBytes;
   const converted = builtins.toJson(output ?? ctx.undefined);
   if ('error' in converted) return { error: converted.error };
   if (converted.json === undefined) return { error: builtins.newError('TypeError', 'write_result: output must be JSON-serialisable') };
-  if (converted.json.length > max) return { error: builtins.newError('RangeError', `write_result: output larger than ${max} bytes`) };
+  if (utf8Exceeds(converted.json, max)) return { error: builtins.newError('RangeError', `write_result: output larger than ${max} bytes`) };
   session.post({ type: 'write_result', runId: session.runId, json: converted.json, tMs: session.elapsedMs() });
   return resolved(ctx);
 }

@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox';
 import { TollgateError } from '@tollgate/core';
 import type { FastifyRequest } from 'fastify';
 import type { Services } from '../../services/index.js';
-import { allowsAgent, assertAgentAllowed, type AgentRestriction } from '../../services/keys/agent-restriction.js';
+import { allowsAgent, type AgentRestriction } from '../../services/keys/agent-restriction.js';
 import { authOf, requireScope } from '../auth.js';
 import { ErrorEnvelopeSchema } from '../errors.js';
 import type { TollgateApp } from '../type-provider.js';
@@ -64,11 +64,15 @@ export function registerKillSwitchRoutes(app: TollgateApp, services: Services): 
    * Whether a key (restricted or not) may act on the kill-switch entry `agentId`: an id of its restriction, or the
    * numeric id of a sandbox agent whose name is (the sandbox honours both, and SecureAgent.stop() sends the id).
    */
+  // A switch on `agentId` reaches the sandbox agent with that numeric id as well as agents of that name, so a key
+  // restricted to agents may set it only when every agent it reaches is one of the key's: a key bound to an agent
+  // *named* "1" must not halt the agent whose *id* is 1.
   const mayHalt = async (tenantId: string, auth: AgentRestriction, agentId: string): Promise<boolean> => {
-    if (allowsAgent(auth, agentId)) return true;
-    if (!/^[1-9][0-9]{0,14}$/.test(agentId)) return false;
-    const agent = await services.sandboxAgents.get(tenantId, Number(agentId)).catch(() => undefined);
-    return agent !== undefined && allowsAgent(auth, agent.name);
+    if (/^[1-9][0-9]{0,14}$/.test(agentId)) {
+      const byId = await services.sandboxAgents.get(tenantId, Number(agentId)).catch(() => undefined);
+      if (byId !== undefined) return allowsAgent(auth, byId.name);
+    }
+    return allowsAgent(auth, agentId);
   };
   const actorOf = (keyId: string) => keyId;
   // A key restricted to agents may halt its own agents (never revive one, nor touch the global switch).
@@ -77,8 +81,10 @@ export function registerKillSwitchRoutes(app: TollgateApp, services: Services): 
     schema: { tags, summary: 'Halt one agent', params: AgentParams, body: Type.Union([Type.Object({ reason: Reason }, { additionalProperties: false }), Type.Null()]), response: { 200: ChangeResponse, ...errors } },
   }, async (request) => {
     const { tenantId, keyId } = authOf(request);
-    // Not one of the key's agents: assertAgentAllowed answers 403 KEY_AGENT_FORBIDDEN, as on every other route.
-    if (!(await mayHalt(tenantId, authOf(request), request.params.agentId))) assertAgentAllowed(authOf(request), request.params.agentId);
+    // Not one of the key's agents: 403 KEY_AGENT_FORBIDDEN, as on every other route.
+    if (!(await mayHalt(tenantId, authOf(request), request.params.agentId))) {
+      throw new TollgateError('KEY_AGENT_FORBIDDEN', 'This API key may not act for this agent', { details: [{ field: 'agentId', agentId: request.params.agentId }] });
+    }
     return changeView(await services.killSwitch.killAgent(tenantId, request.params.agentId, request.body?.reason ?? null, actorOf(keyId)));
   });
   app.post('/api/sdk/agents/:agentId/unkill', {

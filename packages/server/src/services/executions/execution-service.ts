@@ -92,10 +92,11 @@ export class ExecutionService {
     const started = this.deps.quota ? await this.deps.quota.admit(tenantId, agent, actor, start) : await start();
     let outcome: ExecutionOutcome;
     let limitHits: LimitHitEntry[] = [];
+    let hostCallSummary: HostCallLedgerSummary | undefined;
     try {
       const blockedInput = sandbox.content_safety ? await this.deps.contentSafety?.(tenantId, input, 'input', sandbox.template) : undefined;
       if (blockedInput?.blocked) outcome = blockedOutcome('input', blockedInput.reason, this.deps.now());
-      else ({ outcome, limitHits } = await this.run(tenantId, agent, started, sandbox, credentials, input));
+      else ({ outcome, limitHits, hostCallSummary } = await this.run(tenantId, agent, started, sandbox, credentials, input));
     } catch (error) {
       // Refused before or by the runtime (queue full, closing, halted meanwhile): the row must not stay `running`.
       const refused = await this.masker.maskOutcome(refusedOutcome(error, this.deps.now()));
@@ -103,14 +104,14 @@ export class ExecutionService {
       this.deps.onFinished?.(refused.outcome.status);
       throw error;
     }
-    if (sandbox.content_safety && outcome.status === 'completed') await this.checkOutput(tenantId, outcome, sandbox.template);
+    if (sandbox.content_safety) await this.checkOutput(tenantId, outcome, sandbox.template);
     const masked = await this.masker.maskOutcome(outcome);
     outcome = masked.outcome;
     // Ledger first, so the row is finished in one write that already carries its ledger index.
     let ledgerIndex: number | null = null;
     try {
       await this.recordLimitHits(tenantId, agent, started, limitHits);
-      ledgerIndex = await this.recordExecution(tenantId, agent, started, outcome, masked.logsHash, actor);
+      ledgerIndex = await this.recordExecution(tenantId, agent, started, outcome, masked.logsHash, actor, hostCallSummary);
     } finally {
       await this.deps.store.sandboxExecutions.finish(tenantId, started.id, outcome, ledgerIndex);
       this.deps.onFinished?.(outcome.status);
@@ -149,7 +150,7 @@ export class ExecutionService {
 
   private async run(
     tenantId: string, agent: SandboxAgent, started: SandboxExecution, sandbox: ExecutionRequest['config'], credentials: string[], input: unknown,
-  ): Promise<{ outcome: ExecutionOutcome; limitHits: LimitHitEntry[] }> {
+  ): Promise<{ outcome: ExecutionOutcome; limitHits: LimitHitEntry[]; hostCallSummary?: HostCallLedgerSummary }> {
     const entry = this.deps.running.add({ tenantId, executionId: started.id, agentId: agent.id, agentName: agent.name, killReason: null });
     const hostCalls = new LedgerQueue(this.deps.appendLedger, tenantId, agent.id, started.id);
     try {
@@ -167,20 +168,25 @@ export class ExecutionService {
         onHostCall: (call) => hostCalls.push(call),
       });
       await hostCalls.drain();
-      return { outcome: toOutcome(result, entry.killReason, this.deps.now()), limitHits: limitHitEntries(result.violations ?? []) };
+      return { outcome: toOutcome(result, entry.killReason, this.deps.now()), limitHits: limitHitEntries(result.violations ?? []), hostCallSummary: hostCalls.summary };
     } finally {
       this.deps.running.remove(entry);
     }
   }
 
   /**
-   * Blocks the output when content safety says so, and also when it could not be scanned at all (larger than the
-   * scanner accepts, `TOLLGATE_SAFETY_MAX_CHARS`; detector failure): an output nobody checked is not passed on.
+   * Blocks what a run hands back when content safety says so, and also when it could not be scanned at all (larger
+   * than the scanner accepts, `TOLLGATE_SAFETY_MAX_CHARS`; detector failure): text nobody checked is not passed on.
+   * Whatever the status: a run that wrote its result and then threw, ran out of time or was killed still returns
+   * that result, and the guest also controls its error message and its logs, so all three are scanned together.
    */
   private async checkOutput(tenantId: string, outcome: ExecutionOutcome, template: ExecutionRequest['config']['template']): Promise<void> {
+    const returned: unknown[] = [outcome.output];
+    if (outcome.error) returned.push(outcome.error.message);
+    for (const entry of outcome.logs) returned.push((entry as { message?: unknown }).message);
     let verdict: { blocked: boolean; reason?: string } | undefined;
     try {
-      verdict = await this.deps.contentSafety?.(tenantId, outcome.output, 'output', template);
+      verdict = await this.deps.contentSafety?.(tenantId, returned, 'output', template);
     } catch (error) {
       const why = error instanceof TollgateError ? `${error.code}: ${error.message}` : String(error);
       verdict = { blocked: true, reason: `not scanned (${why})` };
@@ -198,6 +204,7 @@ export class ExecutionService {
 
   private async recordExecution(
     tenantId: string, agent: SandboxAgent, started: SandboxExecution, outcome: ExecutionOutcome, logsHash: string, actor: string | null,
+    hostCallSummary?: HostCallLedgerSummary,
   ): Promise<number | null> {
     if (!this.deps.appendLedger) return null;
     const record = await this.deps.appendLedger(tenantId, {
@@ -207,7 +214,7 @@ export class ExecutionService {
         agent_name: agent.name, agent_version: agent.version, status: outcome.status, error: outcome.error,
         was_terminated: outcome.wasTerminated, termination_reason: outcome.terminationReason, violation_count: outcome.violationCount,
         resource_usage: outcome.resourceUsage, code_hash: started.codeHash, input_hash: started.inputHash, output_hash: outcome.outputHash,
-        logs_hash: logsHash,
+        logs_hash: logsHash, ...hostCallSummary,
       },
     });
     const index = (record as { index?: unknown } | undefined)?.index;
@@ -215,15 +222,47 @@ export class ExecutionService {
   }
 }
 
-/** Appends host calls to the ledger in order as they happen, without blocking the guest. */
+/**
+ * Denied host calls of one run recorded one by one in the ledger; past this the run's `sandbox.execution` record
+ * counts them (`denied_host_calls_not_ledgered`). Every denied call stays in the run's own host-call audit.
+ */
+export const MAX_LEDGERED_DENIED_CALLS_PER_RUN = 100;
+
+/** What of a run's host calls the ledger counts instead of recording one by one. */
+export interface HostCallLedgerSummary {
+  /** Allowed calls that stay inside the sandbox (`log`, `write_result`): counted, not recorded one by one. */
+  local_host_calls: { log: number; write_result: number };
+  denied_host_calls_not_ledgered: number;
+}
+
+/**
+ * Appends host calls to the ledger in order as they happen, without blocking the guest. Calls that reach outside
+ * the sandbox (`http_request`, `read_context`) are each a record; allowed `log` and `write_result` calls only touch
+ * the run itself and are counted in its `sandbox.execution` record (they are in its host-call audit and its logs
+ * hash), and denied calls are records up to {@link MAX_LEDGERED_DENIED_CALLS_PER_RUN}: one run logging in a loop
+ * wrote up to 10,000 permanent records before.
+ */
 class LedgerQueue {
   private tail: Promise<unknown> = Promise.resolve();
   private failure: unknown;
+  private deniedLedgered = 0;
+  readonly summary: HostCallLedgerSummary = { local_host_calls: { log: 0, write_result: 0 }, denied_host_calls_not_ledgered: 0 };
 
   constructor(private readonly append: LedgerAppend | undefined, private readonly tenantId: string, private readonly agentId: number, private readonly executionId: number) {}
 
   push(call: HostCallAuditEntry): void {
     if (!this.append) return;
+    if (call.allowed && (call.fn === 'log' || call.fn === 'write_result')) {
+      this.summary.local_host_calls[call.fn] += 1;
+      return;
+    }
+    if (!call.allowed) {
+      if (this.deniedLedgered >= MAX_LEDGERED_DENIED_CALLS_PER_RUN) {
+        this.summary.denied_host_calls_not_ledgered += 1;
+        return;
+      }
+      this.deniedLedgered += 1;
+    }
     const append = this.append;
     this.tail = this.tail.then(() => append(this.tenantId, {
       type: 'sandbox.host_call', actor: null, agentId: String(this.agentId), executionId: String(this.executionId),
@@ -258,7 +297,8 @@ function refusedOutcome(error: unknown, now: number): ExecutionOutcome {
 function blockedOutcome(direction: 'input' | 'output', reason: string | undefined, now: number, base?: ExecutionOutcome): ExecutionOutcome {
   const message = `content safety blocked the ${direction}${reason ? `: ${reason}` : ''}`;
   return {
-    status: 'blocked', output: null, error: { code: 'CONTENT_BLOCKED', message }, logs: base?.logs ?? [], hostCallAudit: base?.hostCallAudit ?? [],
+    // The logs are withheld with the output: they were scanned with it, and may be what content safety refused.
+    status: 'blocked', output: null, error: { code: 'CONTENT_BLOCKED', message }, logs: [], hostCallAudit: base?.hostCallAudit ?? [],
     resourceUsage: base?.resourceUsage ?? {}, violationCount: (base?.violationCount ?? 0) + 1, wasTerminated: false,
     terminationReason: null, outputHash: OUTPUT_HASH_PENDING, finishedAt: now,
   };

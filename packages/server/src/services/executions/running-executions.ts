@@ -1,3 +1,5 @@
+import { killSwitchKey } from '../kill-switch/kill-switch-service.js';
+
 /** One execution in flight on this replica. */
 export interface RunningExecution {
   tenantId: string;
@@ -38,12 +40,17 @@ export class RunningExecutions {
     return this.entries.size;
   }
 
-  /** Executions matching the target; an agent matches by numeric id or by name. */
+  /**
+   * Executions matching the target; an agent matches by numeric id, or by name under {@link killSwitchKey} (the
+   * same matching as the halt check: a kill sent as `Worker-Agent` reaches the running execution of `worker-agent`
+   * that the switch refuses new runs of).
+   */
   match(target: KillTarget): RunningExecution[] {
     const agent = target.agentId === undefined || target.agentId === null ? null : String(target.agentId);
+    const key = agent === null ? null : killSwitchKey(agent);
     return [...this.entries].filter((entry) => {
       if (target.tenantId && entry.tenantId !== target.tenantId) return false;
-      return agent === null || String(entry.agentId) === agent || entry.agentName === agent;
+      return agent === null || String(entry.agentId) === agent || killSwitchKey(entry.agentName) === key;
     });
   }
 }

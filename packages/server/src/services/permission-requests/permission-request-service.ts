@@ -182,7 +182,23 @@ function validatePermissions(permissions: unknown): asserts permissions is Recor
   if (unknown.length > 0) {
     throw new TollgateError('VALIDATION_FAILED', `permissions has unknown key(s): ${unknown.join(', ')}; allowed: ${GRANTABLE_KEYS.join(', ')}`, { details: { field: 'permissions' } });
   }
+  // A request asks for more, and says exactly what: `null` (or `false`) read as "nothing" to the approver but, merged
+  // into the config, removed the agent's own setting and fell back to the template's default (a domain list gone,
+  // network on). Flags must be `true`, limits positive integers, lists non-empty lists of names (added to the config's).
+  for (const [key, value] of Object.entries(permissions)) {
+    const field = `permissions.${key}`;
+    if (FLAG_KEYS.has(key)) {
+      if (value !== true) throw new TollgateError('VALIDATION_FAILED', `${field} must be true (a request asks for a permission; leave out what it does not need)`, { details: { field } });
+    } else if (LIMIT_KEYS.has(key)) {
+      if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) throw new TollgateError('VALIDATION_FAILED', `${field} must be a positive integer`, { details: { field } });
+    } else if (!Array.isArray(value) || value.length === 0 || !value.every((item) => typeof item === 'string' && item.trim() !== '')) {
+      throw new TollgateError('VALIDATION_FAILED', `${field} must be a non-empty array of non-empty strings (added to what the agent has)`, { details: { field } });
+    }
+  }
 }
+
+const FLAG_KEYS: ReadonlySet<string> = new Set(['allow_network', 'allow_external_apis', 'allow_filesystem']);
+const LIMIT_KEYS: ReadonlySet<string> = new Set(['max_api_calls_per_run', 'max_api_calls_per_minute', 'memory_limit_mb', 'cpu_time_limit_ms']);
 
 /** The config fields a request grants (`allow_external_apis` has no host function behind it, so it grants nothing). */
 function grantOf(permissions: Record<string, unknown>): Record<string, unknown> {

@@ -212,11 +212,14 @@ export class AgentService {
  * mergeGrant({ permissions: ['data:read'] }, { permissions: ['network:outbound'], allow_network: true });
  */
 export function mergeGrant(config: Record<string, unknown>, grant: Record<string, unknown>): Record<string, unknown> {
-  const merged: Record<string, unknown> = { ...config, ...grant };
+  // A null or absent value grants nothing: it never removes the agent's own setting (requests stored before values
+  // were type-checked may hold nulls).
+  const given = Object.fromEntries(Object.entries(grant).filter(([, value]) => value !== null && value !== undefined));
+  const merged: Record<string, unknown> = { ...config, ...given };
   for (const key of ['permissions', 'allowed_domains', 'credentials']) {
-    if (Array.isArray(grant[key])) {
+    if (Array.isArray(given[key])) {
       const base = Array.isArray(config[key]) ? (config[key] as unknown[]) : key === 'permissions' ? resolveSandboxConfig(config as AgentConfig).permissions : [];
-      merged[key] = [...new Set([...base, ...(grant[key] as unknown[])])];
+      merged[key] = [...new Set([...base, ...(given[key] as unknown[])])];
     }
   }
   return merged;

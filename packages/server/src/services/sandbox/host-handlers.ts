@@ -41,7 +41,20 @@ export function createHostHandlers(deps: HostHandlerDeps): HostHandlers {
   // run: a value sent upstream in an earlier run (kept in a paste, a profile, an inbox) can be read back in this one
   // by a request that references nothing.
   let granted: Promise<Map<string, string[]>> | undefined;
+  let known: Map<string, string[]> | undefined;
+  const secretPairs = (): Array<readonly [string, string]> => {
+    const pairs: Array<readonly [string, string]> = [...sent].map(([value, name]) => [name, value] as const);
+    for (const [name, values] of known ?? []) for (const value of values) if (!sent.has(value)) pairs.push([name, value]);
+    return pairs;
+  };
   return {
+    // Redirect hops and error messages the broker records or hands to the guest: an upstream that puts a header it
+    // was sent into a redirect's host (lower-cased by URL parsing) or path would otherwise leak it there.
+    redact: (text: string): string => {
+      const pairs = secretPairs();
+      if (pairs.length === 0) return text;
+      return redactCredentials(redactCredentials(text, pairs), pairs.map(([name, value]) => [name, value.toLowerCase()] as const));
+    },
     http_request: async (request: HttpRequestArgs, context: HostCallContext): Promise<HttpResponseData> => {
       const names = referencedCredentials(request.headers);
       const denied = names.filter((name) => !deps.allowedCredentials.includes(name));
@@ -56,10 +69,9 @@ export function createHostHandlers(deps: HostHandlerDeps): HostHandlers {
         for (const [name, value] of values) sent.set(value, name);
       }
       if (deps.scrubValues && deps.allowedCredentials.length > 0) granted ??= deps.scrubValues(deps.allowedCredentials);
-      const known = granted ? await granted : undefined;
+      if (granted) known = await granted;
       const response = await deps.fetch(outgoing, deps.config, context.signal, context.onRedirect, credentialHeaders);
-      const pairs: Array<readonly [string, string]> = [...sent].map(([value, name]) => [name, value] as const);
-      for (const [name, values] of known ?? []) for (const value of values) if (!sent.has(value)) pairs.push([name, value]);
+      const pairs = secretPairs();
       return pairs.length === 0 ? response : redactCredentials(response, pairs);
     },
     read_context: async (key: string): Promise<JsonValue | null> => (await deps.readContext(key)) as JsonValue | null,
