@@ -223,45 +223,40 @@ export class ExecutionService {
 }
 
 /**
- * Denied host calls of one run recorded one by one in the ledger; past this the run's `sandbox.execution` record
- * counts them (`denied_host_calls_not_ledgered`). Every denied call stays in the run's own host-call audit.
+ * Host calls of one run recorded one by one in the ledger, per kind, past which the run's `sandbox.execution` record
+ * counts them instead (`host_calls_not_ledgered`): calls that stay inside the sandbox (`log`, `write_result`) and
+ * denied calls. Calls that reach outside (`http_request`, `read_context`) are always recorded. Every call stays in
+ * the run's own host-call audit.
  */
-export const MAX_LEDGERED_DENIED_CALLS_PER_RUN = 100;
+export const MAX_LEDGERED_CALLS_PER_RUN = { local: 100, denied: 100 } as const;
 
 /** What of a run's host calls the ledger counts instead of recording one by one. */
 export interface HostCallLedgerSummary {
-  /** Allowed calls that stay inside the sandbox (`log`, `write_result`): counted, not recorded one by one. */
-  local_host_calls: { log: number; write_result: number };
-  denied_host_calls_not_ledgered: number;
+  host_calls_not_ledgered: { local: number; denied: number };
 }
 
 /**
- * Appends host calls to the ledger in order as they happen, without blocking the guest. Calls that reach outside
- * the sandbox (`http_request`, `read_context`) are each a record; allowed `log` and `write_result` calls only touch
- * the run itself and are counted in its `sandbox.execution` record (they are in its host-call audit and its logs
- * hash), and denied calls are records up to {@link MAX_LEDGERED_DENIED_CALLS_PER_RUN}: one run logging in a loop
- * wrote up to 10,000 permanent records before.
+ * Appends host calls to the ledger in order as they happen, without blocking the guest (the live audit stream reads
+ * them from there). One run logging in a loop wrote up to 10,000 permanent records before; now the first
+ * {@link MAX_LEDGERED_CALLS_PER_RUN} local and denied calls are records and the rest are counted.
  */
 class LedgerQueue {
   private tail: Promise<unknown> = Promise.resolve();
   private failure: unknown;
-  private deniedLedgered = 0;
-  readonly summary: HostCallLedgerSummary = { local_host_calls: { log: 0, write_result: 0 }, denied_host_calls_not_ledgered: 0 };
+  private readonly ledgered = { local: 0, denied: 0 };
+  readonly summary: HostCallLedgerSummary = { host_calls_not_ledgered: { local: 0, denied: 0 } };
 
   constructor(private readonly append: LedgerAppend | undefined, private readonly tenantId: string, private readonly agentId: number, private readonly executionId: number) {}
 
   push(call: HostCallAuditEntry): void {
     if (!this.append) return;
-    if (call.allowed && (call.fn === 'log' || call.fn === 'write_result')) {
-      this.summary.local_host_calls[call.fn] += 1;
-      return;
-    }
-    if (!call.allowed) {
-      if (this.deniedLedgered >= MAX_LEDGERED_DENIED_CALLS_PER_RUN) {
-        this.summary.denied_host_calls_not_ledgered += 1;
+    const kind = !call.allowed ? 'denied' : call.fn === 'log' || call.fn === 'write_result' ? 'local' : undefined;
+    if (kind !== undefined) {
+      if (this.ledgered[kind] >= MAX_LEDGERED_CALLS_PER_RUN[kind]) {
+        this.summary.host_calls_not_ledgered[kind] += 1;
         return;
       }
-      this.deniedLedgered += 1;
+      this.ledgered[kind] += 1;
     }
     const append = this.append;
     this.tail = this.tail.then(() => append(this.tenantId, {
