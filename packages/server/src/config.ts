@@ -218,7 +218,7 @@ export const CONFIG_VARIABLES = {
     'TOLLGATE_AUDIT_BUNDLE_EXPORTS_PER_TENANT',
     2,
     integer(0, 1_000),
-    'Ledger bundle exports (`GET /api/v1/audit/bundle`, either format) one tenant may run at once in this process: each reads the whole log; past it 429 RATE_LIMITED with Retry-After. 0 = no cap.',
+    'Ledger exports (`GET /api/v1/audit/bundle`, either format, and `GET /api/v1/audit/export`) one tenant may run at once in this process, counted together: each reads the whole log or up to `TOLLGATE_AUDIT_EXPORT_MAX_BYTES` into memory; past it 429 RATE_LIMITED with Retry-After. 0 = no cap.',
   ),
   // enforcement (issue 3, docs/enforcement.md)
   holdTtlMs: variable(

@@ -129,6 +129,11 @@ function suite(name: string, postgresUrl: string | undefined) {
       expect(third.headers.get('retry-after')).toBe('5');
       expect(((await third.json()) as { error: { details: { limit: string } } }).error.details.limit).toBe('bundle_exports_per_tenant');
       expect((await get('/api/v1/audit/bundle', big.adminKey)).status).toBe(429);
+      // Record exports share the slots (each holds its records in memory until sent): parallel exports by one
+      // audit:read key took a server to gigabytes before.
+      const refusedExport = await get('/api/v1/audit/export?format=csv', big.adminKey);
+      expect(refusedExport.status).toBe(429);
+      expect(((await refusedExport.json()) as { error: { code: string } }).error.code).toBe('RATE_LIMITED');
       // Another tenant's export runs meanwhile.
       const other = await get('/api/v1/audit/bundle?format=jsonl');
       expect(other.status).toBe(200);
@@ -140,6 +145,13 @@ function suite(name: string, postgresUrl: string | undefined) {
       const after = await get('/api/v1/audit/bundle?format=jsonl', big.adminKey);
       expect(after.status).toBe(200);
       await after.body?.cancel();
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      // An export that finished gives its slot back too.
+      for (let i = 0; i < 3; i += 1) {
+        const summary = await get('/api/v1/audit/export?format=summary', big.adminKey);
+        expect(summary.status).toBe(200);
+        expect(((await summary.json()) as { total: number }).total).toBeGreaterThanOrEqual(30_000);
+      }
     });
 
     it('needs audit:read', async () => {

@@ -140,7 +140,8 @@ async function exportRecords(services: Services, tenantId: string, filter: Ledge
 export function registerAuditRoutes(app: TollgateApp, services: Services, stream: AuditStreamOptions = streamOptionsOf(services)): void {
   const ledger = services.ledger;
   const read = requireScope('audit:read');
-  const exportSlots = new StreamSlots(services.config.auditBundleExportsPerTenant, { noun: 'ledger bundle exports running', limit: 'bundle_exports_per_tenant' });
+  // Bundle exports and record exports of a tenant share these slots: each reads much of the log into memory or out.
+  const exportSlots = new StreamSlots(services.config.auditBundleExportsPerTenant, { noun: 'ledger exports running', limit: 'bundle_exports_per_tenant' });
 
   app.get('/api/v1/audit/checkpoint', { ...read, schema: { tags, summary: 'Latest signed checkpoint (C2SP signed note)', querystring: Type.Object({ format: Type.Optional(Type.Literal('note')) }) } },
     async (request, reply) => {
@@ -184,7 +185,19 @@ export function registerAuditRoutes(app: TollgateApp, services: Services, stream
   app.get('/api/v1/audit/export', { ...read, schema: { tags, summary: 'Export the audit trail as json, csv or summary', querystring: ExportQuery } },
     async (request, reply) => {
       const { tenantId } = authOf(request);
-      const { records, truncated } = await exportRecords(services, tenantId, filterFromQuery(request.query));
+      // An export holds up to TOLLGATE_AUDIT_EXPORT_MAX_BYTES of records (and more as its answer) in memory: it takes
+      // one of the tenant's export slots, shared with bundle exports, until the answer is sent or cut. Without it one
+      // audit:read key running exports in parallel took the server to gigabytes of memory.
+      const release = exportSlots.acquire(tenantId);
+      reply.raw.once('close', release);
+      let exported: Awaited<ReturnType<typeof exportRecords>>;
+      try {
+        exported = await exportRecords(services, tenantId, filterFromQuery(request.query));
+      } catch (error) {
+        release();
+        throw error;
+      }
+      const { records, truncated } = exported;
       const format = request.query.format ?? 'json';
       // Every format says whether the export stopped at a cap (CSV has no other place to say it).
       reply.header(TRUNCATED_HEADER, String(truncated));
