@@ -54,7 +54,8 @@ export function registerValidation(app: TollgateApp): BodyValidatorCompiler {
 }
 
 /**
- * Refuses a NUL (U+0000) or an unpaired surrogate in any string or key of a request with 400 VALIDATION_FAILED.
+ * Refuses a NUL (U+0000) or an unpaired surrogate in any string or key of a request, and a number beyond the double
+ * range (`1e999` parses as Infinity), with 400 VALIDATION_FAILED.
  * PostgreSQL text cannot hold a NUL (the statement fails, and in a batched write it fails every caller's rows of the
  * batch); an unpaired surrogate is stored as U+FFFD there and cannot be put into canonical ledger JSON at all, so the
  * ledger record of the call would be lost. Refusing at the edge keeps both dialects alike. Iterative (bodies are
@@ -65,7 +66,8 @@ export function registerValidation(app: TollgateApp): BodyValidatorCompiler {
  */
 export function assertStorableText(value: unknown, root: string): void {
   if (!holdsUnstorableText(value)) return;
-  throw unstorableText(pathOfUnstorableText(value, root) ?? root);
+  const found = pathOfUnstorableText(value, root);
+  throw found?.number ? nonFiniteNumber(found.path) : unstorableText(found?.path ?? root);
 }
 
 /** The hot path: no paths are built unless something is refused. */
@@ -75,6 +77,8 @@ function holdsUnstorableText(value: unknown): boolean {
     const current = stack.pop();
     if (typeof current === 'string') {
       if (!isStorableText(current)) return true;
+    } else if (typeof current === 'number') {
+      if (!Number.isFinite(current)) return true;
     } else if (Array.isArray(current)) {
       for (let i = 0; i < current.length; i++) stack.push(current[i]); // no spread: arrays can be huge
     } else if (typeof current === 'object' && current !== null) {
@@ -87,17 +91,19 @@ function holdsUnstorableText(value: unknown): boolean {
   return false;
 }
 
-function pathOfUnstorableText(value: unknown, root: string): string | undefined {
+function pathOfUnstorableText(value: unknown, root: string): { path: string; number: boolean } | undefined {
   const stack: Array<[unknown, string]> = [[value, root]];
   while (stack.length > 0) {
     const [current, path] = stack.pop()!;
     if (typeof current === 'string') {
-      if (!isStorableText(current)) return path;
+      if (!isStorableText(current)) return { path, number: false };
+    } else if (typeof current === 'number') {
+      if (!Number.isFinite(current)) return { path, number: true };
     } else if (Array.isArray(current)) {
       for (let i = 0; i < current.length; i++) stack.push([current[i], `${path}/${i}`]);
     } else if (typeof current === 'object' && current !== null) {
       for (const [key, child] of Object.entries(current)) {
-        if (!isStorableText(key)) return `${path}/${key.replace(/[\u0000\ud800-\udfff]/g, '?')}`;
+        if (!isStorableText(key)) return { path: `${path}/${key.replace(/[\u0000\ud800-\udfff]/g, '?')}`, number: false };
         stack.push([child, `${path}/${key}`]);
       }
     }
@@ -110,6 +116,16 @@ type MaybeWellFormed = string & { isWellFormed(): boolean };
 
 function isStorableText(text: string): boolean {
   return !text.includes('\u0000') && (text as MaybeWellFormed).isWellFormed();
+}
+
+/**
+ * A JSON number beyond the double range (`1e999`) parses as ±Infinity, which JSON cannot represent again: canonical
+ * JSON (the action hash of a hold, the ledger) writes it as `null`, so `1e999`, `-1e999` and `null` hashed alike and
+ * one approval released all three calls, while the approver saw `null` and the tool received infinity.
+ */
+function nonFiniteNumber(field: string): TollgateError {
+  const message = 'must not hold a number beyond the range of a double (it would read as Infinity)';
+  return new TollgateError('VALIDATION_FAILED', `${field} ${message}`, { details: [{ field, message }] });
 }
 
 function unstorableText(field: string): TollgateError {
