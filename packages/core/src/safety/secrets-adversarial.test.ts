@@ -253,3 +253,35 @@ describe('credentials that only their place marks', () => {
     expect(redactSecrets(text)).toBe(text);
   });
 });
+
+// A value refused by the keyword rule (its stopwords) hid an assignment inside it: in `token=GITHUB_TOKEN=<secret>`
+// the rule matched `GITHUB_TOKEN=<secret>` as one value, refused it ("token" is a stopword) and moved on past it,
+// so the inner `TOKEN=<secret>` was never tried; a JSON key `secret` holding `DB_PASSWORD=<secret>` (scanned as
+// `secret=DB_PASSWORD=<secret>`) leaked the same way (session 12 red-team finding).
+describe('assignments nested in a refused value', () => {
+  const value = join(rand(ALNUM, 8), '7', rand(ALNUM, 23));
+  it.each([
+    ['text', `token=GITHUB_TOKEN=${value}`],
+    ['text after a colon', `secret: DB_PASSWORD=${value}`],
+    ['text with spaces', `export credentials=STRIPE_API_KEY=${value}`],
+  ])('masks the inner value (%s)', (_shape, text) => {
+    expect(leftovers(redactSecrets(text), value)).toEqual([]);
+  });
+
+  it.each(['secret', 'token', 'credentials', 'password', 'api_key'])('masks the inner value under the JSON key %s', (key) => {
+    const redacted = redactSecretsDeep({ [key]: `SOME_PASSWORD=${value}`, note: `token=GITHUB_TOKEN=${value}` });
+    expect(leftovers(JSON.stringify(redacted), value)).toEqual([]);
+  });
+
+  it('still leaves names and placeholders alone', () => {
+    for (const text of ['token=GITHUB_TOKEN_NAME', 'secret=DB_PASSWORD=changeme', 'api_key=API_KEY=your_api_key_here']) {
+      expect(detectSecrets(text)).toEqual([]);
+    }
+  });
+
+  // Each refusal looks again from one character into the refused value: a quadratic rescan of this text would take
+  // minutes and fail on the test timeout.
+  it('finishes on long runs of refused assignments', () => {
+    expect(detectSecrets('token=TOKEN='.repeat(20_000))).toEqual([]);
+  });
+});

@@ -88,11 +88,20 @@ function scanText(text: string, rules: readonly SecretRule[]): SafetyFinding[] {
   const found: SafetyFinding[] = [];
   for (const rule of rules) {
     if (!containsAny(lower, rule.keywords)) continue;
-    // matchAll clones the rule's regex, so the shared RegExp's lastIndex is never touched.
-    for (const m of text.matchAll(rule.regex)) {
+    // A copy of the rule's regex, so the shared RegExp's lastIndex is never touched.
+    const regex = new RegExp(rule.regex);
+    for (let m = regex.exec(text); m !== null; m = regex.exec(text)) {
       const span = m.indices?.[rule.secretGroup];
       const secret = m[rule.secretGroup];
-      if (!span || secret === undefined || !accepted(rule, secret)) continue;
+      if (m[0].length === 0) regex.lastIndex += 1;
+      if (!span || secret === undefined) continue;
+      if (!accepted(rule, secret)) {
+        // A refused value may hold an assignment of its own (`token=GITHUB_TOKEN=<secret>`: the value
+        // `GITHUB_TOKEN=<secret>` fails the stopwords): look again from inside it instead of after it.
+        // Always ahead of where this match began, so the loop ends.
+        regex.lastIndex = span[0] + 1;
+        continue;
+      }
       // Never end a span on a backslash: in JSON text (log lines) it would orphan the next escape.
       let end = span[1];
       while (end > span[0] && text.charCodeAt(end - 1) === 92) end--;
