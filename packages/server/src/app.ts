@@ -42,7 +42,7 @@ import type { Store } from './store/index.js';
  * Route modules, one line per area: `register<Area>Routes(app, services)` from `http/routes/<area>.ts`.
  * Shared registration point: add your line (additive edit). The site module (`/`) stays last.
  */
-function registerRoutes(app: TollgateApp, services: Services): void {
+function registerRoutes(app: TollgateApp, services: Services, limiter: KeyRateLimiter | undefined): void {
   registerSystemRoutes(app, services);
   registerTenantRoutes(app, services);
   registerKeyRoutes(app, services);
@@ -56,7 +56,7 @@ function registerRoutes(app: TollgateApp, services: Services): void {
   registerApprovalRoutes(app, services);
   registerPolicyRoutes(app, services);
   registerKillSwitchRoutes(app, services);
-  registerSessionRoutes(app, services);
+  registerSessionRoutes(app, services, limiter);
   registerDashboardRoutes(app, services);
   registerSafetyRoutes(app, services);
   registerComplianceRoutes(app, services);
@@ -222,7 +222,7 @@ export async function createServer(deps: ServerDeps): Promise<TollgateServer> {
   registerAuth(app, services.keys, createSessionAuthenticator(services.dashboardSessions), limiter);
   direct.attach({ keys: services.keys, metrics: registerHttpMetrics(app, services.metrics, () => direct.served) });
   await registerOpenApi(app);
-  registerRoutes(app, services);
+  registerRoutes(app, services, limiter);
   app.addHook('onClose', async () => closeServices(services));
   return {
     app,

@@ -9,7 +9,9 @@ import {
   type DashboardSessionService,
 } from '../../services/dashboard/index.js';
 import type { AuthContext } from '../../services/keys/index.js';
+import { TollgateError } from '@tollgate/core';
 import { publicRoute } from '../auth.js';
+import { KeyRateLimiter } from '../key-rate-limit.js';
 import { ErrorEnvelopeSchema, sendError } from '../errors.js';
 import type { TollgateApp } from '../type-provider.js';
 
@@ -157,6 +159,9 @@ const SessionInfoSchema = Type.Object(
 
 const SignInBody = Type.Object({ apiKey: Type.String({ minLength: 1, maxLength: 400 }) }, { additionalProperties: false });
 
+/** Sign-ins one API key may make per minute (in each process), whatever `TOLLGATE_KEY_RATE_LIMIT` says. */
+export const SIGN_INS_PER_KEY_PER_MINUTE = 10;
+
 /**
  * `/api/v1/session`: sign in with an API key holding at least one dashboard scope (sets the httpOnly session
  * cookie and the CSRF cookie; 403 `DASHBOARD_SCOPE_REQUIRED` for machine-only keys), read the current session
@@ -165,7 +170,20 @@ const SignInBody = Type.Object({ apiKey: Type.String({ minLength: 1, maxLength: 
  * @example
  * registerSessionRoutes(app, services);
  */
-export function registerSessionRoutes(app: TollgateApp, services: Services): void {
+export function registerSessionRoutes(app: TollgateApp, services: Services, keyLimiter?: KeyRateLimiter): void {
+  // Signing in is a public route (the key is in the body), so the per-key limit of the auth hook never saw it, and
+  // every sign-in stores a session and appends a ledger record: a read-only key signing in in a loop wrote without
+  // bound. People sign in rarely: at most SIGN_INS_PER_KEY_PER_MINUTE per key, always, and the configured per-key
+  // request limit (TOLLGATE_KEY_RATE_LIMIT) as well.
+  const signInLimiter = new KeyRateLimiter(SIGN_INS_PER_KEY_PER_MINUTE / 60, SIGN_INS_PER_KEY_PER_MINUTE);
+  const admit = (auth: { keyId: string }): void => {
+    for (const [limiter, what] of [[keyLimiter, `at most ${keyLimiter?.rate} requests per second`], [signInLimiter, `at most ${SIGN_INS_PER_KEY_PER_MINUTE} sign-ins per minute`]] as const) {
+      const verdict = limiter?.take(auth.keyId);
+      if (verdict && !verdict.ok) {
+        throw new TollgateError('RATE_LIMITED', `Too many sign-ins with this API key (${what})`, { details: { limit: limiter === signInLimiter ? 'sign_ins_per_key' : 'requests_per_key', retryAfter: verdict.retryAfterSeconds } });
+      }
+    }
+  };
   const sessions = services.dashboardSessions;
   const errors = { 400: ErrorEnvelopeSchema, 401: ErrorEnvelopeSchema, 403: ErrorEnvelopeSchema };
   const view = async (session: DashboardSession) => {
@@ -184,7 +202,7 @@ export function registerSessionRoutes(app: TollgateApp, services: Services): voi
     '/api/v1/session',
     { ...publicRoute(), schema: { tags: ['dashboard'], summary: 'Sign in to the dashboard with an API key holding a dashboard scope (admin, approvals, audit:read, policies or agents)', body: SignInBody, response: { 200: SessionInfoSchema, ...errors } } },
     async (request, reply) => {
-      const { token, session } = await sessions.signIn(request.body.apiKey, request.headers['user-agent'] ?? null);
+      const { token, session } = await sessions.signIn(request.body.apiKey, request.headers['user-agent'] ?? null, admit);
       setSessionCookies(reply, request, token, session, services.clock.now());
       reply.header('cache-control', 'no-store');
       return view(session);

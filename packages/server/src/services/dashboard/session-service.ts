@@ -66,6 +66,9 @@ function sameSecret(a: string, b: string): boolean {
   return left.length === right.length && timingSafeEqual(left, right);
 }
 
+/** Open dashboard sessions one API key may have; signing in past it ends the key's oldest session. */
+export const MAX_SESSIONS_PER_KEY = 20;
+
 /**
  * Exchanges an API key holding at least one dashboard scope for a server-side dashboard session and verifies
  * session cookies. A session acts with its key's current dashboard scopes and dies with its key: revoking or
@@ -83,7 +86,7 @@ export class DashboardSessionService {
   }
 
   /** Verifies `apiKey` (must hold a dashboard scope) and opens a session; `token` goes into the httpOnly cookie. */
-  async signIn(apiKey: string, userAgent?: string | null): Promise<{ token: string; session: DashboardSession }> {
+  async signIn(apiKey: string, userAgent?: string | null, admit?: (auth: AuthContext) => void): Promise<{ token: string; session: DashboardSession }> {
     const result = await this.deps.keys.authenticate(apiKey);
     if (!result.ok) {
       const message = result.reason === 'expired' || result.reason === 'revoked' ? `API key ${result.reason}` : 'Invalid API key';
@@ -101,6 +104,8 @@ export class DashboardSessionService {
         { details: { keyScopes: result.auth.scopes, dashboardScopes: DASHBOARD_SCOPES } },
       );
     }
+    // The caller's limits (sign-ins per key), before anything is stored or appended to the ledger.
+    admit?.(result.auth);
     const now = this.deps.clock.now();
     const token = randomBytes(32).toString('base64url');
     const record: DashboardSessionRecord = {
@@ -116,6 +121,9 @@ export class DashboardSessionService {
     };
     // Expired sessions are useless; dropping them here keeps the table small without a timer.
     await this.deps.store.dashboardSessions.deleteExpired(now);
+    // At most MAX_SESSIONS_PER_KEY open sessions per key: the oldest end first (a script signing in over and over
+    // cannot grow the table, and a person signing in from a new browser keeps the newest ones).
+    await this.deps.store.dashboardSessions.revokeOldestForKey(record.tenantId, record.keyId, MAX_SESSIONS_PER_KEY - 1, now);
     await this.deps.store.dashboardSessions.create(record);
     await this.deps.ledger?.append(record.tenantId, {
       type: 'dashboard.sign_in',

@@ -44,6 +44,8 @@ export interface DashboardSessionRepository {
   revokeForKey(tenantId: string, keyId: string, at: number): Promise<number>;
   /** Deletes sessions that expired before `before`; returns how many. */
   deleteExpired(before: number): Promise<number>;
+  /** Ends the open sessions of a key past its `keep` newest (by creation); returns how many. */
+  revokeOldestForKey(tenantId: string, keyId: string, keep: number, at: number): Promise<number>;
 }
 
 function toRecord(row: Selectable<DashboardSessionsTable>): DashboardSessionRecord {
@@ -113,6 +115,15 @@ export function createDashboardSessionRepository(db: Kysely<Database>, _dialect:
     async deleteExpired(before) {
       const result = await db.deleteFrom('dashboard_sessions').where('expires_at', '<', before).executeTakeFirst();
       return Number(result.numDeletedRows);
+    },
+    async revokeOldestForKey(tenantId, keyId, keep, at) {
+      const older = await db.selectFrom('dashboard_sessions').select('id')
+        .where('tenant_id', '=', tenantId).where('key_id', '=', keyId).where('revoked_at', 'is', null).where('expires_at', '>', at)
+        .orderBy('created_at', 'desc').orderBy('id', 'desc').limit(10_000).offset(keep).execute();
+      if (older.length === 0) return 0;
+      const result = await db.updateTable('dashboard_sessions').set({ revoked_at: at }).where('tenant_id', '=', tenantId)
+        .where('id', 'in', older.map((row) => row.id)).where('revoked_at', 'is', null).executeTakeFirst();
+      return Number(result.numUpdatedRows);
     },
   };
 }
