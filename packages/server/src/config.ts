@@ -200,7 +200,7 @@ export const CONFIG_VARIABLES = {
     'TOLLGATE_MAX_STREAMS_PER_TENANT',
     100,
     integer(0, 1_000_000),
-    'Long-lived requests one tenant may hold open at once in this process: SSE streams (`/api/sdk/audit/stream`, `/api/v1/approvals/stream`) and hold long polls (`/v1/enforce/hold/{token}?waitMs=`) together; past it they answer 429 RATE_LIMITED. 0 = no cap.',
+    'Long-lived requests one tenant may hold open at once in this process: SSE streams (`/api/sdk/audit/stream`, `/api/v1/approvals/stream`), hold long polls (`/v1/enforce/hold/{token}?waitMs=`) and permission-request waits (`/api/sdk/permission-requests/{id}?wait_ms=`) together; past it they answer 429 RATE_LIMITED. 0 = no cap.',
   ),
   auditExportMaxBytes: variable(
     'TOLLGATE_AUDIT_EXPORT_MAX_BYTES',

@@ -1,5 +1,5 @@
 import { TollgateError } from '@tollgate/core';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Services } from '../services/index.js';
 import { hasScope, type AuthContext, type Scope } from '../services/keys/index.js';
 import { presentedApiKey } from './auth.js';
@@ -34,6 +34,35 @@ export function streamCredentialCheck(services: Services, scope: Scope): StreamC
     if (now.keyId !== opened.keyId || now.tenantId !== opened.tenantId || !hasScope(now.scopes, scope)) return `Credential lacks scope ${scope}`;
     return undefined;
   };
+}
+
+/**
+ * A long poll's answer is sent only if the credential that opened it still stands: a key revoked (or a session signed
+ * out) while the poll waited is answered 401, not with the decision, the approver and the comment it waited for.
+ *
+ * @example
+ * const answer = await services.holds.waitForDecision(tenantId, token, waitMs);
+ * await assertStillStanding(check, request, authOf(request));
+ */
+export async function assertStillStanding(check: StreamCredentialCheck, request: FastifyRequest, opened: AuthContext): Promise<void> {
+  const why = await check(request, opened);
+  if (why !== undefined) throw new TollgateError('UNAUTHENTICATED', `${why} while the request waited`);
+}
+
+/**
+ * Aborted when the client's connection closes before the answer was sent: a long poll whose caller went away stops
+ * waiting and gives its stream slot back, instead of holding it for the rest of its wait.
+ *
+ * @example
+ * await services.holds.waitForDecision(tenantId, token, waitMs, closedSignal(reply));
+ */
+export function closedSignal(reply: FastifyReply): AbortSignal {
+  const controller = new AbortController();
+  const response = reply.raw;
+  response.once('close', () => {
+    if (!response.writableFinished) controller.abort();
+  });
+  return controller.signal;
 }
 
 /** Seconds a refused stream or long poll is told to wait before trying again. */

@@ -5,7 +5,7 @@ import { MAX_HOLD_WAIT_MS, toHoldView } from '../../services/holds/hold-service.
 import { assertAgentAllowed, type AuthContext } from '../../services/keys/index.js';
 import { assertTenantOf, authOf, requireScope } from '../auth.js';
 import { ErrorEnvelopeSchema, RateLimitedResponseSchema } from '../errors.js';
-import { streamSlotsOf } from '../stream-credential.js';
+import { assertStillStanding, closedSignal, streamCredentialCheck, streamSlotsOf } from '../stream-credential.js';
 import type { TollgateApp } from '../type-provider.js';
 
 const Name = (description: string) => Type.String({ minLength: 1, maxLength: 256, description });
@@ -74,6 +74,7 @@ const tags = ['enforcement'];
  */
 export function registerEnforceRoutes(app: TollgateApp, services: Services): void {
   const slots = streamSlotsOf(services);
+  const holdCredential = streamCredentialCheck(services, 'enforce');
   const decide = (auth: AuthContext, body: Static<typeof EnforceBody>) => {
     assertTenantOf(auth, body.tenantId);
     // Here, not in a hook: the direct path calls this handler without Fastify.
@@ -109,7 +110,9 @@ export function registerEnforceRoutes(app: TollgateApp, services: Services): voi
     // A waiting poll holds a connection like a stream does, so it takes one of the tenant's stream slots.
     const release = waitMs > 0 ? slots.acquire(tenantId) : undefined;
     try {
-      return toHoldView(await services.holds.waitForDecision(tenantId, request.params.token, waitMs));
+      const hold = await services.holds.waitForDecision(tenantId, request.params.token, waitMs, closedSignal(reply));
+      if (waitMs > 0) await assertStillStanding(holdCredential, request, auth);
+      return toHoldView(hold);
     } finally {
       release?.();
     }

@@ -2,7 +2,8 @@ import { Type } from '@sinclair/typebox';
 import type { Services } from '../../services/index.js';
 import { allowsAgent } from '../../services/keys/agent-restriction.js';
 import { authOf, requireScope } from '../auth.js';
-import { ErrorEnvelopeSchema } from '../errors.js';
+import { ErrorEnvelopeSchema, RateLimitedResponseSchema } from '../errors.js';
+import { assertStillStanding, closedSignal, streamCredentialCheck, streamSlotsOf } from '../stream-credential.js';
 import type { TollgateApp } from '../type-provider.js';
 
 const Status = Type.Union(['pending', 'approved', 'denied', 'expired'].map((s) => Type.Literal(s)));
@@ -50,6 +51,8 @@ const tags = ['permission requests'];
  */
 export function registerPermissionRequestRoutes(app: TollgateApp, services: Services): void {
   const requests = services.permissionRequests;
+  const slots = streamSlotsOf(services);
+  const credential = streamCredentialCheck(services, 'agents');
   // A key restricted to agents asks, lists and waits only for its own agents (matched by the agent's name).
   app.post('/api/sdk/permission-requests', { ...requireScope('agents', { checksAgentRestriction: true }), schema: { tags, summary: 'Create a permission request', body: CreateBody, response: { 201: PermissionRequestSchema, ...errors } } },
     async (request, reply) => {
@@ -65,11 +68,22 @@ export function registerPermissionRequestRoutes(app: TollgateApp, services: Serv
       const own = new Set((await services.sandboxAgents.list(auth.tenantId)).filter((agent) => allowsAgent(auth, agent.name)).map((agent) => agent.id));
       return { requests: all.filter((item) => own.has(item.agent_id)) };
     });
-  app.get('/api/sdk/permission-requests/:id', { ...requireScope('agents', { checksAgentRestriction: true }), schema: { tags, summary: 'Get a request; with wait_ms, wait until it is decided', params: Params, querystring: Type.Object({ wait_ms: Type.Optional(Type.Integer({ minimum: 0, maximum: 30_000 })) }, { additionalProperties: false }), response: { 200: PermissionRequestSchema, ...errors } } },
-    async (request) => {
+  app.get('/api/sdk/permission-requests/:id', { ...requireScope('agents', { checksAgentRestriction: true }), schema: { tags, summary: 'Get a request; with wait_ms, wait until it is decided', params: Params, querystring: Type.Object({ wait_ms: Type.Optional(Type.Integer({ minimum: 0, maximum: 30_000 })) }, { additionalProperties: false }), response: { 200: PermissionRequestSchema, ...errors, 429: RateLimitedResponseSchema } } },
+    async (request, reply) => {
       const auth = authOf(request);
       if (auth.agentIds !== undefined) await services.sandboxAgents.assertAllowed(auth.tenantId, (await requests.get(auth.tenantId, request.params.id)).agent_id, auth);
-      return requests.waitForDecision(auth.tenantId, request.params.id, request.query.wait_ms ?? 0);
+      const waitMs = request.query.wait_ms ?? 0;
+      if (waitMs === 0) return requests.get(auth.tenantId, request.params.id);
+      // A waiting poll holds a connection like a stream does: one of the tenant's stream slots
+      // (TOLLGATE_MAX_STREAMS_PER_TENANT), and its answer only while the credential that opened it still stands.
+      const release = slots.acquire(auth.tenantId);
+      try {
+        const answer = await requests.waitForDecision(auth.tenantId, request.params.id, waitMs, closedSignal(reply));
+        await assertStillStanding(credential, request, auth);
+        return answer;
+      } finally {
+        release();
+      }
     });
   for (const action of ['approve', 'deny'] as const) {
     app.post(`/api/sdk/permission-requests/:id/${action}`, { ...requireScope('approvals'), schema: { tags, summary: `${action === 'approve' ? 'Approve' : 'Deny'} a pending request`, params: Params, body: DecisionBody, response: { 200: PermissionRequestSchema, ...errors } } },

@@ -93,7 +93,7 @@ export class HoldService {
   }
 
   /** Long poll: answers when the hold leaves `pending` (or expires), or after `waitMs`. */
-  async waitForDecision(tenantId: string, id: string, waitMs: number): Promise<HoldRecord> {
+  async waitForDecision(tenantId: string, id: string, waitMs: number, signal?: AbortSignal): Promise<HoldRecord> {
     let wake: () => void = () => undefined;
     const decided = new Promise<void>((resolve) => { wake = resolve; });
     // Subscribe before reading, so a decision landing between the read and the wait is not missed.
@@ -102,13 +102,17 @@ export class HoldService {
       if (message.tenantId === tenantId && message.holdId === id && message.status !== 'pending') wake();
     });
     let timer: NodeJS.Timeout | undefined;
+    // The caller went away (its connection closed): stop waiting, so its stream slot is given back at once.
+    const onAbort = (): void => wake();
+    signal?.addEventListener('abort', onAbort, { once: true });
     try {
       const first = await this.get(tenantId, id);
-      if (first.status !== 'pending' || waitMs <= 0) return first;
+      if (first.status !== 'pending' || waitMs <= 0 || signal?.aborted) return first;
       const untilExpiry = Math.max(first.expiresAt - this.deps.clock.now(), 0) + 5;
       await Promise.race([decided, new Promise<void>((resolve) => { timer = setTimeout(resolve, Math.min(waitMs, MAX_HOLD_WAIT_MS, untilExpiry)); })]);
     } finally {
       clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
       off();
     }
     return this.get(tenantId, id);

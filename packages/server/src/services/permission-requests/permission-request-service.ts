@@ -90,7 +90,7 @@ export class PermissionRequestService {
   }
 
   /** Long poll: answers as soon as the request leaves `pending`, or after `waitMs` (capped at 30 s). */
-  async waitForDecision(tenantId: string, id: number, waitMs: number): Promise<PermissionRequestView> {
+  async waitForDecision(tenantId: string, id: number, waitMs: number, signal?: AbortSignal): Promise<PermissionRequestView> {
     let wake: () => void = () => undefined;
     const decided = new Promise<void>((resolve) => { wake = resolve; });
     // Subscribe before reading, so a decision landing between the read and the wait is not missed.
@@ -99,13 +99,17 @@ export class PermissionRequestService {
       if (event.tenantId === tenantId && event.id === id && event.status !== 'pending') wake();
     });
     let timer: NodeJS.Timeout | undefined;
+    // The caller went away (its connection closed): stop waiting, so its stream slot is given back at once.
+    const onAbort = (): void => wake();
+    signal?.addEventListener('abort', onAbort, { once: true });
     try {
       const first = await this.current(tenantId, id);
-      if (first.status !== 'pending' || waitMs <= 0) return toView(first);
+      if (first.status !== 'pending' || waitMs <= 0 || signal?.aborted) return toView(first);
       const wait = Math.min(waitMs, MAX_LONG_POLL_MS, Math.max(first.expiresAt - this.deps.now(), 0) + 1);
       await Promise.race([decided, new Promise<void>((resolve) => { timer = setTimeout(resolve, wait); })]);
     } finally {
       clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
       off();
     }
     return this.get(tenantId, id);
