@@ -12,4 +12,25 @@ describe('IdGenerator', () => {
     const tails = new Set(made.map((id) => id.slice(-12)));
     expect(tails.size).toBe(made.length);
   });
+
+  it('does not count across tenants: gaps between ids say nothing about how many were made in between', () => {
+    const ids = new IdGenerator();
+    const counter = (id: string) => parseInt(id.slice(13, 17), 36);
+    // Ids one millisecond apart with nothing made in between, and with 1,000 made in between: indistinguishable
+    // in range (the counter restarts at random every millisecond).
+    const quiet: number[] = [];
+    for (let i = 0; i < 200; i += 1) quiet.push(counter(ids.next('dec', 1_700_000_100_000 + i)));
+    expect(new Set(quiet).size).toBeGreaterThan(150);
+    // Within one millisecond, steps are random (1 to 64), not 1.
+    const steps: number[] = [];
+    let previous = counter(ids.next('dec', 1_700_000_200_000));
+    for (let i = 0; i < 500; i += 1) {
+      const next = counter(ids.next('dec', 1_700_000_200_000));
+      steps.push(next - previous);
+      previous = next;
+    }
+    expect(Math.min(...steps)).toBeGreaterThanOrEqual(1);
+    expect(Math.max(...steps)).toBeLessThanOrEqual(64);
+    expect(new Set(steps).size).toBeGreaterThan(20);
+  });
 });
