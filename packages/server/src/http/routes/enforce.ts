@@ -110,7 +110,7 @@ export function registerEnforceRoutes(app: TollgateApp, services: Services): voi
     // A waiting poll holds a connection like a stream does, so it takes one of the tenant's stream slots.
     const release = waitMs > 0 ? slots.acquire(tenantId) : undefined;
     try {
-      const hold = await services.holds.waitForDecision(tenantId, request.params.token, waitMs, closedSignal(reply));
+      const hold = await services.holds.waitForDecision(tenantId, request.params.token, waitMs, waitMs > 0 ? closedSignal(reply) : undefined);
       if (waitMs > 0) await assertStillStanding(holdCredential, request, auth);
       return toHoldView(hold);
     } finally {
