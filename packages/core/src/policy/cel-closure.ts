@@ -183,8 +183,12 @@ function call([name, args]: [string, AstNode[]]): FastClosure {
     return (ctx) => {
       const value = inner(ctx);
       if (typeof value !== 'string') return FALLBACK;
-      const at = value.lastIndexOf('@');
-      return at < 0 ? '' : value.slice(at + 1).trim().toLowerCase();
+      // Anything but one plain address (several, or a display-name form) is left to the interpreter, which errors
+      // or extracts exactly as cel.ts's emailDomain does.
+      const at = value.indexOf('@');
+      if (at < 0) return '';
+      if (value.indexOf('@', at + 1) >= 0 || /[\s,;<>()"]/.test(value.trim())) return FALLBACK;
+      return value.slice(at + 1).trim().toLowerCase();
     };
   }
   throw new Error('unsupported call');

@@ -42,12 +42,37 @@ export function createCelEnvironment(): Environment {
     .registerVariable('time', 'map')
     .registerVariable('safety', 'map')
     .registerVariable('output', 'dyn')
-    .registerFunction('emailDomain(string): string', emailDomain);
+    .registerFunction('emailDomain(string): string', emailDomain)
+    .registerFunction('emailDomains(string): list<string>', emailDomains);
 }
 
-function emailDomain(address: string): string {
-  const at = address.lastIndexOf('@');
-  return at < 0 ? '' : address.slice(at + 1).trim().toLowerCase();
+/**
+ * The lower-cased domain of one e-mail address (`Jane <jane@Acme.example>` → `acme.example`; no `@` → `''`). A text
+ * holding several addresses is an error, which fails the rule closed: reading only the last one let
+ * `partner@evil.example, team@acme.example` pass `emailDomain(args.to) != "acme.example"`. Use {@link emailDomains}
+ * for lists.
+ *
+ * @example
+ * emailDomain('Jane <jane@Acme.example>') // 'acme.example'
+ */
+export function emailDomain(address: string): string {
+  const first = address.indexOf('@');
+  if (first < 0) return '';
+  if (address.indexOf('@', first + 1) >= 0) throw new Error('emailDomain: the text holds more than one address (use emailDomains for lists)');
+  const domain = address.slice(first + 1).trim().replace(/>$/, '').trimEnd().toLowerCase();
+  if (/[\s,;<>()"]/.test(domain)) throw new Error('emailDomain: the text is not one e-mail address');
+  return domain;
+}
+
+/**
+ * The lower-cased domains of every address in a list separated by `,` or `;` (`Name <addr>` forms too), for
+ * `emailDomains(args.to).all(d, d == "acme.example")`.
+ *
+ * @example
+ * emailDomains('a@x.example; Bob <b@Y.example>') // ['x.example', 'y.example']
+ */
+export function emailDomains(addresses: string): string[] {
+  return addresses.split(/[,;]/).map((part) => part.trim()).filter((part) => part !== '').map(emailDomain);
 }
 
 /**

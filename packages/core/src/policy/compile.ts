@@ -20,7 +20,7 @@ export interface CompiledRule {
   readonly uses: VariableUse;
 }
 
-/** Scope and pinned mode for one agent, resolved from `agents` (exact id, then globs, then `*`). */
+/** Scope and pinned mode for one agent, each from the most specific `agents` entry that sets it (exact id, then globs, then `*`). */
 export interface ResolvedAgent {
   readonly scope: NameMatcher | null;
   readonly enforcement: EnforcementMode | null;
@@ -136,10 +136,14 @@ export class CompiledPolicy {
   agent(agentId: string): ResolvedAgent {
     let resolved = this.agentsById.get(agentId);
     if (resolved === undefined) {
-      const found = this.agentPatterns.find(([matches]) => matches(agentId))?.[1];
+      // Each field from the most specific entry that sets it: an entry that only pins the mode keeps the scope of
+      // the globs or "*" below it. Taking the whole first entry left such an agent without a policy scope, so the
+      // caller's approvedScope (even ["*"]) decided what it may call.
+      const matching = this.agentPatterns.filter(([matches]) => matches(agentId)).map(([, entry]) => entry);
+      const scope = matching.find((entry) => entry.approvedScope !== undefined)?.approvedScope;
       resolved = {
-        scope: found?.approvedScope ? memoize(compileNameMatcher(found.approvedScope)) : null,
-        enforcement: found?.enforcement ?? null,
+        scope: scope ? memoize(compileNameMatcher(scope)) : null,
+        enforcement: matching.find((entry) => entry.enforcement !== undefined)?.enforcement ?? null,
       };
       remember(this.agentsById, agentId, resolved);
     }

@@ -92,9 +92,61 @@ function rememberedForm(normalized: string): { text: string; words: number } {
  */
 export function collectLeaves(output: unknown, fields: readonly string[] | undefined, limits = DEFAULT_SCAN_LIMITS): string[] {
   const leaves: string[] = [];
-  const roots = fields === undefined ? [output] : fields.flatMap((field) => selectPath(output, field.split('.')));
+  const expanded = expandJsonText(output, 0, { left: MAX_PARSED_OUTPUT_TEXTS });
+  const roots = fields === undefined ? [expanded] : fields.flatMap((field) => selectPath(expanded, field.split('.')));
   for (const root of roots) walkLeaves(root, 0, limits, leaves, false);
   return leaves;
+}
+
+/** JSON texts one output may have parsed in place (a string leaf holding an object or array). */
+const MAX_PARSED_OUTPUT_TEXTS = 1_000;
+
+/**
+ * A tool output as its values: a string holding a JSON object or array is read as that value (a tool that returns
+ * `JSON.stringify(record)`), and an MCP tool result (`{ content: [{ type: 'text', text }], structuredContent? }`) as
+ * its texts (each parsed when it is JSON) and its structured content. Without this a source's `fields` found nothing
+ * in such outputs and nothing was remembered, so data-flow rules never fired for MCP and string-returning tools.
+ */
+function expandJsonText(value: unknown, depth: number, budget: { left: number }): unknown {
+  if (depth > DEFAULT_SCAN_LIMITS.maxDepth) return value;
+  if (typeof value === 'string') {
+    if (budget.left <= 0) return value;
+    const parsed = parseJsonText(value);
+    if (parsed === undefined) return value;
+    budget.left -= 1;
+    return expandJsonText(parsed, depth + 1, budget);
+  }
+  if (typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) return value.map((item) => expandJsonText(item, depth + 1, budget));
+  const record = value as Record<string, unknown>;
+  const content = record.content;
+  if (Array.isArray(content) && content.length > 0 && content.every((item) => typeof item === 'object' && item !== null && typeof (item as { type?: unknown }).type === 'string')) {
+    const parts: unknown[] = [];
+    for (const item of content as Array<{ type: string; text?: unknown }>) if (item.type === 'text' && typeof item.text === 'string') parts.push(expandJsonText(item.text, depth + 1, budget));
+    if (record.structuredContent !== undefined) parts.push(expandJsonText(record.structuredContent, depth + 1, budget));
+    if (parts.length > 0) return parts.length === 1 ? parts[0] : parts;
+  }
+  const copy: Record<string, unknown> = {};
+  for (const [key, child] of Object.entries(record)) copy[key] = expandJsonText(child, depth + 1, budget);
+  return copy;
+}
+
+const EMAIL_TOKEN = /[\p{L}\p{N}._%+-]+@[\p{L}\p{N}-]+(?:\.[\p{L}\p{N}-]+)+/gu;
+const NUMBER_TOKEN = /\+?\d[\d ().-]{5,}\d/g;
+
+/**
+ * The e-mail addresses and long numbers (7 digits or more: phones, account and id numbers) inside a longer text.
+ * A text of more than MAX_WINDOW_WORDS words is remembered as a whole, which only an exact copy of all of it matches;
+ * its addresses and numbers are remembered on their own too.
+ *
+ * @example
+ * identifierTokens('Reach Jane at jane@example.com or +1 415 555 0100.') // ['jane@example.com', '+1 415 555 0100']
+ */
+export function identifierTokens(text: string): string[] {
+  const found: string[] = [];
+  for (const match of text.matchAll(EMAIL_TOKEN)) found.push(match[0].replace(/^[._%+-]+|[._-]+$/g, ''));
+  for (const match of text.matchAll(NUMBER_TOKEN)) if (match[0].replace(/\D/g, '').length >= 7) found.push(match[0]);
+  return found;
 }
 
 function selectPath(value: unknown, segments: readonly string[]): unknown[] {
@@ -231,7 +283,7 @@ function visitCandidates(args: unknown, windowSizes: ReadonlySet<number>, checkO
       else for (let start = 0; start + size <= words.length; start += 1) check(words.slice(start, start + size).join(' '));
     }
     checkDigitRuns(words, check);
-    if (URL_PUNCTUATION.test(normalized)) checkPieces(words, windowSizes, check);
+    if (PIECE_SEPARATORS.test(normalized)) checkPieces(words, windowSizes, check);
     if (layer < MAX_DECODE_LAYERS) {
       for (const text of decodings(leaf)) {
         // Past the bound the scan is incomplete (fail closed): padding the arguments with decodable tokens must not
@@ -282,22 +334,27 @@ function checkSplitValues(args: unknown, check: (text: string) => void, limits: 
   }
 }
 
-const URL_PUNCTUATION = /[?&=#/+]/;
-const URL_PUNCTUATION_RUN = /[?&=#/+]+/;
+/** Anything that is not part of a value's own text: letters, digits and `@ . - _` (e-mail, domain, id, number). */
+const PIECE_SEPARATORS = /[^\p{L}\p{N}\p{M}@._ -]/u;
+const PIECE_SEPARATOR_RUN = /[^\p{L}\p{N}\p{M}@._-]+/u;
 
 /**
- * A value inside a URL or query string (`https://x.example/c?email=jane@example.com`) is no word of its own: the
- * words are split once more at `? & = # / +` and their pieces checked like words (runs of them too).
+ * A value glued to punctuation is no word of its own: in a URL or query string
+ * (`https://x.example/c?email=jane@example.com`), a CSV row (`Jane Doe,jane@example.com,123-45-6789`), `key:value`
+ * text (`ssn:123-45-6789`), a Markdown link (`[Jane](mailto:jane@example.com)`) or `to=a;cc=b`. The words are split
+ * once more at every character that is not a letter, digit, mark or `@ . - _`, and their pieces checked like words
+ * (runs of them too).
  */
 function checkPieces(words: readonly string[], windowSizes: ReadonlySet<number>, check: (text: string) => void): void {
   const pieces: string[] = [];
   for (const word of words) {
-    for (const raw of word.split(URL_PUNCTUATION_RUN)) {
+    for (const raw of word.split(PIECE_SEPARATOR_RUN)) {
       const piece = raw.replace(EDGE_PUNCTUATION, '');
       if (piece !== '') pieces.push(NUMBER_LIKE.test(piece) ? piece.replace(/\D/g, '') : piece);
     }
   }
   for (const piece of pieces) check(piece);
+  checkDigitRuns(pieces, check);
   for (const size of windowSizes) {
     if (size < 2) continue;
     for (let start = 0; start + size <= pieces.length; start += 1) check(pieces.slice(start, start + size).join(' '));
@@ -441,12 +498,15 @@ function parseJsonText(text: string): object | undefined {
 
 const DIGITS = /^\d+$/;
 
+/** Most groups of digits tried joined: `+33 1 23 45 67 89` is six. */
+const MAX_DIGIT_GROUPS = 8;
+
 /** A number written with spaces ("123 45 6789") is several words; try adjacent digit words joined. */
 function checkDigitRuns(words: readonly string[], check: (text: string) => void): void {
   for (let start = 0; start < words.length; start += 1) {
     let joined = words[start] ?? '';
     if (!DIGITS.test(joined)) continue;
-    for (let end = start + 1; end < words.length && end < start + MAX_WINDOW_WORDS; end += 1) {
+    for (let end = start + 1; end < words.length && end < start + MAX_DIGIT_GROUPS; end += 1) {
       const next = words[end] ?? '';
       if (!DIGITS.test(next)) break;
       joined += next;

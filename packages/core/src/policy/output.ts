@@ -1,5 +1,5 @@
 import type { CompiledPolicy } from './compile.js';
-import { collectLeaves, sha256Fingerprint, taintValue } from './data-flow.js';
+import { collectLeaves, identifierTokens, sha256Fingerprint, taintValue } from './data-flow.js';
 import type { Fingerprint, TaintEntry } from './data-flow.js';
 import { runRules } from './evaluate.js';
 import type { EvaluationState, RuleHit } from './evaluate.js';
@@ -102,17 +102,23 @@ export function outputTaintEntries(
       leaves = collectLeaves(output, source.fields);
       leavesByFields.set(fieldsKey, leaves);
     }
-    for (const leaf of leaves) {
-      const key = `${source.minLength}\n${leaf}`;
+    const remember = (value: string): TaintEntry | null => {
+      const key = `${source.minLength}\n${value}`;
       let entry = entryByValue.get(key);
       if (entry === undefined) {
-        entry = taintValue(leaf, source.minLength, fingerprint);
+        entry = taintValue(value, source.minLength, fingerprint);
         entryByValue.set(key, entry);
       }
-      if (entry === null) continue;
+      if (entry === null) return null;
       const known = byFingerprint.get(entry.fingerprint);
       if (known) known.labels.add(source.label);
       else byFingerprint.set(entry.fingerprint, { ...entry, labels: new Set([source.label]) });
+      return entry;
+    };
+    for (const leaf of leaves) {
+      const entry = remember(leaf);
+      // A longer text is remembered whole (only an exact copy matches it): its addresses and numbers on their own too.
+      if (entry !== null && entry.words === 0) for (const token of identifierTokens(leaf)) remember(token);
     }
   }
   return [...byFingerprint.values()].map((entry) => ({ ...entry, labels: [...entry.labels] }));

@@ -94,10 +94,17 @@ function validate(text: unknown, direction: unknown, maxChars: number): void {
 }
 
 function scanBuiltIn(text: string, t: SafetyThresholds, scorers: { injection: LinearScorer; toxicity: LinearScorer }, options: SafetyScannerOptions): SafetyScanResult {
-  const injectionPatterns = matchPatterns(text, INJECTION_PATTERNS);
-  const toxicityPatterns = matchPatterns(text, TOXICITY_PATTERNS);
-  const injectionModel = scorers.injection.score(text);
-  const toxicityModel = scorers.toxicity.score(text);
+  // Phrases and classifiers judge the text as a model reads it: zero-width characters, soft hyphens and full-width
+  // letters hid an injection from them (0.95 became 0.002) while an LLM reads it as plain text. Findings point back
+  // into the text as given.
+  const folded = foldForScoring(text);
+  const scored = folded?.text ?? text;
+  const back = folded === undefined ? (at: number) => at : (at: number) => folded.offsets[at] ?? text.length;
+  const inText = <F extends { start: number; end: number }>(f: F): F => (folded === undefined ? f : { ...f, start: back(f.start), end: back(f.end) });
+  const injectionPatterns = mapFindings(matchPatterns(scored, INJECTION_PATTERNS), inText);
+  const toxicityPatterns = mapFindings(matchPatterns(scored, TOXICITY_PATTERNS), inText);
+  const injectionModel = inText(scorers.injection.score(scored));
+  const toxicityModel = inText(scorers.toxicity.score(scored));
   const scores = {
     injection: round(Math.max(injectionModel.score, injectionPatterns.score)),
     toxicity: round(Math.max(toxicityModel.score, toxicityPatterns.score)),
@@ -109,13 +116,54 @@ function scanBuiltIn(text: string, t: SafetyThresholds, scorers: { injection: Li
   // otherwise leave the card's last digits in clear (applyRedactions merges overlapping spans).
   const masked = [...secrets, ...allPii];
   // Phrase findings keep the matched text as their excerpt: mask what it overlaps too.
-  const phrases = [...injectionPatterns.findings, ...toxicityPatterns.findings].map((f) => ({ ...f, redacted: excerpt(text, masked, f.start, f.start + f.redacted.length) }));
+  const phrases = [...injectionPatterns.findings, ...toxicityPatterns.findings].map((f) => ({ ...f, redacted: excerpt(text, masked, f.start, folded === undefined ? f.start + f.redacted.length : f.end) }));
   const findings: SafetyFinding[] = [...phrases, ...secrets, ...pii];
   if (injectionModel.score >= t.injection - t.reviewMargin) findings.push(modelFinding(text, masked, 'injection', 'classifier.injection', injectionModel));
   if (toxicityModel.score >= t.toxicity - t.reviewMargin) findings.push(modelFinding(text, masked, 'toxicity', 'classifier.toxicity', toxicityModel));
   findings.sort((a, b) => a.start - b.start || a.end - b.end);
   const verdict = t.enabled ? decide(scores, t, findings, options) : 'allow';
   return { verdict, scores, findings, redactedText: applyRedactions(text, masked) };
+}
+
+function mapFindings<R extends { findings: SafetyFinding[] }>(result: R, inText: (f: SafetyFinding) => SafetyFinding): R {
+  return { ...result, findings: result.findings.map(inText) };
+}
+
+const INVISIBLE_FORMAT = /\p{Cf}/u;
+const NON_ASCII = /[^\x00-\x7f]/;
+
+/**
+ * The text as scored: each character NFKC-folded (full-width and other compatibility forms to their plain letters)
+ * and invisible format characters (zero-width spaces and joiners, soft hyphens, direction marks) removed, with, for
+ * each character of the result and its end, the index in `text` it came from. Undefined when nothing changes (ASCII
+ * text costs one regular-expression test).
+ *
+ * @example
+ * foldForScoring('ig\u200bnore')?.text // 'ignore'
+ */
+export function foldForScoring(text: string): { text: string; offsets: Uint32Array } | undefined {
+  if (!NON_ASCII.test(text)) return undefined;
+  let out = '';
+  const offsets: number[] = [];
+  for (let i = 0; i < text.length;) {
+    const code = text.charCodeAt(i);
+    if (code < 0x80) {
+      out += text[i];
+      offsets.push(i);
+      i += 1;
+      continue;
+    }
+    const char = String.fromCodePoint(text.codePointAt(i)!);
+    if (!INVISIBLE_FORMAT.test(char)) {
+      const plain = char.normalize('NFKC');
+      out += plain;
+      for (let k = 0; k < plain.length; k += 1) offsets.push(i);
+    }
+    i += char.length;
+  }
+  if (out === text) return undefined;
+  offsets.push(text.length);
+  return { text: out, offsets: Uint32Array.from(offsets) };
 }
 
 /**
