@@ -1,4 +1,5 @@
 import type { EventOptions } from './config.js';
+import { fitEventToWire } from './event-limits.js';
 import type { HttpClient } from './http-client.js';
 import { TransportError } from './http-client.js';
 import type { SdkLogger } from './logger.js';
@@ -49,6 +50,11 @@ export class EventBatcher {
   #closed = false;
   /** Learned from 413 answers: the server's body limit allows at most this many events per batch. */
   #countCap = Number.POSITIVE_INFINITY;
+  /**
+   * Sizes of the next batches at the head of the queue while a batch the server refused (400) is being split in
+   * halves; empty otherwise. One event the server refuses must not cost the other events of its batch.
+   */
+  readonly #splits: number[] = [];
 
   constructor(client: HttpClient, options: Required<EventOptions>, logger: SdkLogger) {
     this.#client = client;
@@ -56,7 +62,10 @@ export class EventBatcher {
     this.#logger = logger;
   }
 
-  /** Queues an event; never waits and never throws. Past the bound the event is dropped and counted. */
+  /**
+   * Queues an event; never waits and never throws. Past the bound the event is dropped and counted. Fields over the
+   * server's limits are cut first (see `fitEventToWire`).
+   */
   enqueue(event: BehavioralEvent): void {
     if (!this.#options.enabled || this.#closed) return;
     if (this.#queue.length >= this.#options.maxQueueSize) {
@@ -64,7 +73,7 @@ export class EventBatcher {
       if (this.#stats.dropped === 1 || this.#stats.dropped % 1000 === 0) this.#logger.warn(`event queue full; ${this.#stats.dropped} events dropped`);
       return;
     }
-    this.#queue.push(event);
+    this.#queue.push(fitEventToWire(event));
     this.#stats.queued += 1;
     this.#installExitHook();
     this.#schedule(this.#queue.length >= this.#options.batchSize ? 0 : this.#options.flushIntervalMs);
@@ -129,7 +138,7 @@ export class EventBatcher {
 
   /** The head of the queue, bounded by count and by JSON size (always at least one event). */
   #nextBatch(): BehavioralEvent[] {
-    const limit = Math.min(this.#options.batchSize, this.#countCap);
+    const limit = Math.min(this.#options.batchSize, this.#countCap, this.#splits[0] ?? Number.POSITIVE_INFINITY);
     let bytes = 0;
     let count = 0;
     for (const event of this.#queue) {
@@ -146,7 +155,7 @@ export class EventBatcher {
     if (batch.length === 0) return true;
     try {
       const result = await this.#client.sendEvents(batch, EVENT_REQUEST_TIMEOUT_MS);
-      this.#queue.splice(0, batch.length);
+      this.#remove(batch.length);
       this.#stats.sent += result.accepted;
       this.#stats.duplicates += result.duplicates;
       this.#attempt = 0;
@@ -157,15 +166,58 @@ export class EventBatcher {
         this.#countCap = Math.max(1, Math.floor(batch.length / 2));
         return true;
       }
+      if (error instanceof TransportError && error.status === 400) return this.#onRefused(error, batch);
       return this.#onFailure(error, batch.length);
+    }
+  }
+
+  /**
+   * The server refused the batch as invalid. Fields are cut to the wire limits when queued, but an event can still be
+   * refused (a bad timestamp, an empty name): the batch is split in halves, each sent on its own right away, until
+   * the event refused alone is found; only that one is dropped (and counted as `rejected`).
+   */
+  #onRefused(error: TransportError, batch: BehavioralEvent[]): boolean {
+    this.#stats.failedAttempts += 1;
+    if (batch.length > 1) {
+      const half = Math.ceil(batch.length / 2);
+      this.#consumeSplits(batch.length);
+      this.#splits.unshift(half, batch.length - half);
+      this.#logger.debug(`event batch of ${batch.length} refused (${error.message}); sending it in halves`);
+      return true;
+    }
+    this.#remove(1);
+    this.#stats.rejected += 1;
+    const [event] = batch;
+    this.#logger.error(`event ${event?.eventType ?? ''} for ${event?.toolName ?? ''} rejected: ${error.message}`);
+    return true;
+  }
+
+  /** Removes `count` acknowledged or rejected events from the head of the queue. */
+  #remove(count: number): void {
+    this.#queue.splice(0, count);
+    this.#consumeSplits(count);
+  }
+
+  /** Advances the split plan by `count` events that left the head of the queue (or were planned anew). */
+  #consumeSplits(count: number): void {
+    let left = count;
+    while (left > 0 && this.#splits.length > 0) {
+      const head = this.#splits[0] ?? 0;
+      if (head <= left) {
+        left -= head;
+        this.#splits.shift();
+      } else {
+        this.#splits[0] = head - left;
+        left = 0;
+      }
     }
   }
 
   #onFailure(error: unknown, size: number): boolean {
     this.#stats.failedAttempts += 1;
     if (error instanceof TransportError && !error.retryable) {
-      // The server refused the batch itself (bad key, bad shape): retrying cannot help.
-      this.#queue.splice(0, size);
+      // The server refused the batch itself (bad key, another agent): retrying cannot help.
+      this.#remove(size);
       this.#stats.rejected += size;
       this.#logger.error(`event batch rejected: ${error.message}`);
       return true;

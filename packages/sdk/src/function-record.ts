@@ -20,11 +20,24 @@ export type GovernedToolFunction = (...params: any[]) => Promise<unknown> | Asyn
  */
 export type GovernedRecord<T> = { [K in keyof T]: Governed<T[K]> } & Record<string, GovernedToolFunction | undefined>;
 
-/** Governs a `{ toolName: fn }` record with an existing governor; returns a new record. */
+/**
+ * Governs a `{ toolName: fn }` record with an existing governor; returns a new record.
+ * The record has no prototype: agent loops look tools up by a model-chosen name (`wrapped[name]`), and an inherited
+ * `constructor`, `toString` or `hasOwnProperty` would otherwise be found and run without any check.
+ * @example
+ * const fns = governFunctionRecord(governor, { search_docs: search });
+ * fns['constructor']; // undefined
+ */
 export function governFunctionRecord<T extends Record<string, (...params: never[]) => unknown>>(governor: Governor, functions: T): GovernedRecord<T> {
-  const governed: Record<string, unknown> = {};
+  const governed = Object.create(null) as Record<string, unknown>;
   for (const [name, fn] of Object.entries(functions)) {
-    governed[name] = typeof fn === 'function' ? governFunction(governor, name, fn) : fn;
+    // defineProperty: an own "__proto__" tool stays a tool (plain assignment would set the prototype).
+    Object.defineProperty(governed, name, {
+      value: typeof fn === 'function' ? governFunction(governor, name, fn) : fn,
+      enumerable: true,
+      configurable: true,
+      writable: true,
+    });
   }
   return governed as GovernedRecord<T>;
 }

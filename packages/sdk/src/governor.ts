@@ -1,5 +1,6 @@
 import type { ArgumentSnapshot } from './argument-snapshot.js';
 import { snapshotArguments } from './argument-snapshot.js';
+import { UncheckableOutputError, checkableOutputJson } from './checkable-output.js';
 import type { ResolvedConfig } from './config.js';
 import { PolicyViolationError } from './errors.js';
 import type { EventBatcher } from './event-batcher.js';
@@ -7,7 +8,7 @@ import { waitForHold } from './hold-waiter.js';
 import type { HttpClient } from './http-client.js';
 import { TransportError } from './http-client.js';
 import type { SdkLogger } from './logger.js';
-import { redactPayload, safeStringify } from './redaction.js';
+import { redactPayload } from './redaction.js';
 import type { BehavioralEvent, EnforcementDecision, ToolCallOutcome } from './types.js';
 
 /** Chunks of a stream kept for its TOOL_CALL_POST event. */
@@ -76,7 +77,12 @@ export class Governor {
       throw error;
     }
     if (isAsyncIterable(result)) return this.#follow(context, result) as T;
-    await this.#checkOutput(context, result);
+    try {
+      await this.#checkOutput(context, result);
+    } catch (error) {
+      this.#post(context, error instanceof PolicyViolationError ? 'blocked' : 'error', result, error);
+      throw error;
+    }
     this.#post(context, 'success', result);
     return result;
   }
@@ -229,10 +235,11 @@ export class Governor {
   async #checkOutput(context: CallContext, output: unknown): Promise<void> {
     const decision = context.decision;
     if (!decision?.captureOutput) return;
+    const checked = this.#checkableOutput(context, output);
     let verdict;
     try {
       verdict = await this.#client.enforceOutput(
-        { decisionId: decision.decisionId, sessionId: this.config.sessionId, agentId: this.config.agentId, toolName: context.toolName, output: JSON.parse(safeStringify(output ?? null)) as unknown },
+        { decisionId: decision.decisionId, sessionId: this.config.sessionId, agentId: this.config.agentId, toolName: context.toolName, output: checked },
         this.config.enforceTimeoutMs,
       );
     } catch (error) {
@@ -241,6 +248,26 @@ export class Governor {
     }
     if (verdict.decision !== 'ALLOW') {
       throw new PolicyViolationError({ code: 'OUTPUT_BLOCKED', toolName: context.toolName, reason: verdict.reason, violationId: verdict.violationId, decisionId: decision.decisionId });
+    }
+  }
+
+  /**
+   * What the output check sends: bytes as their text. An output whose content the SDK cannot read without consuming it
+   * (a stream, a Response, a Blob, …) fails closed: sending its empty JSON form would have the server allow content it
+   * never saw.
+   */
+  #checkableOutput(context: CallContext, output: unknown): unknown {
+    try {
+      return JSON.parse(checkableOutputJson(output)) as unknown;
+    } catch (error) {
+      if (!(error instanceof UncheckableOutputError)) throw error;
+      throw new PolicyViolationError({
+        code: 'OUTPUT_BLOCKED',
+        toolName: context.toolName,
+        reason: `${error.message}: policy checks this tool's output, and the SDK cannot read a ${error.outputType} without consuming it (or its JSON form loses its content); return text, bytes or JSON data instead`,
+        decisionId: context.decision?.decisionId ?? null,
+        details: { outputType: error.outputType },
+      });
     }
   }
 

@@ -1,3 +1,4 @@
+import { NO_REDIRECTS } from './connection-checks.js';
 import type { EnforceRequest, EnforcementDecision, EventBatchResult, HoldStatus, OutputDecision } from './types.js';
 import type { BehavioralEvent } from './types.js';
 
@@ -85,7 +86,7 @@ export class HttpClient {
         body: body === undefined ? undefined : JSON.stringify(body),
         // A redirect is never followed: it would let another origin receive the call's arguments and
         // decide it. The 3xx is then a refusal (ENFORCER_REJECTED), as a wrong apiUrl deserves.
-        redirect: 'manual',
+        ...NO_REDIRECTS,
         signal: signal ? AbortSignal.any([timeout, signal]) : timeout,
       });
     } catch (error) {

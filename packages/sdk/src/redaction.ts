@@ -18,23 +18,28 @@ export function redactPayload(value: unknown, redaction: Redaction): unknown {
   return JSON.parse(json) as unknown;
 }
 
+/** Replaces one value before it is written (see {@link safeStringify}); may throw to refuse the whole value. */
+export type JsonReplacer = (value: unknown) => unknown;
+
 /**
  * JSON.stringify that survives cycles, bigints and functions (tool inputs are arbitrary objects).
  * Only a real cycle (an object inside itself) becomes `"[Circular]"`: an object that appears twice
  * side by side is written out both times, so the policy sees what the tool gets. Bigints become
  * strings, a `Map` with string or number keys an object (other keys: an array of `[key, value]`),
- * a `Set` an array; functions and symbols are left out, as JSON.stringify does.
+ * a `Set` an array; functions and symbols are left out, as JSON.stringify does. `replace`, when
+ * given, sees every value (nested ones included) before its `toJSON` and before it is written.
  * @example
  * safeStringify({ id: 1n, tags: new Set(['a']) }); // '{"id":"1","tags":["a"]}'
  */
-export function safeStringify(value: unknown): string {
-  return JSON.stringify(toJsonValue(value, '', [])) ?? 'null';
+export function safeStringify(value: unknown, replace?: JsonReplacer): string {
+  return JSON.stringify(toJsonValue(value, '', [], replace)) ?? 'null';
 }
 
-function toJsonValue(input: unknown, key: string, ancestors: object[]): unknown {
-  let value = input;
+function toJsonValue(input: unknown, key: string, ancestors: object[], replace: JsonReplacer | undefined): unknown {
+  let value = replace ? replace(input) : input;
   if (value !== null && typeof value === 'object' && typeof (value as { toJSON?: unknown }).toJSON === 'function') {
-    value = (value as { toJSON(key: string): unknown }).toJSON(key);
+    const json = (value as { toJSON(key: string): unknown }).toJSON(key);
+    value = replace && json !== value ? replace(json) : json;
   }
   if (typeof value === 'bigint') return value.toString();
   if (value === null || typeof value !== 'object') return typeof value === 'function' || typeof value === 'symbol' ? undefined : value;
@@ -42,14 +47,14 @@ function toJsonValue(input: unknown, key: string, ancestors: object[]): unknown 
   if (ancestors.includes(value)) return '[Circular]';
   ancestors.push(value);
   try {
-    return toJsonContainer(value, ancestors);
+    return toJsonContainer(value, ancestors, replace);
   } finally {
     ancestors.pop();
   }
 }
 
-function toJsonContainer(value: object, ancestors: object[]): unknown {
-  const item = (entry: unknown, key: string): unknown => toJsonValue(entry, key, ancestors);
+function toJsonContainer(value: object, ancestors: object[], replace: JsonReplacer | undefined): unknown {
+  const item = (entry: unknown, key: string): unknown => toJsonValue(entry, key, ancestors, replace);
   if (Array.isArray(value)) return value.map((entry, index) => item(entry, String(index)) ?? null);
   if (value instanceof Set) return [...value].map((entry, index) => item(entry, String(index)) ?? null);
   if (value instanceof Map) {

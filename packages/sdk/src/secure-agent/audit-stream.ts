@@ -1,4 +1,6 @@
+import { NO_REDIRECTS, isRedirect } from '../connection-checks.js';
 import type { HttpClient } from './http-client.js';
+import { redirectRefused } from './http-client.js';
 import { SseParser } from './sse-parser.js';
 
 /** Path of the live audit stream (served by the ledger area). */
@@ -159,7 +161,8 @@ async function readOnce(http: HttpClient, options: AuditStreamOptions, parser: S
     agentId: options.agentId === undefined ? undefined : String(options.agentId),
     since: options.since,
   });
-  const response = await http.fetch(url, { headers, signal });
+  const response = await http.fetch(url, { headers, signal, ...NO_REDIRECTS });
+  if (isRedirect(response)) throw redirectRefused('GET', AUDIT_STREAM_PATH, response);
   if (!response.ok || !response.body) throw new Error(`audit stream answered HTTP ${response.status}`);
   const decoder = new TextDecoder();
   const reader = response.body.getReader();

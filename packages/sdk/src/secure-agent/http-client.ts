@@ -1,3 +1,4 @@
+import { NO_REDIRECTS, isRedirect } from '../connection-checks.js';
 import { SDKError } from './sdk-error.js';
 
 /** Default server address: what `tollgate serve` listens on without flags. */
@@ -70,10 +71,11 @@ export class HttpClient {
     const signal = init.signal ?? AbortSignal.timeout(this.timeoutMs);
     let response: Response;
     try {
-      response = await this.fetchImpl(this.url(path, init.query), { method, headers, body, signal });
+      response = await this.fetchImpl(this.url(path, init.query), { method, headers, body, signal, ...NO_REDIRECTS });
     } catch (cause) {
       throw new SDKError('NETWORK_ERROR', `${method} ${path} failed: ${(cause as Error).message}`, { cause });
     }
+    if (isRedirect(response)) throw redirectRefused(method, path, response);
     if (!response.ok) throw await toSdkError(method, path, response);
     return response;
   }
@@ -84,6 +86,18 @@ export class HttpClient {
     const text = await response.text();
     return (text === '' ? undefined : JSON.parse(text)) as T;
   }
+}
+
+/**
+ * The error for a redirect answer (see `NO_REDIRECTS`): `HTTP_ERROR` with the 3xx status. Its body is not read, so
+ * nothing the redirecting party wrote becomes the error's code or message.
+ *
+ * @example
+ * if (isRedirect(response)) throw redirectRefused('GET', AUDIT_STREAM_PATH, response);
+ */
+export function redirectRefused(method: string, path: string, response: Response): SDKError {
+  response.body?.cancel().catch(() => undefined);
+  return new SDKError('HTTP_ERROR', `${method} ${path} answered HTTP ${response.status}: redirects are not followed (check baseUrl)`, { status: response.status });
 }
 
 async function toSdkError(method: string, path: string, response: Response): Promise<SDKError> {

@@ -6,8 +6,11 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-/** What the proxy does with one request; return undefined to forward it untouched. */
-export type Fault = { status: number } | { delayMs: number } | { loseAnswer: true } | undefined;
+/**
+ * What the proxy does with one request; return undefined to forward it untouched. `redirectTo` answers 307 with a
+ * `Location` on that origin (same path and query), as a hijacked proxy or load balancer in front of the server might.
+ */
+export type Fault = { status: number } | { delayMs: number } | { loseAnswer: true } | { redirectTo: string } | undefined;
 
 /** Options of {@link startFaultProxy}. */
 export interface FaultProxyOptions {
@@ -46,6 +49,10 @@ async function forward(options: FaultProxyOptions, request: IncomingMessage, bod
 async function handle(options: FaultProxyOptions, request: IncomingMessage, response: ServerResponse): Promise<void> {
   const body = await readBody(request);
   const fault = options.fault?.(request.method ?? 'GET', (request.url ?? '').split('?')[0] ?? '', body.toString('utf8'));
+  if (fault && 'redirectTo' in fault) {
+    response.writeHead(307, { location: fault.redirectTo + (request.url ?? '/') }).end();
+    return;
+  }
   if (fault && 'status' in fault) {
     response.writeHead(fault.status, { 'content-type': 'text/plain' }).end('injected fault');
     return;

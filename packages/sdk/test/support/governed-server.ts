@@ -50,8 +50,8 @@ export interface GovernedServer {
   t: TestServer;
   url: string;
   tenant: GovernedTenant;
-  /** Prepares another tenant (e.g. the seed's "acme-corp"). */
-  addTenant(id: string): Promise<GovernedTenant>;
+  /** Prepares another tenant (e.g. the seed's "acme-corp"), with {@link SDK_TEST_POLICY} unless `policy` is given. */
+  addTenant(id: string, policy?: string): Promise<GovernedTenant>;
   /** All stored events of a session (every page). */
   events(query: { sessionId?: string; agentId?: string }, tenant?: GovernedTenant): Promise<StoredEvent[]>;
   /** Waits until a pending hold for `toolName` exists, then approves or denies it. */
@@ -75,9 +75,9 @@ export interface StoredEvent {
   redaction: string;
 }
 
-async function prepareTenant(t: TestServer, id: string, create: boolean): Promise<GovernedTenant> {
+async function prepareTenant(t: TestServer, id: string, create: boolean, source = SDK_TEST_POLICY): Promise<GovernedTenant> {
   const admin = create ? await t.createTenant(id) : id === t.tenantA.id ? t.tenantA : t.tenantB;
-  const policy = await t.request('POST', '/api/v1/policies', { key: admin.adminKey, body: { name: 'sdk-tests', source: SDK_TEST_POLICY, activate: true } });
+  const policy = await t.request('POST', '/api/v1/policies', { key: admin.adminKey, body: { name: 'sdk-tests', source, activate: true } });
   if (policy.status !== 201) throw new Error(`policy setup failed: ${policy.status} ${JSON.stringify(policy.body)}`);
   const { token } = await t.services.keys.create({ tenantId: id, scopes: [...SDK_TEST_SCOPES], name: 'sdk tests' });
   return { id, key: token };
@@ -96,7 +96,7 @@ export async function startGovernedServer(options: { postgresUrl?: string } = {}
     t,
     url: t.url,
     tenant,
-    addTenant: (id) => prepareTenant(t, id, true),
+    addTenant: (id, policy) => prepareTenant(t, id, true, policy),
     async events(query, which = tenant) {
       const all: StoredEvent[] = [];
       let cursor: string | null = null;
