@@ -141,7 +141,8 @@ describe('adversarial: the audit trail over HTTP', () => {
   describe('exports (held)', () => {
     it('neutralises spreadsheet formulas in every CSV cell a caller can influence', async () => {
       const tenant = await t.createTenant('csv-tenant');
-      const evil = ['=HYPERLINK("http://evil.example","x")', '+cmd|calc', '-2+3', '@SUM(A1)', '\t=1+1', '\r=1+1'];
+      // `ok;=cmd…`: a spreadsheet whose list separator is `;` split an unquoted cell there (session 12 red team).
+      const evil = ['=HYPERLINK("http://evil.example","x")', '+cmd|calc', '-2+3', '@SUM(A1)', '\t=1+1', '\r=1+1', "ok;=cmd|' /C calc'!A0;", 'a\t=1+1'];
       for (const value of evil) {
         await t.services.ledger.append(tenant.id, { type: 'x.csv', actor: value, agentId: value, executionId: value, sessionId: value, data: { description: value } });
       }
@@ -151,6 +152,8 @@ describe('adversarial: the audit trail over HTTP', () => {
       for (const cell of cells) {
         const value = cell.startsWith('"') ? cell.slice(1, -1).replace(/""/g, '"') : cell;
         expect(value, cell).not.toMatch(/^[=+\-@\t\r]/);
+        // Text that a `;` or tab separator could split is always inside quotes.
+        if (/[;\t]/.test(value)) expect(cell.startsWith('"'), cell).toBe(true);
       }
     });
 

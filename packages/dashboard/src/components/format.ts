@@ -46,3 +46,25 @@ export function toJson(value: unknown): string {
     return String(value);
   }
 }
+
+/**
+ * Characters that change how text reads without being seen: bidi embeddings, overrides and isolates, zero-width
+ * characters, joiners, soft hyphens, BOMs (all `\p{Cf}`), and line/paragraph separators.
+ */
+const HIDDEN_CHARACTERS = /[\p{Cf}\u2028\u2029]/gu;
+
+/**
+ * `text` with every invisible or direction-changing character shown as a visible `⟨U+202E⟩` marker, and how many
+ * there were. An approver must read what will run: `invoice\u202Efdp.sh` displayed as `invoicehs.pdf`.
+ *
+ * @example
+ * revealHidden('invoice\u202Efdp.sh') // { text: 'invoice⟨U+202E⟩fdp.sh', hidden: 1 }
+ */
+export function revealHidden(text: string): { text: string; hidden: number } {
+  let hidden = 0;
+  const shown = text.replace(HIDDEN_CHARACTERS, (char) => {
+    hidden += 1;
+    return `⟨U+${char.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}⟩`;
+  });
+  return { text: shown, hidden };
+}

@@ -3,7 +3,7 @@ import { api } from '../api/client.js';
 import { useEventStream, useResource } from '../api/hooks.js';
 import type { ApprovalItem } from '../api/types.js';
 import { Badge } from '../components/badge.js';
-import { formatTime, toJson } from '../components/format.js';
+import { formatTime, revealHidden, toJson } from '../components/format.js';
 import { Empty, Resolved } from '../components/states.js';
 import { setQuery } from '../router.js';
 import type { PageProps } from '../app.js';
@@ -30,12 +30,19 @@ function ApprovalCard({ item, approver, onDecided }: { item: ApprovalItem; appro
     }
   };
 
+  // What the approver reads must be what will run: invisible and direction-changing characters are shown as
+  // markers, long lines wrap, and hidden secrets are called out (the stored arguments have secrets masked, the tool
+  // receives them as sent).
+  const shown = (value: string | null | undefined) => revealHidden(value ?? '').text;
+  const details = revealHidden(toJson(item.kind === 'hold' ? item.arguments ?? null : item.permissions ?? null));
+  const hiddenElsewhere = [item.toolName, item.agentId, item.reason, item.justification].some((value) => revealHidden(value ?? '').hidden > 0);
+  const redacted = item.kind === 'hold' && details.text.includes('[REDACTED:');
   return (
     <article className="card approval" aria-labelledby={titleId}>
       <header className="approval-head">
         <h2 id={titleId}>
           {item.kind === 'hold' ? (
-            <>Tool call <span className="mono">{item.toolName ?? '?'}</span></>
+            <>Tool call <span className="mono">{item.toolName ? shown(item.toolName) : '?'}</span></>
           ) : (
             'Permission request'
           )}
@@ -43,7 +50,7 @@ function ApprovalCard({ item, approver, onDecided }: { item: ApprovalItem; appro
         <Badge value={item.status} />
       </header>
       <dl className="facts">
-        <div><dt>Agent</dt><dd className="mono">{item.agentId}</dd></div>
+        <div><dt>Agent</dt><dd className="mono">{shown(item.agentId)}</dd></div>
         {item.sessionId ? <div><dt>Session</dt><dd className="mono">{item.sessionId}</dd></div> : null}
         {item.userId ? <div><dt>On behalf of</dt><dd>{item.userId}</dd></div> : null}
         <div><dt>Requested</dt><dd>{formatTime(item.createdAt)}</dd></div>
@@ -51,19 +58,22 @@ function ApprovalCard({ item, approver, onDecided }: { item: ApprovalItem; appro
         {item.actionHash ? <div><dt>Action hash</dt><dd className="mono break">{item.actionHash}</dd></div> : null}
         <div><dt>Id</dt><dd className="mono">{item.id}</dd></div>
       </dl>
-      {item.reason ? <p><strong>Why it was held:</strong> {item.reason}</p> : null}
-      {item.justification ? <p><strong>Justification:</strong> {item.justification}</p> : null}
-      {item.kind === 'hold' ? (
-        <>
-          <h3 className="small-heading">Arguments (exactly what will run)</h3>
-          <pre className="code-block">{toJson(item.arguments ?? null)}</pre>
-        </>
-      ) : (
-        <>
-          <h3 className="small-heading">Permissions sought</h3>
-          <pre className="code-block">{toJson(item.permissions ?? null)}</pre>
-        </>
-      )}
+      {item.reason ? <p><strong>Why it was held:</strong> {shown(item.reason)}</p> : null}
+      {item.justification ? <p><strong>Justification:</strong> {shown(item.justification)}</p> : null}
+      {redacted ? (
+        <p className="form-error" role="alert" data-warning="redacted">
+          Parts of these arguments look like secrets and are hidden here (<span className="mono">[REDACTED:…]</span>). The tool will run
+          with the hidden text, which may hold more than a secret: deny unless you know what it is.
+        </p>
+      ) : null}
+      {details.hidden > 0 || hiddenElsewhere ? (
+        <p className="form-error" role="alert" data-warning="hidden-characters">
+          This request contains invisible or direction-changing characters, shown as <span className="mono">⟨U+…⟩</span>: the text does
+          not read the way it will run.
+        </p>
+      ) : null}
+      <h3 className="small-heading">{item.kind === 'hold' ? 'Arguments the tool will receive' : 'Permissions sought'}</h3>
+      <pre className="code-block code-block-wrap">{details.text}</pre>
       {item.status === 'pending' ? (
         <div className="approval-actions">
           <label className="field grow">

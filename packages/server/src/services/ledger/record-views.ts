@@ -48,11 +48,15 @@ export function toEventView(record: LedgerRecord): AuditEventView {
 
 const CSV_COLUMNS = ['index', 'recorded_at', 'type', 'actor', 'agent_id', 'execution_id', 'session_id', 'is_violation', 'description', 'data'] as const;
 
-// Spreadsheet formula injection: a cell starting with = + - @ (or tab/CR) is prefixed with ' (OWASP advice).
+// Spreadsheet formula injection: a cell starting with = + - @ (or tab/CR) is prefixed with ' (OWASP advice), and
+// every text cell is quoted: unquoted, `ok;=cmd|' /C calc'!A0` became a formula cell in spreadsheets of locales whose
+// list separator is `;`, which split the cell there.
 function csvCell(value: unknown): string {
-  let text = value === null || value === undefined ? '' : typeof value === 'string' ? value : JSON.stringify(value);
+  if (value === null || value === undefined) return '';
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  let text = typeof value === 'string' ? value : JSON.stringify(value);
   if (typeof value === 'string' && /^[=+\-@\t\r]/.test(text)) text = `'${text}`;
-  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+  return `"${text.replace(/"/g, '""')}"`;
 }
 
 /**
