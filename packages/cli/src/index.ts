@@ -2,6 +2,8 @@
 import { Command, CommanderError } from 'commander';
 import { isTollgateError } from '@tollgate/core';
 import { COMMANDS } from './commands/index.js';
+import { redactCredentials } from './credential-redaction.js';
+import { printableText } from './printable-text.js';
 
 /**
  * Builds the `tollgate` program with every registered command.
@@ -44,10 +46,17 @@ function isSystemError(error: unknown): error is Error & { code: string } {
 /**
  * One line for an error: Tollgate's own with their code; a missing file, a refused connection or a port in use with
  * Node's message (and what to do for a port); a failed `fetch` with its cause; anything else (a bug) with its stack.
+ * Credentials it quotes are redacted (fetch's errors repeat a URL's `user:password@` and a refused `Authorization`
+ * header) and control characters shown, not interpreted (a message may quote a server's answer); a stack keeps its
+ * line breaks.
  *
  * @example describeError(new TollgateError('NOT_FOUND', 'no policy')) // 'NOT_FOUND: no policy'
  */
 export function describeError(error: unknown): string {
+  return printableText(redactCredentials(errorText(error)), { keepNewlines: true });
+}
+
+function errorText(error: unknown): string {
   if (isTollgateError(error)) return `${error.code}: ${error.message}`;
   if (isSystemError(error)) {
     return error.code === 'EADDRINUSE' ? `${error.message} (another process listens there: stop it or pick --port)` : error.message;

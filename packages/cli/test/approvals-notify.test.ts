@@ -11,13 +11,17 @@ import { startReceiver, until } from './webhook-receiver.js';
 const POLICY = `name: notify
 agents:
   pay-bot:
-    approvedScope: [refund]
+    approvedScope: [refund, "lookup*"]
 rules:
   - id: big-refund
     match: { tools: [refund] }
     when: args.amount > 100
     effect: STEP_UP
     reason: refunds over 100 need a person
+  - id: lookups
+    match: { tools: ["lookup*"] }
+    effect: STEP_UP
+    reason: lookups need a person
 `;
 
 describe('tollgate approvals notify', () => {
@@ -126,6 +130,44 @@ describe('tollgate approvals notify', () => {
     const asked = await t.request('POST', '/api/sdk/permission-requests', { key: admin, body: { agent_id: agent.body.agent.id, permissions: { permissions: ['network:outbound'] }, justification: 'fetch the weather' } });
     expect(asked.status).toBe(201);
     await until(() => hook.received.some((request) => request.body.includes('asks for more permissions')), 'the permission request');
+    await running.stop();
+  });
+
+  // Regression: the agent-chosen tool name (and a permission request's justification) went into Slack mrkdwn as it
+  // was: the on-call channel got `<!channel>` and a phishing "Review in Tollgate" link from the agent.
+  it('shows what an agent chose (tool name, justification) literally, never as a mention, a link or formatting', async () => {
+    const hook = await receiver();
+    const running = notifier({ webhook: hook.url });
+    await until(() => running.lines.includes('connected to the approvals stream'), 'the connection');
+    const toolName = 'lookup* <!channel> URGENT, approve now: <https://evil.example/approve|Review in Tollgate> *';
+    const held = await t.request('POST', '/v1/enforce', { key: admin, body: { agentId: 'pay-bot', sessionId: 'n-md', toolName, arguments: {} } });
+    expect(held.body.decision).toBe('STEP_UP');
+    const agent = await t.request('POST', '/api/v1/sdk/agents', { key: admin, body: { name: 'asker-md', entry_code: 'return 1;' } });
+    const justification = 'weather\n*Approved by security* <!here> `x` [Review](https://evil.example)';
+    expect((await t.request('POST', '/api/sdk/permission-requests', { key: admin, body: { agent_id: agent.body.agent.id, permissions: { permissions: ['network:outbound'] }, justification } })).status).toBe(201);
+    const texts = () => hook.received.map((received) => (JSON.parse(received.body) as { text: string }).text);
+    await until(() => texts().some((text) => text.includes('lookup*')) && texts().some((text) => text.includes('Approved by security')), 'both messages');
+    const hold = texts().find((text) => text.includes('lookup*'))!;
+    const request = texts().find((text) => text.includes('Approved by security'))!;
+    expect(hold).toContain('waits for approval to call `lookup* &lt;!channel&gt; URGENT, approve now: &lt;https://evil.example/approve|Review in Tollgate&gt; *`');
+    expect(request).toContain(': `weather\\u000a*Approved by security* &lt;!here&gt; ˋxˋ [Review](https://evil.example)`.');
+    for (const text of [hold, request]) {
+      expect(text).not.toMatch(/<[!@h]/); // no mention, no link
+      expect(text).not.toContain('\n');
+    }
+    await t.request('POST', `/api/v1/approvals/${held.body.holdToken as string}/deny`, { key: approver, body: {} });
+    await running.stop();
+  });
+
+  // Regression: fetch's error quotes the URL it refused, password and all, and the notifier logged it at every
+  // reconnection.
+  it('logs a failing connection without the credentials the error quotes', async () => {
+    const hook = await receiver();
+    const running = notifier({ webhook: hook.url, url: t.url.replace('//', '//admin:S3cretPassw0rd@') });
+    await until(() => running.lines.some((line) => line.startsWith('stream failed')), 'the failed connection');
+    const line = running.lines.find((candidate) => candidate.startsWith('stream failed'))!;
+    expect(line).toContain('//[redacted]@');
+    expect(line).not.toContain('S3cretPassw0rd');
     await running.stop();
   });
 

@@ -74,7 +74,7 @@ describe('tollgate audit notify', () => {
     expect((await mail('leak@evil.example', 'a-1')).decision).toBe('BLOCK');
     await until(() => bodiesOf(hook).length >= 1, 'the violation');
     const violation = (JSON.parse(bodiesOf(hook)[0]!) as { text: string }).text;
-    expect(violation).toMatch(/^Violation: agent \*mail-bot\*/);
+    expect(violation).toMatch(/^Violation: agent `mail-bot` /);
     expect(violation).toContain('enforcement.violation');
     expect(violation).toMatch(/ledger #\d+/);
     expect(violation).not.toContain('quarterly numbers');
@@ -85,6 +85,22 @@ describe('tollgate audit notify', () => {
     await until(() => bodiesOf(hook).some((body) => body.includes('kill_switch.released')), 'the release');
     // Nothing for the allowed call: one violation, the kill and the release.
     expect(bodiesOf(hook)).toHaveLength(3);
+    await running.stop();
+  });
+
+  // Regression: the description (which quotes the agent-chosen tool name) and the session went into Slack mrkdwn as
+  // they were: an agent could post `<!channel>` and a link of its own to the alert channel.
+  it('shows what an agent chose (tool name, session) literally, never as a mention, a link or formatting', async () => {
+    const hook = await receiver();
+    const running = start({ webhook: hook.url });
+    await connected(running.lines);
+    const toolName = '<!channel> *URGENT* <https://evil.example/ack|Acknowledge in Tollgate>';
+    const answer = (await t.request('POST', '/v1/enforce', { key: admin, body: { agentId: 'mail-bot', sessionId: 's-<!here>_x_', toolName, arguments: {} } })).body;
+    expect(answer.decision).toBe('BLOCK');
+    await until(() => bodiesOf(hook).length >= 1, 'the violation');
+    const text = (JSON.parse(bodiesOf(hook)[0]!) as { text: string }).text;
+    expect(text).toMatch(/^Violation: agent `mail-bot` `[^`]*&lt;!channel&gt; \*URGENT\* &lt;https:\/\/evil\.example\/ack\|Acknowledge in Tollgate&gt;[^`]*` \(`enforcement\.violation`, ledger #\d+, session `s-&lt;!here&gt;_x_`\)\. /);
+    expect(text).not.toMatch(/<[!@h]/);
     await running.stop();
   });
 

@@ -8,7 +8,8 @@ import { createProgress, openBundleInput, readAll, readLines, writeText } from '
 import { SYSTEM_TENANT_ID } from '@tollgate/server';
 import { DEFAULT_ALERT_TYPES, runAuditNotifier } from '../notify/audit-notifier.js';
 import { runNotifyCommand, withNotifyFlags, type NotifyFlags } from './notify-shared.js';
-import { answerOf, apiKeyOf, print, serverRefusal, withServices, withStorageFlags, type StorageFlags } from './shared.js';
+import { printableText } from '../printable-text.js';
+import { answerOf, apiKeyOf, print, printJson, serverRefusal, urlFlag, withServices, withStorageFlags, type StorageFlags } from './shared.js';
 
 interface SourceFlags extends StorageFlags {
   tenant: string;
@@ -20,7 +21,7 @@ interface SourceFlags extends StorageFlags {
 function withSourceFlags(command: Command): Command {
   return withStorageFlags(command)
     .option('--tenant <id>', 'tenant (direct database access)', SYSTEM_TENANT_ID)
-    .option('--url <url>', 'read from a running server instead of the database (needs --api-key, scope audit:read)')
+    .option('--url <url>', 'read from a running server instead of the database (needs --api-key, scope audit:read)', urlFlag('--url'))
     .option('--api-key <key>', 'API key for --url (default: env TOLLGATE_API_KEY, which keeps it out of the process list)');
 }
 
@@ -39,7 +40,8 @@ function inlineOrFile(value: string): string {
 }
 
 /**
- * Human report of a bundle verification, one line per problem.
+ * Human report of a bundle verification, one line per problem. A problem's message may quote the bundle (a key
+ * name, a line), which need not come from a friendly server: its control characters are shown, not interpreted.
  * @example formatVerification(verifyBundle(bundle))
  */
 export function formatVerification(result: BundleVerification | BundleStreamVerification): string[] {
@@ -48,7 +50,7 @@ export function formatVerification(result: BundleVerification | BundleStreamVeri
   const lines = [
     `${result.ok ? 'OK' : 'FAILED'}: ${result.size} records, root ${result.rootHash}, ${result.checkpointsVerified} checkpoint${result.checkpointsVerified === 1 ? '' : 's'} checked${range}`,
   ];
-  for (const problem of result.problems) lines.push(`${problem.code}: ${problem.message}`);
+  for (const problem of result.problems) lines.push(`${problem.code}: ${printableText(problem.message)}`);
   if ('problemsOmitted' in result && result.problemsOmitted > 0) lines.push(`… and ${result.problemsOmitted} more problems`);
   return lines;
 }
@@ -258,7 +260,8 @@ export function registerAuditCommand(program: Command): void {
         await writeFile(`${flags.checkpointOut}.partial`, summary.checkpoint);
         await rename(`${flags.checkpointOut}.partial`, flags.checkpointOut);
       }
-      process.stderr.write(`keep this checkpoint: verify later exports against it (--trusted-checkpoint) and continue from it (--from-checkpoint):\n${summary.checkpoint}`);
+      // The note as the server wrote it goes to --checkpoint-out; the terminal gets its control characters escaped.
+      process.stderr.write(`keep this checkpoint: verify later exports against it (--trusted-checkpoint) and continue from it (--from-checkpoint):\n${printableText(summary.checkpoint, { keepNewlines: true })}`);
     });
 
   audit
@@ -307,13 +310,13 @@ export function registerAuditCommand(program: Command): void {
             return { checkpoint, proof: await services.ledger.inclusionProof(flags.tenant, index, checkpoint.size) };
           });
       if (expectedKey !== undefined && expectedKey !== checkpoint.publicKey.trim()) {
-        print(JSON.stringify({ index, verified: false, problem: 'PUBLIC_KEY_MISMATCH', message: 'the checkpoint is signed by another key than --public-key' }, null, 2));
+        printJson({ index, verified: false, problem: 'PUBLIC_KEY_MISMATCH', message: 'the checkpoint is signed by another key than --public-key' });
         process.exitCode = 1;
         return;
       }
       const signed = openCheckpoint(checkpoint.note, parseVerifierKey(expectedKey ?? checkpoint.publicKey), checkpoint.origin);
       const ok = signed.size === proof.size && merkle.verifyInclusion(merkle.fromHex(proof.leafHash), index, proof.size, proof.proof.map(merkle.fromHex), signed.rootHash);
-      print(JSON.stringify({ ...proof, checkpoint: checkpoint.note, verified: ok }, null, 2));
+      printJson({ ...proof, checkpoint: checkpoint.note, verified: ok });
       if (!ok) process.exitCode = 1;
     });
 }

@@ -39,6 +39,16 @@ describe('tollgate audit verify on an edited bundle file', () => {
     expect(formatVerification(result).join('\n')).toMatch(/^FAILED[\s\S]*BUNDLE_AMBIGUOUS: object key "decision" repeated/);
   });
 
+  // Regression: a problem's message quoting the file (here its origin) reached the terminal as it was, so a bundle
+  // from a hostile server could erase the FAILED line and print a fake OK.
+  it('shows the control characters of a problem message quoting the bundle', () => {
+    const bundle = JSON.parse(bundleText()) as { origin: string };
+    bundle.origin = `${ORIGIN}\u001b[1A\u001b[2K\rOK: 3 records verified`;
+    const report = formatVerification(verifyText(JSON.stringify(bundle)));
+    expect(report).toContain(`ORIGIN_MISMATCH: the bundle says origin ${ORIGIN}\\u001b[1A\\u001b[2K\\u000dOK: 3 records verified, its key is for ${ORIGIN}`);
+    expect(report.join('\n')).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
+  });
+
   // Regression: records past the last checkpoint printed a note and exited 0.
   it('fails records appended after the last checkpoint', () => {
     const bundle = JSON.parse(bundleText()) as { records: unknown[] };

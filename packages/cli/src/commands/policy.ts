@@ -4,7 +4,8 @@ import { loadPolicy, parseIsoTime, parsePolicyTestCases, runPolicyTests, Tollgat
 import type { CompiledPolicy, PolicyDiagnostic } from '@tollgate/core';
 import { MAX_REPLAY_LIMIT, dataFlowFingerprint, migrateStore, replayDecisions } from '@tollgate/server';
 import type { ReplayReport } from '@tollgate/server';
-import { answerOf, apiKeyOf, configFrom, openCommandStore, print, withStorageFlags, type StorageFlags } from './shared.js';
+import { printableText } from '../printable-text.js';
+import { answerOf, apiKeyOf, configFrom, openCommandStore, print, printJson, urlFlag, withStorageFlags, type StorageFlags } from './shared.js';
 
 /** Exit codes of `tollgate policy` (1 = error, 2 = configuration error, as for every command). */
 export const POLICY_EXIT_CODES = { ok: 0, invalid: 4, testsFailed: 5, decisionsChanged: 6 } as const;
@@ -124,6 +125,10 @@ async function replayLocal(policy: CompiledPolicy, flags: ReplayFlags, range: Re
   }
 }
 
+/**
+ * The replay report as lines. Agent ids, tool names and reasons (from a server, with `--url`) stay on their line:
+ * control characters are shown, not interpreted.
+ */
 function formatReport(report: ReplayReport): string[] {
   const lines = [`${report.scanned} decisions replayed: ${report.changed} would change, ${report.unchanged} unchanged, ${report.skipped} skipped (kill switch)${report.truncated ? ' — truncated at --limit' : ''}; compared with the policy's decision at the time (before modes and approvals)`];
   for (const [transition, count] of Object.entries(report.transitions)) lines.push(`  ${transition}: ${count}`);
@@ -131,7 +136,7 @@ function formatReport(report: ReplayReport): string[] {
     const answered = example.recorded.answered !== example.recorded.decision ? ` (answered ${example.recorded.answered})` : '';
     lines.push(`  ${example.ts} ${example.agentId} ${example.toolName} (${example.decisionId}): ${example.recorded.decision}${answered} → ${example.replayed.decision}: ${example.replayed.reason}`);
   }
-  return lines;
+  return lines.map((line) => printableText(line));
 }
 
 /**
@@ -157,7 +162,7 @@ export function registerPolicyCommand(program: Command): void {
     });
   withStorageFlags(policy.command('replay <file>'))
     .description('Re-evaluate recorded decisions against a policy file and report what would change')
-    .option('--url <url>', 'replay on a running server (POST /api/v1/policies/{id}/simulate) instead of the database')
+    .option('--url <url>', 'replay on a running server (POST /api/v1/policies/{id}/simulate) instead of the database', urlFlag('--url'))
     .option('--api-key <key>', 'API key for --url (scope policies; default: env TOLLGATE_API_KEY)')
     .option('--policy-id <id>', 'with --url: the policy to simulate under (default: the active one)')
     .option('--tenant <id>', 'without --url: tenant whose decisions to replay', 'default')
@@ -176,7 +181,8 @@ export function registerPolicyCommand(program: Command): void {
       }
       const range = replayRangeOf(flags);
       const report = flags.url ? await replayRemote(readFileSync(file, 'utf8'), flags, range) : await replayLocal(lint.policy, flags, range);
-      for (const line of flags.json ? [JSON.stringify(report, null, 2)] : formatReport(report)) print(line);
+      if (flags.json) printJson(report);
+      else for (const line of formatReport(report)) print(line);
       process.exitCode = flags.failOnChange && report.changed > 0 ? POLICY_EXIT_CODES.decisionsChanged : POLICY_EXIT_CODES.ok;
     });
 }

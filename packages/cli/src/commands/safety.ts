@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { TollgateError, createSafetyScanner } from '@tollgate/core';
 import type { SafetyDirection, SafetyScanResult, SafetyTemplate } from '@tollgate/core';
-import { answerOf, apiKeyOf, print } from './shared.js';
+import { answerOf, apiKeyOf, printJson, urlFlag } from './shared.js';
 
 /** Exit codes of `tollgate safety scan` (1 = error, 2 = configuration error, as for every command). */
 export const SAFETY_EXIT_CODES = { allow: 0, review: 3, block: 4 } as const;
@@ -68,13 +68,13 @@ export function registerSafetyCommand(program: Command): void {
     .option('--template <template>', 'STRICT | STANDARD | DEV thresholds (default STANDARD)')
     .option('--file <path>', 'read the text from a file instead of stdin')
     .option('--redacted', 'also print redactedText (secrets and PII masked)')
-    .option('--url <url>', 'scan on a running server instead of locally (POST /api/v1/safety/scan)')
+    .option('--url <url>', 'scan on a running server instead of locally (POST /api/v1/safety/scan)', urlFlag('--url'))
     .option('--api-key <key>', 'API key for --url (scope enforce; default: env TOLLGATE_API_KEY)')
     .action(async (flags: ScanFlags) => {
       const text = flags.file ? readFileSync(flags.file, 'utf8') : await readStdin();
       const { result, exitCode } = await scanText(text, flags);
       const { verdict, scores, findings } = result;
-      print(JSON.stringify(flags.redacted ? { verdict, scores, findings, redactedText: result.redactedText } : { verdict, scores, findings }, null, 2));
+      printJson(flags.redacted ? { verdict, scores, findings, redactedText: result.redactedText } : { verdict, scores, findings });
       process.exitCode = exitCode;
     });
 }

@@ -16,6 +16,7 @@ import {
   type Store,
   type TollgateConfig,
 } from '@tollgate/server';
+import { printableText } from '../printable-text.js';
 
 /** Options every command accepting storage flags has. */
 export interface StorageFlags {
@@ -100,6 +101,16 @@ export function print(line: string): void {
 }
 
 /**
+ * Writes `value` as indented JSON to stdout, C1 control characters escaped too (`JSON.stringify` escapes only C0):
+ * for answers of a server, which the terminal must not interpret (see {@link printableText}).
+ *
+ * @example printJson({ verified: true });
+ */
+export function printJson(value: unknown): void {
+  print(printableText(JSON.stringify(value, null, 2), { keepNewlines: true }));
+}
+
+/**
  * The error for a server's refusal, under the server's own code (`UNAUTHENTICATED`, `LEDGER_RANGE_INVALID`, …) so
  * scripts can tell a wrong key from an outage; `UNAVAILABLE` only when the answer carries no code Tollgate knows.
  *
@@ -108,7 +119,9 @@ export function print(line: string): void {
 export function serverRefusal(what: string, status: number, body: unknown): TollgateError {
   const error = (body as { error?: { code?: unknown; message?: unknown } } | null)?.error;
   const code = isErrorCode(error?.code) ? error.code : 'UNAVAILABLE';
-  const message = typeof error?.message === 'string' ? error.message : 'no error message';
+  // One line, control characters visible: the message is the server's, and a hostile one could erase the line and
+  // print a fake result.
+  const message = typeof error?.message === 'string' ? printableText(error.message) : 'no error message';
   return new TollgateError(code, `${what}: the server answered HTTP ${status}: ${message}`, { details: { status } });
 }
 
@@ -134,5 +147,41 @@ export async function answerOf<T>(what: string, response: Response): Promise<T> 
 export function apiKeyOf(flags: { apiKey?: string | undefined }, scope: string): string {
   const key = flags.apiKey ?? process.env.TOLLGATE_API_KEY;
   if (key === undefined || key === '') throw new TollgateError('VALIDATION_FAILED', `--url needs an API key with scope ${scope}: pass --api-key or set TOLLGATE_API_KEY`);
+  return checkApiKey(key, flags.apiKey === undefined ? 'env TOLLGATE_API_KEY' : '--api-key');
+}
+
+/**
+ * `key` when it can be sent in an `Authorization` header: printable ASCII. Otherwise `VALIDATION_FAILED` naming
+ * where it came from (`source`), never the key: fetch's own error would quote the header, key and all.
+ *
+ * @example const key = checkApiKey(process.env.TOLLGATE_API_KEY ?? '', 'env TOLLGATE_API_KEY');
+ */
+export function checkApiKey(key: string, source: string): string {
+  if (/[^\x20-\x7e]/.test(key)) {
+    throw new TollgateError('VALIDATION_FAILED', `the API key in ${source} holds a control character (a line break?) or a non-ASCII character; an API key is printable ASCII (tg_live_<id>_<secret>)`);
+  }
   return key;
+}
+
+/**
+ * A parser for a URL flag (`--url`, `--webhook`, …), run when the flags are read: `VALIDATION_FAILED` for anything
+ * but an http(s) URL, and for a URL holding a user name or password (the server authenticates with the API key;
+ * fetch refuses such a URL and quotes it, password and all, in its error). The message never repeats the value.
+ *
+ * @example command.option('--url <url>', 'the Tollgate server', urlFlag('--url'));
+ */
+export function urlFlag(flag: string): (value: string) => string {
+  return (value) => {
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      throw new TollgateError('VALIDATION_FAILED', `${flag} must be an http(s) URL`);
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new TollgateError('VALIDATION_FAILED', `${flag} must be an http(s) URL`);
+    if (url.username !== '' || url.password !== '') {
+      throw new TollgateError('VALIDATION_FAILED', `${flag} must not hold a user name or password (user:password@): give the API key with --api-key or TOLLGATE_API_KEY`);
+    }
+    return value;
+  };
 }

@@ -1,3 +1,4 @@
+import { escapeSlackMarkup, slackLiteral } from './slack-markup.js';
 import { followStream, messageOf, parseJson, postWebhook, reconnecting, type NotifyFormat, type WebhookOptions } from './webhook.js';
 
 export { NotifierAuthError, type NotifyFormat } from './webhook.js';
@@ -91,19 +92,23 @@ export async function runApprovalNotifier(options: ApprovalNotifierOptions): Pro
 }
 
 /**
- * The Slack-style message of a pending approval: who waits, for what, why, until when, and where to decide.
+ * The Slack-style message of a pending approval: who waits, for what, why, until when, and where to decide. Every
+ * value from the server (the agent id, tool name and reason an agent chose, the id) is shown literally, never as
+ * markup: an agent must not be able to post `<!channel>` or a link of its own (see {@link slackLiteral}).
  *
  * @example
  * slackText({ kind: 'hold', id: 'hold_1', status: 'pending', agentId: 'bot', toolName: 'refund' }, 'http://127.0.0.1:8787/approvals');
  */
 export function slackText(item: PendingApproval, link: string): string {
+  const agent = slackLiteral(item.agentId ?? '?');
   const what = item.kind === 'permission_request'
-    ? `Agent *${item.agentId ?? '?'}* asks for more permissions`
-    : `Agent *${item.agentId ?? '?'}* waits for approval to call *${item.toolName ?? '?'}*`;
+    ? `Agent ${agent} asks for more permissions`
+    : `Agent ${agent} waits for approval to call ${slackLiteral(item.toolName ?? '?')}`;
   const expires = item.expiresAt === null || item.expiresAt === undefined ? '' : ` Expires ${new Date(item.expiresAt).toISOString()}.`;
-  return `${what}${item.reason ? `: ${item.reason}` : ''}.${expires} Review: ${link} (${item.id})`;
+  return `${what}${item.reason ? `: ${slackLiteral(item.reason)}` : ''}.${expires} Review: ${escapeSlackMarkup(link)} (${slackLiteral(item.id)})`;
 }
 
+/** The `--format json` document: values as the server gave them, for a receiver that escapes them for its own medium. */
 function jsonPayload(item: PendingApproval, link: string): Record<string, unknown> {
   return {
     type: 'approval.pending', kind: item.kind, id: item.id, agentId: item.agentId ?? null, toolName: item.toolName ?? null,

@@ -1,5 +1,6 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { escapeSlackMarkup, slackLiteral } from './slack-markup.js';
 import { followStream, messageOf, parseJson, postWebhook, reconnecting, type NotifyFormat, type WebhookOptions } from './webhook.js';
 
 /** Options of {@link runAuditNotifier}. */
@@ -94,17 +95,20 @@ export async function runAuditNotifier(options: AuditNotifierOptions): Promise<v
 }
 
 /**
- * The Slack-style message of an audit record.
+ * The Slack-style message of an audit record. Every value from the record (the agent id and session an agent chose,
+ * the description, which quotes its tool name) is shown literally, never as markup (see {@link slackLiteral}).
  *
  * @example
  * slackText({ index: 7, type: 'enforcement.violation', agent_id: 'bot', description: 'BLOCK send_email' }, 'http://127.0.0.1:8787/audit');
  */
 export function slackText(record: AuditEvent, link: string): string {
-  const who = record.agent_id ? ` agent *${record.agent_id}*` : '';
+  const who = record.agent_id ? ` agent ${slackLiteral(record.agent_id)}` : '';
   const what = record.is_violation ? 'Violation' : record.type.startsWith('kill_switch.') || record.type === 'sandbox.kill' ? 'Kill switch' : 'Audit';
-  return `${what}:${who} ${record.description ?? record.type} (${record.type}, ledger #${record.index}${record.sessionId ? `, session ${record.sessionId}` : ''}). ${link}`;
+  const session = record.sessionId ? `, session ${slackLiteral(record.sessionId)}` : '';
+  return `${what}:${who} ${slackLiteral(record.description ?? record.type)} (${slackLiteral(record.type)}, ledger #${record.index}${session}). ${escapeSlackMarkup(link)}`;
 }
 
+/** The `--format json` document: values as the server gave them, for a receiver that escapes them for its own medium. */
 function jsonPayload(record: AuditEvent, link: string): Record<string, unknown> {
   return {
     type: 'audit.record', index: record.index, recordType: record.type, agentId: record.agent_id ?? null, sessionId: record.sessionId ?? null,

@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
+import { redactCredentials } from '../credential-redaction.js';
 
 /** How a notification is posted: Slack-style `{ text }` (Slack, Mattermost, Teams workflows) or a JSON document. */
 export type NotifyFormat = 'slack' | 'json';
@@ -123,6 +124,12 @@ export function parseJson(text: string): unknown {
   }
 }
 
+/**
+ * An error's message for a log line, without the credentials it may quote: fetch's own errors repeat a URL's
+ * `user:password@` and an invalid `Authorization` header, and a notifier logs them at every attempt.
+ *
+ * @example messageOf(new TypeError('cannot fetch http://admin:pw@127.0.0.1/x')) // 'cannot fetch http://[redacted]@127.0.0.1/x'
+ */
 export function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  return redactCredentials(error instanceof Error ? error.message : String(error));
 }
