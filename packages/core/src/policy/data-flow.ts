@@ -434,6 +434,11 @@ export interface AgentTaints {
   readonly entries: Map<string, { labels: readonly string[]; at: number }>;
   /** Word counts of remembered values, so a scan only tries those run lengths. */
   readonly windowSizes: Set<number>;
+  /**
+   * When the most recently returned of the values dropped for space was returned (-Infinity while none was): a
+   * data-flow rule whose window reaches back past it cannot be sure it would have found a value, and fails closed.
+   */
+  droppedNewestAt?: number;
 }
 
 /**
@@ -475,9 +480,10 @@ export function recordAgentTaints(
       }
     }
   }
-  for (const oldest of taints.entries.keys()) {
+  for (const [oldest, entry] of taints.entries) {
     if (taints.entries.size <= max) break;
     taints.entries.delete(oldest);
+    taints.droppedNewestAt = Math.max(taints.droppedNewestAt ?? Number.NEGATIVE_INFINITY, entry.at);
   }
 }
 

@@ -132,19 +132,25 @@ export function runRules(
       const labels = rule.dataFlow.labels;
       let flowed: boolean;
       let incomplete: boolean;
+      let forgotten: boolean;
       if (rule.dataFlow.across === 'agent') {
         agentFlow ??= scanForAgentTaints(input.arguments, state.agent?.taints ?? NO_TAINTS, state.fingerprint ?? sha256Fingerprint);
         const since = input.now - (rule.dataFlow.withinMs ?? 0);
         const found = agentFlow.labels;
         flowed = labels ? labels.some((label) => (found.get(label) ?? Number.NEGATIVE_INFINITY) >= since) : [...found.values()].some((at) => at >= since);
         incomplete = agentFlow.incomplete;
+        // Values returned within the window were dropped for space (an output flooding the memory pushes earlier
+        // values out): a copy of them would not be found.
+        forgotten = !flowed && (state.agent?.taints?.droppedNewestAt ?? Number.NEGATIVE_INFINITY) >= since;
       } else {
         flow ??= scanForTaints(input.arguments, state.session.taints, state.session.windowSizes, state.fingerprint ?? sha256Fingerprint);
         const found = flow.labels;
         flowed = labels ? labels.some((label) => found.has(label)) : found.size > 0;
         incomplete = flow.incomplete;
+        forgotten = !flowed && state.session.taintsDropped === true;
       }
       if (incomplete) failure = 'arguments too large to scan for sensitive data';
+      else if (forgotten) failure = 'more sensitive values were returned than are remembered (the oldest were dropped), so this call cannot be checked';
       else if (!flowed) continue;
     }
     if (rule.rateLimit && failure === null) {

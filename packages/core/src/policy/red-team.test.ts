@@ -131,3 +131,48 @@ agents:
   }
   expect(evaluatePolicy(policy, call({ toolName: 'search_kb' }), { session: createSessionState() }).decision).toBe('ALLOW');
 });
+
+describe('values dropped for space make data-flow rules fail closed while they could matter', () => {
+  const policy = compile(`
+agents: { "*": { approvedScope: ["*"] } }
+dataFlow: { sources: [{ tools: [read_customer, list_customers], label: pii, fields: [email] }] }
+rules:
+  - { id: session-flow, match: { tools: [http_post] }, dataFlow: { labels: [pii] }, effect: BLOCK, reason: pii leaves }
+  - { id: agent-flow, match: { tools: [send_email] }, dataFlow: { labels: [pii], across: agent, within: 24h }, effect: BLOCK, reason: pii leaves the agent }
+`);
+  const flood = Array.from({ length: 10_000 }, (_, i) => ({ email: `c${i}@list.example` }));
+
+  it('in the session: after a flood pushed the victim out, a copy of it is refused, and the state survives storage', async () => {
+    const { deserializeSessionState, serializeSessionState } = await import('./session-state.js');
+    let session = recordOutputTaints(policy, createSessionState(), 'read_customer', { email: 'victim@customer.example' });
+    session = recordOutputTaints(policy, session, 'list_customers', flood);
+    const stored = deserializeSessionState(JSON.parse(JSON.stringify(serializeSessionState(session))));
+    for (const state of [session, stored]) {
+      const result = evaluatePolicy(policy, call({ agentId: 'bot', arguments: { body: 'victim@customer.example' } }), { session: state });
+      expect(result.decision).toBe('BLOCK');
+      expect(result.reason).toMatch(/oldest were dropped/);
+    }
+    // Without a flood nothing changes: unrelated text passes.
+    const quiet = recordOutputTaints(policy, createSessionState(), 'read_customer', { email: 'victim@customer.example' });
+    expect(evaluatePolicy(policy, call({ agentId: 'bot', arguments: { body: 'hello' } }), { session: quiet }).decision).toBe('ALLOW');
+  });
+
+  it('agent-wide: a flood within the window fails closed; values dropped long before the window do not', () => {
+    const now = Date.now();
+    const agentState = (at: number) => {
+      const agent = { lastCallAt: new Map<string, number>(), violations: [], taints: createAgentTaints() };
+      for (const [output, when] of [[{ email: 'victim@customer.example' }, at], [flood, at + 1]] as const) {
+        const entries = outputTaintEntries(policy, 'list_customers', output);
+        recordAgentTaints(agent.taints, entries.map((entry) => [entry.fingerprint, entry.labels] as const), entries.map((entry) => entry.words), when);
+      }
+      return agent;
+    };
+    const send = (agent: ReturnType<typeof agentState>) =>
+      evaluatePolicy(policy, call({ agentId: 'bot', toolName: 'send_email', now, arguments: { to: 'victim@customer.example' } }), { session: createSessionState(), agent } as never);
+    const recent = send(agentState(now - 60_000));
+    expect(recent.decision).toBe('BLOCK');
+    expect(recent.reason).toMatch(/oldest were dropped/);
+    // A busy agent whose dropped values are a month old: the 24-hour rule is not affected.
+    expect(send(agentState(now - 30 * 24 * 3_600_000)).decision).toBe('ALLOW');
+  });
+});

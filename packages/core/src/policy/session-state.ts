@@ -17,6 +17,11 @@ export interface SessionState {
   readonly taints: ReadonlyMap<string, readonly string[]>;
   /** Word counts of remembered values, so a scan only tries those run lengths. */
   readonly windowSizes: ReadonlySet<number>;
+  /**
+   * True once values were dropped for space (more than the session's bound were returned): its data-flow rules can
+   * no longer be sure and fail closed for the rest of the session.
+   */
+  readonly taintsDropped?: boolean;
 }
 
 /** Oldest remembered values are dropped past this many per session. */
@@ -112,8 +117,8 @@ export function recordLabeledTaints(
   if (entries.length === 0) return state;
   const taints = new Map(state.taints);
   const windowSizes = new Set(state.windowSizes);
-  addTaints(taints, windowSizes, entries, maxTaints);
-  return { ...state, taints, windowSizes };
+  const dropped = addTaints(taints, windowSizes, entries, maxTaints).dropped;
+  return { ...state, taints, windowSizes, ...(dropped || state.taintsDropped ? { taintsDropped: true } : {}) };
 }
 
 /**
@@ -130,7 +135,9 @@ export function recordLabeledTaintsInPlace(
   maxTaints = DEFAULT_MAX_TAINTS_PER_SESSION,
 ): Array<[string, readonly string[]]> {
   if (entries.length === 0) return [];
-  return addTaints(state.taints as Map<string, readonly string[]>, state.windowSizes as Set<number>, entries, maxTaints);
+  const { changed, dropped } = addTaints(state.taints as Map<string, readonly string[]>, state.windowSizes as Set<number>, entries, maxTaints);
+  if (dropped) (state as { taintsDropped?: boolean }).taintsDropped = true;
+  return changed;
 }
 
 function addTaints(
@@ -138,8 +145,9 @@ function addTaints(
   windowSizes: Set<number>,
   entries: readonly LabeledTaintEntry[],
   maxTaints: number,
-): Array<[string, readonly string[]]> {
+): { changed: Array<[string, readonly string[]]>; dropped: boolean } {
   const changed = new Map<string, readonly string[]>();
+  let dropped = false;
   for (const entry of entries) {
     const labels = taints.get(entry.fingerprint);
     taints.delete(entry.fingerprint); // re-insert so recently seen values are dropped last
@@ -153,8 +161,9 @@ function addTaints(
     if (taints.size <= maxTaints) break;
     taints.delete(oldest);
     changed.delete(oldest);
+    dropped = true;
   }
-  return [...changed];
+  return { changed: [...changed], dropped };
 }
 
 /** JSON form of a session state, for storage. */
@@ -164,6 +173,7 @@ export interface SerializedSessionState {
   readonly lastCallAt: ReadonlyArray<readonly [string, number]>;
   readonly taints: ReadonlyArray<readonly [string, readonly string[]]>;
   readonly windowSizes: readonly number[];
+  readonly taintsDropped?: boolean;
 }
 
 /**
@@ -179,6 +189,7 @@ export function serializeSessionState(state: SessionState): SerializedSessionSta
     lastCallAt: [...state.lastCallAt],
     taints: [...state.taints],
     windowSizes: [...state.windowSizes],
+    ...(state.taintsDropped ? { taintsDropped: true } : {}),
   };
 }
 
@@ -208,6 +219,7 @@ export function deserializeSessionState(value: unknown): SessionState {
     lastCallAt,
     taints,
     windowSizes,
+    ...(raw.taintsDropped === true ? { taintsDropped: true } : {}),
   };
 }
 

@@ -148,6 +148,7 @@ export class AgentTaintCache {
     const rows: Array<{ ts: number; taints: StoredOutputTaints }> = [];
     let values = 0;
     let before: { ts: number; seq: number } | undefined;
+    let more = false;
     while (values < this.maxPerAgent) {
       const page = await this.deps.load(tenantId, agentId, { since, before, limit: PAGE_ROWS });
       for (const row of page) {
@@ -158,9 +159,16 @@ export class AgentTaintCache {
       const last = page[page.length - 1];
       if (last === undefined || page.length < PAGE_ROWS) break;
       before = { ts: last.ts, seq: last.seq };
+      more = true;
     }
     const taints = state.entry.history.taints;
     if (taints === undefined) return;
+    // Stopped at the bound with older rows left unread: those values are as good as dropped (returned no later than
+    // the oldest row read), and data-flow rules whose window reaches them fail closed.
+    const oldest = rows[rows.length - 1];
+    if (more && values >= this.maxPerAgent && oldest !== undefined) {
+      taints.droppedNewestAt = Math.max(taints.droppedNewestAt ?? Number.NEGATIVE_INFINITY, oldest.ts);
+    }
     const count = taints.entries.size;
     // Oldest first, so the most recent values are the last forgotten.
     for (let index = rows.length - 1; index >= 0; index -= 1) {
