@@ -11,15 +11,18 @@ describe('printableText shows control characters instead of passing them to the 
     ['DEL, NUL and a tab', 'a\u007fb\u0000c\td', 'a\\u007fb\\u0000c\\u0009d'],
     ['a line break (one-line text)', 'denied\nOK: verified', 'denied\\u000aOK: verified'],
     ['ordinary text, accents and emoji', 'Grüße, 東京 ✓', 'Grüße, 東京 ✓'],
+    ['a right-to-left override hiding a file type', 'invoice\u202efdp.sh', 'invoice\\u202efdp.sh'],
+    ['zero-width characters and a BOM', 'a\u200bd\u200dm\ufeffin', 'a\\u200bd\\u200dm\\ufeffin'],
+    ['a line separator', 'denied\u2028OK', 'denied\\u2028OK'],
   ])('%s', (_name, text, shown) => {
     expect(printableText(text)).toBe(shown);
   });
 
   it('keeps line breaks when asked, and escaped JSON stays the same JSON', () => {
     expect(printableText('note\nline 2\r\n\u001b[2K', { keepNewlines: true })).toBe('note\nline 2\\u000d\n\\u001b[2K');
-    const value = { message: '\u009b2K\u0085x\u001b' };
+    const value = { message: '\u009b2K\u0085x\u001b\u202e' };
     const shown = printableText(JSON.stringify(value, null, 2), { keepNewlines: true });
-    expect(shown).not.toMatch(/[\u0080-\u009f\u001b]/);
+    expect(shown).not.toMatch(/[\u0080-\u009f\u001b\u202e]/);
     expect(JSON.parse(shown)).toEqual(value);
   });
 });

@@ -1,13 +1,18 @@
 // Text from elsewhere (a server's answer, an agent's tool name, a bundle file) as the CLI may print it.
 
-/** Every C0 control character, DEL and every C1 control character. */
-const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/g;
+/**
+ * Every C0 control character, DEL and every C1 control character, and the invisible characters that change how a
+ * line reads: soft hyphen, Arabic letter mark, zero-width spaces and joiners, direction marks, embeddings, overrides
+ * and isolates, line and paragraph separators, word joiners, BOM (`invoice\u202Efdp.sh` prints as `invoicehs.pdf`).
+ */
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u00ad\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/g;
 /** The same, less the line feed, for text printed on several lines. */
-const CONTROL_CHARACTERS_BUT_NEWLINE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/g;
+const CONTROL_CHARACTERS_BUT_NEWLINE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u00ad\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/g;
 
 /**
- * `text` with every control character (C0, DEL, C1) replaced by a visible `\u00XX`, so a server or an agent cannot
- * move the cursor, erase a line, set the terminal's title or start a new line to fake a line of output. With
+ * `text` with every control character (C0, DEL, C1) and every invisible or direction-changing character replaced by
+ * a visible `\uXXXX`, so a server or an agent cannot move the cursor, erase a line, set the terminal's title, start a
+ * new line to fake a line of output, or make text read otherwise than it is. With
  * `keepNewlines`, `\n` stays (for text printed on several lines, e.g. a checkpoint note or indented JSON).
  *
  * The escape is the JSON and JavaScript one: applied to `JSON.stringify` output (which already escapes C0 but not

@@ -25,6 +25,18 @@ describe('tollgate keys create --agents', () => {
     expect(listed.out).toMatch(new RegExp(`${id}\\t.*\\tagents support-bot,billing-bot`));
   });
 
+  // Names are typed by others (API, dashboard) and were printed raw: escape sequences and bidi overrides reached the
+  // terminal.
+  it('prints key and tenant names inert: control, escape and direction-changing characters shown as \\uXXXX', async () => {
+    const hostile = 'ci\u001b[2K\rOK\u202eyek';
+    expect((await runCliCaptured('keys', 'create', '--scopes', 'enforce', '--name', hostile, '--tenant', 'team-x', '--data-dir', dir)).code).toBe(0);
+    expect((await runCliCaptured('tenants', 'create', 'team-y', '--name', hostile, '--data-dir', dir)).code).toBe(0);
+    for (const listed of [await runCliCaptured('keys', 'list', '--tenant', 'team-x', '--data-dir', dir), await runCliCaptured('tenants', 'list', '--data-dir', dir)]) {
+      expect(listed.out).toContain('ci\\u001b[2K\\u000dOK\\u202eyek');
+      expect(listed.out).not.toMatch(/[\u001b\r\u202e]/);
+    }
+  });
+
   it('creates a key with scope agents restricted to a sandbox agent name', async () => {
     const created = await runCliCaptured('keys', 'create', '--scopes', 'agents', '--agents', 'my-summarizer', '--tenant', 'team-x', '--data-dir', dir);
     expect(created.code).toBe(0);

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { TollgateError } from '@tollgate/core';
 import { SYSTEM_TENANT_ID } from '@tollgate/server';
+import { printableText } from '../printable-text.js';
 import { print, withServices, withStorageFlags, type StorageFlags } from './shared.js';
 
 const DURATION = /^(\d+)([smhd])$/;
@@ -64,8 +65,9 @@ export function registerKeysCommand(program: Command): void {
       for (const key of list) {
         const status = key.revokedAt !== null ? 'revoked' : key.expiresAt !== null && key.expiresAt <= now ? 'expired' : 'active';
         const expires = key.expiresAt === null ? '-' : new Date(key.expiresAt).toISOString();
-        const agents = key.agentIds === null ? '' : `\tagents ${key.agentIds.join(',')}`;
-        print(`${key.id}\t${status}\t${key.scopes.join(',')}\texpires ${expires}\t${key.name}${agents}`);
+        const cells = [key.id, status, key.scopes.join(','), `expires ${expires}`, key.name, ...(key.agentIds === null ? [] : [`agents ${key.agentIds.join(',')}`])];
+        // Names and agent ids were typed by someone else (through the API, the dashboard): printed inert.
+        print(cells.map((cell) => printableText(cell)).join('\t'));
       }
     });
   withStorageFlags(keys.command('revoke <id>').description('Revoke an API key'))

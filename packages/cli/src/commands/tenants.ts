@@ -1,5 +1,6 @@
 import { TollgateError } from '@tollgate/core';
 import type { Command } from 'commander';
+import { printableText } from '../printable-text.js';
 import { print, withServices, withStorageFlags, type StorageFlags } from './shared.js';
 
 /**
@@ -19,7 +20,7 @@ export function registerTenantsCommand(program: Command): void {
     });
   withStorageFlags(tenants.command('list').description('List tenants')).action(async (flags: StorageFlags) => {
     const list = await withServices(flags, (services) => services.tenants.list());
-    for (const tenant of list) print(`${tenant.id}\t${tenant.name}\t${new Date(tenant.createdAt).toISOString()}\t${retentionText(tenant.retentionDays)}`);
+    for (const tenant of list) print([tenant.id, tenant.name, new Date(tenant.createdAt).toISOString(), retentionText(tenant.retentionDays)].map((cell) => printableText(cell)).join('\t'));
   });
   withStorageFlags(
     tenants.command('retention <id> <days>').description("Set a tenant's data-retention period in days (0 = keep everything), or `default` for the server's TOLLGATE_RETENTION_DAYS"),
