@@ -1,5 +1,5 @@
 import { TollgateError } from '@tollgate/core';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import type { Services } from '../services/index.js';
 import { hasScope, type AuthContext, type Scope } from '../services/keys/index.js';
 import { presentedApiKey } from './auth.js';
@@ -47,22 +47,6 @@ export function streamCredentialCheck(services: Services, scope: Scope): StreamC
 export async function assertStillStanding(check: StreamCredentialCheck, request: FastifyRequest, opened: AuthContext): Promise<void> {
   const why = await check(request, opened);
   if (why !== undefined) throw new TollgateError('UNAUTHENTICATED', `${why} while the request waited`);
-}
-
-/**
- * Aborted when the client's connection closes before the answer was sent: a long poll whose caller went away stops
- * waiting and gives its stream slot back, instead of holding it for the rest of its wait.
- *
- * @example
- * await services.holds.waitForDecision(tenantId, token, waitMs, closedSignal(reply));
- */
-export function closedSignal(reply: FastifyReply): AbortSignal {
-  const controller = new AbortController();
-  const response = reply.raw;
-  response.once('close', () => {
-    if (!response.writableFinished) controller.abort();
-  });
-  return controller.signal;
 }
 
 /** Seconds a refused stream or long poll is told to wait before trying again. */

@@ -5,7 +5,7 @@ import { MAX_HOLD_WAIT_MS, toHoldView } from '../../services/holds/hold-service.
 import { assertAgentAllowed, type AuthContext } from '../../services/keys/index.js';
 import { assertTenantOf, authOf, requireScope } from '../auth.js';
 import { ErrorEnvelopeSchema, RateLimitedResponseSchema } from '../errors.js';
-import { assertStillStanding, closedSignal, streamCredentialCheck, streamSlotsOf } from '../stream-credential.js';
+import { assertStillStanding, streamCredentialCheck, streamSlotsOf } from '../stream-credential.js';
 import type { TollgateApp } from '../type-provider.js';
 
 const Name = (description: string) => Type.String({ minLength: 1, maxLength: 256, description });
@@ -110,7 +110,8 @@ export function registerEnforceRoutes(app: TollgateApp, services: Services): voi
     // A waiting poll holds a connection like a stream does, so it takes one of the tenant's stream slots.
     const release = waitMs > 0 ? slots.acquire(tenantId) : undefined;
     try {
-      const hold = await services.holds.waitForDecision(tenantId, request.params.token, waitMs, waitMs > 0 ? closedSignal(reply) : undefined);
+      // Fastify's request.signal aborts when the client disconnects: the wait ends and the slot is given back.
+      const hold = await services.holds.waitForDecision(tenantId, request.params.token, waitMs, waitMs > 0 ? request.signal : undefined);
       if (waitMs > 0) await assertStillStanding(holdCredential, request, auth);
       return toHoldView(hold);
     } finally {

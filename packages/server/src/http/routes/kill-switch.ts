@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox';
 import { TollgateError } from '@tollgate/core';
 import type { FastifyRequest } from 'fastify';
 import type { Services } from '../../services/index.js';
-import { allowsAgent, type AgentRestriction } from '../../services/keys/agent-restriction.js';
+import { agentForbidden, allowsAgent, type AgentRestriction } from '../../services/keys/agent-restriction.js';
 import { authOf, requireScope } from '../auth.js';
 import { ErrorEnvelopeSchema } from '../errors.js';
 import type { TollgateApp } from '../type-provider.js';
@@ -82,9 +82,7 @@ export function registerKillSwitchRoutes(app: TollgateApp, services: Services): 
   }, async (request) => {
     const { tenantId, keyId } = authOf(request);
     // Not one of the key's agents: 403 KEY_AGENT_FORBIDDEN, as on every other route.
-    if (!(await mayHalt(tenantId, authOf(request), request.params.agentId))) {
-      throw new TollgateError('KEY_AGENT_FORBIDDEN', 'This API key may not act for this agent', { details: [{ field: 'agentId', agentId: request.params.agentId }] });
-    }
+    if (!(await mayHalt(tenantId, authOf(request), request.params.agentId))) throw agentForbidden(request.params.agentId);
     return changeView(await services.killSwitch.killAgent(tenantId, request.params.agentId, request.body?.reason ?? null, actorOf(keyId)));
   });
   app.post('/api/sdk/agents/:agentId/unkill', {

@@ -3,7 +3,7 @@ import type { Services } from '../../services/index.js';
 import { allowsAgent } from '../../services/keys/agent-restriction.js';
 import { authOf, requireScope } from '../auth.js';
 import { ErrorEnvelopeSchema, RateLimitedResponseSchema } from '../errors.js';
-import { assertStillStanding, closedSignal, streamCredentialCheck, streamSlotsOf } from '../stream-credential.js';
+import { assertStillStanding, streamCredentialCheck, streamSlotsOf } from '../stream-credential.js';
 import type { TollgateApp } from '../type-provider.js';
 
 const Status = Type.Union(['pending', 'approved', 'denied', 'expired'].map((s) => Type.Literal(s)));
@@ -69,7 +69,7 @@ export function registerPermissionRequestRoutes(app: TollgateApp, services: Serv
       return { requests: all.filter((item) => own.has(item.agent_id)) };
     });
   app.get('/api/sdk/permission-requests/:id', { ...requireScope('agents', { checksAgentRestriction: true }), schema: { tags, summary: 'Get a request; with wait_ms, wait until it is decided', params: Params, querystring: Type.Object({ wait_ms: Type.Optional(Type.Integer({ minimum: 0, maximum: 30_000 })) }, { additionalProperties: false }), response: { 200: PermissionRequestSchema, ...errors, 429: RateLimitedResponseSchema } } },
-    async (request, reply) => {
+    async (request) => {
       const auth = authOf(request);
       if (auth.agentIds !== undefined) await services.sandboxAgents.assertAllowed(auth.tenantId, (await requests.get(auth.tenantId, request.params.id)).agent_id, auth);
       const waitMs = request.query.wait_ms ?? 0;
@@ -78,7 +78,7 @@ export function registerPermissionRequestRoutes(app: TollgateApp, services: Serv
       // (TOLLGATE_MAX_STREAMS_PER_TENANT), and its answer only while the credential that opened it still stands.
       const release = slots.acquire(auth.tenantId);
       try {
-        const answer = await requests.waitForDecision(auth.tenantId, request.params.id, waitMs, closedSignal(reply));
+        const answer = await requests.waitForDecision(auth.tenantId, request.params.id, waitMs, request.signal);
         await assertStillStanding(credential, request, auth);
         return answer;
       } finally {

@@ -58,7 +58,17 @@ export function validateAgentRestriction(agentIds: readonly unknown[] | null | u
  */
 export function assertAgentAllowed(auth: { readonly agentIds?: readonly string[] | undefined }, agentId: string): void {
   if (auth.agentIds === undefined || auth.agentIds.includes(agentId)) return;
-  throw new TollgateError('KEY_AGENT_FORBIDDEN', 'This API key may not act for this agent', { details: [{ field: 'agentId', agentId }] });
+  throw agentForbidden(agentId);
+}
+
+/**
+ * The 403 KEY_AGENT_FORBIDDEN answer for a key restricted to agents acting for another one.
+ *
+ * @example
+ * if (!(await mayHalt(tenantId, auth, agentId))) throw agentForbidden(agentId);
+ */
+export function agentForbidden(agentId: string): TollgateError {
+  return new TollgateError('KEY_AGENT_FORBIDDEN', 'This API key may not act for this agent', { details: [{ field: 'agentId', agentId }] });
 }
 
 /** What the agent checks read of a request's credentials: `agentIds` is set only for a restricted key. */
