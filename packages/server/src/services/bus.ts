@@ -75,3 +75,41 @@ export function createInProcessBus(reportError: BusErrorReporter = () => undefin
     },
   };
 }
+
+/**
+ * A long poll over the bus: subscribes to `channel` before the first `read` (so a change landing between the read and
+ * the wait is not missed), then, if `waitFor(first)` is above 0, waits until a message `matches`, that many
+ * milliseconds pass or `signal` aborts (the caller went away), and reads again.
+ *
+ * @example
+ * const hold = await waitOnBus(bus, HOLD_CHANNEL, {
+ *   read: () => holds.get(tenantId, id), matches: (m) => (m as HoldMessage).holdId === id,
+ *   waitFor: (first) => (first.status === 'pending' ? 25_000 : 0), signal: request.signal,
+ * });
+ */
+export async function waitOnBus<T>(bus: Bus, channel: string, options: {
+  read: () => Promise<T>;
+  matches: (payload: unknown) => boolean;
+  waitFor: (first: T) => number;
+  signal?: AbortSignal | undefined;
+}): Promise<T> {
+  const { signal } = options;
+  let wake: () => void = () => undefined;
+  const woken = new Promise<void>((resolve) => { wake = resolve; });
+  const off = bus.subscribe(channel, (payload) => {
+    if (options.matches(payload)) wake();
+  });
+  let timer: NodeJS.Timeout | undefined;
+  signal?.addEventListener('abort', wake, { once: true });
+  try {
+    const first = await options.read();
+    const wait = options.waitFor(first);
+    if (wait <= 0 || signal?.aborted) return first;
+    await Promise.race([woken, new Promise<void>((resolve) => { timer = setTimeout(resolve, wait); })]);
+  } finally {
+    clearTimeout(timer);
+    signal?.removeEventListener('abort', wake);
+    off();
+  }
+  return options.read();
+}

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { redactSecrets, TollgateError } from '@tollgate/core';
 import type { HoldRecord, HoldRepository, HoldStatus } from '../../store/repositories/holds.js';
-import type { Bus } from '../bus.js';
+import { waitOnBus, type Bus } from '../bus.js';
 import type { Clock } from '../clock.js';
 
 /** Bus channel announcing created and decided holds (long polls and the approvals stream listen). */
@@ -94,28 +94,15 @@ export class HoldService {
 
   /** Long poll: answers when the hold leaves `pending` (or expires), or after `waitMs`. */
   async waitForDecision(tenantId: string, id: string, waitMs: number, signal?: AbortSignal): Promise<HoldRecord> {
-    let wake: () => void = () => undefined;
-    const decided = new Promise<void>((resolve) => { wake = resolve; });
-    // Subscribe before reading, so a decision landing between the read and the wait is not missed.
-    const off = this.deps.bus.subscribe(HOLD_CHANNEL, (payload) => {
-      const message = payload as HoldMessage;
-      if (message.tenantId === tenantId && message.holdId === id && message.status !== 'pending') wake();
+    return waitOnBus(this.deps.bus, HOLD_CHANNEL, {
+      read: () => this.get(tenantId, id),
+      matches: (payload) => {
+        const message = payload as HoldMessage;
+        return message.tenantId === tenantId && message.holdId === id && message.status !== 'pending';
+      },
+      waitFor: (first) => (first.status !== 'pending' || waitMs <= 0 ? 0 : Math.min(waitMs, MAX_HOLD_WAIT_MS, Math.max(first.expiresAt - this.deps.clock.now(), 0) + 5)),
+      signal,
     });
-    let timer: NodeJS.Timeout | undefined;
-    // The caller went away (its connection closed): stop waiting, so its stream slot is given back at once.
-    const onAbort = (): void => wake();
-    signal?.addEventListener('abort', onAbort, { once: true });
-    try {
-      const first = await this.get(tenantId, id);
-      if (first.status !== 'pending' || waitMs <= 0 || signal?.aborted) return first;
-      const untilExpiry = Math.max(first.expiresAt - this.deps.clock.now(), 0) + 5;
-      await Promise.race([decided, new Promise<void>((resolve) => { timer = setTimeout(resolve, Math.min(waitMs, MAX_HOLD_WAIT_MS, untilExpiry)); })]);
-    } finally {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-      off();
-    }
-    return this.get(tenantId, id);
   }
 
   approve(tenantId: string, id: string, decision: HoldDecisionInput): Promise<HoldRecord> {

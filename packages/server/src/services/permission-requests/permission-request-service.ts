@@ -1,6 +1,6 @@
 import { redactSecrets, TollgateError } from '@tollgate/core';
 import type { PermissionRequest, PermissionRequestRepository, PermissionRequestStatus } from '../../store/repositories/permission-requests.js';
-import type { Bus } from '../bus.js';
+import { waitOnBus, type Bus } from '../bus.js';
 import { mergeGrant, resolveAgentConfig, type AgentService } from '../sandbox/agent-service.js';
 import type { LedgerAppend } from '../vault/credential-service.js';
 import { refuseControlCharacters } from '../vault/display-text.js';
@@ -91,28 +91,15 @@ export class PermissionRequestService {
 
   /** Long poll: answers as soon as the request leaves `pending`, or after `waitMs` (capped at 30 s). */
   async waitForDecision(tenantId: string, id: number, waitMs: number, signal?: AbortSignal): Promise<PermissionRequestView> {
-    let wake: () => void = () => undefined;
-    const decided = new Promise<void>((resolve) => { wake = resolve; });
-    // Subscribe before reading, so a decision landing between the read and the wait is not missed.
-    const off = this.deps.bus.subscribe(PERMISSION_REQUEST_CHANNEL, (payload) => {
-      const event = payload as { tenantId?: string; id?: number; status?: string };
-      if (event.tenantId === tenantId && event.id === id && event.status !== 'pending') wake();
-    });
-    let timer: NodeJS.Timeout | undefined;
-    // The caller went away (its connection closed): stop waiting, so its stream slot is given back at once.
-    const onAbort = (): void => wake();
-    signal?.addEventListener('abort', onAbort, { once: true });
-    try {
-      const first = await this.current(tenantId, id);
-      if (first.status !== 'pending' || waitMs <= 0 || signal?.aborted) return toView(first);
-      const wait = Math.min(waitMs, MAX_LONG_POLL_MS, Math.max(first.expiresAt - this.deps.now(), 0) + 1);
-      await Promise.race([decided, new Promise<void>((resolve) => { timer = setTimeout(resolve, wait); })]);
-    } finally {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-      off();
-    }
-    return this.get(tenantId, id);
+    return toView(await waitOnBus(this.deps.bus, PERMISSION_REQUEST_CHANNEL, {
+      read: () => this.current(tenantId, id),
+      matches: (payload) => {
+        const event = payload as { tenantId?: string; id?: number; status?: string };
+        return event.tenantId === tenantId && event.id === id && event.status !== 'pending';
+      },
+      waitFor: (first) => (first.status !== 'pending' || waitMs <= 0 ? 0 : Math.min(waitMs, MAX_LONG_POLL_MS, Math.max(first.expiresAt - this.deps.now(), 0) + 1)),
+      signal,
+    }));
   }
 
   async list(tenantId: string, status?: PermissionRequestStatus): Promise<PermissionRequestView[]> {
