@@ -14,6 +14,7 @@ describe('printableText shows control characters instead of passing them to the 
     ['a right-to-left override hiding a file type', 'invoice\u202efdp.sh', 'invoice\\u202efdp.sh'],
     ['zero-width characters and a BOM', 'a\u200bd\u200dm\ufeffin', 'a\\u200bd\\u200dm\\ufeffin'],
     ['a line separator', 'denied\u2028OK', 'denied\\u2028OK'],
+    ['a tag character (beyond the BMP: its surrogate pair)', 'ok\u{E0041}', 'ok\\udb40\\udc41'],
   ])('%s', (_name, text, shown) => {
     expect(printableText(text)).toBe(shown);
   });

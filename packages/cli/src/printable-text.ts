@@ -2,12 +2,13 @@
 
 /**
  * Every C0 control character, DEL and every C1 control character, and the invisible characters that change how a
- * line reads: soft hyphen, Arabic letter mark, zero-width spaces and joiners, direction marks, embeddings, overrides
- * and isolates, line and paragraph separators, word joiners, BOM (`invoice\u202Efdp.sh` prints as `invoicehs.pdf`).
+ * line reads: every format character (`\p{Cf}`: soft hyphen, zero-width spaces and joiners, direction marks,
+ * embeddings, overrides and isolates, word joiners, BOM, tag characters) and the line and paragraph separators
+ * (`invoice\u202Efdp.sh` prints as `invoicehs.pdf`).
  */
-const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u00ad\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/g;
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\p{Cf}\u2028\u2029]/gu;
 /** The same, less the line feed, for text printed on several lines. */
-const CONTROL_CHARACTERS_BUT_NEWLINE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u00ad\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/g;
+const CONTROL_CHARACTERS_BUT_NEWLINE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\p{Cf}\u2028\u2029]/gu;
 
 /**
  * `text` with every control character (C0, DEL, C1) and every invisible or direction-changing character replaced by
@@ -23,6 +24,7 @@ const CONTROL_CHARACTERS_BUT_NEWLINE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f
  * printableText('line 1\nline 2', { keepNewlines: true }); // unchanged
  */
 export function printableText(text: string, options: { keepNewlines?: boolean } = {}): string {
+  // One `\uXXXX` per UTF-16 unit, so a character beyond the BMP (a tag character) is written as its surrogate pair.
   return text.replace(options.keepNewlines === true ? CONTROL_CHARACTERS_BUT_NEWLINE : CONTROL_CHARACTERS, (character) =>
-    `\\u${character.charCodeAt(0).toString(16).padStart(4, '0')}`);
+    Array.from({ length: character.length }, (_, i) => `\\u${character.charCodeAt(i).toString(16).padStart(4, '0')}`).join(''));
 }
