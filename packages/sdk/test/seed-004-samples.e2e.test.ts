@@ -7,7 +7,8 @@ import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { VisibleIdTable } from '../../server/src/store/repositories/visible-ids.js';
 import { startTestServer, type TestServer } from '../../../test-utils/index.js';
 import { KEY_PRELUDE, PAGE_FETCH_PRELUDE, SDK_PRELUDE, EVENT_SOURCE_PRELUDE } from './fixtures/seed-004-preludes.js';
 import {
@@ -19,6 +20,20 @@ import {
 // `agentId`, a page origin for relative URLs, an `agent` made earlier) comes from a prelude around it
 // (fixtures/seed-004-preludes.ts), never from editing it. The status of each sample is listed in
 // docs/sandbox-api.md ("Seed 004 samples").
+
+// Execution ids are drawn at random (store/repositories/visible-ids.ts); the live-stream samples watch a literal id.
+const nextExecutionIds = vi.hoisted(() => [] as number[]);
+vi.mock('../../server/src/store/repositories/visible-ids.js', async (importOriginal) => {
+  const actual = await importOriginal<typeof import('../../server/src/store/repositories/visible-ids.js')>();
+  return {
+    ...actual,
+    insertWithVisibleId: <T>(table: VisibleIdTable, insert: (id: number) => Promise<T | undefined>): Promise<T> => {
+      const id = table === 'sandbox_executions' ? nextExecutionIds.shift() : undefined;
+      if (id === undefined) return actual.insertWithVisibleId(table, insert);
+      return insert(id).then((row) => row ?? Promise.reject(new Error(`execution id ${id} is taken`)));
+    },
+  };
+});
 
 const here = dirname(fileURLToPath(import.meta.url));
 const TLS = join(here, 'fixtures', 'tls-api-example');
@@ -234,11 +249,9 @@ PRINT({ presets: SecureAgent.permissions, agentId: custom.agentId });`;
   });
 
   it('live audit stream: streamAuditLog({ executionId: 1234 }) and the browser EventSource sample', async () => {
-    // Both samples watch execution 1234: the account has had 1233 executions, so the sample's run is 1234.
-    if (t.store.native.dialect !== 'sqlite') throw new Error('this test runs on SQLite');
-    const database = t.store.native.database;
-    database.prepare("DELETE FROM sqlite_sequence WHERE name = 'sandbox_executions'").run();
-    database.prepare("INSERT INTO sqlite_sequence (name, seq) VALUES ('sandbox_executions', 1233)").run();
+    // Both samples watch execution 1234 (the seed's placeholder for "your execution's id"): the sample's run is
+    // given that id.
+    nextExecutionIds.push(1234);
     const prelude = `${SDK_PRELUDE}${KEY_PRELUDE}${EVENT_SOURCE_PRELUDE}const agent = new SecureAgent({ name: 'streamed-sample', entryCode: 'await thetazero.log("Q1"); return 1;' });\nawait agent.configure();`;
     const epilogue = `
 for (let i = 0; i < 500 && !seenBySource.some((e) => e.type === 'audit' && e.data.includes('sandbox.execution')); i++) await new Promise((r) => setTimeout(r, 20));

@@ -68,7 +68,7 @@ export function registerKillSwitchRoutes(app: TollgateApp, services: Services): 
   // restricted to agents may set it only when every agent it reaches is one of the key's: a key bound to an agent
   // *named* "1" must not halt the agent whose *id* is 1.
   const mayHalt = async (tenantId: string, auth: AgentRestriction, agentId: string): Promise<boolean> => {
-    if (/^[1-9][0-9]{0,14}$/.test(agentId)) {
+    if (/^[1-9][0-9]{0,15}$/.test(agentId) && Number.isSafeInteger(Number(agentId))) {
       const byId = await services.sandboxAgents.get(tenantId, Number(agentId)).catch(() => undefined);
       if (byId !== undefined) return allowsAgent(auth, byId.name);
     }

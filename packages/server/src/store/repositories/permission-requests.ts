@@ -1,6 +1,7 @@
 import type { Generated, Kysely, Selectable } from 'kysely';
 import type { Database } from '../schema.js';
 import type { Dialect } from '../types.js';
+import { insertWithVisibleId } from './visible-ids.js';
 
 export interface PermissionRequestsTable {
   id: Generated<number>;
@@ -94,15 +95,16 @@ export function createPermissionRequestRepository(db: Kysely<Database>, _dialect
   };
   return {
     async create(request) {
-      const row = await db
+      const row = await insertWithVisibleId('permission_requests', (id) => db
         .insertInto('permission_requests')
         .values({
-          tenant_id: request.tenantId, agent_id: request.agentId, status: 'pending', permissions: JSON.stringify(request.permissions),
+          id, tenant_id: request.tenantId, agent_id: request.agentId, status: 'pending', permissions: JSON.stringify(request.permissions),
           justification: request.justification, created_at: request.createdAt, expires_at: request.expiresAt,
           decided_at: null, decided_by: null, comment: null,
         })
+        .onConflict((conflict) => conflict.column('id').doNothing())
         .returningAll()
-        .executeTakeFirstOrThrow();
+        .executeTakeFirst());
       return toRequest(row);
     },
     get,

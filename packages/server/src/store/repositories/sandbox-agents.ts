@@ -1,6 +1,7 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { Database } from '../schema.js';
 import type { Dialect } from '../types.js';
+import { insertWithVisibleId } from './visible-ids.js';
 
 export interface SandboxAgentsTable {
   id: import('kysely').Generated<number>;
@@ -126,11 +127,12 @@ export function createSandboxAgentRepository(db: Kysely<Database>, _dialect: Dia
     async upsertByName(tenantId, fields, at) {
       const existing = await getByName(tenantId, fields.name);
       if (existing) return { agent: (await update(tenantId, existing.id, fields, at))!, created: false };
-      const row = await db
+      const row = await insertWithVisibleId('sandbox_agents', (id) => db
         .insertInto('sandbox_agents')
-        .values({ tenant_id: tenantId, ...(toColumns(fields) as Omit<SandboxAgentsTable, 'id' | 'tenant_id' | 'created_at' | 'updated_at'>), created_at: at, updated_at: at })
+        .values({ id, tenant_id: tenantId, ...(toColumns(fields) as Omit<SandboxAgentsTable, 'id' | 'tenant_id' | 'created_at' | 'updated_at'>), created_at: at, updated_at: at })
+        .onConflict((conflict) => conflict.column('id').doNothing())
         .returningAll()
-        .executeTakeFirstOrThrow();
+        .executeTakeFirst());
       return { agent: toAgent(row), created: true };
     },
     get,

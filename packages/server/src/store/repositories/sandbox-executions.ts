@@ -1,6 +1,7 @@
 import type { Generated, Kysely, Selectable } from 'kysely';
 import type { Database } from '../schema.js';
 import type { Dialect } from '../types.js';
+import { insertWithVisibleId } from './visible-ids.js';
 
 export interface SandboxExecutionsTable {
   id: Generated<number>;
@@ -131,17 +132,18 @@ export function createSandboxExecutionRepository(db: Kysely<Database>, _dialect:
   };
   return {
     async start(execution) {
-      const row = await db
+      const row = await insertWithVisibleId('sandbox_executions', (id) => db
         .insertInto('sandbox_executions')
         .values({
-          tenant_id: execution.tenantId, agent_id: execution.agentId, status: 'running',
+          id, tenant_id: execution.tenantId, agent_id: execution.agentId, status: 'running',
           input: JSON.stringify(execution.input ?? null), output: null, error: null, logs: '[]', host_call_audit: '[]',
           resource_usage: '{}', violation_count: 0, was_terminated: 0, termination_reason: null,
           resolved_config: JSON.stringify(execution.resolvedConfig), code_hash: execution.codeHash,
           input_hash: execution.inputHash, output_hash: null, ledger_index: null, started_at: execution.startedAt, finished_at: null,
         })
+        .onConflict((conflict) => conflict.column('id').doNothing())
         .returningAll()
-        .executeTakeFirstOrThrow();
+        .executeTakeFirst());
       return toExecution(row);
     },
     async finish(tenantId, id, outcome, ledgerIndex = null) {

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, postgresTestUrl, type TestDatabase } from '../../../../../test-utils/index.js';
 import { migration0001 } from '../migrations/0001-foundation.js';
@@ -126,6 +127,37 @@ function conformance(name: string, open: () => Promise<{ store: Store; done: () 
       await repos.credentials.markUsed('t1', 'cred_4', 9);
       expect((await repos.credentials.get('t1', 'cred_4'))?.lastUsedAt).toBe(9);
       expect((await repos.credentials.list('t1')).map((c) => c.id).sort()).toEqual(['cred_1', 'cred_4']);
+    });
+
+    it('ids tenants see are not a shared count: tenant A cannot tell how many rows tenant B created in between', async () => {
+      // A row stored under the old scheme (a sequence number) keeps its id, and new ids sort after it.
+      await sql`INSERT INTO sandbox_agents (id, tenant_id, name, version, description, entry_code, config, status, created_at, updated_at)
+        VALUES (7, 't1', 'legacy', '1', NULL, 'return 1;', '{}', 'ready', 1, 1)`.execute(store.db);
+      const fields = { version: '1', description: null, entryCode: 'return 1;', config: {}, status: 'ready' };
+      const a1 = (await repos.agents.upsertByName('t1', { ...fields, name: 'ids-a1' }, 50)).agent;
+      const created: number[] = [];
+      for (let i = 0; i < 40; i += 1) created.push((await repos.agents.upsertByName('t2', { ...fields, name: `ids-b${i}` }, 50)).agent.id);
+      const a2 = (await repos.agents.upsertByName('t1', { ...fields, name: 'ids-a2' }, 50)).agent;
+      const ids = [a1.id, ...created, a2.id];
+      expect(new Set(ids).size).toBe(ids.length);
+      for (const id of ids) {
+        expect(Number.isSafeInteger(id)).toBe(true);
+        expect(id).toBeGreaterThan(7);
+      }
+      // Not a sequence: 42 rows in a row would differ by 1 each (a2 − a1 = 41); these are ms × 1024 + random.
+      const steps = ids.slice(1).map((id, i) => id - ids[i]!);
+      for (const step of steps) expect(step).toBeGreaterThan(0);
+      expect(steps.filter((step) => step === 1).length).toBeLessThan(steps.length / 2);
+      expect(a2.id - a1.id).toBeGreaterThan(41);
+      expect(Math.abs(Math.floor(a1.id / 1024) - Date.now())).toBeLessThan(60_000);
+      // The legacy row is first in id order, and the new rows are found by their ids.
+      expect((await repos.agents.list('t1')).map((agent) => agent.name).indexOf('legacy')).toBe(0);
+      expect((await repos.agents.get('t1', a2.id))?.name).toBe('ids-a2');
+      const request = await repos.requests.create({ tenantId: 't1', agentId: a1.id, permissions: { allow_network: true }, justification: null, createdAt: 1, expiresAt: 100 });
+      const execution = await repos.executions.start({ tenantId: 't1', agentId: a1.id, input: null, resolvedConfig: {}, codeHash: 'c', inputHash: 'i', startedAt: 1 });
+      for (const id of [request.id, execution.id]) expect(id).toBeGreaterThan(1_000_000_000_000_000);
+      expect((await repos.requests.get('t1', request.id))?.id).toBe(request.id);
+      expect((await repos.executions.get('t1', execution.id))?.id).toBe(execution.id);
     });
 
     it('signing key: the first key wins', async () => {
