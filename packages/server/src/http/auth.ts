@@ -130,7 +130,8 @@ export function assertTenantOf(auth: AuthContext, tenantId: string | undefined |
   }
 }
 
-const FAILURE_MESSAGES = {
+/** What a refused API key is told, by reason (shared with the direct path). */
+export const FAILURE_MESSAGES = {
   malformed: 'Invalid API key',
   unknown: 'Invalid API key',
   expired: 'API key expired',
@@ -162,7 +163,48 @@ export function registerAuth(app: TollgateApp, keys: KeyService, fallback?: Fall
     // one and may still mark the route public.
     const hook = createAuthHook(keys, fallback, () => route.config, limiter);
     route.onRequest = [hook as unknown as (typeof existing)[number], ...existing];
+    // Authentication runs when the headers arrive; a body can follow much later (a client may hold it back for up
+    // to the request timeout). A credential revoked in between must not complete the request: a leaked key kept a
+    // pool of half-sent requests and finished one after its revocation (minting itself a new key). Routes that
+    // read a body check the credential again once it has been read, right before the handler.
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    if (methods.some((method) => BODY_METHODS.has(method))) {
+      const before = route.preHandler === undefined ? [] : Array.isArray(route.preHandler) ? route.preHandler : [route.preHandler];
+      route.preHandler = [createRecheckHook(keys, fallback) as unknown as (typeof before)[number], ...before];
+    }
   });
+}
+
+const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/**
+ * The credential that authenticated `request` (in its onRequest hook) checked again: 401 if the key was revoked,
+ * expired or is no longer the same key, or if the dashboard session has ended, since.
+ */
+function createRecheckHook(keys: KeyService, fallback: FallbackAuthenticator | undefined) {
+  const refuse = (request: FastifyRequest, reply: FastifyReply, why: string) =>
+    void sendError(reply, request, 'UNAUTHENTICATED', `${why} while the request was being received`);
+  return (request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void): void => {
+    const opened = request.auth;
+    if (opened === null) return done();
+    const token = presentedApiKey(request);
+    const judge = (result: AuthResult): void => {
+      if (result.ok && result.auth.keyId === opened.keyId) return done();
+      refuse(request, reply, result.ok ? 'API key changed' : FAILURE_MESSAGES[result.reason]);
+    };
+    if (typeof token === 'string') {
+      const cached = keys.authenticateFromCache(token);
+      if (cached) return judge(cached);
+      keys.authenticate(token).then(judge, done);
+      return;
+    }
+    if (!fallback) return refuse(request, reply, 'Credential missing');
+    fallback(request).then((outcome) => {
+      if (outcome !== undefined && 'auth' in outcome && outcome.auth.keyId === opened.keyId) return done();
+      markSessionAnswer(reply);
+      refuse(request, reply, 'Dashboard session ended');
+    }, done);
+  };
 }
 
 type RouteAuthConfig = { scope?: Scope; anyScope?: boolean; public?: boolean; checksAgentRestriction?: boolean } | undefined;

@@ -5,7 +5,8 @@ import fastJsonStringify from 'fast-json-stringify';
 import type { FastifyServerFactory } from 'fastify';
 import type { Logger } from 'pino';
 import { parse as secureJsonParse } from 'secure-json-parse';
-import { hasScope, type AuthContext, type KeyService, type Scope } from '../services/keys/index.js';
+import { hasScope, type AuthContext, type AuthResult, type KeyService, type Scope } from '../services/keys/index.js';
+import { FAILURE_MESSAGES } from './auth.js';
 import { errorAnswer, errorEnvelope, retryAfterHeader } from './errors.js';
 import type { HttpMetricsTagger } from './metrics.js';
 import { assertStorableText, type BodyValidatorCompiler } from './validation.js';
@@ -292,11 +293,11 @@ export class DirectRoutes {
     this.#served += 1;
     route.series ??= deps.metrics.seriesOf(route.method, route.url);
     const exchange: Exchange = { route, response, requestId: this.#options.requestIdFrom(seen.requestId), started: performance.now(), metrics: deps.metrics };
-    this.#serve(exchange, result.auth, request);
+    this.#serve(exchange, result.auth, request, token, seen.tokenStart);
     return true;
   }
 
-  #serve(exchange: Exchange, auth: AuthContext, request: IncomingMessage): void {
+  #serve(exchange: Exchange, auth: AuthContext, request: IncomingMessage, token: string, tokenStart: number): void {
     const logger = this.#options.logger;
     if (logger.isLevelEnabled('info')) {
       const { requestId, response, started } = exchange;
@@ -338,10 +339,34 @@ export class DirectRoutes {
         this.#sendThrown(exchange, Object.assign(new Error('validation'), { validation: validate.errors ?? [], validationContext: 'body' }));
         return;
       }
-      this.#answer(exchange, auth, body);
+      // The key was checked when the headers arrived; the body may have come much later. A key revoked in between
+      // does not complete the request (the Fastify path's recheck hook in auth.ts, here).
+      const again = this.#deps?.keys.authenticateFromCache(token, tokenStart);
+      if (again !== undefined) {
+        this.#answerIfStanding(exchange, auth, body, again);
+        return;
+      }
+      const keys = this.#deps?.keys;
+      if (keys === undefined) {
+        this.#sendError(exchange, 'UNAUTHENTICATED', 'Invalid API key while the request was being received');
+        return;
+      }
+      keys.authenticate(token.slice(tokenStart)).then(
+        (result) => this.#answerIfStanding(exchange, auth, body, result),
+        (error: unknown) => this.#sendThrown(exchange, error),
+      );
     });
     // An aborted upload: Node destroys the socket; nothing to answer.
     request.once('error', () => undefined);
+  }
+
+  #answerIfStanding(exchange: Exchange, auth: AuthContext, body: unknown, now: AuthResult): void {
+    if (now.ok && now.auth.keyId === auth.keyId) {
+      this.#answer(exchange, auth, body);
+      return;
+    }
+    const why = now.ok ? 'API key changed' : FAILURE_MESSAGES[now.reason];
+    this.#sendError(exchange, 'UNAUTHENTICATED', `${why} while the request was being received`);
   }
 
   #answer(exchange: Exchange, auth: AuthContext, body: unknown): void {
