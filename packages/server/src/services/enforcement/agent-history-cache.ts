@@ -1,4 +1,4 @@
-import { agentViolationsSince, createAgentHistory, deserializeAgentHistory, recordAgentCall, serializeAgentHistory } from '@tollgate/core';
+import { agentViolationsSince, createAgentHistory, recordAgentViolation, deserializeAgentHistory, recordAgentCall, serializeAgentHistory } from '@tollgate/core';
 import type { AgentHistory, CallHistoryLimits } from '@tollgate/core';
 import { DEFAULT_SESSION_WRITE_INTERVAL_MS, NON_URGENT_SCAN_MS, parseStoredState } from './session-cache.js';
 
@@ -102,17 +102,29 @@ export class AgentHistoryCache {
    */
   record(
     entry: AgentHistoryEntry, toolName: string, at: number, decision: string, keep: ((toolName: string) => boolean) | null = null,
-    violation = false, escalation: { readonly withinMs: number; readonly blockAfter: number } | null = null,
+    violation = false, escalation: { readonly withinMs: number; readonly blockAfter: number } | null = null, violationCounted = false,
   ): boolean {
     if (decision === 'BLOCK' && !violation) return false;
     const escalates = violation && escalation !== null;
-    const below = escalates && agentViolationsSince(entry.history, at - escalation.withinMs) < escalation.blockAfter;
-    recordAgentCall(entry.history, toolName, at, { decision, violation }, this.limits(keep));
+    const counted = violation && violationCounted ? 1 : 0;
+    const below = escalates && agentViolationsSince(entry.history, at - escalation.withinMs) - counted < escalation.blockAfter;
+    recordAgentCall(entry.history, toolName, at, { decision, violation: violation && counted === 0 }, this.limits(keep));
     if (this.entries.get(entry.key) !== entry) this.remember(entry); // dropped from the cache while its call was decided
     this.dirty.set(entry.key, entry);
     const kept = decision !== 'BLOCK' && keep !== null && keep(toolName);
     if (kept || below) this.urgent.add(entry.key);
     return kept || escalates;
+  }
+
+  /**
+   * Counts a violation of the agent at once, before its call's outcome is known (holds are looked up in the store
+   * first): another session's call of the same agent evaluated meanwhile already sees it, so concurrent calls cannot
+   * all slip under agent-wide escalation. Pass `violationCounted` to {@link record} afterwards.
+   */
+  countViolation(entry: AgentHistoryEntry, at: number): void {
+    recordAgentViolation(entry.history, at);
+    if (this.entries.get(entry.key) !== entry) this.remember(entry);
+    this.dirty.set(entry.key, entry);
   }
 
   /**

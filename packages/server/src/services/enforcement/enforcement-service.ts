@@ -9,9 +9,10 @@ import type { KillSwitchService } from '../kill-switch/kill-switch-service.js';
 import type { PolicyService } from '../policies/policy-service.js';
 import type { DecisionWriter } from './decision-writer.js';
 import type { RateCounters } from './rate-counters.js';
-import type { AgentHistoryCache } from './agent-history-cache.js';
+import type { AgentHistoryCache, AgentHistoryEntry } from './agent-history-cache.js';
 import type { AgentTaintCache } from './agent-taint-cache.js';
 import type { SessionCache } from './session-cache.js';
+import { InFlightCounts } from '../in-flight.js';
 import { IdGenerator } from './ids.js';
 import { assertJsonDepth, hasUnsafeInteger } from './input-limits.js';
 import { defaultSessionId } from './types.js';
@@ -76,6 +77,13 @@ export interface EnforcementDeps {
 /** Default of `TOLLGATE_MAX_PENDING_HOLDS_PER_AGENT`. */
 export const DEFAULT_MAX_PENDING_HOLDS_PER_AGENT = 100;
 
+/** An evaluated call, counted. */
+interface Counted {
+  result: EvaluationResult;
+  /** Its rate-counter increments, written with the decision. */
+  counters: ReturnType<RateCounters['increment']>[];
+}
+
 interface Outcome {
   result: EvaluationResult;
   decision: EvaluationResult['decision'];
@@ -84,6 +92,8 @@ interface Outcome {
   hold: HoldRecord | null;
   /** The hold that already waits for exactly this action (a re-sent call): answered with its token, not written again. */
   waiting?: HoldRecord;
+  /** Gives back the agent's place among holds created but not yet written (see `holdsInFlight`). */
+  releaseHoldSlot?: () => void;
 }
 
 /**
@@ -95,6 +105,8 @@ interface Outcome {
  */
 export class EnforcementService {
   private readonly ids = new IdGenerator();
+  /** Holds created by this process whose decision is not written yet, per tenant and agent. */
+  private readonly holdsInFlight = new InFlightCounts();
 
   constructor(private readonly deps: EnforcementDeps) {}
 
@@ -118,25 +130,39 @@ export class EnforcementService {
       if (refusal === null && this.deps.agentTaints && active?.policy.plan(input.toolName).readsAgentTaints) {
         await this.deps.agentTaints.ensure(agentHistory, now);
       }
-      const result = refusal === null
-        ? await this.evaluate(tenantId, active?.policy ?? null, evaluated, before, agentHistory.history)
-        : killed(refusal, input.enforcement, halt === null ? 'policy-invalid' : 'kill-switch');
-      const outcome = await this.applyHolds(tenantId, request, input, result);
+      const counted = refusal === null
+        ? await this.evaluateAndCount(tenantId, active?.policy ?? null, evaluated, before, agentHistory)
+        : this.count(tenantId, killed(refusal, input.enforcement, halt === null ? 'policy-invalid' : 'kill-switch'), agentHistory, now);
+      const { counters } = counted;
+      const firstResult = counted.result;
+      let result = firstResult;
+      let outcome = await this.applyHolds(tenantId, request, input, result);
+      // Halted while the holds were looked up: what is decided and answered from now on is BLOCK.
+      const haltedMeanwhile = halt === null && outcome.decision !== 'BLOCK' ? this.deps.killSwitch.haltReason(tenantId, input.agentId) : null;
+      if (haltedMeanwhile !== null) {
+        outcome.releaseHoldSlot?.();
+        result = killed(haltedMeanwhile, input.enforcement, 'kill-switch');
+        outcome = { result, decision: 'BLOCK', reason: haltedMeanwhile, hold: null };
+      }
       const decisionId = this.ids.next('dec', now);
       const violationId = result.violation || outcome.decision === 'BLOCK' ? this.ids.next('vio', now) : null;
-      const record = this.decisionRecord(tenantId, request, input, outcome, { decisionId, violationId, active, before, safety, halt });
+      const record = this.decisionRecord(tenantId, request, input, outcome, { decisionId, violationId, active, before, safety, halt: halt ?? haltedMeanwhile });
       // In place: the cached session belongs to this call (one call per session at a time).
       entry.state = recordCallInPlace(before, input.toolName, now, { decision: outcome.decision, violation: result.violation }, { keep: active?.policy.sessionHistoryReads ?? null });
       const announce = histories.record(
-        agentHistory, input.toolName, now, outcome.decision, active?.policy.agentHistoryReads ?? null, result.violation, agentEscalation(active?.policy),
+        agentHistory, input.toolName, now, outcome.decision, active?.policy.agentHistoryReads ?? null, result.violation, agentEscalation(active?.policy), firstResult.violation,
       );
       entry.userId = input.userId;
       this.deps.sessions.markDirty(tenantId, input.sessionId, result.violation || before.violations !== entry.state.violations);
-      const counters = result.rateLimitKeys.map((key) => this.deps.counters.increment(tenantId, key, now));
-      await this.deps.writer.enqueue({
-        decisions: [record], counters, holds: outcome.hold ? [outcome.hold] : [],
-        violations: violationId ? [violationRecord(record, violationId, result)] : [],
-      });
+      try {
+        await this.deps.writer.enqueue({
+          decisions: [record], counters, holds: outcome.hold ? [outcome.hold] : [],
+          violations: violationId ? [violationRecord(record, violationId, result)] : [],
+        });
+      } finally {
+        // Written (or failed): from now on the store's count of pending holds includes it, or it does not exist.
+        outcome.releaseHoldSlot?.();
+      }
       if (outcome.hold) await this.deps.holds.announceCreated([outcome.hold]);
       const held = outcome.hold ?? outcome.waiting ?? null;
       if (announce && this.deps.bus) {
@@ -147,6 +173,16 @@ export class EnforcementService {
         };
         await this.deps.bus.publish(AGENT_HISTORY_CHANNEL, payload).catch((error: unknown) => this.deps.onBusError?.(error));
       }
+      // Halted while the decision was being written: it is answered BLOCK (the ledger says why the stored ALLOW or
+      // STEP_UP was not released), so no call is released after a kill switch's response has been returned.
+      const haltedAtAnswer = outcome.decision !== 'BLOCK' ? this.deps.killSwitch.haltReason(tenantId, input.agentId) : null;
+      if (haltedAtAnswer !== null) {
+        this.ledger(tenantId, { ...record, decision: 'BLOCK', reason: `${haltedAtAnswer} (decision ${record.id}, recorded ${record.decision}, was not released)` }, { ...result, violation: true });
+        return {
+          decision: 'BLOCK', reason: haltedAtAnswer, decisionId, violationId, holdToken: null, holdExpiresAt: null, matchedRules: ['kill-switch'],
+          policyVersion: active?.version ?? null, wouldHaveBeen: input.enforcement === 'observe' ? 'BLOCK' : null, captureOutput: false, mode: result.mode,
+        };
+      }
       this.ledger(tenantId, record, result);
       return {
         decision: outcome.decision, reason: outcome.reason, decisionId, violationId, holdToken: held?.id ?? null,
@@ -156,13 +192,26 @@ export class EnforcementService {
     });
   }
 
-  /** Evaluates; loads rate counters this replica has not seen and evaluates again if there were any. */
-  private async evaluate(tenantId: string, policy: CompiledPolicy | null, input: EvaluationInput, session: SessionState, agent: AgentHistory): Promise<EvaluationResult> {
-    const state = { session, agent, fingerprint: this.deps.fingerprint, rateCount: (key: string) => this.deps.counters.peek(tenantId, key) ?? 0 };
+  /**
+   * Evaluates and, in the same synchronous step, counts the call: its rate-limited use and its violation. A call of
+   * this agent in another session evaluated later (even one whose continuation runs in the same microtask batch)
+   * then sees them: counted after an await (holds are looked up in the store, on PostgreSQL over the network), 200
+   * concurrent calls all evaluated against the same stale counts and slipped under a rate limit of 3. When rate
+   * counters this replica has not seen must be loaded first, the call is evaluated again after loading.
+   */
+  private async evaluateAndCount(tenantId: string, policy: CompiledPolicy | null, input: EvaluationInput, session: SessionState, agent: AgentHistoryEntry): Promise<Counted> {
+    const state = { session, agent: agent.history, fingerprint: this.deps.fingerprint, rateCount: (key: string) => this.deps.counters.peek(tenantId, key) ?? 0 };
     const first = evaluatePolicy(policy, input, state);
-    if (first.rateLimitKeys.length === 0) return first;
-    const loaded = await this.deps.counters.ensure(tenantId, first.rateLimitKeys, input.now);
-    return loaded ? evaluatePolicy(policy, input, state) : first;
+    if (first.rateLimitKeys.length === 0 || this.deps.counters.loaded(tenantId, first.rateLimitKeys)) return this.count(tenantId, first, agent, input.now);
+    await this.deps.counters.ensure(tenantId, first.rateLimitKeys, input.now);
+    return this.count(tenantId, evaluatePolicy(policy, input, state), agent, input.now);
+  }
+
+  /** Counts an evaluated call at once (see {@link evaluateAndCount}); the counter changes are written with its decision. */
+  private count(tenantId: string, result: EvaluationResult, agent: AgentHistoryEntry, now: number): Counted {
+    const counters = result.rateLimitKeys.map((key) => this.deps.counters.increment(tenantId, key, now));
+    if (result.violation) this.deps.agentHistories.countViolation(agent, now);
+    return { result, counters };
   }
 
   private safetyFor(policy: CompiledPolicy | null, input: EvaluationInput): SafetyInput | undefined {
@@ -208,14 +257,29 @@ export class EnforcementService {
     const waiting = await this.deps.holds.pendingForAction(tenantId, hash);
     if (waiting) return { ...base, waiting };
     const cap = this.deps.maxPendingHoldsPerAgent ?? DEFAULT_MAX_PENDING_HOLDS_PER_AGENT;
-    if (cap > 0 && (await this.deps.holds.countPending(tenantId, input.agentId, cap)) >= cap) {
-      return { ...base, decision: 'BLOCK', reason: `${result.reason} (not queued for approval: this agent already has ${cap} approvals pending; decide them or let them expire)` };
+    let releaseHoldSlot: (() => void) | undefined;
+    if (cap > 0) {
+      // The store counts written holds only, and a new hold is written with its decision's group commit: holds of
+      // this agent created but not yet written count too, or 400 concurrent calls all found fewer than the cap pending.
+      const place = this.holdsInFlight.take(`${tenantId}\n${input.agentId}`);
+      releaseHoldSlot = place.release;
+      let pending: number;
+      try {
+        pending = await this.deps.holds.countPending(tenantId, input.agentId, cap);
+      } catch (error) {
+        place.release();
+        throw error;
+      }
+      if (pending + place.before >= cap) {
+        place.release();
+        return { ...base, decision: 'BLOCK', reason: `${result.reason} (not queued for approval: this agent already has ${cap} approvals pending; decide them or let them expire)` };
+      }
     }
     const hold = this.deps.holds.newHold({
       tenantId, decisionId: '', actionHash: hash, agentId: input.agentId, userId: input.userId, sessionId: input.sessionId,
       toolName: input.toolName, arguments: this.redact(input.arguments), reason: result.reason,
     });
-    return { ...base, hold };
+    return { ...base, hold, ...(releaseHoldSlot ? { releaseHoldSlot } : {}) };
   }
 
   private decisionRecord(

@@ -23,6 +23,12 @@ export class RateCounters {
     return this.counts.get(`${tenantId}\n${key}`)?.count;
   }
 
+  /** True when this replica knows every one of `keys` (nothing to load). */
+  loaded(tenantId: string, keys: readonly string[]): boolean {
+    for (const key of keys) if (!this.counts.has(`${tenantId}\n${key}`)) return false;
+    return true;
+  }
+
   /** Loads the keys this replica does not know yet. */
   async ensure(tenantId: string, keys: readonly string[], now: number): Promise<boolean> {
     const missing = keys.filter((key) => !this.counts.has(`${tenantId}\n${key}`));

@@ -1,6 +1,7 @@
 import { redactSecrets, TollgateError } from '@tollgate/core';
 import type { PermissionRequest, PermissionRequestRepository, PermissionRequestStatus } from '../../store/repositories/permission-requests.js';
 import { waitOnBus, type Bus } from '../bus.js';
+import { InFlightCounts } from '../in-flight.js';
 import { mergeGrant, resolveAgentConfig, type AgentService } from '../sandbox/agent-service.js';
 import type { LedgerAppend } from '../vault/credential-service.js';
 import { refuseControlCharacters } from '../vault/display-text.js';
@@ -56,6 +57,9 @@ export interface Decision {
  * const request = await requests.create('acme', { agent_id: 42, permissions: { allow_network: true } }, 'key_1');
  */
 export class PermissionRequestService {
+  /** Requests being created (counted but not yet stored), per tenant and agent. */
+  private readonly creating = new InFlightCounts();
+
   constructor(
     private readonly deps: {
       repository: PermissionRequestRepository; agents: AgentService; bus: Bus; now: () => number; appendLedger?: LedgerAppend | undefined;
@@ -72,15 +76,22 @@ export class PermissionRequestService {
       throw new TollgateError('VALIDATION_FAILED', `timeout_ms must be an integer from 1 to ${MAX_PERMISSION_REQUEST_TIMEOUT_MS}`, { details: { field: 'timeout_ms' } });
     }
     const now = this.deps.now();
-    const pending = await this.deps.repository.countPending(tenantId, agent.id, now, MAX_PENDING_PERMISSION_REQUESTS_PER_AGENT);
-    if (pending >= MAX_PENDING_PERMISSION_REQUESTS_PER_AGENT) {
-      throw new TollgateError('RATE_LIMITED', `agent ${agent.id} already has ${MAX_PENDING_PERMISSION_REQUESTS_PER_AGENT} permission requests pending; wait for a decision or let them expire`, {
-        details: { pending, limit: MAX_PENDING_PERMISSION_REQUESTS_PER_AGENT },
+    // Requests of this agent being created right now count too: 200 concurrent requests all found fewer than 20.
+    const place = this.creating.take(`${tenantId}\n${agent.id}`);
+    let request: PermissionRequest;
+    try {
+      const pending = (await this.deps.repository.countPending(tenantId, agent.id, now, MAX_PENDING_PERMISSION_REQUESTS_PER_AGENT)) + place.before;
+      if (pending >= MAX_PENDING_PERMISSION_REQUESTS_PER_AGENT) {
+        throw new TollgateError('RATE_LIMITED', `agent ${agent.id} already has ${MAX_PENDING_PERMISSION_REQUESTS_PER_AGENT} permission requests pending; wait for a decision or let them expire`, {
+          details: { pending: Math.min(pending, MAX_PENDING_PERMISSION_REQUESTS_PER_AGENT), limit: MAX_PENDING_PERMISSION_REQUESTS_PER_AGENT },
+        });
+      }
+      request = await this.deps.repository.create({
+        tenantId, agentId: agent.id, permissions: input.permissions, justification: maskText(input.justification), createdAt: now, expiresAt: now + timeout,
       });
+    } finally {
+      place.release();
     }
-    const request = await this.deps.repository.create({
-      tenantId, agentId: agent.id, permissions: input.permissions, justification: maskText(input.justification), createdAt: now, expiresAt: now + timeout,
-    });
     await this.record(request, 'created', actor);
     return toView(request);
   }
