@@ -139,4 +139,28 @@ describe.skipIf(!pgUrl)('two replicas on one PostgreSQL', () => {
     expect(await mail(second.url, 'fresh-courier', 'f-1', 'fresh@customer.example')).toMatchObject({ decision: 'BLOCK', matchedRules: ['no-pii-out'] });
     expect((await mail(second.url, 'fresh-courier', 'f-2', 'no customer data here')).decision).toBe('ALLOW');
   });
+  it('a kill and a revive sent to different replicas at the same moment leave both replicas with the stored switch', async () => {
+    // Session 13 red team: each replica applied the other's bus message after its own write, so in 11 of 30 rounds
+    // one replica kept allowing an agent the stored switch showed halted (until the next change or a restart).
+    const key = first.tenantA.adminKey;
+    const post = (url: string, path: string) =>
+      fetch(`${url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify({ reason: 'race' }) });
+    for (let round = 0; round < 12; round += 1) {
+      const agent = `split-${round}`;
+      const [a, b] = round % 2 === 0 ? [first.url, second.url] : [second.url, first.url];
+      const answers = await Promise.all([post(a, `/api/sdk/agents/${agent}/kill`), post(b, `/api/sdk/agents/${agent}/unkill`)]);
+      expect(answers.map((answer) => answer.status)).toEqual([200, 200]);
+      const stored = (await (await fetch(`${first.url}/api/sdk/kill-switch`, { headers: { authorization: `Bearer ${key}` } })).json()) as { agents: Array<{ agent_id: string; halted: boolean }> };
+      const halted = stored.agents.find((entry) => entry.agent_id === agent)?.halted ?? false;
+      const expected = halted ? 'BLOCK' : 'ALLOW';
+      // Both replicas converge on the stored switch (messages travel through PostgreSQL), and stay there.
+      for (const url of [first.url, second.url]) {
+        await expect.poll(async () => (await enforceAt(url, { agentId: agent, sessionId: `check-${round}`, toolName: 'search_kb', arguments: {} })).body.decision, { timeout: 2_000 }).toBe(expected);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      for (const url of [first.url, second.url]) {
+        expect((await enforceAt(url, { agentId: agent, sessionId: `again-${round}`, toolName: 'search_kb', arguments: {} })).body.decision).toBe(expected);
+      }
+    }
+  });
 });

@@ -72,7 +72,10 @@ export async function createEnforcementServices(deps: EnforcementAreaDeps): Prom
     repository: store.holds, bus, clock, ttlMs: deps.config.holdTtlMs, appendLedger,
     onResolved: deps.metrics ? (status, count) => deps.metrics!.holdResolved(status, count) : undefined,
   });
-  const killSwitch = new KillSwitchService({ repository: store.killSwitches, bus, clock, appendLedger });
+  const killSwitch = new KillSwitchService({
+    repository: store.killSwitches, bus, clock, appendLedger,
+    onReloadError: (error) => logger.error({ err: error }, 'reading a kill switch back after a change failed; this replica keeps the state it had'),
+  });
   const approvals = new ApprovalService({ bus });
   approvals.register(holdApprovalSource(holds));
   if (deps.permissionRequests) approvals.register(permissionRequestApprovalSource(deps.permissionRequests.service, deps.permissionRequests.channel));
@@ -158,6 +161,7 @@ export async function createEnforcementServices(deps: EnforcementAreaDeps): Prom
       policies.close();
       await loader.close();
       killSwitch.close();
+      await killSwitch.settled();
       await writer.drain();
       if (sessions.hasDirty() || agentHistories.hasDirty()) {
         const now = clock.now();

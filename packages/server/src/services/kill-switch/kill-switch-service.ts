@@ -41,8 +41,14 @@ export class KillSwitchService {
   /** Tenant → matching key of an agent id ({@link killSwitchKey}) → exact agent id → its halted switch. */
   private readonly halted = new Map<string, Map<string, Map<string, KillSwitchRecord>>>();
   private unsubscribe: (() => void) | null = null;
+  /** Stored switches being read back, one after another ({@link reload}). */
+  private reloads: Promise<void> = Promise.resolve();
 
-  constructor(private readonly deps: { repository: KillSwitchRepository; bus: Bus; clock: Clock; appendLedger?: KillLedgerAppend | undefined }) {}
+  constructor(private readonly deps: {
+    repository: KillSwitchRepository; bus: Bus; clock: Clock; appendLedger?: KillLedgerAppend | undefined;
+    /** A switch could not be read back after a change (the in-memory state stays as it was). */
+    onReloadError?: (error: unknown) => void;
+  }) {}
 
   /** Loads halted switches and follows changes made on other replicas. */
   async start(): Promise<void> {
@@ -50,11 +56,28 @@ export class KillSwitchService {
     this.unsubscribe = this.deps.bus.subscribe(KILL_CHANNEL, (payload) => {
       const message = payload as KillMessage;
       if (typeof message?.tenantId !== 'string') return;
-      this.remember({
-        tenantId: message.tenantId, agentId: message.global ? GLOBAL_KILL_AGENT : String(message.agentId), halted: message.halted === true,
-        reason: message.reason ?? null, actor: message.actor ?? null, updatedAt: message.at ?? this.deps.clock.now(),
-      });
+      this.reload(message.tenantId, message.global ? GLOBAL_KILL_AGENT : String(message.agentId));
     });
+  }
+
+  /**
+   * Sets the switch to what the store holds now. A message says what one replica wrote, not what was written last:
+   * with a kill on one replica and a revive on another at the same moment, each replica received the other's
+   * message after its own write and kept it, so one replica allowed an agent that the stored switch (and the
+   * other replica) showed halted. Every change is published after it is stored, and every replica reads the row
+   * after each message, one read at a time in the order the messages came: the last read sees the last write.
+   */
+  private reload(tenantId: string, agentId: string): Promise<void> {
+    this.reloads = this.reloads.then(async () => {
+      const stored = await this.deps.repository.get(tenantId, agentId);
+      this.remember(stored ?? { tenantId, agentId, halted: false, reason: null, actor: null, updatedAt: this.deps.clock.now() });
+    }).catch((error: unknown) => this.deps.onReloadError?.(error));
+    return this.reloads;
+  }
+
+  /** Resolves once every switch read started so far has been applied (tests, shutdown). */
+  settled(): Promise<void> {
+    return this.reloads;
   }
 
   close(): void {
@@ -108,7 +131,11 @@ export class KillSwitchService {
     const at = this.deps.clock.now();
     const record: KillSwitchRecord = { tenantId, agentId, halted, reason, actor, updatedAt: at };
     await this.deps.repository.set(record);
+    // At once, so this replica's next decision sees it; then read back in turn with the other replicas' messages
+    // (a read of an earlier message may still be on its way with the row as it was before this write), so a
+    // concurrent change stored after this one wins here too. The change answers once that read is applied.
     this.remember(record);
+    await this.reload(tenantId, agentId);
     const global = agentId === GLOBAL_KILL_AGENT;
     const message: KillMessage = { tenantId, agentId: global ? null : agentId, global, halted, reason, actor, at };
     await this.deps.bus.publish(KILL_CHANNEL, message);

@@ -18,6 +18,8 @@ export interface KillSwitchRecord {
 export interface KillSwitchRepository {
   set(record: KillSwitchRecord): Promise<void>;
   list(tenantId: string): Promise<KillSwitchRecord[]>;
+  /** One switch (`*` for the tenant's), undefined if it was never set. */
+  get(tenantId: string, agentId: string): Promise<KillSwitchRecord | undefined>;
   /** Every halted switch of every tenant (loaded once at start). */
   listHalted(): Promise<KillSwitchRecord[]>;
 }
@@ -44,6 +46,10 @@ export function createKillSwitchRepository(db: Kysely<Database>, _dialect: Diale
     },
     async list(tenantId) {
       return (await db.selectFrom('kill_switches').selectAll().where('tenant_id', '=', tenantId).orderBy('agent_id').execute()).map(toRecord);
+    },
+    async get(tenantId, agentId) {
+      const row = await db.selectFrom('kill_switches').selectAll().where('tenant_id', '=', tenantId).where('agent_id', '=', agentId).executeTakeFirst();
+      return row ? toRecord(row) : undefined;
     },
     async listHalted() {
       return (await db.selectFrom('kill_switches').selectAll().where('halted', '=', 1).execute()).map(toRecord);
