@@ -8,7 +8,7 @@ import { waitForHold } from './hold-waiter.js';
 import type { HttpClient } from './http-client.js';
 import { TransportError } from './http-client.js';
 import type { SdkLogger } from './logger.js';
-import { redactPayload } from './redaction.js';
+import { redactPayload, safeStringify } from './redaction.js';
 import type { BehavioralEvent, EnforcementDecision, ToolCallOutcome } from './types.js';
 
 /** Chunks of a stream kept for its TOOL_CALL_POST event. */
@@ -73,8 +73,7 @@ export class Governor {
     try {
       result = await run(context.args.forTool());
     } catch (error) {
-      this.#post(context, 'error', undefined, error);
-      throw error;
+      throw await this.#screenToolError(context, error);
     }
     if (isAsyncIterable(result)) return this.#follow(context, result) as T;
     try {
@@ -127,6 +126,10 @@ export class Governor {
     const chunks: T[] = [];
     try {
       for await (const chunk of iterable) chunks.push(chunk);
+    } catch (error) {
+      throw await this.#screenToolError(context, error, chunks.slice(0, MAX_EVENT_CHUNKS));
+    }
+    try {
       await this.#checkOutput(context, chunks);
     } catch (error) {
       this.#post(context, error instanceof PolicyViolationError ? 'blocked' : 'error', chunks.slice(0, MAX_EVENT_CHUNKS), error);
@@ -252,6 +255,26 @@ export class Governor {
   }
 
   /**
+   * Frameworks hand a tool's error to the model (AI SDK `tool-error`, LangChain's ToolMessage, MCP's `isError`), so
+   * when policy checks the output, the error is checked as the output, in the form the model reads (`name: message`,
+   * see {@link checkableError}); the server then also records a source tool's data carried in an error for data flow.
+   * Returns what to throw: the tool's own error once the check allows it, else the refusal (OUTPUT_BLOCKED, or the
+   * enforcer failure when failing closed), which carries nothing of the refused message (not even as `cause`).
+   */
+  async #screenToolError(context: CallContext, error: unknown, partialResult?: unknown): Promise<unknown> {
+    if (context.decision?.captureOutput) {
+      try {
+        await this.#checkOutput(context, checkableError(error));
+      } catch (refusal) {
+        this.#post(context, 'blocked', partialResult, refusal);
+        return refusal;
+      }
+    }
+    this.#post(context, 'error', partialResult, error);
+    return error;
+  }
+
+  /**
    * What the output check sends: bytes as their text. An output whose content the SDK cannot read without consuming it
    * (a stream, a Response, a Blob, …) fails closed: sending its empty JSON form would have the server allow content it
    * never saw.
@@ -301,6 +324,16 @@ export class Governor {
     if (event.result === undefined) delete event.result;
     this.#batcher.enqueue(event);
   }
+}
+
+/**
+ * A thrown value as the output check reads it: text, as frameworks pass it to the model (and as output rules such as
+ * `output.contains(…)` read outputs). An `Error` as `name: message`, a thrown string as is, anything else in its JSON
+ * form (what the AI SDK passes on for a non-Error).
+ */
+function checkableError(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  return typeof error === 'string' ? error : safeStringify(error);
 }
 
 function failOpenDecision(mode: string, reason: string): EnforcementDecision {

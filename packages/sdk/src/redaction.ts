@@ -14,8 +14,49 @@ export function redactPayload(value: unknown, redaction: Redaction): unknown {
   if (redaction === 'none' || value === undefined) return undefined;
   const json = safeStringify(value);
   if (redaction === 'hashed') return { sha256: createHash('sha256').update(json).digest('hex') };
-  if (json.length > MAX_EVENT_PAYLOAD_CHARS) return { truncated: true, preview: json.slice(0, MAX_EVENT_PAYLOAD_CHARS) };
+  if (json.length > MAX_EVENT_PAYLOAD_CHARS) return { truncated: true, preview: cutPreview(json, MAX_EVENT_PAYLOAD_CHARS) };
   return JSON.parse(json) as unknown;
+}
+
+/** Opens a PEM block (a private key, a certificate); the server's secret rule needs its `-----END` line to match it. */
+const PEM_BEGIN = '-----BEGIN';
+const PEM_END = '-----END';
+
+/**
+ * The first `max` UTF-16 units of `json` or fewer, cut where no secret straddles the cut: the server's secret rules
+ * match whole tokens, so a token cut in half (a key's last characters, a PEM block without its END line) would be
+ * stored in clear. The cut goes back to before the last boundary (whitespace, a quote, an escaped line break or tab)
+ * unless the next character is one, and then before a `-----BEGIN` line left without its `-----END`. It never splits
+ * a surrogate pair: the server refuses a lone surrogate (400), and the whole event would be lost.
+ * @example
+ * cutPreview('"one two three"', 10); // '"one two'
+ */
+export function cutPreview(json: string, max: number): string {
+  if (json.length <= max) return json;
+  let end = max;
+  if (!isBoundaryAt(json, end)) end = lastBoundaryBefore(json, end);
+  const last = json.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end -= 1;
+  let kept = json.slice(0, end);
+  for (let begin = kept.lastIndexOf(PEM_BEGIN); begin !== -1 && !kept.includes(PEM_END, begin); begin = kept.lastIndexOf(PEM_BEGIN)) {
+    kept = kept.slice(0, lastBoundaryBefore(kept, begin));
+  }
+  return kept;
+}
+
+/** True when `text[index]` starts a boundary: whitespace, a quote, or an escaped line break or tab (`\n`, `\r`, `\t`). */
+function isBoundaryAt(text: string, index: number): boolean {
+  const char = text[index];
+  if (char === undefined || char === '"' || /\s/.test(char)) return true;
+  return char === '\\' && /[nrt]/.test(text[index + 1] ?? '');
+}
+
+/** Where the last boundary before `index` starts (0 when there is none): cutting there keeps only whole tokens. */
+function lastBoundaryBefore(text: string, index: number): number {
+  for (let position = index - 1; position > 0; position -= 1) {
+    if (isBoundaryAt(text, position)) return position;
+  }
+  return 0;
 }
 
 /** Replaces one value before it is written (see {@link safeStringify}); may throw to refuse the whole value. */

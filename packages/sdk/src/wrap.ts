@@ -53,6 +53,9 @@ export const FIRST_PARAMETER: CallShape = {
 
 type AnyFunction = (this: unknown, ...params: unknown[]) => unknown;
 
+/** A tool's name, or a function that reads it at each call (for tools that can be renamed, such as MCP's). */
+export type ToolName = string | (() => string);
+
 /** The wrap state of `fn`, when `fn` is already a governed wrapper. */
 export function wrapStateOf(fn: unknown): WrapState | undefined {
   return typeof fn === 'function' ? (fn as unknown as { [INSTRUMENTED]?: WrapState })[INSTRUMENTED] : undefined;
@@ -67,11 +70,11 @@ function isAsyncGeneratorFunction(fn: unknown): boolean {
  * wrapper is returned and only its governor is replaced (the newest configuration wins), so
  * instrumenting twice does not enforce twice. `async function*` tools stay async generators. The tool
  * is called with the snapshot of its arguments that was checked (see `snapshotArguments`), never with
- * the caller's own objects.
+ * the caller's own objects. When `toolName` is a function, it is called at each call, before the decision request.
  * @example
  * const governed = governFunction(governor, 'read_file', async (path: string) => readFile(path, 'utf8'));
  */
-export function governFunction<F extends (...params: never[]) => unknown>(governor: Governor, toolName: string, fn: F, shape: CallShape = FIRST_PARAMETER): F {
+export function governFunction<F extends (...params: never[]) => unknown>(governor: Governor, toolName: ToolName, fn: F, shape: CallShape = FIRST_PARAMETER): F {
   const existing = wrapStateOf(fn);
   if (existing) {
     existing.governor = governor;
@@ -79,17 +82,18 @@ export function governFunction<F extends (...params: never[]) => unknown>(govern
   }
   const state: WrapState = { original: fn, governor };
   const original = fn as unknown as AnyFunction;
+  const nameOf = typeof toolName === 'string' ? () => toolName : toolName;
   const wrapper = isAsyncGeneratorFunction(fn)
     ? async function* governedStream(this: unknown, ...params: unknown[]) {
         const parts = shape.split(params);
-        yield* state.governor.stream(toolName, parts, (args) => original.apply(this, parts.rebuild(args)) as AsyncIterable<unknown>, shape.signal?.(params));
+        yield* state.governor.stream(nameOf(), parts, (args) => original.apply(this, parts.rebuild(args)) as AsyncIterable<unknown>, shape.signal?.(params));
       }
     : async function governed(this: unknown, ...params: unknown[]) {
         const parts = shape.split(params);
-        return state.governor.call(toolName, parts, (args) => original.apply(this, parts.rebuild(args)), shape.signal?.(params));
+        return state.governor.call(nameOf(), parts, (args) => original.apply(this, parts.rebuild(args)), shape.signal?.(params));
       };
   Object.defineProperty(wrapper, INSTRUMENTED, { value: state, enumerable: false });
-  Object.defineProperty(wrapper, 'name', { value: fn.name || toolName });
+  Object.defineProperty(wrapper, 'name', { value: fn.name || nameOf() });
   return wrapper as unknown as F;
 }
 

@@ -91,4 +91,73 @@ describe('MCP', () => {
     await client.close();
     await mcp.close();
   });
+
+  // Regression: only registerTool was wrapped, so a tool added through the older `server.tool()` after
+  // wrapMcpServer ran without any policy check.
+  it('server side: a tool added through server.tool() after wrapping is governed', async () => {
+    const ran: string[] = [];
+    const mcp = new McpServer({ name: 'tools', version: '1.0.0' });
+    wrapMcpServer(mcp, config({ agentId: 'mcp-tool-api', enforcement: 'block' }));
+    mcp.tool('delete_record', { id: z.string() }, async ({ id }) => {
+      ran.push(`delete_record ${id}`);
+      return { content: [{ type: 'text', text: `deleted ${id}` }] };
+    });
+    mcp.tool('read_file', async () => {
+      ran.push('read_file');
+      return { content: [{ type: 'text', text: 'contents' }] };
+    });
+    const { client, close } = await connect(mcp);
+    const removed = await client.callTool({ name: 'delete_record', arguments: { id: '7' } });
+    expect(removed.isError).toBe(true);
+    expect(JSON.stringify(removed.content)).toContain('records are never deleted by an agent');
+    expect((await client.callTool({ name: 'read_file', arguments: {} })).isError).toBeFalsy();
+    expect(ran).toEqual(['read_file']);
+    await flush(5000);
+    const events = await server.events({ agentId: 'mcp-tool-api' });
+    expect(events.filter((event) => event.eventType === 'TOOL_CALL_POST').map((event) => `${event.toolName} ${event.outcome}`).sort()).toEqual(['delete_record blocked', 'read_file success']);
+    await close();
+  });
+
+  // Regression: the tool name was fixed when the tool was wrapped, so a tool renamed to delete_record through
+  // tool.update({ name }) was checked (and allowed) as the read_file it was registered as.
+  it('server side: a tool renamed through tool.update({ name }) is checked under its new name', async () => {
+    const ran: string[] = [];
+    const mcp = new McpServer({ name: 'tools', version: '1.0.0' });
+    const before = mcp.registerTool('read_file', { inputSchema: { id: z.string() } }, async ({ id }) => {
+      ran.push(`registered before ${id}`);
+      return { content: [{ type: 'text', text: `done ${id}` }] };
+    });
+    wrapMcpServer(mcp, config({ agentId: 'mcp-rename', approvedScope: ['read_file', 'read_notes', 'delete_record', 'delete_file'] }));
+    const after = mcp.registerTool('read_notes', { inputSchema: { id: z.string() } }, async ({ id }) => {
+      ran.push(`registered after ${id}`);
+      return { content: [{ type: 'text', text: `done ${id}` }] };
+    });
+    before.update({ name: 'delete_record' });
+    after.update({ name: 'delete_file' });
+    const { client, close } = await connect(mcp);
+    for (const name of ['delete_record', 'delete_file']) {
+      const result = await client.callTool({ name, arguments: { id: '7' } });
+      expect(result.isError).toBe(true);
+      expect(JSON.stringify(result.content)).toContain('records are never deleted by an agent');
+    }
+    expect(ran).toEqual([]);
+    await flush(5000);
+    const events = await server.events({ agentId: 'mcp-rename' });
+    expect(events.filter((event) => event.eventType === 'TOOL_CALL_POST').map((event) => `${event.toolName} ${event.outcome}`).sort()).toEqual(['delete_file blocked', 'delete_record blocked']);
+    await close();
+  });
+
+  it('server side: refuses to wrap, rather than govern part of the tools, when the MCP SDK internals are not there', () => {
+    const mcp = new McpServer({ name: 'tools', version: '1.0.0' });
+    // What a future MCP SDK without `_createRegisteredTool` would look like to the adapter.
+    Object.defineProperty(mcp, '_createRegisteredTool', { value: undefined });
+    expect(() => wrapMcpServer(mcp, config())).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringContaining('_createRegisteredTool') }));
+  });
 });
+
+async function connect(mcp: McpServer) {
+  const [clientTransport, serverTransport] = InMemoryTransport.createLinkedPair();
+  const client = new Client({ name: 'agent', version: '1.0.0' });
+  await Promise.all([mcp.connect(serverTransport), client.connect(clientTransport)]);
+  return { client, close: async () => { await client.close(); await mcp.close(); } };
+}
