@@ -74,6 +74,22 @@ function suite(name: string, postgresUrl: string | undefined) {
       expect(result.out).toContain(code);
     });
 
+    // Regression: a number respelled with a fraction or an exponent passed, though Python (Decimal) and Go
+    // (json.Number) read the literal as written and JavaScript as the signed value.
+    it.each([
+      ['a record index with a fraction', '"index":4,', '"index":4.0,'],
+      ['a value with an exponent', '"n":5}', '"n":5e0}'],
+      ['a value with a fraction JavaScript rounds away', '"n":5}', '"n":5.0000000000000001}'],
+    ])('catches %s', async (_name, from, to) => {
+      const text = (await readFile(bundlePath, 'utf8')).replace(from, to);
+      expect(text).toContain(to);
+      const path = join(dir, `respelled-${Math.random().toString(36).slice(2)}.json`);
+      await writeFile(path, text);
+      const result = await cli('audit', 'verify', path);
+      expect(result.code).toBe(1);
+      expect(result.out).toMatch(/^FAILED[\s\S]*BUNDLE_AMBIGUOUS: number /);
+    });
+
     it('catches a rollback to an earlier export with the trusted checkpoint', async () => {
       const bundle = JSON.parse(await readFile(bundlePath, 'utf8')) as Bundle;
       const earlier = bundle.checkpoints.findIndex((note) => note.split('\n')[1] !== String(bundle.records.length));

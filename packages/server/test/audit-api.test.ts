@@ -94,15 +94,17 @@ function auditSuite(name: string, postgresUrl: string | undefined) {
     it('accepts a configured witness cosignature and refuses others', async () => {
       const cp = await get('/api/v1/audit/checkpoint');
       const text = parseSignedNote(cp.body.note).text;
-      const cosig = cosignCheckpoint(text, witness.name, witness.privateKey, witness.publicKey, 1_800_000_000);
+      // A witness signs with its own clock: a minute ago (times more than a day ahead are refused).
+      const signedAt = Math.floor(Date.now() / 1000) - 60;
+      const cosig = cosignCheckpoint(text, witness.name, witness.privateKey, witness.publicKey, signedAt);
       const cosigned = formatSignedNote({ text, signatures: [...parseSignedNote(cp.body.note).signatures, cosig] });
       const res = await t.request('POST', '/api/v1/audit/checkpoint/cosign', { key: t.tenantA.adminKey, body: { note: cosigned } });
       expect(res.body).toEqual({ size: cp.body.size, accepted: ['witness.test/w1'] });
       const after = await get('/api/v1/audit/checkpoint');
-      expect(after.body.cosignatures).toEqual([{ witness: 'witness.test/w1', signedAt: new Date(1_800_000_000_000).toISOString() }]);
+      expect(after.body.cosignatures).toEqual([{ witness: 'witness.test/w1', signedAt: new Date(signedAt * 1000).toISOString() }]);
       expect(after.body.note).toContain('— witness.test/w1 ');
       const stranger = generateNoteKey('witness.test/w1');
-      const forged = cosignCheckpoint(text, stranger.name, stranger.privateKey, stranger.publicKey, 1_800_000_000);
+      const forged = cosignCheckpoint(text, stranger.name, stranger.privateKey, stranger.publicKey, signedAt);
       const bad = await t.request('POST', '/api/v1/audit/checkpoint/cosign', { key: t.tenantA.adminKey, body: { note: formatSignedNote({ text, signatures: [forged] }) } });
       expect(bad.status).toBe(422);
       expect(bad.body.error.code).toBe('LEDGER_COSIGNATURE_INVALID');

@@ -78,7 +78,8 @@ export async function verifyBundleInput(path: string, options: VerifyFlags): Pro
   const verifyOptions = verifyOptionsOf(options);
   const input = await openBundleInput(path);
   if (!input.streaming) {
-    // Text that is not JSON is a failed verification (BUNDLE_MALFORMED), like any other problem of the file.
+    // Bytes that are not UTF-8, or text that is not JSON, are a failed verification (BUNDLE_MALFORMED), like any
+    // other problem of the file.
     return verifyBundleText(await readAll(input.chunks), verifyOptions);
   }
   const progress = createProgress('verified');
@@ -202,14 +203,15 @@ async function exportLines(flags: ExportFlags, from: number, out: Writable | Nod
  * @example verifyBundleFile('audit.json', { trustedCheckpoint: 'cp.txt' })
  */
 export function verifyBundleFile(path: string, options: VerifyFlags): BundleVerification {
-  let text: string;
+  let bytes: Uint8Array;
   try {
-    text = readFileSync(path, 'utf8');
+    bytes = readFileSync(path);
   } catch (cause) {
     throw new TollgateError('LEDGER_BUNDLE_INVALID', `cannot read bundle ${path}: ${(cause as Error).message}`, { cause });
   }
-  // From the text, not the parsed value: repeated keys and inexact integers are invisible once parsed.
-  return verifyBundleText(text, verifyOptionsOf(options));
+  // From the bytes, not the parsed value: repeated keys and respelled numbers are invisible once parsed, and bytes
+  // that are not UTF-8 once decoded leniently.
+  return verifyBundleText(bytes, verifyOptionsOf(options));
 }
 
 /**

@@ -45,6 +45,12 @@ describe('readLines', () => {
     expect(await collect(readLines(chunksOf(`${'x'.repeat(10)}\n`), 10))).toEqual(['x'.repeat(10)]);
   });
 
+  // Regression: the decoder dropped a byte order mark at the start of every line, so a line other parsers refuse
+  // (Python's json: "Unexpected UTF-8 BOM") was verified as if it were not there.
+  it('keeps a byte order mark at the start of a line', async () => {
+    expect(await collect(readLines(chunksOf('\uFEFF{"a":1}\n\uFEFF{"b":2}')))).toEqual(['\uFEFF{"a":1}', '\uFEFF{"b":2}']);
+  });
+
   it('refuses bytes that are not UTF-8, with the line number', async () => {
     await expect(collect(readLines(chunksOf('ok\n', new Uint8Array([0x7b, 0xff, 0x7d, 0x0a]))))).rejects.toThrow('line 2 is not valid UTF-8');
   });
@@ -57,7 +63,7 @@ describe('openBundleInput', () => {
     writeFileSync(v2, text);
     const input = await openBundleInput(v2);
     expect(input.streaming).toBe(true);
-    expect(await readAll(input.chunks)).toBe(text);
+    expect(Buffer.from(await readAll(input.chunks)).toString('utf8')).toBe(text);
     const v1 = join(dir, 'v1.json');
     writeFileSync(v1, '{"format":"tollgate-ledger-bundle/v1","records":[]}');
     expect((await openBundleInput(v1)).streaming).toBe(false);

@@ -20,7 +20,9 @@ export const PROGRESS_INTERVAL_MS = 2_000;
  * @example for await (const line of readLines(createReadStream('audit.jsonl'))) …
  */
 export async function* readLines(chunks: AsyncIterable<Uint8Array>, maxLineBytes = MAX_BUNDLE_LINE_BYTES): AsyncGenerator<string> {
-  const decoder = new TextDecoder('utf-8', { fatal: true });
+  // ignoreBOM: a byte order mark at the start of a line stays (JSON.parse, like Python's json, refuses it) instead
+  // of being dropped silently, so the verifier checks the text the file holds.
+  const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
   let parts: Buffer[] = [];
   let partBytes = 0;
   let lineNumber = 0;
@@ -108,11 +110,14 @@ async function openFile(path: string): Promise<AsyncIterable<Uint8Array>> {
   return createReadStream(path);
 }
 
-/** Reads a whole input as text (one-document bundles, which are bounded in size by the server). */
-export async function readAll(chunks: AsyncIterable<Uint8Array>): Promise<string> {
+/**
+ * Reads a whole input as bytes (one-document bundles, which are bounded in size by the server). Bytes, not text: the
+ * verifier decodes them strictly, where `toString('utf8')` would turn bytes that are not UTF-8 into U+FFFD.
+ */
+export async function readAll(chunks: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
   const parts: Buffer[] = [];
   for await (const chunk of chunks) parts.push(Buffer.from(chunk));
-  return Buffer.concat(parts).toString('utf8');
+  return Buffer.concat(parts);
 }
 
 /**

@@ -4,24 +4,28 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BUNDLE_FORMAT, formatVerifierKey, generateNoteKey, merkle, recordLeafHash, signCheckpoint, toLedgerRecord } from '@tollgate/core';
-import { formatVerification, verifyBundleFile } from './audit.js';
+import { formatVerification, verifyBundleFile, verifyBundleInput } from './audit.js';
 
 const ORIGIN = 'tollgate.test/acme';
 const key = generateNoteKey(ORIGIN);
 const dir = mkdtempSync(join(tmpdir(), 'tollgate-ledger-adversarial-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function bundleText(): string {
-  const records = Array.from({ length: 3 }, (_, i) => toLedgerRecord('acme', i, '2026-01-01T00:00:00.000Z', { type: 'enforce.decision', data: { decision: 'BLOCK', n: i } }));
+function bundleText(note = 'plain'): string {
+  const records = Array.from({ length: 3 }, (_, i) => toLedgerRecord('acme', i, '2026-01-01T00:00:00.000Z', { type: 'enforce.decision', data: { decision: 'BLOCK', n: i, note } }));
   const root = merkle.rootHash(records.map(recordLeafHash));
   const checkpoints = [signCheckpoint({ origin: ORIGIN, size: 3, rootHash: root, extensions: [] }, key)];
   return `${JSON.stringify({ format: BUNDLE_FORMAT, origin: ORIGIN, publicKey: formatVerifierKey(key), records, checkpoints })}\n`;
 }
 
-function verifyText(text: string) {
+function writeBundle(content: string | Uint8Array): string {
   const path = join(dir, `bundle-${Math.random().toString(36).slice(2)}.json`);
-  writeFileSync(path, text);
-  return verifyBundleFile(path, { publicKey: formatVerifierKey(key) });
+  writeFileSync(path, content);
+  return path;
+}
+
+function verifyText(text: string) {
+  return verifyBundleFile(writeBundle(text), { publicKey: formatVerifierKey(key) });
 }
 
 describe('tollgate audit verify on an edited bundle file', () => {
@@ -56,5 +60,35 @@ describe('tollgate audit verify on an edited bundle file', () => {
     const result = verifyText(JSON.stringify(bundle));
     expect(result.ok).toBe(false);
     expect(formatVerification(result)).toContain('RECORDS_UNSIGNED: records 3..3 are not covered by any signed checkpoint in the bundle');
+  });
+
+  // Regression: only integer literals without a fraction or exponent were checked, so a number respelled as 1.0 or
+  // 1e0 passed, though Python (Decimal) and Go (json.Number) read the literal as written.
+  it.each([
+    ['a fraction', '"n":1,', '"n":1.0,'],
+    ['an exponent', '"n":1,', '"n":1e0,'],
+    ['a fraction JavaScript rounds away', '"n":1,', '"n":1.0000000000000001,'],
+  ])('fails a number respelled with %s', (_name, from, to) => {
+    const text = bundleText().replace(from, to);
+    expect(text).toContain(to);
+    const result = verifyText(text);
+    expect(result.ok).toBe(false);
+    expect(formatVerification(result).join('\n')).toMatch(/^FAILED[\s\S]*BUNDLE_AMBIGUOUS: number .* at offset \d+ is not in the canonical form the server writes \(JavaScript reads 1\)/);
+  });
+
+  // Regression: a one-document bundle was decoded with Buffer#toString, which reads bytes that are not UTF-8 as U+FFFD:
+  // a record holding U+FFFD (EF BF BD) edited to another byte (FF) verified, though other tools read another text.
+  it.each([
+    ['verifyBundleFile', (path: string) => Promise.resolve(verifyBundleFile(path, {}))],
+    ['audit verify (verifyBundleInput)', (path: string) => verifyBundleInput(path, {})],
+  ])('%s fails bytes that are not UTF-8 as BUNDLE_MALFORMED', async (_name, verify) => {
+    const genuine = Buffer.from(bundleText('caf\uFFFD'), 'utf8');
+    expect((await verify(writeBundle(genuine))).ok).toBe(true);
+    const at = genuine.indexOf(Buffer.from('caf\uFFFD', 'utf8')) + 3;
+    const edited = Buffer.concat([genuine.subarray(0, at), Buffer.from([0xff]), genuine.subarray(at + 3)]);
+    expect(edited.toString('utf8')).toBe(genuine.toString('utf8'));
+    const result = await verify(writeBundle(edited));
+    expect(result.ok).toBe(false);
+    expect(formatVerification(result)).toEqual([expect.stringMatching(/^FAILED: 0 records/), 'BUNDLE_MALFORMED: not UTF-8 text: a byte sequence is not valid UTF-8']);
   });
 });

@@ -201,6 +201,23 @@ describe('streaming bundles (v2)', () => {
     expect(codes(unhashable)).toEqual(expect.arrayContaining(['BUNDLE_MALFORMED', 'CHECKPOINT_ROOT_MISMATCH']));
   });
 
+  // Regression: lines could only be given as text, so a caller reading a file had to decode it first, and a lenient
+  // decoder turns bytes that are not UTF-8 into U+FFFD: the verifier checked another text than the file's.
+  it('takes lines as bytes, decoded as strict UTF-8', async () => {
+    const lines = makeLines(records, 0, 10, [10]);
+    const bytes = lines.map((line) => Buffer.from(line, 'utf8'));
+    expect(await verifyBundleLines(bytes)).toMatchObject({ ok: true, size: 10 });
+    const at = lineOf(lines, 3);
+    const line = bytes[at] as Buffer;
+    const quote = line.indexOf('"send_email"') + 1;
+    bytes[at] = Buffer.concat([line.subarray(0, quote), Buffer.from([0xff]), line.subarray(quote + 1)]);
+    const result = await verifyBundleLines(bytes);
+    expect(result.ok).toBe(false);
+    expect(result.problems[0]).toEqual({ code: 'BUNDLE_MALFORMED', message: `line ${at + 1} is not valid UTF-8` });
+    // A header that is not UTF-8 stops the verification, as one that is not JSON does.
+    expect((await verifyBundleLines([Buffer.from([0x7b, 0xc3, 0x7d])])).problems).toEqual([{ code: 'BUNDLE_MALFORMED', message: 'line 1 is not valid UTF-8' }]);
+  });
+
   it('lists at most MAX_STREAM_PROBLEMS problems and counts the rest', () => {
     const lines = makeLines(records, 0, 10, [10]);
     const flood = [lines[0] as string, ...Array.from({ length: 250 }, () => 'garbage'), ...lines.slice(1)];

@@ -16,7 +16,7 @@
 // The frontier is not trusted: the records appended to it must hash to the roots the checkpoints sign, so a forged
 // frontier fails at the first checkpoint after it, and the one at A (or a trusted checkpoint of size A) checks it
 // directly.
-import { bytesEqual, fromHex, toHex, utf8Bytes } from './encoding.js';
+import { bytesEqual, decodeUtf8Strict, fromHex, toHex, utf8Bytes } from './encoding.js';
 import { findJsonAmbiguities } from './json-ambiguity.js';
 import { hashLeaf, HASH_SIZE } from './merkle-hash.js';
 import { MerkleFrontier } from './merkle-frontier.js';
@@ -149,10 +149,22 @@ export class BundleStreamVerifier {
     return this.#header;
   }
 
-  /** Feeds the next line (without its line break). */
-  line(text: string): void {
+  /**
+   * Feeds the next line (without its line break). Give bytes rather than text you decoded: bytes that are not UTF-8
+   * are then `BUNDLE_MALFORMED`, not U+FFFD in a text other than the file's.
+   */
+  line(input: string | Uint8Array): void {
     this.#lineNumber += 1;
-    if (this.#stopped || text.trim() === '') return;
+    if (this.#stopped) return;
+    let text: string;
+    try {
+      text = typeof input === 'string' ? input : decodeUtf8Strict(input);
+    } catch {
+      this.#problem('BUNDLE_MALFORMED', `line ${this.#lineNumber} is not valid UTF-8`);
+      if (this.#header === undefined) this.#stopped = true;
+      return;
+    }
+    if (text.trim() === '') return;
     let value: unknown;
     try {
       value = JSON.parse(text);
@@ -323,14 +335,15 @@ export class BundleStreamVerifier {
 }
 
 /**
- * Verifies a v2 bundle from its lines (any iterable, e.g. a file read line by line). An error thrown by the
- * iterable (a read error, a line too long) is reported as `BUNDLE_MALFORMED`, never as a verified bundle.
+ * Verifies a v2 bundle from its lines (any iterable, e.g. a file read line by line), as text or as bytes (decoded as
+ * strict UTF-8, see {@link BundleStreamVerifier.line}). An error thrown by the iterable (a read error, a line too long)
+ * is reported as `BUNDLE_MALFORMED`, never as a verified bundle.
  *
  * @example
  * const result = await verifyBundleLines(readLines(createReadStream('audit.jsonl')), { trustedCheckpoint });
  */
 export async function verifyBundleLines(
-  lines: Iterable<string> | AsyncIterable<string>,
+  lines: Iterable<string | Uint8Array> | AsyncIterable<string | Uint8Array>,
   options: VerifyBundleOptions & { onProgress?: (size: number, header: BundleStreamHeader | undefined) => void } = {},
 ): Promise<BundleStreamVerification> {
   const verifier = new BundleStreamVerifier(options);

@@ -2,7 +2,7 @@
 // public key signed. Rebuild the tree from the records, check every checkpoint's signature and root,
 // consistency between consecutive checkpoints, and that the log did not roll back from a checkpoint
 // the caller kept from earlier.
-import { toHex, utf8Bytes } from './encoding.js';
+import { decodeUtf8Strict, toHex, utf8Bytes } from './encoding.js';
 import { findJsonAmbiguities } from './json-ambiguity.js';
 import { hashLeaf } from './merkle-hash.js';
 import { MemoryMerkleTree } from './merkle-frontier.js';
@@ -108,20 +108,31 @@ export function verifyBundle(bundle: LedgerBundle, options: VerifyBundleOptions 
 
 /**
  * Verify a bundle file's text: {@link verifyBundle}, plus the spellings JSON parsers disagree on (repeated keys,
- * integers no double holds), which JSON.parse would silently settle and the hashes would never see.
- * @example const result = verifyBundleText(readFileSync('audit.json', 'utf8'), { expectedPublicKey });
+ * numbers not in canonical form), which JSON.parse would silently settle and the hashes would never see. Give the
+ * file's bytes rather than text you decoded: bytes that are not UTF-8 are then `BUNDLE_MALFORMED`, where a lenient
+ * decoder (`readFileSync(path, 'utf8')`) would have turned them into U+FFFD and verified another text than the file.
+ * @example const result = verifyBundleText(readFileSync('audit.json'), { expectedPublicKey });
  */
-export function verifyBundleText(text: string, options: VerifyBundleOptions = {}): BundleVerification {
+export function verifyBundleText(file: string | Uint8Array, options: VerifyBundleOptions = {}): BundleVerification {
+  let text: string;
   let bundle: LedgerBundle;
+  try {
+    text = typeof file === 'string' ? file : decodeUtf8Strict(file);
+  } catch {
+    return unreadable({ code: 'BUNDLE_MALFORMED', message: 'not UTF-8 text: a byte sequence is not valid UTF-8' });
+  }
   try {
     bundle = JSON.parse(text) as LedgerBundle;
   } catch (error) {
-    const problem: BundleProblem = { code: 'BUNDLE_MALFORMED', message: `not JSON: ${(error as Error).message}` };
-    return { ok: false, size: 0, rootHash: toHex(new MemoryMerkleTree().root()), checkpointsVerified: 0, uncovered: 0, problems: [problem] };
+    return unreadable({ code: 'BUNDLE_MALFORMED', message: `not JSON: ${(error as Error).message}` });
   }
   const result = verifyBundle(bundle, options);
   const ambiguous = findJsonAmbiguities(text).map((message): BundleProblem => ({ code: 'BUNDLE_AMBIGUOUS', message }));
   return ambiguous.length === 0 ? result : { ...result, ok: false, problems: [...result.problems, ...ambiguous] };
+}
+
+function unreadable(problem: BundleProblem): BundleVerification {
+  return { ok: false, size: 0, rootHash: toHex(new MemoryMerkleTree().root()), checkpointsVerified: 0, uncovered: 0, problems: [problem] };
 }
 
 function resolveKey(bundle: LedgerBundle, options: VerifyBundleOptions, problems: Problems): NoteKey | undefined {

@@ -106,20 +106,36 @@ export function cosignCheckpoint(
   return { name, keyId: cosignerKeyId(name, publicKey), signature: concatBytes(time, signature) };
 }
 
+/** Earliest cosignature time accepted (2020-01-01T00:00:00Z, in seconds): older ones come from a broken clock. */
+export const EARLIEST_COSIGNATURE_TIME = 1_577_836_800;
+
+/** How far past the verifier's clock a cosignature time may be (one day, in seconds: clock skew, not more). */
+export const MAX_COSIGNATURE_CLOCK_SKEW = 86_400;
+
+/** Options of {@link verifyCosignature}. */
+export interface VerifyCosignatureOptions {
+  /** The verifier's clock, epoch milliseconds (default `Date.now()`); pass the service clock, or a fixed one in tests. */
+  readonly now?: number;
+}
+
 /**
- * Verify a cosignature line against a witness key; returns its timestamp (seconds), or null.
- * @example verifyCosignature(note.text, signature, witnessKey) // 1700000000
+ * Verify a cosignature line against a witness key; returns its timestamp (seconds), or null. A timestamp outside
+ * [{@link EARLIEST_COSIGNATURE_TIME}, now + {@link MAX_COSIGNATURE_CLOCK_SKEW}] is refused (null) even when signed:
+ * no honest witness signs in the future or before this log format existed, and a time near 2^53 seconds is not a
+ * date anyone can display (`new Date(t * 1000)` is invalid).
+ * @example verifyCosignature(note.text, signature, witnessKey, { now: clock.now() }) // 1700000000
  */
-export function verifyCosignature(checkpointText: string, signature: NoteSignature, witness: NoteKey): number | null {
+export function verifyCosignature(
+  checkpointText: string,
+  signature: NoteSignature,
+  witness: NoteKey,
+  options: VerifyCosignatureOptions = {},
+): number | null {
   if (signature.name !== witness.name || signature.signature.length !== 72) return null;
   if (!bytesEqual(signature.keyId, cosignerKeyId(witness.name, witness.publicKey))) return null;
-  const timestamp = new DataView(signature.signature.buffer, signature.signature.byteOffset, 8).getBigUint64(0);
-  if (timestamp > BigInt(Number.MAX_SAFE_INTEGER)) return null;
-  const ok = verify(
-    null,
-    cosignedMessage(checkpointText, Number(timestamp)),
-    ed25519PublicKey(witness.publicKey),
-    signature.signature.subarray(8),
-  );
-  return ok ? Number(timestamp) : null;
+  const timestamp = Number(new DataView(signature.signature.buffer, signature.signature.byteOffset, 8).getBigUint64(0));
+  const latest = Math.floor((options.now ?? Date.now()) / 1000) + MAX_COSIGNATURE_CLOCK_SKEW;
+  if (timestamp < EARLIEST_COSIGNATURE_TIME || !(timestamp <= latest)) return null; // a NaN clock refuses, never accepts
+  const ok = verify(null, cosignedMessage(checkpointText, timestamp), ed25519PublicKey(witness.publicKey), signature.signature.subarray(8));
+  return ok ? timestamp : null;
 }

@@ -70,3 +70,15 @@ const utf8 = new TextEncoder();
 export function utf8Bytes(text: string): Uint8Array {
   return utf8.encode(text);
 }
+
+// fatal: bytes that are not UTF-8 throw instead of becoming U+FFFD (the verifier would check another text than the
+// file holds). ignoreBOM: a byte order mark stays in the text, where JSON.parse refuses it, as other parsers do.
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/**
+ * The text of UTF-8 bytes. Throws a `TypeError` when they are not UTF-8 (never replaces them with U+FFFD).
+ * @example decodeUtf8Strict(new Uint8Array([0x61])) // 'a'
+ */
+export function decodeUtf8Strict(bytes: Uint8Array): string {
+  return strictUtf8.decode(bytes);
+}

@@ -21,6 +21,8 @@ export {
 export type { NoteKey, NoteSignature, SignedNote } from './signed-note.js';
 export {
   COSIGNATURE_TYPE,
+  EARLIEST_COSIGNATURE_TIME,
+  MAX_COSIGNATURE_CLOCK_SKEW,
   cosignCheckpoint,
   cosignerKeyId,
   formatCheckpoint,
@@ -29,7 +31,7 @@ export {
   signCheckpoint,
   verifyCosignature,
 } from './checkpoint.js';
-export type { Checkpoint } from './checkpoint.js';
+export type { Checkpoint, VerifyCosignatureOptions } from './checkpoint.js';
 export { canonicalRecordJson, recordLeaf, recordLeafHash, toLedgerRecord } from './record.js';
 export type { LedgerEntry, LedgerRecord } from './record.js';
 export { BUNDLE_FORMAT, verifyBundle, verifyBundleText } from './bundle.js';

@@ -1,8 +1,10 @@
 // A bundle is verified as JavaScript parses it, but read later by other tools (a SIEM in Python, jq, Go). Two
 // spellings mean different things to different parsers while JSON.parse, and so the verifier, sees one value:
-// a repeated object key (which occurrence wins depends on the parser) and an integer literal that no double holds
-// exactly (JSON.parse rounds it, Python keeps it). The server never writes either (its records are canonical JSON
-// of JavaScript values), so in a bundle they can only be edits that the Merkle hashes cannot see.
+// a repeated object key (which occurrence wins depends on the parser) and a number literal that is not the shortest
+// form of the double JavaScript reads (`9007199254740993`, `9007199254740993.0` or `26.000000000000001`: JSON.parse
+// rounds them, Python's Decimal and Go's json.Number keep them). The server never writes either: its records are
+// canonical JSON of JavaScript values (RFC 8785 numbers, which is what JSON.stringify writes, -0 as 0), so in a
+// bundle they can only be edits that the Merkle hashes cannot see.
 
 /** At most this many ambiguities are reported for one text. */
 export const MAX_AMBIGUITIES_REPORTED = 10;
@@ -10,9 +12,11 @@ export const MAX_AMBIGUITIES_REPORTED = 10;
 const NUMBER = /-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/y;
 
 /**
- * Spellings in a JSON text that parsers disagree on: repeated keys in one object, integer literals a double cannot
- * hold exactly. The text must be valid JSON (parse it first). Returns one message per finding.
+ * Spellings in a JSON text that parsers disagree on: repeated keys in one object, number literals other than
+ * `JSON.stringify(Number(literal))` (an integer no double holds, `2.0`, `1E3`, `-0`). The text must be valid JSON
+ * (parse it first). Returns one message per finding.
  * @example findJsonAmbiguities('{"a":1,"a":2}') // ['object key "a" repeated at offset 7']
+ * @example findJsonAmbiguities('[2.0]') // ['number 2.0 at offset 1 is not in the canonical form the server writes (JavaScript reads 2)']
  */
 export function findJsonAmbiguities(text: string): string[] {
   const found: string[] = [];
@@ -43,11 +47,8 @@ export function findJsonAmbiguities(text: string): string[] {
     } else if (c === 0x2d /* - */ || (c >= 0x30 && c <= 0x39)) {
       NUMBER.lastIndex = i;
       const literal = NUMBER.exec(text)?.[0] ?? text[i]!;
-      if (!inexactInteger(literal)) {
-        i += literal.length - 1;
-        continue;
-      }
-      found.push(`integer ${literal} at offset ${i} has no exact double (JavaScript reads ${String(Number(literal))})`);
+      const problem = numberProblem(literal, i);
+      if (problem !== undefined) found.push(problem);
       i += literal.length - 1;
     }
   }
@@ -63,8 +64,18 @@ function stringEnd(text: string, start: number): number {
   return text.length - 1;
 }
 
-function inexactInteger(literal: string): boolean {
-  if (/[.eE]/.test(literal) || literal.replace('-', '').length < 16) return false;
+/** Integers of up to 15 digits are exact doubles and JSON.stringify writes them back alike (but -0 becomes 0). */
+const SHORT_INTEGER = /^-?[1-9][0-9]{0,14}$|^0$/;
+
+/** What is wrong with a number literal; undefined when it is what the server writes (JSON.stringify of its double). */
+function numberProblem(literal: string, offset: number): string | undefined {
+  if (SHORT_INTEGER.test(literal)) return undefined;
   const value = Number(literal);
-  return !Number.isFinite(value) || BigInt(literal) !== BigInt(value);
+  const canonical = JSON.stringify(value);
+  if (canonical === literal) return undefined;
+  const read = Object.is(value, -0) ? '-0' : String(value);
+  if (/^-?[0-9]+$/.test(literal) && (!Number.isFinite(value) || BigInt(literal) !== BigInt(value))) {
+    return `integer ${literal} at offset ${offset} has no exact double (JavaScript reads ${read})`;
+  }
+  return `number ${literal} at offset ${offset} is not in the canonical form the server writes (JavaScript reads ${read})`;
 }

@@ -246,13 +246,74 @@ describe('a bundle file whose parsers disagree', () => {
     expect(result.problems.map((p) => p.code)).toContain('BUNDLE_MALFORMED');
   });
 
+  // Regression: only integer literals without `.`, `e` or `E` were looked at, so a number respelled with a fraction or
+  // an exponent passed while Python (parse_float=Decimal) and Go (json.Number) read the literal as written.
+  it.each([
+    ['an index with a fraction', '"index":2,', '"index":2.0,'],
+    ['an index with an exponent', '"index":2,', '"index":2e0,'],
+    ['an index with a fraction JavaScript rounds away', '"index":2,', '"index":2.0000000000000001,'],
+    ['an index scaled by a negative exponent', '"index":2,', '"index":20e-1,'],
+    ['2^53 respelled as 2^53 + 1 with a fraction', '"amount":9007199254740992', '"amount":9007199254740993.0'],
+    ['2^53 respelled as 2^53 + 1 with an exponent', '"amount":9007199254740992', '"amount":9.007199254740993e15'],
+    ['zero respelled as minus zero', '"amount":0', '"amount":-0'],
+  ])('fails %s, which hashes the same', (_name, from, to) => {
+    const text = JSON.stringify(exported()).replace(from, to);
+    expect(text).toContain(to);
+    expect(verifyBundle(JSON.parse(text) as LedgerBundle).ok).toBe(true);
+    const result = verifyBundleText(text);
+    expect(result.ok).toBe(false);
+    expect(result.problems.map((p) => p.code)).toEqual(['BUNDLE_AMBIGUOUS']);
+  });
+
+  it('accepts every number the server writes: fractions, exponents, negatives, -0 (written 0) (held)', () => {
+    const values = [0.1, -2.5, 1e21, 1.5e-7, 5e-324, -0, 2 ** 53, -(2 ** 53), 0.30000000000000004, 1.7976931348623157e308];
+    const bundle = bundleOf(ORIGIN_A, records('tenant-a', values.length, (i) => ({ amount: values[i], list: values })));
+    expect(verifyBundleText(JSON.stringify(bundle)).problems).toEqual([]);
+    expect(verifyBundleText(JSON.stringify(bundle, null, 2)).ok).toBe(true);
+  });
+
   it.each([
     ['keys repeated in different objects', '{"a":{"k":1},"b":{"k":2},"k":3}', 0],
     ['a key spelled with an escape', '{"k":1,"\\u006b":2}', 1],
     ['a key inside a string value', '{"a":"{\\"a\\":1}","b":"x,\\"a\\""}', 0],
-    ['exact integers past 2^53', '[9007199254740992,-9007199254740994,123456789012345678901234567890e0]', 0],
+    ['exact integers past 2^53', '[9007199254740992,-9007199254740994]', 0],
     ['an inexact negative integer', '[-9007199254740993]', 1],
+    ['canonical fractions and exponents', '[0.1,-2.5,1e+21,1.5e-7,5e-324,0,-1]', 0],
+    ['an exponent where the server writes digits', '[123456789012345678901234567890e0,1E+21,1e21,1.5E-7]', 4],
+    ['digits where the server writes an exponent', '[1000000000000000000000]', 1],
+    ['trailing zeros and minus zero', '[1.0,1.50,-0,-0.0,0e0]', 5],
+    ['a number beyond the doubles', '[1e400]', 1],
   ])('scanner: %s', (_name, text, count) => {
     expect(findJsonAmbiguities(text)).toHaveLength(count);
+  });
+});
+
+describe('a bundle file that is not UTF-8', () => {
+  // Regression: the CLI decoded a one-document bundle with Buffer#toString, which turns bytes that are not UTF-8 into
+  // U+FFFD: the verifier checked a text other than the file's, and the file passed.
+  const text = JSON.stringify(bundleOf(ORIGIN_A, records('tenant-a', 3, (i) => ({ note: `caf\u00e9 ${i}` }))));
+
+  it('verifies the bytes of a genuine file (held)', () => {
+    expect(verifyBundleText(Buffer.from(text, 'utf8')).ok).toBe(true);
+  });
+
+  it.each([
+    ['a lone continuation byte', [0x80]],
+    ['a truncated sequence', [0xc3]],
+    ['an overlong encoding', [0xc0, 0xaf]],
+    ['a surrogate encoded in UTF-8', [0xed, 0xa0, 0x80]],
+  ])('fails %s inside a record string as BUNDLE_MALFORMED', (_name, bytes) => {
+    const at = Buffer.from(text.slice(0, text.indexOf('caf\u00e9 1') + 3), 'utf8').length;
+    const file = Buffer.from(text, 'utf8');
+    const edited = Buffer.concat([file.subarray(0, at), Buffer.from(bytes), file.subarray(at + 2)]);
+    expect(edited.toString('utf8')).toContain('\ufffd');
+    const result = verifyBundleText(edited);
+    expect(result.ok).toBe(false);
+    expect(result.problems).toEqual([{ code: 'BUNDLE_MALFORMED', message: 'not UTF-8 text: a byte sequence is not valid UTF-8' }]);
+  });
+
+  it('keeps a byte order mark in the text, where JSON.parse refuses it', () => {
+    const result = verifyBundleText(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(text, 'utf8')]));
+    expect(result.problems.map((p) => p.code)).toEqual(['BUNDLE_MALFORMED']);
   });
 });

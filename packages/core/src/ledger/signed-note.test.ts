@@ -106,4 +106,41 @@ describe('checkpoints and cosignatures', () => {
     expect(openCheckpoint(both, log).size).toBe(42);
     expect(parseVerifierKey(formatVerifierKey(witness, 0x04), 0x04).name).toBe(witness.name);
   });
+
+  describe('cosignature times', () => {
+    // Regression: any signed time up to 2^53 - 1 seconds was accepted; the server stores it in milliseconds, and every
+    // later read of the checkpoint threw a RangeError formatting it as a date (HTTP 500 for the whole tenant).
+    const witness = generateNoteKey('witness.test/w1');
+    const text = formatCheckpoint(checkpoint);
+    const now = Date.UTC(2026, 10, 22, 12, 0, 0);
+    const nowSeconds = now / 1000;
+    const year2020 = Date.UTC(2020, 0, 1) / 1000;
+    const day = 86_400;
+    const cosignedAt = (timestamp: number) => cosignCheckpoint(text, witness.name, witness.privateKey, witness.publicKey, timestamp);
+
+    it.each([
+      ['at 0 (1970)', 0],
+      ['a second before 2020', year2020 - 1],
+      ['a day and a second after the clock', nowSeconds + day + 1],
+      ['two years ahead', nowSeconds + 2 * 365 * day],
+      ['at 2^53 - 1 seconds', Number.MAX_SAFE_INTEGER],
+    ])('refuses a validly signed cosignature dated %s', (_name, timestamp) => {
+      expect(verifyCosignature(text, cosignedAt(timestamp), witness, { now })).toBeNull();
+    });
+
+    it.each([
+      ['on 2020-01-01', year2020],
+      ['now', nowSeconds],
+      ['a day ahead of the clock (skew)', nowSeconds + day],
+    ])('accepts one dated %s', (_name, timestamp) => {
+      expect(verifyCosignature(text, cosignedAt(timestamp), witness, { now })).toBe(timestamp);
+    });
+
+    it('reads the real clock when none is given, and refuses when the clock is not a number', () => {
+      const current = Math.floor(Date.now() / 1000);
+      expect(verifyCosignature(text, cosignedAt(current), witness)).toBe(current);
+      expect(verifyCosignature(text, cosignedAt(Number.MAX_SAFE_INTEGER), witness)).toBeNull();
+      expect(verifyCosignature(text, cosignedAt(current), witness, { now: Number.NaN })).toBeNull();
+    });
+  });
 });

@@ -5,7 +5,7 @@ export { createSafetyScanner, DEFAULT_SAFETY_MAX_CHARS } from './scanner.js';
 export type { FindingAction, SafetyScanner, SafetyScannerOptions, SafetyScanOptions } from './scanner.js';
 export { DEFAULT_SAFETY_TEMPLATE, DEFAULT_SAFETY_THRESHOLDS, resolveSafetyThresholds } from './thresholds.js';
 export type { SafetyTemplate, SafetyThresholds } from './thresholds.js';
-export { redactSecrets, redactSecretsDeep, detectSecrets, shannonEntropy } from './secrets.js';
+export { MAX_REDACTION_DEPTH, REDACTION_DEPTH_MARKER, redactSecrets, redactSecretsDeep, detectSecrets, shannonEntropy } from './secrets.js';
 export { SECRET_RULES } from './secret-rules.js';
 export type { SecretRule } from './secret-rules.js';
 export { detectPii, ibanValid, luhnValid, ssnValid } from './pii.js';

@@ -166,17 +166,62 @@ describe('Go RE2 → JavaScript translation', () => {
   });
 
   it('completes on 100 KB adversarial inputs for every rule family', () => {
+    const begin = '-----BEGIN PRIVATE KEY-----';
     const inputs = [
       'ey'.repeat(50_000),
       'eyJ' + 'a'.repeat(100_000),
       'key='.repeat(25_000),
       'password: '.repeat(10_000),
-      '-----BEGIN PRIVATE KEY-----'.repeat(3_700),
+      begin.repeat(3_700),
+      `${begin}\n${'A'.repeat(100_000)}`,
+      `${begin}\n${`${'A'.repeat(4_000)} x\n`.repeat(25)}`,
+      `${begin}\n${'A'.repeat(60)}\n`.repeat(1_100),
+      `${begin}\n${'a'.repeat(17_000)} `.repeat(6),
+      begin + '\n'.repeat(100_000),
+      begin + ' \n'.repeat(50_000) + 'x y',
+      begin + ' '.repeat(100_000),
+      begin + '\nProc-Type: 4'.repeat(8_000),
+      `${begin}\nVersion:${' '.repeat(100_000)}`,
+      begin + '\nA \n'.repeat(25_000),
       'xoxb-1234567890-'.repeat(6_000),
       'SK'.repeat(50_000),
       'a'.repeat(100_000),
     ];
     for (const input of inputs) expect(Array.isArray(detectSecrets(input))).toBe(true);
+  });
+});
+
+describe('private keys cut short', () => {
+  // Regression: the private-key rule needed both the BEGIN and the END line, so a key whose END line was cut off (a
+  // truncated paste, a value cut at a size limit) was kept whole in clear text.
+  const line = () => rand(ALNUM + '+/', 64);
+  const body = [line(), line(), line(), rand(ALNUM, 20)];
+  const begin = (kind: string) => join('-----BEGIN ', kind, 'PRIVATE KEY', kind.startsWith('PGP') ? ' BLOCK' : '', '-----');
+
+  it.each([
+    ['at the end of the text', `key:\n${begin('RSA ')}\n${body.join('\n')}`, 'key:\n[REDACTED:private-key]'],
+    ['before a line of prose', `${begin('')}\n${body.join('\n')}\n(truncated after 4 lines)\nbye`, '[REDACTED:private-key]\n(truncated after 4 lines)\nbye'],
+    ['before a half END line', `${begin('EC ')}\n${body.join('\n')}\n-----END EC PRI`, '[REDACTED:private-key]\n-----END EC PRI'],
+    ['with CRLF and indented (YAML)', `tls:\r\n  key: |\r\n    ${begin('OPENSSH ')}\r\n    ${body.join('\r\n    ')}`, 'tls:\r\n  key: |\r\n    [REDACTED:private-key]'],
+    ['with RFC 1421 headers', `${begin('RSA ')}\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,${rand(HEX, 32)}\n\n${body.join('\n')}`, '[REDACTED:private-key]'],
+    ['an OpenPGP block', `${begin('PGP ')}\n\n${body.join('\n')}`, '[REDACTED:private-key]'],
+    ['on the BEGIN line itself', `${begin('')}${body.join('')}`, '[REDACTED:private-key]'],
+  ])('masks one %s', (_name, text, expected) => {
+    expect(redactSecrets(text)).toBe(expected);
+  });
+
+  it('masks one inside a JSON string, the rest of the JSON kept', () => {
+    const text = JSON.stringify({ key: `${begin('')}\n${body.slice(0, 2).join('\n')}`, other: 'plain text' });
+    expect(JSON.parse(redactSecrets(text))).toEqual({ key: '[REDACTED:private-key]', other: 'plain text' });
+  });
+
+  it.each([
+    ['a BEGIN line alone', begin('')],
+    ['a BEGIN line in prose', `${begin('')} is how a PKCS #8 key starts`],
+    ['a BEGIN line before headers only', `${begin('RSA ')}\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,00`],
+    ['a public key cut short', `-----BEGIN PUBLIC KEY-----\n${body.join('\n')}`],
+  ])('leaves %s', (_name, text) => {
+    expect(redactSecrets(text)).toBe(text);
   });
 });
 

@@ -45,6 +45,19 @@ function prefixed(secret: string, flags = 'gd'): RegExp {
   return new RegExp(String.raw`\b(${secret})${END}`, flags);
 }
 
+// A private key whose END line was cut off (a truncated paste, a value cut at a size limit) went unmatched: the rule
+// needed both markers. Without an END line the block runs over its body: optional RFC 1421 / OpenPGP header lines
+// (`Proc-Type: 4,ENCRYPTED`, `Version: …`), then base64 lines, each ending at a line break, the end of the text or a
+// closing quote (a JSON string), up to the first other line. Every step starts at a line break or after a whole
+// line, so each line is read a bounded number of times: linear.
+const PEM_BREAK = String.raw`(?:[ \t]*\r?\n)+[ \t]*`;
+const PEM_HEADER_LINE = String.raw`${PEM_BREAK}[A-Za-z][A-Za-z0-9-]{0,63}:[^\r\n]{0,1024}(?=\r?\n|$)`;
+const PEM_BASE64_LINE = String.raw`(?:[ \t]*\r?\n)*[ \t]*[A-Za-z0-9+/=]{1,4096}(?=[ \t]*(?:\r?\n|$)|["'\x60])`;
+const PRIVATE_KEY = new RegExp(
+  String.raw`-----BEGIN[ A-Z0-9_-]{0,100}PRIVATE KEY(?: BLOCK)?-----(?:[\s\S]{64,16384}?KEY(?: BLOCK)?-----|(?:${PEM_HEADER_LINE})*(?:${PEM_BASE64_LINE})+)`,
+  'dgi',
+);
+
 type RuleInput = Omit<SecretRule, 'secretGroup'> & { secretGroup?: number };
 const rule = (r: RuleInput): SecretRule => ({ secretGroup: 1, ...r });
 
@@ -100,7 +113,7 @@ export const SECRET_RULES: readonly SecretRule[] = [
   rule({ id: 'perplexity-api-key', description: 'Perplexity API key', regex: /\b(pplx-[a-zA-Z0-9]{48})(?=[\x60'"\s;]|\\[nr]|$|\b)/dg, keywords: ['pplx-'], entropy: 4 }),
   // Upstream: \b(PMAK-(?i)[a-f0-9]{24}\-[a-f0-9]{34})
   rule({ id: 'postman-api-token', description: 'Postman API token', regex: prefixed(String.raw`PMAK-[a-fA-F0-9]{24}\-[a-fA-F0-9]{34}`), keywords: ['pmak-'], entropy: 3 }),
-  rule({ id: 'private-key', description: 'Private key block', regex: /-----BEGIN[ A-Z0-9_-]{0,100}PRIVATE KEY(?: BLOCK)?-----[\s\S]{64,16384}?KEY(?: BLOCK)?-----/dgi, keywords: ['-----begin'], secretGroup: 0 }),
+  rule({ id: 'private-key', description: 'Private key block', regex: PRIVATE_KEY, keywords: ['-----begin'], secretGroup: 0 }),
   rule({ id: 'pulumi-api-token', description: 'Pulumi API token', regex: prefixed('pul-[a-f0-9]{40}'), keywords: ['pul-'], entropy: 2 }),
   rule({ id: 'pypi-upload-token', description: 'PyPI upload token', regex: /pypi-AgEIcHlwaS5vcmc[\w-]{50,1000}/dg, keywords: ['pypi-ageichlwas5vcmc'], entropy: 3, secretGroup: 0 }),
   rule({ id: 'rubygems-api-token', description: 'RubyGems API token', regex: prefixed('rubygems_[a-f0-9]{48}'), keywords: ['rubygems_'], entropy: 2 }),

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { pinoSecretRedaction } from './log-redaction.js';
-import { applyRedactions, detectSecrets, redactSecrets, redactSecretsDeep } from './secrets.js';
+import { MAX_REDACTION_DEPTH, REDACTION_DEPTH_MARKER, applyRedactions, detectSecrets, redactSecrets, redactSecretsDeep } from './secrets.js';
 
 // Adversarial cases against the secret masking every stored form relies on. Secrets are assembled at run time
 // from a seeded generator, so no credential-looking literal is committed.
@@ -88,6 +88,62 @@ describe('redactSecretsDeep', () => {
     expect(JSON.stringify(redactSecretsDeep({ itself }))).not.toContain(github);
     expect(JSON.stringify(redactSecretsDeep({ self }))).not.toContain(github);
     expect(JSON.stringify(redactSecretsDeep({ looped }))).not.toContain(github);
+  });
+});
+
+describe('redactSecretsDeep on deeply nested values', () => {
+  // Regression: the walk recursed once per level with no bound, so an array nested 3,000 deep in an event body threw
+  // a RangeError (Maximum call stack size exceeded) and the server answered 500 on /v1/events/batch.
+  type Wrap = (inner: unknown) => unknown;
+  class Box {
+    constructor(readonly inner: unknown) {}
+  }
+  const wrappers: [string, Wrap][] = [
+    ['arrays', (inner) => [inner]],
+    ['objects', (inner) => ({ next: inner })],
+    ['Maps', (inner) => new Map([['next', inner]])],
+    ['Sets', (inner) => new Set([inner])],
+    ['class instances', (inner) => new Box(inner)],
+    ['toJSON objects', (inner) => ({ toJSON: () => ({ next: inner }) })],
+  ];
+  const nest = (wrap: Wrap, depth: number, leaf: unknown): unknown => {
+    let value = leaf;
+    for (let i = 0; i < depth; i++) value = wrap(value);
+    return value;
+  };
+  /** A value holding a secret every `every` levels, `depth` levels deep. */
+  const secretEvery = (wrap: Wrap, depth: number, every: number): unknown => {
+    let value: unknown = { token: github };
+    for (let i = 1; i <= depth; i++) value = wrap(i % every === 0 ? [`Bearer ${github}`, value] : value);
+    return value;
+  };
+  const serialise = (value: unknown): string =>
+    JSON.stringify(value, (_key, item: unknown) => (item instanceof Map ? Object.fromEntries(item) : item instanceof Set ? [...item] : item));
+
+  it.each(wrappers)('returns %s nested 100,000 deep without throwing, secrets masked or cut off', (_name, wrap) => {
+    const redacted = redactSecretsDeep(secretEvery(wrap, 100_000, 7));
+    const text = serialise(redactSecretsDeep(redacted)); // the result is shallow enough to walk and serialise again
+    expect(text).not.toContain(github);
+    expect(text).toContain('[REDACTED:');
+    expect(text).toContain(REDACTION_DEPTH_MARKER);
+  });
+
+  it('masks a secret at every depth it walks, and never hands back what lies deeper', () => {
+    const shallow = serialise(redactSecretsDeep(nest((inner) => ({ next: inner }), MAX_REDACTION_DEPTH - 1, { password })));
+    expect(shallow).not.toContain(password);
+    expect(shallow).toContain('[REDACTED:generic-api-key]');
+    expect(shallow).not.toContain(REDACTION_DEPTH_MARKER);
+    // One level deeper, the innermost object is replaced as a whole: its secret (or anything else) is not returned.
+    const deep = serialise(redactSecretsDeep(nest((inner) => [inner], MAX_REDACTION_DEPTH, { note: 'harmless', password })));
+    expect(deep).not.toContain(password);
+    expect(deep).not.toContain('harmless');
+    expect(deep).toContain(`["${REDACTION_DEPTH_MARKER}"]`);
+  });
+
+  it('copies a shared object met first below the bound where it is met again above it', () => {
+    const shared = { token: github, note: 'kept' };
+    const redacted = redactSecretsDeep({ deep: nest((inner) => [inner], MAX_REDACTION_DEPTH + 5, shared), shallow: shared });
+    expect(redacted.shallow).toEqual({ token: '[REDACTED:github-pat]', note: 'kept' });
   });
 });
 

@@ -270,14 +270,25 @@ export function redactSecrets(text: string): string {
  * properties are redacted (an Error's message and stack included). Dates, typed arrays, ArrayBuffers and objects
  * without own properties (Promises, WeakMaps…) are returned unchanged: they hold no text. Shared objects and cycles
  * are copied once and the copy is reused (the result has the same shape, cycles included), so it never hands back an
- * unredacted original.
+ * unredacted original. An object or array nested deeper than {@link MAX_REDACTION_DEPTH} levels is replaced by
+ * {@link REDACTION_DEPTH_MARKER} (never returned as it was, and never a stack overflow).
  *
  * @example
  * redactSecretsDeep({ args: { token: 'ghp_…' } });
  */
 export function redactSecretsDeep<T>(value: T): T {
-  return redactValue(value, new Map()) as T;
+  return redactValue(value, new Map(), 0) as T;
 }
+
+/**
+ * How many levels of objects and arrays (a `toJSON()` hop counts as one) {@link redactSecretsDeep} walks. The walk is
+ * recursive, a few stack frames per level: without a bound, an array nested 3,000 deep in an event body threw a
+ * RangeError (the server answered 500). JSON that people and agents write is far shallower.
+ */
+export const MAX_REDACTION_DEPTH = 256;
+
+/** What {@link redactSecretsDeep} puts in place of an object or array nested deeper than {@link MAX_REDACTION_DEPTH}. */
+export const REDACTION_DEPTH_MARKER = '[REDACTED:nested-too-deep]';
 
 function isPlainObject(value: object): boolean {
   const proto = Object.getPrototypeOf(value) as unknown;
@@ -287,18 +298,20 @@ function isPlainObject(value: object): boolean {
 // `copies` maps each object already visited to its redacted copy: an object met again (shared, or a cycle back
 // to an ancestor) is answered with that copy, never with the original and its secrets. A Map dropped when the call
 // returns is also cheaper for the collector than a WeakMap/WeakSet, whose entries every scavenge processes.
-function redactValue(value: unknown, copies: Map<object, unknown>): unknown {
+function redactValue(value: unknown, copies: Map<object, unknown>, depth: number): unknown {
   if (typeof value === 'string') return redactSecrets(value);
   if (value === null || typeof value !== 'object') return value;
   const known = copies.get(value);
   if (known !== undefined) return known;
+  // Not cached: the same object met again at a shallower level is copied there.
+  if (depth >= MAX_REDACTION_DEPTH) return REDACTION_DEPTH_MARKER;
   // What JSON.stringify would write is what toJSON() returns (a plain object may have one too).
   const toJSON = (value as { toJSON?: unknown }).toJSON;
   if (typeof toJSON === 'function' && !(value instanceof Date)) {
     const json: unknown = toJSON.call(value);
     if (json !== value) {
       copies.set(value, null); // a cycle back through toJSON() (JSON.stringify would throw on it) becomes null
-      const serialised = redactValue(json, copies);
+      const serialised = redactValue(json, copies, depth + 1);
       copies.set(value, serialised);
       return serialised;
     }
@@ -309,7 +322,7 @@ function redactValue(value: unknown, copies: Map<object, unknown>): unknown {
     const strings: number[] = [];
     for (let i = 0; i < value.length; i += 1) {
       if (typeof value[i] === 'string') strings.push(i);
-      else out[i] = redactValue(value[i], copies);
+      else out[i] = redactValue(value[i], copies, depth + 1);
     }
     const masked = redactStringItems(strings.map((i) => value[i] as string));
     strings.forEach((at, k) => (out[at] = masked[k]));
@@ -318,14 +331,14 @@ function redactValue(value: unknown, copies: Map<object, unknown>): unknown {
   if (isPlainObject(value)) {
     const out: Record<string, unknown> = {};
     copies.set(value, out);
-    copyEntries(value as Record<string, unknown>, out, copies);
+    copyEntries(value as Record<string, unknown>, out, copies, depth + 1);
     return out;
   }
-  return redactInstance(value, copies);
+  return redactInstance(value, copies, depth + 1);
 }
 
 /** Copies the own enumerable entries of `source` into `out`, keys and values redacted. */
-function copyEntries(source: Record<string, unknown>, out: Record<string, unknown>, copies: Map<object, unknown>): void {
+function copyEntries(source: Record<string, unknown>, out: Record<string, unknown>, copies: Map<object, unknown>, depth: number): void {
   // Next free suffix per masked name: searching from 2 for every masked key was quadratic in the number of keys that
   // mask alike (40,000 token keys in a 1 MB event body stalled the event loop for minutes).
   const suffixes = new Map<string, number>();
@@ -335,7 +348,7 @@ function copyEntries(source: Record<string, unknown>, out: Record<string, unknow
     let name: string;
     let redacted: unknown;
     if (typeof item === 'string') [name, redacted] = redactAssignment(key, item);
-    else [name, redacted] = [redactSecrets(key), redactValue(item, copies)];
+    else [name, redacted] = [redactSecrets(key), redactValue(item, copies, depth)];
     // Two keys masked to the same text must not overwrite each other.
     if (name !== key && Object.prototype.hasOwnProperty.call(out, name)) {
       const base = name;
@@ -388,18 +401,18 @@ function redactAssignment(key: string, value: string): [string, string] {
 }
 
 /** A class instance, Map, Set, Error…: what a serialiser would read from it, redacted. */
-function redactInstance(value: object, copies: Map<object, unknown>): unknown {
+function redactInstance(value: object, copies: Map<object, unknown>, depth: number): unknown {
   if (value instanceof Date || ArrayBuffer.isView(value) || value instanceof ArrayBuffer) return value;
   if (value instanceof Map) {
     const out = new Map<unknown, unknown>();
     copies.set(value, out);
-    for (const [k, v] of value) out.set(redactValue(k, copies), redactValue(v, copies));
+    for (const [k, v] of value) out.set(redactValue(k, copies, depth), redactValue(v, copies, depth));
     return out;
   }
   if (value instanceof Set) {
     const out = new Set<unknown>();
     copies.set(value, out);
-    for (const item of value) out.add(redactValue(item, copies));
+    for (const item of value) out.add(redactValue(item, copies, depth));
     return out;
   }
   const names = Object.getOwnPropertyNames(value);
@@ -409,7 +422,7 @@ function redactInstance(value: object, copies: Map<object, unknown>): unknown {
   for (const name of names) {
     const descriptor = Object.getOwnPropertyDescriptor(value, name);
     if (descriptor === undefined || (name === 'toJSON' && typeof descriptor.value === 'function')) continue;
-    if ('value' in descriptor) descriptor.value = redactValue(descriptor.value, copies);
+    if ('value' in descriptor) descriptor.value = redactValue(descriptor.value, copies, depth);
     Object.defineProperty(out, redactSecrets(name), descriptor);
   }
   return out;
