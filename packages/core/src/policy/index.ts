@@ -6,6 +6,8 @@ export type {
 } from './types.js';
 export { ENFORCEMENT_MODES, MAX_AGENT_SEQUENCE_WINDOW_MS, MAX_AGENT_VIOLATIONS, SEQUENCE_SCOPES, SEVERITIES } from './types.js';
 export { parsePolicySource, parsePolicySourceData, parsedSourceFromData } from './source.js';
+/** The policy language's globs (`*` any run, `?` one character), matched in linear time. */
+export { isGlob, matchesGlob } from './glob.js';
 export type { ParsedSource, ParsedSourceData, SourceMap, SourcePosition } from './source.js';
 export {
   validatePolicy, DEFAULT_PROGRESSIVE_BLOCK_AFTER, DEFAULT_DATA_FLOW_MIN_LENGTH, DEFAULT_RULE_SEVERITY,

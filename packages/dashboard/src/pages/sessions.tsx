@@ -42,7 +42,7 @@ function SessionList({ agentId, selected }: { agentId: string; selected: string 
           <>
             <ul className="session-list">
               {data.sessions.map((session) => (
-                <li key={session.sessionId}>
+                <li key={`${session.agentId}\n${session.sessionId}`}>
                   <Link
                     href={`/sessions?${new URLSearchParams({ ...(agentId ? { agentId } : {}), sessionId: session.sessionId })}`}
                     aria-current={session.sessionId === selected ? 'true' : undefined}

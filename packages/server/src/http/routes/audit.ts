@@ -217,14 +217,17 @@ export function registerAuditRoutes(app: TollgateApp, services: Services, stream
       if (request.query.format !== 'jsonl' && request.query.from !== undefined) {
         throw new TollgateError('VALIDATION_FAILED', 'from needs format=jsonl (a one-document bundle always starts at record 0)', { details: { field: 'from' } });
       }
-      // Each export reads the whole log: a few at once per tenant, the slot held until the answer is sent or cut.
+      // Each export reads the whole log: a few at once per tenant, the slot held until the answer is sent or cut
+      // (the response's 'close'). The one-document bundle too: its serialised answer (tens of MB) stays in memory
+      // while a slow client reads it, so giving the slot back once the object was built let slow readers pile up.
       const release = exportSlots.acquire(tenantId);
       reply.raw.once('close', release);
       if (request.query.format !== 'jsonl') {
         try {
           return await ledger.bundle(tenantId);
-        } finally {
+        } catch (error) {
           release();
+          throw error;
         }
       }
       let bundle;

@@ -141,7 +141,9 @@ const enforcementPolicy: Check = ({ policy }) => {
   }
   const evidence = { active: true, policy_id: policy.policyId, name: policy.name, version: policy.version, rules: policy.rules, wildcard_scopes: policy.wildcardScopes };
   return policy.wildcardScopes.length > 0
-    ? result('fail', `The active policy approves every tool ('*') for ${policy.wildcardScopes.join(', ')}.`, evidence, ['Replace approvedScope: ["*"] with the tools the agent needs.'])
+    ? result('fail', `The active policy approves every tool (a scope pattern such as '*', '**' or '?*') for ${policy.wildcardScopes.join(', ')}.`, evidence, [
+      'Replace the catch-all approvedScope pattern (["*"], ["**"], ["?*"], …) with the tools the agent needs.',
+    ])
     : result('pass', `Policy ${policy.name} v${policy.version} is active (${policy.rules} rules).`, evidence);
 };
 

@@ -5,7 +5,10 @@ import type { Store } from '../../store/index.js';
 import { GLOBAL_KILL_AGENT } from '../../store/repositories/kill-switches.js';
 import type { SandboxAgent } from '../../store/repositories/sandbox-agents.js';
 import { resolveAgentConfig } from '../sandbox/agent-service.js';
+import { policyFacts, type PolicyFacts } from './policy-facts.js';
 import type { LedgerCheckpointEvidence } from './types.js';
+
+export type { PolicyFacts } from './policy-facts.js';
 
 /** Ledger tables whose append-only triggers are evidence of immutability (migration 0003). */
 export const LEDGER_TRIGGER_TABLES = ['ledger_records', 'ledger_checkpoints'] as const;
@@ -34,17 +37,6 @@ export interface ComplianceFacts {
   policy: PolicyFacts | null;
   holds: { approved: number; denied: number; expired: number; pending: number };
   violations: { windowDays: number; agent: number; tenant: number };
-}
-
-export interface PolicyFacts {
-  policyId: string;
-  version: number;
-  name: string;
-  rules: number;
-  stepUpRules: string[];
-  /** Agent patterns of the policy that apply to this agent and approve every tool (`*`). */
-  wildcardScopes: string[];
-  stepUpModes: string[];
 }
 
 /** Collaborators the gathering needs (structural, so tests can pass fakes). */
@@ -129,24 +121,4 @@ export async function gatherFacts(sources: FactSources, tenantId: string, agent:
       tenant: await store.ledger.count(tenantId, { violationsOnly: true, fromMs: since }),
     },
   };
-}
-
-function policyFacts(active: { policyId: string; version: number; policy: CompiledPolicy }, agentKeys: string[]): PolicyFacts {
-  const document = active.policy.document;
-  const enforced = document.rules.filter((rule) => rule.mode === 'enforce');
-  const applying = Object.entries(document.agents).filter(([pattern]) => agentKeys.some((key) => globMatches(pattern, key)));
-  return {
-    policyId: active.policyId, version: active.version, name: document.name, rules: document.rules.length,
-    stepUpRules: enforced.filter((rule) => rule.effect === 'STEP_UP').map((rule) => rule.id),
-    wildcardScopes: applying.filter(([, settings]) => settings.approvedScope?.includes('*')).map(([pattern]) => pattern),
-    stepUpModes: Object.entries(document.agents)
-      .filter(([, settings]) => settings.enforcement === 'step_up' || settings.enforcement === 'progressive')
-      .map(([pattern, settings]) => `${pattern}: ${settings.enforcement}`),
-  };
-}
-
-/** The policy language's glob: `*` any run, `?` one character, the rest literal. */
-function globMatches(pattern: string, name: string): boolean {
-  const source = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-  return new RegExp(`^${source}$`, 's').test(name);
 }

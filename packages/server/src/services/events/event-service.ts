@@ -2,6 +2,7 @@ import { TollgateError, redactSecretsDeep } from '@tollgate/core';
 import type { Store } from '../../store/index.js';
 import type { EventRepository, NewEvent, StoredEvent } from '../../store/repositories/events.js';
 import type { Clock } from '../clock.js';
+import { assertJsonDepth } from '../enforcement/input-limits.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 
 /** Largest batch `POST /v1/events/batch` accepts (the wire contract's limit). */
@@ -134,6 +135,10 @@ export class EventService {
     if (Number.isNaN(claimed)) {
       throw new TollgateError('VALIDATION_FAILED', `events[${index}].timestamp must be an ISO date-time`, { details: [{ field: `body/events/${index}/timestamp` }] });
     }
+    // Before redaction, which recurses: an array nested 10,000 deep overflowed its stack (500). Same limit as
+    // /v1/enforce (MAX_JSON_DEPTH, 400 VALIDATION_FAILED), naming the event.
+    assertJsonDepth(event.arguments, `body/events/${index}/arguments`);
+    assertJsonDepth(event.result, `body/events/${index}/result`);
     const ts = Math.min(claimed, receivedAt + MAX_EVENT_CLOCK_SKEW_MS);
     return {
       tenantId,

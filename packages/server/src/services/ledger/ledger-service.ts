@@ -325,7 +325,7 @@ export class LedgerService {
     const accepted: string[] = [];
     for (const sig of known) {
       const witness = this.#witnesses.find((w) => w.name === sig.name) as NoteKey;
-      const timestamp = verifyCosignature(parsed.text, sig, witness);
+      const timestamp = verifyCosignature(parsed.text, sig, witness, { now: this.options.clock.now() });
       if (timestamp === null) throw new TollgateError('LEDGER_COSIGNATURE_INVALID', `cosignature of ${sig.name} does not verify`);
       // Stored as re-encoded from the verified signature, not copied from the note (which may repeat a name).
       const line = `\u2014 ${sig.name} ${merkle.toBase64(Buffer.concat([sig.keyId, sig.signature]))}`;
@@ -342,7 +342,14 @@ export class LedgerService {
   }
 
   async #view(tenantId: string, checkpoint: StoredCheckpoint): Promise<CheckpointView> {
-    const cosignatures = await this.options.store.ledger.cosignatures(tenantId, checkpoint.size);
+    // A stored cosignature whose time is no date (accepted before core refused implausible times, or written
+    // directly) is left out of the view and of the note: `toISOString` threw on it, so every checkpoint read
+    // answered 500, and no verifier accepts such a cosignature anyway.
+    const cosignatures = (await this.options.store.ledger.cosignatures(tenantId, checkpoint.size))
+      .flatMap((c) => {
+        const signedAt = isoTimeOrNull(c.signedAt);
+        return signedAt === null ? [] : [{ ...c, signedAt }];
+      });
     return {
       origin: this.originOf(tenantId),
       size: checkpoint.size,
@@ -350,7 +357,7 @@ export class LedgerService {
       note: withCosignatures(checkpoint.note, cosignatures.map((c) => c.signatureLine)),
       publicKey: await this.publicKey(tenantId),
       createdAt: new Date(checkpoint.createdAt).toISOString(),
-      cosignatures: cosignatures.map((c) => ({ witness: c.witness, signedAt: new Date(c.signedAt).toISOString() })),
+      cosignatures: cosignatures.map((c) => ({ witness: c.witness, signedAt: c.signedAt })),
     };
   }
 
@@ -385,4 +392,10 @@ export class LedgerService {
     this.options.metrics?.checkpointFailed();
     this.options.reportError?.(error);
   }
+}
+
+/** An epoch-millisecond time as ISO 8601, or null when it is no representable date (beyond ±8.64e15 ms, NaN). */
+function isoTimeOrNull(ms: number): string | null {
+  const date = new Date(ms);
+  return Number.isSafeInteger(ms) && !Number.isNaN(date.getTime()) ? date.toISOString() : null;
 }

@@ -31,7 +31,7 @@ describeStoreConformance('events', (getStore) => {
     const post = (sessionId: string, ts: number, outcome: NewEvent['outcome'] = 'success', agentId = 'bot') =>
       event('sum-a', { eventType: 'TOOL_CALL_POST', sessionId, ts, outcome, agentId });
     const resent = post('s1', 500);
-    await store.events.insertMany('sum-a', [event('sum-a', { sessionId: 's1', ts: 100 }), post('s1', 200, 'blocked'), resent, post('s2', 300), post('s3', 400, 'success', 'other')]);
+    await store.events.insertMany('sum-a', [event('sum-a', { sessionId: 's1', ts: 100, agentId: 'bot' }), post('s1', 200, 'blocked'), resent, post('s2', 300), post('s3', 400, 'success', 'other')]);
     // A second batch: a re-sent event (not counted again), a later and an earlier event of s1, a new session.
     await store.events.insertMany('sum-a', [resent, post('s1', 900), post('s1', 50, 'blocked'), post('s4', 400)]);
     await store.events.insertMany('sum-b', [post('s1', 10_000)]);

@@ -28,12 +28,16 @@ export interface EventsTable {
   error: string | null;
 }
 
-/** Row of `event_sessions` (migration 0015): one per SDK session, kept up to date as events are stored. */
+/**
+ * Row of `event_sessions` (migrations 0015, 0016): one per agent and SDK session, kept up to date as events are
+ * stored. Per agent, so one agent's events (an `events:write` key restricted to it) cannot change another agent's
+ * summary by naming its session id.
+ */
 export interface EventSessionsTable {
   tenant_id: string;
-  session_id: string;
-  /** The largest agent id seen in the session (sessions normally have one). */
   agent_id: string;
+  session_id: string;
+  /** The largest user id seen in this agent's session (sessions normally have one). */
   user_id: string;
   /** TOOL_CALL_POST events. */
   calls: number;
@@ -85,6 +89,13 @@ export interface EventPageQuery {
   limit: number;
 }
 
+/** Position in the sessions list: the last row of the previous page. */
+export interface SessionKeyset {
+  lastTs: number;
+  sessionId: string;
+  agentId?: string | undefined;
+}
+
 export interface EventRepository {
   /**
    * Inserts events, skipping those whose (tenant, eventId) already exists, and updates their sessions' summaries in
@@ -92,10 +103,12 @@ export interface EventRepository {
    */
   insertMany(tenantId: string, events: readonly NewEvent[]): Promise<number>;
   /**
-   * Session summaries, most recently active first (by last event time, then session id, descending), after the
-   * keyset `after`; with `agentId`, the sessions of that agent. One index range, whatever the number of events.
+   * Session summaries (one per agent and session), most recently active first (by last event time, then session id,
+   * then agent id, descending), after the keyset `after` (without `agentId` in it: after every agent of that session
+   * and time, as cursors issued before migration 0016 meant); with `agentId`, the sessions of that agent. One index
+   * range, whatever the number of events.
    */
-  sessions(tenantId: string, query: { agentId?: string | undefined; after?: { lastTs: number; sessionId: string } | undefined; limit: number }): Promise<EventSessionsTable[]>;
+  sessions(tenantId: string, query: { agentId?: string | undefined; after?: SessionKeyset | undefined; limit: number }): Promise<EventSessionsTable[]>;
   /** Newest first by (ts, seq); at most `limit` rows. */
   page(tenantId: string, query: EventPageQuery): Promise<StoredEvent[]>;
   /**
@@ -170,21 +183,21 @@ function toRow(tenantId: string, event: NewEvent) {
 /** Session summaries upserted per statement (8 values each). */
 const SUMMARY_CHUNK = 500;
 
-/** Adds one stored event to its session's summary of this write. */
+/** Adds one stored event to its agent's session summary of this write. */
 function summarizeInto(sessions: Map<string, EventSessionsTable>, tenantId: string, row: { session_id: string; agent_id: string; user_id: string; event_type: string; outcome: string | null; ts: number }): void {
   const ts = Number(row.ts);
   const call = row.event_type === 'TOOL_CALL_POST' ? 1 : 0;
   const blocked = row.outcome === 'blocked' ? 1 : 0;
-  const summary = sessions.get(row.session_id);
+  const key = JSON.stringify([row.agent_id, row.session_id]);
+  const summary = sessions.get(key);
   if (summary === undefined) {
-    sessions.set(row.session_id, { tenant_id: tenantId, session_id: row.session_id, agent_id: row.agent_id, user_id: row.user_id, calls: call, blocked, first_ts: ts, last_ts: ts });
+    sessions.set(key, { tenant_id: tenantId, agent_id: row.agent_id, session_id: row.session_id, user_id: row.user_id, calls: call, blocked, first_ts: ts, last_ts: ts });
     return;
   }
   summary.calls += call;
   summary.blocked += blocked;
   summary.first_ts = Math.min(summary.first_ts, ts);
   summary.last_ts = Math.max(summary.last_ts, ts);
-  if (row.agent_id > summary.agent_id) summary.agent_id = row.agent_id;
   if (row.user_id > summary.user_id) summary.user_id = row.user_id;
 }
 
@@ -194,12 +207,11 @@ async function upsertSummaries(trx: Kysely<Database>, summaries: readonly EventS
   await trx
     .insertInto('event_sessions')
     .values([...summaries])
-    .onConflict((conflict) => conflict.columns(['tenant_id', 'session_id']).doUpdateSet({
+    .onConflict((conflict) => conflict.columns(['tenant_id', 'agent_id', 'session_id']).doUpdateSet({
       calls: sql`event_sessions.calls + excluded.calls`,
       blocked: sql`event_sessions.blocked + excluded.blocked`,
       first_ts: sql`CASE WHEN excluded.first_ts < event_sessions.first_ts THEN excluded.first_ts ELSE event_sessions.first_ts END`,
       last_ts: larger<number>('last_ts'),
-      agent_id: larger<string>('agent_id'),
       user_id: larger<string>('user_id'),
     }))
     .execute();
@@ -254,9 +266,13 @@ export function createEventRepository(db: Kysely<Database>, _dialect: Dialect): 
       if (query.agentId !== undefined) select = select.where('agent_id', '=', query.agentId);
       const after = query.after;
       if (after !== undefined) {
-        select = select.where((eb) => eb.or([eb('last_ts', '<', after.lastTs), eb.and([eb('last_ts', '=', after.lastTs), eb('session_id', '<', after.sessionId)])]));
+        select = select.where((eb) => eb.or([
+          eb('last_ts', '<', after.lastTs),
+          eb.and([eb('last_ts', '=', after.lastTs), eb('session_id', '<', after.sessionId)]),
+          ...(after.agentId === undefined ? [] : [eb.and([eb('last_ts', '=', after.lastTs), eb('session_id', '=', after.sessionId), eb('agent_id', '<', after.agentId)])]),
+        ]));
       }
-      const rows = await select.orderBy('last_ts', 'desc').orderBy('session_id', 'desc').limit(query.limit).execute();
+      const rows = await select.orderBy('last_ts', 'desc').orderBy('session_id', 'desc').orderBy('agent_id', 'desc').limit(query.limit).execute();
       return rows.map((row) => ({ ...row, calls: Number(row.calls), blocked: Number(row.blocked), first_ts: Number(row.first_ts), last_ts: Number(row.last_ts) }));
     },
     async page(tenantId, query) {

@@ -13,7 +13,7 @@ export const RETENTION_TARGETS = {
   violations: { key: 'seq', time: 'ts', keep: null },
   decision_outputs: { key: 'seq', time: 'ts', keep: null },
   events: { key: 'seq', time: 'ts', keep: null },
-  event_sessions: { key: 'tenant_id, session_id', time: 'last_ts', keep: null },
+  event_sessions: { key: 'tenant_id, agent_id, session_id', time: 'last_ts', keep: null },
   holds: { key: 'tenant_id, id', time: 'expires_at', keep: "status = 'pending'" },
   enforcement_sessions: { key: 'tenant_id, session_id', time: 'updated_at', keep: null },
   enforcement_agent_histories: { key: 'tenant_id, agent_id', time: 'updated_at', keep: null },
