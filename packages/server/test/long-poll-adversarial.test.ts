@@ -32,8 +32,10 @@ describe('long polls', () => {
 
   it('permission-request waits take the tenant\'s stream slots, shared with hold long polls', async () => {
     const ids = await Promise.all([1, 2, 3].map(() => ask()));
+    // Three keys (one key may hold only a quarter of the slots, rounded up: 1 of 3 here).
+    const waiters = await Promise.all(ids.map(async () => (await t.services.keys.create({ tenantId: t.tenantA.id, scopes: ['agents'] })).token));
     const controller = new AbortController();
-    const waits = ids.map((id) => fetch(`${t.url}/api/sdk/permission-requests/${id}?wait_ms=20000`, { headers: { authorization: `Bearer ${agentsKey}` }, signal: controller.signal }).catch(() => undefined));
+    const waits = ids.map((id, i) => fetch(`${t.url}/api/sdk/permission-requests/${id}?wait_ms=20000`, { headers: { authorization: `Bearer ${waiters[i]}` }, signal: controller.signal }).catch(() => undefined));
     // Until all three are waiting, a fourth may still get in; wait for the slots to fill.
     for (let i = 0; i < 100; i += 1) {
       const probe = await fetch(`${t.url}/api/sdk/permission-requests/${ids[0]}?wait_ms=1`, { headers: { authorization: `Bearer ${agentsKey}` } });
@@ -53,6 +55,27 @@ describe('long polls', () => {
     expect(other.status).toBe(200);
     controller.abort();
     await Promise.all(waits);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  });
+
+  it('one key holds at most a quarter of the tenant\'s stream slots, so it cannot refuse the approvers\' stream', async () => {
+    // Session 13 red team: a key restricted to one agent held every slot with waits on its own permission request.
+    const id = await ask();
+    const controller = new AbortController();
+    const first = fetch(`${t.url}/api/sdk/permission-requests/${id}?wait_ms=20000`, { headers: { authorization: `Bearer ${agentsKey}` }, signal: controller.signal }).catch(() => undefined);
+    let second: Response | undefined;
+    for (let i = 0; i < 100; i += 1) {
+      second = await fetch(`${t.url}/api/sdk/permission-requests/${id}?wait_ms=5`, { headers: { authorization: `Bearer ${agentsKey}` } });
+      if (second.status === 429) break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(second?.status).toBe(429);
+    expect(((await second!.json()) as { error: { details: { limit: string } } }).error.details.limit).toBe('streams_per_tenant_per_key');
+    // The approvers still get their stream.
+    const approvals = await fetch(`${t.url}/api/v1/approvals/stream`, { headers: { authorization: `Bearer ${t.tenantA.adminKey}` }, signal: controller.signal });
+    expect(approvals.status).toBe(200);
+    controller.abort();
+    await first;
     await new Promise((resolve) => setTimeout(resolve, 100));
   });
 

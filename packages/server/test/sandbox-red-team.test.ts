@@ -162,6 +162,29 @@ describe('sandbox red team (session 12)', () => {
     expect(body.data).toMatchObject({ host_calls_not_ledgered: { local: 5000 - MAX_LEDGERED_CALLS_PER_RUN.local, denied: 300 - MAX_LEDGERED_CALLS_PER_RUN.denied } });
   });
 
+  it('a key bound to an agent cannot halt another agent whose name differs only in case or width (session 13)', async () => {
+    // The switch folds case, width and invisible characters; a key bound to `Ledger-Bot` halted `ledger-bot` too.
+    const victim = await register('ledger-bot', 'return "ok";');
+    const own = await register('Ledger-Bot', 'return 1;');
+    const restricted = (await t.services.keys.create({ tenantId: t.tenantA.id, scopes: ['agents'], agentIds: ['Ledger-Bot'] })).token;
+    for (const target of ['Ledger-Bot', 'ＬＥＤＧＥＲ-ＢＯＴ']) {
+      const answer = await t.request('POST', `/api/sdk/agents/${encodeURIComponent(target)}/kill`, { key: restricted, body: { reason: 'mine' } });
+      expect({ target, status: answer.status }).toEqual({ target, status: 403 });
+      expect(answer.body.error.code).toBe('KEY_AGENT_FORBIDDEN');
+    }
+    expect((await execute(victim)).status).toBe('completed');
+    // By its own numeric id (what SecureAgent.stop() sends) the switch reaches only its own agent: allowed.
+    expect((await t.request('POST', `/api/sdk/agents/${own}/kill`, { key: restricted, body: { reason: 'mine' } })).status).toBe(200);
+    expect((await execute(victim)).status).toBe('completed');
+    expect((await t.request('POST', `/api/v1/sdk/agents/${own}/execute`, { key, body: {} })).body.error.code).toBe('AGENT_HALTED');
+    expect((await t.request('POST', `/api/sdk/agents/${own}/unkill`, { key, body: {} })).status).toBe(200);
+    // A key bound to both spellings may halt them; an unrestricted key may too.
+    const both = (await t.services.keys.create({ tenantId: t.tenantA.id, scopes: ['agents'], agentIds: ['Ledger-Bot', 'ledger-bot'] })).token;
+    expect((await t.request('POST', '/api/sdk/agents/Ledger-Bot/kill', { key: both, body: { reason: 'both mine' } })).status).toBe(200);
+    expect((await t.request('POST', `/api/v1/sdk/agents/${victim}/execute`, { key, body: {} })).body.error.code).toBe('AGENT_HALTED');
+    expect((await t.request('POST', '/api/sdk/agents/Ledger-Bot/unkill', { key, body: {} })).status).toBe(200);
+  });
+
   it('a key bound to an agent named like another agent\'s id cannot halt that other agent', async () => {
     const payroll = await register('payroll', 'return "paid";');
     const numericName = String(payroll);

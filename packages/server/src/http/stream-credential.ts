@@ -63,28 +63,63 @@ const STREAM_RETRY_AFTER_SECONDS = 5;
  */
 export class StreamSlots {
   private readonly open = new Map<string, number>();
+  private readonly openByKey = new Map<string, number>();
+  /** At most this many of a tenant's slots for one key (a quarter of the cap, at least 1); 0 = no cap. */
+  readonly perKey: number;
 
   /** `limit` 0 means no cap; `what` names the slots in the refusal (and `details.limit`). */
-  constructor(private readonly limit: number, private readonly what: { noun: string; limit: string } = { noun: 'open streams and long polls', limit: 'streams_per_tenant' }) {}
+  constructor(private readonly limit: number, private readonly what: { noun: string; limit: string } = { noun: 'open streams and long polls', limit: 'streams_per_tenant' }) {
+    this.perKey = limit > 0 ? Math.max(1, Math.ceil(limit / 4)) : 0;
+  }
 
-  /** Takes one of the tenant's slots; the returned function gives it back (calling it again does nothing). */
-  acquire(tenantId: string): () => void {
+  /**
+   * Takes one of the tenant's slots; the returned function gives it back (calling it again does nothing). With
+   * `keyId`, one key may hold at most {@link perKey} of them: a key restricted to one agent, holding a hundred waits
+   * on its own permission request, took every slot and refused the approvers' stream and the other agents' polls.
+   */
+  acquire(tenantId: string, keyId?: string): () => void {
     const count = this.open.get(tenantId) ?? 0;
     if (this.limit > 0 && count >= this.limit) {
       throw new TollgateError('RATE_LIMITED', `tenant ${tenantId} already holds ${this.limit} ${this.what.noun}; close one or retry later`, {
         details: { limit: this.what.limit, quota: this.limit, retryAfter: STREAM_RETRY_AFTER_SECONDS },
       });
     }
+    const keyOf = keyId === undefined ? undefined : `${tenantId}\n${keyId}`;
+    const byKey = keyOf === undefined ? 0 : this.openByKey.get(keyOf) ?? 0;
+    if (keyOf !== undefined && this.perKey > 0 && byKey >= this.perKey) {
+      throw new TollgateError('RATE_LIMITED', `this API key already holds ${this.perKey} ${this.what.noun} (of the tenant's ${this.limit}); close one or retry later`, {
+        details: { limit: `${this.what.limit}_per_key`, quota: this.perKey, retryAfter: STREAM_RETRY_AFTER_SECONDS },
+      });
+    }
     this.open.set(tenantId, count + 1);
+    if (keyOf !== undefined) this.openByKey.set(keyOf, byKey + 1);
     let released = false;
     return () => {
       if (released) return;
       released = true;
-      const left = (this.open.get(tenantId) ?? 1) - 1;
-      if (left > 0) this.open.set(tenantId, left);
-      else this.open.delete(tenantId);
+      decrement(this.open, tenantId);
+      if (keyOf !== undefined) decrement(this.openByKey, keyOf);
     };
   }
+}
+
+function decrement(counts: Map<string, number>, key: string): void {
+  const left = (counts.get(key) ?? 1) - 1;
+  if (left > 0) counts.set(key, left);
+  else counts.delete(key);
+}
+
+/**
+ * True when the client is gone before a stream or long poll has started (its connection closed while the request
+ * was authenticated or a first read was awaited): its `close` event has fired already, so a slot taken now would
+ * only be given back by the stream's timeout. Dropping connections right after the request held every slot of a
+ * tenant for 10 minutes on PostgreSQL.
+ *
+ * @example
+ * if (clientGone(request)) return void reply.hijack();
+ */
+export function clientGone(request: FastifyRequest): boolean {
+  return request.raw.destroyed || request.raw.socket?.destroyed === true || request.signal?.aborted === true;
 }
 
 const slotsOfServer = new WeakMap<Services, StreamSlots>();

@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox';
 import type { Services } from '../../services/index.js';
 import { authOf, requireScope } from '../auth.js';
 import { ErrorEnvelopeSchema, RateLimitedResponseSchema } from '../errors.js';
-import { streamCredentialCheck, streamSlotsOf } from '../stream-credential.js';
+import { clientGone, streamCredentialCheck, streamSlotsOf } from '../stream-credential.js';
 import type { TollgateApp } from '../type-provider.js';
 
 const Status = Type.Union(['pending', 'approved', 'denied', 'expired'].map((status) => Type.Literal(status)));
@@ -60,7 +60,9 @@ export function registerApprovalRoutes(app: TollgateApp, services: Services): vo
   app.get('/api/v1/approvals/stream', { ...requireScope('approvals'), schema: { tags, summary: 'Server-sent events: `approval` per new or decided item', response: { 429: RateLimitedResponseSchema } } },
     async (request, reply) => {
       const opened = authOf(request);
-      const release = slots.acquire(opened.tenantId);
+      // Gone while it was authenticated: its `close` has fired already, and nothing would give the slot back.
+      if (clientGone(request)) return void reply.hijack();
+      const release = slots.acquire(opened.tenantId, opened.keyId);
       reply.hijack();
       const raw = reply.raw;
       raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-request-id': request.id });

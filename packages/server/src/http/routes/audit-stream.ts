@@ -7,7 +7,7 @@ import type { LedgerRecordFilter } from '../../store/repositories/ledger.js';
 import { authOf, requireScope } from '../auth.js';
 import { RateLimitedResponseSchema } from '../errors.js';
 import type { TollgateApp } from '../type-provider.js';
-import { streamCredentialCheck, streamSlotsOf } from '../stream-credential.js';
+import { clientGone, streamCredentialCheck, streamSlotsOf } from '../stream-credential.js';
 
 /** Seed default: a keepalive event every 15 s. */
 export const DEFAULT_AUDIT_STREAM_KEEPALIVE_MS = 15_000;
@@ -120,7 +120,10 @@ export function registerAuditStream(app: TollgateApp, services: Services, option
       const { tenantId } = auth;
       const { executionId, agentId, since } = request.query;
       const start = await startIndex(services, request, tenantId, since);
-      const release = slots.acquire(tenantId);
+      // Gone while the first records were looked up: its `close` has fired already (the listener below would never
+      // run), so the slot would be held, and the pump kept reading, until the stream's timeout.
+      if (clientGone(request)) return void reply.hijack();
+      const release = slots.acquire(tenantId, auth.keyId);
       // Called only once the timers and the subscription below exist (from them, or from the pump started last).
       const end = (event?: { name: string; data: unknown }) => {
         if (state.closed) return;

@@ -108,7 +108,7 @@ export function registerEnforceRoutes(app: TollgateApp, services: Services): voi
     }
     const waitMs = request.query.waitMs ?? 0;
     // A waiting poll holds a connection like a stream does, so it takes one of the tenant's stream slots.
-    const release = waitMs > 0 ? slots.acquire(tenantId) : undefined;
+    const release = waitMs > 0 ? slots.acquire(tenantId, auth.keyId) : undefined;
     try {
       // Fastify's request.signal aborts when the client disconnects: the wait ends and the slot is given back.
       const hold = await services.holds.waitForDecision(tenantId, request.params.token, waitMs, waitMs > 0 ? request.signal : undefined);

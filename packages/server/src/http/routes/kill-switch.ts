@@ -2,6 +2,7 @@ import { Type } from '@sinclair/typebox';
 import { TollgateError } from '@tollgate/core';
 import type { FastifyRequest } from 'fastify';
 import type { Services } from '../../services/index.js';
+import { killSwitchKey } from '../../services/kill-switch/kill-switch-service.js';
 import { agentForbidden, allowsAgent, type AgentRestriction } from '../../services/keys/agent-restriction.js';
 import { authOf, requireScope } from '../auth.js';
 import { ErrorEnvelopeSchema } from '../errors.js';
@@ -67,12 +68,21 @@ export function registerKillSwitchRoutes(app: TollgateApp, services: Services): 
   // A switch on `agentId` reaches the sandbox agent with that numeric id as well as agents of that name, so a key
   // restricted to agents may set it only when every agent it reaches is one of the key's: a key bound to an agent
   // *named* "1" must not halt the agent whose *id* is 1.
+  // The switch also reaches every spelling that folds to the same key (killSwitchKey: case, width, invisible
+  // characters), so a key bound to `Billing` must not halt (and kill the running executions of) an agent named
+  // `billing`. Sandbox agents are known by name; instrumented agents' ids are not registered anywhere, so a
+  // restricted key's switch can still reach an instrumented agent of a folded-equal id (docs/sandbox-api.md).
   const mayHalt = async (tenantId: string, auth: AgentRestriction, agentId: string): Promise<boolean> => {
-    if (/^[1-9][0-9]{0,15}$/.test(agentId) && Number.isSafeInteger(Number(agentId))) {
-      const byId = await services.sandboxAgents.get(tenantId, Number(agentId)).catch(() => undefined);
-      if (byId !== undefined) return allowsAgent(auth, byId.name);
-    }
-    return allowsAgent(auth, agentId);
+    if (auth.agentIds === undefined) return true;
+    const byId = /^[1-9][0-9]{0,15}$/.test(agentId) && Number.isSafeInteger(Number(agentId))
+      ? await services.sandboxAgents.get(tenantId, Number(agentId)).catch(() => undefined)
+      : undefined;
+    // Its own agent, named or by its id …
+    if (!allowsAgent(auth, agentId) && !(byId !== undefined && allowsAgent(auth, byId.name))) return false;
+    // … and every sandbox agent the switch reaches is its own too.
+    const folded = killSwitchKey(agentId);
+    const reached = (await services.sandboxAgents.list(tenantId)).filter((agent) => killSwitchKey(agent.name) === folded).map((agent) => agent.name);
+    return [...reached, ...(byId ? [byId.name] : [])].every((name) => allowsAgent(auth, name));
   };
   const actorOf = (keyId: string) => keyId;
   // A key restricted to agents may halt its own agents (never revive one, nor touch the global switch).

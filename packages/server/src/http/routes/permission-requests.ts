@@ -76,7 +76,7 @@ export function registerPermissionRequestRoutes(app: TollgateApp, services: Serv
       if (waitMs === 0) return requests.get(auth.tenantId, request.params.id);
       // A waiting poll holds a connection like a stream does: one of the tenant's stream slots
       // (TOLLGATE_MAX_STREAMS_PER_TENANT), and its answer only while the credential that opened it still stands.
-      const release = slots.acquire(auth.tenantId);
+      const release = slots.acquire(auth.tenantId, auth.keyId);
       try {
         const answer = await requests.waitForDecision(auth.tenantId, request.params.id, waitMs, request.signal);
         await assertStillStanding(credential, request, auth);
