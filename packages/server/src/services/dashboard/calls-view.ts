@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Store } from '../../store/index.js';
 import { decodeCursor, encodeCursor, parseJsonText } from './cursor.js';
 
@@ -35,19 +36,17 @@ export interface CallView {
 }
 
 /**
- * Tool calls for the Sessions page, newest first, keyset-paginated over the events table's
- * (tenant, [session|agent,] ts, seq) indexes so page 1 and page 2,000 cost the same.
- *
- * @example
- * const page = await listCalls(store, 'acme', { sessionId: 's-1', limit: 50 });
+ * The query of one page of {@link listCalls} (exported for the test that reads its plan). `event_type` is a literal,
+ * not a parameter: SQLite uses a partial index (migration 0017, `WHERE event_type = 'TOOL_CALL_POST'`) only when
+ * the query states the same condition in its text.
  */
-export async function listCalls(store: Store, tenantId: string, query: CallsQuery) {
+export function callsPageQuery(db: Store['db'], tenantId: string, query: CallsQuery) {
   const before = decodeCursor(query.cursor);
-  let select = store.db
+  let select = db
     .selectFrom('events')
     .selectAll()
     .where('tenant_id', '=', tenantId)
-    .where('event_type', '=', 'TOOL_CALL_POST');
+    .where('event_type', '=', sql.lit('TOOL_CALL_POST'));
   if (query.sessionId) select = select.where('session_id', '=', query.sessionId);
   if (query.agentId) select = select.where('agent_id', '=', query.agentId);
   if (query.toolName) select = select.where('tool_name', '=', query.toolName);
@@ -55,7 +54,18 @@ export async function listCalls(store: Store, tenantId: string, query: CallsQuer
   if (before) {
     select = select.where((eb) => eb.or([eb('ts', '<', before.ts), eb.and([eb('ts', '=', before.ts), eb('seq', '<', before.seq)])]));
   }
-  const rows = await select.orderBy('ts', 'desc').orderBy('seq', 'desc').limit(query.limit + 1).execute();
+  return select.orderBy('ts', 'desc').orderBy('seq', 'desc').limit(query.limit + 1);
+}
+
+/**
+ * Tool calls for the Sessions page, newest first, keyset-paginated over the events table's
+ * (tenant, [session|agent,] ts, seq) indexes so page 1 and page 2,000 cost the same.
+ *
+ * @example
+ * const page = await listCalls(store, 'acme', { sessionId: 's-1', limit: 50 });
+ */
+export async function listCalls(store: Store, tenantId: string, query: CallsQuery) {
+  const rows = await callsPageQuery(store.db, tenantId, query).execute();
   const page = rows.slice(0, query.limit);
   const [argumentsByCall, decisions] = await Promise.all([preArguments(store, tenantId, page), decisionsOf(store, tenantId, page)]);
   const last = page[page.length - 1];

@@ -14,12 +14,13 @@ import { migration0013 } from './0013-output-agents.js';
 import { migration0014 } from './0014-scale-indexes.js';
 import { migration0015 } from './0015-event-sessions.js';
 import { migration0016 } from './0016-event-session-agents.js';
+import { migration0017 } from './0017-call-filter-indexes.js';
 
 /**
  * Every migration, in any order (the runner sorts by version). Shared registration point: add one import and
  * one array entry for your `NNNN-<area>.ts`.
  */
-export const MIGRATIONS: readonly Migration[] = [migration0001, migration0003, migration0005, migration0002, migration0004, migration0007, migration0008, migration0009, migration0010, migration0011, migration0012, migration0013, migration0014, migration0015, migration0016];
+export const MIGRATIONS: readonly Migration[] = [migration0001, migration0003, migration0005, migration0002, migration0004, migration0007, migration0008, migration0009, migration0010, migration0011, migration0012, migration0013, migration0014, migration0015, migration0016, migration0017];
 
 export type { Migration } from './types.js';
 export { runMigrations, type MigrationResult } from './runner.js';
