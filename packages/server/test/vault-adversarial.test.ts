@@ -132,9 +132,9 @@ describe('credential API: who may read or change a credential, and what leaves t
   });
 
   it('holds: after a rotation or a revocation the old value is no longer handed out', async () => {
-    const created = await t.request('POST', '/api/v1/sdk/credentials', { key: agentsKey, body: { name: 'rolling', value: 'old-value-1' } });
-    await t.request('POST', `/api/v1/sdk/credentials/${created.body.id}/rotate`, { key: agentsKey, body: { value: 'new-value-2' } });
-    expect(await t.services.credentials.resolve(t.tenantA.id, ['rolling'], context)).toEqual(new Map([['rolling', 'new-value-2']]));
+    const created = await t.request('POST', '/api/v1/sdk/credentials', { key: agentsKey, body: { name: 'rolling', value: 'old-value-1-8Kq2Zr7Wm4' } });
+    await t.request('POST', `/api/v1/sdk/credentials/${created.body.id}/rotate`, { key: agentsKey, body: { value: 'new-value-2-Tz9Lp3Xc6V' } });
+    expect(await t.services.credentials.resolve(t.tenantA.id, ['rolling'], context)).toEqual(new Map([['rolling', 'new-value-2-Tz9Lp3Xc6V']]));
     const current = (await t.request('GET', '/api/v1/sdk/credentials', { key: agentsKey })).body.credentials.find((c: { name: string; status: string }) => c.name === 'rolling' && c.status === 'active');
     await t.request('DELETE', `/api/v1/sdk/credentials/${current.id}`, { key: agentsKey });
     await expect(t.services.credentials.resolve(t.tenantA.id, ['rolling'], context)).rejects.toThrowError(expect.objectContaining({ code: 'CREDENTIAL_UNKNOWN' }) as unknown as Error);

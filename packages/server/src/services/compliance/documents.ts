@@ -79,29 +79,62 @@ export function buildComplianceReport(status: ComplianceStatusView, serverUrl: s
 
 const STATUS_MARK: Record<string, string> = { covered: 'covered', partial: 'partial', gap: '**gap**', pass: 'pass', fail: '**fail**' };
 
-function cell(text: string): string {
-  return text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+// Every value below is put into Markdown through one of three helpers, so none can add structure (headings, links,
+// images, HTML, list items, table cells) to a document handed to auditors: an agent's name and version are set by a
+// key restricted to that agent, and evaluations stored before those fields were checked keep what they had.
+
+/** One line: line breaks and other controls become spaces, invisible format characters a visible U+FFFD. */
+function oneLine(text: string): string {
+  return text.replace(/[\p{Cc}\p{Zl}\p{Zp}]/gu, ' ').replace(/[\p{Cf}\p{Default_Ignorable_Code_Point}]/gu, '\uFFFD').trim();
+}
+
+/**
+ * Text with the Markdown characters that can start structure backslash-escaped (CommonMark renders an escaped ASCII
+ * punctuation character as itself): emphasis, code, links, images, HTML, entities, tables, headings, list markers
+ * at the start, and GFM's bare-URL, www. and e-mail autolinks.
+ */
+function text(value: string | number): string {
+  if (typeof value === 'number') return String(value); // digits, '.', '-', 'e': nothing that starts structure mid-line
+  return oneLine(value)
+    .replace(/[\\`*_[\]<>&|~#]/g, '\\$&')
+    .replace(/^([-+=])/, '\\$1').replace(/^(\d+)([.)])/, '$1\\$2')
+    .replace(/:\/\//g, '\\://').replace(/(www)\./gi, '$1\\.').replace(/@/g, '\\@');
+}
+
+/** A code span that holds any value: the fence is longer than any backtick run inside it. */
+function code(value: string): string {
+  const flat = oneLine(value);
+  const fence = '`'.repeat(Math.max(0, ...[...flat.matchAll(/`+/g)].map((run) => run[0].length)) + 1);
+  const pad = flat === '' || flat.startsWith('`') || flat.endsWith('`') ? ' ' : '';
+  return `${fence}${pad}${flat}${pad}${fence}`;
+}
+
+/** A fenced block whose fence no line of `lines` can close. */
+function fenced(info: string, lines: readonly string[]): string[] {
+  const longest = Math.max(2, ...lines.flatMap((line) => [...line.matchAll(/`+/g)].map((run) => run[0].length)));
+  const fence = '`'.repeat(longest + 1);
+  return [`${fence}${info}`, ...lines, fence];
 }
 
 function evidenceLines(check: CheckResult): string[] {
   return Object.entries(check.evidence)
     .filter(([key]) => key !== 'checkpoint')
-    .map(([key, value]) => `  - ${key}: \`${cell(JSON.stringify(value) ?? 'null')}\``);
+    .map(([key, value]) => `  - ${text(key)}: ${code(JSON.stringify(value) ?? 'null')}`);
 }
 
 function frameworkMarkdown(evaluation: StoredFrameworkEvaluation): string[] {
   const lines = [
-    `## ${evaluation.framework_name} — ${evaluation.label} (${evaluation.coverage_percent}% of controls mapped)`, '',
-    `Catalogue: ${evaluation.source}. Evaluated ${evaluation.evaluated_at}${evaluation.stale ? ' — **stale: the agent changed after this evaluation; re-run evaluateCompliance()**' : ''}.`,
-    `Controls: ${evaluation.counts.covered} covered, ${evaluation.counts.partial} partial, ${evaluation.counts.gap} gap, of ${evaluation.counts.total}.`, '',
+    `## ${text(evaluation.framework_name)} — ${text(evaluation.label)} (${text(evaluation.coverage_percent)}% of controls mapped)`, '',
+    `Catalogue: ${text(evaluation.source)}. Evaluated ${text(evaluation.evaluated_at)}${evaluation.stale ? ' — **stale: the agent changed after this evaluation; re-run evaluateCompliance()**' : ''}.`,
+    `Controls: ${text(evaluation.counts.covered)} covered, ${text(evaluation.counts.partial)} partial, ${text(evaluation.counts.gap)} gap, of ${text(evaluation.counts.total)}.`, '',
     '| Control | Maps to | Status | Evidence from |', '|---|---|---|---|',
-    ...evaluation.controls.map((c) => `| ${c.id} ${cell(c.title)} | ${cell(c.reference)} | ${STATUS_MARK[c.status]} | ${c.checks.map((k) => `${k.id} (${k.status})`).join(', ')} |`),
+    ...evaluation.controls.map((c) => `| ${text(c.id)} ${text(c.title)} | ${text(c.reference)} | ${STATUS_MARK[c.status] ?? text(c.status)} | ${c.checks.map((k) => `${text(k.id)} (${text(k.status)})`).join(', ')} |`),
     '',
   ];
   for (const control of evaluation.controls) {
-    lines.push(`### ${control.id} — ${control.title}`, '', `Maps to ${control.reference}. Status: ${STATUS_MARK[control.status]}.`, '');
-    for (const check of control.checks) lines.push(`- **${check.title}** (${check.status}): ${check.summary}`, ...evidenceLines(check));
-    if (control.remediation.length > 0) lines.push('', 'Remediation:', ...control.remediation.map((step) => `1. ${step}`));
+    lines.push(`### ${text(control.id)} — ${text(control.title)}`, '', `Maps to ${text(control.reference)}. Status: ${STATUS_MARK[control.status] ?? text(control.status)}.`, '');
+    for (const check of control.checks) lines.push(`- **${text(check.title)}** (${text(check.status)}): ${text(check.summary)}`, ...evidenceLines(check));
+    if (control.remediation.length > 0) lines.push('', 'Remediation:', ...control.remediation.map((step) => `1. ${text(step)}`));
     lines.push('');
   }
   return lines;
@@ -112,12 +145,12 @@ function verificationMarkdown(steps: VerificationSteps): string[] {
   return [
     '## Ledger evidence and how to verify it', '',
     ...(cp ? [
-      `Every evaluation is recorded in the tenant's append-only Merkle ledger (record type \`compliance.evaluated\`${steps.evaluation_record_index === null ? '' : `, index ${steps.evaluation_record_index}`}).`,
-      `Signed checkpoint at evaluation time: log \`${cp.origin}\`, tree size **${cp.tree_size}**, root hash \`${cp.root_hash}\`, signed ${cp.created_at} (signature ${cp.signature_valid ? 'verified' : '**did not verify**'}).`,
-      '', 'Checkpoint note (save verbatim as `checkpoint.txt`):', '', '```', cp.note.trimEnd(), '```', '',
-      `Public key: \`${cp.public_key}\``,
+      `Every evaluation is recorded in the tenant's append-only Merkle ledger (record type \`compliance.evaluated\`${steps.evaluation_record_index === null ? '' : `, index ${text(steps.evaluation_record_index)}`}).`,
+      `Signed checkpoint at evaluation time: log ${code(cp.origin)}, tree size **${text(cp.tree_size)}**, root hash ${code(cp.root_hash)}, signed ${text(cp.created_at)} (signature ${cp.signature_valid ? 'verified' : '**did not verify**'}).`,
+      '', 'Checkpoint note (save verbatim as `checkpoint.txt`):', '', ...fenced('', cp.note.trimEnd().split('\n')), '',
+      `Public key: ${code(cp.public_key)}`,
     ] : ['The ledger had no signed checkpoint at evaluation time.']),
-    '', 'Verify offline, without trusting this server:', '', '```sh', ...steps.commands, '```', '',
+    '', 'Verify offline, without trusting this server:', '', ...fenced('sh', steps.commands.flatMap((command) => command.split('\n'))), '',
     'A bundle that verifies against this checkpoint proves the log was only appended to since the evaluation.', '',
   ];
 }
@@ -131,9 +164,9 @@ function verificationMarkdown(steps: VerificationSteps): string[] {
 export function renderEvidenceMarkdown(pkg: EvidencePackage): string {
   const e = pkg.evaluation;
   return [
-    `# ${pkg.framework_name} evidence package — agent ${e.agent.name}`, '',
-    `> ${pkg.disclaimer}`, '',
-    `Generated ${pkg.generated_at} by Tollgate. Agent id ${e.agent.id}, version ${e.agent.version}, sandbox template ${e.agent.sandbox_template ?? 'none'}, entry code SHA-256 \`${e.agent.code_sha256}\`.`, '',
+    `# ${text(pkg.framework_name)} evidence package — agent ${code(e.agent.name)}`, '',
+    `> ${text(pkg.disclaimer)}`, '',
+    `Generated ${text(pkg.generated_at)} by Tollgate. Agent id ${text(e.agent.id)}, version ${code(e.agent.version)}, sandbox template ${e.agent.sandbox_template === null ? 'none' : code(e.agent.sandbox_template)}, entry code SHA-256 ${code(e.agent.code_sha256)}.`, '',
     ...frameworkMarkdown(e),
     ...verificationMarkdown(pkg.verification),
   ].join('\n');
@@ -147,11 +180,11 @@ export function renderEvidenceMarkdown(pkg: EvidencePackage): string {
  */
 export function renderReportMarkdown(report: ComplianceReport): string {
   return [
-    `# Compliance coverage report — agent ${report.agent_name}`, '',
-    `> ${report.disclaimer}`, '',
-    `Generated ${report.generated_at} by Tollgate for agent id ${report.agent_id}.`, '',
+    `# Compliance coverage report — agent ${code(report.agent_name)}`, '',
+    `> ${text(report.disclaimer)}`, '',
+    `Generated ${text(report.generated_at)} by Tollgate for agent id ${text(report.agent_id)}.`, '',
     '| Framework | Coverage | Status | Covered | Partial | Gap |', '|---|---|---|---|---|---|',
-    ...report.summary.map((s) => `| ${s.framework_name} | ${s.coverage_percent}% | ${s.label} | ${s.covered} | ${s.partial} | ${s.gap} |`), '',
+    ...report.summary.map((s) => `| ${text(s.framework_name)} | ${text(s.coverage_percent)}% | ${text(s.label)} | ${text(s.covered)} | ${text(s.partial)} | ${text(s.gap)} |`), '',
     ...report.frameworks.flatMap(frameworkMarkdown),
     ...verificationMarkdown(report.verification),
   ].join('\n');

@@ -2,7 +2,7 @@ import { TollgateError } from '@tollgate/core';
 import type { ExecutionRequest, ExecutionResult, HostCallAuditEntry, JsonValue } from '@tollgate/sandbox';
 import type { SandboxAgent, SandboxAgentRepository } from '../../store/repositories/sandbox-agents.js';
 import type { ExecutionListQuery, ExecutionOutcome, SandboxExecution, SandboxExecutionRepository } from '../../store/repositories/sandbox-executions.js';
-import { createHostHandlers, type OutboundFetch } from '../sandbox/host-handlers.js';
+import { createHostHandlers, type OutboundFetch, type UnsentCredentialEvent } from '../sandbox/host-handlers.js';
 import { resolveAgentConfig } from '../sandbox/agent-service.js';
 import type { LedgerAppend } from '../vault/credential-service.js';
 import { OUTPUT_HASH_PENDING, redactJsonValue } from './execution-redaction.js';
@@ -153,6 +153,11 @@ export class ExecutionService {
   ): Promise<{ outcome: ExecutionOutcome; limitHits: LimitHitEntry[]; hostCallSummary?: HostCallLedgerSummary }> {
     const entry = this.deps.running.add({ tenantId, executionId: started.id, agentId: agent.id, agentName: agent.name, killReason: null });
     const hostCalls = new LedgerQueue(this.deps.appendLedger, tenantId, agent.id, started.id);
+    let unsentCredentialHits = 0;
+    const onUnsentCredential = (event: UnsentCredentialEvent): void => {
+      unsentCredentialHits += 1;
+      hostCalls.pushViolation('sandbox.credential_in_response', redactJsonValue(event));
+    };
     try {
       // A kill that landed between the first check and registering this run would otherwise miss it.
       await this.refuseIfHalted(tenantId, agent);
@@ -164,11 +169,14 @@ export class ExecutionService {
           resolveCredentials: (names, context) => this.deps.resolveCredentials(tenantId, names, context),
           ...(this.deps.scrubValues ? { scrubValues: (names: readonly string[]) => this.deps.scrubValues!(tenantId, names) } : {}),
           readContext: (key) => this.deps.store.sandboxAgents.getContext(tenantId, agent.id, key),
+          onUnsentCredential,
         }),
         onHostCall: (call) => hostCalls.push(call),
       });
       await hostCalls.drain();
-      return { outcome: toOutcome(result, entry.killReason, this.deps.now()), limitHits: limitHitEntries(result.violations ?? []), hostCallSummary: hostCalls.summary };
+      const outcome = toOutcome(result, entry.killReason, this.deps.now());
+      outcome.violationCount += unsentCredentialHits;
+      return { outcome, limitHits: limitHitEntries(result.violations ?? []), hostCallSummary: hostCalls.summary };
     } finally {
       this.deps.running.remove(entry);
     }
@@ -258,10 +266,19 @@ class LedgerQueue {
       }
       this.ledgered[kind] += 1;
     }
+    this.enqueue('sandbox.host_call', !call.allowed, redactJsonValue(call));
+  }
+
+  /** A violation the server itself saw during the run (always recorded, in order with the host calls). */
+  pushViolation(type: string, data: unknown): void {
+    this.enqueue(type, true, data);
+  }
+
+  private enqueue(type: string, isViolation: boolean, data: unknown): void {
     const append = this.append;
+    if (!append) return;
     this.tail = this.tail.then(() => append(this.tenantId, {
-      type: 'sandbox.host_call', actor: null, agentId: String(this.agentId), executionId: String(this.executionId),
-      isViolation: !call.allowed, data: redactJsonValue(call),
+      type, actor: null, agentId: String(this.agentId), executionId: String(this.executionId), isViolation, data,
     })).catch((error: unknown) => { this.failure ??= error; });
   }
 

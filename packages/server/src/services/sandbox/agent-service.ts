@@ -3,6 +3,7 @@ import { resolveSandboxConfig, type AgentConfig, type ResolvedSandboxConfig } fr
 import type { ComplianceRepository } from '../../store/repositories/compliance.js';
 import type { SandboxAgent, SandboxAgentFields, SandboxAgentRepository, SandboxAgentSummary } from '../../store/repositories/sandbox-agents.js';
 import type { LedgerAppend } from '../vault/credential-service.js';
+import { refuseInvisibleCharacters } from '../vault/display-text.js';
 import { CREDENTIAL_NAME } from './credential-references.js';
 import { assertAgentAllowed, refuseRestrictedKey, type AgentRestriction } from '../keys/agent-restriction.js';
 
@@ -69,7 +70,11 @@ export function resolveAgentConfig(config: Record<string, unknown>): { sandbox: 
  * const { agent } = await agents.upsert('acme', { name: 'my-summarizer', entry_code: 'return 1;' }, 'key_1');
  */
 export class AgentService {
-  constructor(private readonly deps: { store: AgentStore; now: () => number; appendLedger?: LedgerAppend | undefined }) {}
+  constructor(private readonly deps: {
+    store: AgentStore; now: () => number; appendLedger?: LedgerAppend | undefined;
+    /** Refuses credential names an agent may not be granted (`CredentialService.assertGrantable`: values too short). */
+    assertGrantable?: ((tenantId: string, names: readonly string[], field: string) => Promise<void>) | undefined;
+  }) {}
 
   /**
    * A key restricted to agents (`restriction.agentIds`) may re-register only an existing agent of its own, with its
@@ -93,6 +98,8 @@ export class AgentService {
       status: input.status ?? existing?.status ?? 'ready',
     };
     validateFields(fields);
+    refuseHiddenText(fields, existing);
+    await this.checkNewCredentials(tenantId, existing?.config ?? {}, fields.config);
     const result = await this.deps.store.sandboxAgents.upsertByName(tenantId, fields, this.deps.now());
     await this.changed(tenantId, result.agent, result.created ? 'created' : 'updated', actor);
     return result;
@@ -149,6 +156,8 @@ export class AgentService {
     if (input.config !== undefined) fields.config = input.config;
     if (input.status !== undefined) fields.status = input.status;
     validateFields({ ...current, ...fields });
+    refuseHiddenText({ ...current, ...fields }, current);
+    if (fields.config !== undefined) await this.checkNewCredentials(tenantId, current.config, fields.config);
     if (fields.name !== undefined && fields.name !== current.name && (await this.deps.store.sandboxAgents.getByName(tenantId, fields.name))) {
       throw new TollgateError('CONFLICT', `an agent named ${JSON.stringify(fields.name)} exists`);
     }
@@ -168,6 +177,7 @@ export class AgentService {
       const current = await this.get(tenantId, id);
       const config = mergeGrant(current.config, grant);
       validateFields({ ...current, config });
+      await this.checkNewCredentials(tenantId, current.config, config);
       if (await this.deps.store.sandboxAgents.replaceConfigIf(tenantId, id, current.config, config, this.deps.now())) {
         const agent = await this.get(tenantId, id);
         await this.changed(tenantId, agent, 'updated', actor);
@@ -195,6 +205,17 @@ export class AgentService {
   async getContext(tenantId: string, id: number, key: string): Promise<unknown> {
     await this.get(tenantId, id);
     return this.deps.store.sandboxAgents.getContext(tenantId, id, key);
+  }
+
+  /**
+   * Credentials a config change grants that the agent did not have. Only the new ones: a credential granted before
+   * the length minimum existed is refused when used, and must not block re-saving the rest of the config.
+   */
+  private async checkNewCredentials(tenantId: string, before: Record<string, unknown>, after: Record<string, unknown>): Promise<void> {
+    if (!this.deps.assertGrantable) return;
+    const had = new Set(Array.isArray(before.credentials) ? (before.credentials as unknown[]) : []);
+    const added = resolveAgentConfig(after).credentials.filter((name) => !had.has(name));
+    if (added.length > 0) await this.deps.assertGrantable(tenantId, added, 'config.credentials');
   }
 
   private async changed(tenantId: string, agent: SandboxAgent, change: string, actor: string | null): Promise<void> {
@@ -231,6 +252,18 @@ function validateFields(fields: SandboxAgentFields): void {
   if (!(AGENT_STATUSES as readonly string[]).includes(fields.status)) throw invalid('status', `must be one of ${AGENT_STATUSES.join(', ')}`);
   if (Buffer.byteLength(fields.entryCode) > MAX_ENTRY_CODE_BYTES) throw invalid('entry_code', `must be at most ${MAX_ENTRY_CODE_BYTES} bytes`);
   resolveAgentConfig(fields.config);
+}
+
+/**
+ * Name, version and description are quoted in compliance evidence, the dashboard and the ledger, and a key restricted
+ * to the agent sets its version and description: no controls, line breaks (tab and newlines in the description are
+ * fine) or invisible formatting. Only values that change are checked, so an agent stored before the check can still
+ * be updated (or granted permissions) without renaming it first.
+ */
+function refuseHiddenText(next: Pick<SandboxAgentFields, 'name' | 'version' | 'description'>, current?: Pick<SandboxAgentFields, 'name' | 'version' | 'description'>): void {
+  if (next.name !== current?.name) refuseInvisibleCharacters('name', next.name);
+  if (next.version !== current?.version) refuseInvisibleCharacters('version', next.version);
+  if (next.description !== current?.description) refuseInvisibleCharacters('description', next.description, { multiline: true });
 }
 
 function invalid(field: string, message: string): TollgateError {

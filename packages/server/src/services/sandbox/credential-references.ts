@@ -8,6 +8,43 @@ export const CREDENTIAL_REFERENCE = /\{\{\s*credential:([A-Za-z0-9_.-]{1,64})\s*
 export const CREDENTIAL_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 
 /**
+ * Shortest credential value, in characters (code points), that agent code may use or be granted. Responses are
+ * scrubbed of every granted value, and the marker that replaces it tells the guest which of the strings it had an
+ * echoing host send back was the secret: an oracle. It answers only whole guesses, except that base64 matching pins
+ * all but up to 4 characters at once, so a 16-character value needs at least 12 characters guessed together: 10^12
+ * for digits only, 16^12 ≈ 2.8·10^14 for hex, 62^12 ≈ 3·10^21 for random alphanumerics. A guest tests at most about
+ * 10^5 candidates per 2 MiB response, and with the default limits (50 calls per run, 10 runs an hour) 5·10^7 an
+ * hour, so even digits-only takes years and random values are out of reach; a 6-digit PIN took 6 calls.
+ */
+export const MIN_SANDBOX_CREDENTIAL_LENGTH = 16;
+
+/**
+ * True when a value is too short to use from the sandbox (see {@link MIN_SANDBOX_CREDENTIAL_LENGTH}).
+ *
+ * @example
+ * isTooShortForSandbox('123456'); // true
+ */
+export function isTooShortForSandbox(value: string): boolean {
+  return [...value].length < MIN_SANDBOX_CREDENTIAL_LENGTH;
+}
+
+/**
+ * The refusal of a credential too short for the sandbox, to the guest and to whoever grants it (`details.field` only
+ * when a request field named it).
+ *
+ * @example
+ * if (isTooShortForSandbox(value)) throw credentialTooShort('pin');
+ */
+export function credentialTooShort(name: string, field?: string): TollgateError {
+  return new TollgateError(
+    'CREDENTIAL_TOO_SHORT',
+    `credential ${JSON.stringify(name)} is shorter than ${MIN_SANDBOX_CREDENTIAL_LENGTH} characters, too short to use from the sandbox ` +
+      '(an echoing server would let agent code guess it); rotate it to a long random value or remove it from config.credentials',
+    { details: { ...(field === undefined ? {} : { field }), credential: name, min_length: MIN_SANDBOX_CREDENTIAL_LENGTH } },
+  );
+}
+
+/**
  * Names referenced in header values, in first-seen order.
  *
  * @example
@@ -47,15 +84,17 @@ export function substituteCredentials(headers: Record<string, string>, values: R
  * every string in `value` has each secret (`[name, secret]` pairs, e.g. a Map) replaced by `[credential:NAME]`,
  * also in the forms an echo commonly takes in text the guest can decode itself: JSON-escaped (with and without `\/`,
  * as PHP's json_encode writes it), percent-encoded and HTML-escaped. Secrets shorter than 4 characters
- * are not scrubbed (they would destroy ordinary text; the docs tell users so).
+ * are not scrubbed (they would destroy ordinary text; the docs tell users so). `onMatch` hears of each secret found.
  *
  * @example
  * redactCredentials({ echo: 'Bearer s3cret' }, new Map([['k', 's3cret']])); // { echo: 'Bearer [credential:k]' }
  */
-export function redactCredentials<T>(value: T, values: Iterable<readonly [name: string, secret: string]>): T {
-  const names = new Map<string, string>(); // encoded form -> credential name
+export function redactCredentials<T>(
+  value: T, values: Iterable<readonly [name: string, secret: string]>, onMatch?: (name: string, secret: string) => void,
+): T {
+  const names = new Map<string, readonly [name: string, secret: string]>(); // encoded form -> credential
   for (const [name, secret] of values) {
-    if (secret.length >= 4) for (const form of encodedForms(secret)) if (!names.has(form)) names.set(form, name);
+    if (secret.length >= 4) for (const form of encodedForms(secret)) if (!names.has(form)) names.set(form, [name, secret]);
   }
   if (names.size === 0) return value;
   // One pass per string (longest form first), and none for strings too short to hold a secret: a guest can ask for
@@ -63,7 +102,12 @@ export function redactCredentials<T>(value: T, values: Iterable<readonly [name: 
   const forms = [...names.keys()].sort((a, b) => b.length - a.length);
   const shortest = forms[forms.length - 1]!.length;
   const pattern = new RegExp(forms.map((form) => form.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'g');
-  const scrub = (text: string): string => (text.length < shortest ? text : text.replace(pattern, (form) => `[credential:${names.get(form)}]`));
+  const replace = (form: string): string => {
+    const [name, secret] = names.get(form)!;
+    onMatch?.(name, secret);
+    return `[credential:${name}]`;
+  };
+  const scrub = (text: string): string => (text.length < shortest ? text : text.replace(pattern, replace));
   const walk = (node: unknown): unknown => {
     if (typeof node === 'string') return scrub(node);
     if (Array.isArray(node)) return node.map(walk);

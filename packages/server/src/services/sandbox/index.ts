@@ -91,7 +91,10 @@ export function createSandboxServices(deps: SandboxServiceDeps): SandboxServices
   const runtime = new SandboxSupervisor({ ...deps.supervisor, allowHttpEgress: deps.egress?.allowHttp ?? false });
   const running = new RunningExecutions();
   const credentials = new CredentialService({ store: deps.store, vault, now, appendLedger: appendLedger });
-  const agents = new AgentService({ store: deps.store, now, appendLedger: appendLedger });
+  const agents = new AgentService({
+    store: deps.store, now, appendLedger: appendLedger,
+    assertGrantable: (tenantId, names, field) => credentials.assertGrantable(tenantId, names, field),
+  });
   const fetch: OutboundFetch = (request, config, signal, onRedirect, credentialHeaders) => guardedHttpRequest(request, {
     allowedDomains: config.allowed_domains, allowedAddressRanges: deps.egress?.allowedAddressRanges, allowHttp: deps.egress?.allowHttp ?? false, signal, onRedirect,
     credentialHeaders,

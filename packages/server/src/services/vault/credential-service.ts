@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { TollgateError } from '@tollgate/core';
 import type { CredentialRecord, CredentialRepository } from '../../store/repositories/credentials.js';
-import { CREDENTIAL_NAME } from '../sandbox/credential-references.js';
+import { CREDENTIAL_NAME, credentialTooShort, isTooShortForSandbox } from '../sandbox/credential-references.js';
 import { refuseControlCharacters } from './display-text.js';
 import type { Vault } from './vault.js';
 
@@ -91,14 +91,18 @@ export class CredentialService {
 
   /**
    * Opens the active credentials named in `names` (host side only). Unknown or revoked names throw
-   * `CREDENTIAL_UNKNOWN`. Use is recorded in the ledger by name and id, never by value.
+   * `CREDENTIAL_UNKNOWN`, values shorter than `MIN_SANDBOX_CREDENTIAL_LENGTH` `CREDENTIAL_TOO_SHORT` (stored before
+   * the minimum existed, or never granted through a checked config). Use is recorded in the ledger by name and id,
+   * never by value.
    */
   async resolve(tenantId: string, names: readonly string[], context: { agentId: string; executionId: string }): Promise<Map<string, string>> {
     const values = new Map<string, string>();
     for (const name of names) {
       const record = await this.deps.store.credentials.getActiveByName(tenantId, name);
       if (!record) throw new TollgateError('CREDENTIAL_UNKNOWN', `credential ${JSON.stringify(name)} does not exist or is revoked`);
-      values.set(name, this.deps.vault.openCredential({ tenantId, id: record.id, name: record.name }, record.sealedValue));
+      const value = this.deps.vault.openCredential({ tenantId, id: record.id, name: record.name }, record.sealedValue);
+      if (isTooShortForSandbox(value)) throw credentialTooShort(name);
+      values.set(name, value);
       await this.deps.store.credentials.markUsed(tenantId, record.id, this.deps.now());
       await this.deps.appendLedger?.(tenantId, { type: 'credential.used', actor: null, ...context, data: { credential_id: record.id, name } });
     }
@@ -125,6 +129,23 @@ export class CredentialService {
       if (list.length > 0) values.set(name, list);
     }
     return values;
+  }
+
+  /**
+   * Refuses to grant an agent a credential too short for the sandbox (422 `CREDENTIAL_TOO_SHORT`,
+   * `details.field` = `field`): scrubbing it from responses would let agent code guess it. Names with no active
+   * credential pass (checked when used).
+   *
+   * @example
+   * await credentials.assertGrantable('acme', ['openweather'], 'config.credentials');
+   */
+  async assertGrantable(tenantId: string, names: readonly string[], field: string): Promise<void> {
+    for (const name of new Set(names)) {
+      const record = await this.deps.store.credentials.getActiveByName(tenantId, name);
+      if (record && isTooShortForSandbox(this.deps.vault.openCredential({ tenantId, id: record.id, name: record.name }, record.sealedValue))) {
+        throw credentialTooShort(name, field);
+      }
+    }
   }
 
   private async insert(store: CredentialStore, tenantId: string, input: NewCredential, rotatedFrom: string | null): Promise<CredentialRecord> {

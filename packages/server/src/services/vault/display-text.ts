@@ -17,3 +17,24 @@ export function refuseControlCharacters(field: string, text: string | null | und
     throw new TollgateError('VALIDATION_FAILED', `${field} must not contain control or bidirectional-override characters (tab and newlines are fine)`, { details: { field } });
   }
 }
+
+// Everything `CONTROL_CHARACTERS` refuses, and what else changes how a line reads without being seen: tab and line
+// breaks (U+2028/2029 too), every format character (zero-width space and joiners, bidi marks, soft hyphen, tags),
+// the other default-ignorable code points (Hangul fillers, variation selectors) and lone surrogates.
+const INVISIBLE_CHARACTERS = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}\p{Default_Ignorable_Code_Point}]/u;
+const INVISIBLE_EXCEPT_LINE_BREAKS = /(?![\t\n\r])[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}\p{Default_Ignorable_Code_Point}]/u;
+
+/**
+ * Stricter {@link refuseControlCharacters} for names and labels that documents quote (an agent's name and version
+ * in compliance evidence): also refuses invisible format characters, and line breaks and tab unless `multiline`.
+ * Throws `VALIDATION_FAILED` with `details.field`; null and undefined pass.
+ *
+ * @example
+ * refuseInvisibleCharacters('version', input.version);
+ * refuseInvisibleCharacters('description', input.description, { multiline: true });
+ */
+export function refuseInvisibleCharacters(field: string, text: string | null | undefined, options: { multiline?: boolean } = {}): void {
+  if (typeof text !== 'string' || !(options.multiline ? INVISIBLE_EXCEPT_LINE_BREAKS : INVISIBLE_CHARACTERS).test(text)) return;
+  const allowed = options.multiline ? ' (tab and newlines are fine)' : '';
+  throw new TollgateError('VALIDATION_FAILED', `${field} must not contain control, line-break, bidirectional or invisible formatting characters${allowed}`, { details: { field } });
+}
