@@ -7,3 +7,4 @@ export { sampleFromSchema, wrongTypeFor, fillPath, pathParams, encodeSegment } f
 export { TENANT_FIXTURES, defineTenantFixture, type TenantFixture, type TenantFixtureContext, type TenantFixtureDefinition } from './tenant-fixtures/index.js';
 export { acrossRestart, type RestartEnforce } from './restart.js';
 export { signInDashboard, withSessionCookie, type DashboardSignIn } from './dashboard-session.js';
+export { ALNUM, UPPER_B32, randomAwsKey, randomGithubToken, randomText, recognisedSecret } from './secrets.js';

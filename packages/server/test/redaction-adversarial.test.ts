@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../src/http/logger.js';
-import { startTestServer, type TestServer } from '../../../test-utils/index.js';
+import { recognisedSecret, startTestServer, type TestServer } from '../../../test-utils/index.js';
 
 // Adversarial review of secret masking in stored forms. Each case is a shape that used to reach storage, the
 // ledger or the logs with the secret in clear: a credential named by its key (`{ password: … }`), a secret used as
@@ -15,11 +15,11 @@ const rand = (alphabet: string, n: number): string => Array.from({ length: n }, 
 
 /** Secrets assembled at run time (no secret-looking literal is committed). */
 const secrets = {
-  aws: 'AKIA' + rand(UPPER_B32, 16),
-  stripe: ['sk', 'live', rand(ALNUM, 24)].join('_'),
-  github: 'ghp_' + rand(ALNUM, 36),
+  aws: recognisedSecret(() => 'AKIA' + rand(UPPER_B32, 16)),
+  stripe: recognisedSecret(() => ['sk', 'live', rand(ALNUM, 24)].join('_')),
+  github: recognisedSecret(() => 'ghp_' + rand(ALNUM, 36)),
   // A high-entropy value only the keyword rule recognises, from the name it is assigned to.
-  password: rand(ALNUM, 8) + '7' + rand(ALNUM, 11),
+  password: recognisedSecret(() => rand(ALNUM, 8) + '7' + rand(ALNUM, 11), (secret) => `password=${secret}`),
 };
 /** A private key block as an array of lines, as a tool argument may carry it. */
 const pemLines = ['-----BEGIN OPENSSH PRIVATE KEY-----', rand(ALNUM, 64), rand(ALNUM, 48), '-----END OPENSSH PRIVATE KEY-----'];

@@ -1,13 +1,11 @@
-import { randomInt } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '../../../test-utils/index.js';
+import { randomAwsKey, startTestServer, type TestServer } from '../../../test-utils/index.js';
 
 // Masking an execution's results ran on the thread serving every request: the largest log a run may produce
 // (1000 lines × 8 KB full of the secret rules' keywords) held up every tenant's requests for about a second.
 
-const B32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 /** Assembled at run time (no secret-looking literal is committed); the guest gets it reversed in its input. */
-const awsKey = 'AKIA' + Array.from({ length: 16 }, () => B32[randomInt(B32.length)]).join('');
+const awsKey = randomAwsKey();
 
 const WORST_CASE_LOGS = `
   const key = input.reversed.split('').reverse().join('');

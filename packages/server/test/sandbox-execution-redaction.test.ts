@@ -2,20 +2,19 @@ import { createHash, randomInt } from 'node:crypto';
 import { canonicalJson } from '@tollgate/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyStatement } from '../src/services/executions/statement-signer.js';
-import { startTestServer, type TestServer } from '../../../test-utils/index.js';
+import { randomAwsKey, randomGithubToken, startTestServer, type TestServer } from '../../../test-utils/index.js';
 
 // Issue 7: "Secrets found in arguments or outputs are redacted in stored events, ledger records and logs." Sandbox
 // executions used to store the guest's output, logs, errors and host-call audit raw, and hashed the raw output.
 
-const UPPER_B32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 const rand = (alphabet: string, n: number): string => Array.from({ length: n }, () => alphabet[randomInt(alphabet.length)]).join('');
 const b64url = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url');
 
 /** Secrets assembled at run time (no secret-looking literal is committed). */
 const secrets = {
-  aws: 'AKIA' + rand(UPPER_B32, 16),
-  github: 'ghp_' + rand(ALNUM, 36),
+  aws: randomAwsKey(),
+  github: randomGithubToken(),
   pem: ['-----BEGIN RSA PRIVATE KEY-----', rand(ALNUM, 64), rand(ALNUM, 64), rand(ALNUM, 40), '-----END RSA PRIVATE KEY-----'].join('\n'),
   jwt: `${b64url({ alg: 'HS256', typ: 'JWT' })}.${b64url({ sub: rand(ALNUM, 12), name: 'agent', iat: 1_700_000_000 })}.${rand(ALNUM, 43)}`,
 };

@@ -1,12 +1,12 @@
 import { randomInt } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { randomAwsKey, randomGithubToken } from '../../../../../test-utils/index.js';
 import { redactJsonValue, redactLines } from './execution-redaction.js';
 
-const B32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 const rand = (alphabet: string, n: number): string => Array.from({ length: n }, () => alphabet[randomInt(alphabet.length)]).join('');
-const aws = (): string => 'AKIA' + rand(B32, 16);
-const github = (): string => 'ghp_' + rand(ALNUM, 36);
+const aws = randomAwsKey;
+const github = randomGithubToken;
 const pemLines = (): string[] => ['-----BEGIN RSA PRIVATE KEY-----', rand(ALNUM, 64), rand(ALNUM, 64), '-----END RSA PRIVATE KEY-----'];
 
 describe('redactJsonValue', () => {

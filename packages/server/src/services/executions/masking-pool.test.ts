@@ -1,14 +1,11 @@
-import { randomInt } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
+import { randomAwsKey, randomGithubToken } from '../../../../../test-utils/index.js';
 import type { ExecutionOutcome } from '../../store/repositories/sandbox-executions.js';
 import { maskInput, maskOutcome } from './execution-redaction.js';
 import { MaskingPool } from './masking-pool.js';
 
-const B32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-const rand = (alphabet: string, n: number): string => Array.from({ length: n }, () => alphabet[randomInt(alphabet.length)]).join('');
-const aws = (): string => 'AKIA' + rand(B32, 16);
-const github = (): string => 'ghp_' + rand(ALNUM, 36);
+const aws = randomAwsKey;
+const github = randomGithubToken;
 const KEYWORDS = 'api_key=1 token: secret password AKIA ghp_ xoxb- sk_live_ glpat- -----BEGIN '.repeat(40);
 
 /** An outcome large enough to go to a worker: 200 log lines full of keywords, secrets in every stored form. */
