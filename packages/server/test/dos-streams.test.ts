@@ -36,12 +36,15 @@ function open(url: string, key: string): Promise<OpenStream> {
 describe('DoS: long-lived requests per tenant', () => {
   let t: TestServer;
   let key: string;
+  /** LIMIT keys: one key may hold only a quarter of the tenant's slots (1 of 4 here). */
+  let keys: string[];
   let holdToken: string;
   const opened: OpenStream[] = [];
 
   beforeAll(async () => {
     t = await startTestServer({ config: { maxStreamsPerTenant: LIMIT } as never });
     key = t.tenantA.adminKey;
+    keys = await Promise.all(Array.from({ length: LIMIT }, async () => (await t.services.keys.create({ tenantId: t.tenantA.id, scopes: ['admin'] })).token));
     expect((await t.request('POST', '/api/v1/policies', { key, body: { name: 'dos', source: policy, activate: true } })).status).toBe(201);
     const held = await t.request('POST', '/v1/enforce', { key, body: { agentId: 'bot', toolName: 'refund', arguments: { amount: 900 } } });
     expect(held.body.decision).toBe('STEP_UP');
@@ -56,8 +59,8 @@ describe('DoS: long-lived requests per tenant', () => {
     rawRequest(`${t.url}${path}`, { method: 'GET', headers: { authorization: `Bearer ${withKey}` }, ...(timeoutMs ? { timeoutMs } : {}) });
 
   it('refuses a tenant\'s streams and long polls beyond the cap with 429 RATE_LIMITED, and serves other tenants', async () => {
-    for (const path of ['/api/sdk/audit/stream', '/api/sdk/audit/stream', '/api/v1/approvals/stream', '/api/v1/approvals/stream']) {
-      const stream = await open(`${t.url}${path}`, key);
+    for (const [i, path] of ['/api/sdk/audit/stream', '/api/sdk/audit/stream', '/api/v1/approvals/stream', '/api/v1/approvals/stream'].entries()) {
+      const stream = await open(`${t.url}${path}`, keys[i]!);
       opened.push(stream);
       expect(stream.status).toBe(200);
     }
@@ -88,7 +91,7 @@ describe('DoS: long-lived requests per tenant', () => {
 
   it('counts hold long polls while they wait', async () => {
     for (const stream of opened.splice(0)) stream.close();
-    const polls = Array.from({ length: LIMIT }, () => get(`/v1/enforce/hold/${holdToken}?waitMs=30000`, key, 40_000).catch(() => undefined));
+    const polls = Array.from({ length: LIMIT }, (_, i) => get(`/v1/enforce/hold/${holdToken}?waitMs=30000`, keys[i]!, 40_000).catch(() => undefined));
     let status = 0;
     for (let attempt = 0; attempt < 200 && status !== 429; attempt += 1) {
       status = (await get('/api/v1/approvals/stream')).status;

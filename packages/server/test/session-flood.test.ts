@@ -8,8 +8,10 @@ import { MAX_SESSIONS_PER_KEY } from '../src/services/dashboard/session-service.
 
 describe('dashboard sign-in floods', () => {
   let t: TestServer;
+  // Moved on between sign-ins that must be ordered: two sign-ins in one millisecond have no oldest.
+  let skewMs = 0;
   beforeAll(async () => {
-    t = await startTestServer();
+    t = await startTestServer({ clock: { now: () => Date.now() + skewMs } });
   });
   afterAll(async () => {
     await t?.close();
@@ -39,7 +41,10 @@ describe('dashboard sign-in floods', () => {
   it(`keeps at most ${MAX_SESSIONS_PER_KEY} open sessions per key: the oldest end first`, async () => {
     const { token } = await t.services.keys.create({ tenantId: t.tenantA.id, scopes: ['approvals'], name: 'approver' });
     const tokens: string[] = [];
-    for (let i = 0; i < MAX_SESSIONS_PER_KEY + 3; i += 1) tokens.push((await t.services.dashboardSessions.signIn(token, 'test')).token);
+    for (let i = 0; i < MAX_SESSIONS_PER_KEY + 3; i += 1) {
+      skewMs += 2;
+      tokens.push((await t.services.dashboardSessions.signIn(token, 'test')).token);
+    }
     const alive = await Promise.all(tokens.map(async (session) => (await t.services.dashboardSessions.authenticate(session)) !== undefined));
     expect(alive.slice(0, 3)).toEqual([false, false, false]);
     expect(alive.slice(3).every(Boolean)).toBe(true);
