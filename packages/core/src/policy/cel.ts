@@ -1,6 +1,8 @@
 import { Environment } from '@marcbachmann/cel-js';
 import { compileClosure } from './cel-closure.js';
-import { estimateCost, findCostProblem } from './cel-cost.js';
+import { analyseCost } from './cel-cost.js';
+import { DEFAULT_CEL_RUN_LIMITS, guardEvaluation } from './cel-guard.js';
+import type { CelRunLimits } from './cel-guard.js';
 
 /** Variables a `when` condition can read. `output` exists only for `stage: output` rules. */
 export const CEL_VARIABLES = ['tool', 'args', 'agent', 'user', 'session', 'time', 'safety', 'output'] as const;
@@ -76,8 +78,9 @@ export function emailDomains(addresses: string): string[] {
 }
 
 /**
- * Parses and type-checks a condition once; the returned closure never throws.
- * A condition must produce a bool: any other result is reported as an Error at run time.
+ * Parses and type-checks a condition once, and refuses it when its cost is not bounded (see analyseCost); the
+ * returned closure never throws. A condition must produce a bool: any other result is reported as an Error at run
+ * time, as is going past `runLimits`.
  *
  * @example
  * const result = compileCondition(env, 'args.amount > 1000');
@@ -86,6 +89,7 @@ export function emailDomains(addresses: string): string[] {
 export function compileCondition(
   env: Environment,
   expression: string,
+  runLimits: CelRunLimits = DEFAULT_CEL_RUN_LIMITS,
 ): { condition: CompiledCondition; uses: VariableUse; cost: number } | { error: ConditionCompileError } {
   let evaluate: ReturnType<Environment['parse']>;
   try {
@@ -95,12 +99,13 @@ export function compileCondition(
   }
   const checked = evaluate.check();
   if (!checked.valid) return { error: toCompileError(checked.error) };
-  const costProblem = findCostProblem(evaluate.ast);
-  if (costProblem) return { error: costProblem };
+  const analysis = analyseCost(evaluate.ast);
+  if ('problem' in analysis) return { error: analysis.problem };
   if (checked.type !== 'bool' && checked.type !== 'dyn') {
     return { error: { message: `condition must be a bool, not ${checked.type}`, offset: 0 } };
   }
   const fast = compileClosure(evaluate.ast);
+  guardEvaluation(evaluate.ast, runLimits);
   const condition: CompiledCondition = (context) => {
     if (fast !== null) {
       const answer = fast(context);
@@ -113,7 +118,7 @@ export function compileCondition(
       return error instanceof Error ? error : new Error(String(error));
     }
   };
-  return { condition, uses: findVariableUse(expression), cost: estimateCost(evaluate.ast) };
+  return { condition, uses: findVariableUse(expression), cost: analysis.cost };
 }
 
 function toCompileError(error: unknown): ConditionCompileError {

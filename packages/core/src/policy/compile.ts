@@ -264,7 +264,7 @@ function* compileSteps(
         const position = options.sourceMap?.position(path) ?? { line: 1, column: 1 };
         diagnostics.push({
           severity: 'error', code: 'POLICY_CEL', path, ...position,
-          message: `rule ${rule.id}: the conditions up to this rule cost about ${cost} evaluation steps per call (at most ${MAX_CONDITION_COST}); a comprehension over a list literal runs its body once per element`,
+          message: `rule ${rule.id}: the conditions up to this rule cost about ${cost} evaluation steps per call (at most ${MAX_CONDITION_COST}); a comprehension runs its body once per element, and functions of strings and lists cost a step per 4 characters or elements they read or build`,
         });
         return;
       }
