@@ -3,6 +3,7 @@ import type { FastifyRequest } from 'fastify';
 import type { Services } from '../services/index.js';
 import { hasScope, type AuthContext, type Scope } from '../services/keys/index.js';
 import { presentedApiKey } from './auth.js';
+import { InFlightCounts } from '../services/in-flight.js';
 import { createSessionAuthenticator } from './routes/session.js';
 
 /** Answers why the credential that opened a stream no longer stands, or undefined while it does. */
@@ -62,8 +63,8 @@ const STREAM_RETRY_AFTER_SECONDS = 5;
  * reply.raw.on('close', release);
  */
 export class StreamSlots {
-  private readonly open = new Map<string, number>();
-  private readonly openByKey = new Map<string, number>();
+  private readonly open = new InFlightCounts();
+  private readonly openByKey = new InFlightCounts();
   /** At most this many of a tenant's slots for one key (a quarter of the cap, at least 1); 0 = no cap. */
   readonly perKey: number;
 
@@ -78,35 +79,26 @@ export class StreamSlots {
    * on its own permission request, took every slot and refused the approvers' stream and the other agents' polls.
    */
   acquire(tenantId: string, keyId?: string): () => void {
-    const count = this.open.get(tenantId) ?? 0;
-    if (this.limit > 0 && count >= this.limit) {
+    const tenant = this.open.take(tenantId);
+    if (this.limit > 0 && tenant.before >= this.limit) {
+      tenant.release();
       throw new TollgateError('RATE_LIMITED', `tenant ${tenantId} already holds ${this.limit} ${this.what.noun}; close one or retry later`, {
         details: { limit: this.what.limit, quota: this.limit, retryAfter: STREAM_RETRY_AFTER_SECONDS },
       });
     }
-    const keyOf = keyId === undefined ? undefined : `${tenantId}\n${keyId}`;
-    const byKey = keyOf === undefined ? 0 : this.openByKey.get(keyOf) ?? 0;
-    if (keyOf !== undefined && this.perKey > 0 && byKey >= this.perKey) {
+    const key = keyId === undefined ? undefined : this.openByKey.take(`${tenantId}\n${keyId}`);
+    if (key !== undefined && this.perKey > 0 && key.before >= this.perKey) {
+      key.release();
+      tenant.release();
       throw new TollgateError('RATE_LIMITED', `this API key already holds ${this.perKey} ${this.what.noun} (of the tenant's ${this.limit}); close one or retry later`, {
         details: { limit: `${this.what.limit}_per_key`, quota: this.perKey, retryAfter: STREAM_RETRY_AFTER_SECONDS },
       });
     }
-    this.open.set(tenantId, count + 1);
-    if (keyOf !== undefined) this.openByKey.set(keyOf, byKey + 1);
-    let released = false;
     return () => {
-      if (released) return;
-      released = true;
-      decrement(this.open, tenantId);
-      if (keyOf !== undefined) decrement(this.openByKey, keyOf);
+      tenant.release();
+      key?.release();
     };
   }
-}
-
-function decrement(counts: Map<string, number>, key: string): void {
-  const left = (counts.get(key) ?? 1) - 1;
-  if (left > 0) counts.set(key, left);
-  else counts.delete(key);
 }
 
 /**

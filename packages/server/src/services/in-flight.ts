@@ -7,7 +7,8 @@ export interface InFlightPlace {
 }
 
 /**
- * Counts, per key, rows this process is creating but has not written yet. A cap checked against the store alone
+ * Counts, per key, what this process holds at once: rows it is creating but has not written yet (below), or open
+ * streams (`StreamSlots`). A cap checked against the store alone
  * ("fewer than N pending, so create one") lets concurrent creators all read the same count and all create; taking a
  * place before asking the store, and adding the places taken before it, makes each creator count the others. A row
  * written while the store is asked may be counted twice (refusing one early, never admitting one too many). The
