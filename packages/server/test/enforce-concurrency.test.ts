@@ -4,6 +4,7 @@
 // 400 concurrent calls created 400 pending holds past a cap of 100 (the store counts written holds only), and 200
 // concurrent permission requests were all stored past a cap of 20.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig, startTollgate } from '../src/index.js';
 import { postgresTestUrl, startTestServer, type TestServer } from '../../../test-utils/index.js';
 
 const pgUrl = postgresTestUrl('enforcement under concurrency');
@@ -104,5 +105,51 @@ describe.each([
     expect(statuses.filter((status) => status === 429)).toHaveLength(40);
     const stored = await t.request('GET', '/api/sdk/permission-requests?status=pending', { key: agentsKey });
     expect(JSON.stringify(stored.body).match(new RegExp(`"agent_id":${agentId}[,}]`, 'g'))?.length).toBe(20);
+  });
+  it.skipIf(skip)('a limit already used up holds on a replica that loads its counter while another session changes what applies', async () => {
+    // Session 13 red team, after a restart on PostgreSQL: a call whose rate counter was loading was evaluated again
+    // once it had loaded; a trigger call of another session meanwhile made a second rule apply (`after … across:
+    // agent`) whose counter was not loaded, and it counted from 0 past a limit already used up.
+    const source = `name: after-trigger
+agents: { "*": { approvedScope: [send, trigger] } }
+rules:
+  - { id: sends, match: { tools: [send] }, rateLimit: { count: 100000, window: 1h, per: agent }, effect: BLOCK, reason: cap }
+  - id: sends-after-trigger
+    match: { tools: [send] }
+    after: { tools: [trigger], within: 1s, across: agent }
+    rateLimit: { count: 2, window: 1h, per: agent }
+    effect: BLOCK
+    reason: at most 2 sends after a trigger
+`;
+    const policy = await t.request('POST', '/api/v1/policies', { key, body: { name: 'after-trigger', source, activate: true } });
+    expect(policy.status).toBe(201);
+    const call = (enforce: (tenantId: string, body: object) => Promise<{ decision: string }>, toolName: string, sessionId: string) =>
+      enforce(t.tenantA.id, { agentId: 'trigger-bot', sessionId, toolName, arguments: {}, enforcement: 'block' });
+    const here = (tenantId: string, body: object) => t.services.enforcement.enforce(tenantId, body as never);
+    await call(here, 'trigger', 'setup-t');
+    expect([(await call(here, 'send', 'setup-1')).decision, (await call(here, 'send', 'setup-2')).decision, (await call(here, 'send', 'setup-3')).decision])
+      .toEqual(['ALLOW', 'ALLOW', 'BLOCK']);
+    await new Promise((resolve) => setTimeout(resolve, 1_100)); // the trigger is out of the window
+    // A second replica on the same database: its counters are loaded on first use.
+    const replica = await startTollgate({ config: loadConfig({}, { ...t.config, port: 0 }) });
+    try {
+      const there = (tenantId: string, body: object) => replica.server.services.enforcement.enforce(tenantId, body as never);
+      const decisions = replica.server.services.store.decisions as unknown as { loadCounters: (...args: unknown[]) => Promise<unknown> };
+      const load = decisions.loadCounters;
+      let triggered = false;
+      // While the first counter loads, another session of the agent calls the trigger.
+      decisions.loadCounters = async (...args: unknown[]) => {
+        if (!triggered) {
+          triggered = true;
+          await call(there, 'trigger', 'other-session');
+        }
+        return load.apply(decisions, args);
+      };
+      const answer = await call(there, 'send', 'after-restart');
+      expect(triggered).toBe(true);
+      expect(answer).toMatchObject({ decision: 'BLOCK', matchedRules: expect.arrayContaining(['sends-after-trigger']) });
+    } finally {
+      await replica.close();
+    }
   });
 });

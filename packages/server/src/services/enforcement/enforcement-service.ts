@@ -74,6 +74,9 @@ export interface EnforcementDeps {
   maxPendingHoldsPerAgent?: number | undefined;
 }
 
+/** Loads of rate counters before a call's evaluation gives up (each round loads what the previous one read). */
+const MAX_COUNTER_LOAD_ROUNDS = 8;
+
 /** Default of `TOLLGATE_MAX_PENDING_HOLDS_PER_AGENT`. */
 export const DEFAULT_MAX_PENDING_HOLDS_PER_AGENT = 100;
 
@@ -201,10 +204,17 @@ export class EnforcementService {
    */
   private async evaluateAndCount(tenantId: string, policy: CompiledPolicy | null, input: EvaluationInput, session: SessionState, agent: AgentHistoryEntry): Promise<Counted> {
     const state = { session, agent: agent.history, fingerprint: this.deps.fingerprint, rateCount: (key: string) => this.deps.counters.peek(tenantId, key) ?? 0 };
-    const first = evaluatePolicy(policy, input, state);
-    if (first.rateLimitKeys.length === 0 || this.deps.counters.loaded(tenantId, first.rateLimitKeys)) return this.count(tenantId, first, agent, input.now);
-    await this.deps.counters.ensure(tenantId, first.rateLimitKeys, input.now);
-    return this.count(tenantId, evaluatePolicy(policy, input, state), agent, input.now);
+    // Until every counter the result reads is loaded: while one loads, another session's call can change the
+    // agent's history, so the next evaluation may fire a rule (`after … across: agent`) whose counter is not loaded
+    // yet, which would count from 0 past a limit already used up (found after a restart on PostgreSQL).
+    for (let round = 0; ; round += 1) {
+      const result = evaluatePolicy(policy, input, state);
+      if (result.rateLimitKeys.length === 0 || this.deps.counters.loaded(tenantId, result.rateLimitKeys)) return this.count(tenantId, result, agent, input.now);
+      if (round >= MAX_COUNTER_LOAD_ROUNDS) {
+        throw new TollgateError('UNAVAILABLE', 'rate-limit counters of this call kept changing while they were loaded; retry', { details: { retryAfter: 1 } });
+      }
+      await this.deps.counters.ensure(tenantId, result.rateLimitKeys, input.now);
+    }
   }
 
   /** Counts an evaluated call at once (see {@link evaluateAndCount}); the counter changes are written with its decision. */
