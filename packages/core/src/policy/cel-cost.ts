@@ -80,17 +80,18 @@ const LEAF: Estimate = { size: constant(1), count: constant(1), cost: ZERO };
  * - work or a value that grows with the square of the call's size
  *   (`args.a.split("").exists(c, args.b.contains(c))`), or work past MAX_STEPS_PER_CALL_UNIT per unit of it.
  * Values read from the call count as one unit in the returned cost: the budget is per unit of input, as a
- * comprehension over `args.items` runs its body once per item.
+ * comprehension over `args.items` runs its body once per item. `callCost` is the steps per unit of the call alone,
+ * which the conditions of a policy share (MAX_STEPS_PER_CALL_UNIT over all of them).
  *
  * @example
- * analyseCost(env.parse('[1, 2, 3].all(x, x > 0)').ast) // { cost: 18 }
+ * analyseCost(env.parse('[1, 2, 3].all(x, x > 0)').ast) // { cost: 18, callCost: 0 }
  * analyseCost(env.parse('[1, 2].all(x, [3].exists(y, x == y))').ast) // { problem: { message: 'comprehensions cannot be nested …', offset: 18 } }
  */
-export function analyseCost(ast: unknown): { readonly cost: number } | { readonly problem: CostProblem } {
+export function analyseCost(ast: unknown): { readonly cost: number; readonly callCost: number } | { readonly problem: CostProblem } {
   try {
     const { cost } = estimate(ast, TOP);
     checkCallWork(cost, 'this condition', '');
-    return { cost: Math.ceil(cost.fixed + cost.call) };
+    return { cost: Math.ceil(cost.fixed + cost.call), callCost: cost.call };
   } catch (error) {
     if (error instanceof CostRefusal) return { problem: { message: error.message, offset: error.offset ?? 0 } };
     throw error;

@@ -80,7 +80,8 @@ export function emailDomains(addresses: string): string[] {
 /**
  * Parses and type-checks a condition once, and refuses it when its cost is not bounded (see analyseCost); the
  * returned closure never throws. A condition must produce a bool: any other result is reported as an Error at run
- * time, as is going past `runLimits`.
+ * time, as is going past `runLimits`, which all conditions evaluated with the same context object (one call's)
+ * share. `callCost` is the part of `cost` that grows with the call: steps per character of it.
  *
  * @example
  * const result = compileCondition(env, 'args.amount > 1000');
@@ -90,7 +91,7 @@ export function compileCondition(
   env: Environment,
   expression: string,
   runLimits: CelRunLimits = DEFAULT_CEL_RUN_LIMITS,
-): { condition: CompiledCondition; uses: VariableUse; cost: number } | { error: ConditionCompileError } {
+): { condition: CompiledCondition; uses: VariableUse; cost: number; callCost: number } | { error: ConditionCompileError } {
   let evaluate: ReturnType<Environment['parse']>;
   try {
     evaluate = env.parse(expression);
@@ -105,20 +106,22 @@ export function compileCondition(
     return { error: { message: `condition must be a bool, not ${checked.type}`, offset: 0 } };
   }
   const fast = compileClosure(evaluate.ast);
-  guardEvaluation(evaluate.ast, runLimits);
+  const enterCall = guardEvaluation(evaluate.ast, runLimits);
   const condition: CompiledCondition = (context) => {
     if (fast !== null) {
       const answer = fast(context);
       if (typeof answer === 'boolean') return answer;
     }
     try {
+      // Every condition evaluated with this context (one call's) shares one run-time budget.
+      enterCall(context);
       const value = evaluate(context);
       return typeof value === 'boolean' ? value : new Error(`condition returned ${describe(value)}, not a bool`);
     } catch (error) {
       return error instanceof Error ? error : new Error(String(error));
     }
   };
-  return { condition, uses: findVariableUse(expression), cost: analysis.cost };
+  return { condition, uses: findVariableUse(expression), cost: analysis.cost, callCost: analysis.callCost };
 }
 
 function toCompileError(error: unknown): ConditionCompileError {

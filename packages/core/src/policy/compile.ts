@@ -1,5 +1,6 @@
 import { compileCondition, createCelEnvironment } from './cel.js';
 import type { CompiledCondition, VariableUse } from './cel.js';
+import { MAX_STEPS_PER_CALL_UNIT } from './cel-cost.js';
 import { compileNameMatcher } from './glob.js';
 import { formatDuration } from './duration.js';
 import type { NameMatcher } from './glob.js';
@@ -237,6 +238,8 @@ function* compileSteps(
   const diagnostics: PolicyDiagnostic[] = [];
   const rules: CompiledRule[] = [];
   let cost = 0;
+  /** Steps per character of the call, over all conditions: each one is within MAX_STEPS_PER_CALL_UNIT alone. */
+  let callCost = 0;
   for (const [index, rule] of document.rules.entries()) {
     if (index > 0 && index % RULES_PER_PAUSE === 0) yield;
     compileRule(rule, index);
@@ -265,6 +268,16 @@ function* compileSteps(
         diagnostics.push({
           severity: 'error', code: 'POLICY_CEL', path, ...position,
           message: `rule ${rule.id}: the conditions up to this rule cost about ${cost} evaluation steps per call (at most ${MAX_CONDITION_COST}); a comprehension runs its body once per element, and functions of strings and lists cost a step per 4 characters or elements they read or build`,
+        });
+        return;
+      }
+      callCost += compiled.callCost;
+      if (callCost > MAX_STEPS_PER_CALL_UNIT && callCost - compiled.callCost <= MAX_STEPS_PER_CALL_UNIT) {
+        const path = `rules[${index}].when`;
+        const position = options.sourceMap?.position(path) ?? { line: 1, column: 1 };
+        diagnostics.push({
+          severity: 'error', code: 'POLICY_CEL', path, ...position,
+          message: `rule ${rule.id}: the conditions up to this rule take about ${Math.ceil(callCost)} evaluation steps per character of the call (at most ${MAX_STEPS_PER_CALL_UNIT} for all conditions together); each reading of a string, list or map from the call counts, so a large call would stall the server`,
         });
         return;
       }
